@@ -1,0 +1,78 @@
+"""The `journey` command: sample, prepare, run.
+
+Exit codes: 0 success; 1 a run finished but a notebook failed; 2 bad input,
+configuration or arguments (one-line message on stderr); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from journeylib.errors import InputError
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+DEFAULT_SAMPLE_CUSTOMERS = 2000
+DEFAULT_SAMPLE_SEED = 7
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="journey", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sample = sub.add_parser("sample", help="write synthetic dealership exports (with their true effects)")
+    sample.add_argument("--out", help="folder for the exports (default data/raw)")
+    sample.add_argument("--customers", type=int, default=DEFAULT_SAMPLE_CUSTOMERS)
+    sample.add_argument("--seed", type=int, default=DEFAULT_SAMPLE_SEED)
+
+    prepare = sub.add_parser("prepare", help="clean the raw exports into processed tables")
+    prepare.add_argument("--raw", help="raw exports folder (default data/raw)")
+    prepare.add_argument("--out", help="processed folder (default data/processed)")
+    prepare.add_argument("--as-of", help="ISO date or timestamp; default: the latest valid timestamp in the data")
+    prepare.add_argument("--config", help="YAML or TOML configuration file")
+
+    run = sub.add_parser("run", help="prepare, then execute every notebook into a dated report")
+    run.add_argument("--raw", help="raw exports folder (default data/raw)")
+    run.add_argument("--processed", help="processed folder (default data/processed)")
+    run.add_argument("--reports", help="reports folder (default reports)")
+    run.add_argument("--as-of", help="ISO date or timestamp; default: the latest valid timestamp in the data")
+    run.add_argument("--config", help="YAML or TOML configuration file")
+    run.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (e.g. 01 or 01_journey_map)")
+    run.add_argument("-p", "--parameter", action="append", default=[], metavar="KEY=VALUE",
+                     help="notebook parameter; NOTEBOOK.KEY=VALUE for one notebook (repeatable)")
+    return parser
+
+
+def _dispatch(args) -> int:
+    if args.command == "sample":
+        from journeylib.sample import write_sample
+
+        write_sample(args.out, customers=args.customers, seed=args.seed)
+        return EXIT_OK
+    if args.command == "prepare":
+        from journeylib.prepare import prepare
+
+        prepare(raw=args.raw, out=args.out, as_of=args.as_of, config=args.config)
+        return EXIT_OK
+    from journeylib.runner import run
+
+    return run(
+        raw=args.raw, processed=args.processed, reports=args.reports, as_of=args.as_of,
+        config=args.config, only=args.only, parameters=args.parameter,
+    )
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except InputError as error:
+        print(f"journey {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"journey {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
