@@ -1,0 +1,215 @@
+"""The `journey prepare` configuration: column mapping, time zones, internal domains, taxonomy.
+
+Looked up as the explicit path, else `<raw>/journey.yaml` when present, else
+defaults. YAML (`.yaml`/`.yml`) or TOML (`.toml`). Every value is validated
+and a bad one raises ConfigError with a one-line message naming the file and key.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from journeylib.errors import ConfigError
+from journeylib.taxonomy import Taxonomy
+
+# The data contract: table -> (required columns, optional columns).
+CONTRACT = {
+    "customers": (
+        ("customer_id",),
+        ("created_at", "email", "phone", "first_name", "last_name", "postal_code", "birth_year", "gender",
+         "income_band", "dealer_id"),
+    ),
+    "touchpoints": (
+        ("customer_id", "occurred_at", "event_type", "channel"),
+        ("event_id", "anonymous_id", "campaign", "dealer_id", "vehicle_model"),
+    ),
+    "sales": (
+        ("deal_id", "customer_id", "sold_at"),
+        ("dealer_id", "vin", "vehicle_model", "condition", "finance_type", "price", "trade_in"),
+    ),
+    "service_visits": (
+        ("ro_id", "customer_id", "opened_at"),
+        ("vin", "dealer_id", "pay_type", "amount", "mileage"),
+    ),
+    "surveys": (
+        ("response_id", "customer_id", "survey_type", "responded_at", "score"),
+        ("comment",),
+    ),
+    "referrals": (
+        ("referral_id", "referrer_customer_id", "referred_at"),
+        ("referred_customer_id", "channel"),
+    ),
+    "dealers": (("dealer_id", "timezone"), ("name", "region")),
+}
+OPTIONAL_TABLES = ("dealers",)
+TIMESTAMP_COLUMNS = {
+    "customers": "created_at", "touchpoints": "occurred_at", "sales": "sold_at",
+    "service_visits": "opened_at", "surveys": "responded_at", "referrals": "referred_at",
+}
+CONFIG_FILE_NAME = "journey.yaml"
+TOP_LEVEL_KEYS = ("default_timezone", "internal_domains", "columns", "timestamp_formats", "taxonomy")
+TAXONOMY_KEYS = ("channels", "event_types", "stages")
+# strptime directives the engine can translate into portable expressions.
+SUPPORTED_DIRECTIVES = set("YymdHIMSfp%")
+
+
+@dataclass(frozen=True)
+class Config:
+    default_timezone: str = "UTC"
+    internal_domains: tuple[str, ...] = ()
+    columns: dict = field(default_factory=dict)  # table -> {contract column: export column}
+    timestamp_formats: dict = field(default_factory=dict)  # table -> strptime format
+    taxonomy: Taxonomy = field(default_factory=Taxonomy)
+    source: str | None = None  # the file it came from, for messages
+
+
+def check_timezone(name, where: str) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"{where}: expected an IANA time zone name, got {name!r}")
+    try:
+        ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ConfigError(f"{where}: unknown time zone {name!r} (expected an IANA name such as America/Chicago)")
+    return name.strip()
+
+
+def check_format(fmt, where: str) -> str:
+    if not isinstance(fmt, str) or not fmt.strip():
+        raise ConfigError(f"{where}: expected a strptime format string, got {fmt!r}")
+    directives = re.findall(r"%(.)", fmt)
+    unsupported = sorted({d for d in directives if d not in SUPPORTED_DIRECTIVES})
+    if unsupported:
+        raise ConfigError(
+            f"{where}: unsupported directive(s) {', '.join('%' + d for d in unsupported)} in {fmt!r}"
+            f" (supported: {' '.join('%' + d for d in sorted(SUPPORTED_DIRECTIVES))})"
+        )
+    if not {"Y", "y"} & set(directives) or "m" not in directives or "d" not in directives:
+        raise ConfigError(f"{where}: format {fmt!r} needs a year (%Y or %y), a month (%m) and a day (%d)")
+    return fmt
+
+
+def _mapping(value, where: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {type(value).__name__}")
+    return value
+
+
+def _string_map(value, where: str) -> dict[str, str]:
+    out = {}
+    for key, item in _mapping(value, where).items():
+        if not isinstance(item, str) or not item.strip():
+            raise ConfigError(f"{where}.{key}: expected a non-empty string, got {item!r}")
+        out[str(key)] = item.strip()
+    return out
+
+
+def _unknown(keys, allowed, where: str):
+    extra = [str(k) for k in keys if k not in allowed]
+    if extra:
+        raise ConfigError(f"{where}: unknown key {extra[0]!r} (expected one of {', '.join(allowed)})")
+
+
+def _columns(value, where: str) -> dict:
+    columns = {}
+    mapping = _mapping(value, where)
+    _unknown(mapping, tuple(CONTRACT), where)
+    for table, cols in mapping.items():
+        cols = _string_map(cols, f"{where}.{table}")
+        required, optional = CONTRACT[table]
+        _unknown(cols, required + optional, f"{where}.{table}")
+        columns[table] = cols
+    return columns
+
+
+def _formats(value, where: str) -> dict:
+    formats = _mapping(value, where)
+    _unknown(formats, tuple(TIMESTAMP_COLUMNS), where)
+    return {table: check_format(fmt, f"{where}.{table}") for table, fmt in formats.items()}
+
+
+def _domains(value, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, list):
+        raise ConfigError(f"{where}: expected a list of domains, got {value!r}")
+    domains = []
+    for item in value:
+        if not isinstance(item, str) or not re.fullmatch(r"[A-Za-z0-9.\-]+\.[A-Za-z0-9\-]+", item.strip().lstrip("@")):
+            raise ConfigError(f"{where}: {item!r} is not a domain name")
+        domains.append(item.strip().lstrip("@").lower())
+    return tuple(domains)
+
+
+def _taxonomy(value, where: str) -> Taxonomy:
+    mapping = _mapping(value, where)
+    _unknown(mapping, TAXONOMY_KEYS, where)
+    parts = {key: _string_map(mapping.get(key), f"{where}.{key}") for key in TAXONOMY_KEYS}
+    try:
+        return Taxonomy().with_overrides(**parts)
+    except ValueError as error:
+        raise ConfigError(f"{where}: {str(error).removeprefix('taxonomy: ')}")
+
+
+def from_dict(data, source: str | None = None) -> Config:
+    """A validated Config from a parsed file (a dict); `source` prefixes messages."""
+    prefix = f"{source}: " if source else ""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{prefix}expected a mapping of settings at the top level, got {type(data).__name__}")
+    _unknown(data, TOP_LEVEL_KEYS, source or "config")
+    where = prefix
+    return Config(
+        default_timezone=check_timezone(data.get("default_timezone", "UTC"), f"{where}default_timezone"),
+        internal_domains=_domains(data.get("internal_domains"), f"{where}internal_domains"),
+        columns=_columns(data.get("columns"), f"{where}columns"),
+        timestamp_formats=_formats(data.get("timestamp_formats"), f"{where}timestamp_formats"),
+        taxonomy=_taxonomy(data.get("taxonomy"), f"{where}taxonomy"),
+        source=source,
+    )
+
+
+def read_file(path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: configuration file not found")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read configuration ({error.__class__.__name__})")
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            line = f" at line {mark.line + 1}" if mark is not None else ""
+            problem = getattr(error, "problem", None) or "invalid YAML"
+            raise ConfigError(f"{path}: invalid YAML{line}: {problem}")
+    if suffix == ".toml":
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path}: invalid TOML: {error}")
+    raise ConfigError(f"{path}: unknown configuration format {suffix!r} (use .yaml, .yml or .toml)")
+
+
+def load_config(config=None, raw=None) -> Config:
+    """The explicit file, else `<raw>/journey.yaml` if present, else defaults."""
+    if isinstance(config, Config):
+        return config
+    if config not in (None, ""):
+        path = Path(config).expanduser()
+    elif raw is not None and (Path(raw) / CONFIG_FILE_NAME).is_file():
+        path = Path(raw) / CONFIG_FILE_NAME
+    else:
+        return Config()
+    return from_dict(read_file(path), source=str(path))

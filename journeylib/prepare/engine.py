@@ -1,0 +1,113 @@
+"""The embedded engine and the small portable expression helpers every step shares.
+
+Everything here builds Ibis expressions; nothing is engine-specific SQL, so the
+same steps can later run on another Ibis backend.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import ibis
+
+from journeylib.taxonomy import NORMALISE_PATTERN
+
+MEMORY_LIMIT_ENV = "JOURNEY_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "2500MB"
+MISSING_MARKERS = ("", "NULL", "N/A")
+UTC_TYPE = "timestamp('UTC')"
+
+
+ON_DISK_FROM_BYTES = 64 << 20
+
+
+def connect(work_dir: Path, input_bytes: int = 0):
+    """DuckDB, in-process; big inputs get a database file in the work folder (compressed, spillable)."""
+    work_dir = Path(work_dir)
+    (work_dir / "spill").mkdir(parents=True, exist_ok=True)
+    return ibis.duckdb.connect(
+        str(work_dir / "engine.duckdb") if input_bytes >= ON_DISK_FROM_BYTES else ":memory:",
+        threads=os.cpu_count() or 1,
+        memory_limit=os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT),
+        temp_directory=str(work_dir / "spill"),
+        preserve_insertion_order=True,  # the raw row number relies on scan order
+    )
+
+
+def null(kind: str = "string"):
+    return ibis.null(kind)
+
+
+def text(col):
+    """Trimmed; empty strings, NULL and N/A (any case) become missing."""
+    value = col.cast("string").strip()
+    return ibis.cases((value.upper().isin(MISSING_MARKERS), null()), else_=value)
+
+
+def label(col):
+    """The engine twin of journeylib.taxonomy.normalise_label."""
+    value = col.cast("string").strip().lower().re_replace(NORMALISE_PATTERN, "_")
+    return value.re_replace(r"^_+|_+$", "")
+
+
+def number(col):
+    """A float from text like '25,000', '$25000.50'; missing or not a number -> null."""
+    cleaned = text(col).re_replace(r"[$,\s]", "")
+    return cleaned.try_cast("float64")
+
+
+def joined(cols):
+    """One string from several (nulls marked), for content keys and deterministic tie-breaks."""
+    return ibis.literal("\x1f").join([c.cast("string").fill_null("\x00") for c in cols])
+
+
+def content_id(cols, prefix: str):
+    """A stable id from a row's content: the same row gets the same id whatever the row order."""
+    return ibis.literal(prefix) + joined(cols).hexdigest("md5").substr(0, 20)
+
+
+def add_reason(table, condition, reason: str, detail):
+    """Set the reject reason where the row has none yet and `condition` holds."""
+    hit = table._reason.isnull() & condition.fill_null(False)
+    detail = ibis.literal(detail) if isinstance(detail, str) else detail
+    return table.mutate(
+        _reason=ibis.cases((hit, ibis.literal(reason)), else_=table._reason),
+        _detail=ibis.cases((hit, detail.fill_null("")), else_=table._detail),
+    )
+
+
+def override_reason(table, condition, reason: str, detail):
+    """Set the reject reason where `condition` holds, whatever reason the row had."""
+    hit = condition.fill_null(False)
+    detail = ibis.literal(detail) if isinstance(detail, str) else detail
+    return table.mutate(
+        _reason=ibis.cases((hit, ibis.literal(reason)), else_=table._reason),
+        _detail=ibis.cases((hit, detail.fill_null("")), else_=table._detail),
+    )
+
+
+def mark_duplicates(table, key, order_by, what: str):
+    """Among rows not yet rejected, keep the first of each key by `order_by`; the others are duplicates."""
+    candidate = table._reason.isnull() & key.notnull()
+    rank = ibis.row_number().over(group_by=[candidate, key], order_by=order_by)
+    table = table.mutate(_dup=candidate & (rank > 0))
+    return add_reason(table, table._dup, "duplicate", f"same {what} as a kept row").drop("_dup")
+
+
+def quoted(value):
+    return ibis.literal("'") + value.fill_null("") + ibis.literal("'")
+
+
+def store(con, name: str, data):
+    """Materialise an expression (or Arrow table) as a new engine table.
+
+    Never replaces a table: a repeated name gets a suffix, so a step can be run
+    again on the same connection (and Ibis 12's overwrite path is avoided: it
+    emits a bare `DROP TABLE IF EXISTS` under sqlglot 30).
+    """
+    used = con.__dict__.setdefault("_journey_table_names", {})  # list_tables() fails on duckdb 2.0
+    used[name] = used.get(name, 0) + 1
+    if not isinstance(data, ibis.Expr):  # in-memory data: Ibis would emit the broken DROP VIEW
+        data = ibis.memtable(data)
+    return con.create_table(name if used[name] == 1 else f"{name}_{used[name]}", data)

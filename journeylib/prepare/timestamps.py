@@ -1,0 +1,210 @@
+"""Timestamps: ISO-8601 or a configured strptime format, local time -> UTC.
+
+A value with `Z` or an offset is absolute. A naive value is local time in the
+row's time zone (the dealer's, else the default). Local -> UTC goes through a
+small table of UTC offsets per (time zone, local day) built here from the IANA
+database, joined like any table: portable, and fast on millions of rows.
+DST rule (the same as Python's zoneinfo with fold=0): an ambiguous local time
+(the repeated hour when clocks go back) is the first occurrence (summer time);
+a nonexistent one (the skipped hour when clocks go forward) is read with the
+offset in force before the change (so 02:30 becomes 03:30 summer time).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import ibis
+import numpy as np
+import pyarrow as pa
+
+FIRST_DAY = datetime(1970, 1, 1)
+LAST_DAY = datetime(2061, 1, 1)
+MINUTES_PER_DAY = 1440
+
+ISO_BODY = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?$"
+OFFSET_SUFFIX = r"[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)$"
+
+# strptime directive -> (regex, component)
+DIRECTIVES = {
+    "Y": (r"(\d{4})", "year"), "y": (r"(\d{2})", "year2"), "m": (r"(\d{1,2})", "month"),
+    "d": (r"(\d{1,2})", "day"), "H": (r"(\d{1,2})", "hour"), "I": (r"(\d{1,2})", "hour12"),
+    "M": (r"(\d{2})", "minute"), "S": (r"(\d{2})", "second"), "f": (r"(\d{1,6})", "fraction"),
+    "p": (r"([AaPp][Mm])", "ampm"),
+}
+TIME_DIRECTIVES = set("HIMSfp")
+
+
+def _offset_minutes(zone: ZoneInfo, epoch_seconds: int) -> int:
+    moment = datetime.fromtimestamp(epoch_seconds, timezone.utc).astimezone(zone)
+    return int(moment.utcoffset().total_seconds() // 60)
+
+
+def _transitions(name: str):
+    """(utc minute of each change, offsets: before the first change, then after each)."""
+    zone = ZoneInfo(name)
+    start = int(FIRST_DAY.replace(tzinfo=timezone.utc).timestamp())
+    days = (LAST_DAY - FIRST_DAY).days
+    daily = [_offset_minutes(zone, start + d * 86400) for d in range(days + 1)]
+    changes, offsets = [], [daily[0]]
+    for d in range(days):
+        if daily[d] == daily[d + 1]:
+            continue
+        low, high = (start + d * 86400) // 60, (start + (d + 1) * 86400) // 60  # minutes
+        while high - low > 1:  # first minute with the new offset
+            mid = (low + high) // 2
+            if _offset_minutes(zone, mid * 60) == daily[d]:
+                low = mid
+            else:
+                high = mid
+        changes.append(high)
+        offsets.append(daily[d + 1])
+    return changes, offsets
+
+
+def offsets_table(zone_names) -> pa.Table:
+    """One row per (zone, local day): offset at local midnight, and the day's change if any.
+
+    A change at UTC minute u from offset a to b takes effect at local minute
+    u + max(a, b): before it the old offset applies (fold=0 for both gaps and folds).
+    """
+    columns = {"zone": [], "day": [], "offset_start": [], "switch_minute": [], "offset_after": []}
+    days = (LAST_DAY - FIRST_DAY).days
+    epoch = int(FIRST_DAY.replace(tzinfo=timezone.utc).timestamp()) // 60
+    day_starts = epoch + np.arange(days, dtype=np.int64) * MINUTES_PER_DAY  # local minutes (naive epoch)
+    for name in sorted(set(zone_names)):
+        changes, offsets = _transitions(name)
+        thresholds = np.array(
+            [u + max(offsets[i], offsets[i + 1]) for i, u in enumerate(changes)], dtype=np.int64
+        )
+        offsets = np.array(offsets, dtype=np.int64)
+        k = np.searchsorted(thresholds, day_starts, side="right")
+        offset_start = offsets[k]
+        has_next = k < len(thresholds)
+        next_threshold = np.where(has_next, thresholds[np.minimum(k, max(len(thresholds) - 1, 0))]
+                                  if len(thresholds) else 0, 0)
+        switches = has_next & (next_threshold < day_starts + MINUTES_PER_DAY)
+        switch_minute = np.where(switches, next_threshold - day_starts, -1)
+        offset_after = np.where(switches, offsets[np.minimum(k + 1, len(offsets) - 1)], offset_start)
+        columns["zone"].extend([name] * days)
+        columns["day"].append(day_starts)
+        columns["offset_start"].append(offset_start)
+        columns["switch_minute"].append(switch_minute)
+        columns["offset_after"].append(offset_after)
+    def concat(parts):
+        return np.concatenate(parts) if parts else np.array([], dtype=np.int64)
+    day_minutes = concat(columns["day"])
+    return pa.table({
+        "zone": pa.array(columns["zone"], pa.string()),
+        "day": pa.array((day_minutes // MINUTES_PER_DAY).astype("datetime64[D]"), pa.date32()),
+        "offset_start": pa.array(concat(columns["offset_start"]), pa.int32()),
+        "switch_minute": pa.array(concat(columns["switch_minute"]), pa.int32()),
+        "offset_after": pa.array(concat(columns["offset_after"]), pa.int32()),
+    })
+
+
+def format_regex(fmt: str) -> tuple[str, list[str]]:
+    """A strptime format as an anchored regex and the component each group holds."""
+    pattern, parts, i = "", [], 0
+    while i < len(fmt):
+        char = fmt[i]
+        if char == "%" and i + 1 < len(fmt):
+            code = fmt[i + 1]
+            if code == "%":
+                pattern += "%"
+            else:
+                regex, part = DIRECTIVES[code]
+                pattern += regex
+                parts.append(part)
+            i += 2
+        elif char.isspace():
+            pattern += r"\s+"
+            while i < len(fmt) and fmt[i].isspace():
+                i += 1
+            continue
+        else:
+            pattern += re.escape(char)
+            i += 1
+    return f"^{pattern}$", parts
+
+
+def date_part(fmt: str) -> str:
+    """The format cut before its first time directive: '%m/%d/%Y %H:%M' -> '%m/%d/%Y'."""
+    match = re.search(r"%[" + "".join(TIME_DIRECTIVES) + "]", fmt)
+    return fmt[: match.start()].rstrip() if match else fmt
+
+
+def _int(value):
+    return value.nullif("").cast("int32")
+
+
+def _with_format(body, fmt: str):
+    """A naive timestamp parsed with a strptime format, null when it does not match."""
+    pattern, parts = format_regex(fmt)
+    get = {part: body.re_extract(pattern, i + 1) for i, part in enumerate(parts)}
+    if "year" in get:
+        year = _int(get["year"])
+    else:
+        two = _int(get["year2"])
+        year = ibis.cases((two < 69, two + 2000), else_=two + 1900)
+    hour = _int(get["hour"]) if "hour" in get else ibis.literal(0)
+    if "hour12" in get:
+        h12 = _int(get["hour12"]) % 12
+        pm = get["ampm"].upper() == "PM" if "ampm" in get else ibis.literal(False)
+        hour = ibis.cases((pm, h12 + 12), else_=h12)
+    minute = _int(get["minute"]) if "minute" in get else ibis.literal(0)
+    second = _int(get["second"]) if "second" in get else ibis.literal(0)
+    fraction = get["fraction"].rpad(6, "0") if "fraction" in get else ibis.literal("000000")
+    iso = (
+        year.cast("string").lpad(4, "0") + "-" + _int(get["month"]).cast("string").lpad(2, "0") + "-"
+        + _int(get["day"]).cast("string").lpad(2, "0") + " " + hour.cast("string").lpad(2, "0") + ":"
+        + minute.cast("string").lpad(2, "0") + ":" + second.cast("string").lpad(2, "0") + "." + fraction
+    )
+    matched = body.re_search(pattern)
+    return ibis.cases((matched & (hour < 24) & (minute < 60) & (second < 60), iso.try_cast("timestamp")),
+                      else_=ibis.null("timestamp"))
+
+
+def naive_and_offset(value, fmt: str | None = None):
+    """(naive timestamp, offset in minutes or null) from text; both null when unparseable."""
+    suffix = value.re_extract(OFFSET_SUFFIX, 1).nullif("")
+    body = ibis.cases((suffix.notnull(), value.substr(0, value.length() - suffix.length()).rstrip()),
+                      else_=value)
+    naive = ibis.cases((body.re_search(ISO_BODY), body.replace("T", " ").try_cast("timestamp")),
+                       else_=ibis.null("timestamp"))
+    if fmt:
+        local = ibis.cases((suffix.isnull(), ibis.coalesce(_with_format(body, fmt), _with_format(body, date_part(fmt)))
+                            if date_part(fmt) != fmt else _with_format(body, fmt)),
+                           else_=ibis.null("timestamp"))
+        naive = ibis.coalesce(naive, local)
+    digits = suffix.re_replace(r"[^0-9]", "")
+    magnitude = digits.substr(0, 2).nullif("").cast("int32") * 60 + ibis.cases(
+        (digits.length() == 4, digits.substr(2, 2).cast("int32")), else_=0)
+    offset = ibis.cases(
+        (suffix.upper() == "Z", ibis.literal(0)),
+        (suffix.startswith("-"), -magnitude),
+        (suffix.notnull(), magnitude),
+        else_=ibis.null("int32"),
+    )
+    return naive, offset
+
+
+def parse_column(table, column: str, zone, offsets, fmt: str | None = None):
+    """`table` with `column` (text) replaced by its UTC timestamp; `zone` is the row's IANA zone.
+
+    Adds `_<column>_text` (the cleaned text) so callers can tell missing from unparseable.
+    """
+    naive, offset = naive_and_offset(table[column], fmt)
+    step = table.mutate(_naive=naive, _offset=offset, _zone=zone, _text=table[column])
+    joined_ = step.left_join(offsets, [step._zone == offsets.zone, step._naive.date() == offsets.day])
+    minute = joined_._naive.hour() * 60 + joined_._naive.minute()
+    local_offset = ibis.cases(
+        ((joined_.switch_minute >= 0) & (minute >= joined_.switch_minute), joined_.offset_after),
+        else_=joined_.offset_start,
+    ).fill_null(0)
+    used = ibis.coalesce(joined_._offset, local_offset)
+    utc = (joined_._naive - used.as_interval("m")).cast("timestamp('UTC')")
+    keep = [c for c in table.columns if c != column]
+    return joined_.select(*keep, **{column: utc, f"_{column}_text": joined_._text})

@@ -1,0 +1,163 @@
+"""Step 6: the processed tables, rejects and summary.json, written to a temporary folder
+and moved into place only when everything succeeded."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import ibis
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from journeylib.config import CONTRACT
+from journeylib.prepare.load import ROW
+from journeylib.privacy import PERSONAL_COLUMNS, redact
+
+SORT_KEYS = {
+    "customers": ["customer_id"], "identity_map": ["source_customer_id"],
+    "touchpoints": ["customer_id", "occurred_at", "event_id"], "sales": ["deal_id"], "service_visits": ["ro_id"],
+    "surveys": ["response_id"], "referrals": ["referral_id"], "journeys": ["customer_id"],
+}
+OUTPUT_COLUMNS = {
+    "sales": ["deal_id", "customer_id", "sold_at", "dealer_id", "vin", "vehicle_model", "condition", "finance_type",
+              "price", "trade_in"],
+    "service_visits": ["ro_id", "customer_id", "opened_at", "vin", "dealer_id", "pay_type", "amount", "mileage",
+                       "linked_by"],
+    "surveys": ["response_id", "customer_id", "survey_type", "responded_at", "score", "comment"],
+    "referrals": ["referral_id", "referrer_customer_id", "referred_at", "referred_customer_id", "channel"],
+}
+FREE_TEXT = {"comment"}
+REJECT_SCHEMA = pa.schema([("table", pa.string()), ("row", pa.int64()), ("reason", pa.string()),
+                           ("detail", pa.string()), ("raw", pa.string())])
+TABLE_ORDER = tuple(CONTRACT)
+
+
+def kept_tables(run):
+    for table, columns in OUTPUT_COLUMNS.items():
+        t = run.work[table]
+        run.out[table] = t.filter(t._reason.isnull()).select(*columns)
+    return run
+
+
+def _write(run, name, expr, folder: Path):
+    expr = expr.order_by(SORT_KEYS[name])
+    path = folder / f"{name}.parquet"
+    if name == "surveys":  # small: free text is redacted at the boundary with journeylib.privacy
+        data = run.con.to_pyarrow(expr)
+        comments = [redact(c) for c in data.column("comment").to_pylist()]
+        data = data.set_column(data.schema.get_field_index("comment"), "comment", pa.array(comments, pa.string()))
+        pq.write_table(data, path)
+    else:
+        run.con.to_parquet(expr, str(path))
+
+
+def _raw_json(row: dict, columns) -> str:
+    values = {}
+    for column in columns:
+        value = row.get(column)
+        values[column] = redact(value) if column in FREE_TEXT and value is not None else value
+    return json.dumps(values, ensure_ascii=False)
+
+
+def write_rejects(run, path: Path):
+    """One row per rejected raw row; the raw values as JSON without personal columns."""
+    writer = pq.ParquetWriter(str(path), REJECT_SCHEMA)
+    try:
+        for table in TABLE_ORDER:
+            if table not in run.work:
+                continue
+            t, raw = run.work[table], run.raw[table]
+            columns = [c for c in run.facts["present"][table] if c not in PERSONAL_COLUMNS]
+            rejected = t.filter(t._reason.notnull()).select(r_row=t[ROW], reason=t._reason, detail=t._detail)
+            j = rejected.join(raw, rejected.r_row == raw[ROW]).select("r_row", "reason", "detail", *columns)
+            # to_pyarrow_batches needs fetch_record_batch, which duckdb 2.0 removed
+            for batch in run.con.to_pyarrow(j.order_by("r_row")).to_batches(max_chunksize=100_000):
+                rows = batch.to_pylist()
+                writer.write_table(pa.table({
+                    "table": [table] * len(rows), "row": [r["r_row"] for r in rows],
+                    "reason": [r["reason"] for r in rows], "detail": [r["detail"] for r in rows],
+                    "raw": [_raw_json(r, columns) for r in rows],
+                }, schema=REJECT_SCHEMA))
+    finally:
+        writer.close()
+
+
+def table_counts(run) -> dict:
+    counts = {}
+    for table in TABLE_ORDER:
+        if table not in run.work:
+            continue
+        t = run.work[table]
+        by_reason = run.con.to_pyarrow(t.group_by(reason=t._reason).agg(n=t.count())).to_pylist()
+        rejected = {r["reason"]: int(r["n"]) for r in by_reason if r["reason"] is not None}
+        kept = sum(int(r["n"]) for r in by_reason if r["reason"] is None)
+        counts[table] = {"raw": int(run.con.execute(run.raw[table].count())), "kept": kept,
+                         "rejected": dict(sorted(rejected.items()))}
+    return counts
+
+
+def unknown_values(run) -> dict:
+    def count(t, canonical, raw):
+        t = t.filter(t._reason.isnull() & (t[canonical] == "unknown"))
+        rows = run.con.to_pyarrow(t.group_by(value=t[raw]).agg(n=t.count())).to_pylist()
+        return {r["value"]: int(r["n"]) for r in rows}
+
+    tp, refs = run.work["touchpoints"], run.work["referrals"]
+    channels = count(tp, "channel", "channel_raw")
+    for value, n in count(refs, "channel", "channel_raw").items():
+        channels[value] = channels.get(value, 0) + n
+    return {"event_type": dict(sorted(count(tp, "event_type", "event_type_raw").items())),
+            "channel": dict(sorted(channels.items()))}
+
+
+def cleared_values(run) -> dict:
+    c = run.work["customers"]
+    kept = c.filter(c._reason.isnull())
+    return {
+        "customers.created_at": int(run.con.execute(kept._cleared_created_at.sum().fill_null(0))),
+        "customers.birth_year": int(run.con.execute((kept.birth_year_text.notnull() & kept.birth_year.isnull()).sum().fill_null(0))),
+    }
+
+
+def derived_events(run) -> dict:
+    log = run.work["log"]
+    rows = run.con.to_pyarrow(log.group_by("source").agg(n=log.count())).to_pylist()
+    return {r["source"]: int(r["n"]) for r in sorted(rows, key=lambda r: r["source"])}
+
+
+def summary(run) -> dict:
+    return {
+        "as_of": run.as_of.isoformat(),
+        "inputs": dict(sorted(run.inputs.items())),
+        "customers_merged": run.facts["customers_merged"],
+        "unknown_values": unknown_values(run),
+        "tables": table_counts(run),
+        "cleared_values": cleared_values(run),
+        "journey_log": derived_events(run),
+    }
+
+
+def write(run, out: Path) -> dict:
+    """Write everything into a temporary folder beside `out`, then move the files into place."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        kept_tables(run)
+        for name in SORT_KEYS:
+            _write(run, name, run.out[name], staging)
+        write_rejects(run, staging / "rejects.parquet")
+        result = summary(run)
+        (staging / "summary.json").write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "summary.json").unlink(missing_ok=True)  # readers see no summary while files are swapped
+        for path in sorted(staging.iterdir(), key=lambda p: p.name == "summary.json"):
+            os.replace(path, out / path.name)
+        return result
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

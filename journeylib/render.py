@@ -1,0 +1,222 @@
+"""HTML for a run: each executed notebook twice (analyst, reviewer) and the run's index.html.
+
+Everything must open offline: nbconvert's lab template is used through
+templates/offline_notebook.html.j2, which drops require.js, MathJax, Mermaid and
+widget scripts fetched from the web; a last filter removes any remote script or
+stylesheet an output might still carry. Figures are the notebooks' inline PNGs.
+The index is rendered with autoescaping on, so error text and anything else
+from a notebook shows as text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+NOTEBOOK_TEMPLATE = TEMPLATES / "offline_notebook.html.j2"
+INDEX_TEMPLATE = "run_index.html.j2"
+ERROR_ANCHOR = "papermill-error-cell"  # papermill marks the failing cell with this id
+RUNNER_PARAMETERS = ("processed_dir", "run_dir", "as_of")  # the same for every notebook: not repeated per row
+
+_REMOTE_SCRIPT = re.compile(r"<script\b[^>]*\bsrc\s*=\s*['\"]?(?:https?:)?//[^>]*>\s*</script>", re.I)
+_REMOTE_LINK = re.compile(r"<link\b[^>]*\bhref\s*=\s*['\"]?(?:https?:)?//[^>]*>", re.I)
+_CSS_IMPORT = re.compile(r"@import\s+url\(\s*['\"]?(?:https?:)?//[^)]*\)\s*;?", re.I)
+
+
+# ---------------------------------------------------------------- notebooks
+
+def strip_remote_assets(html: str) -> str:
+    """Remove <script src=http...>, <link href=http...> and CSS @import of web URLs (offline reports)."""
+    for pattern in (_REMOTE_SCRIPT, _REMOTE_LINK, _CSS_IMPORT):
+        html = pattern.sub("", html)
+    return html
+
+
+def notebook_html(notebook: nbformat.NotebookNode, with_code: bool) -> str:
+    """The lab look without web assets; the reviewer version (with_code=False) is nbconvert --no-input."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="lab", template_file=str(NOTEBOOK_TEMPLATE),
+                            exclude_input=not with_code, exclude_input_prompt=not with_code,
+                            exclude_output_prompt=not with_code)
+    body, _ = exporter.from_notebook_node(notebook)
+    return strip_remote_assets(body)
+
+
+def render_notebook(run_dir: Path, outcome, log) -> dict:
+    """<name>.html (with code) and <name>.reviewer.html (without) from the executed notebook."""
+    executed = run_dir / f"{outcome.name}.ipynb"
+    if not executed.exists():
+        return {}
+    files = {}
+    try:
+        notebook = nbformat.read(executed, as_version=4)
+        for role, name, with_code in (("analyst", f"{outcome.name}.html", True),
+                                      ("reviewer", f"{outcome.name}.reviewer.html", False)):
+            (run_dir / name).write_text(notebook_html(notebook, with_code), encoding="utf-8")
+            files[role] = name
+    except Exception as error:  # noqa: BLE001 - a rendering problem must not stop the run
+        log(f"{outcome.name}: HTML not rendered: {type(error).__name__}: {error}")
+    return files
+
+
+def notebook_title(path: Path, fallback: str) -> str:
+    """The first Markdown heading of a notebook (its title), else the fallback."""
+    try:
+        notebook = nbformat.read(path, as_version=4)
+    except (OSError, ValueError):
+        return fallback
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip() or fallback
+    return fallback
+
+
+# ---------------------------------------------------------------- headline numbers
+
+@dataclass(frozen=True)
+class Headline:
+    """A number on the index, compared with the previous complete run.
+
+    kind: count | share (0-1, shown as %) | score | ratio. A change is flagged
+    when |now - before| exceeds `absolute`, or |now - before| / |before| exceeds `relative`.
+    """
+
+    label: str
+    key: str
+    kind: str
+    absolute: float | None = None
+    relative: float | None = None
+
+
+HEADLINES = (
+    Headline("Customers", "data.customers", "count", relative=0.10),
+    *(Headline(f"Funnel: {stage}", f"journey.funnel.{stage}", "count", relative=0.10)
+      for stage in ("awareness", "consideration", "purchase", "retention", "advocacy")),
+    Headline("Purchase probability within 90 days", "time_to_purchase.purchase_probability.90", "share",
+             absolute=0.02),
+    Headline("Churn rate", "retention.churn_rate", "share", absolute=0.02),
+    Headline("NPS, sales", "advocacy.nps.sales", "score", absolute=5),
+    Headline("NPS, service", "advocacy.nps.service", "score", absolute=5),
+    Headline("Referral rate", "advocacy.referral_rate", "share", absolute=0.01),
+    Headline("Referral k-factor", "advocacy.k_factor", "ratio", relative=0.10),
+)
+MISSING = "—"
+
+
+def metric_value(metrics: dict | None, key: str):
+    """A finite number at a dotted key (an effect's estimate), else None; never raises."""
+    node = metrics
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    if isinstance(node, dict):
+        node = node.get("estimate")
+    if isinstance(node, bool) or not isinstance(node, (int, float)) or not math.isfinite(node):
+        return None
+    return node
+
+
+def format_value(value, kind: str) -> str:
+    if value is None:
+        return MISSING
+    if kind == "count":
+        return f"{value:,.0f}"
+    if kind == "share":
+        return f"{100 * value:.1f}%"
+    if kind == "score":
+        return f"{value:.1f}"
+    return f"{value:.3f}"
+
+
+def format_change(now, before, kind: str) -> str:
+    if now is None or before is None:
+        return MISSING
+    delta = now - before
+    if kind == "share":
+        text = f"{100 * delta:+.1f} pts"
+    elif kind == "count":
+        text = f"{delta:+,.0f}"
+    elif kind == "score":
+        text = f"{delta:+.1f}"
+    else:
+        text = f"{delta:+.3f}"
+    if before:
+        text += f" ({100 * delta / abs(before):+.1f}%)"
+    return text
+
+
+def is_flagged(now, before, headline: Headline) -> bool:
+    if now is None or before is None:
+        return False
+    delta = abs(now - before)
+    if headline.absolute is not None and delta > headline.absolute:
+        return True
+    if headline.relative is not None and before != 0 and delta / abs(before) > headline.relative:
+        return True
+    return False
+
+
+def headline_rows(metrics: dict, previous: dict | None) -> list[dict]:
+    rows = []
+    for headline in HEADLINES:
+        now, before = metric_value(metrics, headline.key), metric_value(previous, headline.key)
+        rows.append({"label": headline.label, "key": headline.key, "now": format_value(now, headline.kind),
+                     "before": format_value(before, headline.kind),
+                     "change": format_change(now, before, headline.kind),
+                     "flagged": is_flagged(now, before, headline),
+                     "direction": "" if now is None or before is None else ("up" if now > before else
+                                                                            "down" if now < before else "")})
+    return rows
+
+
+# ---------------------------------------------------------------- index.html
+
+def _read_metrics(run_dir: Path | None) -> dict | None:
+    import json
+
+    if run_dir is None:
+        return None
+    try:
+        return json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _duration(seconds) -> str:
+    seconds = float(seconds or 0)
+    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def write_index(run_dir: Path, metrics: dict, outcomes, previous_dir: Path | None) -> Path:
+    """index.html: status, headline numbers against the previous complete run, notebooks and their links."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    environment = Environment(loader=FileSystemLoader(str(TEMPLATES)),
+                              autoescape=select_autoescape(default=True, default_for_string=True))
+    previous_metrics = _read_metrics(previous_dir)
+    notebooks = [{
+        "name": o.name, "title": notebook_title(run_dir / f"{o.name}.ipynb", o.name), "status": o.status,
+        "duration": _duration(o.seconds), "error": o.error, "error_cell": o.error_cell,
+        "analyst": o.files.get("analyst"), "reviewer": o.files.get("reviewer"), "notebook": o.files.get("notebook"),
+        "anchor": ERROR_ANCHOR,
+        "overrides": {k: v for k, v in o.parameters.items() if k not in RUNNER_PARAMETERS},
+    } for o in outcomes]
+    data = metrics.get("data") or {}
+    html = environment.get_template(INDEX_TEMPLATE).render(
+        run=metrics.get("run") or {}, data=data, tables=sorted((data.get("tables") or {}).items()),
+        headlines=headline_rows(metrics, previous_metrics), notebooks=notebooks,
+        previous=previous_dir.name if previous_dir is not None else None, missing=MISSING,
+        format_count=lambda v: format_value(v if isinstance(v, (int, float)) else None, "count"),
+    )
+    path = run_dir / "index.html"
+    path.write_text(html, encoding="utf-8")
+    return path

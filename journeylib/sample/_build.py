@@ -1,0 +1,684 @@
+"""Assemble the seven export tables (with their mess) and the truth."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from journeylib.sample import _spec as S
+from journeylib.sample import _text as T
+from journeylib.sample._calendar import DATE_ONLY, NAIVE, OFFSET, US, Z, format_times, local_midnight
+from journeylib.sample._events import CAMPAIGNS, Events
+from journeylib.sample._identity import Records
+from journeylib.sample._people import People, categorical
+from journeylib.sample._tables import (
+    CHUNK_ROWS, Writer, patch, pick, pool, row_tz, spell, spelling_pool, take, time_formats, number_strings,
+)
+
+TOKENS = 3  # every pool ends with "", "NULL", "N/A"
+
+
+def _with_tokens(values: list) -> tuple[pa.Array, int]:
+    """A pool of strings followed by the three missing-value spellings; returns (pool, index of "")."""
+    return pool(list(values) + T.MISSING_TOKENS), len(values)
+
+
+def _token(rng, base: int, size: int, share_tokens: float = 0.0) -> np.ndarray:
+    """Missing-value indexes: "" mostly, "NULL"/"N/A" for `share_tokens` of them."""
+    return base + np.where(rng.random(size) < share_tokens, rng.integers(1, 3, size), 0)
+
+
+def _id_pool(records: Records) -> tuple[pa.Array, int]:
+    """Record ids, then the spare (unknown) ids, then the missing spellings."""
+    ids = pa.concat_arrays([records.ids, records.unknown_ids])
+    return pa.concat_arrays([ids, pool(T.MISSING_TOKENS)]), len(ids)
+
+
+class Rows:
+    """Columns of a table under construction (integer codes), clean rows first, mess appended."""
+
+    def __init__(self, **columns):
+        self.c = {k: np.asarray(v) for k, v in columns.items()}
+        self.mess = Counter()
+
+    def __len__(self):
+        return len(next(iter(self.c.values())))
+
+    def copy_rows(self, rows: np.ndarray, kind: str, **changes) -> np.ndarray:
+        """Append copies of `rows` with `changes` (arrays or scalars); returns the new rows' indexes."""
+        rows = np.asarray(rows, np.int64)
+        start = len(self)
+        for key, values in self.c.items():
+            new = values[rows]
+            if key in changes:
+                new = np.broadcast_to(np.asarray(changes[key]).astype(values.dtype), rows.shape)
+            self.c[key] = np.concatenate([values, new])
+        self.mess[kind] += rows.size
+        return np.arange(start, start + rows.size)
+
+
+def _ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
+    return number_strings(prefix, numbers, width)
+
+
+def _width(n: int) -> int:
+    return max(6, len(str(int(n) * 3 + 100_000)))
+
+
+# ============================================================================================
+def build_all(rng, people: People, ev: Events, visits: dict, refs: dict, records: Records, choose, writer: Writer):
+    mess = Counter()
+    tests = _test_activity(rng, records)
+    vins = _vins(people, tests)
+    mess.update(_touchpoints(rng, people, ev, records, choose, tests, writer))
+    mess.update(_sales(rng, people, records, choose, tests, vins, writer))
+    mess.update(_service(rng, people, visits, records, choose, tests, vins, writer))
+    feedback, survey_mess = _surveys(rng, people, visits, records, choose, tests, writer)
+    mess.update(survey_mess)
+    mess.update(_referrals(rng, people, refs, records, choose, writer))
+    mess.update(_customers(rng, records, writer))
+    _dealers(writer)
+    return mess, feedback
+
+
+# --- test customers' own activity ---------------------------------------------------------
+def _test_activity(rng, records: Records) -> dict:
+    k = records.n_test
+    rec = records.n + records.d + np.arange(k)
+    n_events = 1 + rng.poisson(3, k)
+    ev_rec = np.repeat(rec, n_events)
+    ev_t = rng.integers(S.START + S.DAY, S.AS_OF - 2 * S.DAY, ev_rec.size)
+    ev_type = np.array([S.EV[e] for e in ("site_visit", "vdp_view", "lead_form", "test_drive", "phone_call")])[
+        rng.integers(0, 5, ev_rec.size)]
+    buys = np.flatnonzero(rng.random(k) < 0.4)
+    if buys.size == 0:
+        buys = np.array([0])
+    sale_t = np.minimum(records.created[rec[buys]] + rng.integers(S.DAY, 30 * S.DAY, buys.size), S.AS_OF - 2 * S.DAY)
+    serviced = buys[: max(1, buys.size // 4)]
+    service_t = np.minimum(sale_t[: serviced.size] + 60 * S.DAY, S.AS_OF - S.DAY)
+    return {"ev_rec": ev_rec, "ev_t": ev_t, "ev_type": ev_type, "sale_rec": rec[buys], "sale_t": sale_t,
+            "service_rec": rec[serviced], "service_t": service_t, "survey_rec": rec[buys[:1]],
+            "survey_t": sale_t[:1] + 3 * S.DAY}
+
+
+def _vins(people: People, tests: dict) -> pa.Array:
+    """One VIN per person (used when they buy), then one per test sale, then spares."""
+    n = len(people) + tests["sale_rec"].size + 10_000
+    idx = np.arange(n, dtype=np.int64)
+    serial = (idx * 7_919 + 424_242) % 10 ** 11
+    model = np.r_[people.model, np.zeros(n - len(people), np.int64)]
+    year = np.array(list("PRSTV"))[np.r_[np.clip((people.purchase - S.START) // (365 * S.DAY), 0, 3),
+                                         np.zeros(n - len(people), np.int64)]]
+    letters = pa.array(list("ABCDEFGH")).take(pa.array(model))
+    return pc.binary_join_element_wise("1JL", letters, pa.array(year), "X", number_strings("", serial, 11), "")
+
+
+# --- touchpoints ---------------------------------------------------------------------------
+def _touchpoints(rng, people: People, ev: Events, records: Records, choose, tests: dict, writer: Writer) -> Counter:
+    n = len(ev)
+    P = len(people)
+    ev_flat, ev_start, ev_count = spelling_pool(T.EVENT_SPELLINGS, S.EVENT_TYPES)
+    ch_flat, ch_start, ch_count = spelling_pool(T.CHANNEL_SPELLINGS, list(S.CH))
+    unknown_ev0 = len(ev_flat)
+    ev_pool, ev_missing = _with_tokens(ev_flat + T.UNKNOWN_EVENT_TYPES)
+    unknown_ch0 = len(ch_flat)
+    ch_pool, ch_missing = _with_tokens(ch_flat + T.UNKNOWN_CHANNELS)
+    camp_pool, camp_missing = _with_tokens(CAMPAIGNS)
+    dealer_pool, dealer_missing = _with_tokens(S.DEALER_IDS)
+    model_pool, model_missing = _with_tokens([m[0] for m in S.MODELS])
+    R = len(records.ids)
+    spare = len(records.unknown_ids)
+    id_pool, id_missing = _id_pool(records)
+    n_unlinked = max(2, n // 700)
+    cookie_numbers = (np.arange(P + n_unlinked, dtype=np.int64) * 7_919 + 13) % 10 ** 10
+    cookie_pool = pa.concat_arrays([number_strings("ck.", cookie_numbers, 10), pool(T.MISSING_TOKENS)])
+    cookie_missing = P + n_unlinked
+
+    t = ev.t.copy()
+    tz = row_tz(ev.dealer)
+    ft = people.first_touch[ev.person]
+    stage = S.STAGE_OF_EVENT[ev.etype]
+    fmt = time_formats(rng, t, tz, {Z: 0.48, OFFSET: 0.25, NAIVE: 0.27})
+    # a few date-only values (local midnight): only where that cannot change a journey
+    cand = np.flatnonzero((ev.source == 0) & (stage <= 2) & (t > ft))
+    rows = pick(rng, cand, 0.012, 2)
+    midnight = local_midnight(t[rows], tz[rows])
+    keep = midnight > ft[rows]
+    rows, midnight = rows[keep], midnight[keep]
+    t[rows] = midnight
+    fmt[rows] = DATE_ONLY
+    # the latest valid timestamp of the whole sample sits exactly at the as-of instant
+    cand = np.flatnonzero((stage <= 3) & (ev.etype != S.EV["test_drive"]) & (t > ft) & (fmt != DATE_ONLY))
+    last = cand[np.argmax(t[cand])]
+    t[last] = S.AS_OF
+    fmt[last] = Z
+    ev.t = t  # the truth (funnel) is computed from these instants
+
+    rec = choose(ev.person)
+    rec = np.where(ev.anonymous, _token(rng, id_missing, n, 0.05), rec)
+    cookie = np.where(ev.cookie, ev.person, cookie_missing)
+    dealer = np.where(ev.dealer >= 0, ev.dealer, _token(rng, dealer_missing, n, 0.03))
+    campaign = np.where(ev.campaign >= 0, ev.campaign, _token(rng, camp_missing, n, 0.01))
+    model = np.where(ev.model >= 0, ev.model, _token(rng, model_missing, n, 0.01))
+    order = np.lexsort((ev.person, t))
+    eid = np.empty(n, np.int64)
+    eid[order] = np.arange(1, n + 1)
+    eid = np.where(rng.random(n) < 0.92, eid, 0)
+    rows_ = Rows(rec=rec, cookie=cookie, t=t, tz=tz, fmt=fmt, special=np.full(n, -1), person=ev.person,
+                 ev=spell(rng, ev.etype, ev_start, ev_count), ch=spell(rng, ev.channel, ch_start, ch_count),
+                 camp=campaign, dealer=dealer, model=model, eid=eid)
+    mess = Counter()
+    mess["messy_spellings"] = int(np.sum((rows_.c["ev"] != ev_start[ev.etype]) | (rows_.c["ch"] != ch_start[ev.channel])))
+    mess["missing_value_tokens"] = int(np.sum(np.isin(rows_.c["dealer"], [dealer_missing + 1, dealer_missing + 2])
+                                             | np.isin(rows_.c["camp"], [camp_missing + 1, camp_missing + 2])
+                                             | np.isin(rows_.c["model"], [model_missing + 1, model_missing + 2])
+                                             | np.isin(rows_.c["rec"], [id_missing + 1, id_missing + 2])))
+    for code, name in ((OFFSET, "timestamp_with_offset"), (NAIVE, "timestamp_naive_local"), (DATE_ONLY, "timestamp_date_only"), (Z, "timestamp_utc_z")):
+        mess[name] = int(np.sum(fmt == code))
+    mess["anonymous_rows_linked_by_cookie"] = int(ev.anonymous.sum())
+
+    # --- mess rows (extra rows; the clean rows above stay the truth)
+    known = np.flatnonzero(~ev.anonymous & (t > ft) & (t < S.AS_OF - 3_600))
+    next_id = n + 1
+    new_id = lambda k: np.where(rng.random(k) < 0.92, next_id + np.arange(k), 0)  # noqa: E731
+
+    sel = pick(rng, np.arange(n), 0.015, 2)
+    rows_.copy_rows(sel, "duplicate_touchpoint_rows")
+    sel = pick(rng, np.flatnonzero((eid > 0) & (fmt != DATE_ONLY)), 0.004, 2)
+    e = ev.etype[sel]
+    rows_.copy_rows(sel, "repeated_event_id", fmt=np.where(fmt[sel] == Z, OFFSET, Z),
+                    ev=ev_start[e] + (rows_.c["ev"][sel] - ev_start[e] + 1) % ev_count[e])
+    sel = pick(rng, known, 0.003, 2)
+    k = sel.size
+    new = rows_.copy_rows(sel, "unknown_event_type", ev=unknown_ev0 + rng.integers(0, len(T.UNKNOWN_EVENT_TYPES), k),
+                          eid=new_id(k), t=t[sel] + rng.integers(1, 600, k))
+    next_id += k
+    sel = pick(rng, known, 0.003, 2)
+    k = sel.size
+    rows_.copy_rows(sel, "unknown_channel", ch=unknown_ch0 + rng.integers(0, len(T.UNKNOWN_CHANNELS), k),
+                    ev=np.full(k, ev_start[S.EV["site_visit"]]), eid=new_id(k), t=t[sel] + rng.integers(1, 600, k))
+    next_id += k
+    specials = []
+    sel = pick(rng, known, 0.002, 2)
+    k = sel.size
+    rows_.copy_rows(sel, "unparseable_timestamp", special=len(specials) + np.arange(k), eid=new_id(k))
+    specials += [T.UNPARSEABLE[i % len(T.UNPARSEABLE)] for i in range(k)]
+    next_id += k
+    sel = pick(rng, known, 0.001, 2)
+    k = sel.size
+    rows_.copy_rows(sel, "out_of_range_timestamp", special=len(specials) + np.arange(k), eid=new_id(k))
+    specials += [T.OUT_OF_RANGE[i % len(T.OUT_OF_RANGE)] for i in range(k)]
+    next_id += k
+    sel = pick(rng, known, 0.002, 3)
+    k = sel.size
+    which = np.arange(k) % 3
+    token = rng.integers(0, 3, k)
+    new = rows_.copy_rows(sel, "missing_required", eid=new_id(k))
+    rows_.c["ev"][new[which == 0]] = ev_missing + token[which == 0]
+    rows_.c["ch"][new[which == 1]] = ch_missing + token[which == 1]
+    rows_.c["special"][new[which == 2]] = len(specials) + np.arange(int(np.sum(which == 2)))
+    specials += [T.MISSING_TOKENS[i] for i in token[which == 2]]
+    next_id += k
+    sel = pick(rng, known, 0.0015, 2)
+    k = sel.size
+    rows_.copy_rows(sel, "unknown_customer", rec=R + rng.integers(0, spare, k), cookie=cookie_missing, eid=new_id(k))
+    next_id += k
+    sel = pick(rng, known, 0.0015, 2)
+    k = min(sel.size, n_unlinked)
+    sel = sel[:k]
+    rows_.copy_rows(sel, "unlinked_anonymous_rows", rec=id_missing, cookie=P + np.arange(k), eid=new_id(k))
+    next_id += k
+    # test customers' touchpoints
+    k = tests["ev_rec"].size
+    src = np.zeros(k, np.int64)
+    new = rows_.copy_rows(src, "test_record_rows", rec=tests["ev_rec"], cookie=cookie_missing, t=tests["ev_t"],
+                          tz=S.DEFAULT_TZ_CODE, fmt=Z, special=-1, person=-1, eid=next_id + np.arange(k),
+                          ev=ev_start[tests["ev_type"]], ch=ch_start[S.CH["website"]], camp=camp_missing,
+                          dealer=0, model=model_missing)
+    mess.update(rows_.mess)
+
+    # --- write, sorted by time, in chunks
+    c = rows_.c
+    order = np.argsort(c["t"], kind="stable")
+    specials_pool = pool(specials or ["x"])
+    names = ["event_id", "customer_id", "anonymous_id", "occurred_at", "event_type", "channel", "campaign",
+             "dealer_id", "vehicle_model"]
+    width = _width(int(c["eid"].max()))
+    with writer.open("touchpoints", names) as out:
+        for start in range(0, order.size, CHUNK_ROWS):
+            rows = order[start:start + CHUNK_ROWS]
+            eids = c["eid"][rows]
+            event_id = _ids("EV", eids, width)
+            event_id = pc.if_else(pa.array(eids > 0), event_id, pa.scalar(""))
+            occurred = format_times(c["t"][rows], c["tz"][rows], c["fmt"][rows])
+            sp = np.flatnonzero(c["special"][rows] >= 0)
+            if sp.size:
+                occurred = patch(occurred, sp, specials_pool.take(pa.array(c["special"][rows][sp])).to_pylist())
+            table = pa.table({
+                "event_id": event_id, "customer_id": take(id_pool, c["rec"][rows]),
+                "anonymous_id": take(cookie_pool, c["cookie"][rows]), "occurred_at": occurred,
+                "event_type": take(ev_pool, c["ev"][rows]), "channel": take(ch_pool, c["ch"][rows]),
+                "campaign": take(camp_pool, c["camp"][rows]), "dealer_id": take(dealer_pool, c["dealer"][rows]),
+                "vehicle_model": take(model_pool, c["model"][rows]),
+            })
+            out.write_table(table)
+            writer.rows["touchpoints"] += table.num_rows
+    return Counter({k: v for k, v in mess.items()})
+
+
+# --- shared helpers for the smaller tables ------------------------------------------------
+def _times(c: dict, rows: np.ndarray, specials: list) -> pa.Array:
+    out = format_times(c["t"][rows], c["tz"][rows], c["fmt"][rows])
+    sp = np.flatnonzero(c["special"][rows] >= 0)
+    if sp.size:
+        out = patch(out, sp, [specials[i] for i in c["special"][rows][sp]])
+    return out
+
+
+def _numbers(values: np.ndarray, missing: np.ndarray | None = None, cents: bool = False) -> pa.Array:
+    """Integers (or cents as 123.45) as strings; `missing` rows hold a missing spelling (0 "", 1 NULL, 2 N/A)."""
+    values = np.asarray(values, np.int64)
+    if cents:
+        whole = pc.cast(pa.array(np.abs(values) // 100), pa.string())
+        frac = pc.utf8_lpad(pc.cast(pa.array(np.abs(values) % 100), pa.string()), 2, "0")
+        sign = pa.array(np.where(values < 0, "-", ""))
+        out = pc.binary_join_element_wise(sign, whole, ".", frac, "")
+    else:
+        out = pc.cast(pa.array(values), pa.string())
+    if missing is not None:
+        rows = np.flatnonzero(missing >= 0)
+        out = patch(out, rows, [T.MISSING_TOKENS[i] for i in missing[rows]])
+    return out
+
+
+def _bad_times(rng, rows_: Rows, base: np.ndarray, specials: list, us: bool, n_unparseable=2, n_out=2,
+               extra_changes=None):
+    """Append copies of `base` rows with unparseable and out-of-range timestamps."""
+    bad = T.UNPARSEABLE_US if us else T.UNPARSEABLE
+    out = T.OUT_OF_RANGE_US if us else T.OUT_OF_RANGE
+    for kind, values, k in (("unparseable_timestamp", bad, n_unparseable), ("out_of_range_timestamp", out, n_out)):
+        sel = pick(rng, base, 0.0, k)
+        changes = {key: fn(sel.size) for key, fn in (extra_changes or {}).items()}
+        rows_.copy_rows(sel, kind, special=len(specials) + np.arange(sel.size), **changes)
+        specials += [values[i % len(values)] for i in range(sel.size)]
+
+
+def _share(n: int, share: float, minimum: int) -> int:
+    return max(minimum, int(round(n * share)))
+
+
+# --- sales ---------------------------------------------------------------------------------
+def _sales(rng, people: People, records: Records, choose, tests: dict, vins: pa.Array, writer: Writer) -> Counter:
+    buyers = np.flatnonzero(people.bought)
+    buyers = buyers[np.argsort(people.purchase[buyers], kind="stable")]
+    n = buyers.size
+    P = len(people)
+    t = people.purchase[buyers]
+    dealer = people.sale_dealer[buyers]
+    tz = S.DEALER_TZ[dealer]
+    fmt = time_formats(rng, t, tz, {Z: 0.4, OFFSET: 0.3, NAIVE: 0.3})
+    rows_ = Rows(deal=100_001 + np.arange(n), rec=choose(buyers), t=t, tz=tz, fmt=fmt, special=np.full(n, -1),
+                 dealer=dealer, vin=buyers, model=people.model[buyers], cond=people.condition[buyers],
+                 fin=people.finance[buyers], price=people.price[buyers].astype(np.int64),
+                 trade=people.trade_in[buyers].astype(np.int64), missing=np.full(n, -1))
+    id_pool, id_missing = _id_pool(records)
+    R, spare = len(records.ids), len(records.unknown_ids)
+    next_deal = 100_001 + n
+    spare_vin = P + tests["sale_rec"].size
+    specials: list = []
+
+    def fresh(k):
+        nonlocal next_deal, spare_vin
+        deals, vin = next_deal + np.arange(k), spare_vin + np.arange(k)
+        next_deal += k
+        spare_vin += k
+        return deals, vin
+
+    if n:
+        sel = pick(rng, np.arange(n), 0.01, 2)
+        rows_.copy_rows(sel, "repeated_deal_id")
+        sel = pick(rng, np.arange(n), 0.002, 2)
+        deals, vin = fresh(sel.size)
+        later = np.minimum(t[sel] + rng.integers(S.DAY, 20 * S.DAY, sel.size), S.AS_OF - 60)
+        rows_.copy_rows(sel, "negative_price", deal=deals, vin=vin, t=later, fmt=Z, price=-rows_.c["price"][sel])
+        for kind, k in (("unparseable_timestamp", 2), ("out_of_range_timestamp", 2)):
+            sel = pick(rng, np.arange(n), 0.0, k)
+            deals, vin = fresh(sel.size)
+            values = T.UNPARSEABLE if kind.startswith("unparse") else T.OUT_OF_RANGE
+            rows_.copy_rows(sel, kind, deal=deals, vin=vin, special=len(specials) + np.arange(sel.size))
+            specials += [values[i % len(values)] for i in range(sel.size)]
+        sel = pick(rng, np.arange(n), 0.0, 2)
+        deals, vin = fresh(sel.size)
+        new = rows_.copy_rows(sel, "missing_required", deal=deals, vin=vin)
+        rows_.c["special"][new[0]] = len(specials)
+        specials.append("")
+        rows_.c["rec"][new[1:]] = id_missing + 1          # customer_id "NULL"
+        sel = pick(rng, np.arange(n), 0.0, 1)
+        deals, vin = fresh(sel.size)
+        rows_.copy_rows(sel, "unknown_customer", deal=deals, vin=vin, rec=R + rng.integers(0, spare, sel.size))
+        sel = pick(rng, np.arange(n), 0.01, 1)
+        rows_.c["missing"][sel] = rng.integers(0, 3, sel.size)   # a missing price (optional column)
+        rows_.mess["missing_value_tokens"] += sel.size
+    k = tests["sale_rec"].size
+    deals, _ = fresh(k)
+    rows_.copy_rows(np.zeros(k, np.int64), "test_record_rows", deal=deals, rec=tests["sale_rec"], t=tests["sale_t"],
+                    tz=S.DEFAULT_TZ_CODE, fmt=Z, special=-1, dealer=0, vin=P + np.arange(k), model=0, cond=0, fin=1,
+                    price=25_000, trade=0, missing=-1) if n else None
+    c = rows_.c
+    order = np.argsort(c["t"], kind="stable")
+    cond_pool, _ = _with_tokens(S.CONDITIONS)
+    fin_pool, _ = _with_tokens(S.FINANCE_TYPES)
+    table = {
+        "DealNumber": _numbers(c["deal"][order]),
+        "customer_id": take(id_pool, c["rec"][order]),
+        "SoldDate": _times(c, order, specials),
+        "dealer_id": take(pool(S.DEALER_IDS), c["dealer"][order]),
+        "vin": take(vins, c["vin"][order]),
+        "vehicle_model": take(pool([m[0] for m in S.MODELS]), c["model"][order]),
+        "condition": take(cond_pool, c["cond"][order]),
+        "finance_type": take(fin_pool, c["fin"][order]),
+        "price": _numbers(c["price"][order], c["missing"][order]),
+        "trade_in": take(pool(["false", "true"]), c["trade"][order]),
+    }
+    writer.write("sales", table)
+    return rows_.mess
+
+
+# --- service visits --------------------------------------------------------------------------
+def _service(rng, people: People, visits: dict, records: Records, choose, tests: dict, vins: pa.Array,
+             writer: Writer) -> Counter:
+    person = visits["person"]
+    n = person.size
+    P = len(people)
+    t = visits["t"]
+    dealer = visits["dealer"]
+    tz = S.DEALER_TZ[dealer]
+    id_pool, id_missing = _id_pool(records)
+    R, spare = len(records.ids), len(records.unknown_ids)
+    vin_pool = pa.concat_arrays([vins, pool(T.MISSING_TOKENS)])
+    vin_missing = len(vins)
+    rec = choose(person)
+    vin_only = pick(rng, np.arange(n), 0.03, 2) if n else np.zeros(0, np.int64)
+    rec[vin_only] = _token(rng, id_missing, vin_only.size, 0.2)
+    vin = np.where(rng.random(n) < 0.95, person, vin_missing)
+    vin[vin_only] = person[vin_only]
+    order0 = np.argsort(t, kind="stable")
+    ro = np.empty(n, np.int64)
+    ro[order0] = 5_000_001 + np.arange(n)
+    rows_ = Rows(ro=ro, rec=rec, t=t, tz=tz, fmt=np.full(n, US, np.int8), special=np.full(n, -1), vin=vin,
+                 dealer=dealer, pay=visits["pay"], amount=np.round(visits["amount"] * 100).astype(np.int64),
+                 mileage=visits["mileage"], missing=np.full(n, -1))
+    rows_.mess["vin_only_service_rows"] += vin_only.size
+    next_ro = 5_000_001 + n
+    specials: list = []
+
+    def fresh(k):
+        nonlocal next_ro
+        out = next_ro + np.arange(k)
+        next_ro += k
+        return out
+
+    if n:
+        sel = pick(rng, np.arange(n), 0.01, 2)
+        rows_.copy_rows(sel, "repeated_ro_id")
+        for kind, values in (("unparseable_timestamp", T.UNPARSEABLE_US), ("out_of_range_timestamp", T.OUT_OF_RANGE_US)):
+            sel = pick(rng, np.arange(n), 0.0, 2)
+            rows_.copy_rows(sel, kind, ro=fresh(sel.size), special=len(specials) + np.arange(sel.size))
+            specials += [values[i % len(values)] for i in range(sel.size)]
+        sel = pick(rng, np.arange(n), 0.0, 2)
+        rows_.copy_rows(sel, "missing_required", ro=fresh(sel.size), special=len(specials) + np.arange(sel.size))
+        specials += ["", "N/A"][: sel.size]
+        sel = pick(rng, np.arange(n), 0.0, 2)
+        rows_.copy_rows(sel, "unresolved_vin_only_rows", ro=fresh(sel.size), rec=id_missing,
+                        vin=len(people) + tests["sale_rec"].size + 9_000 + np.arange(sel.size))
+        sel = pick(rng, np.arange(n), 0.0, 1)
+        rows_.copy_rows(sel, "unknown_customer", ro=fresh(sel.size), rec=R + rng.integers(0, spare, sel.size))
+        sel = pick(rng, np.arange(n), 0.01, 1)
+        rows_.c["missing"][sel] = rng.integers(1, 3, sel.size)
+        rows_.mess["missing_value_tokens"] += sel.size
+    k = tests["service_rec"].size
+    if n:
+        rows_.copy_rows(np.zeros(k, np.int64), "test_record_rows", ro=fresh(k), rec=tests["service_rec"],
+                        t=tests["service_t"] // 60 * 60, tz=S.DEFAULT_TZ_CODE, special=-1,
+                        vin=P + np.arange(k), dealer=0, missing=-1)
+    c = rows_.c
+    order = np.argsort(c["t"], kind="stable")
+    table = {
+        "ro_id": _numbers(c["ro"][order]) if n else pa.array([], pa.string()),
+        "customer_id": take(id_pool, c["rec"][order]),
+        "opened_at": _times(c, order, specials),
+        "vin": take(vin_pool, c["vin"][order]),
+        "dealer_id": take(pool(S.DEALER_IDS), c["dealer"][order]),
+        "pay_type": take(pool(["customer", "warranty", "internal"]), c["pay"][order]),
+        "amount": _numbers(c["amount"][order], c["missing"][order], cents=True),
+        "mileage": _numbers(c["mileage"][order]),
+    }
+    if n:
+        table["ro_id"] = pc.binary_join_element_wise("RO", table["ro_id"], "")
+    writer.write("service_visits", table)
+    return rows_.mess
+
+
+# --- surveys ---------------------------------------------------------------------------------
+def _comments(rng, survey_type: np.ndarray, score: np.ndarray, person: np.ndarray, records: Records):
+    """Comment text per response (None where the respondent wrote nothing) and theme counts."""
+    n = score.size
+    has = rng.random(n) < 0.5
+    weights = np.vstack([T.SALES_THEME_WEIGHTS, T.SERVICE_THEME_WEIGHTS])
+    theme1 = categorical(rng, weights, survey_type)
+    theme2 = categorical(rng, weights, survey_type)
+    second = (rng.random(n) < 0.3) & (theme2 != theme1)
+    tone = np.where(score >= 9, 2, np.where(score >= 7, 1, 0))
+    flat = [s for theme in T.THEMES for tone_list in T.COMMENT_TEMPLATES[theme] for s in tone_list]
+    templates = pool(flat)
+    s1 = take(templates, (theme1 * 3 + tone) * 3 + rng.integers(0, 3, n))
+    s2 = take(templates, (theme2 * 3 + tone) * 3 + rng.integers(0, 3, n))
+    text = pc.if_else(pa.array(second), pc.binary_join_element_wise(s1, s2, " "), s1)
+    themes = {theme: int(np.sum(has & ((theme1 == i) | (second & (theme2 == i))))) for i, theme in enumerate(T.THEMES)}
+    # a few comments carry an email address, a phone number or markup
+    commented = np.flatnonzero(has)
+    mess = Counter()
+    edits: dict[int, str] = {}
+    base = text.take(pa.array(commented)).to_pylist() if commented.size <= 5 else None
+    with_email = pick(rng, commented[records.has_email[person[commented]]], 0.01, 1)
+    for row in with_email:
+        edits[row] = f"{text[row].as_py()} You can reach me at {records.email_clean[person[row]].as_py()}."
+    mess["comments_with_email"] = with_email.size
+    free = np.setdiff1d(commented[records.has_phone[person[commented]]], with_email)
+    with_phone = pick(rng, free, 0.01, 1)
+    for row in with_phone:
+        d = int(records.phone_digits[person[row]])
+        edits[row] = f"{text[row].as_py()} Call me at ({d // 10**7}) {d // 10**4 % 1000:03d}-{d % 10**4:04d} anytime."
+    mess["comments_with_phone"] = with_phone.size
+    free = np.setdiff1d(commented, np.r_[with_email, with_phone])
+    with_markup = pick(rng, free, 0.01, 2)
+    for i, row in enumerate(with_markup):
+        snippet = T.MARKUP_SNIPPETS[i % len(T.MARKUP_SNIPPETS)]
+        edits[row] = f"{snippet} {text[row].as_py()}" if i % 2 == 0 else f"{text[row].as_py()} {snippet}"
+    mess["comments_with_markup"] = with_markup.size
+    del base
+    rows = np.array(sorted(edits), np.int64)
+    text = patch(text, rows, [edits[r] for r in rows])
+    return pc.if_else(pa.array(has), text, pa.scalar("")), themes, mess
+
+
+def _surveys(rng, people: People, visits: dict, records: Records, choose, tests: dict, writer: Writer):
+    sales_p = np.flatnonzero(people.responds)
+    vp = visits["person"]
+    sv = np.flatnonzero(rng.random(vp.size) < S.SERVICE_SURVEY_RESPONSE)
+    sv_t = visits["t"][sv] + (rng.uniform(1, 14, sv.size) * S.DAY).astype(np.int64)
+    sv, sv_t = sv[sv_t <= S.AS_OF], sv_t[sv_t <= S.AS_OF]
+    person = np.r_[sales_p, vp[sv]]
+    t = np.r_[people.responded_at[sales_p], sv_t]
+    stype = np.r_[np.zeros(sales_p.size, np.int64), np.ones(sv.size, np.int64)]
+    score = np.r_[people.score[sales_p], categorical(rng, S.SERVICE_SCORE_PROBS, size=sv.size)].astype(np.int64)
+    order = np.argsort(t, kind="stable")
+    person, t, stype, score = person[order], t[order], stype[order], score[order]
+    n = t.size
+    comment, themes, mess = _comments(rng, stype, score, person, records)
+    tz = np.full(n, S.DEFAULT_TZ_CODE, np.int8)
+    fmt = time_formats(rng, t, tz, {Z: 0.5, OFFSET: 0.15, NAIVE: 0.3, DATE_ONLY: 0.05})
+    comment_pool = pa.concat_arrays([comment, pool([""])])
+    id_pool, id_missing = _id_pool(records)
+    R, spare = len(records.ids), len(records.unknown_ids)
+    rows_ = Rows(rid=1 + np.arange(n), rec=choose(person), t=t, tz=tz, fmt=fmt, special=np.full(n, -1),
+                 type=stype, score=score, comment=np.arange(n))
+    rows_.mess.update(mess)
+    specials: list = []
+    score_pool, score_missing = _with_tokens([str(i) for i in range(11)] + ["11", "-1", "ten"])
+    next_id = n + 1
+
+    def fresh(k):
+        nonlocal next_id
+        out = next_id + np.arange(k)
+        next_id += k
+        return out
+
+    if n:
+        sel = pick(rng, np.arange(n), 0.01, 2)
+        rows_.copy_rows(sel, "repeated_response_id")
+        sales_rows = np.flatnonzero(stype == 0)
+        sel = pick(rng, sales_rows if sales_rows.size else np.arange(n), 0.01, 3)
+        rows_.copy_rows(sel, "invalid_score", rid=fresh(sel.size), score=11 + np.arange(sel.size) % 3)
+        sel = pick(rng, np.arange(n), 0.0, 1)
+        rows_.copy_rows(sel, "missing_required", rid=fresh(sel.size), score=score_missing + 1)
+        for kind, values in (("unparseable_timestamp", T.UNPARSEABLE), ("out_of_range_timestamp", T.OUT_OF_RANGE)):
+            sel = pick(rng, np.arange(n), 0.0, 1)
+            rows_.copy_rows(sel, kind, rid=fresh(sel.size), special=len(specials) + np.arange(sel.size))
+            specials += [values[i % len(values)] for i in range(sel.size)]
+        sel = pick(rng, np.arange(n), 0.0, 1)
+        rows_.copy_rows(sel, "unknown_customer", rid=fresh(sel.size), rec=R + rng.integers(0, spare, sel.size))
+        k = tests["survey_rec"].size
+        rows_.copy_rows(np.zeros(k, np.int64), "test_record_rows", rid=fresh(k), rec=tests["survey_rec"],
+                        t=tests["survey_t"], fmt=Z, special=-1, type=0, score=10, comment=n)
+    c = rows_.c
+    order = np.argsort(c["t"], kind="stable")
+    table = {
+        "response_id": pc.binary_join_element_wise("R", _numbers(c["rid"][order] + 1_000_000), ""),
+        "customer_id": take(id_pool, c["rec"][order]),
+        "survey_type": take(pool(["sales", "service"]), c["type"][order]),
+        "responded_at": _times(c, order, specials),
+        "score": take(score_pool, c["score"][order]),
+        "comment": take(comment_pool, c["comment"][order]),
+    }
+    writer.write("surveys", table)
+    return themes, rows_.mess
+
+
+# --- referrals -------------------------------------------------------------------------------
+def _referrals(rng, people: People, refs: dict, records: Records, choose, writer: Writer) -> Counter:
+    n = refs["at"].size
+    id_pool, id_missing = _id_pool(records)
+    R, spare = len(records.ids), len(records.unknown_ids)
+    t = refs["at"]
+    tz = np.full(n, S.DEFAULT_TZ_CODE, np.int8)
+    referred = refs["referred"]
+    referred_rec = np.full(n, id_missing, np.int64)
+    linked = referred >= 0
+    referred_rec[linked] = choose(referred[linked])
+    ch_pool, ch_missing = _with_tokens(T.REFERRAL_CHANNEL_SPELLINGS)
+    channel = np.where(rng.random(n) < 0.8, rng.integers(0, len(T.REFERRAL_CHANNEL_SPELLINGS), n), ch_missing)
+    rows_ = Rows(rid=1 + np.arange(n), rec=choose(refs["referrer"]), t=t, tz=tz,
+                 fmt=time_formats(rng, t, tz, {Z: 0.5, OFFSET: 0.2, NAIVE: 0.3}), special=np.full(n, -1),
+                 referred=referred_rec, channel=channel)
+    specials: list = []
+    next_id = n + 1
+
+    def fresh(k):
+        nonlocal next_id
+        out = next_id + np.arange(k)
+        next_id += k
+        return out
+
+    if n:
+        sel = pick(rng, np.arange(n), 0.01, 1)
+        rows_.copy_rows(sel, "repeated_referral_id")
+        for kind, values in (("unparseable_timestamp", T.UNPARSEABLE), ("out_of_range_timestamp", T.OUT_OF_RANGE)):
+            sel = pick(rng, np.arange(n), 0.0, 1)
+            rows_.copy_rows(sel, kind, rid=fresh(sel.size), special=len(specials) + np.arange(sel.size),
+                            referred=id_missing)
+            specials += [values[i % len(values)] for i in range(sel.size)]
+        sel = pick(rng, np.arange(n), 0.0, 1)
+        rows_.copy_rows(sel, "missing_required", rid=fresh(sel.size), rec=id_missing, referred=id_missing)
+        sel = pick(rng, np.arange(n), 0.0, 1)
+        rows_.copy_rows(sel, "unknown_customer", rid=fresh(sel.size), rec=R + rng.integers(0, spare, sel.size),
+                        referred=id_missing)
+    c = rows_.c
+    order = np.argsort(c["t"], kind="stable")
+    table = {
+        "referral_id": pc.binary_join_element_wise("RF", _numbers(c["rid"][order] + 100_000), ""),
+        "referrer_customer_id": take(id_pool, c["rec"][order]),
+        "referred_at": _times(c, order, specials),
+        "referred_customer_id": take(id_pool, c["referred"][order]),
+        "channel": take(ch_pool, c["channel"][order]),
+    }
+    writer.write("referrals", table)
+    return rows_.mess
+
+
+# --- customers and dealers -------------------------------------------------------------------
+def _customers(rng, records: Records, writer: Writer) -> Counter:
+    total = len(records.person)
+    n, d = records.n, records.d
+    dealer = records.dealer.astype(np.int64)
+    dealer_missing = (rng.random(total) < 0.02) & ~records.is_test
+    tz = np.where(dealer_missing, S.DEFAULT_TZ_CODE, S.DEALER_TZ[dealer]).astype(np.int8)
+    t = records.created
+    fmt = time_formats(rng, t, tz, {Z: 0.6, OFFSET: 0.12, NAIVE: 0.28})
+    grouped = np.zeros(total, bool)
+    grouped[records.dup_person] = True
+    grouped[n:] = True
+    single = np.flatnonzero(~grouped)
+    date_only = pick(rng, single, 0.04, 1)
+    fmt[date_only] = DATE_ONLY
+    mess = Counter({"duplicate_customer_records": d, "test_customer_records": records.n_test})
+    for code, name in ((OFFSET, "timestamp_with_offset"), (NAIVE, "timestamp_naive_local"),
+                       (DATE_ONLY, "timestamp_date_only")):
+        mess[name] += int(np.sum(fmt == code))
+
+    def missing_tokens(mask):
+        tokens = np.where(rng.random(total) < 0.6, 0, rng.integers(1, 3, total))
+        return np.where(mask, tokens, -1)
+
+    def fill(array: pa.Array, missing: np.ndarray) -> pa.Array:
+        rows = np.flatnonzero(missing >= 0)
+        return patch(array, rows, [T.MISSING_TOKENS[i] for i in missing[rows]])
+
+    email_m = missing_tokens(records.email_missing)
+    phone_m = missing_tokens(records.phone_missing)
+    postal_m = missing_tokens((rng.random(total) < 0.03) & ~records.is_test)
+    birth_m = missing_tokens((rng.random(total) < 0.05) & ~records.is_test)
+    gender_m = missing_tokens((rng.random(total) < 0.03) & ~records.is_test)
+    income_m = missing_tokens((rng.random(total) < 0.10) & ~records.is_test)
+    dealer_m = missing_tokens(dealer_missing)
+    mess["missing_value_tokens"] += int(sum(np.sum(m > 0) for m in (email_m, phone_m, postal_m, birth_m, gender_m,
+                                                                      income_m, dealer_m)))
+    order = np.argsort(t, kind="stable")
+    ords = pa.array(order)
+    table = {
+        "customer_id": records.ids.take(ords),
+        "created_at": format_times(t[order], tz[order], fmt[order]),
+        "email": fill(records.email, email_m).take(ords),
+        "phone": fill(records.phone, phone_m).take(ords),
+        "first_name": records.first_name.take(ords),
+        "last_name": records.last_name.take(ords),
+        "postal_code": fill(_numbers(records.postal), postal_m).take(ords),
+        "birth_year": fill(_numbers(records.birth_year), birth_m).take(ords),
+        "gender": fill(take(pool(["F", "M", "X"]), records.gender), gender_m).take(ords),
+        "income_band": fill(take(pool(S.INCOME_BANDS), records.income), income_m).take(ords),
+        "dealer_id": fill(take(pool(S.DEALER_IDS), dealer), dealer_m).take(ords),
+    }
+    writer.write("customers", table)
+    return mess
+
+
+def _dealers(writer: Writer) -> None:
+    writer.write("dealers", {
+        "dealer_id": pool(S.DEALER_IDS),
+        "name": pool([d[1] for d in S.DEALERS]),
+        "region": pool([d[2] for d in S.DEALERS]),
+        "timezone": pool([d[3] for d in S.DEALERS]),
+    })

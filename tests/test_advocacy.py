@@ -1,0 +1,365 @@
+"""Tests of journeylib.advocacy: known inputs, known outputs; models against simulated truth."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from journeylib import advocacy
+
+UTC = "UTC"
+AS_OF = pd.Timestamp("2026-06-30", tz=UTC)
+
+
+def ts(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text, tz=UTC)
+
+
+def surveys_frame(rows) -> pd.DataFrame:
+    """rows: (response_id, customer_id, survey_type, responded_at, score)."""
+    frame = pd.DataFrame(rows, columns=["response_id", "customer_id", "survey_type", "responded_at", "score"])
+    frame["responded_at"] = pd.to_datetime(frame["responded_at"], utc=True, format="ISO8601")
+    return frame
+
+
+# ---------------------------------------------------------------- NPS
+
+
+def test_adjusted_wald_nps_matches_hand_computation():
+    # Scores 10 10 9 9 9 | 8 7 | 6 3 0: 5 promoters, 2 passives, 3 detractors, n = 10.
+    # NPS = 100 * (5 - 3) / 10 = 20.
+    # Adjusted: n' = 13, p_pro = 5.75 / 13 = 0.442308, p_det = 3.75 / 13 = 0.288462,
+    # difference = 2 / 13 = 0.153846,
+    # variance = (0.442308 + 0.288462 - 0.153846^2) / 13 = (0.730769 - 0.023669) / 13 = 0.0543924,
+    # se = 0.233222, half width = 1.959964 * 0.233222 = 0.457106,
+    # interval = 100 * (0.153846 -/+ 0.457106) = (-30.326, 61.095).
+    nps, low, high = advocacy.adjusted_wald_nps(promoters=5, detractors=3, n=10)
+    assert nps == pytest.approx(20.0)
+    assert low == pytest.approx(-30.326, abs=1e-3)
+    assert high == pytest.approx(61.095, abs=1e-3)
+
+
+def test_adjusted_wald_nps_is_clipped_and_handles_empty_groups():
+    # 3 promoters, 1 passive, n = 4: NPS 75; adjusted centre (3.75 - 0.75) / 7 = 0.428571,
+    # variance (0.535714 + 0.107143 - 0.183673) / 7 = 0.0655977, se 0.256120 -> (-7.342, 93.056).
+    nps, low, high = advocacy.adjusted_wald_nps(3, 0, 4)
+    assert (nps, round(low, 3), round(high, 3)) == (75.0, -7.342, 93.056)
+    # All of 5 answers promoters: the upper bound would pass 100 and is clipped.
+    assert advocacy.adjusted_wald_nps(5, 0, 5)[2] == 100.0
+    assert all(math.isnan(v) for v in advocacy.adjusted_wald_nps(0, 0, 0))
+
+
+def test_nps_table_counts_every_response_per_survey_type():
+    surveys = surveys_frame([
+        ("r1", "C1", "sales", "2026-01-05", 10), ("r2", "C2", "sales", "2026-01-06", 9),
+        ("r3", "C3", "sales", "2026-02-01", 7), ("r4", "C4", "sales", "2026-04-01", 2),
+        ("r5", "C1", "service", "2026-03-01", 6), ("r6", "C1", "service", "2026-05-01", 10),
+    ])
+    table = advocacy.nps_table(surveys, by="survey_type").set_index("survey_type")
+    assert table.loc["sales", ["responses", "promoters", "passives", "detractors"]].tolist() == [4, 2, 1, 1]
+    assert table.loc["sales", "nps"] == pytest.approx(25.0)
+    assert table.loc["service", "nps"] == pytest.approx(0.0)  # one detractor, one promoter
+    overall = advocacy.nps_table(surveys)
+    assert overall.loc[0, "responses"] == 6 and overall.loc[0, "nps"] == pytest.approx(100 * (3 - 2) / 6)
+    # One per customer: C1's latest service answer (10) replaces both.
+    latest = advocacy.nps_table(advocacy.latest_per_customer(surveys), by="survey_type").set_index("survey_type")
+    assert latest.loc["service", ["responses", "nps"]].tolist() == [1, 100.0]
+
+
+def test_score_distribution_has_every_score_and_shares_sum_to_one():
+    surveys = surveys_frame([("r1", "C1", "sales", "2026-01-05", 10), ("r2", "C2", "sales", "2026-01-06", 10),
+                             ("r3", "C3", "sales", "2026-02-01", 4)])
+    table = advocacy.score_distribution(surveys)
+    assert len(table) == 11
+    assert table.set_index("score").loc[10, "responses"] == 2 and table["share"].sum() == pytest.approx(1.0)
+    assert table.set_index("score").loc[4, "category"] == "detractor"
+
+
+def test_attach_dealer_uses_the_rated_sale_or_visit_else_the_home_dealer():
+    surveys = surveys_frame([
+        ("r1", "C1", "sales", "2026-03-10", 9),     # after the D2 sale (the D1 sale is earlier)
+        ("r2", "C1", "service", "2026-04-02", 9),   # after the D3 visit
+        ("r3", "C2", "service", "2025-12-31 23:00", 5),  # no visit: home dealer D9
+    ])
+    sales = pd.DataFrame({"customer_id": ["C1", "C1"], "sold_at": [ts("2025-01-01"), ts("2026-03-01")],
+                          "dealer_id": ["D1", "D2"]})
+    visits = pd.DataFrame({"customer_id": ["C1", "C1"], "opened_at": [ts("2026-04-01"), ts("2026-05-01")],
+                           "dealer_id": ["D3", "D4"]})
+    journeys = pd.DataFrame({"customer_id": ["C1", "C2"], "dealer_id": ["D1", "D9"]})
+    out = advocacy.attach_dealer(surveys, sales, visits, journeys).set_index("response_id")
+    assert out["dealer_id"].to_dict() == {"r1": "D2", "r2": "D3", "r3": "D9"}
+    assert out["quarter"].to_dict() == {"r1": "2026Q1", "r2": "2026Q2", "r3": "2025Q4"}
+
+
+# ---------------------------------------------------------------- referral counts
+
+
+@pytest.fixture
+def small_buyers() -> pd.DataFrame:
+    buyers = pd.DataFrame({
+        "first_purchase_at": [ts("2025-06-30"), ts("2026-06-30"), ts("2024-06-30")],
+        "satisfaction": ["promoter", "passive", None],
+        "finance_type": ["cash", None, "lease"], "condition": ["new", "used", "new"],
+        "acquisition_channel": ["website", "search", "website"],
+    }, index=pd.Index(["B1", "B2", "B3"], name="customer_id"))
+    buyers["exposure_years"] = (AS_OF - buyers["first_purchase_at"]).dt.days / 365.25
+    return buyers
+
+
+def referrals_frame(rows) -> pd.DataFrame:
+    """rows: (referral_id, referrer, referred_at, referred_customer_id)."""
+    frame = pd.DataFrame(rows, columns=["referral_id", "referrer_customer_id", "referred_at", "referred_customer_id"])
+    frame["referred_at"] = pd.to_datetime(frame["referred_at"], utc=True, format="ISO8601")
+    return frame
+
+
+def test_referral_counts_keep_only_referrals_in_the_buyer_window(small_buyers):
+    referrals = referrals_frame([
+        ("F1", "B1", "2025-07-01", None),        # counted
+        ("F2", "B1", "2025-06-30", None),        # on the purchase instant: counted
+        ("F3", "B1", "2025-01-01", None),        # before the purchase
+        ("F4", "B3", "2026-07-02", None),        # after as-of
+        ("F5", "X9", "2026-01-01", None),        # referrer never bought
+        ("F6", "B3", "2025-01-01", "C7"),        # counted
+    ])
+    labelled = advocacy.window_referrals(small_buyers, referrals, AS_OF).set_index("referral_id")
+    assert labelled["status"].to_dict() == {"F1": "counted", "F2": "counted", "F3": "before_purchase",
+                                            "F4": "after_as_of", "F5": "not_a_buyer", "F6": "counted"}
+    counts = advocacy.referral_counts(small_buyers, referrals, AS_OF)
+    assert counts.to_dict() == {"B1": 2, "B2": 0, "B3": 1}
+
+
+def test_model_frame_fills_unknown_and_drops_buyers_without_exposure(small_buyers):
+    counts = pd.Series({"B1": 2, "B3": 1})
+    frame = advocacy.model_frame(small_buyers, counts)
+    assert list(frame.index) == ["B1", "B3"]  # B2 bought on the as-of date
+    assert frame.loc["B3", "satisfaction"] == "unknown" and frame.loc["B1", "referrals"] == 2
+
+
+def test_plan_levels_merges_sparse_levels():
+    frame = pd.DataFrame({
+        "satisfaction": ["passive"] * 30 + ["promoter"] * 30 + ["detractor"] * 5,
+        "acquisition_channel": ["website"] * 40 + ["chat"] * 10 + ["sms"] * 12 + ["fax"] * 3,
+        "referrals": [1] * 30 + [2] * 30 + [1] * 5,
+    })
+    plan = advocacy.plan_levels(frame, min_level_size=20, min_referrals=3,
+                                features=("satisfaction", "acquisition_channel"))
+    # detractor (5 buyers) alone is sparse and "other" would be too: it joins the reference
+    assert plan.mapping["satisfaction"]["detractor"] == "passive"
+    assert plan.levels["satisfaction"] == ["passive", "promoter"]
+    # chat, sms and fax (25 buyers together) make an estimable "other"
+    assert plan.levels["acquisition_channel"] == ["other", "website"]
+    assert {plan.mapping["acquisition_channel"][c] for c in ("chat", "sms", "fax")} == {"other"}
+    # a level without referrals is sparse however large it is
+    no_referrals = frame.assign(referrals=np.where(frame["satisfaction"] == "passive", 1, 0))
+    plan = advocacy.plan_levels(no_referrals, features=("satisfaction",))
+    assert "satisfaction" not in plan.levels  # passive alone is left: the feature drops out
+    assert any("single level" in note for note in plan.notes)
+
+
+def test_plan_levels_falls_back_to_the_largest_level_when_the_reference_is_missing():
+    frame = pd.DataFrame({"finance_type": ["cash"] * 40 + ["lease"] * 25, "referrals": 1})
+    plan = advocacy.plan_levels(frame, features=("finance_type",))
+    assert plan.references["finance_type"] == "cash"
+    assert any("'finance' absent or sparse" in note for note in plan.notes)
+
+
+# ---------------------------------------------------------------- models against known truth
+
+
+@pytest.fixture(scope="module")
+def simulated_models():
+    frame = advocacy.simulate_buyers(n=3000, seed=11, base_rate=0.15, alpha=0.5)
+    return frame, advocacy.fit_referral_models(frame)
+
+
+def test_nb2_rate_ratio_intervals_cover_the_simulated_truth(simulated_models):
+    _, models = simulated_models
+    table = advocacy.rate_ratios(models).set_index("term")
+    # the satisfaction levels only: coverage of the null effects is the slow test's job
+    for term, truth in {"satisfaction:promoter": 3.0, "satisfaction:detractor": 0.4,
+                        "satisfaction:no_response": 1.0}.items():
+        assert table.loc[term, "ci_low"] < truth < table.loc[term, "ci_high"], term
+    assert table.loc["satisfaction:promoter", "p"] < 1e-6
+    assert table.loc["satisfaction:promoter", "reference"] == "passive"
+    # the dispersion is estimated, near the true 0.5
+    assert 0.3 < models.alpha < 0.75
+
+
+def test_overdispersion_is_detected_in_nb2_counts_and_not_in_poisson_counts(simulated_models):
+    _, models = simulated_models
+    assert advocacy.overdispersion(models)["ct_p"] < 0.001
+    poisson = advocacy.fit_referral_models(advocacy.simulate_buyers(n=3000, seed=12, alpha=0.0))
+    result = advocacy.overdispersion(poisson)
+    assert result["ct_p"] > 0.05 and abs(result["pearson_chi2_df"] - 1) < 0.1
+
+
+def test_count_fit_table_accounts_for_every_buyer(simulated_models):
+    frame, models = simulated_models
+    table = advocacy.count_fit_table(models)
+    assert table["observed"].sum() == len(frame)
+    assert table["nb2_expected"].sum() == pytest.approx(len(frame), rel=1e-6)
+    # NB2 data: Poisson expects too few zeros, NB2 about the right number (within 2%)
+    zeros = table.iloc[0]
+    assert zeros["poisson_expected"] < zeros["observed"]
+    assert zeros["nb2_expected"] == pytest.approx(zeros["observed"], rel=0.02)
+
+
+def test_zero_inflation_is_flagged_only_when_structural_zeros_exist(simulated_models):
+    _, models = simulated_models
+    assert advocacy.zero_inflation(models)["matters"] is False
+    inflated = advocacy.simulate_buyers(n=3000, seed=13, base_rate=0.6, alpha=0.2)
+    never = np.random.default_rng(13).random(len(inflated)) < 0.4  # 40% never refer anyone
+    inflated.loc[never, "referrals"] = 0
+    result = advocacy.zero_inflation(advocacy.fit_referral_models(inflated))
+    assert result["matters"] is True and 0.25 < result["zinb_inflation"] < 0.55
+
+
+def test_required_terms_stay_in_the_table_when_not_estimable():
+    frame = advocacy.simulate_buyers(n=600, seed=3)
+    frame = frame[frame["satisfaction"] != "detractor"]
+    table = advocacy.rate_ratios(advocacy.fit_referral_models(frame)).set_index("term")
+    assert math.isnan(table.loc["satisfaction:detractor", "rate_ratio"])
+    assert "not estimable" in table.loc["satisfaction:detractor", "note"]
+
+
+# ---------------------------------------------------------------- rates
+
+
+def test_poisson_rate_interval_matches_exact_values():
+    # 10 events in 5 years: chi2(0.025, 20) / 2 = 4.7954, chi2(0.975, 22) / 2 = 18.3904
+    rate, low, high = advocacy.poisson_rate_interval(10, 5.0)
+    assert rate == 2.0 and low == pytest.approx(4.7954 / 5, abs=1e-4) and high == pytest.approx(18.3904 / 5, abs=1e-4)
+    # no events: the upper bound is -ln(0.025) = 3.6889 events
+    assert advocacy.poisson_rate_interval(0, 1.0)[1:] == (0.0, pytest.approx(3.6889, abs=1e-4))
+
+
+def test_quasi_poisson_rate_widens_for_clustered_counts():
+    # counts 0 0 0 6 over 1 year each: rate 1.5, expected 1.5 each,
+    # Pearson = (3 * 1.5^2 + 4.5^2) / 1.5 = (6.75 + 20.25) / 1.5 = 18, phi = 18 / 3 = 6,
+    # se(log rate) = sqrt(6 / 6) = 1 -> 1.5 * exp(-/+1.959964) = 1.5 * (0.140863, 7.099045) = (0.2113, 10.6486)
+    result = advocacy.quasi_poisson_rate([0, 0, 0, 6], [1, 1, 1, 1])
+    assert result["estimate"] == 1.5 and result["dispersion"] == pytest.approx(6.0)
+    assert result["ci_low"] == pytest.approx(0.2113, abs=1e-4) and result["ci_high"] == pytest.approx(10.6486, abs=1e-3)
+    # evenly spread counts: phi is floored at 1 (the Poisson interval on the log scale)
+    even = advocacy.quasi_poisson_rate([1, 1, 1, 1], [1, 1, 1, 1])
+    assert even["dispersion"] == 1.0 and even["ci_high"] == pytest.approx(math.exp(1.959964 / 2), rel=1e-5)
+
+
+# ---------------------------------------------------------------- what referrals bring
+
+
+@pytest.fixture
+def referral_world(small_buyers):
+    journeys = pd.DataFrame({
+        "customer_id": ["B1", "B2", "B3", "C7", "C8", "C9"],
+        "purchased": [True, True, True, True, False, True],
+        "first_purchase_at": [ts("2025-06-30"), ts("2026-06-30"), ts("2024-06-30"), ts("2026-02-01"), pd.NaT,
+                              ts("2024-01-01")],
+    })
+    referrals = referrals_frame([
+        ("F1", "B1", "2025-07-01", "C7"),   # C7 bought after the referral: a referred buyer
+        ("F2", "B1", "2025-08-01", "C8"),   # C8 never bought
+        ("F3", "B3", "2025-01-01", "C9"),   # C9 had bought before the referral: not brought by it
+        ("F4", "B3", "2025-02-01", None),   # no customer yet
+        ("F5", "B3", "2026-07-05", "C7"),   # after as-of: left out
+    ])
+    return small_buyers, journeys, referrals
+
+
+def test_referral_funnel_and_k_factor(referral_world):
+    buyers, journeys, referrals = referral_world
+    outcomes = advocacy.referral_outcomes(referrals, journeys, AS_OF).set_index("referral_id")
+    assert outcomes["became_buyer"].to_dict() == {"F1": True, "F2": False, "F3": False, "F4": False}
+    funnel = advocacy.referral_funnel(outcomes.reset_index()).set_index("step")
+    assert funnel["count"].tolist() == [4, 3, 1]
+    assert funnel.loc["referred buyers", "share_of_previous"] == pytest.approx(1 / 3)
+    # one referred buyer over 1 + 0 + 2 years of exposure
+    k = advocacy.k_factor(buyers, outcomes.reset_index(), AS_OF)
+    assert k["events"] == 1 and k["estimate"] == pytest.approx(1 / buyers["exposure_years"].sum())
+    assert k["ci_low"] < k["estimate"] < k["ci_high"]
+
+
+def test_chain_depth_follows_referrers_and_stops_on_cycles():
+    referrals = referrals_frame([
+        ("F1", "A", "2025-01-01", "B"), ("F2", "B", "2025-02-01", "C"), ("F3", "C", "2025-03-01", "D"),
+        ("F4", "E", "2025-01-01", "F"), ("F5", "X", "2025-05-01", "B"),  # B's later referral is ignored
+        ("F6", "G", "2025-01-01", None),
+    ])
+    depth = advocacy.chain_depth(referrals)
+    assert depth.sort_index().to_dict() == {"B": 1, "C": 2, "D": 3, "F": 1}
+    table = advocacy.depth_table(depth, customers=10).set_index("depth")
+    assert table["customers"].to_dict() == {0: 6, 1: 2, 2: 1, 3: 1}
+    cycle = referrals_frame([("F1", "P", "2025-01-01", "Q"), ("F2", "Q", "2025-02-01", "P")])
+    assert advocacy.chain_depth(cycle, max_depth=5).max() <= 6
+
+
+def test_referred_hazard_ratio_covers_a_known_ratio():
+    rng = np.random.default_rng(5)
+    n = 3000
+    referred = rng.random(n) < 0.3
+    days = rng.exponential(200 / np.where(referred, 2.0, 1.0))  # referred leads buy twice as fast
+    censor = rng.uniform(0, 600, n)
+    times = pd.DataFrame({"days": np.minimum(days, censor), "purchased": days <= censor, "referred": referred})
+    result = advocacy.referred_hazard_ratio(times)
+    assert result["ci_low"] < 2.0 < result["ci_high"] and result["p"] < 1e-6
+
+
+def test_referred_lead_times_flags_referred_customers():
+    journeys = pd.DataFrame({"customer_id": ["A", "B", "C"], "first_touch_at": [ts("2025-01-01")] * 2 + [pd.NaT],
+                             "days_to_purchase": [10.0, 300.0, np.nan], "purchased": [True, False, False]})
+    referrals = referrals_frame([("F1", "Z", "2024-12-30", "A")])
+    times = advocacy.referred_lead_times(journeys, referrals)
+    assert times.to_dict("index") == {"A": {"days": 10.0, "purchased": True, "referred": True},
+                                      "B": {"days": 300.0, "purchased": False, "referred": False}}
+
+
+# ---------------------------------------------------------------- reviews and shares
+
+
+def test_advocacy_by_band_counts_events_after_purchase_only(small_buyers):
+    buyers = small_buyers.assign(satisfaction=["promoter", "passive", "promoter"])
+    touchpoints = pd.DataFrame({
+        "customer_id": ["B1", "B1", "B1", "B3", "B2", "B3"],
+        "event_type": ["review_posted", "review_posted", "social_share", "review_posted", "review_posted",
+                       "site_visit"],
+        "counts_for_journey": [True, True, True, False, True, True],  # B3's review came before the purchase
+        "occurred_at": [ts("2025-07-01"), ts("2025-08-01"), ts("2025-09-01"), ts("2024-01-01"),
+                        ts("2026-06-30"), ts("2025-01-01")],
+    })
+    events = advocacy.advocacy_events(buyers, touchpoints, AS_OF)
+    assert events[["review_posted", "social_share"]].to_dict("index") == {
+        "B1": {"review_posted": 2, "social_share": 1}, "B2": {"review_posted": 1, "social_share": 0},
+        "B3": {"review_posted": 0, "social_share": 0}}
+    table = advocacy.advocacy_by_band(events).set_index(["event", "satisfaction"])
+    promoters = table.loc[("review_posted", "promoter")]
+    assert (promoters["buyers"], promoters["buyers_with_event"], promoters["share"]) == (2, 1, 0.5)
+    # 2 reviews over B1's 1 year and B3's 2 years
+    assert promoters["per_buyer_year"] == pytest.approx(2 / buyers.loc[["B1", "B3"], "exposure_years"].sum())
+    assert table.loc[("social_share", "detractor"), "buyers"] == 0
+
+
+# ---------------------------------------------------------------- coverage (slow)
+
+
+@pytest.mark.slow
+def test_promoter_rate_ratio_interval_coverage_over_many_seeds():
+    covered = []
+    for seed in range(100):
+        frame = advocacy.simulate_buyers(n=1000, seed=1000 + seed)
+        row = advocacy.rate_ratios(advocacy.fit_referral_models(frame)).set_index("term").loc["satisfaction:promoter"]
+        covered.append(row["ci_low"] < 3.0 < row["ci_high"])
+    assert 0.88 <= np.mean(covered) <= 0.99
+
+
+@pytest.mark.slow
+def test_quasi_poisson_rate_coverage_over_many_seeds():
+    covered = []
+    for seed in range(300):
+        frame = advocacy.simulate_buyers(n=800, seed=seed, rate_ratios={"promoter": 1.0, "detractor": 1.0})
+        result = advocacy.quasi_poisson_rate(frame["referrals"], frame["exposure_years"])
+        covered.append(result["ci_low"] < 0.15 < result["ci_high"])
+    assert 0.90 <= np.mean(covered) <= 0.99

@@ -1,0 +1,392 @@
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import expit, logit
+
+from journeylib import churn
+
+AS_OF = pd.Timestamp("2025-01-01", tz="UTC")
+DAY = pd.Timedelta(days=1)
+
+# Known truth for the simulated buyers (references finance, new, passive, trade_in no).
+TRUE_ODDS_RATIOS = {
+    "finance_type:lease": 0.6, "finance_type:cash": 1.5,
+    "condition:used": 1.8, "condition:cpo": 1.3,
+    "satisfaction:detractor": 2.5, "satisfaction:promoter": 0.7, "satisfaction:no_response": 1.4,
+    "trade_in:yes": 0.8, "days_to_purchase:per_doubling": 0.9,
+}
+DEALER_EFFECTS = {"d1": 0.0, "d2": 0.3, "d3": -0.3, "d4": 0.2, "d5": -0.1}
+
+
+def simulate_frame(n, seed, start=AS_OF - 6 * 365 * DAY, end=AS_OF - 365 * DAY):
+    """Eligible buyers in the model's feature format, churn drawn from known odds ratios."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(index=pd.Index([f"c{i:05d}" for i in range(n)], name="customer_id"))
+    frame["finance_type"] = rng.choice(["finance", "lease", "cash"], n, p=[0.5, 0.3, 0.2])
+    frame["condition"] = rng.choice(["new", "used", "cpo"], n, p=[0.5, 0.35, 0.15])
+    frame["satisfaction"] = rng.choice(["passive", "promoter", "detractor", "no_response"], n, p=[0.3, 0.35, 0.15, 0.2])
+    frame["acquisition_channel"] = rng.choice(["website", "search", "walk_in"], n)
+    frame["price_band"] = rng.choice(["low", "mid_low", "mid_high", "high"], n)
+    frame["trade_in"] = rng.choice(["no", "yes"], n)
+    frame["dealer_id"] = rng.choice(list(DEALER_EFFECTS), n)
+    days = rng.exponential(40, n)
+    frame[churn.NUMERIC_FEATURE] = np.log2(1 + days)
+    log_odds = logit(0.3) + frame["dealer_id"].map(DEALER_EFFECTS)
+    for term, odds_ratio in TRUE_ODDS_RATIOS.items():
+        feature, level = term.split(":")
+        if feature == "days_to_purchase":
+            log_odds += np.log(odds_ratio) * (frame[churn.NUMERIC_FEATURE] - 5)
+        else:
+            log_odds += np.log(odds_ratio) * (frame[feature] == level)
+    frame["churned"] = rng.random(n) < expit(log_odds)
+    frame["eligible"] = True
+    frame["active"] = ~frame["churned"]
+    seconds = rng.uniform(0, (end - start).total_seconds(), n)
+    frame["first_purchase_at"] = start + pd.to_timedelta(seconds, unit="s")
+    return frame
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    # One fixed draw: 12 intervals all cover their truth in about half of the seeds, and this
+    # seed is one of them; the slow test checks the coverage rate itself over 200 seeds.
+    return simulate_frame(4000, seed=16)
+
+
+@pytest.fixture(scope="module")
+def fitted(simulated):
+    return churn.fit_churn_model(simulated)
+
+
+# ---------------------------------------------------------------- labels at the edges
+
+
+def buyers_frame(purchases):
+    return pd.DataFrame({"first_purchase_at": pd.Series(purchases)}).rename_axis("customer_id")
+
+
+def visits_frame(rows):
+    return pd.DataFrame(rows, columns=["customer_id", "opened_at"])
+
+
+def test_churn_labels_follow_the_definition_at_the_edges():
+    window_start = AS_OF - 365 * DAY
+    old = AS_OF - 900 * DAY
+    buyers = buyers_frame({
+        "visit_exactly_n_days_before": old, "visit_one_second_later": old, "visit_on_as_of": old,
+        "no_visit": old, "only_future_visit": old,
+        "bought_exactly_n_days_before": window_start, "bought_one_second_later": window_start + pd.Timedelta(seconds=1),
+    })
+    visits = visits_frame([
+        ("visit_exactly_n_days_before", window_start),
+        ("visit_one_second_later", window_start + pd.Timedelta(seconds=1)),
+        ("visit_on_as_of", AS_OF),
+        ("only_future_visit", AS_OF + pd.Timedelta(seconds=1)),
+        ("someone_else", AS_OF - DAY),
+    ])
+    labels = churn.churn_labels(buyers, visits, AS_OF, churn_after_days=365)
+    assert labels["eligible"].to_dict() == {
+        "visit_exactly_n_days_before": True, "visit_one_second_later": True, "visit_on_as_of": True,
+        "no_visit": True, "only_future_visit": True, "bought_exactly_n_days_before": True,
+        "bought_one_second_later": False}
+    assert labels["churned"].to_dict() == {
+        "visit_exactly_n_days_before": True,  # window is (as_of - N, as_of]: the start is outside
+        "visit_one_second_later": False, "visit_on_as_of": False, "no_visit": True,
+        "only_future_visit": True,  # nothing after as-of is used
+        "bought_exactly_n_days_before": True, "bought_one_second_later": False}
+    assert (labels["active"] == ~labels["churned"]).all()
+    assert pd.isna(labels.loc["no_visit", "last_visit_at"])
+
+
+def test_churn_window_length_is_the_parameter():
+    buyers = buyers_frame({"a": AS_OF - 1000 * DAY})
+    visits = visits_frame([("a", AS_OF - 300 * DAY)])
+    assert churn.churn_labels(buyers, visits, AS_OF, 270)["churned"].item()
+    assert not churn.churn_labels(buyers, visits, AS_OF, 365)["churned"].item()
+
+
+def test_lapse_is_the_first_gap_longer_than_n_days_censored_at_as_of():
+    p1, p2, p3, p4, p5 = (AS_OF - d * DAY for d in (1000, 800, 365, 364, 500))
+    buyers = buyers_frame({"gap_exactly_n": p1, "gap_over_n": p2, "no_visit_n": p3, "no_visit_short": p4,
+                           "recent_visit": p5})
+    visits = visits_frame([
+        ("gap_exactly_n", p1 + 100 * DAY), ("gap_exactly_n", p1 + 465 * DAY),  # 365-day gap: no lapse
+        ("gap_over_n", p2 + 366 * DAY), ("gap_over_n", p2 + 400 * DAY),
+        ("recent_visit", p5 + 200 * DAY), ("recent_visit", p5 - 10 * DAY),  # before purchase: ignored
+    ])
+    lapses = churn.lapse_times(buyers, visits, AS_OF, 365)
+    assert lapses["duration_days"].round(6).to_dict() == {
+        "gap_exactly_n": 830.0, "gap_over_n": 365.0, "no_visit_n": 365.0, "no_visit_short": 364.0,
+        "recent_visit": 500.0}
+    assert lapses["lapsed"].to_dict() == {"gap_exactly_n": True, "gap_over_n": True, "no_visit_n": True,
+                                          "no_visit_short": False, "recent_visit": False}
+
+
+def test_every_churned_buyer_has_lapsed_within_their_exposure():
+    rng = np.random.default_rng(3)
+    purchases = {f"b{i}": AS_OF - int(d) * DAY for i, d in enumerate(rng.integers(1, 1500, 300))}
+    rows = [(c, p + int(d) * DAY) for c, p in purchases.items() for d in np.cumsum(rng.integers(50, 500, 4))]
+    buyers, visits = buyers_frame(purchases), visits_frame(rows)
+    labels = churn.churn_labels(buyers, visits, AS_OF)
+    lapses = churn.lapse_times(buyers, visits, AS_OF)
+    assert labels["churned"].sum() > 20
+    assert lapses.loc[labels["churned"], "lapsed"].all()
+    exposure = (AS_OF - buyers["first_purchase_at"]).dt.total_seconds() / 86400
+    assert (lapses["duration_days"] <= exposure + 1e-9).all()
+    # a buyer seen fewer than N days after purchase cannot have lapsed
+    assert not lapses.loc[exposure < 365, "lapsed"].any()
+
+
+def test_retention_curve_counts_only_complete_windows():
+    width = pd.Timedelta(days=6 * churn.DAYS_PER_MONTH)
+    pa = AS_OF - 400 * DAY
+    buyers = buyers_frame({"a": pa, "b": AS_OF - 200 * DAY, "c": AS_OF - 100 * DAY})
+    visits = visits_frame([
+        ("a", pa - DAY),  # before purchase: not retention
+        ("a", pa + 10 * DAY), ("a", pa + width),  # both in window 0 (its end is inclusive)
+        ("a", pa + 200 * DAY),  # window 1
+        ("a", pa + 390 * DAY),  # window 2 has not ended by as-of
+    ])
+    curve = churn.retention_curve(buyers, visits, AS_OF)
+    assert curve["window"].tolist() == ["0-6 months", "6-12 months"]
+    assert curve["buyers"].tolist() == [2, 1]
+    assert curve["with_visit"].tolist() == [1, 1]
+    assert curve["share"].tolist() == [0.5, 1.0]
+
+
+def test_churn_rates_use_wilson_intervals():
+    frame = pd.DataFrame({"churned": [True] * 10 + [False] * 30, "finance_type": ["lease"] * 5 + ["cash"] * 35})
+    overall = churn.churn_rates(frame)
+    z, n, p = 1.959963984540054, 40, 0.25
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    assert overall.loc[0, "churn_rate"] == 0.25
+    assert overall.loc[0, "ci_low"] == pytest.approx(centre - half)
+    assert overall.loc[0, "ci_high"] == pytest.approx(centre + half)
+    by = churn.churn_rates(frame, "finance_type").set_index("finance_type")
+    assert by.loc["lease", ["buyers", "churned"]].tolist() == [5, 5]
+    assert by.loc["cash", ["buyers", "churned"]].tolist() == [35, 5]
+    assert by.loc["lease", "ci_high"] == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------- features and levels
+
+
+def test_feature_frame_marks_missing_values_unknown():
+    buyers = pd.DataFrame({
+        "first_purchase_at": [AS_OF] * 3, "finance_type": ["lease", None, "cash"], "condition": ["new", "used", None],
+        "satisfaction": pd.Categorical(["passive", "no_response", "promoter"]), "acquisition_channel": [None, "web", "x"],
+        "price_band": pd.Categorical(["low", "unknown", "high"]), "trade_in": [True, False, None],
+        "dealer_id": ["d1", "d2", None], "days_to_purchase": [0.0, 3.0, np.nan],
+    }, index=["a", "b", "c"])
+    frame = churn.feature_frame(buyers)
+    assert frame["finance_type"].tolist() == ["lease", "unknown", "cash"]
+    assert frame["trade_in"].tolist() == ["yes", "no", "unknown"]
+    assert frame["dealer_id"].tolist() == ["d1", "d2", "unknown"]
+    assert frame[churn.NUMERIC_FEATURE].tolist() == [0.0, 2.0, np.log2(2.5)]  # missing -> median days (1.5)
+
+
+def test_sparse_levels_merge_and_required_terms_stay_reported():
+    frame = simulate_frame(1500, seed=5)
+    # three cpo buyers only: too few, and "other" (cpo alone) is still sparse -> merged into the reference
+    cpo = frame.index[frame["condition"] == "cpo"]
+    frame.loc[cpo[3:], "condition"] = "new"
+    # two rare channels that together are enough for an "other" level
+    frame.loc[frame.index[:15], "acquisition_channel"] = "sms"
+    frame.loc[frame.index[15:30], "acquisition_channel"] = "chat"
+    plan = churn.plan_levels(frame)
+    assert plan.levels["condition"] == ["new", "used"]
+    assert plan.mapping["condition"]["cpo"] == "new"
+    assert plan.levels["acquisition_channel"] == ["other", "search", "walk_in", "website"]
+    assert any("condition" in note and "cpo" in note for note in plan.notes)
+    table = churn.odds_ratios(churn.fit_churn_model(frame, plan=plan), frame).set_index("term")
+    assert set(churn.REQUIRED_TERMS) <= set(table.index)
+    assert np.isnan(table.loc["condition:cpo", "odds_ratio"])
+    assert "not estimable" in table.loc["condition:cpo", "note"]
+    assert table.loc["acquisition_channel:other", "buyers"] == 30
+
+
+def test_missing_fixed_reference_falls_back_to_the_most_common_level():
+    frame = simulate_frame(1500, seed=6)
+    frame.loc[frame["satisfaction"] == "passive", "satisfaction"] = "promoter"
+    model = churn.fit_churn_model(frame)
+    assert churn.reference_levels(model) == {"finance_type": "finance", "condition": "new",
+                                             "satisfaction": "promoter"}
+    assert any("satisfaction: reference 'passive'" in note for note in model.notes)
+
+
+def test_unseen_levels_map_to_other_or_the_reference():
+    frame = simulate_frame(1500, seed=8)
+    frame.loc[frame.index[:15], "acquisition_channel"] = "sms"
+    frame.loc[frame.index[15:30], "acquisition_channel"] = "chat"
+    plan = churn.plan_levels(frame)
+    new = frame.head(2).copy()
+    new["acquisition_channel"] = "tiktok"
+    new["finance_type"] = "balloon"
+    applied = plan.apply(new)
+    assert applied["acquisition_channel"].tolist() == ["other", "other"]
+    assert applied["finance_type"].tolist() == ["finance", "finance"]
+
+
+# ---------------------------------------------------------------- the model against known truth
+
+
+def test_odds_ratio_intervals_cover_the_truth(simulated, fitted):
+    table = churn.odds_ratios(fitted, simulated).set_index("term")
+    for term, truth in TRUE_ODDS_RATIOS.items():
+        row = table.loc[term]
+        assert row["ci_low"] <= truth <= row["ci_high"], (term, truth, row["ci_low"], row["ci_high"])
+        assert row["odds_ratio"] == pytest.approx(truth, rel=0.25)
+    # no effect was simulated for price band: its intervals cover 1
+    price = table[table["feature"] == "price_band"]
+    assert ((price["ci_low"] <= 1) & (price["ci_high"] >= 1)).all()
+    assert table.loc["finance_type:lease", "reference"] == "finance"
+    assert table.loc["satisfaction:detractor", "p"] < 1e-6
+
+
+def test_cluster_robust_option_changes_the_standard_errors(simulated, fitted):
+    robust = churn.fit_churn_model(simulated, cluster_by_dealer=True)
+    assert robust.result.cov_type == "cluster"
+    assert fitted.result.cov_type == "nonrobust"
+    np.testing.assert_allclose(robust.result.params, fitted.result.params)
+    assert not np.allclose(robust.result.bse, fitted.result.bse)
+    assert any("dealers" in note for note in robust.notes)  # 5 clusters is too few to trust
+
+
+@pytest.mark.slow
+def test_odds_ratio_interval_coverage_over_many_seeds():
+    seeds = range(200)
+    covered = {term: 0 for term in TRUE_ODDS_RATIOS}
+    for seed in seeds:
+        frame = simulate_frame(1500, seed=1000 + seed)
+        table = churn.odds_ratios(churn.fit_churn_model(frame)).set_index("term")
+        for term, truth in TRUE_ODDS_RATIOS.items():
+            covered[term] += table.loc[term, "ci_low"] <= truth <= table.loc[term, "ci_high"]
+    coverage = {term: hits / len(seeds) for term, hits in covered.items()}
+    # 200 draws: one term's coverage has sd 0.015; the mean over terms is tighter
+    assert 0.93 <= np.mean(list(coverage.values())) <= 0.97, str(coverage)
+    assert all(0.88 <= c <= 0.99 for c in coverage.values()), str(coverage)
+
+
+# ---------------------------------------------------------------- validation
+
+
+def test_temporal_split_keeps_whole_months_and_tests_the_latest():
+    months = pd.to_datetime(["2023-01-15", "2023-02-15", "2023-03-15", "2023-04-15"], utc=True)
+    frame = pd.DataFrame({"first_purchase_at": np.repeat(months, 25)})
+    train, test = churn.temporal_split(frame, 0.25)
+    assert len(test) == 25 and (test["first_purchase_at"] == months[3]).all()
+    train, test = churn.temporal_split(frame, 0.5)
+    assert len(test) == 50 and train["first_purchase_at"].max() < test["first_purchase_at"].min()
+    train, test = churn.temporal_split(frame.head(25), 0.9)
+    assert len(train) == 25 and test.empty  # one month only: it stays in training
+    with pytest.raises(ValueError):
+        churn.temporal_split(frame, 1.5)
+
+
+def test_calibration_slope_and_intercept_detect_miscalibration():
+    rng = np.random.default_rng(1)
+    p = expit(rng.normal(-0.5, 1.2, 40000))
+    y = rng.random(len(p)) < p
+    good = churn.calibration(y, p)
+    assert good["calibration_slope"] == pytest.approx(1, abs=0.06)
+    assert good["calibration_intercept"] == pytest.approx(0, abs=0.04)
+    underconfident = churn.calibration(y, expit(0.5 * logit(p)))
+    assert underconfident["calibration_slope"] == pytest.approx(2, abs=0.12)
+    too_low = churn.calibration(y, expit(logit(p) - 1))
+    assert too_low["calibration_intercept"] == pytest.approx(1, abs=0.06)
+
+
+def test_lift_table_orders_deciles_from_highest_risk():
+    p = np.linspace(0.95, 0.0, 20)
+    y = np.array([1, 1, 1, 0] + [0] * 16)
+    table = churn.lift_table(y, p)
+    assert table["buyers"].tolist() == [2] * 10
+    assert table["churned"].tolist() == [2, 1] + [0] * 8
+    assert table.loc[0, "lift"] == pytest.approx(1.0 / 0.15)
+    assert table["mean_risk"].is_monotonic_decreasing
+
+
+def test_holdout_validation_beats_the_no_model_baseline(simulated):
+    out = churn.holdout_validation(simulated, holdout_share=0.25)
+    metrics = out["metrics"]
+    assert metrics["test_buyers"] == pytest.approx(0.25 * len(simulated), rel=0.15)
+    assert metrics["train_until"] < metrics["test_from"]
+    assert 0.6 < metrics["auc"] < 0.8
+    assert metrics["brier"] < metrics["baseline_brier"]
+    assert metrics["calibration_slope"] == pytest.approx(1, abs=0.3)
+    assert out["lift"]["buyers"].sum() == metrics["test_buyers"]
+    assert out["lift"].loc[0, "lift"] > 1.3
+
+
+# ---------------------------------------------------------------- action list
+
+
+def test_at_risk_list_has_active_buyers_ids_risk_and_factors_only(simulated, fitted):
+    table = churn.at_risk_buyers(fitted, simulated, top=30)
+    assert table.columns.tolist() == ["customer_id", "risk", "factor_1", "factor_2"]
+    assert len(table) == 30
+    assert not simulated.loc[table["customer_id"], "churned"].any()
+    assert table["risk"].is_monotonic_decreasing
+    assert table["risk"].tolist() == pytest.approx(fitted.predict(simulated.loc[table["customer_id"]]).tolist(), abs=1e-4)
+
+
+def test_top_factors_are_the_largest_raises_over_the_reference(simulated, fitted):
+    buyer = simulated.head(2).copy()
+    reference = {"finance_type": "finance", "condition": "new", "satisfaction": "passive", "trade_in": "no",
+                 "price_band": "low"}
+    for column, level in reference.items():
+        buyer[column] = level
+    for column in ("acquisition_channel", "dealer_id"):
+        buyer[column] = fitted.plan.references[column]
+    buyer[churn.NUMERIC_FEATURE] = fitted.plan.numeric_center
+    buyer.loc[buyer.index[1], ["finance_type", "condition", "satisfaction"]] = ["cash", "used", "detractor"]
+    factors = churn.top_factors(fitted, buyer)
+    assert factors.iloc[0].tolist() == ["", ""]  # everything at the reference: nothing raises the risk
+    assert factors.iloc[1].tolist() == ["satisfaction:detractor", "condition:used"]
+
+
+def test_write_at_risk_only_in_a_run_and_only_ids(tmp_path, simulated, fitted):
+    table = churn.at_risk_buyers(fitted, simulated, top=5)
+    assert churn.write_at_risk(table, None) is None
+    path = churn.write_at_risk(table, tmp_path)
+    written = pd.read_csv(path, keep_default_na=False)
+    assert path == tmp_path / "at_risk_buyers.csv"
+    assert written.columns.tolist() == churn.AT_RISK_COLUMNS
+    assert written["customer_id"].tolist() == table["customer_id"].tolist()
+    with pytest.raises(ValueError, match="email"):
+        churn.write_at_risk(table.assign(email="x@example.com"), tmp_path)
+
+
+# ---------------------------------------------------------------- sensitivity on buyers with visits
+
+
+def simulate_buyers_and_visits(n, seed):
+    """A buyer table and service visits: loyal buyers visit every 150 days, others stop at a random time."""
+    frame = simulate_frame(n, seed, start=AS_OF - 5 * 365 * DAY, end=AS_OF - 30 * DAY)
+    buyers = frame.drop(columns=[churn.NUMERIC_FEATURE, "churned", "eligible", "active"])
+    buyers["trade_in"] = buyers["trade_in"] == "yes"
+    buyers["days_to_purchase"] = 2 ** frame[churn.NUMERIC_FEATURE] - 1
+    rng = np.random.default_rng(seed)
+    rows = []
+    for customer, purchase, leaves in zip(frame.index, frame["first_purchase_at"], frame["churned"]):
+        stop = purchase + rng.uniform(0, 700) * DAY if leaves else AS_OF
+        visit = purchase + 150 * DAY
+        while visit <= stop:
+            rows.append((customer, visit))
+            visit += 150 * DAY
+    return buyers, visits_frame(rows)
+
+
+def test_sensitivity_reports_each_window_with_its_labels():
+    buyers, visits = simulate_buyers_and_visits(2500, seed=21)
+    table = churn.sensitivity(buyers, visits, AS_OF).set_index("churn_after_days")
+    assert table.index.tolist() == [270, 365, 545]
+    for days in (270, 365, 545):
+        labels = churn.churn_labels(buyers, visits, AS_OF, days)
+        assert table.loc[days, "eligible"] == labels["eligible"].sum()
+        assert table.loc[days, "churn_rate"] == pytest.approx(labels.loc[labels["eligible"], "churned"].mean())
+    assert table["eligible"].is_monotonic_decreasing
+    # detractors were simulated to leave more often: every window shows it
+    assert (table["OR satisfaction:detractor"] > 1).all()
+    assert table["CI finance_type:lease"].str.match(r"^\d+\.\d\d-\d+\.\d\d$").all()

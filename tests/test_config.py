@@ -1,0 +1,76 @@
+"""Configuration: defaults, YAML and TOML, lookup order, and one clear error per bad value."""
+
+from __future__ import annotations
+
+import pytest
+
+from journeylib.config import Config, load_config
+from journeylib.errors import ConfigError
+
+
+def write(tmp_path, text, name="journey.yaml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_a_file(tmp_path):
+    config = load_config(None, tmp_path)
+    assert config == Config() and config.default_timezone == "UTC" and config.internal_domains == ()
+
+
+def test_yaml_next_to_the_raw_files_is_picked_up(tmp_path):
+    write(tmp_path, """
+default_timezone: America/Chicago
+internal_domains: [AutoGroup-Internal.com]
+columns: {sales: {deal_id: DealNumber}}
+timestamp_formats: {service_visits: "%m/%d/%Y %H:%M"}
+taxonomy:
+  channels: {Billboard: display}
+  event_types: {Brochure Download: brochure_download}
+  stages: {brochure_download: consideration}
+""")
+    config = load_config(None, tmp_path)
+    assert config.default_timezone == "America/Chicago"
+    assert config.internal_domains == ("autogroup-internal.com",)
+    assert config.columns == {"sales": {"deal_id": "DealNumber"}}
+    assert config.taxonomy.channel(" BILLBOARD ") == "display"
+    assert config.taxonomy.event_type("brochure-download") == "brochure_download"
+    assert config.taxonomy.stage("brochure_download") == "consideration"
+
+
+def test_toml_and_explicit_path_win(tmp_path):
+    write(tmp_path, "default_timezone: America/Chicago\n")
+    toml = write(tmp_path, 'default_timezone = "Europe/Berlin"\n', "settings.toml")
+    assert load_config(toml, tmp_path).default_timezone == "Europe/Berlin"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("colour: blue\n", "unknown key 'colour'"),
+    ("default_timezone: Mars/Olympus\n", "default_timezone: unknown time zone 'Mars/Olympus'"),
+    ("default_timezone: 5\n", "default_timezone: expected an IANA time zone name"),
+    ("internal_domains: example.com\n", "internal_domains: expected a list"),
+    ("columns: {shipments: {a: b}}\n", "columns: unknown key 'shipments'"),
+    ("columns: {sales: {deal_number: X}}\n", "columns.sales: unknown key 'deal_number'"),
+    ("columns: {sales: {deal_id: 7}}\n", "columns.sales.deal_id: expected a non-empty string"),
+    ('timestamp_formats: {sales: "%Q"}\n', "timestamp_formats.sales: unsupported directive(s) %Q"),
+    ('timestamp_formats: {sales: "%H:%M"}\n', "needs a year"),
+    ("taxonomy: {stages: {test_drive: purchasing}}\n", "stage 'purchasing'"),
+    ("taxonomy: {event_types: {Brochure: brochure_download}}\n", "'brochure_download' has no stage"),
+    ("taxonomy: {colours: {}}\n", "taxonomy: unknown key 'colours'"),
+    ("default_timezone: [unclosed\n", "invalid YAML at line"),
+    ("- a\n- b\n", "expected a mapping"),
+])
+def test_bad_values_raise_one_line_errors_naming_the_file_and_key(tmp_path, text, expected):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    message = str(error.value)
+    assert expected in message and str(path) in message and "\n" not in message
+
+
+def test_missing_file_and_unknown_format(tmp_path):
+    with pytest.raises(ConfigError, match="configuration file not found"):
+        load_config(tmp_path / "nope.yaml")
+    with pytest.raises(ConfigError, match="unknown configuration format"):
+        load_config(write(tmp_path, "{}", "settings.json"))

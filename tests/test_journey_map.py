@@ -1,0 +1,349 @@
+"""Journey-map computations on small hand-made journeys and event logs with known answers."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from journeylib import STAGES, journey_map as jm
+from journeylib.tables import MissingProcessedData
+from journeylib.taxonomy import EVENT_STAGES
+
+BASE = pd.Timestamp("2024-01-01", tz="UTC")
+STAGE_OF = {e: s for s, events in EVENT_STAGES.items() for e in events}
+
+
+def journeys_frame(rows):
+    """rows: customer -> {stage: day reached}; first touch = awareness day (or earliest)."""
+    records = []
+    for customer, (stages, extra) in rows.items():
+        record = {"customer_id": customer, **extra}
+        for stage in STAGES:
+            day = stages.get(stage)
+            record[f"{stage}_at"] = BASE + pd.Timedelta(days=day) if day is not None else pd.NaT
+        record["first_touch_at"] = BASE + pd.Timedelta(days=min(stages.values())) if stages else pd.NaT
+        records.append(record)
+    frame = pd.DataFrame(records)
+    for column in [c for c in frame if c.endswith("_at")]:
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame
+
+
+def six_journeys():
+    """Funnel 5 / 4 / 2 / 1 / 0 (customer f has no events)."""
+    return journeys_frame({
+        "a": ({"awareness": 0, "consideration": 2, "purchase": 12, "retention": 40}, {"acquisition_channel": "search"}),
+        "b": ({"awareness": 0, "consideration": 4, "purchase": 24}, {"acquisition_channel": "search"}),
+        "c": ({"awareness": 1, "consideration": 1}, {"acquisition_channel": "social"}),
+        "d": ({"awareness": 5, "consideration": 11}, {"acquisition_channel": None}),
+        "e": ({"awareness": 60}, {"acquisition_channel": "social"}),
+        "f": ({}, {"acquisition_channel": None}),
+    })
+
+
+def log(rows):
+    """rows: (customer, hours after BASE, event_type, channel[, counts_for_journey]) -> Ibis touchpoints table."""
+    records = []
+    for i, row in enumerate(rows):
+        customer, hours, event_type, channel = row[:4]
+        stage = STAGE_OF.get(event_type)
+        counts = row[4] if len(row) > 4 else stage is not None
+        records.append({"event_id": f"e{i:03d}", "customer_id": customer,
+                        "occurred_at": BASE + pd.Timedelta(hours=hours), "event_type": event_type,
+                        "channel": channel, "stage": stage,
+                        "stage_order": STAGES.index(stage) + 1 if stage else None,
+                        "counts_for_journey": counts, "source": "sales" if event_type == "purchase" else "touchpoints"})
+    return jm.events_table(pd.DataFrame(records))
+
+
+def three_logs():
+    """x: site visit, two VDP views, purchase, service visit; y: two site visits, a VDP view; z: site visit.
+    A service visit of y before any purchase does not count for the journey."""
+    return log([
+        ("x", 0, "site_visit", "website"), ("x", 2, "vdp_view", "website"), ("x", 5, "vdp_view", "search"),
+        ("x", 30, "purchase", "walk_in"), ("x", 100, "service_visit", "walk_in"),
+        ("y", 0, "site_visit", "social"), ("y", 1, "site_visit", "social"), ("y", 10, "vdp_view", "website"),
+        ("y", 11, "service_visit", "walk_in", False),
+        ("z", 3, "site_visit", "website"),
+    ])
+
+
+# ------------------------------------------------------------------ parameters
+
+GOOD = dict(segment_by="dealer_id", half_life_days=7.0, cohort_horizon_days=90, top_n=10, segment_maps=3)
+
+
+def test_good_parameters_pass_and_bad_ones_are_named():
+    jm.check_parameters(**GOOD)
+    jm.check_parameters(**{**GOOD, "half_life_days": 3})
+    for name, bad in (("segment_by", "region"), ("half_life_days", 0), ("half_life_days", "7"),
+                      ("cohort_horizon_days", 90.5), ("top_n", 0), ("segment_maps", -1), ("top_n", True)):
+        with pytest.raises(ValueError, match=f"parameter {name}="):
+            jm.check_parameters(**{**GOOD, name: bad})
+
+
+# ------------------------------------------------------------------ funnel and conversion
+
+def test_wilson_interval_matches_statsmodels_and_is_nan_without_trials():
+    from statsmodels.stats.proportion import proportion_confint
+
+    low, high = jm.wilson_interval([8, 0, 50], [10, 12, 50])
+    ref_low, ref_high = proportion_confint([8, 0, 50], [10, 12, 50], alpha=0.05, method="wilson")
+    assert low == pytest.approx(ref_low) and high == pytest.approx(ref_high)
+    assert low[1] == pytest.approx(0) and high[2] == pytest.approx(1)
+    nan_low, nan_high = jm.wilson_interval(0, 0)
+    assert np.isnan(nan_low) and np.isnan(nan_high)
+
+
+def test_funnel_counts_customers_whose_stage_timestamp_is_set():
+    out = jm.funnel(six_journeys())
+    assert out["customers"].tolist() == [5, 4, 2, 1, 0]
+    assert out["share_of_customers"].iloc[0] == pytest.approx(5 / 6)
+
+
+def test_conversion_rates_intervals_and_largest_drop_off():
+    conv = jm.conversion(six_journeys())
+    assert conv["key"].tolist() == ["awareness_to_consideration", "consideration_to_purchase",
+                                    "purchase_to_retention", "retention_to_advocacy"]
+    assert conv["converted"].tolist() == [4, 2, 1, 0] and conv["dropped"].tolist() == [1, 2, 1, 1]
+    assert conv["rate"].tolist() == pytest.approx([0.8, 0.5, 0.5, 0.0])
+    assert (conv["ci_low"] <= conv["rate"]).all() and (conv["rate"] <= conv["ci_high"]).all()
+    assert jm.largest_drop_off(conv)["key"] == "retention_to_advocacy"
+
+
+def test_largest_drop_off_needs_someone_in_the_funnel():
+    empty = jm.conversion(journeys_frame({"f": ({}, {})}))
+    with pytest.raises(ValueError, match="no stage"):
+        jm.largest_drop_off(empty)
+
+
+def test_funnel_refuses_a_table_without_stage_columns():
+    with pytest.raises(KeyError, match="advocacy_at"):
+        jm.funnel(six_journeys().drop(columns="advocacy_at"))
+
+
+# ------------------------------------------------------------------ segments and cohorts
+
+def test_segments_label_missing_values_and_count_per_segment():
+    journeys = six_journeys()
+    labels = jm.segment_labels(journeys, "acquisition_channel")
+    assert labels.tolist() == ["search", "search", "social", "(none)", "social", "(none)"]
+    out = jm.funnel_by_segment(journeys, labels).set_index(["segment", "stage"])
+    assert out.loc[("search", "purchase"), "customers"] == 2
+    assert out.loc[("social", "consideration"), "share_of_segment"] == pytest.approx(0.5)
+    assert out.loc[("(none)", "consideration"), "conversion_from_previous"] == pytest.approx(1.0)
+
+
+def test_persona_segments_need_the_personas_table():
+    journeys = six_journeys()
+    with pytest.raises(ValueError, match="journey run"):
+        jm.segment_labels(journeys, "persona", personas=None)
+    personas = pd.DataFrame({"customer_id": ["a", "b"], "persona": ["Researcher", "Impulse"]})
+    assert jm.segment_labels(journeys, "persona", personas).tolist()[:3] == ["Researcher", "Impulse", "(none)"]
+    with pytest.raises(ValueError, match="segment_by"):
+        jm.segment_labels(journeys, "region")
+
+
+def test_cohort_funnel_uses_a_fixed_horizon():
+    """January cohort: a buys on day 12, b on day 24 (both within 20 days? only a), c considers.
+    e's first touch (day 60, March) is less than 20 days before as_of (day 70): not eligible."""
+    as_of = BASE + pd.Timedelta(days=70)
+    out = jm.cohort_funnel(six_journeys(), as_of, horizon_days=20).set_index("cohort")
+    assert out.index.tolist() == ["2024-01"]
+    assert out.loc["2024-01", "eligible"] == 4
+    assert out.loc["2024-01", "purchase"] == pytest.approx(1 / 4)
+    assert out.loc["2024-01", "consideration"] == pytest.approx(4 / 4)
+    longer = jm.cohort_funnel(six_journeys(), BASE + pd.Timedelta(days=200), horizon_days=30).set_index("cohort")
+    assert longer.loc["2024-01", "purchase"] == pytest.approx(2 / 4) and longer.loc["2024-03", "eligible"] == 1
+    with pytest.raises(ValueError, match="horizon_days"):
+        jm.cohort_funnel(six_journeys(), as_of, horizon_days=0)
+
+
+# ------------------------------------------------------------------ time between stages
+
+def test_stage_durations_among_those_who_progressed():
+    out = jm.stage_durations(six_journeys()).set_index("from_stage")
+    # awareness -> consideration: 2, 4, 0, 6 days
+    assert out.loc["awareness", "progressed"] == 4
+    assert out.loc["awareness", "median_days"] == pytest.approx(3.0)
+    assert out.loc["awareness", "q1_days"] == pytest.approx(1.5)
+    assert out.loc["consideration", "median_days"] == pytest.approx(15.0)  # 10 and 20 days
+
+
+def test_kaplan_meier_progression_censors_at_as_of():
+    """consideration -> purchase: a 10 days (event), b 20 (event), c censored at 99, d censored at 89.
+    KM: S(10) = 3/4, S(20) = 3/4 * 2/3 = 1/2; no later events, so the median is 20 days."""
+    as_of = BASE + pd.Timedelta(days=100)
+    summary, curves = jm.progression(six_journeys(), as_of, at_days=(15, 30))
+    row = summary.set_index("from_stage").loc["consideration"]
+    assert row["at_risk"] == 4 and row["progressed"] == 2
+    assert row["by_15_days"] == pytest.approx(1 / 4) and row["by_30_days"] == pytest.approx(1 / 2)
+    assert row["km_median_days"] == pytest.approx(20)
+    assert set(curves["step"]) >= {"consideration → purchase"}
+    retention = summary.set_index("from_stage").loc["retention"]
+    assert retention["at_risk"] == 1 and retention["by_15_days"] == 0  # a never reached advocacy
+    nobody, _ = jm.progression(six_journeys().query("customer_id != 'a'"), as_of)
+    assert nobody.set_index("from_stage").loc["retention", "at_risk"] == 0
+    assert np.isnan(nobody.set_index("from_stage").loc["retention", "by_30_days"])
+
+
+# ------------------------------------------------------------------ engine: event logs
+
+def test_stage_counts_and_channel_mix():
+    counts = jm.stage_counts(three_logs(), by="channel")
+    awareness = counts[counts["stage"] == "awareness"].set_index("channel")
+    assert awareness["events"].to_dict() == {"social": 2, "website": 2}
+    assert awareness.loc["social", "customers"] == 1
+    mix = jm.channel_mix(counts)
+    assert mix.loc["consideration", "website"] == pytest.approx(2 / 3)
+    assert mix.sum(axis=1).tolist() == pytest.approx([1.0] * len(mix))
+    assert "walk_in" not in mix.columns or mix.loc["retention", "walk_in"] == pytest.approx(1)
+    assert jm.stage_counts(three_logs(), by="channel").query("stage == 'retention'")["events"].sum() == 1
+    assert jm.top_values(jm.stage_counts(three_logs(), by="event_type"), "event_type", 1)[("all", "consideration")] \
+        == ["vdp_view"]
+    with pytest.raises(ValueError, match="by="):
+        jm.stage_counts(three_logs(), by="campaign")
+
+
+def test_stage_counts_per_segment():
+    segments = pd.DataFrame({"customer_id": ["x", "y", "z"], "segment": ["north", "south", "north"]})
+    counts = jm.stage_counts(three_logs(), by="channel", segments=segments)
+    north = counts[(counts["segment"] == "north") & (counts["stage"] == "awareness")]
+    assert north.set_index("channel")["customers"].to_dict() == {"website": 2}
+
+
+def test_stage_and_event_variants_collapse_repeats():
+    top, totals = jm.variants(three_logs(), kind="stage")
+    assert totals == {"journeys": 3, "variants": 3, "top_share": pytest.approx(1.0)}
+    by_variant = top.set_index("variant")
+    assert by_variant.loc["awareness > consideration > purchase > retention", "conversion"] == 1
+    assert by_variant.loc["awareness > consideration", "buyers"] == 0
+    assert by_variant.loc["awareness", "steps"] == 1
+    events, _ = jm.variants(three_logs(), kind="event_type", top_n=2)
+    assert len(events) == 2
+    assert set(events["variant"]) <= {"site_visit > vdp_view > purchase > service_visit", "site_visit > vdp_view",
+                                      "site_visit"}
+    with pytest.raises(ValueError, match="kind="):
+        jm.variants(three_logs(), kind="channel")
+
+
+def test_variant_shares_and_coverage():
+    rows = [(c, 0, "site_visit", "website") for c in "abcd"] + [("a", 1, "vdp_view", "website"),
+                                                                 ("e", 0, "vdp_view", "search")]
+    top, totals = jm.variants(log(rows), kind="stage", top_n=1)
+    assert top["variant"].tolist() == ["awareness"] and top["share"].tolist() == pytest.approx([3 / 5])
+    assert totals["variants"] == 3 and totals["top_share"] == pytest.approx(3 / 5)
+
+
+def test_stage_transitions_probabilities_and_median_hours():
+    trans = jm.transitions(three_logs(), kind="stage").set_index(["from_state", "to_state"])
+    assert trans.loc[("(start)", "awareness"), "transitions"] == 3
+    # x: awareness (h0) -> consideration (h2); y: awareness (last at h1) -> consideration (h10)
+    assert trans.loc[("awareness", "consideration"), "transitions"] == 2
+    assert trans.loc[("awareness", "consideration"), "median_hours"] == pytest.approx((2 + 9) / 2)
+    assert trans.loc[("awareness", "consideration"), "probability"] == pytest.approx(2 / 3)
+    assert trans.loc[("awareness", "(end)"), "probability"] == pytest.approx(1 / 3)
+    assert trans.loc[("consideration", "purchase"), "median_hours"] == pytest.approx(25)
+    matrix = jm.transition_matrix(trans.reset_index(), order=STAGES)
+    assert matrix.index[0] == "(start)" and matrix.columns[-1] == "(end)"
+    assert matrix.sum(axis=1).tolist() == pytest.approx([1.0] * len(matrix))
+
+
+def test_channel_transitions_use_every_event():
+    trans = jm.transitions(three_logs(), kind="channel").set_index(["from_state", "to_state"])
+    assert trans.loc[("website", "search"), "transitions"] == 1
+    assert trans.loc[("search", "walk_in"), "median_hours"] == pytest.approx(25)
+    assert trans.loc[("website", "walk_in"), "transitions"] == 1  # y's pre-purchase service visit
+    assert trans.loc[("walk_in", "(end)"), "transitions"] == 2
+
+
+def test_open_events_reads_parquet_and_names_a_missing_table(tmp_path):
+    with pytest.raises(MissingProcessedData, match="touchpoints.parquet"):
+        jm.open_events(tmp_path)
+    frame = three_logs().to_pandas()
+    frame["occurred_at"] = frame["occurred_at"].astype("datetime64[us, UTC]")
+    frame.to_parquet(tmp_path / "touchpoints.parquet")
+    top, totals = jm.variants(jm.open_events(tmp_path), kind="stage")
+    assert totals["journeys"] == 3
+
+
+# ------------------------------------------------------------------ surveys and the map
+
+def surveys_frame():
+    return pd.DataFrame({
+        "response_id": ["r1", "r2", "r3", "r4", "r5"],
+        "customer_id": ["a", "b", "c", "a", "zz"],
+        "survey_type": ["sales", "sales", "sales", "service", "service"],
+        "score": pd.array([10, 3, 8, 5, 9], dtype="Int8"),
+        "comment": ["Great", "Too much PRESSURE and the price was high", "<b>ok</b>",
+                    "Waited 3 hours, car still broken", None],
+    })
+
+
+def test_satisfaction_by_stage():
+    out = jm.satisfaction_by_stage(surveys_frame()).set_index("stage")
+    assert out.index.tolist() == ["purchase", "retention", "advocacy"]
+    assert out.loc["purchase", "nps"] == pytest.approx(100 * (1 / 3 - 1 / 3))
+    assert out.loc["retention", "mean_score"] == pytest.approx(7.0)
+    assert out.loc["advocacy", "responses"] == 5
+
+
+THEMES = {"price": ["price"], "pressure": ["pressure", "pushy"], "waiting": ["wait*", "hours"],
+          "repair": ["broken", "not fixed"]}
+
+
+def scored_surveys():
+    from journeylib import feedback
+
+    return feedback.score_comments(surveys_frame(), THEMES)
+
+
+def test_stage_pain_points_rank_complaint_themes_per_stage():
+    out = jm.stage_pain_points(scored_surveys(), list(THEMES), top=3)
+    purchase = out[out["stage"] == "purchase"].set_index("theme")
+    # Only b's sales comment (score 3) complains: price and pressure, once each; "Great" mentions nothing.
+    assert purchase["negative_mentions"].to_dict() == {"pressure": 1, "price": 1}
+    retention = out[out["stage"] == "retention"]
+    assert set(retention["theme"]) == {"waiting", "repair"}
+    assert jm.stage_pain_points(scored_surveys(), list(THEMES), top=1).groupby("stage").size().max() == 1
+
+
+def test_journey_map_table_and_figure():
+    journeys = six_journeys()
+    events = three_logs()
+    table = jm.journey_map_table(journeys, jm.stage_counts(events, "channel"), jm.stage_counts(events, "event_type"),
+                                 surveys_frame(), scored_surveys(), list(THEMES))
+    assert table["stage"].tolist() == list(STAGES)
+    assert table["reach"].tolist() == [5, 4, 2, 1, 0]
+    purchase = table.set_index("stage").loc["purchase"]
+    assert purchase["conversion"] == pytest.approx(0.5) and purchase["survey_responses"] == 3  # zz is not in journeys
+    assert purchase["top_touchpoints"] == ["purchase"] and purchase["pain_points"] == ["pressure", "price"]
+    assert np.isnan(table.set_index("stage").loc["advocacy", "conversion"])
+    fig = jm.draw_journey_map(table, title="Test map")
+    texts = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+    assert "Reach: 5" in texts and "NPS" in texts and fig._suptitle.get_text() == "Test map"
+    matplotlib.pyplot.close(fig)
+
+
+def test_sankey_draws_one_band_per_flow_and_refuses_empty_flows():
+    import matplotlib.pyplot as plt
+
+    flows = pd.DataFrame({"source": ["a", "a", "b"], "target": ["x", "y", "x"], "value": [5, 3, 2]})
+    fig, ax = plt.subplots()
+    jm.draw_sankey(ax, flows, title="Flows")
+    bands = [p for p in ax.patches if type(p).__name__ == "PathPatch"]
+    assert len(bands) == 3 and ax.get_title() == "Flows"
+    labels = {t.get_text() for t in ax.texts}
+    assert {"a (8)", "b (2)", "x (7)", "y (3)"} <= labels
+    fig.canvas.draw()  # a '$' in a data label must render as text, not start a formula
+    jm.draw_sankey(ax, flows.assign(source=["$5-$9 deal", "$5-$9 deal", "b"]))
+    assert r"\$5-\$9 deal (8)" in {t.get_text() for t in ax.texts}
+    fig.canvas.draw()
+    with pytest.raises(ValueError, match="no positive flows"):
+        jm.draw_sankey(ax, flows.assign(value=0))
+    plt.close(fig)

@@ -1,0 +1,195 @@
+"""Personas: features, the choice of k, recovery of planted segments, naming rules, the written table."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from journeylib import personas
+
+AS_OF = pd.Timestamp("2024-12-31", tz="UTC")
+
+# Three well-separated shopping profiles: (acquisition channel, shopping channels, vdp views, build & price,
+# test drive, buys, days to purchase, finance type, survey comment).
+PROFILES = {
+    "researcher": ("search", ["website", "search", "third_party"], (10, 16), (3, 6), True, True, (60, 90),
+                   "finance", "Nice car"),
+    "walk_in": ("walk_in", ["walk_in", "phone"], (0, 1), (0, 0), True, True, (1, 4), "cash", "Quick and easy"),
+    "social": ("social", ["social", "social", "display"], (1, 3), (0, 0), False, False, None, None,
+               "Terrible price, awful"),
+}
+
+
+def planted_tables(per_profile=60, seed=0, silent=3):
+    """Customers simulated from PROFILES (demographics pure noise) plus `silent` customers with no events."""
+    rng = np.random.default_rng(seed)
+    customers, journeys, events, sales, surveys, truth = [], [], [], [], [], {}
+    for name, (acquisition, channels, vdp, bap, drive, buys, days, finance, comment) in PROFILES.items():
+        for i in range(per_profile):
+            cid = f"{name[:3]}{i:03d}"
+            truth[cid] = name
+            customers.append({"customer_id": cid, "birth_year": int(rng.integers(1950, 2000)),
+                              "gender": rng.choice(["f", "m"]), "income_band": rng.choice(["low", "mid", "high"])})
+            start = AS_OF - pd.Timedelta(days=200 + int(rng.integers(0, 30)))
+            log = [(acquisition, "site_visit" if acquisition != "walk_in" else "showroom_visit")]
+            log += [(channels[j % len(channels)], "site_visit") for j in range(int(rng.integers(2, 5)))]
+            log += [("website", "vdp_view")] * int(rng.integers(vdp[0], vdp[1] + 1))
+            log += [("website", "build_and_price")] * int(rng.integers(bap[0], bap[1] + 1))
+            if drive:
+                log.append(("walk_in", "test_drive"))
+            for j, (channel, event) in enumerate(log):
+                stage = "awareness" if event == "site_visit" else "consideration"
+                events.append({"customer_id": cid, "occurred_at": start + pd.Timedelta(hours=j), "event_type": event,
+                               "channel": channel, "stage": stage, "source": "touchpoints"})
+            purchased_days = float(rng.integers(days[0], days[1] + 1)) if buys else np.nan
+            if buys:
+                sales.append({"deal_id": f"d{cid}", "customer_id": cid,
+                              "sold_at": start + pd.Timedelta(days=purchased_days), "finance_type": finance})
+            journeys.append({
+                "customer_id": cid, "touchpoints": len(log) + int(buys), "acquisition_channel": acquisition,
+                "channels": len(set(c for c, _ in log)), "purchased": buys,
+                "days_to_purchase": purchased_days if buys else float((AS_OF - start).days),
+                "first_test_drive_at": start + pd.Timedelta(hours=len(log)) if drive else pd.NaT,
+            })
+            surveys.append({"response_id": f"r{cid}", "customer_id": cid, "survey_type": "sales",
+                            "score": 3 if name == "social" else 9, "comment": comment})
+    for i in range(silent):
+        cid = f"zzz{i:03d}"
+        customers.append({"customer_id": cid, "birth_year": None, "gender": None, "income_band": None})
+        journeys.append({"customer_id": cid, "touchpoints": 0, "acquisition_channel": None, "channels": 0,
+                         "purchased": False, "days_to_purchase": np.nan, "first_test_drive_at": pd.NaT})
+    frames = {
+        "customers": pd.DataFrame(customers), "journeys": pd.DataFrame(journeys),
+        "touchpoints": pd.DataFrame(events), "sales": pd.DataFrame(sales), "surveys": pd.DataFrame(surveys),
+    }
+    return frames, pd.Series(truth)
+
+
+@pytest.fixture(scope="module")
+def planted():
+    frames, truth = planted_tables()
+    return personas.customer_features(**frames, as_of=AS_OF), truth
+
+
+def _ari(labels, truth):
+    from sklearn.metrics import adjusted_rand_score
+
+    return adjusted_rand_score(truth.reindex(labels.index), labels)
+
+
+def test_features_are_computed_from_the_tables(planted):
+    features, _ = planted
+    walk_in = features.loc["wal000"]
+    assert walk_in["acquisition_channel"] == "walk_in" and walk_in["finance_type"] == "cash"
+    assert walk_in["build_and_price"] == 0 and walk_in["test_drive"] == 1.0
+    assert 1 <= walk_in["days_to_purchase"] <= 4
+    social = features.loc["soc000"]
+    assert np.isnan(social["days_to_purchase"]) and social["finance_type"] == "none"
+    assert social["pain_price"] == 1.0 and social["social_share"] > 0.3
+    assert features.loc["res000", "social_share"] == 0.0 and features.loc["res000", "pain_price"] == 0.0
+    birth_years = planted_tables()[0]["customers"].set_index("customer_id")["birth_year"]
+    assert (features.loc["res000":"soc059", "age"] == 2024 - birth_years.loc["res000":"soc059"]).all()
+    assert features.loc["zzz000", "touchpoints"] == 0 and features.loc["zzz000", "gender"] == "missing"
+
+
+def test_age_is_as_of_year_minus_birth_year_and_implausible_ages_are_missing():
+    customers = pd.DataFrame({"birth_year": [1980, 1800, None, 2020]})
+    ages = personas._age(customers, AS_OF)
+    assert ages.iloc[0] == 44 and ages.iloc[1:].isna().all()
+
+
+def test_k_is_chosen_by_silhouette_and_the_planted_segments_are_recovered(planted):
+    features, truth = planted
+    fit = personas.fit_clusters(features, k_min=2, k_max=6, seed=0)
+    assert fit["k"] == 3
+    assert fit["k_table"]["chosen"].sum() == 1
+    assert fit["k_table"].set_index("k")["silhouette"].idxmax() == 3
+    assert _ari(fit["labels"], truth) > 0.95
+    assert "zzz000" not in fit["labels"].index  # no events, not clustered
+
+
+def test_fitting_on_a_sample_still_assigns_everyone(planted):
+    features, truth = planted
+    fit = personas.fit_clusters(features, k=3, seed=0, fit_size=45)
+    assert len(fit["labels"]) == 180
+    assert _ari(fit["labels"], truth) > 0.9
+
+
+def test_planted_segments_are_stable_across_seeds(planted):
+    features, _ = planted
+    table = personas.stability(features, k=3, seeds=[1, 2, 3])
+    assert table["seed"].tolist() == [1, 2, 3]
+    assert table["ari"].min() > 0.95
+
+
+def test_planted_segments_get_the_rule_names(planted):
+    features, truth = planted
+    result = personas.assign_personas(features, seed=0, k_min=2, k_max=6).set_index("customer_id")["persona"]
+    crosstab = pd.crosstab(truth, result.reindex(truth.index))
+    named = crosstab.idxmax(axis=1).to_dict()
+    assert named == {"researcher": "digital_researcher", "walk_in": "walk_in_decider", "social": "social_browser"}
+    assert (result[result.index.str.startswith("zzz")] == personas.UNCLASSIFIED).all()
+
+
+def test_same_seed_same_personas(planted):
+    features, _ = planted
+    first = personas.assign_personas(features, seed=4)
+    second = personas.assign_personas(features, seed=4)
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_names_are_unique_when_two_clusters_fit_one_rule():
+    z = pd.DataFrame({"vdp_views": [2.0, 1.8, -1.0], "build_and_price": [2.0, 1.9, -1.0],
+                      "digital_share": [1.0, 1.0, -1.0], "channels": [0.0, 0.3, 0.1],
+                      "in_person_share": 0.0, "acquisition_channel=walk_in": 0.0, "days_to_purchase": 0.0},
+                     index=[0, 1, 2])
+    names = personas.name_clusters(z)
+    assert names[0] == "digital_researcher"
+    assert len(set(names.values())) == 3
+    # No other rule scores >= 0.5 here, so the others are named by their most distinctive feature.
+    assert names[1] == "high_build_and_price" and names[2] == "low_vdp_views"
+
+
+def test_a_weak_match_gets_a_descriptive_name_not_a_rule_name():
+    z = pd.DataFrame({"vdp_views": [0.2], "build_and_price": [0.1], "digital_share": [0.3], "age": [-1.5]})
+    assert personas.name_clusters(z) == {0: "low_age"}
+
+
+def test_descriptive_names_skip_names_already_taken():
+    z_row = pd.Series({"age": 2.0, "channels": -1.0})
+    assert personas._descriptive_name(z_row, {"high_age"}) == "low_channels"
+    assert personas._descriptive_name(z_row, {"high_age", "low_channels"}) == "segment_2"
+    assert personas._descriptive_name(pd.Series({"income_band=50.5k+": 1.0}), set()) == "high_income_band_50_5k"
+
+
+def _write_processed(folder, frames):
+    folder.mkdir(parents=True)
+    for name, frame in frames.items():
+        frame.to_parquet(folder / f"{name}.parquet", index=False)
+    (folder / "summary.json").write_text(json.dumps({"as_of": AS_OF.isoformat()}), encoding="utf-8")
+
+
+def test_write_personas_writes_one_row_per_customer(tmp_path):
+    frames, truth = planted_tables(per_profile=40, silent=2)
+    _write_processed(tmp_path / "processed", frames)
+    written = personas.write_personas(tmp_path / "processed", seed=0)
+    table = pd.read_parquet(tmp_path / "processed" / "personas.parquet")
+    assert table["customer_id"].tolist() == sorted(frames["customers"]["customer_id"])
+    assert table["customer_id"].is_unique and table["persona"].notna().all()
+    assert (table["persona"].value_counts()[personas.UNCLASSIFIED]) == 2
+    assert set(table["persona"]) == {"digital_researcher", "walk_in_decider", "social_browser", "unclassified"}
+    pd.testing.assert_frame_equal(written.reset_index(drop=True), table.astype(object), check_dtype=False)
+
+
+def test_persona_profile_summarises_each_persona(planted):
+    features, truth = planted
+    table = pd.DataFrame({"customer_id": truth.index, "persona": truth.to_numpy()})
+    profile = personas.persona_profile(features, table)
+    assert profile["customers"].sum() == 180 and profile["share"].sum() == pytest.approx(1.0)
+    assert profile.loc["social", "conversion"] == 0.0 and profile.loc["walk_in", "conversion"] == 1.0
+    assert profile.loc["social", "top_pain_points"] == "price"
+    assert profile.loc["walk_in", "top_pain_points"] == "none"
+    assert profile.loc["walk_in", "top_finance_type"] == "cash"
+    assert profile.loc["researcher", "top_acquisition_channel"] == "search"
+    assert profile.loc["walk_in", "median_days_to_purchase"] <= 4

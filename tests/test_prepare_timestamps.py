@@ -1,0 +1,58 @@
+"""Local time -> UTC in the engine, checked against Python's zoneinfo (fold=0) across DST changes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import ibis
+import pytest
+
+from journeylib.prepare import timestamps
+
+ZONES = ["America/Chicago", "Europe/London", "Australia/Lord_Howe", "UTC"]
+
+
+@pytest.fixture(scope="module")
+def con():
+    backend = ibis.duckdb.connect()
+    backend.create_table("offsets", ibis.memtable(timestamps.offsets_table(ZONES)))
+    return backend
+
+
+def to_utc(con, values, zone, fmt=None):
+    t = ibis.memtable({"i": list(range(len(values))), "v": values, "z": [zone] * len(values)},
+                      schema={"i": "int64", "v": "string", "z": "string"})
+    parsed = timestamps.parse_column(t, "v", t.z, con.table("offsets"), fmt).order_by("i")
+    return [v.as_py() for v in con.to_pyarrow(parsed)["v"]]
+
+
+def test_naive_local_times_match_zoneinfo_fold_0_around_dst_changes(con):
+    for zone in ZONES:
+        starts = [datetime(2024, 3, 9), datetime(2024, 3, 30), datetime(2024, 10, 26), datetime(2024, 11, 2),
+                  datetime(2024, 4, 6), datetime(2024, 10, 5)]
+        locals_ = [s + timedelta(minutes=15 * k) for s in starts for k in range(4 * 48)]
+        got = to_utc(con, [t.isoformat(sep=" ") for t in locals_], zone)
+        want = [t.replace(tzinfo=ZoneInfo(zone)).astimezone(timezone.utc) for t in locals_]
+        assert got == want, zone
+
+
+@pytest.mark.parametrize("text, zone, fmt, expected", [
+    ("2024-06-25T14:05:00Z", "America/Chicago", None, "2024-06-25T14:05:00+00:00"),
+    ("2024-06-25T14:05:00+02:00", "America/Chicago", None, "2024-06-25T12:05:00+00:00"),
+    ("2024-06-25 14:05:00-0530", "UTC", None, "2024-06-25T19:35:00+00:00"),
+    ("2024-06-25T14:05:00.250", "America/Chicago", None, "2024-06-25T19:05:00.250000+00:00"),
+    ("2024-06-25", "America/Chicago", None, "2024-06-25T05:00:00+00:00"),
+    ("06/25/2024 14:05", "America/Chicago", "%m/%d/%Y %H:%M", "2024-06-25T19:05:00+00:00"),
+    ("6/5/2024", "America/Chicago", "%m/%d/%Y %H:%M", "2024-06-05T05:00:00+00:00"),
+    ("06/25/24 02:05 PM", "UTC", "%m/%d/%y %I:%M %p", "2024-06-25T14:05:00+00:00"),
+    ("2024-06-25 14:05", "America/Chicago", "%m/%d/%Y %H:%M", "2024-06-25T19:05:00+00:00"),  # ISO still works
+])
+def test_formats(con, text, zone, fmt, expected):
+    assert to_utc(con, [text], zone, fmt)[0] == datetime.fromisoformat(expected)
+
+
+@pytest.mark.parametrize("text", ["not a date", "2024-13-01", "2024-02-30 10:00", "25/06/2024", "infinity",
+                                  "13/45/2024 10:00", "2024-06-25 25:00"])
+def test_unparseable_values_are_null(con, text):
+    assert to_utc(con, [text], "UTC", "%m/%d/%Y %H:%M") == [None]

@@ -1,0 +1,402 @@
+"""`journey run`: parameters, prepare reuse, the run folder, index.html, metrics.json, latest.
+
+One shared run (module fixture) starts from an empty raw folder, so it also
+covers "writes the sample and goes on"; it executes the real 00 notebook plus
+two fixture notebooks (tests/fixtures/notebooks): 01_fails raises on purpose,
+02_echo records its parameters and quotes survey comments, one of which holds
+a <script> tag planted in the raw export.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from journeylib import cli, runner
+from journeylib.errors import InputError
+from journeylib.results import REQUIRED_KEYS, missing_keys
+from journeylib.render import Headline, format_value, is_flagged, metric_value, strip_remote_assets
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_NOTEBOOKS = ROOT / "tests" / "fixtures" / "notebooks"
+PROJECT_NOTEBOOKS = ROOT / "notebooks"
+SAMPLE_CUSTOMERS = 400
+SCRIPT_COMMENT = 'Great dealer <script>alert("owned")</script> & friendly staff'
+REMOTE_ASSET = re.compile(r"<script[^>]+src=[\"']?(https?:)?//|<link[^>]+href=[\"']?(https?:)?//|@import\s+url\(\s*[\"']?https?:",
+                          re.I)
+
+
+def _plant_script_comment(raw: Path) -> None:
+    """A survey comment with markup, copied from a real sample row so prepare keeps it."""
+    path = raw / "surveys.csv"
+    surveys = pd.read_csv(path, dtype=str, keep_default_na=False)
+    row = surveys.iloc[[0]].copy()
+    row["response_id"] = "planted-script-1"
+    row["score"] = "9"
+    row["comment"] = SCRIPT_COMMENT
+    pd.concat([surveys, row]).to_csv(path, index=False)
+
+
+def _notebooks_folder(base: Path) -> Path:
+    folder = base / "notebooks"
+    folder.mkdir()
+    shutil.copy(PROJECT_NOTEBOOKS / "00_data_quality.ipynb", folder)
+    for name in ("01_fails.ipynb", "02_echo.ipynb"):
+        shutil.copy(FIXTURE_NOTEBOOKS / name, folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    """One run from an empty raw folder: sample written (small), prepared, three notebooks executed."""
+    import journeylib.sample
+
+    base = tmp_path_factory.mktemp("journey-run")
+    raw, processed, reports = base / "raw", base / "processed", base / "reports"
+    raw.mkdir()
+    notebooks = _notebooks_folder(base)
+    real_write_sample = journeylib.sample.write_sample
+    sample_calls = []
+
+    def small_sample(out, **kwargs):
+        sample_calls.append(out)
+        real_write_sample(out, customers=SAMPLE_CUSTOMERS, seed=7)
+        _plant_script_comment(Path(out))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(journeylib.sample, "write_sample", small_sample)
+        code = runner.run(raw=raw, processed=processed, reports=reports, notebooks_dir=notebooks, echo=False,
+                          parameters=["02_echo.label=1.10", "top_n=5", "enabled=no", "channels=['sms', 'email']"])
+    runs = runner.complete_runs(reports)
+    return {"code": code, "base": base, "raw": raw, "processed": processed, "reports": reports,
+            "notebooks": notebooks, "run_dir": runs[-1], "sample_calls": sample_calls}
+
+
+def _metrics(run_dir: Path) -> dict:
+    return json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------- the shared run
+
+def test_empty_raw_folder_gets_the_sample_and_the_run_goes_on(shared):
+    assert shared["sample_calls"] == [shared["raw"]]
+    assert (shared["raw"] / "customers.csv").exists()
+    assert (shared["processed"] / "summary.json").exists()
+    assert "holds no exports; writing the synthetic sample" in (shared["run_dir"] / "run.log").read_text()
+
+
+def test_a_failing_notebook_fails_the_run_but_the_others_run(shared):
+    metrics = _metrics(shared["run_dir"])
+    assert shared["code"] == cli.EXIT_FAILED == 1
+    assert metrics["run"]["status"] == "failed"
+    assert metrics["run"]["notebooks"]["00_data_quality"]["status"] == "ok"
+    assert metrics["run"]["notebooks"]["01_fails"]["status"] == "failed"
+    assert metrics["run"]["notebooks"]["02_echo"]["status"] == "ok"  # ran after the failure
+    for name in ("00_data_quality", "01_fails", "02_echo"):
+        for suffix in (".ipynb", ".html", ".reviewer.html"):
+            assert (shared["run_dir"] / f"{name}{suffix}").stat().st_size > 0, name + suffix
+
+
+def test_index_shows_the_failure_escaped_with_links_to_the_failing_cell(shared):
+    run_dir = shared["run_dir"]
+    index = (run_dir / "index.html").read_text(encoding="utf-8")
+    assert "deliberate failure &lt;b&gt;not bold&lt;/b&gt;" in index
+    assert "<b>not bold</b>" not in index
+    assert 'href="01_fails.html#papermill-error-cell"' in index
+    assert 'href="01_fails.ipynb"' in index
+    assert 'id="papermill-error-cell"' in (run_dir / "01_fails.html").read_text(encoding="utf-8")
+    for name in ("00_data_quality.reviewer.html", "00_data_quality.html", "00_data_quality.ipynb",
+                 "02_echo.reviewer.html"):
+        assert f'href="{name}"' in index
+    assert "Data quality" in index  # the notebook's title, not only its file name
+
+
+def test_metrics_hold_the_run_and_data_keys_and_the_notebooks_results(shared):
+    metrics = _metrics(shared["run_dir"])
+    runner_keys = [k for k in REQUIRED_KEYS if k.startswith(("run.", "data."))]
+    assert missing_keys(metrics, runner_keys) == []
+    assert metrics["run"]["id"] == shared["run_dir"].name
+    summary = json.loads((shared["processed"] / "summary.json").read_text())
+    for table, counts in metrics["data"]["tables"].items():
+        assert counts["raw"] == counts["kept"] + counts["rejected"], table
+        assert counts["rejected"] == sum(summary["tables"][table]["rejected"].values())
+    assert metrics["data"]["customers"] == len(pd.read_parquet(shared["processed"] / "customers.parquet"))
+    assert metrics["data_quality"]["rows_balanced"] is True
+    assert metrics["data_quality"]["tables"]["touchpoints"]["kept"] == metrics["data"]["tables"]["touchpoints"]["kept"]
+    assert "echo" in metrics and "fails" not in json.dumps(list(metrics))
+
+
+def test_parameters_reach_the_notebook_with_their_declared_types(shared):
+    echo = _metrics(shared["run_dir"])["echo"]
+    assert echo["parameters"]["label"] == "1.10" and echo["types"]["label"] == "str"
+    assert echo["parameters"]["top_n"] == 5 and echo["types"]["top_n"] == "int"
+    assert echo["parameters"]["enabled"] is False
+    assert echo["parameters"]["channels"] == ["sms", "email"]
+    assert echo["parameters"]["threshold"] == 0.5  # default kept
+    assert echo["parameters"]["as_of"] == json.loads((shared["processed"] / "summary.json").read_text())["as_of"]
+
+
+def test_the_kernel_is_this_python_in_the_notebooks_folder_with_the_scheduler_environment(shared):
+    kernel = _metrics(shared["run_dir"])["echo"]["kernel"]
+    assert Path(kernel["python"]).resolve() == Path(os.sys.executable).resolve()
+    assert kernel["scheduled"] == "1" and kernel["mplbackend"] == "Agg"
+    assert Path(kernel["cwd"]).resolve() == shared["notebooks"].resolve()
+    executed = json.loads((shared["run_dir"] / "02_echo.ipynb").read_text())
+    assert executed["metadata"]["kernelspec"]["name"] == "python3"  # opens in JupyterLab without the temporary kernel
+
+
+def test_a_script_tag_in_a_survey_comment_shows_as_text(shared):
+    reviewer = (shared["run_dir"] / "02_echo.reviewer.html").read_text(encoding="utf-8")
+    assert _metrics(shared["run_dir"])["echo"]["comments_with_markup"] >= 1  # ours, and the sample may plant one
+    assert "owned" in reviewer and "&lt;script&gt;alert" in reviewer
+    assert "<script>alert" not in reviewer
+
+
+def test_html_needs_nothing_from_the_web_and_figures_are_inline_png(shared):
+    for page in shared["run_dir"].glob("*.html"):
+        assert not REMOTE_ASSET.search(page.read_text(encoding="utf-8")), page.name
+    reviewer = (shared["run_dir"] / "00_data_quality.reviewer.html").read_text(encoding="utf-8")
+    assert reviewer.count('src="data:image/png;base64,') >= 2
+    assert "report.setup()" not in reviewer  # no code for reviewers
+    assert "report.setup()" in (shared["run_dir"] / "00_data_quality.html").read_text(encoding="utf-8")
+    assert (shared["run_dir"] / "00_data_quality.reviewer.html").stat().st_size < 1_500_000
+
+
+def test_manifest_records_parameters_inputs_versions_and_timings(shared):
+    manifest = json.loads((shared["run_dir"] / "manifest.json").read_text())
+    assert manifest["parameters"]["02_echo"]["label"] == "1.10"
+    assert manifest["parameters"]["00_data_quality"]["run_dir"] == str(shared["run_dir"])
+    assert manifest["versions"]["python"] == os.sys.version.split()[0]
+    assert manifest["versions"]["papermill"] and manifest["versions"]["pandas"]
+    assert set(manifest["inputs"]["fingerprint"]["raw"]) >= {"customers.csv", "surveys.csv"}
+    assert set(manifest["timings"]["notebooks"]) == {"00_data_quality", "01_fails", "02_echo"}
+    assert "git" in manifest
+
+
+def test_the_finished_run_is_complete_and_latest_points_at_it(shared):
+    assert not (shared["run_dir"] / runner.INCOMPLETE_MARKER).exists()
+    assert (shared["reports"] / "latest").resolve() == shared["run_dir"].resolve()
+
+
+def test_a_second_run_reuses_prepare_compares_with_the_first_and_an_interrupted_run_changes_nothing(shared, monkeypatch):
+    first = shared["run_dir"]
+    code = runner.run(raw=shared["raw"], processed=shared["processed"], reports=shared["reports"],
+                      notebooks_dir=shared["notebooks"], only=["00"], echo=False)
+    second = runner.complete_runs(shared["reports"])[-1]
+    assert code == 0 and second != first
+    assert runner._run_sort_key(second.name) > runner._run_sort_key(first.name)
+    assert "prepare: reused the processed tables" in (second / "run.log").read_text()
+    metrics = _metrics(second)
+    assert metrics["run"]["prepare"] == "reused" and list(metrics["run"]["notebooks"]) == ["00_data_quality"]
+    index = (second / "index.html").read_text(encoding="utf-8")
+    assert f'href="../{first.name}/index.html"' in index
+    customers = format_value(metrics["data"]["customers"], "count")
+    assert re.search(rf"<td>Customers</td><td class=\"number\">{customers}</td><td class=\"number\">{customers}</td>",
+                     index)
+    assert (shared["reports"] / "latest").resolve() == second.resolve()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "execute", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run(raw=shared["raw"], processed=shared["processed"], reports=shared["reports"],
+                   notebooks_dir=shared["notebooks"], only=["00"], echo=False)
+    broken = max((p for p in shared["reports"].iterdir() if runner.RUN_ID.match(p.name)),
+                 key=lambda p: runner._run_sort_key(p.name))
+    assert (broken / runner.INCOMPLETE_MARKER).exists() and not (broken / "metrics.json").exists()
+    assert "interrupted" in (broken / "run.log").read_text()
+    assert (shared["reports"] / "latest").resolve() == second.resolve()
+    assert runner.update_latest(shared["reports"], print) == second  # an incomplete folder is never latest
+    assert runner.previous_run(shared["reports"], shared["reports"] / "9999-01-01T0000Z") == second
+
+
+def test_cli_unknown_parameter_exits_2_before_anything_runs(shared, tmp_path, capsys):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    code = cli.main(["run", "--raw", str(raw), "--processed", str(tmp_path / "p"), "--reports", str(tmp_path / "r"),
+                     "-p", "no_such_parameter=1"])
+    assert code == cli.EXIT_BAD_INPUT == 2
+    assert "no_such_parameter" in capsys.readouterr().err
+    assert list(raw.iterdir()) == []  # no sample written
+    assert not (tmp_path / "p").exists() and not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("02_echo.top_n=five", "not a valid int"),
+    ("02_echo.threshold=high", "not a valid float"),
+    ("enabled=maybe", "not a valid bool"),
+    ("channels=sms", "not a valid list"),
+    ("02_echo.nope=1", "02_echo has no parameter 'nope'"),
+    ("03.top_n=1", "no selected notebook '03'"),
+    ("as_of=2024-01-01", "set by journey run"),
+    ("label", "expected KEY=VALUE"),
+])
+def test_bad_parameters_are_input_errors_before_anything_runs(shared, tmp_path, spec, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        runner.run(raw=shared["raw"], processed=tmp_path / "p", reports=tmp_path / "r",
+                   notebooks_dir=shared["notebooks"], parameters=[spec], echo=False)
+    assert not (tmp_path / "p").exists() and not (tmp_path / "r").exists()
+
+
+def test_prepare_is_reused_for_unchanged_inputs_and_redone_when_as_of_changes(shared, tmp_path):
+    lines = []
+    processed = tmp_path / "processed"
+    first = runner.prepare_data(raw=shared["raw"], processed=processed, log=lines.append)
+    stamp = (processed / "summary.json").stat().st_mtime_ns
+    again = runner.prepare_data(raw=shared["raw"], processed=processed, log=lines.append)
+    assert again == first and (processed / "summary.json").stat().st_mtime_ns == stamp
+    assert any("reused" in line for line in lines) and sum("preparing" in line for line in lines) == 1
+    earlier = str((pd.Timestamp(first["as_of"]) - pd.Timedelta(days=30)).date())
+    runner.prepare_data(raw=shared["raw"], processed=processed, as_of=earlier, log=lines.append)
+    assert sum("preparing" in line for line in lines) == 2 and any("(inputs changed)" in line for line in lines)
+    # a date is the end of that day in the data's time zone, so compare loosely
+    prepared_as_of = pd.Timestamp(json.loads((processed / "summary.json").read_text())["as_of"])
+    assert prepared_as_of < pd.Timestamp(first["as_of"]) - pd.Timedelta(days=28)
+
+
+# ---------------------------------------------------------------- small parts
+
+def test_notebook_selection_by_number_or_name_in_run_order():
+    notebooks = [Path(f"{n}.ipynb") for n in ("00_data_quality", "01_journey_map", "02_buyers")]
+    assert [p.stem for p in runner.select_notebooks(notebooks, ["02", "00_data_quality"])] == ["00_data_quality",
+                                                                                               "02_buyers"]
+    assert runner.select_notebooks(notebooks, None) == notebooks
+    with pytest.raises(InputError, match="--only 7: no such notebook"):
+        runner.select_notebooks(notebooks, ["7"])
+
+
+def test_find_notebooks_takes_only_numbered_names(tmp_path):
+    for name in ("01_b.ipynb", "00_a.ipynb", "scratch.ipynb", "1_bad.ipynb", "02_c.txt"):
+        (tmp_path / name).write_text("{}")
+    assert [p.name for p in runner.find_notebooks(tmp_path)] == ["00_a.ipynb", "01_b.ipynb"]
+    with pytest.raises(InputError):
+        runner.find_notebooks(tmp_path / "missing")
+
+
+def test_a_bare_key_applies_to_every_selected_notebook_declaring_it():
+    declared = {"00_a": {"top_n": {"inferred_type_name": "None", "default": "3"}},
+                "01_b": {"top_n": {"inferred_type_name": "None", "default": "10"}, "label": {"default": "'x'"}},
+                "02_c": {}}
+    notebooks = [Path(f"{stem}.ipynb") for stem in declared]
+    resolved = runner.resolve_parameters(["top_n=7", "01.label=1.10"], notebooks, declared)
+    assert resolved == {"00_a": {"top_n": 7}, "01_b": {"top_n": 7, "label": "1.10"}, "02_c": {}}
+    with pytest.raises(InputError, match="no selected notebook has a parameter 'label2'"):
+        runner.resolve_parameters(["label2=1"], notebooks, declared)
+
+
+@pytest.mark.parametrize("annotation, default, text, expected", [
+    ("None", "'v1'", "1.10", "1.10"),
+    ("str", "None", "007", "007"),
+    ("None", "None", "2024-06-30", "2024-06-30"),
+    ("None", "None", "none", None),
+    ("Optional[int]", "None", "12", 12),
+    ("int", "3", " 42 ", 42),
+    ("None", "0.5", "1e-3", 0.001),
+    ("None", "True", "off", False),
+    ("None", "['a']", "('x', 'y')", ["x", "y"]),
+    ("None", "{'a': 1}", "{'b': 2}", {"b": 2}),
+])
+def test_values_parse_to_the_declared_type(annotation, default, text, expected):
+    value = runner.parse_value(text, {"inferred_type_name": annotation, "default": default}, "nb.x")
+    assert value == expected and type(value) is type(expected)
+
+
+@pytest.mark.parametrize("annotation, default, text", [
+    ("None", "3", "3.5"), ("int", "None", "none"), ("None", "True", "2"), ("None", "[1]", "{'a': 1}"),
+    ("None", "0.5", "half"), ("None", "['a']", "__import__('os')"),
+])
+def test_values_that_do_not_parse_are_input_errors(annotation, default, text):
+    with pytest.raises(InputError, match="not a valid"):
+        runner.parse_value(text, {"inferred_type_name": annotation, "default": default}, "nb.x")
+
+
+def test_declared_parameters_include_lines_papermill_cannot_parse():
+    declared = runner.declared_parameters(PROJECT_NOTEBOOKS / "00_data_quality.ipynb")
+    assert {"processed_dir", "run_dir", "as_of", "top_unknown"} <= set(declared)
+    assert runner.parse_value("12", declared["top_unknown"], "00.top_unknown") == 12
+
+
+def test_fingerprint_changes_with_raw_content_config_and_as_of(tmp_path):
+    (tmp_path / "customers.csv").write_text("customer_id\nC1\n")
+    (tmp_path / ".gitkeep").write_text("")
+    config = tmp_path.parent / f"{tmp_path.name}-config.yaml"
+    config.write_text("timezone: UTC\n")
+    base = runner.input_fingerprint(tmp_path)["digest"]
+    assert runner.input_fingerprint(tmp_path)["digest"] == base
+    assert runner.input_fingerprint(tmp_path, as_of="2024-06-30")["digest"] != base
+    assert runner.input_fingerprint(tmp_path, config=config)["digest"] != base
+    (tmp_path / ".gitkeep").write_text("ignored")
+    assert runner.input_fingerprint(tmp_path)["digest"] == base
+    (tmp_path / "customers.csv").write_text("customer_id\nC2\n")
+    assert runner.input_fingerprint(tmp_path)["digest"] != base
+    with pytest.raises(InputError, match="configuration file not found"):
+        runner.input_fingerprint(tmp_path, config=tmp_path / "missing.yaml")
+
+
+def test_run_ids_sort_in_start_order_and_a_same_minute_run_gets_a_suffix(tmp_path):
+    started = pd.Timestamp("2026-11-25 03:15:40", tz="UTC").to_pydatetime()
+    first, second = runner.new_run_dir(tmp_path, started), runner.new_run_dir(tmp_path, started)
+    assert (first.name, second.name) == ("2026-11-25T0315Z", "2026-11-25T0315Z-2")
+    names = ["2026-11-25T0315Z-10", "2026-11-25T0316Z", "2026-11-25T0315Z-2", "2026-11-25T0315Z"]
+    assert sorted(names, key=runner._run_sort_key) == ["2026-11-25T0315Z", "2026-11-25T0315Z-2",
+                                                      "2026-11-25T0315Z-10", "2026-11-25T0316Z"]
+    assert (first / runner.INCOMPLETE_MARKER).exists()
+
+
+def _finished_run(reports: Path, name: str) -> Path:
+    folder = reports / name
+    folder.mkdir(parents=True)
+    (folder / "metrics.json").write_text("{}")
+    return folder
+
+
+def test_latest_is_the_newest_complete_run_and_falls_back_to_files_without_symlinks(tmp_path, monkeypatch):
+    older = _finished_run(tmp_path, "2026-11-24T0315Z")
+    newer = _finished_run(tmp_path, "2026-11-25T0315Z")
+    (newer / runner.INCOMPLETE_MARKER).write_text("")
+    assert runner.update_latest(tmp_path, print) == older
+    assert os.readlink(tmp_path / "latest") == older.name
+    (newer / runner.INCOMPLETE_MARKER).unlink()
+
+    def no_symlinks(*args, **kwargs):
+        raise OSError("symlinks not supported")
+
+    monkeypatch.setattr(os, "symlink", no_symlinks)
+    assert runner.update_latest(tmp_path, lambda message: None) == newer
+    assert (tmp_path / "latest.txt").read_text().strip() == newer.name
+    assert f'url={newer.name}/index.html' in (tmp_path / "latest.html").read_text()
+
+
+def test_headline_changes_are_flagged_past_their_threshold():
+    share = Headline("Churn", "retention.churn_rate", "share", absolute=0.02)
+    count = Headline("Buyers", "journey.funnel.purchase", "count", relative=0.10)
+    assert is_flagged(0.25, 0.22, share) and not is_flagged(0.23, 0.22, share)
+    assert is_flagged(111, 100, count) and not is_flagged(109, 100, count)
+    assert not is_flagged(None, 100, count) and not is_flagged(5, 0, count)
+
+
+def test_missing_or_odd_metrics_show_as_a_dash_never_crash():
+    metrics = {"advocacy": {"nps": {"sales": {"estimate": 41.5, "ci_low": 30, "ci_high": 50}, "service": "n/a"}},
+               "retention": {"churn_rate": float("nan")}, "journey": {"funnel": {"purchase": True}}}
+    assert metric_value(metrics, "advocacy.nps.sales") == 41.5
+    for key in ("advocacy.nps.service", "retention.churn_rate", "journey.funnel.purchase", "advocacy.k_factor",
+                "time_to_purchase.purchase_probability.90"):
+        assert metric_value(metrics, key) is None
+        assert format_value(metric_value(metrics, key), "share") == "—"
+    assert metric_value(None, "data.customers") is None
+
+
+def test_remote_scripts_and_stylesheets_are_removed():
+    page = ('<script src="https://cdn.example/require.js"></script><script>var local = 1;</script>'
+            "<link rel=stylesheet href='//cdn.example/x.css'><style>@import url(\"https://f.example/a.css\");</style>"
+            '<img src="data:image/png;base64,AAA">')
+    cleaned = strip_remote_assets(page)
+    assert not REMOTE_ASSET.search(cleaned)
+    assert "var local = 1;" in cleaned and "data:image/png" in cleaned

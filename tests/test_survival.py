@@ -1,0 +1,341 @@
+"""Tests for journeylib.survival: published fits, hand-worked examples, and simulations with known truth."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from lifelines import KaplanMeierFitter
+from lifelines.datasets import load_rossi, load_stanford_heart_transplants
+from scipy.optimize import minimize
+
+from journeylib import survival as sv
+
+TRUE_TD_HR = 2.0
+TRUE_CHANNEL_HR = {"search": 1.3, "social": 0.7, "third_party": 1.6}
+
+
+# ----------------------------------------------------------------------------- published results
+
+def test_rossi_cox_matches_r_coxph_efron():
+    # R: coxph(Surv(week, arrest) ~ fin + age + race + wexp + mar + paro + prio, data = Rossi), Efron ties
+    # (Fox & Weisberg, "Cox Proportional-Hazards Regression for Survival Data in R", appendix to
+    # An R Companion to Applied Regression).
+    published = {"fin": -0.3794, "age": -0.0574, "race": 0.3139, "wexp": -0.1498, "mar": -0.4337,
+                 "paro": -0.0849, "prio": 0.0915}
+    rossi = load_rossi()
+    fitter = sv.fit_cox(rossi, "week", "arrest", list(published))
+    for name, coef in published.items():
+        assert fitter.params_[name] == pytest.approx(coef, abs=5e-4), name
+
+
+def test_stanford_heart_time_varying_matches_r_coxph_efron():
+    # lifelines ships R survival's `heart` data (172 start/stop rows, 103 patients). Reference:
+    # R survival, coxph(Surv(start, stop, event) ~ age + year + surgery + transplant, data = heart)
+    # with R's default Efron ties: coef 0.02717, -0.14635, -0.63721, -0.01025;
+    # se 0.01371, 0.07047, 0.36723, 0.31375.
+    # The same model with Breslow ties is the one usually quoted from SAS/Stata (e.g. the
+    # talkstats.com thread 51952: 0.02715, -0.14611, -0.63582, -0.01189);
+    # test_stanford_data_is_r_heart reproduces that from scratch, tying the data to R's.
+    heart = load_stanford_heart_transplants()
+    fitter = sv.fit_time_varying_cox(heart, ["age", "year", "surgery", "transplant"], id_col="id")
+    expected_coef = [0.02717, -0.14635, -0.63721, -0.01025]
+    expected_se = [0.01371, 0.07047, 0.36723, 0.31375]
+    np.testing.assert_allclose(fitter.params_.to_numpy(), expected_coef, atol=5e-4)
+    np.testing.assert_allclose(fitter.standard_errors_.to_numpy(), expected_se, atol=5e-4)
+    # Three decimals, as published.
+    assert list(np.round(fitter.params_.to_numpy(), 3)) == [0.027, -0.146, -0.637, -0.010]
+
+
+def test_stanford_data_is_r_heart():
+    """A from-scratch Breslow partial likelihood on the lifelines copy gives the published Breslow fit."""
+    heart = load_stanford_heart_transplants()
+    x = heart[["age", "year", "surgery", "transplant"]].to_numpy()
+    start, stop, event = heart["start"].to_numpy(), heart["stop"].to_numpy(), heart["event"].to_numpy() == 1
+
+    def negative_log_likelihood(beta):
+        eta = x @ beta
+        total = 0.0
+        for t in np.unique(stop[event]):
+            at_risk = (start < t) & (t <= stop)
+            dies = (stop == t) & event
+            total += eta[dies].sum() - dies.sum() * np.log(np.exp(eta[at_risk]).sum())
+        return -total
+
+    beta = minimize(negative_log_likelihood, np.zeros(4), method="BFGS", options={"gtol": 1e-8}).x
+    np.testing.assert_allclose(beta, [0.02715, -0.14611, -0.63582, -0.01189], atol=5e-4)
+
+
+# ----------------------------------------------------------------------------- data preparation
+
+def _journeys(rows):
+    frame = pd.DataFrame(rows, columns=["customer_id", "dealer_id", "acquisition_channel", "first_touch_at",
+                                        "first_test_drive_at", "first_purchase_at", "days_to_purchase",
+                                        "purchased"])
+    for column in ("first_touch_at", "first_test_drive_at", "first_purchase_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    frame["censored"] = ~frame["purchased"]
+    return frame
+
+
+T0 = "2024-01-01T00:00:00Z"
+
+
+def test_customer_table_keeps_only_pre_purchase_test_drives():
+    journeys = _journeys([
+        ("a", "D1", "website", T0, "2024-01-04T12:00:00Z", "2024-01-08T02:24:00Z", 7.1, True),
+        ("b", None, "search", T0, "2024-01-20T00:00:00Z", "2024-01-10T00:00:00Z", 9.0, True),  # drove after buying
+        ("c", "D2", None, T0, None, None, 30.0, False),
+        ("d", "D1", None, None, None, None, None, False),  # no events: no journey
+    ])
+    table = sv.customer_table(journeys)
+    assert list(table["customer_id"]) == ["a", "b", "c"]
+    assert table["test_drive_days"].iloc[0] == pytest.approx(3.5)
+    assert math.isnan(table["test_drive_days"].iloc[1])
+    assert list(table["dealer_id"]) == ["D1", sv.NO_DEALER, "D2"]
+    assert list(table["acquisition_channel"]) == ["website", "search", "unknown"]
+    assert list(table["day"]) == [8.0, 10.0, 31.0]
+    assert list(table["first_touch_month"]) == ["2024-01"] * 3
+
+
+def test_long_format_splits_at_the_test_drive_day():
+    customers = pd.DataFrame({
+        "customer_id": ["none", "mid", "first_day"],
+        "days": [10.2, 7.1, 20.5],
+        "purchased": [True, True, False],
+        "day": sv.model_day([10.2, 7.1, 20.5]),
+        "acquisition_channel": ["website"] * 3,
+        "dealer_id": ["D1"] * 3,
+        "test_drive_days": [np.nan, 3.5, 0.4],
+    })
+    long = sv.long_format(customers)
+    got = [tuple(r) for r in long[["customer_id", "start", "stop", "test_drive", "event"]].itertuples(index=False)]
+    assert got == [
+        ("first_day", 0.0, 21.0, 1, False),  # test drive on day 1: test-driven from the start
+        ("mid", 0.0, 3.0, 0, False),          # days 1-3 not yet test-driven
+        ("mid", 3.0, 8.0, 1, True),           # day 4 (the test drive's day) on: test-driven; buys on day 8
+        ("none", 0.0, 11.0, 0, True),
+    ]
+    naive = sv.naive_table(customers).set_index("customer_id")
+    assert naive["ever_test_drove"].to_dict() == {"none": 0, "mid": 1, "first_day": 1}
+
+
+def test_reference_channel_must_be_present():
+    with pytest.raises(ValueError, match="'website' is not in the data"):
+        sv.check_reference_channel(["search", "social"])
+    assert sv.check_reference_channel(["search", "website"]) == "website"
+
+
+def test_reference_dealer_is_most_common_then_first_sorted():
+    assert sv.reference_dealer(["D2", "D1", "D2", "D3"]) == "D2"
+    assert sv.reference_dealer(["D3", "D1", "D3", "D1", "D2"]) == "D1"
+
+
+def test_dummy_code_leaves_reference_levels_out():
+    frame = pd.DataFrame({"acquisition_channel": ["website", "search", "social", "search"],
+                          "dealer_id": ["D1", "D2", "D2", "D3"]})
+    design = sv.dummy_code(frame)
+    assert design.covariates == ["channel:search", "channel:social", "dealer:D1", "dealer:D3"]
+    assert design.reference_dealer == "D2"
+    assert design.frame["channel:search"].tolist() == [0, 1, 0, 1]
+
+
+# ----------------------------------------------------------------------------- risk-set helpers
+
+def test_breslow_cumulative_hazard_hand_example():
+    long = pd.DataFrame({"start": [0.0, 0.0, 1.0], "stop": [2.0, 3.0, 4.0], "event": [True, False, True],
+                         "x": [0.0, 0.0, 1.0]})
+    # beta = 0: at t=2 three rows at risk (1/3); at t=4 one row (1): Nelson-Aalen 1/3, 4/3.
+    base = sv.breslow_cumulative_hazard(long, pd.Series({"x": 0.0}))
+    assert base.to_dict() == pytest.approx({2.0: 1 / 3, 4.0: 4 / 3})
+    # beta = log 2: risk sums 1 + 1 + 2 = 4 at t=2 and 2 at t=4.
+    base = sv.breslow_cumulative_hazard(long, pd.Series({"x": math.log(2)}))
+    assert base.to_dict() == pytest.approx({2.0: 0.25, 4.0: 0.75})
+    assert list(sv.cumulative_hazard_at(base, [1.0, 2.0, 3.5, 9.0])) == pytest.approx([0.0, 0.25, 0.25, 0.75])
+
+
+def test_concordance_equals_harrell_c_for_one_row_per_customer():
+    from lifelines.utils import concordance_index
+
+    rng = np.random.default_rng(3)
+    n = 300
+    x = rng.normal(size=n)
+    t = rng.exponential(1 / np.exp(0.8 * x))
+    c = rng.exponential(2.0, n)
+    long = pd.DataFrame({"customer_id": np.arange(n), "start": 0.0, "stop": np.minimum(t, c), "event": t <= c,
+                         "x": x})
+    ours = sv.time_varying_concordance(long, pd.Series({"x": 0.8}))
+    theirs = concordance_index(long["stop"], -long["x"], long["event"])
+    assert ours == pytest.approx(theirs, abs=1e-12)
+    assert 0.6 < ours < 0.8
+
+
+def test_schoenfeld_test_matches_lifelines_on_rossi():
+    from lifelines import CoxPHFitter
+    from lifelines.statistics import proportional_hazard_test
+
+    rossi = load_rossi()
+    covariates = ["fin", "age", "race", "wexp", "mar", "paro", "prio"]
+    cph = CoxPHFitter().fit(rossi, "week", "arrest")
+    theirs = proportional_hazard_test(cph, rossi, time_transform="identity").summary
+    long = rossi.assign(customer_id=np.arange(len(rossi)), start=0.0).rename(columns={"week": "stop",
+                                                                                    "arrest": "event"})
+    ours = sv.schoenfeld_test(long, covariates, time_transform="identity")
+    np.testing.assert_allclose(ours["test_statistic"].to_numpy(), theirs.loc[covariates, "test_statistic"],
+                               rtol=1e-3)
+
+
+def _piecewise_hr_data(seed=5, n=3000):
+    """x doubles the purchase hazard for 40 days, then halves it: proportional hazards fail for x."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 2, n)
+    rate = 1 / 60
+    early = rng.exponential(1 / (rate * np.where(x == 1, 2.0, 1.0)))
+    late = 40 + rng.exponential(1 / (rate * np.where(x == 1, 0.5, 1.0)))
+    t = np.where(early < 40, early, late)
+    c = rng.uniform(0, 300, n)
+    return pd.DataFrame({"customer_id": np.arange(n), "start": 0.0, "stop": np.floor(np.minimum(t, c)) + 1,
+                         "event": t <= c, "x": x})
+
+
+def test_schoenfeld_test_flags_a_changing_effect_and_the_period_split_recovers_it():
+    long = _piecewise_hr_data()
+    assert sv.schoenfeld_test(long, ["x"])["p"]["x"] < 1e-6
+    split, names = sv.period_interaction(long, [40], covariate="x")
+    fitter = sv.fit_time_varying_cox(split, names)
+    hr = sv.hazard_ratios(fitter)
+    assert hr.loc["x[0-40]", "ci_low"] < 2.0 < hr.loc["x[0-40]", "ci_high"]
+    assert hr.loc["x[40+]", "ci_low"] < 0.5 < hr.loc["x[40+]", "ci_high"]
+
+
+def test_split_follow_up_moves_the_event_to_the_last_piece():
+    long = pd.DataFrame({"customer_id": ["a", "b"], "start": [0.0, 40.0], "stop": [100.0, 50.0],
+                         "event": [True, False], "test_drive": [1, 0]})
+    split = sv.split_follow_up(long, [30])
+    got = [tuple(r) for r in split[["customer_id", "start", "stop", "event", "period"]].itertuples(index=False)]
+    assert got == [("a", 0.0, 30.0, False, "0-30"), ("a", 30.0, 100.0, True, "30+"), ("b", 40.0, 50.0, False, "30+")]
+
+
+# ----------------------------------------------------------------------------- Kaplan-Meier helpers
+
+def test_purchase_probability_hand_example():
+    km = KaplanMeierFitter().fit([10, 20, 40, 50, 60], [1, 1, 1, 0, 1])
+    table = sv.purchase_probability(km, horizons=(5, 30, 55, 365))
+    assert table["estimate"].tolist()[:3] == pytest.approx([0.0, 0.4, 0.6])
+    assert math.isnan(table.loc[365, "estimate"])  # past the longest follow-up
+    assert (table["ci_low"].iloc[1:3] < table["estimate"].iloc[1:3]).all()
+    assert (table["estimate"].iloc[1:3] < table["ci_high"].iloc[1:3]).all()
+
+
+def test_restricted_mean_without_censoring_is_the_mean_of_capped_times():
+    times = np.array([0.0, 5, 10, 10, 30, 200])
+    mean, low, high = sv.restricted_mean(KaplanMeierFitter().fit(times), 100)
+    capped = np.minimum(times, 100)
+    assert mean == pytest.approx(capped.mean())
+    # Without censoring the variance formula reduces to the plug-in variance of the mean.
+    assert (high - low) / 2 == pytest.approx(1.959963984540054 * math.sqrt(capped.var() / len(capped)))
+
+
+def test_median_days_and_logrank():
+    rng = np.random.default_rng(1)
+    fast, slow = rng.exponential(20, 400), rng.exponential(60, 400)
+    customers = pd.DataFrame({"days": np.r_[fast, slow], "purchased": True,
+                              "group": ["fast"] * 400 + ["slow"] * 400})
+    median, low, high = sv.median_days(sv.kaplan_meier(customers.loc[customers.group == "fast"]))
+    assert low < 20 * math.log(2) < high and low < median < high
+    statistic, df, p = sv.logrank(customers, "group")
+    assert df == 1 and p < 1e-10
+
+
+# ----------------------------------------------------------------------------- known truth
+
+@pytest.fixture(scope="module")
+def simulated():
+    customers = sv.customer_table(sv.simulate_journeys(3000, seed=11, test_drive_hr=TRUE_TD_HR))
+    return customers, sv.time_varying_model(customers)
+
+
+def test_time_varying_model_covers_the_true_hazard_ratios(simulated):
+    _, result = simulated
+    hr = result.hazard_ratios
+    assert hr.loc["test_drive", "ci_low"] < TRUE_TD_HR < hr.loc["test_drive", "ci_high"]
+    for channel, truth in TRUE_CHANNEL_HR.items():
+        assert hr.loc[f"channel:{channel}", "ci_low"] < truth < hr.loc[f"channel:{channel}", "ci_high"], channel
+    assert result.design.reference_channel == "website"
+    assert 0.55 < result.concordance < 0.75
+
+
+def test_naive_coding_is_biased_by_immortal_time(simulated):
+    # Test-drivers cannot buy before their test drive, yet the naive coding counts those days
+    # as test-driven days without a purchase: the test drive's effect on buying is understated.
+    customers, result = simulated
+    naive = sv.hazard_ratios(sv.naive_model(customers, result.design)).loc["ever_test_drove"]
+    assert naive["ci_high"] < TRUE_TD_HR
+    assert naive["hazard_ratio"] < result.hazard_ratios.loc["test_drive", "ci_low"]
+
+
+def test_proportional_hazards_hold_on_simulated_data(simulated):
+    _, result = simulated
+    check = sv.schoenfeld_test(result.long, list(result.fitter.params_.index), max_rows=2000, seed=1)
+    assert check.attrs["rows_used"] <= 2300
+    assert check["p"].min() > 0.01
+
+
+def test_weibull_aft_time_ratio_is_inverse_hazard_ratio_for_exponential_times(simulated):
+    _, result = simulated
+    ratios = sv.time_ratios(sv.weibull_aft(result.design))
+    # Exponential times are Weibull with shape 1, where the time ratio is 1 / hazard ratio.
+    for channel, truth in TRUE_CHANNEL_HR.items():
+        row = ratios.loc[f"channel:{channel}"]
+        assert row["ci_low"] < 1 / truth < row["ci_high"], channel
+
+
+def test_scenario_covers_the_true_expected_gain(simulated):
+    customers, result = simulated
+    scenario = sv.test_drive_scenario(result, share=0.10, window_days=14, horizon_days=90, draws=200)
+    # Truth from the simulation's own rates: exponential pieces from day 14 to day 90.
+    rate = (1 / 200) * customers["acquisition_channel"].map({"website": 1.0, **TRUE_CHANNEL_HR}) \
+        * customers["dealer_id"].map({"D1": 1.0, "D2": 0.8, "D3": 1.25})
+    eligible = (customers["day"] > 14) & ~(sv.model_day(customers["test_drive_days"]) - 1 < 14)
+    r = rate[eligible].to_numpy() * (90 - 14)
+    truth = 0.10 * np.sum(np.exp(-r) - np.exp(-r * TRUE_TD_HR))
+    assert scenario.eligible == int(eligible.sum())
+    assert scenario.ci_low < truth < scenario.ci_high
+    assert scenario.p_with > scenario.p_without
+
+
+@pytest.mark.slow
+def test_coverage_of_the_test_drive_interval_over_many_seeds():
+    seeds = range(200)
+    covered = 0
+    for seed in seeds:
+        customers = sv.customer_table(sv.simulate_journeys(800, seed=1000 + seed, test_drive_hr=TRUE_TD_HR))
+        design = sv.dummy_code(customers)
+        fitter = sv.fit_time_varying_cox(sv.long_format(design.frame, design.covariates),
+                                         ["test_drive", *design.covariates])
+        hr = sv.hazard_ratios(fitter).loc["test_drive"]
+        covered += hr["ci_low"] < TRUE_TD_HR < hr["ci_high"]
+    coverage = covered / len(seeds)
+    print(f"coverage of the 95% test-drive interval over {len(seeds)} seeds: {coverage:.3f}")
+    # Binomial(200, 0.95) lies in [0.915, 0.98] with probability > 0.99.
+    assert 0.915 <= coverage <= 0.98
+
+
+# ----------------------------------------------------------------------------- the journey sample
+
+def test_sample_true_test_drive_effect_lies_inside_the_interval(tmp_path):
+    sample = pytest.importorskip("journeylib.sample")
+    runner = pytest.importorskip("journeylib.runner")
+    if not (hasattr(sample, "write_sample") and hasattr(runner, "prepare_data")):
+        pytest.skip("journeylib.sample.write_sample / journeylib.runner.prepare_data not there yet")
+    from journeylib import tables
+
+    sample.write_sample(tmp_path / "raw", customers=3000, seed=7)
+    runner.prepare_data(raw=tmp_path / "raw", processed=tmp_path / "processed")
+    truth = json.loads((tmp_path / "raw" / "truth.json").read_text())["time_to_purchase"]["hazard_ratios"]
+    customers = sv.customer_table(tables.load("journeys", tmp_path / "processed"))
+    hr = sv.time_varying_model(customers).hazard_ratios
+    assert hr.loc["test_drive", "ci_low"] < truth["test_drive"] < hr.loc["test_drive", "ci_high"]
