@@ -50,9 +50,10 @@ def _dispatch(args) -> int:
         write_sample(args.out, customers=args.customers, seed=args.seed)
         return EXIT_OK
     if args.command == "prepare":
-        from journeylib.prepare import prepare
+        from journeylib.runner import prepare_data
 
-        prepare(raw=args.raw, out=args.out, as_of=args.as_of, config=args.config)
+        # the same processed folder `journey run` would build, shared derived tables (personas) included
+        prepare_data(raw=args.raw, processed=args.out, as_of=args.as_of, config=args.config, force=True)
         return EXIT_OK
     from journeylib.runner import run
 

@@ -34,6 +34,8 @@ def setup() -> None:
     pd.set_option("display.precision", 3)
     ipython = _in_ipython()
     if ipython is not None:
+        # The runner's kernel has MPLBACKEND=Agg, under which plt.show() would draw nothing into the notebook.
+        ipython.run_line_magic("matplotlib", "inline")
         ipython.run_line_magic("config", "InlineBackend.figure_formats = ['png']")
     if os.environ.get("JOURNEY_SCHEDULED"):
         os.environ.setdefault("TQDM_DISABLE", "1")

@@ -298,22 +298,24 @@ def _build_personas(processed: Path, log) -> None:
     log("personas: built")
 
 
-def prepare_data(raw=None, processed=None, as_of=None, config=None, log=print) -> dict:
-    """Processed tables for these inputs: prepared, or reused when the fingerprint is unchanged.
+def prepare_data(raw=None, processed=None, as_of=None, config=None, log=print, force=False) -> dict:
+    """Processed tables for these inputs, with the shared derived tables (personas).
 
+    Prepared, or reused when the fingerprint is unchanged (never with `force`).
     Returns summary.json's dictionary. The fingerprint is written only after
     prepare and the shared derived tables succeed, so an interrupted prepare is redone.
     """
-    return _prepare_or_reuse(raw, processed, as_of, config, log)[0]
+    return _prepare_or_reuse(raw, processed, as_of, config, log, force)[0]
 
 
-def _prepare_or_reuse(raw, processed, as_of, config, log) -> tuple[dict, bool]:
+def _prepare_or_reuse(raw, processed, as_of, config, log, force=False) -> tuple[dict, bool]:
     raw_folder, out = paths.raw_dir(raw), paths.processed_dir(processed)
     if not raw_folder.is_dir():
         raise InputError(f"{raw_folder}: raw exports folder not found")
     fingerprint = input_fingerprint(raw_folder, config, as_of)
     stored = _stored_fingerprint(out)
-    if stored and stored.get("digest") == fingerprint["digest"] and (out / "summary.json").exists():
+    if (not force and stored and stored.get("digest") == fingerprint["digest"]
+            and (out / "summary.json").exists()):
         log(f"prepare: reused the processed tables in {out} (raw files, configuration, as-of date "
             "and journeylib version unchanged)")
         if not (out / "personas.parquet").exists():
@@ -321,9 +323,8 @@ def _prepare_or_reuse(raw, processed, as_of, config, log) -> tuple[dict, bool]:
         return json.loads((out / "summary.json").read_text(encoding="utf-8")), True
     from journeylib.prepare import prepare
 
-    reason = "no earlier preparation" if stored is None else "inputs changed"
+    reason = "asked to" if force else "no earlier preparation" if stored is None else "inputs changed"
     log(f"prepare: preparing {raw_folder} -> {out} ({reason})")
-    out.mkdir(parents=True, exist_ok=True)
     (out / FINGERPRINT_FILE).unlink(missing_ok=True)
     started = time.monotonic()
     summary = prepare(raw=raw_folder, out=out, as_of=as_of, config=config)

@@ -84,3 +84,14 @@ def test_bad_as_of(raw, out, capsys):
 def test_row_problems_are_not_errors(raw, tmp_path, capsys):
     code, err = run_cli(raw, tmp_path / "fresh", capsys)
     assert code == 0 and err == "" and (tmp_path / "fresh" / "summary.json").exists()
+
+
+def test_bad_input_creates_no_output_folder(raw, tmp_path, capsys):
+    (raw / "sales.csv").unlink()
+    code, _ = run_cli(raw, tmp_path / "fresh", capsys)
+    assert code == 2 and not (tmp_path / "fresh").exists()
+
+
+def test_prepare_also_builds_the_shared_persona_table(raw, tmp_path, capsys):
+    code, _ = run_cli(raw, tmp_path / "fresh", capsys)
+    assert code == 0 and (tmp_path / "fresh" / "personas.parquet").exists()
