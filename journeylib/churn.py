@@ -27,10 +27,11 @@ DEFAULT_CHURN_AFTER_DAYS = 365
 SENSITIVITY_DAYS = (270, 365, 545)
 DAYS_PER_MONTH = 365.25 / 12
 
-# Reference levels fixed by the issue (and the sample's truth); the others are
-# chosen from the data (the most common level) or fixed for readability.
+# Reference levels fixed by the issue (and the sample's truth); trade-in and price band are fixed for
+# readability, the channel as in notebooks 02 and 04 (website). Dealer: the dealer with most buyers.
+# A fixed reference that is absent or sparse falls back to the most common level (with a note).
 FIXED_REFERENCES = {"finance_type": "finance", "condition": "new", "satisfaction": "passive",
-                    "trade_in": "no", "price_band": "low"}
+                    "acquisition_channel": "website", "trade_in": "no", "price_band": "low"}
 REPORTED_REFERENCES = ("finance_type", "condition", "satisfaction")
 CATEGORICAL_FEATURES = ("finance_type", "condition", "satisfaction", "acquisition_channel", "price_band",
                         "trade_in", "dealer_id")
@@ -105,8 +106,7 @@ def retention_curve(buyers: pd.DataFrame, service_visits: pd.DataFrame, as_of: p
     observed_windows = ((as_of - purchase) // width).astype(int)  # complete windows per buyer
     visits = service_visits[service_visits["customer_id"].isin(purchase.index)
                             & (service_visits["opened_at"] <= as_of)]
-    since = visits["opened_at"].to_numpy() - purchase.reindex(visits["customer_id"]).to_numpy()
-    since = pd.Series(since, index=visits.index)
+    since = visits["opened_at"] - visits["customer_id"].map(purchase)
     after = since > pd.Timedelta(0)
     # ceil(since / W) - 1: a visit exactly at the end of a window belongs to that window
     window = (-(-since[after] // width) - 1).astype(int)
@@ -296,7 +296,7 @@ def odds_ratios(model: ChurnModel, frame: pd.DataFrame | None = None) -> pd.Data
     for name, term in model.terms.items():
         feature, level = term.split(":", 1)
         rows.append({"term": term, "feature": feature, "level": level,
-                     "reference": model.plan.references.get(feature, "median"),
+                     "reference": model.plan.references.get(feature, "per doubling"),
                      "odds_ratio": float(np.exp(result.params[name])), "ci_low": float(ci.loc[name, 0]),
                      "ci_high": float(ci.loc[name, 1]), "p": float(result.pvalues[name]), "note": ""})
     present = {row["term"] for row in rows}
@@ -316,8 +316,15 @@ def odds_ratios(model: ChurnModel, frame: pd.DataFrame | None = None) -> pd.Data
 
 
 def reference_levels(model: ChurnModel) -> dict:
-    """The reference level of the reported features (the metric `reference_levels`)."""
-    return {f: model.plan.references.get(f, FIXED_REFERENCES[f]) for f in REPORTED_REFERENCES}
+    """The reference level of every categorical feature (the metric `reference_levels`).
+
+    finance_type, condition and satisfaction are always present (their fixed
+    reference when the feature had to be left out of the model); the other
+    features only when they are in the model.
+    """
+    out = {f: model.plan.references.get(f, FIXED_REFERENCES[f]) for f in REPORTED_REFERENCES}
+    out.update({f: r for f, r in model.plan.references.items() if f not in out})
+    return out
 
 
 # ---------------------------------------------------------------- data set
@@ -332,8 +339,73 @@ def churn_dataset(buyers: pd.DataFrame, service_visits: pd.DataFrame, as_of: pd.
     return frame
 
 
+def load_inputs(processed_dir=None, as_of: pd.Timestamp | None = None):
+    """(buyers, service_visits, as_of) from the processed tables: the shared buyer table
+    (journeylib.buyers) and each service visit's customer and time."""
+    from journeylib import tables
+    from journeylib.buyers import buyer_table
+
+    as_of = tables.as_of(processed_dir) if as_of is None else as_of
+    buyers = buyer_table(tables.load("journeys", processed_dir), tables.load("sales", processed_dir),
+                         tables.load("surveys", processed_dir), as_of)
+    visits = tables.load("service_visits", processed_dir, columns=["ro_id", "customer_id", "opened_at"])
+    return buyers, visits, as_of
+
+
+@dataclass
+class ChurnAnalysis:
+    """The main analysis at one churn window: labels, the model and its odds ratios."""
+
+    churn_after_days: int
+    dataset: pd.DataFrame  # every buyer: features, eligible, churned, active
+    eligible: pd.DataFrame  # the eligible buyers (the model's rows)
+    model: ChurnModel
+    odds: pd.DataFrame  # odds_ratios(model, eligible)
+    references: dict  # reference_levels(model)
+
+    @property
+    def churn_rate(self) -> float:
+        return float(self.eligible["churned"].mean())
+
+
+def analyse(buyers: pd.DataFrame, service_visits: pd.DataFrame, as_of: pd.Timestamp,
+            churn_after_days: int = DEFAULT_CHURN_AFTER_DAYS, cluster_by_dealer: bool = False,
+            min_count: int = 20, min_events: int = 5) -> ChurnAnalysis:
+    """Label every buyer at as-of, fit the logistic model on the eligible ones, tabulate odds ratios."""
+    dataset = churn_dataset(buyers, service_visits, as_of, churn_after_days)
+    eligible = dataset[dataset["eligible"]]
+    if eligible["churned"].nunique() < 2:
+        raise ValueError(f"{len(eligible)} eligible buyers (first purchase at least {churn_after_days} days before "
+                         f"{as_of.date()}), {int(eligible['churned'].sum())} churned: too few to model churn")
+    model = fit_churn_model(eligible, cluster_by_dealer, min_count=min_count, min_events=min_events)
+    return ChurnAnalysis(churn_after_days, dataset, eligible, model, odds_ratios(model, eligible),
+                         reference_levels(model))
+
+
+def lapse_km(lapses: pd.DataFrame, label: str = "all buyers"):
+    """Kaplan-Meier fit of days from first purchase to lapse (lapse_times' output)."""
+    from lifelines import KaplanMeierFitter
+
+    return KaplanMeierFitter(label=label).fit(lapses["duration_days"], lapses["lapsed"].astype(bool))
+
+
+def still_active(km, days=(365, 545, 730, 1095)) -> pd.DataFrame:
+    """Share of buyers not yet lapsed at each day since purchase (KM, 95% interval); empty past the follow-up."""
+    survival = km.survival_function_.iloc[:, 0]
+    bands = km.confidence_interval_survival_function_
+    rows = []
+    for day in days:
+        if day > km.timeline.max():
+            rows.append((day, np.nan, np.nan, np.nan))
+            continue
+        at = survival.index[survival.index <= day][-1]
+        rows.append((day, float(survival[at]), float(bands.loc[at].iloc[0]), float(bands.loc[at].iloc[1])))
+    return pd.DataFrame(rows, columns=["day", "estimate", "ci_low", "ci_high"]).set_index("day")
+
+
 def sensitivity(buyers: pd.DataFrame, service_visits: pd.DataFrame, as_of: pd.Timestamp,
-                days=SENSITIVITY_DAYS, cluster_by_dealer: bool = False, terms=MAIN_TERMS) -> pd.DataFrame:
+                days=SENSITIVITY_DAYS, cluster_by_dealer: bool = False, terms=MAIN_TERMS,
+                min_count: int = 20, min_events: int = 5) -> pd.DataFrame:
     """Eligible buyers, churn rate and the main odds ratios for several churn windows."""
     rows = []
     for n_days in days:
@@ -342,7 +414,8 @@ def sensitivity(buyers: pd.DataFrame, service_visits: pd.DataFrame, as_of: pd.Ti
         row = {"churn_after_days": n_days, "eligible": len(eligible),
                "churn_rate": eligible["churned"].mean() if len(eligible) else np.nan}
         try:
-            table = odds_ratios(fit_churn_model(eligible, cluster_by_dealer)).set_index("term")
+            table = odds_ratios(fit_churn_model(eligible, cluster_by_dealer, min_count=min_count,
+                                                min_events=min_events)).set_index("term")
         except Exception as error:  # a window with too few buyers: say so in the table, not crash
             table = None
             row["note"] = f"model not estimable: {type(error).__name__}"
@@ -387,11 +460,20 @@ def calibration(y, p) -> dict:
     return {"calibration_slope": float(slope_fit.params[1]), "calibration_intercept": float(intercept_fit.params[0])}
 
 
-def calibration_table(y, p, bins: int = 10) -> pd.DataFrame:
-    """Observed churn against mean predicted risk in quantile bins of the prediction."""
+def calibration_table(y, p, bins: int | None = None) -> pd.DataFrame:
+    """Observed churn (with a 95% Wilson interval) against mean predicted risk in quantile bins of the prediction.
+
+    By default 10 bins, fewer for a small holdout (at least about 30 buyers per bin, at least 3 bins).
+    """
     data = pd.DataFrame({"y": np.asarray(y, dtype=float), "p": np.asarray(p, dtype=float)})
+    if bins is None:
+        bins = max(3, min(10, len(data) // 30))
     data["bin"] = pd.qcut(data["p"].rank(method="first"), min(bins, len(data)), labels=False)
-    return data.groupby("bin").agg(buyers=("y", "size"), predicted=("p", "mean"), observed=("y", "mean")).reset_index()
+    table = data.groupby("bin").agg(buyers=("y", "size"), churned=("y", "sum"), predicted=("p", "mean"),
+                                    observed=("y", "mean")).reset_index()
+    intervals = [wilson_interval(int(c), int(n)) for c, n in zip(table["churned"], table["buyers"])]
+    table["ci_low"], table["ci_high"] = [i[0] for i in intervals], [i[1] for i in intervals]
+    return table
 
 
 def lift_table(y, p, deciles: int = 10) -> pd.DataFrame:
@@ -413,6 +495,9 @@ def holdout_validation(frame: pd.DataFrame, holdout_share: float = 0.25, cluster
     from sklearn.metrics import brier_score_loss, roc_auc_score
 
     train, test = temporal_split(frame, holdout_share)
+    if test.empty or train["churned"].nunique() < 2:
+        raise ValueError("temporal holdout impossible: the eligible buyers span a single purchase month "
+                         "or the training cohorts hold only churned or only retained buyers")
     model = fit_churn_model(train, cluster_by_dealer)
     p = model.predict(test)
     y = test["churned"].astype(int)
@@ -491,6 +576,11 @@ def write_at_risk(table: pd.DataFrame, run_dir, name: str = "at_risk_buyers.csv"
     unexpected = set(table.columns) - set(AT_RISK_COLUMNS)
     if unexpected:
         raise ValueError(f"the at-risk list holds ids, risk and factors only, not {sorted(unexpected)}")
+    from journeylib.privacy import EMAIL_PATTERN
+
+    if table["customer_id"].astype(str).str.contains(EMAIL_PATTERN, regex=True).any():
+        raise ValueError("customer ids look like email addresses: map the export's customer_id to a "
+                         "non-personal id before sharing the at-risk list")
     path = Path(run_dir) / name
     path.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(path, index=False)
@@ -508,12 +598,18 @@ def plot_forest(table: pd.DataFrame, ax=None, title: str = "Odds of churn by pur
     if ax is None:
         _, ax = plt.subplots(figsize=(8, max(3, 0.35 * len(shown) + 1)))
     y = np.arange(len(shown))
-    ax.errorbar(shown["odds_ratio"], y, xerr=[shown["odds_ratio"] - shown["ci_low"], shown["ci_high"] - shown["odds_ratio"]],
-                fmt="o", color="C0", ecolor="C0", capsize=3)
+    for i, feature in enumerate(dict.fromkeys(shown["feature"][::-1])):  # one colour per feature
+        part = (shown["feature"] == feature).to_numpy()
+        estimate, low, high = (shown[c].to_numpy(dtype=float)[part] for c in ("odds_ratio", "ci_low", "ci_high"))
+        ax.errorbar(estimate, y[part], xerr=[estimate - low, high - estimate], fmt="o", color=f"C{i % 10}", capsize=3)
     ax.axvline(1, color="grey", linestyle="--", linewidth=1)
     ax.set_xscale("log")
+    ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20) if shown["ci_low"].min() / 1.5 <= t <= shown["ci_high"].max() * 1.5]
+    ax.set_xticks(ticks or [1], [f"{t:g}" for t in ticks] or ["1"])
+    ax.minorticks_off()
     ax.set_yticks(y)
-    ax.set_yticklabels([f"{t} (vs {r})" for t, r in zip(shown["term"], shown["reference"])])
+    ax.set_yticklabels([f"{t} (vs {r})" if r != "per doubling" else f"{t.split(':')[0]} (per doubling of 1 + days)"
+                        for t, r in zip(shown["term"], shown["reference"])])
     ax.set_xlabel("odds ratio of churn (log scale, 95% CI)")
     ax.set_ylabel("feature: level")
     ax.set_title(title)
