@@ -7,7 +7,10 @@
   exposure: from the first purchase to the as-of date. Referrals made before
   the first purchase, after the as-of date or by non-buyers are left out.
 - Who refers: Poisson GLM first, overdispersion tests, then NB2 (estimated
-  dispersion, log exposure as offset); rate ratios against fixed references.
+  dispersion, log exposure as offset); rate ratios against fixed references;
+  a zero-inflated NB2 tests for buyers who never refer (`zero_inflation`).
+- `load_inputs` and `analyse_referrals` are the notebook's pipeline, also run by
+  the tests on `journey sample` output.
 """
 
 from __future__ import annotations
@@ -87,8 +90,15 @@ def quasi_poisson_rate(counts, exposure) -> dict:
     """
     y = np.asarray(counts, dtype=float)
     t = np.asarray(exposure, dtype=float)
+    if len(y) != len(t) or (t < 0).any():
+        raise ValueError("quasi_poisson_rate: counts and exposure must have the same length, exposure >= 0")
+    if (y[t == 0] > 0).any():
+        raise ValueError("quasi_poisson_rate: events on zero exposure")
     total, time = y.sum(), t.sum()
     rate = total / time if time > 0 else float("nan")
+    # Units with no exposure (bought on the as-of date) add nothing to the rate and have no
+    # expected count: they are left out of the dispersion estimate.
+    y, t = y[t > 0], t[t > 0]
     if total == 0 or len(y) < 2:
         _, low, high = poisson_rate_interval(int(total), time)
         return {"estimate": rate, "ci_low": low, "ci_high": high, "dispersion": float("nan"),
@@ -399,39 +409,159 @@ def count_fit_table(models: ReferralModels, top: int = 4) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def zero_inflation(models: ReferralModels) -> dict:
-    """Are there more buyers with no referral than NB2 expects?
+def _nb2_logpmf(y: np.ndarray, mu: np.ndarray, alpha: float) -> np.ndarray:
+    """log P(Y = y) under NB2 with mean mu and variance mu + alpha mu^2."""
+    from scipy.special import gammaln
 
-    Compares observed zeros with NB2's expected zeros and fits a zero-inflated
-    NB2 (constant inflation probability) to compare AIC. `matters` is true
-    only when ZINB improves AIC by more than 2 and observed zeros exceed NB2's
-    expectation by more than 2%.
+    size = 1.0 / alpha
+    return (gammaln(y + size) - gammaln(size) - gammaln(y + 1)
+            + size * np.log(size / (size + mu)) + y * np.log(mu / (size + mu)))
+
+
+def fit_zinb(models: ReferralModels, starts=(-4.0, -1.5, 0.0)) -> dict:
+    """Zero-inflated NB2 with a constant inflation probability pi and the NB2 design and offset.
+
+    P(0) = pi + (1 - pi) NB2(0), P(y) = (1 - pi) NB2(y) for y > 0. Maximum likelihood over
+    (logit pi, beta, log alpha): the log scales keep pi in (0, 1) and alpha > 0, which
+    statsmodels' ZeroInflatedNegativeBinomialP does not (its alpha can run negative and the
+    fit end in NaN when there is no inflation to find). Several starting values of pi; the best
+    fit is kept. Returns llf, inflation (pi), alpha, params (beta, named like NB2's) and converged.
     """
-    from statsmodels.discrete.count_model import ZeroInflatedNegativeBinomialP
+    from scipy.optimize import minimize
+    from scipy.special import expit, log_expit
 
+    y = np.asarray(models.nb2.model.endog, dtype=float)
+    exog = np.asarray(models.nb2.model.exog, dtype=float)
+    offset = np.log(models.data["exposure_years"].to_numpy(float))
+    k = exog.shape[1]
+    zero = y == 0
+
+    def negative_llf(theta):
+        logit_pi, beta, log_alpha = theta[0], theta[1:k + 1], theta[k + 1]
+        mu = np.exp(np.clip(exog @ beta + offset, -30, 30))
+        count = _nb2_logpmf(y, mu, float(np.exp(np.clip(log_alpha, -20, 10))))
+        log_pi, log_not = log_expit(logit_pi), log_expit(-logit_pi)
+        ll = np.where(zero, np.logaddexp(log_pi, log_not + count), log_not + count)
+        return -float(ll.sum())
+
+    beta0 = np.asarray(models.nb2.params)[:k]
+    log_alpha0 = float(np.log(max(models.alpha, 0.05)))
+    best = None
+    for logit0 in starts:
+        fit = minimize(negative_llf, np.concatenate([[logit0], beta0, [log_alpha0]]), method="BFGS",
+                       options={"maxiter": 2000, "gtol": 1e-5})
+        if np.isfinite(fit.fun) and (best is None or fit.fun < best.fun):
+            best = fit
+    if best is None:
+        return {"llf": float("nan"), "inflation": float("nan"), "alpha": float("nan"),
+                "params": pd.Series(dtype=float), "converged": False}
+    # BFGS may stop short of its gradient tolerance on the flat ridge where pi -> 0 (no inflation):
+    # accept a fit whose objective no longer moves.
+    converged = bool(best.success or np.max(np.abs(best.jac)) < 1e-2)
+    return {"llf": -float(best.fun), "inflation": float(expit(best.x[0])), "alpha": float(np.exp(best.x[k + 1])),
+            "params": pd.Series(best.x[1:k + 1], index=models.nb2.model.exog_names[:k]), "converged": converged}
+
+
+def zero_inflation(models: ReferralModels, min_inflation: float = 0.05, level: float = 0.01) -> dict:
+    """Are there buyers who never refer anyone, beyond what NB2's spread already allows?
+
+    NB2 absorbs extra zeros through a larger dispersion, so comparing observed with
+    NB2-expected zeros alone says little. A zero-inflated NB2 (constant share pi of
+    "never-referrers", `fit_zinb`) is compared with NB2 by a likelihood ratio test; pi = 0 is
+    on the boundary, so the p-value is half the chi2(1) tail. Zero inflation `matters` when
+    the test rejects at `level` (default 0.01) and the estimated share of never-referrers is at
+    least `min_inflation` (default 5%): then NB2's rate ratios mix "whether" and "how often"
+    a buyer refers. `promoter_rr_zinb` is the promoter rate ratio among buyers who refer at all.
+    """
     table = count_fit_table(models)
     observed, expected = int(table.loc[0, "observed"]), float(table.loc[0, "nb2_expected"])
     nb2 = models.nb2
-    offset = np.log(models.data["exposure_years"].to_numpy())
-    exog = nb2.model.exog
-    start = np.concatenate([[-2.0], np.asarray(nb2.params)])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            zinb = ZeroInflatedNegativeBinomialP(nb2.model.endog, exog, exog_infl=np.ones((len(exog), 1)),
-                                                 offset=offset, p=2).fit(start_params=start, method="bfgs",
-                                                                         maxiter=500, disp=0)
-            zinb_aic, inflation = float(zinb.aic), float(1 / (1 + np.exp(-zinb.params[0])))
-            converged = bool(zinb.mle_retvals.get("converged", True))
-        except (np.linalg.LinAlgError, ValueError):
-            zinb_aic, inflation, converged = float("nan"), float("nan"), False
-    aic_gain = float(nb2.aic) - zinb_aic
-    excess = (observed - expected) / max(expected, 1.0)
+    zinb = fit_zinb(models)
+    lr = max(0.0, 2 * (zinb["llf"] - float(nb2.llf))) if np.isfinite(zinb["llf"]) else float("nan")
+    lr_p = float(0.5 * stats.chi2.sf(lr, 1)) if np.isfinite(lr) else float("nan")
+    zinb_aic = -2 * zinb["llf"] + 2 * (len(nb2.params) + 1)
+    promoter = next((name for name, term in models.terms.items() if term == "satisfaction:promoter"), None)
+    rr_zinb = float(np.exp(zinb["params"][promoter])) if promoter and promoter in zinb["params"] else float("nan")
+    rr_nb2 = float(np.exp(nb2.params[promoter])) if promoter else float("nan")
+    matters = bool(zinb["converged"] and lr_p < level and zinb["inflation"] >= min_inflation)
     return {"observed_zeros": observed, "nb2_expected_zeros": expected,
-            "poisson_expected_zeros": float(table.loc[0, "poisson_expected"]), "excess_zero_share": excess,
-            "nb2_aic": float(nb2.aic), "zinb_aic": zinb_aic, "aic_gain": aic_gain,
-            "zinb_inflation": inflation, "zinb_converged": converged,
-            "matters": bool(converged and aic_gain > 2 and excess > 0.02)}
+            "poisson_expected_zeros": float(table.loc[0, "poisson_expected"]),
+            "excess_zero_share": (observed - expected) / max(expected, 1.0),
+            "nb2_aic": float(nb2.aic), "zinb_aic": float(zinb_aic), "aic_gain": float(nb2.aic) - float(zinb_aic),
+            "lr_stat": lr, "lr_p": lr_p, "zinb_inflation": zinb["inflation"], "zinb_alpha": zinb["alpha"],
+            "zinb_converged": zinb["converged"], "promoter_rr_nb2": rr_nb2, "promoter_rr_zinb": rr_zinb,
+            "matters": matters}
+
+
+# ---------------------------------------------------------------- the pipeline (notebook 04, tests)
+
+
+INPUT_TABLES = ("journeys", "sales", "service_visits", "surveys", "referrals", "touchpoints")
+
+
+def load_inputs(processed_dir=None, as_of: pd.Timestamp | None = None):
+    """(tables, buyers, as_of): the processed tables notebook 04 reads and the shared buyer table."""
+    from journeylib import tables as tables_
+    from journeylib.buyers import buyer_table
+
+    as_of = tables_.as_of(processed_dir) if as_of is None else as_of
+    loaded = {name: tables_.load(name, processed_dir) for name in INPUT_TABLES}
+    loaded["surveys"], _ = dedupe_surveys(loaded["surveys"])
+    buyers = buyer_table(loaded["journeys"], loaded["sales"], loaded["surveys"], as_of)
+    return loaded, buyers, as_of
+
+
+def dedupe_surveys(surveys: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """One row per response_id (the contract's rule; `journey prepare` has applied it, so this is a guard).
+
+    Several responses from one customer are kept: each rates a different sale or service visit.
+    Returns the rows kept and the number dropped.
+    """
+    kept = surveys.sort_values(["response_id", "responded_at"]).drop_duplicates("response_id", keep="first")
+    return kept.sort_index(), len(surveys) - len(kept)
+
+
+def referral_rate(counts: pd.Series) -> dict:
+    """Share of buyers who made at least one counted referral, with its Wilson 95% interval."""
+    referrers, n = int((counts > 0).sum()), len(counts)
+    low, high = wilson_interval(referrers, n)
+    return {"estimate": referrers / n if n else float("nan"), "ci_low": low, "ci_high": high,
+            "referrers": referrers, "buyers": n}
+
+
+@dataclass
+class ReferralAnalysis:
+    """Who refers: the buyers, their counted referrals and the Poisson / NB2 models."""
+
+    buyers: pd.DataFrame        # journeylib.buyers.buyer_table
+    labelled: pd.DataFrame      # window_referrals: every referral with its status
+    counts: pd.Series           # counted referrals per buyer
+    frame: pd.DataFrame         # model_frame (buyers with positive exposure)
+    models: ReferralModels
+    ratios: pd.DataFrame        # NB2 rate ratios
+    poisson_ratios: pd.DataFrame
+    dispersion: dict            # overdispersion()
+    zeros: dict                 # zero_inflation()
+    rate: dict                  # referral_rate()
+
+    @property
+    def reference_satisfaction(self) -> str:
+        return self.models.plan.references.get("satisfaction", FIXED_REFERENCES["satisfaction"])
+
+
+def analyse_referrals(buyers: pd.DataFrame, referrals: pd.DataFrame, as_of: pd.Timestamp,
+                      min_level_size: int = 20, min_referrals: int = 3) -> ReferralAnalysis:
+    """Count each buyer's referrals over their exposure, fit Poisson then NB2, check dispersion and zeros."""
+    labelled = window_referrals(buyers, referrals, as_of)
+    counts = referral_counts(buyers, referrals, as_of)
+    frame = model_frame(buyers, counts)
+    if frame.empty or frame["referrals"].sum() == 0:
+        raise ValueError(f"{len(frame)} buyers with exposure and {int(frame['referrals'].sum())} counted referrals: "
+                         "nothing to model")
+    models = fit_referral_models(frame, min_level_size=min_level_size, min_referrals=min_referrals)
+    return ReferralAnalysis(buyers, labelled, counts, frame, models, rate_ratios(models),
+                            rate_ratios(models, fit=models.poisson), overdispersion(models), zero_inflation(models),
+                            referral_rate(counts))
 
 
 # ---------------------------------------------------------------- what referrals bring
@@ -448,8 +578,9 @@ def referral_outcomes(referrals: pd.DataFrame, journeys: pd.DataFrame, as_of: pd
     known = journeys.set_index("customer_id")
     out["has_customer"] = out["referred_customer_id"].isin(known.index)
     purchase = out["referred_customer_id"].map(known["first_purchase_at"])
-    bought = out["referred_customer_id"].map(known["purchased"]).fillna(False).astype(bool)
-    out["became_buyer"] = out["has_customer"] & bought & (purchase >= out["referred_at"]).fillna(False)
+    # map() gives an object column with NaN for unknown customers: `eq(True)` reads it without downcasting
+    bought = out["referred_customer_id"].map(known["purchased"]).eq(True)
+    out["became_buyer"] = out["has_customer"] & bought & (purchase >= out["referred_at"])
     return out
 
 
@@ -481,29 +612,48 @@ def k_factor(buyers: pd.DataFrame, outcomes: pd.DataFrame, as_of: pd.Timestamp) 
 
 
 def referred_lead_times(journeys: pd.DataFrame, referrals: pd.DataFrame) -> pd.DataFrame:
-    """Customers with a first touch: days to purchase (censored at as-of), purchased, and referred (bool)."""
-    frame = journeys.dropna(subset=["first_touch_at", "days_to_purchase"])
-    out = pd.DataFrame({"days": frame["days_to_purchase"].clip(lower=0).to_numpy(),
-                        "purchased": frame["purchased"].fillna(False).astype(bool).to_numpy(),
-                        "referred": frame["customer_id"].isin(referrals["referred_customer_id"].dropna()).to_numpy()},
-                       index=frame["customer_id"].to_numpy())
-    return out
+    """Notebook 02's lead table (`survival.customer_table`: days from first touch to purchase or
+    as-of, purchased, journey day, ...) indexed by customer_id, plus `referred`.
+
+    A lead is referred when a referral names them before their first purchase (any time, for
+    leads who have not bought): like `referral_outcomes`, a referral logged after the purchase
+    did not bring it. `referred_after_first_touch` flags referred leads whose referral was logged
+    after their first touch (they count as referred from day 0; see docs/advocacy.md).
+    """
+    from journeylib import survival
+
+    leads = survival.customer_table(journeys).set_index(survival.ID)
+    known = journeys.set_index("customer_id")
+    linked = referrals.dropna(subset=["referred_customer_id"])
+    linked = linked[linked["referred_customer_id"].isin(leads.index)]
+    earliest = linked.groupby("referred_customer_id")["referred_at"].min()
+    purchase = known["first_purchase_at"].reindex(earliest.index)
+    earliest = earliest[purchase.isna() | (earliest <= purchase)]
+    leads["referred"] = leads.index.isin(earliest.index)
+    first_touch = known["first_touch_at"].reindex(earliest.index)
+    late = earliest.index[(earliest > first_touch).to_numpy()]
+    leads["referred_after_first_touch"] = leads.index.isin(late)
+    return leads
 
 
 def referred_hazard_ratio(times: pd.DataFrame) -> dict:
-    """Cox hazard ratio of purchase, referred leads against other leads, with 95% CI, p and log-rank p."""
-    from lifelines import CoxPHFitter
-    from lifelines.statistics import logrank_test
+    """Cox hazard ratio of purchase, referred leads against other leads (95% CI, p), and the log-rank p.
 
-    data = pd.DataFrame({"days": times["days"].to_numpy() + 1e-6, "purchased": times["purchased"].astype(int),
+    Uses notebook 02's model time (`day`, whole journey days; Efron ties) through
+    `survival.fit_cox`; the log-rank test uses the exact days.
+    """
+    from journeylib import survival
+
+    data = pd.DataFrame({"day": survival.model_day(times["days"]) if "day" not in times else times["day"],
+                         "days": times["days"], "purchased": times["purchased"].astype(bool),
                          "referred": times["referred"].astype(int)})
-    cox = CoxPHFitter().fit(data, "days", "purchased")
-    summary = cox.summary.loc["referred"]
-    ref, other = data[data["referred"] == 1], data[data["referred"] == 0]
-    logrank = logrank_test(ref["days"], other["days"], ref["purchased"], other["purchased"])
-    return {"estimate": float(summary["exp(coef)"]), "ci_low": float(summary["exp(coef) lower 95%"]),
-            "ci_high": float(summary["exp(coef) upper 95%"]), "p": float(summary["p"]),
-            "logrank_p": float(logrank.p_value)}
+    if data["referred"].nunique() < 2 or not data["purchased"].any():
+        return {"estimate": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"), "p": float("nan"),
+                "logrank_p": float("nan")}
+    ratio = survival.hazard_ratios(survival.fit_cox(data, "day", "purchased", ["referred"])).loc["referred"]
+    _, _, logrank_p = survival.logrank(data, "referred")
+    return {"estimate": float(ratio["hazard_ratio"]), "ci_low": float(ratio["ci_low"]),
+            "ci_high": float(ratio["ci_high"]), "p": float(ratio["p"]), "logrank_p": logrank_p}
 
 
 def chain_depth(referrals: pd.DataFrame, max_depth: int = 50) -> pd.Series:

@@ -450,9 +450,11 @@ def run_kernel(extra_env: dict):
     with tempfile.TemporaryDirectory(prefix="journey-kernel-") as tmp:
         spec_dir = Path(tmp) / "kernels" / KERNEL_NAME
         spec_dir.mkdir(parents=True)
-        # log_level=ERROR: the kernel's start-up warnings (e.g. about local TCP) would repeat in every cron mail
+        # log_level=CRITICAL: the kernel's start-up warnings (local TCP) and the "KeyboardInterrupt caught"
+        # line jupyter_client's SIGINT-before-shutdown provokes would repeat in every cron mail; a notebook's
+        # own errors are in its executed copy and the run log.
         spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-                         "--IPKernelApp.log_level=ERROR"],
+                         "--IPKernelApp.log_level=CRITICAL"],
                 "display_name": f"Python {sys.version_info.major}.{sys.version_info.minor} (journey run)",
                 "language": "python", "env": extra_env, "metadata": {"debugger": False}}
         (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -210,12 +211,23 @@ def test_count_fit_table_accounts_for_every_buyer(simulated_models):
 
 def test_zero_inflation_is_flagged_only_when_structural_zeros_exist(simulated_models):
     _, models = simulated_models
-    assert advocacy.zero_inflation(models)["matters"] is False
+    plain = advocacy.zero_inflation(models)
+    assert plain["matters"] is False and plain["zinb_converged"] and plain["lr_p"] > 0.01
+    assert plain["zinb_inflation"] < 0.05
     inflated = advocacy.simulate_buyers(n=3000, seed=13, base_rate=0.6, alpha=0.2)
-    never = np.random.default_rng(13).random(len(inflated)) < 0.4  # 40% never refer anyone
+    # 40% never refer anyone, drawn independently of the buyers' bands. (The same seed as
+    # simulate_buyers would replay its first uniforms, which drew the bands: the "never" group
+    # would be every promoter and half the passives, not structural zeros.)
+    never = np.random.default_rng(1013).random(len(inflated)) < 0.4
     inflated.loc[never, "referrals"] = 0
-    result = advocacy.zero_inflation(advocacy.fit_referral_models(inflated))
-    assert result["matters"] is True and 0.25 < result["zinb_inflation"] < 0.55
+    models = advocacy.fit_referral_models(inflated)
+    assert models.plan.notes == []  # every band keeps its own level
+    result = advocacy.zero_inflation(models)
+    assert result["matters"] is True and 0.3 < result["zinb_inflation"] < 0.5 and result["lr_p"] < 1e-6
+    # NB2 soaks the extra zeros up in a larger dispersion (true 0.2), which ZINB gives back
+    assert models.alpha > 0.4 and 0.1 < result["zinb_alpha"] < 0.35
+    # among buyers who refer at all, the promoter rate ratio is the simulated 3
+    assert 2.4 < result["promoter_rr_zinb"] < 3.6
 
 
 def test_required_terms_stay_in_the_table_when_not_estimable():
@@ -309,12 +321,26 @@ def test_referred_hazard_ratio_covers_a_known_ratio():
 
 
 def test_referred_lead_times_flags_referred_customers():
-    journeys = pd.DataFrame({"customer_id": ["A", "B", "C"], "first_touch_at": [ts("2025-01-01")] * 2 + [pd.NaT],
-                             "days_to_purchase": [10.0, 300.0, np.nan], "purchased": [True, False, False]})
-    referrals = referrals_frame([("F1", "Z", "2024-12-30", "A")])
+    journeys = pd.DataFrame({
+        "customer_id": ["A", "B", "C", "D", "E"],
+        "first_touch_at": [ts("2025-01-01"), ts("2025-01-01"), pd.NaT, ts("2025-01-01"), ts("2025-01-01")],
+        "first_purchase_at": [ts("2025-01-11"), pd.NaT, pd.NaT, ts("2025-01-05"), pd.NaT],
+        "days_to_purchase": [10.0, 300.0, np.nan, 4.0, 300.0], "purchased": [True, False, False, True, False],
+        "acquisition_channel": "referral", "dealer_id": "D1"})
+    journeys["first_test_drive_at"] = pd.Series(pd.NaT, index=journeys.index, dtype="datetime64[ns, UTC]")
+    referrals = referrals_frame([
+        ("F1", "Z", "2024-12-30", "A"),   # before A's first touch: referred
+        ("F2", "Z", "2025-02-01", "D"),   # after D had bought: not what brought D
+        ("F3", "Z", "2025-03-01", "E"),   # logged after E's first touch, E still shopping: referred, flagged
+        ("F4", "Z", "2025-03-01", "C"),   # C has no journey
+    ])
     times = advocacy.referred_lead_times(journeys, referrals)
-    assert times.to_dict("index") == {"A": {"days": 10.0, "purchased": True, "referred": True},
-                                      "B": {"days": 300.0, "purchased": False, "referred": False}}
+    assert times[["days", "purchased", "referred", "referred_after_first_touch"]].to_dict("index") == {
+        "A": {"days": 10.0, "purchased": True, "referred": True, "referred_after_first_touch": False},
+        "B": {"days": 300.0, "purchased": False, "referred": False, "referred_after_first_touch": False},
+        "D": {"days": 4.0, "purchased": True, "referred": False, "referred_after_first_touch": False},
+        "E": {"days": 300.0, "purchased": False, "referred": True, "referred_after_first_touch": True}}
+    assert times.loc["A", "day"] == 11  # notebook 02's journey day
 
 
 # ---------------------------------------------------------------- reviews and shares
@@ -342,6 +368,57 @@ def test_advocacy_by_band_counts_events_after_purchase_only(small_buyers):
     assert table.loc[("social_share", "detractor"), "buyers"] == 0
 
 
+# ---------------------------------------------------------------- the pipeline on `journey sample` output
+
+
+def sample_pipeline(folder, customers, seed):
+    """`journey sample` + prepare into `folder`, then the notebook's pipeline: (truth, tables, analysis)."""
+    from journeylib.runner import prepare_data
+    from journeylib.sample import write_sample
+
+    write_sample(folder / "raw", customers=customers, seed=seed)
+    prepare_data(raw=folder / "raw", processed=folder / "processed", log=lambda message: None)
+    truth = json.loads((folder / "raw" / "truth.json").read_text())
+    loaded, buyers, as_of = advocacy.load_inputs(folder / "processed")
+    return truth, loaded, advocacy.analyse_referrals(buyers, loaded["referrals"], as_of)
+
+
+@pytest.fixture(scope="module")
+def default_sample(tmp_path_factory):
+    from journeylib.cli import DEFAULT_SAMPLE_CUSTOMERS, DEFAULT_SAMPLE_SEED
+
+    return sample_pipeline(tmp_path_factory.mktemp("sample"), DEFAULT_SAMPLE_CUSTOMERS, DEFAULT_SAMPLE_SEED)
+
+
+def test_sample_counts_every_referral_and_keeps_the_reference(default_sample):
+    truth, _, analysis = default_sample
+    # the generator's referrals are all made by buyers after their purchase and before as-of
+    assert (analysis.labelled["status"] == "counted").sum() == truth["advocacy"]["referrals"]
+    assert analysis.counts.sum() == truth["advocacy"]["referrals"]
+    assert analysis.reference_satisfaction == truth["advocacy"]["reference_satisfaction"] == "passive"
+    assert analysis.models.plan.levels["satisfaction"] == ["detractor", "no_response", "passive", "promoter"]
+
+
+def test_sample_intervals_cover_the_true_referral_rate_ratios(default_sample):
+    truth, _, analysis = default_sample
+    table = analysis.ratios.set_index("term")
+    # fixed seed (the `journey sample` defaults, about 930 buyers); the slow test repeats at a larger size
+    for term, true_rr in truth["advocacy"]["referral_rate_ratios"].items():
+        row = table.loc[term]
+        assert row["ci_low"] <= true_rr <= row["ci_high"], (term, true_rr, row["ci_low"], row["ci_high"])
+    assert table.loc["satisfaction:promoter", "p"] < 1e-6  # the strong true effect is detected
+
+
+def test_sample_sales_nps_matches_the_simulated_scores(default_sample):
+    truth, loaded, _ = default_sample
+    sales = loaded["surveys"][loaded["surveys"]["survey_type"] == "sales"]
+    row = advocacy.nps_table(sales).iloc[0]
+    # the generator's NPS is over every simulated answer; cleaning rejects a handful (invalid scores, ...)
+    assert abs(row["responses"] - truth["satisfaction"]["sales_responses"]) <= 10
+    assert row["nps"] == pytest.approx(truth["satisfaction"]["nps_sales"], abs=2)
+    assert row["ci_low"] < truth["satisfaction"]["nps_sales"] < row["ci_high"]
+
+
 # ---------------------------------------------------------------- coverage (slow)
 
 
@@ -363,3 +440,15 @@ def test_quasi_poisson_rate_coverage_over_many_seeds():
         result = advocacy.quasi_poisson_rate(frame["referrals"], frame["exposure_years"])
         covered.append(result["ci_low"] < 0.15 < result["ci_high"])
     assert 0.90 <= np.mean(covered) <= 0.99
+
+
+@pytest.mark.slow
+def test_sample_promoter_interval_covers_the_truth_at_a_larger_size(tmp_path):
+    """One `journey sample` world of 8000 customers (about 3,700 buyers)."""
+    truth, _, analysis = sample_pipeline(tmp_path, customers=8000, seed=8)
+    table = analysis.ratios.set_index("term")
+    for term, true_rr in truth["advocacy"]["referral_rate_ratios"].items():
+        row = table.loc[term]
+        assert row["ci_low"] <= true_rr <= row["ci_high"], (term, true_rr, row["ci_low"], row["ci_high"])
+    promoter = table.loc["satisfaction:promoter"]
+    assert promoter["ci_high"] / promoter["ci_low"] < 2.0  # about half the default sample's log width
