@@ -51,7 +51,8 @@ def _in_ipython():
 
 def escape_text(text) -> str:
     """Data text made safe for Markdown/HTML: markup shows as text, never renders."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=True))
+    # quote=False: quotes are harmless in text, and an entity like &#x27; would have its '#' escaped below
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
 
 
 def _markdown(text: str) -> None:
