@@ -4,7 +4,7 @@ A notebook creates one `Results` for its section of metrics.json, records
 computed values (never typed-in numbers) and saves at the end. Under
 `journey run` the file lands in `<run_dir>/results/<notebook>.json` and the
 runner merges every file into `<run_dir>/metrics.json` (schema: docs/metrics.md).
-Outside a run (JupyterLab, nbval) `save()` only returns the dictionary.
+Outside a run (JupyterLab, nbval) `save()` writes nothing; `as_dict()` shows what was recorded.
 """
 
 from __future__ import annotations
@@ -90,8 +90,11 @@ class Results:
         self.run_dir = Path(run_dir) if run_dir not in (None, "") else None
         self.values: dict = {}
 
-    def record(self, key, value):
-        """Record a computed value at a dotted key (or a tuple of key parts) in this section."""
+    def record(self, key, value) -> None:
+        """Record a computed value at a dotted key (or a tuple of key parts) in this section.
+
+        Returns nothing, so a notebook cell ending in a record() call shows nothing to reviewers.
+        """
         parts = _split(key)
         node = self.values
         for part in parts[:-1]:
@@ -99,23 +102,21 @@ class Results:
             if not isinstance(node, dict):
                 raise ValueError(f"metrics key {key!r} runs through a value already recorded")
         node[parts[-1]] = to_jsonable(value)
-        return value
 
-    def record_effect(self, key, estimate, ci_low, ci_high, p=None):
-        return self.record(key, effect(estimate, ci_low, ci_high, p))
+    def record_effect(self, key, estimate, ci_low, ci_high, p=None) -> None:
+        self.record(key, effect(estimate, ci_low, ci_high, p))
 
     def as_dict(self) -> dict:
         return {self.section: self.values}
 
-    def save(self) -> dict:
-        """Write the results file when running under `journey run`; return the dictionary."""
+    def save(self) -> None:
+        """Write the results file when running under `journey run` (nothing to show in the notebook)."""
         data = self.as_dict()
         if self.run_dir is not None:
             folder = self.run_dir / RESULTS_FOLDER
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"{self.notebook}.json"
             path.write_text(json.dumps(data, indent=2, sort_keys=True, allow_nan=False), encoding="utf-8")
-        return data
 
 
 def deep_merge(into: dict, other: dict, where: str = "") -> dict:

@@ -1,0 +1,53 @@
+"""The results helper: computed values in, plain JSON out, merged per run without silent overwrites."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from journeylib.results import Results, effect, merge_results, missing_keys
+
+
+def test_recording_returns_nothing_so_a_cell_ending_in_it_displays_nothing(tmp_path):
+    results = Results("journey", notebook="01_journey_map", run_dir=tmp_path)
+    assert results.record("funnel.awareness", np.int64(12)) is None
+    assert results.record_effect("conversion.a_to_b", 0.5, 0.4, 0.6) is None
+    assert results.save() is None
+    saved = json.loads((tmp_path / "results" / "01_journey_map.json").read_text())
+    assert saved == {"journey": {"funnel": {"awareness": 12},
+                                 "conversion": {"a_to_b": {"estimate": 0.5, "ci_low": 0.4, "ci_high": 0.6}}}}
+
+
+def test_outside_a_run_nothing_is_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    results = Results("journey", notebook="01_journey_map")
+    results.record(("odds_ratios", "finance_type:lease"), effect(0.6, 0.5, 0.7, p=np.float64(0.01)))
+    results.save()
+    assert list(tmp_path.iterdir()) == []
+    assert results.as_dict()["journey"]["odds_ratios"]["finance_type:lease"]["p"] == 0.01
+
+
+def test_nan_becomes_null_and_odd_types_are_refused():
+    results = Results("x", notebook="00_x")
+    results.record("a", float("nan"))
+    assert results.values == {"a": None}
+    with pytest.raises(TypeError):
+        results.record("b", object())
+    with pytest.raises(ValueError):
+        results.record("a.c", 1)  # "a" already holds a value
+
+
+def test_two_notebooks_writing_one_key_fail_the_merge(tmp_path):
+    for name in ("01_a", "02_b"):
+        results = Results("journey", notebook=name, run_dir=tmp_path)
+        results.record("funnel.awareness", 1)
+        results.save()
+    with pytest.raises(ValueError, match="recorded twice"):
+        merge_results(tmp_path)
+
+
+def test_missing_keys_names_what_a_run_lacks():
+    assert "advocacy.k_factor" in missing_keys({})
+    assert "run.id" not in missing_keys({"run": {"id": "2026-11-25T0315Z"}})
