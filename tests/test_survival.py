@@ -84,6 +84,50 @@ def _journeys(rows):
 T0 = "2024-01-01T00:00:00Z"
 
 
+def _start_stop_rows(n=400, seed=3):
+    """Start/stop rows with fractional and tied times, and rows that start exactly at an event time."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for person in range(n):
+        x, group = rng.normal(), int(rng.integers(0, 3))
+        switch = float(rng.integers(1, 30))  # whole days: many rows start where others end
+        stop = round(float(rng.exponential(25 / np.exp(0.5 * x))), 1) + 0.1
+        if stop > switch:
+            rows.append((person, 0.0, switch, 0, x, group, False))
+            rows.append((person, switch, stop, 1, x, group, bool(rng.random() < 0.8)))
+        else:
+            rows.append((person, 0.0, stop, 0, x, group, bool(rng.random() < 0.8)))
+    return pd.DataFrame(rows, columns=["id", "start", "stop", "treated", "x", "group", "event"])
+
+
+@pytest.mark.parametrize("strata", [None, ["group"]])
+def test_time_varying_fit_equals_lifelines_time_varying_fitter(strata):
+    from lifelines import CoxTimeVaryingFitter
+
+    rows = _start_stop_rows()
+    ours = sv.fit_time_varying_cox(rows, ["treated", "x"], id_col="id", strata=strata)
+    columns = ["id", "start", "stop", "event", "treated", "x", *(strata or [])]
+    theirs = CoxTimeVaryingFitter().fit(rows[columns], id_col="id", event_col="event", start_col="start",
+                                        stop_col="stop", strata=strata)
+    np.testing.assert_allclose(ours.params_.to_numpy(), theirs.params_.to_numpy(), atol=1e-6)
+    np.testing.assert_allclose(ours.standard_errors_.to_numpy(), theirs.standard_errors_.to_numpy(), rtol=1e-4)
+    np.testing.assert_allclose(ours.summary["p"].to_numpy(), theirs.summary["p"].to_numpy(), rtol=1e-3, atol=1e-12)
+
+
+def test_strict_entry_leaves_out_only_event_times_equal_to_the_start():
+    start = np.array([0.0, 2.0, 2.0, 5.0])
+    stop = np.array([2.0, 4.0, 9.0, 6.0])
+    event = np.array([True, True, False, False])  # event times 2 and 4
+    np.testing.assert_array_equal(sv.strict_entry(start, stop, event), [2.0, 4.0, 4.0, 6.0])
+
+
+def test_a_covariate_that_separates_buyers_is_refused():
+    rows = _start_stop_rows()
+    rows["perfect"] = rows["event"].astype(int)  # only buyers have it: the coefficient runs to infinity
+    with pytest.raises(RuntimeError, match="did not converge"):
+        sv.fit_time_varying_cox(rows, ["perfect", "x"], id_col="id")
+
+
 def test_customer_table_keeps_only_pre_purchase_test_drives():
     journeys = _journeys([
         ("a", "D1", "website", T0, "2024-01-04T12:00:00Z", "2024-01-08T02:24:00Z", 7.1, True),
