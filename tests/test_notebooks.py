@@ -4,8 +4,8 @@ Each notebook: a stable NN_name, exactly one `parameters` cell holding plain
 literals (the runner's processed_dir, run_dir and as_of among them), no stray
 outputs, results recorded through journeylib.results.Results and saved by the
 last code cell, and two or three deterministic check cells. That every notebook
-runs on its defaults is checked by `pytest --nbval-lax notebooks/`; the slow test
-below also runs them all through `journey run` and checks each wrote its results.
+runs on its defaults is checked by `pytest --nbval-lax notebooks/`; the last test
+runs them all through `journey run` and checks metrics.json against the interface.
 """
 
 from __future__ import annotations
@@ -118,17 +118,30 @@ def test_each_metrics_section_belongs_to_one_notebook():
     assert shared == {}, f"sections written by several notebooks: {shared}"
 
 
-@pytest.mark.slow
-def test_every_notebook_runs_on_its_defaults_and_writes_results(tmp_path):
-    """All notebooks through `journey run` on the default sample; each one writes results/<name>.json."""
+def test_a_full_run_on_the_sample_fills_every_required_metric(tmp_path):
+    """All notebooks through `journey run` on the default sample: each writes its results, metrics.json holds
+    every key scheduled jobs and the index rely on, and the funnel equals the journeys table's counts."""
+    import pandas as pd
+
     from journeylib.cli import DEFAULT_SAMPLE_CUSTOMERS, DEFAULT_SAMPLE_SEED
+    from journeylib.results import missing_keys
     from journeylib.sample import write_sample
 
     write_sample(tmp_path / "raw", customers=DEFAULT_SAMPLE_CUSTOMERS, seed=DEFAULT_SAMPLE_SEED)
     code = runner.run(raw=tmp_path / "raw", processed=tmp_path / "processed", reports=tmp_path / "reports",
                       echo=False)
     run_dir = runner.complete_runs(tmp_path / "reports")[-1]
-    statuses = json.loads((run_dir / "metrics.json").read_text())["run"]["notebooks"]
-    assert code == 0, statuses
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert code == 0, metrics["run"]["notebooks"]
     for path in NOTEBOOKS:
         assert (run_dir / "results" / f"{path.stem}.json").exists(), path.stem
+        for role in (".html", ".reviewer.html", ".ipynb"):
+            assert (run_dir / f"{path.stem}{role}").exists(), path.stem + role
+    assert missing_keys(metrics) == []
+    journeys = pd.read_parquet(tmp_path / "processed" / "journeys.parquet")
+    for stage in ("awareness", "consideration", "purchase", "retention", "advocacy"):
+        assert metrics["journey"]["funnel"][stage] == int(journeys[f"{stage}_at"].notna().sum()), stage
+    assert metrics["time_to_purchase"]["reference_channel"] == "website"
+    assert metrics["advocacy"]["reference_satisfaction"] == "passive"
+    assert {k: metrics["retention"]["reference_levels"][k] for k in ("finance_type", "condition", "satisfaction")} \
+        == {"finance_type": "finance", "condition": "new", "satisfaction": "passive"}
