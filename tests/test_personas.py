@@ -1,6 +1,7 @@
 """Personas: features, the choice of k, recovery of planted segments, naming rules, the written table."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -147,20 +148,49 @@ def test_names_are_unique_when_two_clusters_fit_one_rule():
     names = personas.name_clusters(z)
     assert names[0] == "digital_researcher"
     assert len(set(names.values())) == 3
-    # No other rule scores >= 0.5 here, so the others are named by their most distinctive feature.
-    assert names[1] == "high_build_and_price" and names[2] == "low_vdp_views"
+    # No other rule scores >= 0.5 here, so the others are named in plain words after their most distinctive feature.
+    assert names[1] == "build_and_price_users" and names[2] == "light_vehicle_page_viewers"
 
 
-def test_a_weak_match_gets_a_descriptive_name_not_a_rule_name():
+def test_a_weak_match_gets_a_plain_words_name_not_a_rule_name():
     z = pd.DataFrame({"vdp_views": [0.2], "build_and_price": [0.1], "digital_share": [0.3], "age": [-1.5]})
-    assert personas.name_clusters(z) == {0: "low_age"}
+    assert personas.name_clusters(z) == {0: "younger_shoppers"}
 
 
-def test_descriptive_names_skip_names_already_taken():
+def test_plain_names_skip_names_already_taken():
     z_row = pd.Series({"age": 2.0, "channels": -1.0})
-    assert personas._descriptive_name(z_row, {"high_age"}) == "low_channels"
-    assert personas._descriptive_name(z_row, {"high_age", "low_channels"}) == "segment_2"
-    assert personas._descriptive_name(pd.Series({"income_band=50.5k+": 1.0}), set()) == "high_income_band_50_5k"
+    assert personas._descriptive_name(z_row, {"older_shoppers"}) == "few_channel_shoppers"
+    assert personas._descriptive_name(z_row, {"older_shoppers", "few_channel_shoppers"}) == "segment_2"
+    assert personas._descriptive_name(pd.Series({"age": 0.0}), set()) == "segment_2"
+
+
+@pytest.mark.parametrize("feature, above, name", [
+    ("digital_share", True, "mostly_digital_shoppers"),
+    ("in_person_share", False, "rarely_in_person_shoppers"),
+    ("days_to_purchase", False, "quick_deciders"),
+    ("pain_price", True, "price_complainers"),
+    ("acquisition_channel=third_party", True, "third_party_leads"),
+    ("income_band=<50k", True, "under_50k_earners"),
+    ("income_band=150k+", False, "few_150k_plus_earners"),
+    ("income_band=50.5k+", True, "50_5k_plus_earners"),
+    ("finance_type=none", True, "non_buyers"),
+    ("gender=f", True, "mostly_women"),
+    ("gender=missing", True, "mostly_unknown_gender"),
+    ("region=Mid West", True, "mostly_region_mid_west"),
+    ("some new feature", False, "less_some_new_feature"),
+])
+def test_plain_names_read_as_words_and_are_safe_metrics_keys(feature, above, name):
+    assert personas.plain_name(feature, above) == name
+    assert re.fullmatch(r"[0-9a-z]+(_[0-9a-z]+)*", name)
+
+
+def test_every_indicator_of_the_features_has_a_plain_name_in_both_directions(planted):
+    features, _ = planted
+    for feature in personas.indicator_frame(features).columns:
+        high, low = personas.plain_name(feature, True), personas.plain_name(feature, False)
+        stem = re.sub(r"[^0-9a-z]+", "_", feature.lower()).strip("_")
+        assert high != low and high != f"high_{stem}" and low != f"low_{stem}"  # words, not the feature's name
+        assert all(re.fullmatch(r"[0-9a-z]+(_[0-9a-z]+)*", name) for name in (high, low))
 
 
 def _write_processed(folder, frames):
@@ -193,3 +223,46 @@ def test_persona_profile_summarises_each_persona(planted):
     assert profile.loc["walk_in", "top_finance_type"] == "cash"
     assert profile.loc["researcher", "top_acquisition_channel"] == "search"
     assert profile.loc["walk_in", "median_days_to_purchase"] <= 4
+
+
+# ---------------------------------------------------------------- the default sample (`journey sample` defaults)
+
+SIZE_TOLERANCE = 0.10  # a recovered persona's size may differ from the planted count by 10%
+
+
+@pytest.fixture(scope="module")
+def default_sample(tmp_path_factory):
+    """The `journey sample` defaults, prepared; prepare_data also writes personas.parquet (seed 0, k 2..8)."""
+    from journeylib.runner import prepare_data
+    from journeylib.sample import write_sample
+
+    folder = tmp_path_factory.mktemp("sample")
+    write_sample(folder / "raw", customers=2000, seed=7)
+    prepare_data(raw=folder / "raw", processed=folder / "processed", log=lambda message: None)
+    truth = json.loads((folder / "raw" / "truth.json").read_text(encoding="utf-8"))["personas"]["counts"]
+    sizes = pd.read_parquet(folder / "processed" / "personas.parquet")["persona"].value_counts().to_dict()
+    return sizes, truth
+
+
+def _close(size, planted):
+    return abs(size - planted) <= SIZE_TOLERANCE * planted
+
+
+def test_default_sample_recovers_the_separable_personas_and_names_the_rest_in_words(default_sample):
+    """What the default sample gives: walk-in deciders and social browsers with their rule names and sizes;
+    digital researchers and deal hunters together as one persona with a plain-words name (their planted
+    differences overlap too much for any k criterion to split them: docs/personas_and_feedback.md)."""
+    sizes, truth = default_sample
+    assert _close(sizes["walk_in_decider"], truth["walk_in_decider"])
+    assert _close(sizes["social_browser"], truth["social_browser"])
+    merged = {name: size for name, size in sizes.items() if name not in personas.NAMING_RULES}
+    assert merged == {"mostly_digital_shoppers": merged.get("mostly_digital_shoppers")}
+    assert _close(merged["mostly_digital_shoppers"], truth["digital_researcher"] + truth["deal_hunter"])
+
+
+@pytest.mark.xfail(strict=True, reason="deal hunters overlap digital researchers: silhouette (and every other "
+                                       "k criterion tried) picks 3 personas on the default sample; see the docs")
+def test_default_sample_finds_the_four_planted_personas_with_their_names_and_sizes(default_sample):
+    sizes, truth = default_sample
+    assert set(truth) <= set(sizes)
+    assert all(_close(sizes[name], count) for name, count in truth.items())
