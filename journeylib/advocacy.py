@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from journeylib.proportions import wilson_interval
 from journeylib.segments import satisfaction_band
 
 Z95 = float(stats.norm.ppf(0.975))
@@ -59,16 +60,6 @@ def adjusted_wald_nps(promoters: int, detractors: int, n: int) -> tuple[float, f
     half = Z95 * np.sqrt((p_pro + p_det - centre ** 2) / n_adj)
     estimate = 100 * (promoters - detractors) / n
     return float(estimate), float(max(-100.0, 100 * (centre - half))), float(min(100.0, 100 * (centre + half)))
-
-
-def wilson_interval(successes: int, n: int) -> tuple[float, float]:
-    """95% Wilson interval of a proportion (nan with n = 0)."""
-    if n == 0:
-        return float("nan"), float("nan")
-    from statsmodels.stats.proportion import proportion_confint
-
-    low, high = proportion_confint(successes, n, alpha=0.05, method="wilson")
-    return float(low), float(high)
 
 
 def poisson_rate_interval(events: int, exposure: float) -> tuple[float, float, float]:

@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from journeylib.proportions import wilson_interval
+
 DEFAULT_CHURN_AFTER_DAYS = 365
 SENSITIVITY_DAYS = (270, 365, 545)
 DAYS_PER_MONTH = 365.25 / 12
@@ -124,15 +126,6 @@ def retention_curve(buyers: pd.DataFrame, service_visits: pd.DataFrame, as_of: p
 
 
 # ---------------------------------------------------------------- rates
-
-
-def wilson_interval(successes: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
-    if n == 0:
-        return float("nan"), float("nan")
-    from statsmodels.stats.proportion import proportion_confint
-
-    low, high = proportion_confint(successes, n, alpha=alpha, method="wilson")
-    return float(low), float(high)
 
 
 def churn_rates(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:

@@ -18,13 +18,13 @@ import numpy as np
 import pandas as pd
 
 from journeylib import STAGES, paths, tables
+from journeylib.proportions import wilson_interval  # noqa: F401 - also jm.wilson_interval for notebooks
 
 STAGE_PAIRS = tuple(zip(STAGES[:-1], STAGES[1:]))
 SEGMENTS = ("acquisition_channel", "dealer_id", "persona")
 NO_SEGMENT = "(none)"
 START, END = "(start)", "(end)"
 SEP = " > "
-Z95 = 1.959963984540054
 # Survey types tell which stage a score speaks for; advocacy reads every response.
 SURVEY_STAGE = {"sales": "purchase", "service": "retention"}
 
@@ -44,18 +44,6 @@ def check_parameters(segment_by, half_life_days, cohort_horizon_days, top_n, seg
 
 
 # ---------------------------------------------------------------- pandas: journeys
-
-def wilson_interval(successes, trials, z: float = Z95):
-    """Wilson score interval for a proportion; NaN where trials is 0."""
-    k = np.asarray(successes, dtype="float64")
-    n = np.asarray(trials, dtype="float64")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        denom = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return centre - half, centre + half
-
 
 def reached(journeys: pd.DataFrame) -> pd.DataFrame:
     """customer x stage booleans: the stage's `<stage>_at` is set."""

@@ -89,17 +89,6 @@ def test_good_parameters_pass_and_bad_ones_are_named():
 
 # ------------------------------------------------------------------ funnel and conversion
 
-def test_wilson_interval_matches_statsmodels_and_is_nan_without_trials():
-    from statsmodels.stats.proportion import proportion_confint
-
-    low, high = jm.wilson_interval([8, 0, 50], [10, 12, 50])
-    ref_low, ref_high = proportion_confint([8, 0, 50], [10, 12, 50], alpha=0.05, method="wilson")
-    assert low == pytest.approx(ref_low) and high == pytest.approx(ref_high)
-    assert low[1] == pytest.approx(0) and high[2] == pytest.approx(1)
-    nan_low, nan_high = jm.wilson_interval(0, 0)
-    assert np.isnan(nan_low) and np.isnan(nan_high)
-
-
 def test_funnel_counts_customers_whose_stage_timestamp_is_set():
     out = jm.funnel(six_journeys())
     assert out["customers"].tolist() == [5, 4, 2, 1, 0]
