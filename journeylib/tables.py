@@ -11,7 +11,7 @@ from journeylib import paths
 
 TABLES = (
     "customers", "identity_map", "touchpoints", "sales", "service_visits", "surveys",
-    "referrals", "journeys", "rejects",
+    "referrals", "dealers", "journeys", "rejects",
 )
 OPTIONAL_TABLES = ("personas",)
 

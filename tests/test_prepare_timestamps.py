@@ -47,12 +47,23 @@ def test_naive_local_times_match_zoneinfo_fold_0_around_dst_changes(con):
     ("6/5/2024", "America/Chicago", "%m/%d/%Y %H:%M", "2024-06-05T05:00:00+00:00"),
     ("06/25/24 02:05 PM", "UTC", "%m/%d/%y %I:%M %p", "2024-06-25T14:05:00+00:00"),
     ("2024-06-25 14:05", "America/Chicago", "%m/%d/%Y %H:%M", "2024-06-25T19:05:00+00:00"),  # ISO still works
+    # more than 6 decimals (cut to microseconds), a decimal comma, lower-case t and z, basic format
+    ("2024-06-25T14:05:00.1234567Z", "America/Chicago", None, "2024-06-25T14:05:00.123456+00:00"),
+    ("2024-06-25T14:05:00.123456789", "America/Chicago", None, "2024-06-25T19:05:00.123456+00:00"),
+    ("2024-06-25T14:05:00,25+02:00", "UTC", None, "2024-06-25T12:05:00.250000+00:00"),
+    ("2024-06-25t14:05:00z", "America/Chicago", None, "2024-06-25T14:05:00+00:00"),
+    ("2024-06-25t14:05", "America/Chicago", None, "2024-06-25T19:05:00+00:00"),
+    ("20240625T140500Z", "America/Chicago", None, "2024-06-25T14:05:00+00:00"),
+    ("20240625T140500,5+0200", "UTC", None, "2024-06-25T12:05:00.500000+00:00"),
+    ("20240625T1405", "America/Chicago", None, "2024-06-25T19:05:00+00:00"),
+    ("20240625", "America/Chicago", None, "2024-06-25T05:00:00+00:00"),
 ])
 def test_formats(con, text, zone, fmt, expected):
     assert to_utc(con, [text], zone, fmt)[0] == datetime.fromisoformat(expected)
 
 
 @pytest.mark.parametrize("text", ["not a date", "2024-13-01", "2024-02-30 10:00", "25/06/2024", "infinity",
-                                  "13/45/2024 10:00", "2024-06-25 25:00"])
+                                  "13/45/2024 10:00", "2024-06-25 25:00", "2024-06-25T14:05:00.", "20240230",
+                                  "20240625T14:05:00Z", "2024-06-25 1405Z", "2024-06-25T14:05:00,Z"])
 def test_unparseable_values_are_null(con, text):
     assert to_utc(con, [text], "UTC", "%m/%d/%Y %H:%M") == [None]

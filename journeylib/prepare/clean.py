@@ -8,7 +8,7 @@ reasons are assigned once the as-of date is known (`assign_reasons`).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import ibis
@@ -56,7 +56,7 @@ def bad_enum(raw, clean, column):
 def clean_dealers(run):
     """Dealers are few: validated in Python (IANA zones), then handed to the engine."""
     rows = run.raw["dealers"].to_pyarrow().to_pylist() if "dealers" in run.raw else []
-    out = {ROW: [], "dealer_id": [], "timezone": [], "_missing": [], "_invalid": []}
+    out = {ROW: [], "dealer_id": [], "timezone": [], "name": [], "region": [], "_missing": [], "_invalid": []}
     for row in rows:
         dealer, zone = (_text(row["dealer_id"]), _text(row["timezone"]))
         problem = invalid = None
@@ -68,9 +68,11 @@ def clean_dealers(run):
             except (ZoneInfoNotFoundError, ValueError, OSError):
                 invalid = f"timezone: '{zone}' is not an IANA time zone"
         for key, value in ((ROW, row[ROW]), ("dealer_id", dealer), ("timezone", zone),
+                           ("name", _text(row.get("name"))), ("region", _text(row.get("region"))),
                            ("_missing", problem), ("_invalid", invalid)):
             out[key].append(value)
     schema = pa.schema([(ROW, pa.int64()), ("dealer_id", pa.string()), ("timezone", pa.string()),
+                        ("name", pa.string()), ("region", pa.string()),
                         ("_missing", pa.string()), ("_invalid", pa.string())])
     return store(run.con, "clean_dealers", pa.table(out, schema=schema))
 
@@ -131,21 +133,27 @@ def _lookup_table(run, name, mapping):
     return store(run.con, name, pa.table({"key": keys, "canonical": [mapping[k] for k in keys]}))
 
 
+def _vocabulary(column, lookup):
+    """raw spelling -> canonical value (`unknown` when not in `lookup`, null when missing), one row per
+    distinct spelling: the label is normalised once per spelling, not once per row."""
+    spellings = column.name("spelling").as_table().distinct()
+    keyed = spellings.mutate(key=label(text(spellings.spelling)))
+    j = keyed.left_join(lookup, keyed.key == lookup.key)
+    canonical = ibis.cases((j.key.notnull(), j.canonical.fill_null("unknown")), else_=ibis.null("string"))
+    return j.select(v_spelling=j.spelling, v_canonical=canonical)
+
+
 def _touchpoints(run, r):
     events = _lookup_table(run, "lookup_event_types", run.config.taxonomy.event_lookup)
     channels = _lookup_table(run, "lookup_channels", run.config.taxonomy.channel_lookup)
     t = r.select(
         ROW, event_id=text(r.event_id), customer_id=text(r.customer_id), anonymous_id=text(r.anonymous_id),
         occurred_at=text(r.occurred_at), event_type_raw=r.event_type, channel_raw=r.channel,
-        event_key=label(text(r.event_type)), channel_key=label(text(r.channel)),
         campaign=text(r.campaign), dealer_id=text(r.dealer_id), vehicle_model=text(r.vehicle_model),
     )
-    t = t.left_join(events, t.event_key == events.key).select(*t.columns, event_type=events.canonical)
-    t = t.left_join(channels, t.channel_key == channels.key).select(*t.columns, channel=channels.canonical)
-    t = t.mutate(
-        event_type=ibis.cases((t.event_key.notnull(), t.event_type.fill_null("unknown")), else_=ibis.null("string")),
-        channel=ibis.cases((t.channel_key.notnull(), t.channel.fill_null("unknown")), else_=ibis.null("string")),
-    ).drop("event_key", "channel_key")
+    ev, ch = _vocabulary(r.event_type, events), _vocabulary(r.channel, channels)
+    t = t.left_join(ev, t.event_type_raw == ev.v_spelling).select(*t.columns, event_type=ev.v_canonical)
+    t = t.left_join(ch, t.channel_raw == ch.v_spelling).select(*t.columns, channel=ch.v_canonical)
     t = _parse(run, "touchpoints", t, "occurred_at")
     return t.mutate(
         _missing=first_problem(
@@ -245,13 +253,33 @@ CLEANERS = {"customers": _customers, "touchpoints": _touchpoints, "sales": _sale
             "service_visits": _service_visits, "surveys": _surveys, "referrals": _referrals}
 
 
+CUSTOMER_REFERENCE = {"touchpoints": "customer_id", "sales": "customer_id", "service_visits": "customer_id",
+                      "surveys": "customer_id", "referrals": "referrer_customer_id"}
+
+
 def latest_valid(run, now):
-    """The default as-of: the latest timestamp that parses, is from 1990 on and not in the future."""
+    """The default as-of: the latest usable timestamp of a row that names a real customer.
+
+    A timestamp is usable when it parses, is from 1990 on and not later than `now`,
+    and its row has no missing required value and no invalid value. Only rows of
+    real customers count: customers records with an id that is not a test id, and
+    rows of the other tables whose `customer_id` (referrals: `referrer_customer_id`)
+    is such an id as exported. Rows without a customer id (anonymous touchpoints,
+    VIN-only service visits), with an unknown id or of a test customer do not count.
+    Identity merging, cookies, VINs and duplicates are not looked at (they depend on
+    the as-of date itself).
+    """
+    c = run.work["customers"]
+    ids = c.filter(c.customer_id.notnull()).group_by(real_id=c.customer_id).agg(_test=c.is_test.any())
+    real = ids.filter(~ids._test).select("real_id")
     latest = None
     for table, column in TIMESTAMP_COLUMNS.items():
         t = run.work[table]
-        ok = t[column].notnull() & (t[column] >= EARLIEST) & (t[column] <= now)
-        value = run.con.execute(t[column].max(where=ok))
+        ok = t[column].notnull() & (t[column] >= EARLIEST) & (t[column] <= now) & t._missing.isnull() & t._invalid.isnull()
+        t = t.filter(ok)
+        key = "customer_id" if table == "customers" else CUSTOMER_REFERENCE[table]
+        t = t.semi_join(real, t[key] == real.real_id)
+        value = run.con.execute(t[column].max())
         if value is not None and not (value != value):  # NaT
             value = value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
             value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
@@ -275,24 +303,36 @@ def clean(run, as_of=None, now=None):
 
 
 def resolve_as_of(value, default_zone: str) -> datetime:
-    """--as-of: an ISO timestamp (naive = default zone) or a date (the end of that local day)."""
+    """--as-of: an ISO-8601 date (the end of that local day) or timestamp (naive = default zone).
+
+    Dates: `2024-06-05`, `20240605` (and ISO week dates, `2024-W23-3`) all mean the
+    end of that day in `default_zone`. Timestamps: anything Python's
+    `datetime.fromisoformat` reads (`T` or a space, `Z` or an offset; `t`/`z` in any
+    case). Other spellings (`2024-6-5`, `06/05/2024`, `next tuesday`) are errors.
+    """
     from journeylib.errors import InputError
-    import pandas as pd
 
     if isinstance(value, datetime):
-        stamp = pd.Timestamp(value)
+        stamp = value
     else:
+        text_ = str(value).strip().upper()
         try:
-            stamp = pd.Timestamp(str(value).strip())
-        except (ValueError, TypeError):
-            raise InputError(f"--as-of: {value!r} is not an ISO date or timestamp")
-        if len(str(value).strip()) == 10:  # a date: everything on that local day is included
-            stamp = stamp + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
-    if stamp is pd.NaT:
-        raise InputError(f"--as-of: {value!r} is not an ISO date or timestamp")
+            day = date.fromisoformat(text_)
+        except ValueError:
+            day = None
+        if day is not None:  # a date: everything on that local day is included
+            following = datetime.combine(day + timedelta(days=1), time()).replace(tzinfo=ZoneInfo(default_zone))
+            return following.astimezone(timezone.utc) - timedelta(microseconds=1)
+        try:
+            stamp = datetime.fromisoformat(text_)
+        except ValueError:
+            raise InputError(f"--as-of: {value!r} is not an ISO-8601 date (YYYY-MM-DD) or timestamp "
+                             f"(YYYY-MM-DDTHH:MM[:SS][Z or +HH:MM])")
+    if hasattr(stamp, "to_pydatetime"):
+        stamp = stamp.to_pydatetime()
     if stamp.tzinfo is None:
-        stamp = stamp.tz_localize(default_zone, ambiguous=True, nonexistent="shift_forward")
-    return stamp.tz_convert("UTC").to_pydatetime()
+        stamp = stamp.replace(tzinfo=ZoneInfo(default_zone))  # fold=0, like naive timestamps in the data
+    return stamp.astimezone(timezone.utc)
 
 
 def assign_reasons(run, table):
@@ -308,11 +348,17 @@ def assign_reasons(run, table):
     stamp, raw = t[column], t[f"_{column}_text"]
     unparseable = raw.notnull() & stamp.isnull()
     out_of_range = (stamp < EARLIEST) | (stamp > run.as_of)
-    if table == "customers":  # identity data, not an event: a bad created_at is cleared, the person kept
-        cleared = unparseable | out_of_range.fill_null(False)
+    if table == "customers":
+        # A record created after the as-of date did not exist yet: rejected (out_of_range_timestamp).
+        # An unparseable or pre-1990 created_at (an optional column) is cleared, the person kept.
+        cleared = unparseable | (stamp < EARLIEST).fill_null(False)
         t = t.mutate(created_at=ibis.cases((cleared, ibis.null("timestamp('UTC')")), else_=stamp),
-                     _cleared_created_at=cleared.fill_null(False))
-        unparseable = out_of_range = ibis.literal(False)
+                     _cleared_created_at=cleared.fill_null(False), _after_as_of=(stamp > run.as_of).fill_null(False))
+        unparseable = ibis.literal(False)
+        out_of_range = t._after_as_of
+        range_detail = f"{column}: " + quoted(raw) + " is after the as-of date"
+    else:
+        range_detail = f"{column}: " + quoted(raw) + " is before 1990 or after the as-of date"
     return t.mutate(
         _reason=ibis.cases(
             (t._missing.notnull(), "missing_required"),
@@ -324,7 +370,7 @@ def assign_reasons(run, table):
         _detail=ibis.cases(
             (t._missing.notnull(), t._missing),
             (unparseable, f"{column}: " + quoted(raw) + " is not a timestamp"),
-            (out_of_range.fill_null(False), f"{column}: " + quoted(raw) + " is before 1990 or after the as-of date"),
+            (out_of_range.fill_null(False), range_detail),
             (t._invalid.notnull(), t._invalid),
             else_=ibis.null("string"),
         ),

@@ -87,14 +87,6 @@ def override_reason(table, condition, reason: str, detail):
     )
 
 
-def mark_duplicates(table, key, order_by, what: str):
-    """Among rows not yet rejected, keep the first of each key by `order_by`; the others are duplicates."""
-    candidate = table._reason.isnull() & key.notnull()
-    rank = ibis.row_number().over(group_by=[candidate, key], order_by=order_by)
-    table = table.mutate(_dup=candidate & (rank > 0))
-    return add_reason(table, table._dup, "duplicate", f"same {what} as a kept row").drop("_dup")
-
-
 def quoted(value):
     return ibis.literal("'") + value.fill_null("") + ibis.literal("'")
 

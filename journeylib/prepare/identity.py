@@ -1,8 +1,8 @@
 """Step 3: test records, one person per real customer, and every table's references remapped.
 
 Customer records whose normalised email or phone match are one person:
-connected components (A~B by email, B~C by phone => one person), found by
-label propagation in the engine. The survivor is the record with the earliest
+connected components (A~B by email, B~C by phone => one person): match edges
+built in the engine, components found exactly by scipy. The survivor is the record with the earliest
 created_at (missing last), ties the smallest id.
 """
 
@@ -11,11 +11,11 @@ from __future__ import annotations
 import ibis
 
 from journeylib.prepare.clean import assign_reasons
-from journeylib.prepare.engine import add_reason, joined, mark_duplicates, override_reason, store
+from journeylib.prepare.engine import add_reason, joined, override_reason, store
 from journeylib.prepare.load import ROW
 
-MAX_ROUNDS = 100
 TEST_MARK = "\x00test:"
+FINAL_EXTRA = {"sales": ("_raw_customer_id",), "customers": ("_cleared_created_at",)}  # read by later steps
 
 
 def _content(t, columns):
@@ -23,11 +23,29 @@ def _content(t, columns):
 
 
 def _finish(run, table, t, key, stamp, what):
-    """Duplicates last (among rows otherwise kept), then materialise as `final_<table>`."""
-    data = [c for c in t.columns if not c.startswith("_")]
-    order = [t[stamp].asc(nulls_first=False)] if stamp else []
-    t = mark_duplicates(t, t[key], order + [_content(t, data), t[ROW]], what)
-    return store(run.con, f"final_{table}", t)
+    """Duplicates last (among rows otherwise kept): `run.work[table]` for the table's final state.
+
+    The rows with every other reason are materialised as `final_<table>` (only the
+    columns later steps read). Among its rows not yet rejected that share `key`,
+    the first by (timestamp, content, row) stays and the others are duplicates:
+    only keys seen more than once are ranked (a few percent of rows), so the
+    content key is built for those alone, and the duplicates' row numbers are a
+    small table (`duplicates_<table>`). The result is `final_<table>` with the
+    duplicate reason joined on, an expression: each table is written once.
+    """
+    keep = [c for c in t.columns if not c.startswith("_") or c in (ROW, "_reason", "_detail") + FINAL_EXTRA.get(table, ())]
+    base = store(run.con, f"final_{table}", t.select(*keep))
+    data = [c for c in base.columns if not c.startswith("_")]
+    cand = base.filter(base._reason.isnull() & base[key].notnull())
+    repeated = cand.group_by(_k=cand[key]).agg(_n=cand.count())
+    repeated = store(run.con, f"repeated_{table}", repeated.filter(repeated._n > 1).select("_k"))
+    pool = cand.semi_join(repeated, cand[key] == repeated._k)
+    order = ([pool[stamp].asc(nulls_first=False)] if stamp else []) + [_content(pool, data), pool[ROW]]
+    ranked = pool.select(_dup_row=pool[ROW], _rank=ibis.row_number().over(group_by=pool[key], order_by=order))
+    dups = store(run.con, f"duplicates_{table}", ranked.filter(ranked._rank > 0).select("_dup_row"))
+    j = base.left_join(dups, base[ROW] == dups._dup_row)
+    final = j.select(*base.columns, _dup=j._dup_row.notnull())
+    return add_reason(final, final._dup, "duplicate", f"same {what} as a kept row").drop("_dup")
 
 
 def test_ids(run):
@@ -44,21 +62,37 @@ def _customers(run):
     return _finish(run, "customers", t, "customer_id", "created_at", "customer_id")
 
 
-def _propagate(run, nodes):
-    """Each node's label becomes the smallest label reachable through shared emails or phones."""
-    con = run.con
-    for round_ in range(MAX_ROUNDS):
-        by_email = nodes.filter(nodes.email_key.notnull()).group_by(ek=nodes.email_key).agg(le=nodes.label.min())
-        by_phone = nodes.filter(nodes.phone_key.notnull()).group_by(pk=nodes.phone_key).agg(lp=nodes.label.min())
-        j = nodes.left_join(by_email, nodes.email_key == by_email.ek).left_join(by_phone, nodes.phone_key == by_phone.pk)
-        new = ibis.least(j.label, j.le.fill_null(j.label), j.lp.fill_null(j.label))
-        step = j.select(*[c for c in nodes.columns if c != "label"], label=new)
-        updated = store(con, f"id_nodes_{round_}", step)
-        # labels only ever decrease, so an unchanged sum means nothing changed
-        if con.execute(updated.label.sum()) == con.execute(nodes.label.sum()):
-            return updated
-        nodes = updated
-    raise RuntimeError("identity resolution did not converge")
+def _components(run, nodes):
+    """Each node's label becomes the smallest label of its connected component.
+
+    The engine turns shared keys into edges (each record to the first record with
+    the same email key, likewise phone: a star per key, at most two edges per
+    record); scipy finds the connected components of that graph exactly, however
+    long a chain of matches is. Labels are the ranks 0..n-1.
+    """
+    import numpy as np
+    import pyarrow as pa
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    parts = []
+    for key in ("email_key", "phone_key"):
+        keyed = nodes.filter(nodes[key].notnull())
+        star = keyed.select(a=keyed.label, b=keyed.label.min().over(group_by=keyed[key]))
+        parts.append(star.filter(star.a != star.b))
+    edges = run.con.to_pyarrow(ibis.union(*parts, distinct=False))
+    n = int(run.con.execute(nodes.count()))
+    a = edges.column("a").to_numpy().astype(np.int64)
+    b = edges.column("b").to_numpy().astype(np.int64)
+    graph = coo_matrix((np.ones(a.size, dtype=np.int8), (a, b)), shape=(n, n)).tocsr()
+    _, component = connected_components(graph, directed=False)
+    # nodes in label order: the first node seen of each component is its smallest label
+    _, first = np.unique(component, return_index=True)
+    labels = pa.table({"n_label": pa.array(np.arange(n, dtype=np.int64)),
+                       "c_label": pa.array(first[component].astype(np.int64))})
+    labels = store(run.con, "id_components", labels)
+    j = nodes.join(labels, nodes.label == labels.n_label)
+    return store(run.con, "id_nodes", j.select(*[c for c in nodes.columns if c != "label"], label=j.c_label))
 
 
 def resolve_people(run):
@@ -67,7 +101,7 @@ def resolve_people(run):
     kept = c.filter(c._reason.isnull())
     rank = ibis.row_number().over(order_by=[kept.created_at.asc(nulls_first=False), kept.customer_id])
     nodes = store(run.con, "id_nodes_start", kept.select("customer_id", "email_key", "phone_key", label=rank))
-    nodes = _propagate(run, nodes)
+    nodes = _components(run, nodes)
     ranks = kept.select(survivor=kept.customer_id, survivor_rank=rank)
     emails = nodes.filter(nodes.email_key.notnull()).group_by(e=nodes.email_key).agg(n_email=ibis._.count())
     j = (nodes.join(ranks, nodes.label == ranks.survivor_rank)
@@ -123,6 +157,7 @@ def _service_visits(run):
     pairs = cand.join(sold, [cand.vin == sold.s_vin, sold.s_at <= cand.opened_at])
     pick = ibis.row_number().over(group_by=pairs[ROW], order_by=[pairs.s_at.desc(), pairs.s_deal.desc()])
     best = pairs.mutate(_pick=pick).filter(ibis._._pick == 0).select(v_row=ibis._[ROW], v_person=ibis._.s_person)
+    best = store(run.con, "vin_links", best)  # small; materialised so the visits are read once per query
     j = t.left_join(best, t[ROW] == best.v_row)
     t = j.select(*t.columns, _v_person=j.v_person)
     linked_test = t._v_person.startswith(TEST_MARK)
@@ -155,7 +190,8 @@ def _touchpoints(run):
                      & (t.customer_id.notnull() | t._test_customer_id))
     person = ibis.cases((links._test_customer_id, TEST_MARK + links._raw_customer_id), else_=links.customer_id)
     links = links.select(cookie=links.anonymous_id, person=person)
-    cookies = links.group_by("cookie").agg(n_people=links.person.nunique(), c_person=links.person.min())
+    cookies = store(run.con, "cookies",  # small; materialised so the rows below are read once per query
+                    links.group_by("cookie").agg(n_people=links.person.nunique(), c_person=links.person.min()))
     anonymous = t._raw_customer_id.isnull()
     j = t.left_join(cookies, (t.anonymous_id == cookies.cookie) & anonymous)
     t = j.select(*t.columns, _n=j.n_people.fill_null(0), _c=j.c_person)

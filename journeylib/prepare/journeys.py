@@ -17,15 +17,16 @@ def build_journeys(run):
         for i, stage in enumerate(STAGES)
     }
     order = [log.occurred_at, log.event_id]
+    # the first touch: the earliest event that counts for the journey (ties: smallest event_id)
     per_customer = log.group_by(j_customer=log.customer_id).agg(
-        first_touch_at=log.occurred_at.min(),
-        acquisition_channel=log.channel.first(order_by=order),
-        first_touch_dealer=log.dealer_id.first(order_by=order, include_null=True),
+        first_touch_at=log.occurred_at.min(where=counted),
+        acquisition_channel=log.channel.first(order_by=order, where=counted),
+        first_touch_dealer=log.dealer_id.first(order_by=order, where=counted, include_null=True),
         **firsts,
         touchpoints=log.count().cast("int32"),
         channels=log.channel.nunique(where=log.channel != "unknown").cast("int32"),
         first_test_drive_at=log.occurred_at.min(where=log.event_type == "test_drive"),
-        first_purchase_at=log.occurred_at.min(where=log.event_type == "purchase"),
+        first_purchase_at=log.occurred_at.min(where=log.source == "sales"),
     )
     customers = run.out["customers"]
     j = customers.left_join(per_customer, customers.customer_id == per_customer.j_customer)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import ibis
+import pyarrow as pa
 
 from journeylib.config import CONTRACT, OPTIONAL_TABLES, Config
 from journeylib.errors import InputError
@@ -121,6 +122,13 @@ def read_table(con, table: str, path: Path, config: Config):
         raise InputError(f"{path}: cannot read ({first})")
 
 
+def empty_table(con, table: str):
+    """An optional table whose file is absent: `_row` plus every contract column, no rows."""
+    required, optional = CONTRACT[table]
+    schema = pa.schema([(ROW, pa.int64())] + [(c, pa.string()) for c in required + optional])
+    return store(con, f"raw_{table}", schema.empty_table())
+
+
 def load(raw=None, config=None, con=None, work_dir=None) -> Run:
     """Find and read every raw export; hash them for the summary (in a thread, while reading)."""
     from journeylib import paths
@@ -142,6 +150,9 @@ def load(raw=None, config=None, con=None, work_dir=None) -> Run:
         digests = pool.map(sha256, hashed)
         for table, path in files.items():
             run.raw[table], run.facts.setdefault("present", {})[table] = read_table(con, table, path, config)
+        for table in OPTIONAL_TABLES:  # an absent optional file is an empty table: every step treats it alike
+            if table not in files:
+                run.raw[table], run.facts["present"][table] = empty_table(con, table), []
         run.inputs = {_input_name(path, raw_dir): digest for path, digest in zip(hashed, digests)}
     return run
 

@@ -55,12 +55,13 @@ def stage_table(run):
 
 
 def tag_stages(run):
-    """Stage of each event; retention/advocacy count only from the first purchase on."""
+    """Stage of each event; retention/advocacy count only from the first sale on."""
     log = journey_log(run)
     stages = stage_table(run)
     tagged = log.left_join(stages, log.event_type == stages.s_event).select(*log.columns, "stage", "stage_order")
-    purchases = log.filter(log.event_type == "purchase")
-    firsts = purchases.group_by(fp_customer=purchases.customer_id).agg(first_purchase_at=purchases.occurred_at.min())
+    # a purchase is a row of sales (the contract), not a CRM label: the log's events from sales
+    sales = kept(run.work["sales"])
+    firsts = sales.group_by(fp_customer=sales.customer_id).agg(first_purchase_at=sales.sold_at.min())
     j = tagged.left_join(firsts, tagged.customer_id == firsts.fp_customer)
     counts = ibis.cases(
         (j.stage_order.isnull(), False),
@@ -69,7 +70,9 @@ def tag_stages(run):
     )
     columns = [c for c in tagged.columns]
     log = j.select(*columns, counts_for_journey=counts)
-    run.work["log"] = store(run.con, "journey_log", log)
+    # Not materialised: its two readers (journeys and touchpoints.parquet) each take one pass,
+    # cheaper than writing it to the engine and reading it back.
+    run.work["log"] = log
     t = run.work["log"]
     run.out["touchpoints"] = t.select(
         "event_id", "customer_id", "occurred_at", "event_type", "event_type_raw", "channel", "channel_raw",

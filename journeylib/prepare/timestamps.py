@@ -24,8 +24,13 @@ FIRST_DAY = datetime(1970, 1, 1)
 LAST_DAY = datetime(2061, 1, 1)
 MINUTES_PER_DAY = 1440
 
-ISO_BODY = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?$"
-OFFSET_SUFFIX = r"[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)$"
+# ISO-8601 extended format: `T`, `t` or a space between date and time; seconds may carry any
+# number of decimals after `.` or `,` (kept to the microsecond, the rest cut off).
+ISO_BODY = r"^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}([.,]\d+)?)?)?$"
+OFFSET_SUFFIX = r"[Tt ]\d{2}:?\d{2}(?::?\d{2}(?:[.,]\d+)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)$"
+# ISO-8601 basic format: 20240206, 20240206T1000, 20240206T100000(.5)
+ISO_BASIC = r"^(\d{4})(\d{2})(\d{2})(?:[Tt](\d{2})(\d{2})(?:(\d{2})([.,]\d+)?)?)?$"
+ISO_LENGTH = len("2024-06-25 14:05:00.123456")
 
 # strptime directive -> (regex, component)
 DIRECTIVES = {
@@ -167,13 +172,37 @@ def _with_format(body, fmt: str):
                       else_=ibis.null("timestamp"))
 
 
+def _iso_text(body):
+    """An extended ISO body as `YYYY-MM-DD HH:MM:SS.ffffff` text (decimals cut to microseconds)."""
+    return body.replace("T", " ").replace("t", " ").replace(",", ".").substr(0, ISO_LENGTH)
+
+
+def _basic_text(body):
+    """A basic ISO body (`20240206T100000`) as extended text."""
+    part = {i: body.re_extract(ISO_BASIC, i) for i in range(1, 8)}
+    date_ = part[1] + "-" + part[2] + "-" + part[3]
+    time_ = (" " + part[4] + ":" + part[5] + ":" + ibis.cases((part[6] == "", "00"), else_=part[6])
+             + part[7].replace(",", "."))
+    return ibis.cases((part[4] == "", date_), else_=date_ + time_).substr(0, ISO_LENGTH)
+
+
 def naive_and_offset(value, fmt: str | None = None):
     """(naive timestamp, offset in minutes or null) from text; both null when unparseable."""
-    suffix = value.re_extract(OFFSET_SUFFIX, 1).nullif("")
+    # The suffix regex runs only where an offset can be: a value ending in Z or with a sign in its last 6 characters.
+    tail = value.right(6)
+    maybe = tail.endswith("Z") | tail.endswith("z") | tail.contains("+") | tail.contains("-")
+    suffix = ibis.cases((maybe, value.re_extract(OFFSET_SUFFIX, 1).nullif("")), else_=ibis.null("string"))
     body = ibis.cases((suffix.notnull(), value.substr(0, value.length() - suffix.length()).rstrip()),
                       else_=value)
-    naive = ibis.cases((body.re_search(ISO_BODY), body.replace("T", " ").try_cast("timestamp")),
-                       else_=ibis.null("timestamp"))
+    # cheap character checks first: the extended form has '-' at index 4, the basic form no '-', ':' or '/'
+    nothing = ibis.null("timestamp")
+    extended = body.substr(4, 1) == "-"
+    basic = ~(body.contains("-") | body.contains(":") | body.contains("/"))
+    naive = ibis.cases(
+        (extended, ibis.cases((body.re_search(ISO_BODY), _iso_text(body).try_cast("timestamp")), else_=nothing)),
+        (basic, ibis.cases((body.re_search(ISO_BASIC), _basic_text(body).try_cast("timestamp")), else_=nothing)),
+        else_=nothing,
+    )
     if fmt:
         local = ibis.cases((suffix.isnull(), ibis.coalesce(_with_format(body, fmt), _with_format(body, date_part(fmt)))
                             if date_part(fmt) != fmt else _with_format(body, fmt)),

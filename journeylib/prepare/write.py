@@ -19,7 +19,7 @@ from journeylib.privacy import PERSONAL_COLUMNS, redact
 SORT_KEYS = {
     "customers": ["customer_id"], "identity_map": ["source_customer_id"],
     "touchpoints": ["customer_id", "occurred_at", "event_id"], "sales": ["deal_id"], "service_visits": ["ro_id"],
-    "surveys": ["response_id"], "referrals": ["referral_id"], "journeys": ["customer_id"],
+    "surveys": ["response_id"], "referrals": ["referral_id"], "dealers": ["dealer_id"], "journeys": ["customer_id"],
 }
 OUTPUT_COLUMNS = {
     "sales": ["deal_id", "customer_id", "sold_at", "dealer_id", "vin", "vehicle_model", "condition", "finance_type",
@@ -28,6 +28,7 @@ OUTPUT_COLUMNS = {
                        "linked_by"],
     "surveys": ["response_id", "customer_id", "survey_type", "responded_at", "score", "comment"],
     "referrals": ["referral_id", "referrer_customer_id", "referred_at", "referred_customer_id", "channel"],
+    "dealers": ["dealer_id", "timezone", "name", "region"],  # empty when there is no dealers file
 }
 FREE_TEXT = {"comment"}
 REJECT_SCHEMA = pa.schema([("table", pa.string()), ("row", pa.int64()), ("reason", pa.string()),
@@ -122,21 +123,24 @@ def cleared_values(run) -> dict:
     }
 
 
-def derived_events(run) -> dict:
-    log = run.work["log"]
-    rows = run.con.to_pyarrow(log.group_by("source").agg(n=log.count())).to_pylist()
-    return {r["source"]: int(r["n"]) for r in sorted(rows, key=lambda r: r["source"])}
+LOG_SOURCES = ("referrals", "sales", "service_visits", "touchpoints")
+
+
+def derived_events(counts: dict) -> dict:
+    """Events in the journey log by source: the log is every kept row of these four tables."""
+    return {source: counts[source]["kept"] for source in LOG_SOURCES if counts[source]["kept"]}
 
 
 def summary(run) -> dict:
+    counts = table_counts(run)
     return {
         "as_of": run.as_of.isoformat(),
         "inputs": dict(sorted(run.inputs.items())),
         "customers_merged": run.facts["customers_merged"],
         "unknown_values": unknown_values(run),
-        "tables": table_counts(run),
+        "tables": counts,
         "cleared_values": cleared_values(run),
-        "journey_log": derived_events(run),
+        "journey_log": derived_events(counts),
     }
 
 
