@@ -260,8 +260,19 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def code_digest(package_dir: Path | None = None) -> str:
+    """One digest of the package's code and data files: an edited cleaning rule must not reuse old tables
+    (an editable install changes code without changing the version)."""
+    folder = Path(package_dir or journeylib.__file__).resolve()
+    folder = folder if folder.is_dir() else folder.parent
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.suffix in (".py", ".yaml", ".yml", ".j2") and p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def input_fingerprint(raw: Path, config=None, as_of=None) -> dict:
-    """What prepare's output depends on: raw files, configuration, as-of date, package version."""
+    """What prepare's output depends on: raw files, configuration, as-of date, package version and code."""
     files = {p.name: _sha256(p) for p in sorted(Path(raw).iterdir()) if p.is_file() and not p.name.startswith(".")}
     config_sha = None
     if config not in (None, ""):
@@ -270,7 +281,7 @@ def input_fingerprint(raw: Path, config=None, as_of=None) -> dict:
             raise InputError(f"{config_path}: configuration file not found")
         config_sha = _sha256(config_path)
     parts = {"raw": files, "config": config_sha, "as_of": None if as_of in (None, "") else str(as_of),
-             "journeylib": journeylib.__version__}
+             "journeylib": journeylib.__version__, "code": code_digest()}
     parts["digest"] = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
     return parts
 
@@ -317,7 +328,7 @@ def _prepare_or_reuse(raw, processed, as_of, config, log, force=False) -> tuple[
     if (not force and stored and stored.get("digest") == fingerprint["digest"]
             and (out / "summary.json").exists()):
         log(f"prepare: reused the processed tables in {out} (raw files, configuration, as-of date "
-            "and journeylib version unchanged)")
+            "and journeylib code unchanged)")
         if not (out / "personas.parquet").exists():
             _build_personas(out, log)
         return json.loads((out / "summary.json").read_text(encoding="utf-8")), True

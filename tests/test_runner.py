@@ -341,6 +341,19 @@ def test_fingerprint_changes_with_raw_content_config_and_as_of(tmp_path):
         runner.input_fingerprint(tmp_path, config=tmp_path / "missing.yaml")
 
 
+def test_code_digest_changes_when_a_package_file_changes(tmp_path):
+    package = tmp_path / "pkg"
+    (package / "prepare").mkdir(parents=True)
+    (package / "prepare" / "clean.py").write_text("RULE = 1\n")
+    (package / "notes.txt").write_text("not code")
+    base = runner.code_digest(package)
+    (package / "notes.txt").write_text("still not code")
+    assert runner.code_digest(package) == base
+    (package / "prepare" / "clean.py").write_text("RULE = 2\n")
+    assert runner.code_digest(package) != base
+    assert runner.input_fingerprint(tmp_path)["code"] == runner.code_digest()
+
+
 def test_run_ids_sort_in_start_order_and_a_same_minute_run_gets_a_suffix(tmp_path):
     started = pd.Timestamp("2026-11-25 03:15:40", tz="UTC").to_pydatetime()
     first, second = runner.new_run_dir(tmp_path, started), runner.new_run_dir(tmp_path, started)
