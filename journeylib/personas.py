@@ -40,7 +40,7 @@ PERSONAS_TABLE = "personas"
 NUMERIC_FEATURES = ("age", "channels", "digital_share", "social_share", "in_person_share",
                     "vdp_views", "build_and_price", "price_tools", "days_to_purchase")
 FLAG_FEATURES = ("test_drive",)  # plus one pain_<theme> flag per feedback theme
-CATEGORICAL_FEATURES = ("income_band", "gender", "acquisition_channel", "finance_type")
+CATEGORICAL_FEATURES = ("income_band", "gender", "region", "acquisition_channel", "finance_type")
 # Counts with long right tails are clustered on log(1 + x) so a few heavy users do not make their own cluster.
 LOG_FEATURES = ("vdp_views", "build_and_price", "price_tools", "days_to_purchase")
 # Research counts: events of these types while shopping (price_tools: the deal-hunting tools).
@@ -90,6 +90,7 @@ PLAIN_CATEGORY_NAMES = {
     "acquisition_channel": ("{value}_leads", "few_{value}_leads"),
     "income_band": ("{value}_earners", "few_{value}_earners"),
     "finance_type": ("{value}_buyers", "few_{value}_buyers"),
+    "region": ("mostly_{value}_customers", "few_{value}_customers"),
 }
 
 
@@ -108,7 +109,8 @@ def _channel_shares(shopping: pd.DataFrame) -> pd.DataFrame:
     return flags.groupby("customer_id").mean()
 
 
-def customer_features(customers, journeys, touchpoints, sales, surveys, as_of, taxonomy=None) -> pd.DataFrame:
+def customer_features(customers, journeys, touchpoints, sales, surveys, as_of, taxonomy=None,
+                      dealers=None) -> pd.DataFrame:
     """One row per customer (index customer_id): the interpretable features the personas are built on.
 
     Also carries `touchpoints` (who can be classified) and `purchased` (conversion, shown on the
@@ -124,6 +126,7 @@ def customer_features(customers, journeys, touchpoints, sales, surveys, as_of, t
         out[column] = values.astype("object").where(values.notna(), "missing")
 
     jour = journeys.set_index(journeys["customer_id"].astype(str)).reindex(index)
+    out["region"] = _region(cust, jour, dealers, index)
     out["touchpoints"] = jour["touchpoints"].fillna(0).astype("int64")
     out["acquisition_channel"] = jour["acquisition_channel"].astype("object").where(
         jour["acquisition_channel"].notna(), "none")
@@ -151,9 +154,19 @@ def customer_features(customers, journeys, touchpoints, sales, surveys, as_of, t
     return out
 
 
+def _region(customers: pd.DataFrame, journeys: pd.DataFrame, dealers, index) -> pd.Series:
+    """The region of the customer's dealer (their own, else their journey's); 'missing' where unknown."""
+    dealer = customers["dealer_id"].reindex(index) if "dealer_id" in customers else pd.Series(index=index)
+    if "dealer_id" in journeys:
+        dealer = dealer.fillna(journeys["dealer_id"])
+    regions = {} if dealers is None or "region" not in dealers else \
+        dealers.dropna(subset=["region"]).set_index("dealer_id")["region"].to_dict()
+    return dealer.map(regions).astype("object").fillna("missing")
+
+
 def load_features(processed_dir=None, taxonomy=None) -> pd.DataFrame:
     """`customer_features` for a processed folder, at the as-of date it was prepared with."""
-    names = ("customers", "journeys", "touchpoints", "sales", "surveys")
+    names = ("customers", "journeys", "touchpoints", "sales", "surveys", "dealers")
     data = {name: tables.load(name, processed_dir) for name in names}
     return customer_features(**data, as_of=tables.as_of(processed_dir), taxonomy=taxonomy)
 
@@ -398,6 +411,7 @@ def persona_profile(features: pd.DataFrame, personas: pd.DataFrame, top_pains: i
             "median_age": group["age"].median(),
             "top_income_band": _top(group["income_band"]),
             "top_gender": _top(group["gender"]),
+            "top_region": _top(group["region"]),
             "top_acquisition_channel": _top(group["acquisition_channel"]),
             "channels_used": group["channels"].mean(),
             "digital_share": group["digital_share"].mean(),

@@ -31,7 +31,8 @@ def planted_tables(per_profile=60, seed=0, silent=3):
             cid = f"{name[:3]}{i:03d}"
             truth[cid] = name
             customers.append({"customer_id": cid, "birth_year": int(rng.integers(1950, 2000)),
-                              "gender": rng.choice(["f", "m"]), "income_band": rng.choice(["low", "mid", "high"])})
+                              "gender": rng.choice(["f", "m"]), "income_band": rng.choice(["low", "mid", "high"]),
+                              "dealer_id": rng.choice(["D1", "D2", "D3"])})
             start = AS_OF - pd.Timedelta(days=200 + int(rng.integers(0, 30)))
             log = [(acquisition, "site_visit" if acquisition != "walk_in" else "showroom_visit")]
             log += [(channels[j % len(channels)], "site_visit") for j in range(int(rng.integers(2, 5)))]
@@ -57,12 +58,15 @@ def planted_tables(per_profile=60, seed=0, silent=3):
                             "score": 3 if name == "social" else 9, "comment": comment})
     for i in range(silent):
         cid = f"zzz{i:03d}"
-        customers.append({"customer_id": cid, "birth_year": None, "gender": None, "income_band": None})
+        customers.append({"customer_id": cid, "birth_year": None, "gender": None, "income_band": None,
+                          "dealer_id": None})
         journeys.append({"customer_id": cid, "touchpoints": 0, "acquisition_channel": None, "channels": 0,
                          "purchased": False, "days_to_purchase": np.nan, "first_test_drive_at": pd.NaT})
     frames = {
         "customers": pd.DataFrame(customers), "journeys": pd.DataFrame(journeys),
         "touchpoints": pd.DataFrame(events), "sales": pd.DataFrame(sales), "surveys": pd.DataFrame(surveys),
+        "dealers": pd.DataFrame({"dealer_id": ["D1", "D2", "D3"], "timezone": ["UTC"] * 3,
+                                 "name": ["North", "South", "West"], "region": ["North", "South", None]}),
     }
     return frames, pd.Series(truth)
 
@@ -176,7 +180,8 @@ def test_plain_names_skip_names_already_taken():
     ("finance_type=none", True, "non_buyers"),
     ("gender=f", True, "mostly_women"),
     ("gender=missing", True, "mostly_unknown_gender"),
-    ("region=Mid West", True, "mostly_region_mid_west"),
+    ("region=Mid West", True, "mostly_mid_west_customers"),
+    ("loyalty_tier=Gold Plus", True, "mostly_loyalty_tier_gold_plus"),
     ("some new feature", False, "less_some_new_feature"),
 ])
 def test_plain_names_read_as_words_and_are_safe_metrics_keys(feature, above, name):
@@ -210,6 +215,15 @@ def test_write_personas_writes_one_row_per_customer(tmp_path):
     assert (table["persona"].value_counts()[personas.UNCLASSIFIED]) == 2
     assert set(table["persona"]) == {"digital_researcher", "walk_in_decider", "social_browser", "unclassified"}
     pd.testing.assert_frame_equal(written.reset_index(drop=True), table.astype(object), check_dtype=False)
+
+
+def test_region_comes_from_the_customers_dealer_and_is_missing_where_unknown(planted):
+    features, _ = planted
+    frames, _ = planted_tables()
+    dealer = frames["customers"].set_index("customer_id")["dealer_id"]
+    expected = dealer.map({"D1": "North", "D2": "South"}).fillna("missing")
+    pd.testing.assert_series_equal(features["region"], expected.reindex(features.index), check_names=False)
+    assert "region" in personas.CATEGORICAL_FEATURES
 
 
 def test_persona_profile_summarises_each_persona(planted):
