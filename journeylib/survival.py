@@ -283,6 +283,21 @@ def time_varying_model(customers: pd.DataFrame, reference_channel: str = REFEREN
     return CoxResult(fitter, long, design, hazard_ratios(fitter), concordance, seconds)
 
 
+FACTOR_OF_PREFIX = {"channel:": "acquisition_channel", "dealer:": "dealer_id"}
+
+
+def stratified_refit(result: CoxResult, violated) -> tuple[TimeVaryingCox, list[str]]:
+    """The remedy when a channel or dealer term breaks proportional hazards: that factor becomes strata
+    (each level its own baseline curve) instead of covariates. Returns the refit and the strata used."""
+    strata = sorted({factor for prefix, factor in FACTOR_OF_PREFIX.items()
+                     if any(str(term).startswith(prefix) for term in violated)})
+    dropped = tuple(prefix for prefix, factor in FACTOR_OF_PREFIX.items() if factor in strata)
+    keep = [term for term in result.fitter.params_.index if not dropped or not term.startswith(dropped)]
+    levels = result.design.frame.set_index(ID)[strata]
+    long = result.long.join(levels, on=ID)
+    return fit_time_varying_cox(long, keep, strata=strata or None), strata
+
+
 def naive_model(customers: pd.DataFrame, design: Design):
     """The same covariates with "ever test-drove" at baseline (biased; shown for contrast)."""
     table = naive_table(design.frame, covariates=design.covariates)

@@ -312,6 +312,21 @@ def test_time_varying_model_covers_the_true_hazard_ratios(simulated):
     assert 0.55 < result.concordance < 0.75
 
 
+def test_stratifying_a_factor_that_breaks_proportional_hazards(simulated):
+    _, result = simulated
+    refit, strata = sv.stratified_refit(result, ["channel:search", "test_drive"])
+    assert strata == ["acquisition_channel"]
+    assert "test_drive" in refit.params_.index
+    assert not any(term.startswith("channel:") for term in refit.params_.index)
+    assert any(term.startswith("dealer:") for term in refit.params_.index)
+    # The same model written out by hand: strata columns joined onto the start/stop rows.
+    long = result.long.join(result.design.frame.set_index(sv.ID)[["acquisition_channel"]], on=sv.ID)
+    direct = sv.fit_time_varying_cox(long, list(refit.params_.index), strata=["acquisition_channel"])
+    np.testing.assert_allclose(refit.params_.to_numpy(), direct.params_.to_numpy())
+    both, both_strata = sv.stratified_refit(result, ["dealer:D2", "channel:search"])
+    assert both_strata == ["acquisition_channel", "dealer_id"] and list(both.params_.index) == ["test_drive"]
+
+
 def test_naive_coding_is_biased_by_immortal_time(simulated):
     # Test-drivers cannot buy before their test drive, yet the naive coding counts those days
     # as test-driven days without a purchase: the test drive's effect on buying is understated.
