@@ -260,13 +260,23 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def code_digest(package_dir: Path | None = None) -> str:
-    """One digest of the package's code and data files: an edited cleaning rule must not reuse old tables
-    (an editable install changes code without changing the version)."""
-    folder = Path(package_dir or journeylib.__file__).resolve()
-    folder = folder if folder.is_dir() else folder.parent
+# What the processed tables are made by: prepare and the shared tables it builds (personas), with every
+# journeylib module they import (tests/test_runner.py checks the list against their imports). Editing an
+# analysis helper (survival.py, say) must not redo a prepare that takes minutes on real data.
+PREPARE_CODE = ("__init__.py", "prepare", "config.py", "errors.py", "paths.py", "privacy.py", "segments.py",
+                "tables.py", "taxonomy.py", "personas.py", "feedback.py", "feedback_themes.yaml")
+
+
+def code_digest(package_dir: Path | None = None, parts=PREPARE_CODE) -> str:
+    """One digest of the code that makes the processed tables: an edited cleaning rule must not reuse old
+    tables (an editable install changes code without changing the version)."""
+    folder = Path(package_dir) if package_dir else Path(journeylib.__file__).resolve().parent
+    files = []
+    for part in parts:
+        path = folder / part
+        files += sorted(path.rglob("*.py")) if path.is_dir() else [path] if path.is_file() else []
     digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.suffix in (".py", ".yaml", ".yml", ".j2") and p.is_file()):
+    for path in files:
         digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 

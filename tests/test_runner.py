@@ -9,6 +9,7 @@ a <script> tag planted in the raw export.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -341,19 +342,41 @@ def test_fingerprint_changes_with_raw_content_config_and_as_of(tmp_path):
         runner.input_fingerprint(tmp_path, config=tmp_path / "missing.yaml")
 
 
-def test_code_digest_changes_when_a_package_file_changes(tmp_path):
+def test_code_digest_follows_the_code_that_makes_the_processed_tables(tmp_path):
     package = tmp_path / "pkg"
     (package / "prepare").mkdir(parents=True)
     (package / "prepare" / "clean.py").write_text("RULE = 1\n")
-    (package / "notes.txt").write_text("not code")
+    (package / "survival.py").write_text("FIT = 1\n")
     base = runner.code_digest(package)
-    (package / "notes.txt").write_text("still not code")
+    (package / "survival.py").write_text("FIT = 2\n")  # an analysis helper: prepare's output is unchanged
     assert runner.code_digest(package) == base
     (package / "prepare" / "clean.py").write_text("RULE = 2\n")
     assert runner.code_digest(package) != base
     assert runner.input_fingerprint(tmp_path)["code"] == runner.code_digest()
 
 
+def _journeylib_imports(path: Path) -> set[str]:
+    """Top-level journeylib modules a file imports, at any depth of the file (function-level imports too)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "journeylib":
+            parts = node.module.split(".")
+            found |= {parts[1]} if len(parts) > 1 else {alias.name for alias in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("journeylib.")}
+    return found
+
+
+def test_prepare_code_lists_every_module_prepare_and_personas_import():
+    package = Path(runner.__file__).resolve().parent
+    covered = {part.removesuffix(".py") for part in runner.PREPARE_CODE}
+    files = [p for part in runner.PREPARE_CODE if (package / part).exists()
+             for p in ((package / part).rglob("*.py") if (package / part).is_dir() else [package / part])
+             if p.suffix == ".py"]
+    imported = set().union(*(_journeylib_imports(p) for p in files))
+    modules = {name for name in imported if (package / f"{name}.py").exists() or (package / name).is_dir()}
+    assert imported - modules <= {"STAGES", "__version__"}  # names from journeylib/__init__.py, covered
+    assert modules - covered == set()
 def test_run_ids_sort_in_start_order_and_a_same_minute_run_gets_a_suffix(tmp_path):
     started = pd.Timestamp("2026-11-25 03:15:40", tz="UTC").to_pydatetime()
     first, second = runner.new_run_dir(tmp_path, started), runner.new_run_dir(tmp_path, started)
