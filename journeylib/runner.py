@@ -29,6 +29,7 @@ from pathlib import Path
 
 import journeylib
 from journeylib import paths
+from journeylib.digest import sha256
 from journeylib.errors import InputError
 from journeylib.privacy import redact
 from journeylib.results import deep_merge, merge_results
@@ -252,19 +253,11 @@ def raw_has_tables(raw: Path) -> bool:
     return any((raw / f"{t}.{ext}").exists() for t in RAW_TABLES for ext in ("csv", "parquet"))
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 # What the processed tables are made by: prepare and the shared tables it builds (personas), with every
 # journeylib module they import (tests/test_runner.py checks the list against their imports). Editing an
 # analysis helper (survival.py, say) must not redo a prepare that takes minutes on real data.
-PREPARE_CODE = ("__init__.py", "prepare", "config.py", "errors.py", "paths.py", "privacy.py", "segments.py",
-                "tables.py", "taxonomy.py", "personas.py", "feedback.py", "feedback_themes.yaml")
+PREPARE_CODE = ("__init__.py", "prepare", "config.py", "digest.py", "errors.py", "paths.py", "privacy.py",
+                "segments.py", "tables.py", "taxonomy.py", "personas.py", "feedback.py", "feedback_themes.yaml")
 
 
 def code_digest(package_dir: Path | None = None, parts=PREPARE_CODE) -> str:
@@ -283,13 +276,13 @@ def code_digest(package_dir: Path | None = None, parts=PREPARE_CODE) -> str:
 
 def input_fingerprint(raw: Path, config=None, as_of=None) -> dict:
     """What prepare's output depends on: raw files, configuration, as-of date, package version and code."""
-    files = {p.name: _sha256(p) for p in sorted(Path(raw).iterdir()) if p.is_file() and not p.name.startswith(".")}
+    files = {p.name: sha256(p) for p in sorted(Path(raw).iterdir()) if p.is_file() and not p.name.startswith(".")}
     config_sha = None
     if config not in (None, ""):
         config_path = Path(config).expanduser()
         if not config_path.is_file():
             raise InputError(f"{config_path}: configuration file not found")
-        config_sha = _sha256(config_path)
+        config_sha = sha256(config_path)
     parts = {"raw": files, "config": config_sha, "as_of": None if as_of in (None, "") else str(as_of),
              "journeylib": journeylib.__version__, "code": code_digest()}
     parts["digest"] = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +10,7 @@ import ibis
 import pyarrow as pa
 
 from journeylib.config import CONTRACT, OPTIONAL_TABLES, Config
+from journeylib.digest import sha256
 from journeylib.errors import InputError
 from journeylib.prepare.engine import store
 
@@ -47,14 +47,6 @@ def find_files(raw_dir: Path) -> dict:
         elif table not in OPTIONAL_TABLES:
             raise InputError(f"{raw_dir / (table + '.csv')}: required file not found (expected {table}.csv or {table}.parquet)")
     return files
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _check_utf8(path: Path):

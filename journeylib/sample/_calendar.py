@@ -138,6 +138,11 @@ def format_times(t: np.ndarray, tz: np.ndarray, kind: np.ndarray) -> pa.Array:
         if rows.size:
             source = t if code == Z else wall
             pieces.append(_render(source[rows], template, off[rows]))
+    return in_row_order(pieces, order)
+
+
+def in_row_order(pieces: list, order: np.ndarray) -> pa.Array:
+    """String pieces rendered group by group (their rows listed in `order`), put back in row order."""
     if not pieces:
         return pa.array([], pa.string())
     combined = pa.concat_arrays(pieces)

@@ -8,6 +8,7 @@ import pyarrow.compute as pc
 
 from journeylib.sample import _spec as S
 from journeylib.sample import _text as T
+from journeylib.sample._calendar import in_row_order
 from journeylib.sample._people import People, _per_persona, categorical
 from journeylib.sample._tables import number_strings
 
@@ -39,12 +40,7 @@ def _phone_strings(digits10: np.ndarray, fmt: np.ndarray) -> pa.Array:
             matrix[:, pos] = 48 + (value // 10 ** j) % 10
         offs = pa.py_buffer((np.arange(rows.size + 1, dtype=np.int32) * len(template)).tobytes())
         pieces.append(pa.StringArray.from_buffers(rows.size, offs, pa.py_buffer(matrix.tobytes())))
-    if not pieces:
-        return pa.array([], pa.string())
-    combined = pa.concat_arrays(pieces)
-    inverse = np.empty_like(order)
-    inverse[order] = np.arange(order.size)
-    return combined.take(pa.array(inverse))
+    return in_row_order(pieces, order)
 
 
 def build(rng, people: People, customers_requested: int) -> Records:
