@@ -297,20 +297,40 @@ def _formula(plan: LevelPlan) -> tuple[str, dict]:
     return "referrals ~ " + (" + ".join(parts) if parts else "1"), terms
 
 
+def design_matrix(data: pd.DataFrame, plan: LevelPlan) -> pd.DataFrame:
+    """The treatment-coded design of `_formula(plan)`: what patsy builds from the formula, column for column.
+
+    Intercept, then per feature (in the formula's order) one 0/1 column per non-reference level, levels
+    in sorted order, named like patsy's (`C(feature, Treatment(reference='x'))[T.level]`). `data` is
+    recoded by the plan (`plan.apply`), so every value is one of the plan's levels.
+    """
+    columns = {"Intercept": np.ones(len(data))}
+    for feature, reference in plan.references.items():
+        prefix = f"C({feature}, Treatment(reference={reference!r}))"
+        values = data[feature].to_numpy()
+        for level in plan.levels[feature]:
+            if level != reference:
+                columns[f"{prefix}[T.{level}]"] = (values == level).astype(float)
+    return pd.DataFrame(columns, index=data.index)
+
+
 def fit_referral_models(frame: pd.DataFrame, plan: LevelPlan | None = None, min_level_size: int = 20,
                         min_referrals: int = 3) -> ReferralModels:
     """Poisson GLM and NB2 of referrals with log(exposure years) as offset, same design."""
     import statsmodels.api as sm
-    import statsmodels.formula.api as smf
 
     plan = plan or plan_levels(frame, min_level_size, min_referrals)
     data = plan.apply(frame)
     formula, terms = _formula(plan)
     offset = np.log(data["exposure_years"].to_numpy())
-    poisson = smf.glm(formula, data, family=sm.families.Poisson(), offset=offset).fit()
+    # The design is built once (the matrix patsy builds from `formula`, same column names) and shared
+    # by both models: patsy's categorical coding took seconds per model at a million customers.
+    exog = design_matrix(data, plan)
+    endog = data["referrals"].astype(float)
+    poisson = sm.GLM(endog, exog, family=sm.families.Poisson(), offset=offset).fit()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter; checked through mle_retvals below
-        nb2 = smf.negativebinomial(formula, data, loglike_method="nb2", offset=offset).fit(
+        nb2 = sm.NegativeBinomial(endog, exog, loglike_method="nb2", offset=offset).fit(
             start_params=np.append(poisson.params.to_numpy(), 0.5), method="bfgs", maxiter=500, disp=0)
     if not nb2.mle_retvals.get("converged", True):
         plan.notes.append("NB2 fit did not converge; read its estimates with care")
@@ -417,30 +437,28 @@ def fit_zinb(models: ReferralModels, starts=(-4.0, -1.5, 0.0)) -> dict:
     statsmodels' ZeroInflatedNegativeBinomialP does not (its alpha can run negative and the
     fit end in NaN when there is no inflation to find). Several starting values of pi; the best
     fit is kept. Returns llf, inflation (pi), alpha, params (beta, named like NB2's) and converged.
+
+    BFGS gets the analytic gradient (`_zinb_negative_llf`): with finite differences every
+    gradient costs k + 2 passes over all buyers, which took minutes at a million customers.
     """
     from scipy.optimize import minimize
-    from scipy.special import expit, log_expit
+    from scipy.special import expit
 
     y = np.asarray(models.nb2.model.endog, dtype=float)
     exog = np.asarray(models.nb2.model.exog, dtype=float)
     offset = np.log(models.data["exposure_years"].to_numpy(float))
     k = exog.shape[1]
-    zero = y == 0
-
-    def negative_llf(theta):
-        logit_pi, beta, log_alpha = theta[0], theta[1:k + 1], theta[k + 1]
-        mu = np.exp(np.clip(exog @ beta + offset, -30, 30))
-        count = _nb2_logpmf(y, mu, float(np.exp(np.clip(log_alpha, -20, 10))))
-        log_pi, log_not = log_expit(logit_pi), log_expit(-logit_pi)
-        ll = np.where(zero, np.logaddexp(log_pi, log_not + count), log_not + count)
-        return -float(ll.sum())
+    # Referral counts take a handful of values: the log-gamma terms are computed once per value.
+    values, inverse = np.unique(y, return_inverse=True)
+    data = (y, exog, offset, y == 0, values, inverse.ravel())
 
     beta0 = np.asarray(models.nb2.params)[:k]
     log_alpha0 = float(np.log(max(models.alpha, 0.05)))
     best = None
     for logit0 in starts:
-        fit = minimize(negative_llf, np.concatenate([[logit0], beta0, [log_alpha0]]), method="BFGS",
-                       options={"maxiter": 2000, "gtol": 1e-5})
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            fit = minimize(_zinb_negative_llf, np.concatenate([[logit0], beta0, [log_alpha0]]), args=data,
+                           jac=True, method="BFGS", options={"maxiter": 2000, "gtol": 1e-5})
         if np.isfinite(fit.fun) and (best is None or fit.fun < best.fun):
             best = fit
     if best is None:
@@ -451,6 +469,47 @@ def fit_zinb(models: ReferralModels, starts=(-4.0, -1.5, 0.0)) -> dict:
     converged = bool(best.success or np.max(np.abs(best.jac)) < 1e-2)
     return {"llf": -float(best.fun), "inflation": float(expit(best.x[0])), "alpha": float(np.exp(best.x[k + 1])),
             "params": pd.Series(best.x[1:k + 1], index=models.nb2.model.exog_names[:k]), "converged": converged}
+
+
+def _zinb_negative_llf(theta, y, exog, offset, zero, values, inverse):
+    """Negative log-likelihood of the zero-inflated NB2 of `fit_zinb` and its gradient.
+
+    theta = (logit pi, beta, log alpha). With r = 1 / alpha and the NB2 log pmf c(y; mu, r):
+    dc/d(x'beta) = (y - mu) / (1 + alpha mu) and
+    dc/dr = digamma(y + r) - digamma(r) - log(1 + alpha mu) + (mu - y) / (r + mu).
+    A zero has likelihood pi + (1 - pi) exp(c); w, the posterior share of its count part,
+    weighs the count gradient (w = 1 for positive counts), and d llf / d logit pi = sum(1 - w) - n pi.
+    The clipping of x'beta and log alpha (numerical guards) has zero gradient where it binds.
+    """
+    from scipy.special import digamma, gammaln, log_expit
+
+    k = exog.shape[1]
+    logit_pi, beta, log_alpha = theta[0], theta[1:k + 1], theta[k + 1]
+    raw_eta = exog @ beta + offset
+    eta = np.clip(raw_eta, -30, 30)
+    mu = np.exp(eta)
+    clipped_log_alpha = float(np.clip(log_alpha, -20, 10))
+    alpha = float(np.exp(clipped_log_alpha))
+    size = 1.0 / alpha
+    log1p_amu = np.log1p(alpha * mu)
+    # log NB2(y): lgamma(y + r) - lgamma(r) - lgamma(y + 1) + r log(r / (r + mu)) + y log(mu / (r + mu))
+    lgamma_terms = gammaln(values + size) - gammaln(size) - gammaln(values + 1)
+    count = lgamma_terms[inverse] - size * log1p_amu + y * (eta + clipped_log_alpha - log1p_amu)
+    log_pi, log_not = log_expit(logit_pi), log_expit(-logit_pi)
+    count_part = log_not + count
+    ll_zero = np.logaddexp(log_pi, count_part[zero])
+    llf = float(ll_zero.sum() + count_part[~zero].sum())
+
+    weight = np.ones_like(y)
+    weight[zero] = np.exp(count_part[zero] - ll_zero)
+    d_logit = float(np.sum(1.0 - weight) - len(y) * np.exp(log_pi))
+    d_eta = weight * (y - mu) / (1.0 + alpha * mu)
+    d_eta[(raw_eta < -30) | (raw_eta > 30)] = 0.0
+    d_beta = exog.T @ d_eta
+    d_size = (digamma(values + size) - digamma(size))[inverse] - log1p_amu + (mu - y) / (size + mu)
+    d_log_alpha = -size * float(np.sum(weight * d_size)) if -20 < log_alpha < 10 else 0.0
+    gradient = np.concatenate([[d_logit], d_beta, [d_log_alpha]])
+    return -llf, -gradient
 
 
 def zero_inflation(models: ReferralModels, min_inflation: float = 0.05, level: float = 0.01) -> dict:
@@ -487,19 +546,45 @@ def zero_inflation(models: ReferralModels, min_inflation: float = 0.05, level: f
 # ---------------------------------------------------------------- the pipeline (notebook 04, tests)
 
 
-INPUT_TABLES = ("journeys", "sales", "service_visits", "surveys", "referrals", "touchpoints")
+INPUT_TABLES = ("journeys", "sales", "service_visits", "surveys", "referrals")
+# Columns read per table (None: every column). Service visits only place a survey at its dealer.
+INPUT_COLUMNS = {"service_visits": ["customer_id", "opened_at", "dealer_id"]}
+ADVOCACY_TOUCHPOINT_COLUMNS = ["customer_id", "event_type", "counts_for_journey", "occurred_at"]
 
 
 def load_inputs(processed_dir=None, as_of: pd.Timestamp | None = None):
-    """(tables, buyers, as_of): the processed tables notebook 04 reads and the shared buyer table."""
+    """(tables, buyers, as_of): the processed tables notebook 04 reads and the shared buyer table.
+
+    `tables["advocacy_touchpoints"]` holds only the review and social-share touchpoints
+    (`load_advocacy_touchpoints`), not the whole touchpoints table.
+    """
     from journeylib import tables as tables_
     from journeylib.buyers import buyer_table
 
     as_of = tables_.as_of(processed_dir) if as_of is None else as_of
-    loaded = {name: tables_.load(name, processed_dir) for name in INPUT_TABLES}
+    loaded = {name: tables_.load(name, processed_dir, columns=INPUT_COLUMNS.get(name)) for name in INPUT_TABLES}
+    loaded["advocacy_touchpoints"] = load_advocacy_touchpoints(processed_dir)
     loaded["surveys"], _ = dedupe_surveys(loaded["surveys"])
     buyers = buyer_table(loaded["journeys"], loaded["sales"], loaded["surveys"], as_of)
     return loaded, buyers, as_of
+
+
+def load_advocacy_touchpoints(processed_dir=None) -> pd.DataFrame:
+    """The touchpoints `advocacy_events` reads: review_posted and social_share rows, four columns.
+
+    The touchpoints table is by far the largest processed table (about 14 rows per customer);
+    reading all of it took most of notebook 04's memory. The event-type filter is applied while
+    reading the Parquet file, so the other rows are never turned into Python objects.
+    """
+    from journeylib import paths
+    from journeylib import tables as tables_
+
+    tables_.summary(processed_dir)  # the processed folder exists (MissingProcessedData otherwise)
+    path = paths.processed_dir(processed_dir) / "touchpoints.parquet"
+    if not path.exists():
+        raise tables_.MissingProcessedData(f"{path}: table not found; run `journey run` to build it")
+    return pd.read_parquet(path, columns=ADVOCACY_TOUCHPOINT_COLUMNS,
+                           filters=[("event_type", "in", list(ADVOCACY_EVENTS))]).reset_index(drop=True)
 
 
 def dedupe_surveys(surveys: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -641,7 +726,9 @@ def referred_hazard_ratio(times: pd.DataFrame) -> dict:
     if data["referred"].nunique() < 2 or not data["purchased"].any():
         return {"estimate": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"), "p": float("nan"),
                 "logrank_p": float("nan")}
-    ratio = survival.hazard_ratios(survival.fit_cox(data, "day", "purchased", ["referred"])).loc["referred"]
+    # Whole journey days have many ties: lifelines' batch mode is the fast path for them (same fit).
+    ratio = survival.hazard_ratios(survival.fit_cox(data, "day", "purchased", ["referred"],
+                                                    batch_mode=True)).loc["referred"]
     _, _, logrank_p = survival.logrank(data, "referred")
     return {"estimate": float(ratio["hazard_ratio"]), "ci_low": float(ratio["ci_low"]),
             "ci_high": float(ratio["ci_high"]), "p": float(ratio["p"]), "logrank_p": logrank_p}

@@ -230,6 +230,44 @@ def test_zero_inflation_is_flagged_only_when_structural_zeros_exist(simulated_mo
     assert 2.4 < result["promoter_rr_zinb"] < 3.6
 
 
+def test_design_matrix_is_the_formula_design():
+    import patsy
+
+    for frame in (advocacy.simulate_buyers(n=3000, seed=5), advocacy.simulate_buyers(n=300, seed=3)):
+        plan = advocacy.plan_levels(frame)
+        data = plan.apply(frame)
+        formula, terms = advocacy._formula(plan)
+        expected = patsy.dmatrix(formula.split("~", 1)[1], data, return_type="dataframe")
+        design = advocacy.design_matrix(data, plan)
+        pd.testing.assert_frame_equal(design, expected, check_names=False)
+        assert set(terms) <= set(design.columns)
+
+
+def test_zinb_likelihood_and_gradient(simulated_models):
+    from scipy.special import log_expit
+
+    _, models = simulated_models
+    y = np.asarray(models.nb2.model.endog, dtype=float)
+    exog = np.asarray(models.nb2.model.exog, dtype=float)
+    offset = np.log(models.data["exposure_years"].to_numpy(float))
+    values, inverse = np.unique(y, return_inverse=True)
+    args = (y, exog, offset, y == 0, values, inverse)
+    k = exog.shape[1]
+    theta = np.concatenate([[-1.2], np.asarray(models.nb2.params)[:k] + 0.03, [np.log(0.3)]])
+    value, gradient = advocacy._zinb_negative_llf(theta, *args)
+    # the value: the zero-inflated NB2 written out with the plain NB2 log pmf
+    count = advocacy._nb2_logpmf(y, np.exp(exog @ theta[1:k + 1] + offset), np.exp(theta[-1]))
+    log_pi, log_not = log_expit(theta[0]), log_expit(-theta[0])
+    llf = np.where(y == 0, np.logaddexp(log_pi, log_not + count), log_not + count).sum()
+    assert value == pytest.approx(-llf, rel=1e-10)
+    # the analytic gradient against central differences
+    step = 1e-5
+    numeric = np.array([(advocacy._zinb_negative_llf(theta + step * e, *args)[0]
+                         - advocacy._zinb_negative_llf(theta - step * e, *args)[0]) / (2 * step)
+                        for e in np.eye(len(theta))])
+    np.testing.assert_allclose(gradient, numeric, rtol=1e-5, atol=1e-4)
+
+
 def test_required_terms_stay_in_the_table_when_not_estimable():
     frame = advocacy.simulate_buyers(n=600, seed=3)
     frame = frame[frame["satisfaction"] != "detractor"]
@@ -384,10 +422,30 @@ def sample_pipeline(folder, customers, seed):
 
 
 @pytest.fixture(scope="module")
-def default_sample(tmp_path_factory):
+def default_sample_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("sample")
+
+
+@pytest.fixture(scope="module")
+def default_sample(default_sample_dir):
     from journeylib.cli import DEFAULT_SAMPLE_CUSTOMERS, DEFAULT_SAMPLE_SEED
 
-    return sample_pipeline(tmp_path_factory.mktemp("sample"), DEFAULT_SAMPLE_CUSTOMERS, DEFAULT_SAMPLE_SEED)
+    return sample_pipeline(default_sample_dir, DEFAULT_SAMPLE_CUSTOMERS, DEFAULT_SAMPLE_SEED)
+
+
+def test_load_inputs_reads_only_the_advocacy_touchpoints_and_loses_none(default_sample, default_sample_dir):
+    from journeylib import tables
+
+    _, loaded, analysis = default_sample
+    processed = default_sample_dir / "processed"
+    subset = loaded["advocacy_touchpoints"]
+    assert "touchpoints" not in loaded
+    assert set(subset["event_type"]) <= set(advocacy.ADVOCACY_EVENTS) and len(subset) > 0
+    full = tables.load("touchpoints", processed)
+    as_of = tables.as_of(processed)
+    assert len(subset) == full["event_type"].isin(advocacy.ADVOCACY_EVENTS).sum()
+    pd.testing.assert_frame_equal(advocacy.advocacy_events(analysis.buyers, subset, as_of),
+                                  advocacy.advocacy_events(analysis.buyers, full, as_of))
 
 
 def test_sample_counts_every_referral_and_keeps_the_reference(default_sample):
