@@ -16,12 +16,14 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from journeylib import levels
+from journeylib.levels import LevelPlan
 from journeylib.proportions import wilson_interval
 from journeylib.segments import satisfaction_band
 
@@ -36,7 +38,6 @@ FIXED_REFERENCES = {"satisfaction": "passive", "finance_type": "finance", "condi
                     "acquisition_channel": "website"}
 # Terms the metrics keep even when they cannot be estimated (then with missing values).
 REQUIRED_TERMS = ("satisfaction:promoter", "satisfaction:detractor", "satisfaction:no_response")
-OTHER_LEVEL = "other"
 UNKNOWN_LEVEL = "unknown"
 ADVOCACY_EVENTS = ("review_posted", "social_share")
 
@@ -217,58 +218,18 @@ def model_frame(buyers: pd.DataFrame, counts: pd.Series) -> pd.DataFrame:
 # ---------------------------------------------------------------- levels
 
 
-@dataclass
-class LevelPlan:
-    """Per feature: its reference level, the levels kept, and how raw levels map to them."""
-
-    references: dict
-    levels: dict
-    mapping: dict
-    notes: list = field(default_factory=list)
-
-    def apply(self, frame: pd.DataFrame) -> pd.DataFrame:
-        out = frame.copy()
-        for feature, mapping in self.mapping.items():
-            fallback = OTHER_LEVEL if OTHER_LEVEL in self.levels[feature] else self.references[feature]
-            out[feature] = frame[feature].map(mapping).fillna(fallback)
-        return out
-
-
 def plan_levels(frame: pd.DataFrame, min_level_size: int = 20, min_referrals: int = 3,
                 features=MODEL_FEATURES) -> LevelPlan:
-    """Merge sparse levels so every rate ratio is estimable.
+    """Merge sparse levels so every rate ratio is estimable (journeylib.levels).
 
-    A level is sparse with fewer than `min_level_size` buyers or fewer than
-    `min_referrals` referrals (a level without referrals has a rate ratio of 0
-    and no interval). Sparse levels merge into `other`; an `other` that is still
-    sparse merges into the reference; a feature left with one level is dropped.
+    A group of buyers is sparse with fewer than `min_level_size` buyers or fewer
+    than `min_referrals` referrals (a level without referrals has a rate ratio
+    of 0 and no interval).
     """
-    references, levels, mapping, notes = {}, {}, {}, []
-    for feature in features:
-        stats_ = frame.groupby(feature)["referrals"].agg(["size", "sum"])
-        sparse = (stats_["size"] < min_level_size) | (stats_["sum"] < min_referrals)
-        kept = [lvl for lvl in stats_.index if not sparse[lvl]]
-        if not kept:
-            notes.append(f"{feature}: every level is sparse; left out of the model")
-            continue
-        wanted = FIXED_REFERENCES.get(feature)
-        reference = wanted if wanted in kept else sorted(kept, key=lambda lvl: (-stats_.loc[lvl, "size"], lvl))[0]
-        if reference != wanted:
-            notes.append(f"{feature}: reference {wanted!r} absent or sparse; using {reference!r}")
-        merged = sorted(lvl for lvl in stats_.index if sparse[lvl])
-        feature_map = {lvl: lvl for lvl in kept}
-        if merged:
-            other = stats_.loc[merged].sum()
-            other_ok = other["size"] >= min_level_size and other["sum"] >= min_referrals
-            target = OTHER_LEVEL if other_ok else reference
-            feature_map.update({lvl: target for lvl in merged})
-            kept += [OTHER_LEVEL] if other_ok else []
-            notes.append(f"{feature}: sparse levels {merged} merged into {target!r}")
-        if len(kept) < 2:
-            notes.append(f"{feature}: a single level after merging; left out of the model")
-            continue
-        references[feature], levels[feature], mapping[feature] = reference, sorted(kept), feature_map
-    return LevelPlan(references, levels, mapping, notes)
+    def is_sparse(rows: pd.DataFrame) -> bool:
+        return len(rows) < min_level_size or rows["referrals"].sum() < min_referrals
+
+    return levels.plan_levels(frame, features, is_sparse, FIXED_REFERENCES)
 
 
 # ---------------------------------------------------------------- models

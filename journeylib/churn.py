@@ -17,12 +17,14 @@ buyer table): no service counts, nothing observed later.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from journeylib import levels
+from journeylib.levels import LevelPlan
 from journeylib.proportions import wilson_interval
 
 DEFAULT_CHURN_AFTER_DAYS = 365
@@ -42,7 +44,6 @@ NUMERIC_FEATURE = "log2_days_to_purchase"  # odds ratio per doubling of (1 + day
 REQUIRED_TERMS = ("finance_type:lease", "finance_type:cash", "condition:used", "condition:cpo",
                   "satisfaction:detractor", "satisfaction:promoter", "satisfaction:no_response")
 MAIN_TERMS = ("finance_type:lease", "finance_type:cash", "condition:used", "satisfaction:detractor")
-OTHER_LEVEL = "other"
 UNKNOWN_LEVEL = "unknown"
 
 
@@ -163,64 +164,26 @@ def feature_frame(buyers: pd.DataFrame) -> pd.DataFrame:
 
 
 @dataclass
-class LevelPlan:
-    """Per categorical feature: its reference, the levels kept, and how raw values map to them."""
+class ChurnPlan(LevelPlan):
+    """The level plan plus the centre of the numeric feature (days to purchase), for explaining risks."""
 
-    references: dict
-    levels: dict
-    mapping: dict
-    numeric_center: float
-    notes: list = field(default_factory=list)
-
-    def apply(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Recode a feature frame; values unseen when the plan was made go to `other`, else the reference."""
-        out = frame.copy()
-        for feature, levels in self.levels.items():
-            fallback = OTHER_LEVEL if OTHER_LEVEL in levels else self.references[feature]
-            out[feature] = frame[feature].map(self.mapping[feature]).fillna(fallback)
-        return out
+    numeric_center: float = 0.0
 
 
-def plan_levels(frame: pd.DataFrame, min_count: int = 20, min_events: int = 5) -> LevelPlan:
-    """Merge sparse levels so every estimate is estimable.
+def plan_levels(frame: pd.DataFrame, min_count: int = 20, min_events: int = 5) -> ChurnPlan:
+    """Merge sparse levels so every odds ratio is estimable (journeylib.levels).
 
-    A level is sparse with fewer than `min_count` buyers or fewer than
+    A group of buyers is sparse with fewer than `min_count` buyers or fewer than
     `min_events` churned or retained buyers (the odds ratio would be unstable or
-    infinite). Sparse levels merge into `other`; an `other` that is still sparse
-    merges into the reference; a feature left with one level is dropped.
+    infinite).
     """
-    references, levels, mapping, notes = {}, {}, {}, []
-    y = frame["churned"].astype(bool)
-    for feature in CATEGORICAL_FEATURES:
-        values = frame[feature]
-        stats = pd.DataFrame({"n": values.value_counts(), "events": values[y].value_counts()}).fillna(0)
-        stats["non_events"] = stats["n"] - stats["events"]
-        sparse = (stats["n"] < min_count) | (stats["events"] < min_events) | (stats["non_events"] < min_events)
-        kept = [lvl for lvl in stats.index if not sparse[lvl]]
-        if not kept:
-            notes.append(f"{feature}: every level is sparse; left out of the model")
-            continue
-        wanted = FIXED_REFERENCES.get(feature)
-        most_common = sorted(kept, key=lambda lvl: (-stats.loc[lvl, "n"], str(lvl)))[0]
-        reference = wanted if wanted in kept else most_common
-        if wanted is not None and reference != wanted:
-            notes.append(f"{feature}: reference {wanted!r} is absent or sparse; using {reference!r}")
-        merged = [lvl for lvl in stats.index if sparse[lvl]]
-        feature_map = {lvl: lvl for lvl in kept}
-        if merged:
-            other = stats.loc[merged].sum()
-            other_ok = other["n"] >= min_count and other["events"] >= min_events and other["non_events"] >= min_events
-            target = OTHER_LEVEL if other_ok else reference
-            feature_map.update({lvl: target for lvl in merged})
-            if other_ok:
-                kept.append(OTHER_LEVEL)
-            notes.append(f"{feature}: sparse levels {sorted(map(str, merged))} merged into {target!r}")
-        if len(kept) < 2:
-            notes.append(f"{feature}: a single level after merging; left out of the model")
-            continue
-        references[feature], levels[feature], mapping[feature] = reference, sorted(kept), feature_map
+    def is_sparse(rows: pd.DataFrame) -> bool:
+        churned = int(rows["churned"].astype(bool).sum())
+        return len(rows) < min_count or churned < min_events or len(rows) - churned < min_events
+
+    plan = levels.plan_levels(frame, CATEGORICAL_FEATURES, is_sparse, FIXED_REFERENCES)
     center = float(frame[NUMERIC_FEATURE].median()) if len(frame) else 0.0
-    return LevelPlan(references, levels, mapping, center, notes)
+    return ChurnPlan(plan.references, plan.levels, plan.mapping, plan.notes, numeric_center=center)
 
 
 # ---------------------------------------------------------------- model
@@ -229,7 +192,7 @@ def plan_levels(frame: pd.DataFrame, min_count: int = 20, min_events: int = 5) -
 @dataclass
 class ChurnModel:
     result: object  # statsmodels LogitResults
-    plan: LevelPlan
+    plan: ChurnPlan
     formula: str
     terms: dict  # statsmodels parameter name -> "feature:level"
     notes: list
@@ -242,7 +205,7 @@ def _term_prefix(feature: str, reference: str) -> str:
     return f"C({feature}, Treatment(reference={reference!r}))"
 
 
-def fit_churn_model(frame: pd.DataFrame, cluster_by_dealer: bool = False, plan: LevelPlan | None = None,
+def fit_churn_model(frame: pd.DataFrame, cluster_by_dealer: bool = False, plan: ChurnPlan | None = None,
                     min_count: int = 20, min_events: int = 5) -> ChurnModel:
     """Logistic regression of churned on the purchase-time features (statsmodels formula API).
 
