@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 
 from journeylib import paths
 from journeylib.config import load_config

@@ -8,7 +8,6 @@ import os
 import shutil
 from pathlib import Path
 
-import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
 

@@ -75,7 +75,7 @@ def generate(folder: Path, customers: int, seed: int) -> dict:
     """Write the seven CSV tables into `folder`; return the truth."""
     from journeylib.sample import _spec as S
     from journeylib.sample._build import build_all
-    from journeylib.sample._events import funnel, journey_events
+    from journeylib.sample._events import journey_events
     from journeylib.sample._identity import build as build_records, record_chooser
     from journeylib.sample._people import ACQ, ACQ_TO_CHANNEL, service_visits, simulate
     from journeylib.sample._tables import Writer

@@ -8,7 +8,6 @@ clean rows), so the clean data and its truth stay exact.
 
 from __future__ import annotations
 
-from collections import Counter
 
 import numpy as np
 import pyarrow as pa
@@ -17,7 +16,7 @@ import pyarrow.csv as pacsv
 from journeylib.sample import _spec as S
 from journeylib.sample import _text as T
 from journeylib.sample._calendar import (
-    DATE_ONLY, NAIVE, NAIVE_SPACE, OFFSET, US, Z, ambiguous_local, format_times, local_midnight,
+    DATE_ONLY, NAIVE, NAIVE_SPACE, US, Z, ambiguous_local,
 )
 from journeylib.sample._people import categorical
 
