@@ -21,6 +21,18 @@ from journeylib.sample._tables import (
 TOKENS = 3  # every pool ends with "", "NULL", "N/A"
 
 
+class NewIds:
+    """Consecutive ids for rows the mess adds, handed out block by block."""
+
+    def __init__(self, first: int):
+        self.next = first
+
+    def take(self, k: int) -> np.ndarray:
+        out = self.next + np.arange(k)
+        self.next += k
+        return out
+
+
 def _with_tokens(values: list) -> tuple[pa.Array, int]:
     """A pool of strings followed by the three missing-value spellings; returns (pool, index of "")."""
     return pool(list(values) + T.MISSING_TOKENS), len(values)
@@ -326,16 +338,11 @@ def _sales(rng, people: People, records: Records, choose, tests: dict, vins: pa.
                  trade=people.trade_in[buyers].astype(np.int64), missing=np.full(n, -1))
     id_pool, id_missing = _id_pool(records)
     R, spare = len(records.ids), len(records.unknown_ids)
-    next_deal = 100_001 + n
-    spare_vin = P + tests["sale_rec"].size
+    new_deals, new_vins = NewIds(100_001 + n), NewIds(P + tests["sale_rec"].size)
     specials: list = []
 
     def fresh(k):
-        nonlocal next_deal, spare_vin
-        deals, vin = next_deal + np.arange(k), spare_vin + np.arange(k)
-        next_deal += k
-        spare_vin += k
-        return deals, vin
+        return new_deals.take(k), new_vins.take(k)
 
     if n:
         sel = pick(rng, np.arange(n), 0.01, 2)
@@ -412,14 +419,8 @@ def _service(rng, people: People, visits: dict, records: Records, choose, tests:
                  dealer=dealer, pay=visits["pay"], amount=np.round(visits["amount"] * 100).astype(np.int64),
                  mileage=visits["mileage"], missing=np.full(n, -1))
     rows_.mess["vin_only_service_rows"] += vin_only.size
-    next_ro = 5_000_001 + n
+    fresh = NewIds(5_000_001 + n).take
     specials: list = []
-
-    def fresh(k):
-        nonlocal next_ro
-        out = next_ro + np.arange(k)
-        next_ro += k
-        return out
 
     if n:
         sel = pick(rng, np.arange(n), 0.01, 2)
@@ -529,13 +530,7 @@ def _surveys(rng, people: People, visits: dict, records: Records, choose, tests:
     rows_.mess.update(mess)
     specials: list = []
     score_pool, score_missing = _with_tokens([str(i) for i in range(11)] + ["11", "-1", "ten"])
-    next_id = n + 1
-
-    def fresh(k):
-        nonlocal next_id
-        out = next_id + np.arange(k)
-        next_id += k
-        return out
+    fresh = NewIds(n + 1).take
 
     if n:
         sel = pick(rng, np.arange(n), 0.01, 2)
@@ -585,13 +580,7 @@ def _referrals(rng, people: People, refs: dict, records: Records, choose, writer
                  fmt=time_formats(rng, t, tz, {Z: 0.5, OFFSET: 0.2, NAIVE: 0.3}), special=np.full(n, -1),
                  referred=referred_rec, channel=channel)
     specials: list = []
-    next_id = n + 1
-
-    def fresh(k):
-        nonlocal next_id
-        out = next_id + np.arange(k)
-        next_id += k
-        return out
+    fresh = NewIds(n + 1).take
 
     if n:
         sel = pick(rng, np.arange(n), 0.01, 1)
