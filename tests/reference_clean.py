@@ -50,29 +50,10 @@ def parse_time(value, zone: str, us: bool = False):
     return stamp.astimezone(UTC)
 
 
-def clean(folder: Path, as_of: dt.datetime, default_tz="America/Chicago", internal=("autogroup-internal.com",)) -> dict:
-    folder = Path(folder)
-    taxonomy = Taxonomy()
-    dealers = {r["dealer_id"]: r["timezone"] for r in _rows(folder, "dealers")}
 
-    def zone(dealer):
-        return dealers.get(dealer, default_tz)
-
-    def valid(stamp):
-        return isinstance(stamp, dt.datetime) and LOW <= stamp <= as_of
-
-    # --- customers: test records, identity by email / phone
-    customers = _rows(folder, "customers")
-    test, records = set(), {}
-    for r in customers:
-        email = (r["email"] or "").strip().lower() or None
-        names = {(r["first_name"] or "").strip().lower(), (r["last_name"] or "").strip().lower()}
-        if "test" in names or (email and email.split("@")[-1] in internal):
-            test.add(r["customer_id"])
-            continue
-        digits = re.sub(r"\D", "", r["phone"] or "")[-10:] or None
-        created = parse_time(r["created_at"], zone(r["dealer_id"]))
-        records[r["customer_id"]] = (email, digits, created if isinstance(created, dt.datetime) else None)
+def survivors(records: dict) -> dict:
+    """customer_id -> surviving id, by a plain union-find: records (id -> (email, phone, created_at)) sharing
+    an email or a phone are one person; the earliest created_at (none: last), then the smallest id survives."""
     parent = {cid: cid for cid in records}
 
     def find(x):
@@ -102,6 +83,32 @@ def clean(folder: Path, as_of: dt.datetime, default_tz="America/Chicago", intern
         best = min(members, key=lambda c: (records[c][2] or far, c))
         for c in members:
             survivor[c] = best
+    return survivor
+
+def clean(folder: Path, as_of: dt.datetime, default_tz="America/Chicago", internal=("autogroup-internal.com",)) -> dict:
+    folder = Path(folder)
+    taxonomy = Taxonomy()
+    dealers = {r["dealer_id"]: r["timezone"] for r in _rows(folder, "dealers")}
+
+    def zone(dealer):
+        return dealers.get(dealer, default_tz)
+
+    def valid(stamp):
+        return isinstance(stamp, dt.datetime) and LOW <= stamp <= as_of
+
+    # --- customers: test records, identity by email / phone
+    customers = _rows(folder, "customers")
+    test, records = set(), {}
+    for r in customers:
+        email = (r["email"] or "").strip().lower() or None
+        names = {(r["first_name"] or "").strip().lower(), (r["last_name"] or "").strip().lower()}
+        if "test" in names or (email and email.split("@")[-1] in internal):
+            test.add(r["customer_id"])
+            continue
+        digits = re.sub(r"\D", "", r["phone"] or "")[-10:] or None
+        created = parse_time(r["created_at"], zone(r["dealer_id"]))
+        records[r["customer_id"]] = (email, digits, created if isinstance(created, dt.datetime) else None)
+    survivor = survivors(records)
     persons = set(survivor.values())
 
     # --- journey events from every table

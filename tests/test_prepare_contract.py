@@ -15,6 +15,7 @@ from journeylib.cli import main
 from journeylib.errors import InputError
 from journeylib.prepare import prepare
 from journeylib.prepare.clean import resolve_as_of
+from reference_clean import survivors  # noqa: E402  (tests/ is on sys.path under pytest)
 
 BASIC = Path(__file__).parent / "fixtures" / "prepare" / "basic"
 HEADERS = {
@@ -90,35 +91,6 @@ def test_a_long_chain_of_alternating_email_and_phone_matches_is_one_person(tmp_p
     assert read(tmp_path / "out", "customers")["source_ids"].tolist() == [n]
 
 
-def union_find(records):
-    parent = {cid: cid for cid, *_ in records}
-
-    def find(x):
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for position in (2, 3):
-        first = {}
-        for record in records:
-            key = record[position]
-            if key is None:
-                continue
-            if key in first:
-                parent[find(record[0])] = find(first[key])
-            else:
-                first[key] = record[0]
-    groups = {}
-    for cid, *_ in records:
-        groups.setdefault(find(cid), []).append(cid)
-    survivor = {}
-    for members in groups.values():
-        best = min(members, key=lambda c: (dict((r[0], r[1]) for r in records)[c], c))
-        survivor.update({c: best for c in members})
-    return survivor
-
-
 def test_identity_matches_a_plain_union_find_on_a_random_graph(tmp_path):
     rng = random.Random(5)
     records = []
@@ -130,7 +102,8 @@ def test_identity_matches_a_plain_union_find_on_a_random_graph(tmp_path):
     raw = exports(tmp_path / "raw", customers=[f"{c},{t},{e or ''},{p or ''},Ann,Lee," for c, t, e, p in records])
     prepare(raw=raw, out=tmp_path / "out", as_of="2024-12-31")
     got = read(tmp_path / "out", "identity_map").set_index("source_customer_id")["customer_id"].to_dict()
-    assert got == union_find(records)
+    assert got == survivors({cid: (email, phone, datetime.fromisoformat(created))
+                             for cid, created, email, phone in records})
 
 
 # --- 3. ISO-8601 spellings (more in test_prepare_timestamps.py) --------------------------------
