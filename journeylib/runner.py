@@ -297,13 +297,8 @@ def _stored_fingerprint(processed: Path) -> dict | None:
 
 
 def _build_personas(processed: Path, log) -> None:
-    try:
-        from journeylib.personas import write_personas
-    except ImportError as error:
-        if getattr(error, "name", None) not in ("journeylib.personas",):
-            raise
-        log("personas: not built (journeylib.personas missing)")
-        return
+    from journeylib.personas import write_personas
+
     try:
         write_personas(processed, seed=0)
     except Exception as error:  # noqa: BLE001 - notebooks that need personas fail on their own; the rest run
