@@ -537,15 +537,10 @@ def load_advocacy_touchpoints(processed_dir=None) -> pd.DataFrame:
     reading all of it took most of notebook 04's memory. The event-type filter is applied while
     reading the Parquet file, so the other rows are never turned into Python objects.
     """
-    from journeylib import paths
     from journeylib import tables as tables_
 
-    tables_.summary(processed_dir)  # the processed folder exists (MissingProcessedData otherwise)
-    path = paths.processed_dir(processed_dir) / "touchpoints.parquet"
-    if not path.exists():
-        raise tables_.MissingProcessedData(f"{path}: table not found; run `journey run` to build it")
-    return pd.read_parquet(path, columns=ADVOCACY_TOUCHPOINT_COLUMNS,
-                           filters=[("event_type", "in", list(ADVOCACY_EVENTS))]).reset_index(drop=True)
+    return tables_.load("touchpoints", processed_dir, columns=ADVOCACY_TOUCHPOINT_COLUMNS,
+                        filters=[("event_type", "in", list(ADVOCACY_EVENTS))])
 
 
 def dedupe_surveys(surveys: pd.DataFrame) -> tuple[pd.DataFrame, int]:

@@ -29,14 +29,19 @@ def _folder(processed_dir) -> Path:
     return folder
 
 
-def load(name: str, processed_dir=None, columns=None) -> pd.DataFrame:
-    """One processed table as a DataFrame (timestamps tz-aware UTC)."""
+def load(name: str, processed_dir=None, columns=None, filters=None) -> pd.DataFrame:
+    """One processed table as a DataFrame (timestamps tz-aware UTC).
+
+    `filters` (pyarrow's, e.g. [("event_type", "in", [...])]) are applied while the file is read, so
+    the rows left out of a large table never reach memory.
+    """
     if name not in TABLES + OPTIONAL_TABLES:
         raise ValueError(f"unknown processed table {name!r}; expected one of {TABLES + OPTIONAL_TABLES}")
     path = _folder(processed_dir) / f"{name}.parquet"
     if not path.exists():
         raise MissingProcessedData(f"{path}: table not found; run `journey run` to build it")
-    return pd.read_parquet(path, columns=columns)
+    frame = pd.read_parquet(path, columns=columns, filters=filters)
+    return frame if filters is None else frame.reset_index(drop=True)
 
 
 def load_all(processed_dir=None, names=TABLES) -> dict[str, pd.DataFrame]:
