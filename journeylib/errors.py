@@ -11,3 +11,17 @@ class InputError(Exception):
 
 class ConfigError(InputError):
     """A configuration value that is missing, of the wrong type or unknown."""
+
+
+class NotEstimable(Exception):
+    """A named, expected reason an analysis cannot be computed on this export.
+
+    No purchases, no surveys, a constant covariate, nobody eligible yet: the
+    notebook shows `reason` as a plain sentence, records the estimate as null
+    with that reason (`Results.record_missing`) and goes on. Anything else (a
+    KeyError, a wrong column) is a bug and must not be caught as this.
+    """
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason

@@ -68,3 +68,26 @@ def plan_levels(frame: pd.DataFrame, features, is_sparse: Callable[[pd.DataFrame
             continue
         references[feature], levels[feature], mapping[feature] = reference, sorted(kept), feature_map
     return LevelPlan(references, levels, mapping, notes)
+
+
+def pool_rare(values: pd.Series, min_count: int, keep=()) -> tuple[pd.Series, list]:
+    """Per-group figures: levels with fewer than `min_count` rows become `other`.
+
+    Returns the recoded values and the sorted list of pooled levels (for the
+    report's sentence and `levels_pooled` in metrics). Levels in `keep` are
+    never pooled; missing values stay missing. If only one level would be
+    pooled it is still pooled, so a lone tiny group never gets its own bar.
+    """
+    counts = values.value_counts(dropna=True)
+    rare = sorted((str(level) for level, n in counts.items() if n < min_count and level not in keep), key=str)
+    if not rare:
+        return values, []
+    recoded = values.where(~values.astype("string").isin(rare), OTHER_LEVEL)
+    return recoded, rare
+
+
+def pooled_sentence(feature: str, pooled, min_count: int, target: str = OTHER_LEVEL) -> str:
+    """The report's one sentence for levels pooled before fitting or drawing."""
+    names = ", ".join(str(level) for level in pooled)
+    return (f"{feature.replace('_', ' ').capitalize()}: {names} had fewer than {min_count} customers "
+            f"(or no events) and {'is' if len(pooled) == 1 else 'are'} pooled into '{target}'.")

@@ -19,7 +19,10 @@ def wilson_interval(successes, trials, alpha: float = 0.05):
         denom = 1 + z**2 / n
         centre = (p + z**2 / (2 * n)) / denom
         half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    low, high = centre - half, centre + half
+    # At 0% or 100% the end lands a rounding error inside the estimate; the
+    # interval always contains p, so error bars never get a negative length.
+    low = np.clip(np.fmin(centre - half, p), 0.0, 1.0)
+    high = np.clip(np.fmax(centre + half, p), 0.0, 1.0)
     if low.ndim == 0:
         return float(low), float(high)
     return low, high

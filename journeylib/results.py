@@ -106,6 +106,30 @@ class Results:
     def record_effect(self, key, estimate, ci_low, ci_high, p=None) -> None:
         self.record(key, effect(estimate, ci_low, ci_high, p))
 
+    def record_missing(self, key, reason: str) -> None:
+        """An estimate that could not be computed: null at `key`, the reason under `missing."<key>"`.
+
+        For named, expected conditions only (no purchases, a constant covariate, ...);
+        the reason is also added to `notes`, so the index shows it.
+        """
+        self.record(key, None)
+        dotted = ".".join(_split(key))
+        self.values.setdefault("missing", {})[dotted] = str(reason)
+        self.note(reason)
+
+    def note(self, sentence: str) -> None:
+        """A plain sentence for reviewers (a pooled level, a fallback reference, a skipped section).
+
+        Kept once each, in order, under `notes`; the run index shows them beside the notebook.
+        """
+        notes = self.values.setdefault("notes", [])
+        if sentence not in notes:
+            notes.append(str(sentence))
+
+    def record_pooled(self, feature: str, levels) -> None:
+        """The levels of `feature` pooled into `other` (or the reference) before fitting."""
+        self.record(("levels_pooled", feature), sorted(str(level) for level in levels))
+
     def as_dict(self) -> dict:
         return {self.section: self.values}
 

@@ -22,3 +22,12 @@ def test_scalars_give_plain_floats_and_no_trials_give_nan():
     assert type(low) is float and 0 < low < 0.3 < high < 1
     nan_low, nan_high = wilson_interval(0, 0)
     assert np.isnan(nan_low) and np.isnan(nan_high)
+
+
+def test_wilson_interval_contains_the_estimate_at_zero_and_one():
+    # a group at 0% or 100% must give error bars of non-negative length
+    low, high = wilson_interval(np.array([0, 7, 3]), np.array([7, 7, 7]))
+    p = np.array([0, 7, 3]) / 7
+    assert (low <= p).all() and (high >= p).all()
+    assert low[0] == 0.0 and high[1] == 1.0
+    assert (p - low >= 0).all() and (high - p >= 0).all()

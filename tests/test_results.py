@@ -51,3 +51,14 @@ def test_two_notebooks_writing_one_key_fail_the_merge(tmp_path):
 def test_missing_keys_names_what_a_run_lacks():
     assert "advocacy.k_factor" in missing_keys({})
     assert "run.id" not in missing_keys({"run": {"id": "2026-11-25T0315Z"}})
+
+
+def test_record_missing_keeps_the_key_null_with_its_reason_and_a_note():
+    results = Results("time_to_purchase", notebook="02_time_to_purchase")
+    results.record_missing("hazard_ratios.test_drive", "No test drives in this export.")
+    results.record_pooled("acquisition_channel", ["sms", "display"])
+    values = results.as_dict()["time_to_purchase"]
+    assert values["hazard_ratios"] == {"test_drive": None}
+    assert values["missing"] == {"hazard_ratios.test_drive": "No test drives in this export."}
+    assert values["notes"] == ["No test drives in this export."]
+    assert values["levels_pooled"] == {"acquisition_channel": ["display", "sms"]}
