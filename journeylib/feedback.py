@@ -27,6 +27,9 @@ DEFAULT_TAXONOMY_FILE = "feedback_themes.yaml"
 # VADER's own convention: compound <= -0.05 is negative, >= 0.05 positive.
 NEGATIVE_BELOW = -0.05
 POSITIVE_ABOVE = 0.05
+# VADER's work grows with the square of the text length (a 1 MB comment took most of an hour), so it
+# scores at most this many characters of a comment: every ordinary comment whole, a huge one by its start.
+MAX_SENTIMENT_CHARS = 2000
 
 
 def load_taxonomy(source=None) -> dict[str, list[str]]:
@@ -83,11 +86,25 @@ def _analyzer():
     return SentimentIntensityAnalyzer()  # reads vader_lexicon.txt from inside the package
 
 
+def sentiment_text(comment: str, max_chars: int = MAX_SENTIMENT_CHARS) -> str:
+    """The part of a comment VADER scores: all of it up to `max_chars` characters, else the first
+    `max_chars` cut back to the last whitespace (no half word), so the work per comment is bounded."""
+    if len(comment) <= max_chars:
+        return comment
+    head = comment[:max_chars]
+    cut = head.rsplit(None, 1)[0]
+    return cut if cut.strip() else head
+
+
 def sentiment(comments) -> pd.Series:
-    """VADER compound score per comment (-1 very negative .. 1 very positive); NaN without a comment."""
+    """VADER compound score per comment (-1 very negative .. 1 very positive); NaN without a comment.
+
+    A comment longer than MAX_SENTIMENT_CHARS is scored on its first MAX_SENTIMENT_CHARS characters
+    (`sentiment_text`); themes are still tagged on the whole text.
+    """
     comments = pd.Series(comments, dtype="object")
     analyzer = _analyzer()
-    return comments.map(lambda c: analyzer.polarity_scores(str(c))["compound"]
+    return comments.map(lambda c: analyzer.polarity_scores(sentiment_text(c))["compound"]
                         if isinstance(c, str) and c.strip() else float("nan")).astype("float64")
 
 

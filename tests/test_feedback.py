@@ -154,3 +154,41 @@ def test_customer_pain_points_flag_themes_in_negative_comments_only():
 def test_shorten_cuts_on_a_word_boundary():
     assert feedback.shorten("one two three four", 12) == "one two…"
     assert feedback.shorten("  short\n text ", 50) == "short text"
+
+
+class _RecordingAnalyzer:
+    """Stands in for VADER: records how much text each call is handed."""
+
+    def __init__(self):
+        self.lengths = []
+
+    def polarity_scores(self, text):
+        self.lengths.append(len(text))
+        return {"compound": 0.0}
+
+
+def test_a_one_megabyte_comment_hands_vader_a_bounded_prefix(monkeypatch):
+    recorder = _RecordingAnalyzer()
+    monkeypatch.setattr(feedback, "_analyzer", lambda: recorder)
+    huge = "The wait was terrible and the price was too high. " * 21000  # about 1 MB
+    ordinary = "Great, friendly and helpful!"
+    feedback.sentiment([huge, ordinary])
+    assert len(huge) > 1_000_000
+    assert recorder.lengths[0] <= feedback.MAX_SENTIMENT_CHARS
+    assert recorder.lengths[1] == len(ordinary)  # ordinary comments are scored whole
+
+
+def test_a_long_comment_is_scored_on_its_start_cut_at_a_word():
+    text = "Awful service. " * 1000
+    head = feedback.sentiment_text(text)
+    assert len(head) <= feedback.MAX_SENTIMENT_CHARS and text.startswith(head) and head.endswith("service.")
+    assert feedback.sentiment([text])[0] == feedback.sentiment([head])[0] < 0
+    short = "Terrible, rude and slow."
+    assert feedback.sentiment_text(short) == short
+    assert feedback.sentiment([short])[0] == feedback._analyzer().polarity_scores(short)["compound"]
+
+
+def test_a_huge_comment_still_has_its_themes_tagged_on_the_whole_text():
+    comment = "fine " * 300_000 + "hidden fees at the end"
+    scored = feedback.score_comments(_surveys([comment]), TAXONOMY)
+    assert bool(scored.loc[0, "price"])
