@@ -23,6 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from journeylib import levels
+from journeylib.errors import NotEstimable
 from journeylib.levels import LevelPlan
 from journeylib.proportions import wilson_interval
 from journeylib.segments import satisfaction_band
@@ -40,6 +41,10 @@ FIXED_REFERENCES = {"satisfaction": "passive", "finance_type": "finance", "condi
 REQUIRED_TERMS = ("satisfaction:promoter", "satisfaction:detractor", "satisfaction:no_response")
 UNKNOWN_LEVEL = "unknown"
 ADVOCACY_EVENTS = ("review_posted", "social_share")
+NOT_ESTIMABLE_TERM = ("Rate ratios of levels absent from this export, or pooled for too few buyers or referrals, "
+                      "are not estimable and recorded as null.")
+# Fallback order when the count models cannot be fitted: drop these features (least needed first), then skip.
+DROPPABLE_FEATURES = ("acquisition_channel", "condition", "finance_type")
 
 
 # ---------------------------------------------------------------- intervals
@@ -60,7 +65,10 @@ def adjusted_wald_nps(promoters: int, detractors: int, n: int) -> tuple[float, f
     centre = p_pro - p_det
     half = Z95 * np.sqrt((p_pro + p_det - centre ** 2) / n_adj)
     estimate = 100 * (promoters - detractors) / n
-    return float(estimate), float(max(-100.0, 100 * (centre - half))), float(min(100.0, 100 * (centre + half)))
+    # The interval is centred on the adjusted estimate; in a tiny group the plain estimate can lie outside
+    # it (one promoter: NPS 100, upper end 98), so its ends are widened to include the estimate.
+    low, high = max(-100.0, 100 * (centre - half)), min(100.0, 100 * (centre + half))
+    return float(estimate), float(min(low, estimate)), float(max(high, estimate))
 
 
 def poisson_rate_interval(events: int, exposure: float) -> tuple[float, float, float]:
@@ -248,6 +256,11 @@ class ReferralModels:
     def alpha(self) -> float:
         return float(self.nb2.params["alpha"])
 
+    @property
+    def fit_notes(self) -> list:
+        """The notes about the fit itself (a feature dropped by the fallback, NB2 not converged), not the level merges."""
+        return [note for note in self.plan.notes if "could not be estimated" in note or "did not converge" in note]
+
 
 def _formula(plan: LevelPlan) -> tuple[str, dict]:
     parts, terms = [], {}
@@ -282,13 +295,27 @@ def fit_referral_models(frame: pd.DataFrame, plan: LevelPlan | None = None, min_
 
     plan = plan or plan_levels(frame, min_level_size, min_referrals)
     data = plan.apply(frame)
-    formula, terms = _formula(plan)
     offset = np.log(data["exposure_years"].to_numpy())
-    # The design is built once (the matrix patsy builds from `formula`, same column names) and shared
-    # by both models: patsy's categorical coding took seconds per model at a million customers.
-    exog = design_matrix(data, plan)
     endog = data["referrals"].astype(float)
-    poisson = sm.GLM(endog, exog, family=sm.families.Poisson(), offset=offset).fit()
+    # Fallback order: the full design; then drop the least needed features one at a time
+    # (DROPPABLE_FEATURES) while the Poisson fit fails; then give up (NotEstimable).
+    while True:
+        formula, terms = _formula(plan)
+        # The design is built once (the matrix patsy builds from `formula`, same column names) and shared
+        # by both models: patsy's categorical coding took seconds per model at a million customers.
+        exog = design_matrix(data, plan)
+        poisson = _try_poisson(sm, endog, exog, offset)
+        if poisson is not None:
+            break
+        droppable = [f for f in DROPPABLE_FEATURES if f in plan.references]
+        if not droppable:
+            raise NotEstimable("The referral models cannot be estimated on this export (a singular design or "
+                               "separation even with satisfaction alone); no rate ratios are reported.")
+        plan = LevelPlan({f: r for f, r in plan.references.items() if f != droppable[0]},
+                         {f: v for f, v in plan.levels.items() if f != droppable[0]},
+                         {f: v for f, v in plan.mapping.items() if f != droppable[0]},
+                         plan.notes + [f"{droppable[0].replace('_', ' ')} left out of the model: with it the "
+                                       "model could not be estimated (separation or a singular design)"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter; checked through mle_retvals below
         nb2 = sm.NegativeBinomial(endog, exog, loglike_method="nb2", offset=offset).fit(
@@ -296,6 +323,21 @@ def fit_referral_models(frame: pd.DataFrame, plan: LevelPlan | None = None, min_
     if not nb2.mle_retvals.get("converged", True):
         plan.notes.append("NB2 fit did not converge; read its estimates with care")
     return ReferralModels(poisson, nb2, plan, formula, terms, data)
+
+
+def _try_poisson(sm, endog, exog, offset):
+    """The Poisson GLM fit, or None when it cannot be estimated (singular design, non-finite estimates)."""
+    if np.linalg.matrix_rank(exog.to_numpy()) < exog.shape[1]:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            fit = sm.GLM(endog, exog, family=sm.families.Poisson(), offset=offset).fit()
+        except np.linalg.LinAlgError:
+            return None
+    if not (np.all(np.isfinite(fit.params)) and np.all(np.isfinite(fit.bse))):
+        return None
+    return fit
 
 
 def overdispersion(models: ReferralModels) -> dict:
@@ -569,31 +611,50 @@ class ReferralAnalysis:
     labelled: pd.DataFrame      # window_referrals: every referral with its status
     counts: pd.Series           # counted referrals per buyer
     frame: pd.DataFrame         # model_frame (buyers with positive exposure)
-    models: ReferralModels
-    ratios: pd.DataFrame        # NB2 rate ratios
-    poisson_ratios: pd.DataFrame
-    dispersion: dict            # overdispersion()
-    zeros: dict                 # zero_inflation()
+    models: ReferralModels | None   # None when the models cannot be fitted (`no_model` says why)
+    ratios: pd.DataFrame | None        # NB2 rate ratios
+    poisson_ratios: pd.DataFrame | None
+    dispersion: dict | None            # overdispersion()
+    zeros: dict | None                 # zero_inflation()
     rate: dict                  # referral_rate()
+    no_model: str | None = None  # the sentence saying why there are no models
 
     @property
-    def reference_satisfaction(self) -> str:
+    def reference_satisfaction(self) -> str | None:
+        if self.models is None:
+            return None
         return self.models.plan.references.get("satisfaction", FIXED_REFERENCES["satisfaction"])
 
 
 def analyse_referrals(buyers: pd.DataFrame, referrals: pd.DataFrame, as_of: pd.Timestamp,
                       min_level_size: int = 20, min_referrals: int = 3) -> ReferralAnalysis:
-    """Count each buyer's referrals over their exposure, fit Poisson then NB2, check dispersion and zeros."""
+    """Count each buyer's referrals over their exposure, fit Poisson then NB2, check dispersion and zeros.
+
+    When the models cannot be fitted (no buyers with exposure, too few referrals, no estimable design),
+    the counts and the referral rate are still returned, with `models` None and `no_model` the reason.
+    """
     labelled = window_referrals(buyers, referrals, as_of)
     counts = referral_counts(buyers, referrals, as_of)
     frame = model_frame(buyers, counts)
-    if frame.empty or frame["referrals"].sum() == 0:
-        raise ValueError(f"{len(frame)} buyers with exposure and {int(frame['referrals'].sum())} counted referrals: "
-                         "nothing to model")
-    models = fit_referral_models(frame, min_level_size=min_level_size, min_referrals=min_referrals)
+    try:
+        models = _referral_models(frame, min_level_size, min_referrals)
+    except NotEstimable as error:
+        return ReferralAnalysis(buyers, labelled, counts, frame, None, None, None, None, None,
+                                referral_rate(counts), no_model=error.reason)
     return ReferralAnalysis(buyers, labelled, counts, frame, models, rate_ratios(models),
                             rate_ratios(models, fit=models.poisson), overdispersion(models), zero_inflation(models),
                             referral_rate(counts))
+
+
+def _referral_models(frame: pd.DataFrame, min_level_size: int, min_referrals: int) -> ReferralModels:
+    if frame.empty:
+        raise NotEstimable("No buyer had any time to refer someone before the as-of date, so there is no "
+                           "referral model.")
+    if frame["referrals"].sum() < min_referrals:
+        raise NotEstimable(f"{int(frame['referrals'].sum())} referrals were made by the {len(frame)} buyers after "
+                           f"their purchase (the models need at least {min_referrals}), so who refers cannot be "
+                           "estimated.")
+    return fit_referral_models(frame, min_level_size=min_level_size, min_referrals=min_referrals)
 
 
 # ---------------------------------------------------------------- what referrals bring

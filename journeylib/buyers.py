@@ -30,7 +30,9 @@ def sales_survey_scores(surveys: pd.DataFrame, purchase_at: pd.Series,
     (the retention model must not see the future).
     """
     sales_surveys = surveys[surveys["survey_type"] == "sales"]
-    merged = sales_surveys.merge(purchase_at.rename("purchase_at"), left_on="customer_id", right_index=True)
+    # merge on a column, not the right index: with no surveys pandas would carry customer_id as the index too
+    purchases = purchase_at.rename("purchase_at").rename_axis("customer_id").reset_index()
+    merged = sales_surveys.merge(purchases, on="customer_id").reset_index(drop=True)
     start = merged["purchase_at"].dt.normalize()
     in_window = (merged["responded_at"] >= start) & (
         merged["responded_at"] <= merged["purchase_at"] + pd.Timedelta(days=window_days))

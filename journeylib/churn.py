@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from journeylib import levels
+from journeylib.errors import NotEstimable
 from journeylib.levels import LevelPlan
 from journeylib.proportions import wilson_interval
 
@@ -45,6 +46,11 @@ REQUIRED_TERMS = ("finance_type:lease", "finance_type:cash", "condition:used", "
                   "satisfaction:detractor", "satisfaction:promoter", "satisfaction:no_response")
 MAIN_TERMS = ("finance_type:lease", "finance_type:cash", "condition:used", "satisfaction:detractor")
 UNKNOWN_LEVEL = "unknown"
+NOT_ESTIMABLE_TERM = ("Odds ratios of levels absent from this export, or pooled for too few buyers or events, "
+                      "are not estimable and recorded as null.")
+# Fallback order when the model cannot be fitted: drop these features (least needed first), then skip.
+DROPPABLE_FEATURES = ("dealer_id", "price_band", "trade_in", "acquisition_channel", NUMERIC_FEATURE)
+LARGEST_STANDARD_ERROR = 8.0  # on the log-odds scale: beyond it the term is (quasi-)separated
 
 
 # ---------------------------------------------------------------- labels
@@ -144,6 +150,15 @@ def churn_rates(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values("buyers", ascending=False, kind="stable").reset_index(drop=True)
 
 
+def churn_rates_pooled(frame: pd.DataFrame, by: str, min_count: int) -> tuple[pd.DataFrame, list]:
+    """`churn_rates` per level of `by`, levels with fewer than `min_count` buyers pooled into `other`.
+
+    Returns the table and the pooled levels (for the report's sentence and `levels_pooled`).
+    """
+    values, pooled = levels.pool_rare(frame[by].astype("object"), min_count)
+    return churn_rates(frame.assign(**{by: values}), by), pooled
+
+
 # ---------------------------------------------------------------- features
 
 
@@ -196,9 +211,15 @@ class ChurnModel:
     formula: str
     terms: dict  # statsmodels parameter name -> "feature:level"
     notes: list
+    uses_days: bool = True  # False when days to purchase had to be left out (fallback)
 
     def predict(self, frame: pd.DataFrame) -> pd.Series:
         return pd.Series(np.asarray(self.result.predict(self.plan.apply(frame))), index=frame.index)
+
+    @property
+    def fit_notes(self) -> list:
+        """The notes beyond the level plan's (features dropped by the fallback, few clusters)."""
+        return [note for note in self.notes if note not in self.plan.notes]
 
 
 def _term_prefix(feature: str, reference: str) -> str:
@@ -214,20 +235,11 @@ def fit_churn_model(frame: pd.DataFrame, cluster_by_dealer: bool = False, plan: 
     """
     import statsmodels.formula.api as smf
 
+    churned = int(frame["churned"].astype(bool).sum()) if len(frame) else 0
+    if churned < min_events or len(frame) - churned < min_events:
+        raise NotEstimable(f"The churn model needs at least {min_events} churned and {min_events} retained "
+                           f"eligible buyers; this export has {churned} churned and {len(frame) - churned} retained.")
     plan = plan or plan_levels(frame, min_count=min_count, min_events=min_events)
-    data = plan.apply(frame)
-    data["churned"] = frame["churned"].astype(int)
-    features = list(plan.levels)
-    terms = {}
-    parts = []
-    for feature in features:
-        prefix = _term_prefix(feature, plan.references[feature])
-        parts.append(prefix)
-        terms.update({f"{prefix}[T.{lvl}]": f"{feature}:{lvl}" for lvl in plan.levels[feature]
-                      if lvl != plan.references[feature]})
-    parts.append(NUMERIC_FEATURE)
-    terms[NUMERIC_FEATURE] = "days_to_purchase:per_doubling"
-    formula = "churned ~ " + " + ".join(parts)
     notes = list(plan.notes)
     if cluster_by_dealer:
         groups = pd.factorize(frame["dealer_id"])[0]
@@ -236,8 +248,76 @@ def fit_churn_model(frame: pd.DataFrame, cluster_by_dealer: bool = False, plan: 
         fit_kwargs = {"cov_type": "cluster", "cov_kwds": {"groups": groups}}
     else:
         fit_kwargs = {}
-    result = smf.logit(formula, data).fit(disp=0, maxiter=200, **fit_kwargs)
-    return ChurnModel(result, plan, formula, terms, notes)
+    # Fallback order: the full model; then drop the least needed features one at a time
+    # (DROPPABLE_FEATURES) while the fit fails or a term is separated; then give up (NotEstimable).
+    dropped = []
+    candidates = [f for f in DROPPABLE_FEATURES if f in plan.levels or f == NUMERIC_FEATURE]
+    while True:
+        formula, terms = _churn_formula(plan, dropped)
+        result = _try_logit(smf, formula, plan.apply(frame).assign(churned=frame["churned"].astype(int)), fit_kwargs)
+        if result is not None:
+            break
+        remaining = [f for f in candidates if f not in dropped]
+        if not remaining:
+            raise NotEstimable("The churn model cannot be estimated on this export (a feature separates churned "
+                               "from retained buyers, or the design is singular), even with only finance type, "
+                               "condition and satisfaction; no odds ratios are reported.")
+        dropped.append(remaining[0])
+    for feature in dropped:
+        label = "days to purchase" if feature == NUMERIC_FEATURE else feature.replace("_", " ")
+        notes.append(f"{label} left out of the model: with it the model could not be estimated "
+                     "(separation or a singular design)")
+    if dropped:  # a copy: the caller's plan stays as it was made
+        plan = ChurnPlan(dict(plan.references), dict(plan.levels), dict(plan.mapping), list(plan.notes),
+                         numeric_center=plan.numeric_center)
+    for feature in dropped:
+        plan.references.pop(feature, None)
+        plan.levels.pop(feature, None)
+        plan.mapping.pop(feature, None)
+    return ChurnModel(result, plan, formula, terms, notes, uses_days=NUMERIC_FEATURE not in dropped)
+
+
+def _churn_formula(plan: ChurnPlan, dropped=()) -> tuple[str, dict]:
+    terms, parts = {}, []
+    for feature in plan.levels:
+        if feature in dropped:
+            continue
+        prefix = _term_prefix(feature, plan.references[feature])
+        parts.append(prefix)
+        terms.update({f"{prefix}[T.{lvl}]": f"{feature}:{lvl}" for lvl in plan.levels[feature]
+                      if lvl != plan.references[feature]})
+    if NUMERIC_FEATURE not in dropped:
+        parts.append(NUMERIC_FEATURE)
+        terms[NUMERIC_FEATURE] = "days_to_purchase:per_doubling"
+    return "churned ~ " + (" + ".join(parts) if parts else "1"), terms
+
+
+def _try_logit(smf, formula: str, data: pd.DataFrame, fit_kwargs: dict):
+    """The fitted logit, or None when it cannot be estimated: singular design, separation, no convergence,
+    or a standard error so large (LARGEST_STANDARD_ERROR) that the term is separated in all but name."""
+    import warnings
+
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationError
+
+    separation = (PerfectSeparationError,)
+    try:
+        from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+    except ImportError:  # older statsmodels raise the error instead
+        PerfectSeparationWarning = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        if PerfectSeparationWarning is not None:
+            warnings.simplefilter("error", PerfectSeparationWarning)
+            separation += (PerfectSeparationWarning,)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            result = smf.logit(formula, data).fit(disp=0, maxiter=200, **fit_kwargs)
+        except (np.linalg.LinAlgError, ConvergenceWarning, *separation):
+            return None
+    bse = np.asarray(result.bse, dtype=float)
+    if not np.all(np.isfinite(bse)) or np.any(bse > LARGEST_STANDARD_ERROR):
+        return None
+    return result
 
 
 def odds_ratios(model: ChurnModel, frame: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -324,15 +404,28 @@ class ChurnAnalysis:
         return float(self.eligible["churned"].mean())
 
 
+def retention_gap(dataset: pd.DataFrame, as_of: pd.Timestamp, churn_after_days: int) -> str | None:
+    """Why there is no churn rate on this export (one sentence), or None when there is one."""
+    if dataset.empty:
+        return f"No customer had bought by the as-of date ({as_of.date()}), so there is no retention to measure."
+    if not dataset["eligible"].any():
+        return (f"No buyer's first purchase is at least {churn_after_days} days before the as-of date "
+                f"({as_of.date()}), so nobody is eligible for churn yet.")
+    return None
+
+
 def analyse(buyers: pd.DataFrame, service_visits: pd.DataFrame, as_of: pd.Timestamp,
             churn_after_days: int = DEFAULT_CHURN_AFTER_DAYS, cluster_by_dealer: bool = False,
             min_count: int = 20, min_events: int = 5) -> ChurnAnalysis:
     """Label every buyer at as-of, fit the logistic model on the eligible ones, tabulate odds ratios."""
     dataset = churn_dataset(buyers, service_visits, as_of, churn_after_days)
     eligible = dataset[dataset["eligible"]]
+    gap = retention_gap(dataset, as_of, churn_after_days)
+    if gap:
+        raise NotEstimable(gap)
     if eligible["churned"].nunique() < 2:
-        raise ValueError(f"{len(eligible)} eligible buyers (first purchase at least {churn_after_days} days before "
-                         f"{as_of.date()}), {int(eligible['churned'].sum())} churned: too few to model churn")
+        raise NotEstimable(f"All {len(eligible)} eligible buyers are {'churned' if eligible['churned'].all() else 'retained'}: "
+                           "nothing separates churned from retained buyers, so there is no churn model.")
     model = fit_churn_model(eligible, cluster_by_dealer, min_count=min_count, min_events=min_events)
     return ChurnAnalysis(churn_after_days, dataset, eligible, model, odds_ratios(model, eligible),
                          reference_levels(model))
@@ -370,11 +463,13 @@ def sensitivity(buyers: pd.DataFrame, service_visits: pd.DataFrame, as_of: pd.Ti
         row = {"churn_after_days": n_days, "eligible": len(eligible),
                "churn_rate": eligible["churned"].mean() if len(eligible) else np.nan}
         try:
+            if eligible.empty:
+                raise NotEstimable("no eligible buyers")
             table = odds_ratios(fit_churn_model(eligible, cluster_by_dealer, min_count=min_count,
                                                 min_events=min_events)).set_index("term")
-        except Exception as error:  # a window with too few buyers: say so in the table, not crash
+        except NotEstimable as error:  # a window with too few buyers: say so in the table, not crash
             table = None
-            row["note"] = f"model not estimable: {type(error).__name__}"
+            row["note"] = f"model not estimable: {error.reason}"
         for term in terms:
             row[f"OR {term}"] = np.nan if table is None else table.loc[term, "odds_ratio"]
             row[f"CI {term}"] = "" if table is None or pd.isna(table.loc[term, "odds_ratio"]) else \
@@ -443,7 +538,8 @@ def lift_table(y, p, deciles: int = 10) -> pd.DataFrame:
     return table
 
 
-def holdout_validation(frame: pd.DataFrame, holdout_share: float = 0.25, cluster_by_dealer: bool = False) -> dict:
+def holdout_validation(frame: pd.DataFrame, holdout_share: float = 0.25, cluster_by_dealer: bool = False,
+                       min_count: int = 20, min_events: int = 5) -> dict:
     """Fit on earlier cohorts, score the latest: AUC, Brier, calibration and lift against a no-model baseline.
 
     The baseline predicts the training churn rate for everyone (AUC 0.5).
@@ -452,9 +548,9 @@ def holdout_validation(frame: pd.DataFrame, holdout_share: float = 0.25, cluster
 
     train, test = temporal_split(frame, holdout_share)
     if test.empty or train["churned"].nunique() < 2:
-        raise ValueError("temporal holdout impossible: the eligible buyers span a single purchase month "
-                         "or the training cohorts hold only churned or only retained buyers")
-    model = fit_churn_model(train, cluster_by_dealer)
+        raise NotEstimable("No temporal holdout is possible: the eligible buyers span a single purchase month, "
+                           "or the earlier cohorts hold only churned or only retained buyers.")
+    model = fit_churn_model(train, cluster_by_dealer, min_count=min_count, min_events=min_events)
     p = model.predict(test)
     y = test["churned"].astype(int)
     baseline = float(train["churned"].mean())
@@ -491,7 +587,7 @@ def top_factors(model: ChurnModel, frame: pd.DataFrame, k: int = 2) -> pd.DataFr
         contributions[feature] = applied[feature].map(by_level).astype(float)
         labels[feature] = feature + ":" + applied[feature].astype(str)
     distance = applied[NUMERIC_FEATURE] - model.plan.numeric_center
-    contributions["days_to_purchase"] = float(params[NUMERIC_FEATURE]) * distance
+    contributions["days_to_purchase"] = float(params.get(NUMERIC_FEATURE, 0.0)) * distance
     labels["days_to_purchase"] = np.where(distance > 0, "days_to_purchase:longer", "days_to_purchase:shorter")
     values = pd.DataFrame(contributions, index=frame.index)
     names = pd.DataFrame(labels, index=frame.index)

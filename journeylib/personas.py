@@ -31,9 +31,12 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-from journeylib import feedback, tables
+from journeylib import feedback, levels, tables
+from journeylib.errors import NotEstimable
 
 UNCLASSIFIED = "unclassified"
+MIN_LEVEL_CUSTOMERS = 20  # a category with fewer customers is pooled into "other" before clustering
+MIN_CUSTOMERS = 20        # fewer classifiable customers than this: no personas (everyone unclassified)
 PERSONAS_TABLE = "personas"
 
 # Feature blocks (columns of `customer_features`).
@@ -110,11 +113,13 @@ def _channel_shares(shopping: pd.DataFrame) -> pd.DataFrame:
 
 
 def customer_features(customers, journeys, touchpoints, sales, surveys, as_of, taxonomy=None,
-                      dealers=None) -> pd.DataFrame:
+                      dealers=None, min_level_customers: int = MIN_LEVEL_CUSTOMERS) -> pd.DataFrame:
     """One row per customer (index customer_id): the interpretable features the personas are built on.
 
     Also carries `touchpoints` (who can be classified) and `purchased` (conversion, shown on the
     cards but not a clustering feature: a persona is how people shop, not whether they bought yet).
+    Categories with fewer than `min_level_customers` customers are pooled into `other`
+    (`pool_categories`; the pooled levels are in `attrs["levels_pooled"]`).
     """
     as_of = pd.Timestamp(as_of)
     index = pd.Index(customers["customer_id"].astype(str), name="customer_id")
@@ -151,6 +156,20 @@ def customer_features(customers, journeys, touchpoints, sales, surveys, as_of, t
     for theme in feedback.load_taxonomy(taxonomy):
         column = pains[theme] if theme in pains else pd.Series(dtype="float64")
         out[f"pain_{theme}"] = column.reindex(index).fillna(0.0).astype("float64")
+    return pool_categories(out, min_level_customers)
+
+
+def pool_categories(features: pd.DataFrame, min_count: int) -> pd.DataFrame:
+    """Categories with fewer than `min_count` customers become `other` (a one-customer channel would
+    otherwise get its own one-hot column); the pooled levels per feature go to `attrs["levels_pooled"]`.
+    The placeholders `none` (no first touch, no purchase) and `missing` are kept: they are not levels."""
+    out = features.copy()
+    pooled = {}
+    for column in CATEGORICAL_FEATURES:
+        out[column], rare = levels.pool_rare(out[column], min_count, keep=("none", "missing"))
+        if rare:
+            pooled[column] = rare
+    out.attrs["levels_pooled"] = pooled
     return out
 
 
@@ -164,11 +183,12 @@ def _region(customers: pd.DataFrame, journeys: pd.DataFrame, dealers, index) -> 
     return dealer.map(regions).astype("object").fillna("missing")
 
 
-def load_features(processed_dir=None, taxonomy=None) -> pd.DataFrame:
+def load_features(processed_dir=None, taxonomy=None, min_level_customers: int = MIN_LEVEL_CUSTOMERS) -> pd.DataFrame:
     """`customer_features` for a processed folder, at the as-of date it was prepared with."""
     names = ("customers", "journeys", "touchpoints", "sales", "surveys", "dealers")
     data = {name: tables.load(name, processed_dir) for name in names}
-    return customer_features(**data, as_of=tables.as_of(processed_dir), taxonomy=taxonomy)
+    return customer_features(**data, as_of=tables.as_of(processed_dir), taxonomy=taxonomy,
+                             min_level_customers=min_level_customers)
 
 
 def classifiable(features: pd.DataFrame) -> pd.Series:
@@ -222,8 +242,12 @@ def select_k(matrix: np.ndarray, k_min: int = 2, k_max: int = 8, seed: int = 0,
              silhouette_size: int = 3000) -> pd.DataFrame:
     """Silhouette score (higher = better separated) and inertia for each k; `chosen` marks the best (ties: smaller k)."""
     n = len(matrix)
+    distinct = len(np.unique(np.round(matrix, 9), axis=0))
+    if min(k_max, n - 1, distinct - 1) < k_min:
+        raise NotEstimable(f"Only {n} customers with events ({distinct} distinct profiles): too few to form "
+                           f"at least {k_min} personas, so every customer is unclassified.")
     rows = []
-    for k in range(k_min, min(k_max, n - 1) + 1):
+    for k in range(k_min, min(k_max, n - 1, distinct - 1) + 1):
         model = _kmeans(k, seed).fit(matrix)
         score = silhouette_score(matrix, model.labels_, sample_size=min(n, silhouette_size), random_state=seed)
         rows.append({"k": k, "silhouette": float(score), "inertia": float(model.inertia_)})
@@ -247,6 +271,9 @@ def fit_clusters(features: pd.DataFrame, k: int | None = None, k_min: int = 2, k
                  fit_size: int = 20000) -> dict:
     """Cluster the classifiable customers. Returns labels (Series on their customer_id), k, the k table, the model."""
     rows = features[classifiable(features)]
+    if len(rows) < MIN_CUSTOMERS:
+        raise NotEstimable(f"Only {len(rows)} customers with events (personas need at least {MIN_CUSTOMERS}), "
+                           "so every customer is unclassified.")
     prep = preprocessor(rows)
     fit_rows = rows.iloc[_fit_sample(len(rows), fit_size, seed)]
     matrix = prep.fit_transform(fit_rows)
@@ -368,10 +395,17 @@ def name_clusters(z: pd.DataFrame, rules=NAMING_RULES, min_score: float = MIN_NA
 
 def assign_personas(features: pd.DataFrame, seed: int = 0, k: int | None = None, k_min: int = 2, k_max: int = 8,
                     fit_size: int = 20000) -> pd.DataFrame:
-    """customer_id, persona for every customer in `features` (no events -> 'unclassified'), plus cluster."""
-    fit = fit_clusters(features, k=k, k_min=k_min, k_max=k_max, seed=seed, fit_size=fit_size)
-    names = name_clusters(cluster_z(features, fit["labels"]))
+    """customer_id, persona for every customer in `features` (no events -> 'unclassified').
+
+    With too few customers to cluster (`fit_clusters` raises NotEstimable) everyone is 'unclassified'.
+    """
     personas = pd.DataFrame({"customer_id": features.index.astype(str)})
+    try:
+        fit = fit_clusters(features, k=k, k_min=k_min, k_max=k_max, seed=seed, fit_size=fit_size)
+    except NotEstimable:
+        personas["persona"] = UNCLASSIFIED
+        return personas.sort_values("customer_id", ignore_index=True)
+    names = name_clusters(cluster_z(features, fit["labels"]))
     labels = fit["labels"].reindex(features.index)
     personas["persona"] = labels.map(names).fillna(UNCLASSIFIED).astype(str).to_numpy()
     return personas.sort_values("customer_id", ignore_index=True)

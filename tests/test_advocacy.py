@@ -510,3 +510,44 @@ def test_sample_promoter_interval_covers_the_truth_at_a_larger_size(tmp_path):
         assert row["ci_low"] <= true_rr <= row["ci_high"], (term, true_rr, row["ci_low"], row["ci_high"])
     promoter = table.loc["satisfaction:promoter"]
     assert promoter["ci_high"] / promoter["ci_low"] < 2.0  # about half the default sample's log width
+
+
+# ---------------------------------------------------------------- sparse levels and fallbacks (issue 11)
+
+
+def test_pooling_a_level_without_referrals_matches_fitting_without_its_buyers():
+    from journeylib import fallbacks
+
+    frame = advocacy.simulate_buyers(n=3000, seed=12)
+    rare = frame.head(10).copy()
+    rare.index = [f"R{i}" for i in range(10)]
+    rare["acquisition_channel"], rare["referrals"] = "sms", 0
+    with_rare = pd.concat([frame, rare])
+    pooled = advocacy.rate_ratios(advocacy.fit_referral_models(with_rare)).set_index("term")
+    without = advocacy.rate_ratios(advocacy.fit_referral_models(frame)).set_index("term")
+    plan = advocacy.plan_levels(with_rare)
+    assert "sms" in fallbacks.pooled_levels(plan)["acquisition_channel"]
+    for term in ("satisfaction:promoter", "satisfaction:detractor", "finance_type:lease", "condition:used"):
+        assert pooled.loc[term, "rate_ratio"] == pytest.approx(without.loc[term, "rate_ratio"], rel=0.05)
+
+
+def test_a_referral_model_without_referrals_is_skipped_with_a_reason(small_buyers):
+    analysis = advocacy.analyse_referrals(small_buyers, referrals_frame([]), AS_OF)
+    assert analysis.models is None and analysis.ratios is None
+    assert "referrals were made" in analysis.no_model
+    assert analysis.rate["referrers"] == 0
+
+
+def test_a_singular_design_drops_a_feature_and_still_fits():
+    frame = advocacy.simulate_buyers(n=2000, seed=13)
+    frame["condition"] = frame["finance_type"].map({"finance": "new", "cash": "used", "lease": "cpo"})  # collinear
+    models = advocacy.fit_referral_models(frame)
+    assert any("left out of the model" in note for note in models.fit_notes)
+    ratios = advocacy.rate_ratios(models).set_index("term")
+    assert np.isfinite(ratios.loc["satisfaction:promoter", "rate_ratio"])
+
+
+def test_nps_interval_contains_the_estimate_in_tiny_groups():
+    for promoters, detractors, n in ((1, 0, 1), (0, 1, 1), (2, 0, 2), (0, 0, 1)):
+        estimate, low, high = advocacy.adjusted_wald_nps(promoters, detractors, n)
+        assert low <= estimate <= high

@@ -8,6 +8,7 @@ import pytest
 from scipy.special import expit, logit
 
 from journeylib import churn
+from journeylib.errors import NotEstimable
 
 AS_OF = pd.Timestamp("2025-01-01", tz="UTC")
 DAY = pd.Timedelta(days=1)
@@ -414,7 +415,7 @@ def test_calibration_table_bins_shrink_for_a_small_holdout_and_carry_intervals()
 
 def test_holdout_needs_more_than_one_purchase_month(simulated):
     one_month = simulated.assign(first_purchase_at=pd.Timestamp("2023-03-10", tz="UTC"))
-    with pytest.raises(ValueError, match="single purchase month"):
+    with pytest.raises(NotEstimable, match="single purchase month"):
         churn.holdout_validation(one_month)
 
 
@@ -438,7 +439,7 @@ def test_still_active_reads_the_kaplan_meier_curve():
 def test_analyse_refuses_data_without_eligible_buyers():
     buyers = simulate_buyers_and_visits(200, seed=4)[0]
     buyers["first_purchase_at"] = AS_OF - 10 * DAY
-    with pytest.raises(ValueError, match="0 eligible buyers"):
+    with pytest.raises(NotEstimable, match="nobody is eligible"):
         churn.analyse(buyers, visits_frame([]), AS_OF)
 
 
@@ -531,3 +532,58 @@ def test_sample_interval_coverage_over_larger_samples(tmp_path):
     assert len(misses) <= 5, misses
     # and no systematic bias: the mean log ratio estimate/truth is near 0 (its sd is about 0.04 here)
     assert abs(np.mean(estimates)) < 0.12, np.mean(estimates)
+
+
+# ---------------------------------------------------------------- sparse levels and fallbacks (issue 11)
+
+
+def test_pooling_a_level_without_churn_matches_fitting_without_its_buyers():
+    from journeylib import fallbacks
+
+    frame = simulate_frame(2000, seed=21)
+    rare = frame.head(8).copy()
+    rare.index = [f"r{i}" for i in range(8)]
+    rare["acquisition_channel"], rare["churned"] = "sms", False  # a rare channel with no churned buyer
+    rare["active"] = True
+    with_rare = pd.concat([frame, rare])
+    pooled = churn.odds_ratios(churn.fit_churn_model(with_rare), with_rare).set_index("term")
+    without = churn.odds_ratios(churn.fit_churn_model(frame), frame).set_index("term")
+    plan = churn.plan_levels(with_rare)
+    assert fallbacks.pooled_levels(plan)["acquisition_channel"] == ["sms"]
+    assert "acquisition_channel:sms" not in pooled.index
+    shared = without.dropna(subset=["odds_ratio"]).index
+    np.testing.assert_allclose(pooled.loc[shared, "odds_ratio"], without.loc[shared, "odds_ratio"], rtol=0.05)
+    sentences = fallbacks.plan_sentences(plan, churn.CATEGORICAL_FEATURES, churn.FIXED_REFERENCES, 20)
+    assert any(s.startswith("Acquisition channel: sms") for s in sentences)
+
+
+def test_a_collinear_feature_is_dropped_and_the_model_still_fits():
+    frame = simulate_frame(1500, seed=22)
+    # price band is a copy of condition under other names: the design is singular with both
+    frame["price_band"] = frame["condition"].map({"new": "high", "used": "low", "cpo": "mid_low"})
+    model = churn.fit_churn_model(frame)
+    assert "price_band" not in model.plan.levels
+    assert any("price band left out" in note for note in model.fit_notes)
+    table = churn.odds_ratios(model, frame).set_index("term")
+    assert np.isfinite(table.loc["condition:used", "odds_ratio"])
+
+
+def test_too_few_churned_buyers_is_a_named_condition():
+    frame = simulate_frame(300, seed=23)
+    frame["churned"] = False
+    frame.loc[frame.index[:3], "churned"] = True
+    with pytest.raises(NotEstimable, match="at least 5 churned"):
+        churn.fit_churn_model(frame)
+
+
+def test_everyone_retained_or_nobody_bought_is_not_estimable():
+    buyers = simulate_buyers_and_visits(200, seed=4)[0]
+    assert churn.retention_gap(churn.churn_dataset(buyers.iloc[:0], visits_frame([]), AS_OF), AS_OF, 365).startswith(
+        "No customer had bought")
+
+
+def test_churn_rates_by_group_pool_small_groups():
+    frame = simulate_frame(400, seed=24)
+    frame.loc[frame.index[:5], "dealer_id"] = "D99"
+    table, pooled = churn.churn_rates_pooled(frame, "dealer_id", 20)
+    assert pooled == ["D99"] and "other" in set(table["dealer_id"]) and table["buyers"].sum() == 400

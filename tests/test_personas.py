@@ -280,3 +280,45 @@ def test_default_sample_finds_the_four_planted_personas_with_their_names_and_siz
     sizes, truth = default_sample
     assert set(truth) <= set(sizes)
     assert all(_close(sizes[name], count) for name, count in truth.items())
+
+
+# ---------------------------------------------------------------- sparse levels and tiny exports (issue 11)
+
+
+def test_rare_categories_are_pooled_and_named(planted):
+    frames, _ = planted_tables(per_profile=40, silent=2)
+    frames["journeys"].loc[:4, "acquisition_channel"] = "sms"  # five customers on a rare channel
+    features = personas.customer_features(**frames, as_of=AS_OF)
+    assert features.attrs["levels_pooled"]["acquisition_channel"] == ["sms"]
+    assert "sms" not in set(features["acquisition_channel"])
+    assert (features["acquisition_channel"] == "other").sum() == 5
+    kept = personas.customer_features(**frames, as_of=AS_OF, min_level_customers=1)
+    assert (kept["acquisition_channel"] == "sms").sum() == 5
+
+
+def test_pooling_a_rare_category_leaves_the_other_personas_as_they_were(planted):
+    frames, _ = planted_tables(per_profile=60)
+    base = personas.assign_personas(personas.customer_features(**frames, as_of=AS_OF)).set_index("customer_id")
+    frames["customers"].loc[:2, "income_band"] = "very_rare"  # three customers: pooled into "other"
+    pooled = personas.assign_personas(personas.customer_features(**frames, as_of=AS_OF)).set_index("customer_id")
+    others = base.index[3:]
+    assert _ari(pooled.loc[others, "persona"], base.loc[others, "persona"]) > 0.95
+
+
+def test_too_few_customers_leave_everyone_unclassified(tmp_path):
+    frames, _ = planted_tables(per_profile=3, silent=1)
+    _write_processed(tmp_path / "processed", frames)
+    written = personas.write_personas(tmp_path / "processed", seed=0)
+    assert set(written["persona"]) == {personas.UNCLASSIFIED} and len(written) == 3 * len(PROFILES) + 1
+    features = personas.customer_features(**frames, as_of=AS_OF)
+    with pytest.raises(personas.NotEstimable, match="too few|personas need"):
+        personas.fit_clusters(features)
+
+
+def test_personas_build_without_dealers_or_surveys(tmp_path):
+    frames, _ = planted_tables(per_profile=30)
+    frames["dealers"] = frames["dealers"].iloc[:0]
+    frames["surveys"] = frames["surveys"].iloc[:0]
+    _write_processed(tmp_path / "processed", frames)
+    written = personas.write_personas(tmp_path / "processed", seed=0)
+    assert written["persona"].notna().all() and len(set(written["persona"])) >= 2
