@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from journeylib.changes import cohorts, effects, sentences
+from journeylib.changes import charts, cohorts, effects, sentences
 from journeylib.changes.cohorts import Measure, Population, check_period
 from journeylib.changes.compare import ALL, baseline_window, compare, series
 from journeylib.errors import NotEstimable
@@ -107,8 +107,8 @@ def _skipped_sentences(skipped: dict, pop: Population, min_latest: int, min_base
         small = sorted({lvl for kind in ("pooled", "left_out") for g, lvl in skipped[kind] if g == group_by})
         if small:
             out.append(f"{feature} {', '.join(small)}: fewer than {min_latest} {pop.unit} in {pop.latest} or "
-                       f"{min_baseline} in the baseline; pooled into 'other' where 'other' is big enough, "
-                       "else left out.")
+                       f"{min_baseline} in the baseline for at least one measure; there pooled into 'other' "
+                       "(left out when 'other' is still too small).")
         for level in sorted({lvl for g, lvl in skipped["only_latest"] if g == group_by}):
             out.append(f"{feature} {level} has {pop.unit} in {pop.latest} but none in the baseline "
                        f"({window[0]} to {window[-1]}): nothing to compare with.")
@@ -156,8 +156,8 @@ def what_changed(inputs: dict, as_of, period: str = "month", baseline_periods: i
         window = baseline_window(pop, baseline_periods)
         notes += _skipped_sentences(skipped, pop, min_latest, min_baseline, window)
         for group_by in {g for kind in ("pooled", "left_out") for g, _ in skipped[kind]}:
-            pooled[f"{name}:{group_by}"] = sorted(lvl for kind in ("pooled", "left_out")
-                                                  for g, lvl in skipped[kind] if g == group_by)
+            pooled[f"{name}:{group_by}"] = sorted({lvl for kind in ("pooled", "left_out")
+                                                   for g, lvl in skipped[kind] if g == group_by})
     notes += [reason for reason in missing.values() if reason not in notes]
     table = pd.DataFrame(rows)
     if table.empty:
@@ -252,4 +252,4 @@ def record(results, result: WhatChanged) -> None:
 
 
 __all__ = ["Measure", "Population", "WhatChanged", "check_parameters", "load_inputs", "record", "what_changed",
-           "effects", "cohorts", "sentences"]
+           "charts", "effects", "cohorts", "sentences"]

@@ -132,7 +132,8 @@ def new_leads(journeys: pd.DataFrame, as_of, period: str) -> Population:
     out = _groups(out, journeys)
     for channel in sorted(out["acquisition_channel"].unique()):
         out[f"channel:{channel}"] = out["acquisition_channel"] == channel
-    return Population("new_leads", "leads", out, latest_complete(as_of, period, 0), 0, "first touch")
+    return Population("new_leads", "leads", out, latest_complete(as_of, period, 0), 0,
+                      "first touch (volume and channel mix)")
 
 
 def test_drives(journeys: pd.DataFrame, as_of, period: str, horizon_days: int) -> Population:
