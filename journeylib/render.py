@@ -179,7 +179,8 @@ def _statistical_reading(found: dict | None, kind: str) -> str:
     text = f"{100 * estimate:+.0f} pts" if kind == "share" else f"{estimate:+.0f} pts" if kind == "score" \
         else f"rate ×{estimate:.2f}"
     verdict = "flagged" if found.get("flagged") else "within chance"
-    return f"{text.replace('-', '−')} in {found.get('latest_period', '?')}, {verdict}"
+    label = f"{found['label']}: " if isinstance(found.get("label"), str) else ""
+    return f"{label}{text.replace('-', '−')} in {found.get('latest_period', '?')}, {verdict}"
 
 
 def _change_kind(measure: str | None) -> str:

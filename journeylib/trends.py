@@ -76,7 +76,7 @@ def _period_chart(label: str, kind: str, rows: list, latest: str | None):
             ax.plot([i], [est[i]], "o", color="#c0392b", markersize=7)
     step = max(1, len(periods) // 8)
     ax.set_xticks(x[::step], periods[::step], rotation=30, ha="right", fontsize=7)
-    unit = {"share": " (%)", "nps": " (NPS)", "count": " (per period)"}.get(kind, "")
+    unit = {"share": " (%)", "count": " (per period)"}.get(kind, "")
     ax.set_title(label + unit, fontsize=10, loc="left")
     ax.grid(alpha=0.3)
     return fig
@@ -97,7 +97,8 @@ def period_series(metrics: dict) -> list[dict]:
         measure = known.get(key)
         if measure is None or not rows:
             continue
-        out.append({"key": key, "label": measure.label, "kind": measure.kind, "rows": rows,
+        out.append({"key": key, "label": measure.label[0].upper() + measure.label[1:], "kind": measure.kind,
+                    "rows": rows,
                     "latest": latest.get(measure.population)})
     return out
 

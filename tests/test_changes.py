@@ -264,3 +264,28 @@ def test_fail_on_change_exit_code_precedence(tmp_path):
     (tmp_path / runner.CHANGES_FILE).write_text(json.dumps({"flagged_count": 0}))
     assert runner.exit_code(0, tmp_path, True, log) == 0
     assert runner.changes_file({"run": {"id": "x"}})["status"] == "not computed"
+
+
+@pytest.mark.slow
+def test_fail_on_change_is_3_on_the_sample_and_0_without_its_planted_shift(tmp_path):
+    from journeylib.cli import DEFAULT_SAMPLE_CUSTOMERS, DEFAULT_SAMPLE_SEED
+    from journeylib.sample import write_sample
+
+    codes = {}
+    for name, shift in (("shift", True), ("no_shift", False)):
+        write_sample(tmp_path / name / "raw", customers=DEFAULT_SAMPLE_CUSTOMERS, seed=DEFAULT_SAMPLE_SEED,
+                     shift=shift)
+        codes[name] = runner.run(raw=tmp_path / name / "raw", processed=tmp_path / name / "processed",
+                                 reports=tmp_path / name / "reports", only=["06"], fail_on_change=True, echo=False)
+        run_dir = runner.complete_runs(tmp_path / name / "reports")[-1]
+        found = json.loads((run_dir / runner.CHANGES_FILE).read_text())
+        truth = json.loads((tmp_path / name / "raw" / "truth.json").read_text())["recent_shift"]
+        if shift:
+            flagged = [(f["measure"], f["group"], f["latest_period"]) for f in found["flagged"]]
+            assert flagged == [(truth["measure"], truth["dealer_id"], truth["period"])]
+            change = found["flagged"][0]
+            assert change["ci_low"] <= truth["effect"] <= change["ci_high"]
+            assert change["after"] == pytest.approx(truth["rate_with_shift"], abs=0.01)
+        else:
+            assert found["flagged_count"] == 0 and found["status"] == "computed"
+    assert codes == {"shift": 3, "no_shift": 0}

@@ -236,6 +236,7 @@ def record(results, result: WhatChanged) -> None:
         else:
             row = match.iloc[0]
             results.record(("overall", key), {
+                "label": measure.label,
                 "estimate": row["estimate"], "ci_low": row["ci_low"], "ci_high": row["ci_high"], "p": row["p"],
                 "q_value": row["q_value"], "flagged": bool(row["flagged"]), "before": row["before"],
                 "after": row["after"], "latest_period": row["latest_period"]})
