@@ -203,6 +203,9 @@ def test_a_tiny_export_and_leads_only_give_sentences():
     tiny = simulate(11, per_month=1, months=[8, 9], dealers=("D1",), buy=0.0)
     found = changes.what_changed(tiny, AS_OF)
     assert found.flagged.empty and isinstance(found.summary, str)
+    assert "too little data to compare (1 leads in 2025-09, 1 in the baseline" in \
+        found.missing["awareness_to_consideration"]
+    assert "too little data" in found.detectable["awareness_to_consideration"]["sentence"]
     text = " ".join(found.notes)
     assert "Nobody has bought" in text and "no sales survey responses" in text
     assert "nps_sales" in found.missing and "service_return" in found.missing

@@ -17,7 +17,7 @@ import pandas as pd
 
 from journeylib.changes import charts, cohorts, effects, sentences
 from journeylib.changes.cohorts import Measure, Population, check_period
-from journeylib.changes.compare import ALL, baseline_window, compare, series
+from journeylib.changes.compare import ALL, baseline_window, compare_measure, series
 from journeylib.errors import NotEstimable
 
 SERIES_PERIODS = 24  # periods kept per main measure for the trend page
@@ -136,21 +136,27 @@ def what_changed(inputs: dict, as_of, period: str = "month", baseline_periods: i
             missing[measure.key] = reasons[measure.population]
             continue
         window = baseline_window(pop, baseline_periods)
+        label = measure.label[0].upper() + measure.label[1:]
         if not window:
-            missing[measure.key] = (f"{measure.label[0].upper() + measure.label[1:]}: no complete {period} before {pop.latest} "
-                                    f"to compare with (the {pop.unit} start in {pop.first}).")
+            missing[measure.key] = (f"{label}: no complete {period} before {pop.latest} to compare with "
+                                    f"(the {pop.unit} start in {pop.first}).")
             continue
         if len(window) < baseline_periods:
             notes.append(f"The baseline for {pop.unit} has only {len(window)} of the {baseline_periods} "
                          f"{period}s asked for ({window[0]} to {window[-1]}): the data starts in {pop.first}.")
-        found, skipped = compare(pop, measure, baseline_periods, min_latest, min_baseline)
-        if not any(r["group_by"] == ALL for r in found):
-            missing[measure.key] = (f"{measure.label[0].upper() + measure.label[1:]}: no {pop.unit} in {pop.latest}, the latest "
-                                    f"complete {period} for it; nothing to compare.")
+        found, skipped = compare_measure(pop, measure, baseline_periods, min_latest, min_baseline)
+        if skipped["overall_small"]:
+            n1, n0 = skipped["overall_small"][0]
+            missing[measure.key] = (f"{label}: too little data to compare ({n1} {pop.unit} in {pop.latest}, "
+                                    f"{n0} in the baseline; at least {min_latest} and {min_baseline} needed).")
+        elif not any(r["group_by"] == ALL for r in found):
+            missing[measure.key] = (f"{label}: no {pop.unit} in {pop.latest}, the latest complete {period} "
+                                    "for it; nothing to compare.")
         rows += found
-        merged = skipped_by_pop.setdefault(pop.name, {k: set() for k in skipped})
+        merged = skipped_by_pop.setdefault(pop.name, {k: set() for k in skipped if k != "overall_small"})
         for kind, values in skipped.items():
-            merged[kind] |= set(values)
+            if kind != "overall_small":
+                merged[kind] |= set(values)
     for name, skipped in skipped_by_pop.items():
         pop = populations[name]
         window = baseline_window(pop, baseline_periods)

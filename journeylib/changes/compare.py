@@ -1,6 +1,7 @@
 """The comparisons: per measure and group, the latest complete period against the baseline periods.
 
-Sparse-level rule (as `journeylib.levels` does for the models): a group with fewer
+Sparse-level rule (as `journeylib.levels` does for the models): all units together need
+the same minimum sizes, else the measure is not compared; a group with fewer
 than `min_latest` units in the latest period or `min_baseline` in the baseline is
 pooled into 'other' (compared when 'other' is big enough, else left out); a group
 present in only one of the two is named in a sentence, not compared.
@@ -55,10 +56,10 @@ def _effect(measure: Measure, latest: tuple, base: tuple, latest_days: float, ba
     return effects.rate_change(latest[0], latest_days, base[0], base_days)
 
 
-def compare(pop: Population, measure: Measure, baseline_periods: int, min_latest: int, min_baseline: int):
+def compare_measure(pop: Population, measure: Measure, baseline_periods: int, min_latest: int, min_baseline: int):
     """(rows, skipped): one row per comparison made; skipped = {kind: [group labels]} for the sentences."""
     window = baseline_window(pop, baseline_periods)
-    skipped = {"only_latest": [], "only_baseline": [], "pooled": [], "left_out": []}
+    skipped = {"only_latest": [], "only_baseline": [], "pooled": [], "left_out": [], "overall_small": []}
     if not window:
         return [], skipped
     units = _units(pop, measure)
@@ -71,6 +72,11 @@ def compare(pop: Population, measure: Measure, baseline_periods: int, min_latest
     rows = []
     for group_by in measure.group_bys:
         if group_by is None:
+            n1, n0 = _size(_summary(latest, measure)), _size(_summary(base, measure))
+            small = n0 < min_baseline or (measure.kind != "count" and 0 < n1 < min_latest)
+            if small:
+                skipped["overall_small"].append((n1, n0))
+                continue
             candidates = [(ALL, ALL, [ALL], latest, base)]
         else:
             levels = sorted(set(latest[group_by]) | set(base[group_by]))
