@@ -5,9 +5,10 @@ sample exports into an empty raw folder, prepares the processed tables (or
 reuses them when the inputs are unchanged), then executes `notebooks/NN_*.ipynb`
 in order with papermill into `reports/<run-id>/`, renders each executed
 notebook to HTML, merges the notebooks' results into metrics.json and writes
-manifest.json, run.log and index.html. The folder holds an INCOMPLETE marker
-until the end; only then does `reports/latest` move. Layout and exit codes:
-docs/running.md; metrics.json: docs/metrics.md.
+changes.json, manifest.json, run.log and index.html. The folder holds an INCOMPLETE
+marker until the end; then reports/trends.html is rebuilt and `reports/latest` moves.
+Layout and exit codes (3: --fail-on-change and a flagged change): docs/running.md;
+metrics.json and changes.json: docs/metrics.md.
 """
 
 from __future__ import annotations
