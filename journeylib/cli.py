@@ -1,7 +1,8 @@
 """The `journey` command: sample, prepare, run.
 
 Exit codes: 0 success; 1 a run finished but a notebook failed; 2 bad input,
-configuration or arguments (one-line message on stderr); 130 interrupted.
+configuration or arguments (one-line message on stderr); 3 (`run --fail-on-change`)
+the run is ok and a change was flagged; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", help="folder for the exports (default data/raw)")
     sample.add_argument("--customers", type=int, default=DEFAULT_SAMPLE_CUSTOMERS)
     sample.add_argument("--seed", type=int, default=DEFAULT_SAMPLE_SEED)
+    sample.add_argument("--no-shift", dest="shift", action="store_false",
+                        help="leave out the planted recent shift (a sample where nothing changed)")
 
     prepare = sub.add_parser("prepare", help="clean the raw exports into processed tables")
     prepare.add_argument("--raw", help="raw exports folder (default data/raw)")
@@ -40,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (e.g. 01 or 01_journey_map)")
     run.add_argument("-p", "--parameter", action="append", default=[], metavar="KEY=VALUE",
                      help="notebook parameter; NOTEBOOK.KEY=VALUE for one notebook (repeatable)")
+    run.add_argument("--fail-on-change", action="store_true",
+                     help="exit 3 when the run is ok and 06_what_changed flagged a change (1 still wins)")
     return parser
 
 
@@ -47,7 +52,7 @@ def _dispatch(args) -> int:
     if args.command == "sample":
         from journeylib.sample import write_sample
 
-        write_sample(args.out, customers=args.customers, seed=args.seed)
+        write_sample(args.out, customers=args.customers, seed=args.seed, shift=args.shift)
         return EXIT_OK
     if args.command == "prepare":
         from journeylib.runner import prepare_data
@@ -60,6 +65,7 @@ def _dispatch(args) -> int:
     return run(
         raw=args.raw, processed=args.processed, reports=args.reports, as_of=args.as_of,
         config=args.config, only=args.only, parameters=args.parameter,
+        fail_on_change=args.fail_on_change,
     )
 
 

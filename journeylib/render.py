@@ -85,28 +85,31 @@ def notebook_title(path: Path, fallback: str) -> str:
 class Headline:
     """A number on the index, compared with the previous complete run.
 
-    kind: count | share (0-1, shown as %) | score | ratio. A change is flagged
-    when |now - before| exceeds `absolute`, or |now - before| / |before| exceeds `relative`.
+    kind: count | share (0-1, shown as %) | score | ratio. `change` names the measure of
+    06_what_changed (metrics `changes.overall.<change>`) whose statistical result flags the row:
+    two nightly runs share almost all their data, so a fixed threshold between runs says little.
     """
 
     label: str
     key: str
     kind: str
-    absolute: float | None = None
-    relative: float | None = None
+    change: str | None = None
 
 
 HEADLINES = (
-    Headline("Customers", "data.customers", "count", relative=0.10),
-    *(Headline(f"Funnel: {stage}", f"journey.funnel.{stage}", "count", relative=0.10)
-      for stage in ("awareness", "consideration", "purchase", "retention", "advocacy")),
+    Headline("Customers", "data.customers", "count", change="lead_volume"),
+    Headline("Funnel: awareness", "journey.funnel.awareness", "count"),
+    Headline("Funnel: consideration", "journey.funnel.consideration", "count", change="awareness_to_consideration"),
+    Headline("Funnel: purchase", "journey.funnel.purchase", "count", change="consideration_to_purchase"),
+    Headline("Funnel: retention", "journey.funnel.retention", "count", change="service_return"),
+    Headline("Funnel: advocacy", "journey.funnel.advocacy", "count", change="referral_rate"),
     Headline("Purchase probability within 90 days", "time_to_purchase.purchase_probability.90", "share",
-             absolute=0.02),
-    Headline("Churn rate", "retention.churn_rate", "share", absolute=0.02),
-    Headline("NPS, sales", "advocacy.nps.sales", "score", absolute=5),
-    Headline("NPS, service", "advocacy.nps.service", "score", absolute=5),
-    Headline("Referral rate", "advocacy.referral_rate", "share", absolute=0.01),
-    Headline("Referral k-factor", "advocacy.k_factor", "ratio", relative=0.10),
+             change="purchase_within_horizon"),
+    Headline("Churn rate", "retention.churn_rate", "share", change="service_return"),
+    Headline("NPS, sales", "advocacy.nps.sales", "score", change="nps_sales"),
+    Headline("NPS, service", "advocacy.nps.service", "score", change="nps_service"),
+    Headline("Referral rate", "advocacy.referral_rate", "share", change="referral_rate"),
+    Headline("Referral k-factor", "advocacy.k_factor", "ratio"),
 )
 MISSING = "—"
 
@@ -154,28 +157,92 @@ def format_change(now, before, kind: str) -> str:
     return text
 
 
-def is_flagged(now, before, headline: Headline) -> bool:
-    if now is None or before is None:
-        return False
-    delta = abs(now - before)
-    if headline.absolute is not None and delta > headline.absolute:
-        return True
-    if headline.relative is not None and before != 0 and delta / abs(before) > headline.relative:
-        return True
-    return False
+def overall_change(metrics: dict | None, headline: Headline) -> dict | None:
+    """The 06_what_changed comparison behind a headline (`changes.overall.<measure>`), if it was made."""
+    if headline.change is None or not isinstance(metrics, dict):
+        return None
+    found = ((metrics.get("changes") or {}).get("overall") or {}).get(headline.change)
+    return found if isinstance(found, dict) and metric_value({"x": found}, "x") is not None else None
+
+
+def is_flagged(metrics: dict | None, headline: Headline) -> bool:
+    """Flagged when the headline's measure changed beyond chance in this run (Benjamini-Hochberg at q)."""
+    found = overall_change(metrics, headline)
+    return bool(found and found.get("flagged") is True)
+
+
+def _statistical_reading(found: dict | None, kind: str) -> str:
+    """'−37 pts in 2026-03, flagged': the latest complete period against its baseline."""
+    if found is None:
+        return MISSING
+    estimate = found["estimate"]
+    text = f"{100 * estimate:+.0f} pts" if kind == "share" else f"{estimate:+.0f} pts" if kind == "score" \
+        else f"rate ×{estimate:.2f}"
+    verdict = "flagged" if found.get("flagged") else "within chance"
+    label = f"{found['label']}: " if isinstance(found.get("label"), str) else ""
+    return f"{label}{text.replace('-', '−')} in {found.get('latest_period', '?')}, {verdict}"
+
+
+def _change_kind(measure: str | None) -> str:
+    return "score" if measure in ("nps_sales", "nps_service") else "ratio" if measure == "lead_volume" else "share"
 
 
 def headline_rows(metrics: dict, previous: dict | None) -> list[dict]:
     rows = []
     for headline in HEADLINES:
         now, before = metric_value(metrics, headline.key), metric_value(previous, headline.key)
+        found = overall_change(metrics, headline)
+        measure_kind = _change_kind(headline.change)
+        flagged = is_flagged(metrics, headline)
         rows.append({"label": headline.label, "key": headline.key, "now": format_value(now, headline.kind),
                      "before": format_value(before, headline.kind),
                      "change": format_change(now, before, headline.kind),
-                     "flagged": is_flagged(now, before, headline),
-                     "direction": "" if now is None or before is None else ("up" if now > before else
-                                                                            "down" if now < before else "")})
+                     "reading": _statistical_reading(found, measure_kind),
+                     "flagged": flagged,
+                     "direction": "" if found is None else ("up" if found["estimate"] > (1 if measure_kind == "ratio"
+                                                                                         else 0) else "down")})
     return rows
+
+
+# ---------------------------------------------------------------- what changed, poster
+
+POSTER_CALL = "draw_journey_map("  # the notebook 01 cell that draws the one-page journey map
+
+
+def poster_image(run_dir: Path, notebook: str = "01_journey_map") -> str | None:
+    """The journey-map poster as base64 PNG: the first image of the executed notebook 01 cell drawing it."""
+    path = run_dir / f"{notebook}.ipynb"
+    if not path.exists():
+        return None
+    try:
+        executed = nbformat.read(path, as_version=4)
+    except (OSError, ValueError):
+        return None
+    for cell in executed.cells:
+        tagged = "journey-map-poster" in cell.metadata.get("tags", [])
+        if cell.cell_type == "code" and (tagged or POSTER_CALL in cell.source):
+            for output in cell.get("outputs", []):
+                image = (output.get("data") or {}).get("image/png")
+                if image:
+                    return "".join(image).replace("\n", "")
+    return None
+
+
+def change_summary(metrics: dict) -> dict:
+    """What the index says about 06_what_changed: its flagged sentences, or why there are none."""
+    changes = metrics.get("changes")
+    if not isinstance(changes, dict) or "flagged" not in changes:
+        return {"computed": False, "flagged": [], "sentence": "What changed was not computed in this run."}
+    flagged = [row.get("sentence") for row in changes.get("flagged") or [] if row.get("sentence")]
+    comparisons, q = changes.get("comparisons") or 0, changes.get("q")
+    if flagged:
+        sentence = f"{len(flagged)} of {comparisons} comparisons flagged at a false-discovery rate q = {q:g}."
+    elif comparisons:
+        sentence = (f"Nothing changed beyond chance: none of the {comparisons} comparisons passed the "
+                    f"false-discovery control at q = {q:g}.")
+    else:
+        sentence = "No comparison could be made on this export (see the What changed report)."
+    return {"computed": True, "flagged": flagged, "sentence": sentence}
 
 
 # ---------------------------------------------------------------- index.html
@@ -214,6 +281,8 @@ def write_index(run_dir: Path, metrics: dict, outcomes, previous_dir: Path | Non
     html = environment.get_template(INDEX_TEMPLATE).render(
         run=metrics.get("run") or {}, data=data, tables=sorted((data.get("tables") or {}).items()),
         headlines=headline_rows(metrics, previous_metrics), notebooks=notebooks,
+        poster=poster_image(run_dir), changes=change_summary(metrics),
+        changes_report=next((n["reviewer"] for n in notebooks if n["name"].startswith("06_") and n["reviewer"]), None),
         previous=previous_dir.name if previous_dir is not None else None, missing=MISSING,
         format_count=lambda v: format_value(v if isinstance(v, (int, float)) else None, "count"),
     )

@@ -39,6 +39,7 @@ REQUIRED_KEYS = (
     "advocacy.nps.sales", "advocacy.nps.service", "advocacy.reference_satisfaction",
     "advocacy.referral_rate_ratios.satisfaction:promoter", "advocacy.referral_rate_ratios.satisfaction:detractor",
     "advocacy.k_factor",
+    "changes.comparisons", "changes.flagged_count", "changes.flagged",
 )
 
 

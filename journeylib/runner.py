@@ -5,9 +5,10 @@ sample exports into an empty raw folder, prepares the processed tables (or
 reuses them when the inputs are unchanged), then executes `notebooks/NN_*.ipynb`
 in order with papermill into `reports/<run-id>/`, renders each executed
 notebook to HTML, merges the notebooks' results into metrics.json and writes
-manifest.json, run.log and index.html. The folder holds an INCOMPLETE marker
-until the end; only then does `reports/latest` move. Layout and exit codes:
-docs/running.md; metrics.json: docs/metrics.md.
+changes.json, manifest.json, run.log and index.html. The folder holds an INCOMPLETE
+marker until the end; then reports/trends.html is rebuilt and `reports/latest` moves.
+Layout and exit codes (3: --fail-on-change and a flagged change): docs/running.md;
+metrics.json and changes.json: docs/metrics.md.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from journeylib.privacy import redact
 from journeylib.results import deep_merge, merge_results
 
 EXIT_OK, EXIT_FAILED = 0, 1
+EXIT_CHANGED = 3  # --fail-on-change: the run is ok and a change was flagged
+CHANGES_FILE = "changes.json"
 DEFAULT_CELL_TIMEOUT = 600  # seconds per cell; $JOURNEY_CELL_TIMEOUT overrides
 CELL_TIMEOUT_ENV = "JOURNEY_CELL_TIMEOUT"
 KERNEL_NAME = "journeylib-run"
@@ -61,6 +64,7 @@ class RunLog:
         self.echo = echo
         self.lines: list[str] = []
         self.file = None
+        self.run_dir: Path | None = None  # the run folder, once made (for --fail-on-change)
 
     def __call__(self, message: str) -> None:
         line = f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M:%SZ} {message}"
@@ -615,8 +619,9 @@ def cell_timeout(value=None) -> int:
 
 
 def run(raw=None, processed=None, reports=None, as_of=None, config=None, only=None, parameters=None,
-        notebooks_dir=None, execution_timeout=None, echo=True) -> int:
-    """The `journey run` command. Returns the exit code (0 ok, 1 a notebook failed); InputError for bad input."""
+        notebooks_dir=None, execution_timeout=None, echo=True, fail_on_change=False) -> int:
+    """The `journey run` command. Returns the exit code (0 ok, 1 a notebook failed, 3 with `fail_on_change`
+    when the run is ok and a change was flagged); InputError for bad input."""
     log = RunLog(echo=echo)
     raw_folder, processed_folder = paths.raw_dir(raw), paths.processed_dir(processed)
     reports_folder = paths.reports_dir(reports)
@@ -627,8 +632,9 @@ def run(raw=None, processed=None, reports=None, as_of=None, config=None, only=No
         raise InputError(f"{raw_folder}: raw exports folder not found")
     try:
         with _sigterm_interrupts():
-            return _run(log, raw_folder, processed_folder, reports_folder, as_of, config, notebooks, overrides,
+            code = _run(log, raw_folder, processed_folder, reports_folder, as_of, config, notebooks, overrides,
                         timeout)
+            return exit_code(code, log.run_dir, fail_on_change, log)
     finally:
         log.close()
 
@@ -646,6 +652,7 @@ def _run(log, raw, processed, reports, as_of, config, notebooks, overrides, time
     data_as_of = summary.get("as_of")
 
     run_dir = new_run_dir(reports, started)
+    log.run_dir = run_dir
     log.attach(run_dir / "run.log")
     log(f"run {run_dir.name}: {len(notebooks)} notebook(s) into {run_dir}")
     try:
@@ -672,6 +679,7 @@ def _run(log, raw, processed, reports, as_of, config, notebooks, overrides, time
         "timings": {"prepare_seconds": prepare_seconds, "total_seconds": round(time.monotonic() - clock, 2),
                     "notebooks": {o.name: o.seconds for o in outcomes}},
     })
+    _write_json(run_dir / CHANGES_FILE, changes_file(metrics))
     from journeylib import render
 
     previous = previous_run(reports, run_dir)
@@ -679,8 +687,44 @@ def _run(log, raw, processed, reports, as_of, config, notebooks, overrides, time
     log(f"run {run_dir.name}: {metrics['run']['status']} in {time.monotonic() - clock:.1f} s; "
         f"open {run_dir / 'index.html'}")
     (run_dir / INCOMPLETE_MARKER).unlink()
+    _write_trends(reports, log)
     update_latest(reports, log)
     return EXIT_OK if metrics["run"]["status"] == "ok" else EXIT_FAILED
+
+
+def changes_file(metrics: dict) -> dict:
+    """changes.json: the flagged changes for schedulers (docs/metrics.md); 'not computed' without notebook 06."""
+    run_section, changes = metrics.get("run") or {}, metrics.get("changes")
+    out = {"run_id": run_section.get("id"), "as_of": run_section.get("as_of")}
+    if not isinstance(changes, dict) or "flagged" not in changes:
+        return {**out, "status": "not computed", "flagged_count": 0, "flagged": [],
+                "reason": "06_what_changed did not run or failed in this run"}
+    return {**out, "status": "computed", "period": changes.get("period"), "q": changes.get("q"),
+            "latest_period": changes.get("latest_period"), "comparisons": changes.get("comparisons"),
+            "flagged_count": len(changes["flagged"]), "flagged": changes["flagged"]}
+
+
+def exit_code(code: int, run_dir: Path | None, fail_on_change: bool, log) -> int:
+    """--fail-on-change: 3 when the run is ok and its changes.json flags anything; 1 (a failure) always wins."""
+    if code != EXIT_OK or not fail_on_change or run_dir is None:
+        return code
+    try:
+        flagged = json.loads((run_dir / CHANGES_FILE).read_text(encoding="utf-8"))["flagged_count"]
+    except (OSError, ValueError, KeyError):
+        flagged = 0
+    if flagged:
+        log(f"--fail-on-change: {flagged} change(s) flagged; exit code {EXIT_CHANGED}")
+        return EXIT_CHANGED
+    return code
+
+
+def _write_trends(reports: Path, log) -> None:
+    from journeylib import trends
+
+    try:
+        trends.write_trends(reports)
+    except Exception as error:  # noqa: BLE001 - the trend page must not fail a finished run
+        log(f"trends: not written ({type(error).__name__}: {error})")
 
 
 def _execute_all(log, notebooks, overrides, processed, run_dir, data_as_of, timeout) -> list[Outcome]:

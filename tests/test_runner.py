@@ -411,12 +411,16 @@ def test_latest_is_the_newest_complete_run_and_falls_back_to_files_without_symli
     assert f'url={newer.name}/index.html' in (tmp_path / "latest.html").read_text()
 
 
-def test_headline_changes_are_flagged_past_their_threshold():
-    share = Headline("Churn", "retention.churn_rate", "share", absolute=0.02)
-    count = Headline("Buyers", "journey.funnel.purchase", "count", relative=0.10)
-    assert is_flagged(0.25, 0.22, share) and not is_flagged(0.23, 0.22, share)
-    assert is_flagged(111, 100, count) and not is_flagged(109, 100, count)
-    assert not is_flagged(None, 100, count) and not is_flagged(5, 0, count)
+def test_headlines_are_flagged_by_the_statistical_result_not_by_a_threshold():
+    churn = Headline("Churn", "retention.churn_rate", "share", change="service_return")
+    nps = Headline("NPS", "advocacy.nps.sales", "score", change="nps_sales")
+    metrics = {"changes": {"overall": {
+        "service_return": {"estimate": -0.01, "ci_low": -0.02, "ci_high": -0.001, "p": 0.001, "flagged": True},
+        "nps_sales": {"estimate": -30.0, "ci_low": -60, "ci_high": 1, "p": 0.06, "flagged": False}}}}
+    assert is_flagged(metrics, churn)  # a small move, but beyond chance
+    assert not is_flagged(metrics, nps)  # a large move within chance
+    assert not is_flagged({}, churn) and not is_flagged(None, nps)
+    assert not is_flagged(metrics, Headline("k", "advocacy.k_factor", "ratio"))
 
 
 def test_missing_or_odd_metrics_show_as_a_dash_never_crash():

@@ -44,8 +44,10 @@ def _existing(out: Path) -> list[str]:
     return [name for name in names if (out / name).exists()]
 
 
-def write_sample(out=None, customers: int = 2000, seed: int = 7) -> Path:
+def write_sample(out=None, customers: int = 2000, seed: int = 7, shift: bool = True) -> Path:
     """Write the sample exports into `out` (default: the raw data folder) and return it.
+
+    `shift=False` leaves out the planted recent shift (docs/sample.md), for a sample where nothing changed.
 
     Refuses (InputError) to write into a folder that already holds exports, so
     real data is never overwritten.
@@ -61,7 +63,7 @@ def write_sample(out=None, customers: int = 2000, seed: int = 7) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".sample-", dir=out))
     try:
-        truth = generate(staging, customers=int(customers), seed=int(seed))
+        truth = generate(staging, customers=int(customers), seed=int(seed), shift=bool(shift))
         (staging / TRUTH_NAME).write_text(json.dumps(truth, indent=2, sort_keys=False) + "\n", encoding="utf-8")
         (staging / CONFIG_NAME).write_text(CONFIG_TEXT, encoding="utf-8")
         for item in sorted(staging.iterdir()):
@@ -71,7 +73,7 @@ def write_sample(out=None, customers: int = 2000, seed: int = 7) -> Path:
     return out
 
 
-def generate(folder: Path, customers: int, seed: int) -> dict:
+def generate(folder: Path, customers: int, seed: int, shift: bool = True) -> dict:
     """Write the seven CSV tables into `folder`; return the truth."""
     from journeylib.sample import _spec as S
     from journeylib.sample._build import build_all
@@ -86,11 +88,21 @@ def generate(folder: Path, customers: int, seed: int) -> dict:
     people.interest_model = people.model
     visits = service_visits(rng, people)
     ev = journey_events(rng, people, visits)
+    recent_shift = _planted_shift(people, ev, shift)
     records = build_records(rng, people, customers)
     choose = record_chooser(rng, records, len(people))
     writer = Writer(folder)
     mess, themes = build_all(rng, people, ev, visits, refs, records, choose, writer)
-    return _truth(S, people, ev, visits, refs, records, mess, themes, writer, customers, seed, ACQ)
+    truth = _truth(S, people, ev, visits, refs, records, mess, themes, writer, customers, seed, ACQ)
+    truth["recent_shift"] = recent_shift
+    return truth
+
+
+def _planted_shift(people, ev, shift: bool) -> dict:
+    """The planted recent shift (issue 16), or a record that there is none."""
+    from journeylib.sample._shift import plant_shift
+
+    return plant_shift(people, ev) if shift else {"planted": False}
 
 
 def _truth(S, people, ev, visits, refs, records, mess, themes, writer, customers, seed, ACQ) -> dict:

@@ -216,3 +216,13 @@ def truth_effects() -> dict:
             "conversion_share": REFERRAL_CONVERSION,
         },
     }
+
+# --- a planted recent shift (notebook 06 must find it; `journey sample --no-shift` leaves it out) -----
+# In the latest month whose leads have all had SHIFT_HORIZON_DAYS by the as-of date (March 2026), the
+# online leads of SHIFT_DEALER get no follow-up: a lead whose first touch is an awareness event and who
+# does not buy within the horizon has every consideration- and purchase-stage event of the horizon
+# (test drive included) replaced by a plain site visit, so awareness -> consideration falls.
+SHIFT_DEALER = "D01"
+SHIFT_MEASURE = "awareness_to_consideration"
+SHIFT_HORIZON_DAYS = 90
+SHIFT_BASELINE_MONTHS = 6

@@ -1,0 +1,262 @@
+"""What changed, and is it real (notebook 06; definitions: docs/what_changed.md).
+
+The latest complete period of each measure is compared with the pooled baseline
+periods before it, overall, per dealer and per acquisition channel; every
+comparison has an effect with a 95% interval and a p-value, and the family is
+controlled for false discoveries (Benjamini-Hochberg at q). Modules:
+`cohorts` (units, periods, measures), `compare` (groups, sparse levels),
+`effects` (the tests), `sentences`, `charts`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from journeylib.changes import charts, cohorts, effects, sentences
+from journeylib.changes.cohorts import Measure, Population, check_period
+from journeylib.changes.compare import ALL, baseline_window, compare_measure, series
+from journeylib.errors import NotEstimable
+
+SERIES_PERIODS = 24  # periods kept per main measure for the trend page
+FEATURE_NAMES = {"dealer_id": "Dealer", "acquisition_channel": "Acquisition channel"}
+
+
+def check_parameters(period, baseline_periods, q, horizon_days, window_days, min_latest, min_baseline) -> None:
+    """The notebook's parameters, refused with a message naming the parameter."""
+    check_period(period)
+    for name, value, low in (("baseline_periods", baseline_periods, 1), ("horizon_days", horizon_days, 1),
+                             ("window_days", window_days, 1), ("min_latest", min_latest, 1),
+                             ("min_baseline", min_baseline, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"parameter {name}={value!r}: expected a whole number >= {low}")
+    if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 < q < 1:
+        raise ValueError(f"parameter q={q!r}: expected a false-discovery rate between 0 and 1")
+
+
+def load_inputs(processed_dir=None) -> dict:
+    """The processed tables notebook 06 reads; surveys deduplicated and placed at a dealer as notebook 04 does."""
+    from journeylib import advocacy, tables
+
+    journeys = tables.load("journeys", processed_dir)
+    sales = tables.load("sales", processed_dir, columns=["customer_id", "sold_at", "dealer_id"])
+    visits = tables.load("service_visits", processed_dir, columns=["customer_id", "opened_at", "dealer_id"])
+    referrals = tables.load("referrals", processed_dir, columns=["referrer_customer_id", "referred_at"])
+    surveys, _ = advocacy.dedupe_surveys(tables.load("surveys", processed_dir))
+    surveys = advocacy.attach_dealer(surveys, sales, visits, journeys)
+    return {"journeys": journeys, "service_visits": visits, "referrals": referrals, "surveys": surveys}
+
+
+@dataclass
+class WhatChanged:
+    comparisons: pd.DataFrame  # every comparison made, with q_value and flagged
+    flagged: pd.DataFrame  # the flagged ones, largest first, with their sentence
+    populations: dict
+    measures: dict
+    notes: list = field(default_factory=list)
+    missing: dict = field(default_factory=dict)  # measure -> why it has no overall comparison
+    detectable: dict = field(default_factory=dict)  # main measure -> smallest detectable change
+    pooled: dict = field(default_factory=dict)  # "<population>:<feature>" -> levels pooled or left out
+    q: float = 0.1
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        """The headline sentence: how many comparisons, how many flagged."""
+        if self.flagged.empty:
+            return sentences.nothing_flagged(len(self.comparisons), self.q)
+        return (f"{len(self.flagged)} of {len(self.comparisons)} comparisons flagged at a false-discovery rate "
+                f"q = {self.q:g}.")
+
+    def series(self, row: dict, periods: int | None = None) -> pd.DataFrame:
+        """The flagged (or any) comparison's measure per period: baseline periods and the latest."""
+        pop = self.populations[row["population"]]
+        window = baseline_window(pop, self.settings["baseline_periods"])
+        shown = window + [pop.latest]
+        if periods:
+            shown = [pop.latest - i for i in range(periods - 1, -1, -1) if pop.latest - i >= pop.first]
+        return series(pop, self.measures[row["measure"]], row["group_by"], row["members"], shown)
+
+
+def _populations(inputs: dict, as_of, period: str, horizon_days: int, window_days: int):
+    journeys = inputs["journeys"]
+    builders = {
+        "leads": lambda: cohorts.leads(journeys, as_of, period, horizon_days),
+        "new_leads": lambda: cohorts.new_leads(journeys, as_of, period),
+        "test_drives": lambda: cohorts.test_drives(journeys, as_of, period, horizon_days),
+        "buyers": lambda: cohorts.buyers(journeys, inputs["service_visits"], inputs["referrals"], as_of, period,
+                                         window_days),
+        "sales_surveys": lambda: cohorts.responses(inputs["surveys"], "sales", journeys, as_of, period),
+        "service_surveys": lambda: cohorts.responses(inputs["surveys"], "service", journeys, as_of, period),
+    }
+    found, reasons = {}, {}
+    for name, build in builders.items():
+        try:
+            found[name] = build()
+        except NotEstimable as error:
+            reasons[name] = error.reason
+    return found, reasons
+
+
+def _skipped_sentences(skipped: dict, pop: Population, min_latest: int, min_baseline: int, window: list) -> list:
+    out = []
+    for group_by in sorted({g for kind in skipped.values() for g, _ in kind}):
+        feature = FEATURE_NAMES.get(group_by, group_by)
+        small = sorted({lvl for kind in ("pooled", "left_out") for g, lvl in skipped[kind] if g == group_by})
+        if small:
+            out.append(f"{feature} {', '.join(small)}: fewer than {min_latest} {pop.unit} in {pop.latest} or "
+                       f"{min_baseline} in the baseline for at least one measure; there pooled into 'other' "
+                       "(left out when 'other' is still too small).")
+        for level in sorted({lvl for g, lvl in skipped["only_latest"] if g == group_by}):
+            out.append(f"{feature} {level} has {pop.unit} in {pop.latest} but none in the baseline "
+                       f"({window[0]} to {window[-1]}): nothing to compare with.")
+        for level in sorted({lvl for g, lvl in skipped["only_baseline"] if g == group_by}):
+            out.append(f"{feature} {level} has no {pop.unit} in {pop.latest} (it had some in the baseline): "
+                       "not compared.")
+    return out
+
+
+def what_changed(inputs: dict, as_of, period: str = "month", baseline_periods: int = 6, q: float = 0.1,
+                 horizon_days: int = 90, window_days: int = 180, min_latest: int = 10,
+                 min_baseline: int = 30) -> WhatChanged:
+    """Every comparison, the Benjamini-Hochberg flags, the sentences and what could not be compared."""
+    check_parameters(period, baseline_periods, q, horizon_days, window_days, min_latest, min_baseline)
+    populations, reasons = _populations(inputs, as_of, period, horizon_days, window_days)
+    channels = sorted(populations["new_leads"].frame["acquisition_channel"].unique()) \
+        if "new_leads" in populations else []
+    measure_list = cohorts.measures(horizon_days, window_days, channels)
+    measures = {m.key: m for m in measure_list}
+    rows, notes, missing, pooled = [], list(dict.fromkeys(reasons.values())), {}, {}
+    skipped_by_pop: dict = {}
+    for measure in measure_list:
+        pop = populations.get(measure.population)
+        if pop is None:
+            missing[measure.key] = reasons[measure.population]
+            continue
+        window = baseline_window(pop, baseline_periods)
+        label = measure.label[0].upper() + measure.label[1:]
+        if not window:
+            missing[measure.key] = (f"{label}: no complete {period} before {pop.latest} to compare with "
+                                    f"(the {pop.unit} start in {pop.first}).")
+            continue
+        if len(window) < baseline_periods:
+            notes.append(f"The baseline for {pop.unit} has only {len(window)} of the {baseline_periods} "
+                         f"{period}s asked for ({window[0]} to {window[-1]}): the data starts in {pop.first}.")
+        found, skipped = compare_measure(pop, measure, baseline_periods, min_latest, min_baseline)
+        if skipped["overall_small"]:
+            n1, n0 = skipped["overall_small"][0]
+            missing[measure.key] = (f"{label}: too little data to compare ({n1} {pop.unit} in {pop.latest}, "
+                                    f"{n0} in the baseline; at least {min_latest} and {min_baseline} needed).")
+        elif not any(r["group_by"] == ALL for r in found):
+            missing[measure.key] = (f"{label}: no {pop.unit} in {pop.latest}, the latest complete {period} "
+                                    "for it; nothing to compare.")
+        rows += found
+        merged = skipped_by_pop.setdefault(pop.name, {k: set() for k in skipped if k != "overall_small"})
+        for kind, values in skipped.items():
+            if kind != "overall_small":
+                merged[kind] |= set(values)
+    for name, skipped in skipped_by_pop.items():
+        pop = populations[name]
+        window = baseline_window(pop, baseline_periods)
+        notes += _skipped_sentences(skipped, pop, min_latest, min_baseline, window)
+        for group_by in {g for kind in ("pooled", "left_out") for g, _ in skipped[kind]}:
+            pooled[f"{name}:{group_by}"] = sorted({lvl for kind in ("pooled", "left_out")
+                                                   for g, lvl in skipped[kind] if g == group_by})
+    notes += [reason for reason in missing.values() if reason not in notes]
+    table = pd.DataFrame(rows)
+    if table.empty:
+        table = pd.DataFrame(columns=["measure", "label", "kind", "population", "group_by", "group", "members",
+                                      "estimate", "ci_low", "ci_high", "p", "before", "after", "n_before",
+                                      "n_after", "latest_period", "baseline_from", "baseline_to", "main"])
+    flags, adjusted = effects.benjamini_hochberg(table["p"], q)
+    table["q_value"], table["flagged"] = adjusted, flags
+    flagged = table[table["flagged"]].copy()
+    if not flagged.empty:
+        flagged["size"] = [sentences.size(r) for r in flagged.to_dict("records")]
+        flagged = flagged.sort_values(["size", "p"], ascending=[False, True], ignore_index=True)
+        flagged["sentence"] = [sentences.change_sentence(r, len(flagged), len(table), q)
+                               for r in flagged.to_dict("records")]
+    result = WhatChanged(table, flagged, populations, measures, notes, missing, {}, pooled, q,
+                         {"period": period, "baseline_periods": baseline_periods, "horizon_days": horizon_days,
+                          "window_days": window_days, "min_latest": min_latest, "min_baseline": min_baseline})
+    result.detectable = _detectable(result)
+    return result
+
+
+def _detectable(result: WhatChanged) -> dict:
+    """Per main measure, the smallest change its overall comparison could have detected (80% power).
+
+    The level is q / comparisons: what a lone real change must reach to pass Benjamini-Hochberg.
+    """
+    alpha = result.q / max(len(result.comparisons), 1)
+    out = {}
+    overall = result.comparisons[result.comparisons["group_by"] == ALL]
+    for key, measure in result.measures.items():
+        if not measure.main:
+            continue
+        match = overall[overall["measure"] == key]
+        value = float("nan")
+        if not match.empty:
+            row = match.iloc[0]
+            if measure.kind == "share":
+                value = effects.detectable_share(row["before"], row["n_after"], row["n_before"], alpha)
+            elif measure.kind == "nps":
+                pop = result.populations[measure.population]
+                base = pop.frame[pop.frame["period"].isin(baseline_window(pop, result.settings["baseline_periods"]))]
+                pro, det, n0 = cohorts.nps_counts(base["score"])
+                value = effects.detectable_nps(pro, det, n0, int(row["n_after"]), alpha)
+            else:
+                pop = result.populations[measure.population]
+                window = baseline_window(pop, result.settings["baseline_periods"])
+                value = effects.detectable_rate(int(row["n_before"]), cohorts.period_days(window),
+                                                cohorts.period_days([pop.latest]), alpha)
+        out[key] = {"label": measure.label, "kind": measure.kind, "value": value,
+                    "sentence": sentences.detectable_sentence(measure.label[0].upper() + measure.label[1:], measure.kind, value)}
+    return out
+
+
+FLAGGED_FIELDS = ("measure", "label", "kind", "group_by", "group", "members", "latest_period", "baseline_from",
+                  "baseline_to", "before", "after", "n_before", "n_after", "estimate", "ci_low", "ci_high", "p",
+                  "q_value", "sentence")
+
+
+def record(results, result: WhatChanged) -> None:
+    """The `changes` section of metrics.json (docs/metrics.md)."""
+    for key, value in result.settings.items():
+        results.record(key, value)
+    results.record("q", result.q)
+    for name, pop in result.populations.items():
+        results.record(("latest_period", name), str(pop.latest))
+    results.record("comparisons", len(result.comparisons))
+    results.record("flagged_count", len(result.flagged))
+    results.record("flagged", [{k: r.get(k) for k in FLAGGED_FIELDS} for r in result.flagged.to_dict("records")])
+    overall = result.comparisons[result.comparisons["group_by"] == ALL]
+    for key, measure in result.measures.items():
+        if not measure.main:
+            continue
+        match = overall[overall["measure"] == key]
+        if match.empty:
+            results.record_missing(("overall", key), result.missing.get(key, "not compared"))
+        else:
+            row = match.iloc[0]
+            results.record(("overall", key), {
+                "label": measure.label,
+                "estimate": row["estimate"], "ci_low": row["ci_low"], "ci_high": row["ci_high"], "p": row["p"],
+                "q_value": row["q_value"], "flagged": bool(row["flagged"]), "before": row["before"],
+                "after": row["after"], "latest_period": row["latest_period"]})
+        results.record(("detectable", key), result.detectable[key]["value"])
+        pop = result.populations.get(measure.population)
+        if pop is not None and len(pop.frame):
+            frame = result.series({"population": pop.name, "measure": key, "group_by": ALL, "members": [ALL]},
+                                  periods=SERIES_PERIODS)
+            results.record(("series", key), frame.to_dict("records"))
+    for feature, levels in result.pooled.items():
+        results.record_pooled(feature, levels)
+    for sentence in result.notes:
+        results.note(sentence)
+
+
+__all__ = ["Measure", "Population", "WhatChanged", "check_parameters", "load_inputs", "record", "what_changed",
+           "charts", "effects", "cohorts", "sentences"]

@@ -1,0 +1,149 @@
+"""The comparisons: per measure and group, the latest complete period against the baseline periods.
+
+Sparse-level rule (as `journeylib.levels` does for the models): all units together need
+the same minimum sizes, else the measure is not compared; a group with fewer
+than `min_latest` units in the latest period or `min_baseline` in the baseline is
+pooled into 'other' (compared when 'other' is big enough, else left out); a group
+present in only one of the two is named in a sentence, not compared.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from journeylib.changes import effects
+from journeylib.changes.cohorts import Measure, Population, nps_counts, period_days
+from journeylib.levels import OTHER_LEVEL
+from journeylib.proportions import wilson_interval
+
+ALL = "all"
+
+
+def baseline_window(pop: Population, baseline_periods: int) -> list:
+    """The baseline periods before the latest one, never before the population's first period."""
+    first = pop.first
+    if first is None:
+        return []
+    return [pop.latest - i for i in range(baseline_periods, 0, -1) if pop.latest - i >= first]
+
+
+def _units(pop: Population, measure: Measure) -> pd.DataFrame:
+    frame = pop.frame
+    if measure.among is not None:
+        frame = frame[frame[measure.among]]
+    return frame
+
+
+def _summary(rows: pd.DataFrame, measure: Measure) -> tuple:
+    """What a test needs from a set of rows: (successes, n) | (promoters, detractors, n) | (count,)."""
+    if measure.kind == "share":
+        return int(rows[measure.success].sum()), len(rows)
+    if measure.kind == "nps":
+        return nps_counts(rows["score"])
+    return (len(rows),)
+
+
+def _size(summary: tuple) -> int:
+    return summary[-1] if len(summary) > 1 else summary[0]
+
+
+def _effect(measure: Measure, latest: tuple, base: tuple, latest_days: float, base_days: float) -> dict:
+    if measure.kind == "share":
+        return effects.proportion_change(latest[0], latest[1], base[0], base[1])
+    if measure.kind == "nps":
+        return effects.nps_change(latest, base)
+    return effects.rate_change(latest[0], latest_days, base[0], base_days)
+
+
+def compare_measure(pop: Population, measure: Measure, baseline_periods: int, min_latest: int, min_baseline: int):
+    """(rows, skipped): one row per comparison made; skipped = {kind: [group labels]} for the sentences."""
+    window = baseline_window(pop, baseline_periods)
+    skipped = {"only_latest": [], "only_baseline": [], "pooled": [], "left_out": [], "overall_small": []}
+    if not window:
+        return [], skipped
+    units = _units(pop, measure)
+    latest = units[units["period"] == pop.latest]
+    base = units[units["period"].isin(window)]
+    latest_days, base_days = period_days([pop.latest]), period_days(window)
+    common = {"measure": measure.key, "label": measure.label, "kind": measure.kind, "population": pop.name,
+              "unit": pop.unit, "latest_period": str(pop.latest), "baseline_from": str(window[0]),
+              "baseline_to": str(window[-1]), "baseline_periods": len(window), "main": measure.main}
+    rows = []
+    for group_by in measure.group_bys:
+        if group_by is None:
+            n1, n0 = _size(_summary(latest, measure)), _size(_summary(base, measure))
+            small = n0 < min_baseline or (measure.kind != "count" and 0 < n1 < min_latest)
+            if small:
+                skipped["overall_small"].append((n1, n0))
+                continue
+            candidates = [(ALL, ALL, [ALL], latest, base)]
+        else:
+            levels = sorted(set(latest[group_by]) | set(base[group_by]))
+            small, candidates = [], []
+            for level in levels:
+                part1, part0 = latest[latest[group_by] == level], base[base[group_by] == level]
+                n1, n0 = _size(_summary(part1, measure)), _size(_summary(part0, measure))
+                if measure.kind == "count":
+                    if n0 == 0 and n1 > 0:
+                        skipped["only_latest"].append((group_by, level))
+                    elif n0 < min_baseline:
+                        small.append(level)
+                    else:
+                        candidates.append((group_by, level, [level], part1, part0))
+                    continue
+                if n0 == 0 and n1 > 0:
+                    skipped["only_latest"].append((group_by, level))
+                elif n1 == 0 and n0 > 0:
+                    skipped["only_baseline"].append((group_by, level))
+                elif n1 < min_latest or n0 < min_baseline:
+                    small.append(level)
+                else:
+                    candidates.append((group_by, level, [level], part1, part0))
+            if small:
+                part1, part0 = latest[latest[group_by].isin(small)], base[base[group_by].isin(small)]
+                n1, n0 = _size(_summary(part1, measure)), _size(_summary(part0, measure))
+                big_enough = n0 >= min_baseline and (measure.kind == "count" or n1 >= min_latest)
+                if big_enough and len(small) > 1:
+                    candidates.append((group_by, OTHER_LEVEL, small, part1, part0))
+                    skipped["pooled"] += [(group_by, level) for level in small]
+                else:
+                    skipped["left_out"] += [(group_by, level) for level in small]
+        for group_by_name, level, members, part1, part0 in candidates:
+            s1, s0 = _summary(part1, measure), _summary(part0, measure)
+            if measure.kind != "count" and (_size(s1) == 0 or _size(s0) == 0):
+                continue  # nothing in the latest period (said once per measure by the caller)
+            row = {**common, "group_by": group_by_name, "group": str(level), "members": [str(m) for m in members],
+                   **_effect(measure, s1, s0, latest_days, base_days)}
+            if measure.kind == "count":
+                row["per_period_before"] = s0[0] / len(window)
+            rows.append(row)
+    return rows, skipped
+
+
+def series(pop: Population, measure: Measure, group_by, members, periods: list) -> pd.DataFrame:
+    """The measure per period (for charts and the trend page), with a 95% interval per period."""
+    units = _units(pop, measure)
+    if group_by not in (None, ALL):
+        units = units[units[group_by].isin(members)]
+    out = []
+    for period in periods:
+        part = units[units["period"] == period]
+        summary = _summary(part, measure)
+        if measure.kind == "share":
+            k, n = summary
+            low, high = wilson_interval(k, n) if n else (np.nan, np.nan)
+            out.append({"period": str(period), "n": n, "estimate": k / n if n else np.nan, "ci_low": low,
+                        "ci_high": high})
+        elif measure.kind == "nps":
+            from journeylib.advocacy import adjusted_wald_nps
+
+            pro, det, n = summary
+            nps, low, high = adjusted_wald_nps(pro, det, n)
+            out.append({"period": str(period), "n": n, "estimate": nps, "ci_low": low, "ci_high": high})
+        else:
+            from journeylib.advocacy import poisson_rate_interval
+
+            count, low, high = poisson_rate_interval(summary[0], 1.0)
+            out.append({"period": str(period), "n": summary[0], "estimate": count, "ci_low": low, "ci_high": high})
+    return pd.DataFrame(out, columns=["period", "n", "estimate", "ci_low", "ci_high"])

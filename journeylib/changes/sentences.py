@@ -1,0 +1,88 @@
+"""Plain sentences for reviewers: one per flagged change, and the 'nothing flagged' reading."""
+
+from __future__ import annotations
+
+import math
+
+MINUS = "\u2212"
+GROUP_NAMES = {"dealer_id": ("Dealer", "Other dealers"), "acquisition_channel": ("Channel", "Other channels")}
+
+
+def _signed(value: float, digits: int = 0) -> str:
+    text = f"{abs(value):.{digits}f}"
+    if float(text) == 0:
+        return text
+    return (MINUS if value < 0 else "+") + text
+
+
+def _plain(value: float, digits: int = 0) -> str:
+    return f"{value:.{digits}f}".replace("-", MINUS)
+
+
+def group_label(row: dict) -> str:
+    if row["group_by"] == "all":
+        return f"All {row['unit']}"
+    single, pooled = GROUP_NAMES.get(row["group_by"], (row["group_by"], f"Other {row['group_by']}"))
+    if row["group"] == "other":
+        return f"{pooled} ({', '.join(row['members'])})"
+    return f"{single} {row['group']}"
+
+
+def _ratio(value: float) -> str:
+    return "∞" if math.isinf(value) else f"{value:.2f}"
+
+
+def change_text(row: dict) -> str:
+    """'<measure> fell from 21% to 14% (−7 points, 95% CI −11 to −3)'."""
+    direction = "rose" if row["estimate"] > 0 else "fell"
+    if row["kind"] == "share":
+        return (f"{row['label']} {direction} from {100 * row['before']:.0f}% to {100 * row['after']:.0f}% "
+                f"({_signed(100 * row['estimate'])} points, 95% CI {_plain(100 * row['ci_low'])} to "
+                f"{_plain(100 * row['ci_high'])})")
+    if row["kind"] == "nps":
+        return (f"{row['label']} {direction} from {_plain(row['before'])} to {_plain(row['after'])} "
+                f"({_signed(row['estimate'])} points, 95% CI {_plain(row['ci_low'])} to {_plain(row['ci_high'])})")
+    direction = "rose" if row["estimate"] > 1 else "fell"
+    change = 100 * (row["estimate"] - 1)
+    return (f"{row['label']} {direction} from {row['per_period_before']:.1f} to {row['n_after']} a period "
+            f"({_signed(change)}%, rate ratio {_ratio(row['estimate'])}, 95% CI {_ratio(row['ci_low'])} to "
+            f"{_ratio(row['ci_high'])})")
+
+
+def change_sentence(row: dict, flagged: int, comparisons: int, q: float) -> str:
+    """The issue's form: 'Dealer D05: consideration → purchase within 90 days fell from 21% to 14% (−7 points,
+    95% CI −11 to −3); 3 of 48 comparisons flagged, q = 0.1', with the periods compared."""
+    return (f"{group_label(row)}: {change_text(row)} in {row['latest_period']} against "
+            f"{_span(row)}; {flagged} of {comparisons} comparisons flagged, q = {q:g}")
+
+
+def _span(row: dict) -> str:
+    if row["baseline_periods"] == 1:
+        return row["baseline_from"]
+    return f"{row['baseline_from']} to {row['baseline_to']}"
+
+
+def size(row: dict) -> float:
+    """How big a change is, for ranking: points for shares and NPS, percent for counts."""
+    if row["kind"] == "share":
+        return abs(100 * row["estimate"])
+    if row["kind"] == "nps":
+        return abs(row["estimate"])
+    return abs(100 * (row["estimate"] - 1)) if math.isfinite(row["estimate"]) else float("inf")
+
+
+def nothing_flagged(comparisons: int, q: float) -> str:
+    if comparisons == 0:
+        return "No comparison could be made on this export, so nothing is flagged (the reasons are listed below)."
+    return (f"Nothing changed beyond chance: none of the {comparisons} comparisons passed the false-discovery "
+            f"control at q = {q:g}.")
+
+
+def detectable_sentence(label: str, kind: str, value: float) -> str:
+    if not math.isfinite(value):
+        return f"{label}: too little data to say what change could have been detected."
+    if kind == "share":
+        return f"{label}: a change of about {100 * value:.0f} points or more."
+    if kind == "nps":
+        return f"{label}: a change of about {value:.0f} NPS points or more."
+    return f"{label}: a fall of about {100 * value:.0f}% or more."

@@ -1,0 +1,294 @@
+"""What changed (notebook 06): the tests, the family control, the periods, the sentences and the edge cases,
+on simulated leads with a known planted shift (and none), plus the sample's planted shift."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from journeylib import advocacy, changes, runner
+from journeylib.changes import cohorts, effects, sentences
+
+AS_OF = pd.Timestamp("2025-12-31T12:00Z")  # leads: latest complete month for 90 days is 2025-09
+DEALERS = ("D1", "D2", "D3", "D4")
+
+
+def simulate(seed: int, per_month: int = 60, months=range(1, 13), p_consider: float = 0.6,
+             shift: tuple | None = None, dealers=DEALERS, buy: float = 0.2) -> dict:
+    """Leads (journeys rows) per dealer and month of 2025; `shift=(dealer, month, p)` changes one cell."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for month in months:
+        start = pd.Timestamp(2025, month, 1, tz="UTC")
+        days = (start + pd.offsets.MonthBegin(1) - start).days
+        for dealer in dealers:
+            p = shift[2] if shift and shift[0] == dealer and shift[1] == month else p_consider
+            first = start + pd.to_timedelta(rng.uniform(0, days - 0.01, per_month), unit="D")
+            considered = rng.random(per_month) < p
+            bought = considered & (rng.random(per_month) < buy)
+            later = pd.to_timedelta(rng.uniform(1, 80, per_month), unit="D")
+            rows.append(pd.DataFrame({
+                "dealer_id": dealer, "acquisition_channel": rng.choice(["website", "search"], per_month),
+                "first_touch_at": first, "awareness_at": first,
+                "consideration_at": pd.Series(first + pd.Timedelta(days=1)).where(considered),
+                "purchase_at": pd.Series(first + later).where(bought),
+                "first_purchase_at": pd.Series(first + later).where(bought),
+                "first_test_drive_at": pd.Series(first + pd.Timedelta(days=2)).where(considered & (rng.random(per_month) < .5)),
+            }))
+    journeys = pd.concat(rows, ignore_index=True)
+    journeys.insert(0, "customer_id", [f"C{i}" for i in range(len(journeys))])
+    return {"journeys": journeys,
+            "service_visits": pd.DataFrame({"customer_id": pd.Series(dtype=str),
+                                            "opened_at": pd.Series(dtype="datetime64[ns, UTC]")}),
+            "referrals": pd.DataFrame({"referrer_customer_id": pd.Series(dtype=str),
+                                       "referred_at": pd.Series(dtype="datetime64[ns, UTC]")}),
+            "surveys": pd.DataFrame({"customer_id": pd.Series(dtype=str), "survey_type": pd.Series(dtype=str),
+                                     "responded_at": pd.Series(dtype="datetime64[ns, UTC]"),
+                                     "score": pd.Series(dtype=float), "dealer_id": pd.Series(dtype=str)})}
+
+
+def _row(found, measure, group):
+    match = found.comparisons[(found.comparisons["measure"] == measure) & (found.comparisons["group"] == group)]
+    assert len(match) == 1, (measure, group, found.comparisons[["measure", "group"]])
+    return match.iloc[0]
+
+
+# ---------------------------------------------------------------- known truth
+
+def test_a_planted_drop_at_one_dealer_is_found_with_its_interval_covering_the_truth():
+    found = changes.what_changed(simulate(1, shift=("D2", 9, 0.3)), AS_OF)
+    flagged = found.flagged
+    assert len(flagged) >= 1
+    top = flagged.iloc[0]
+    assert (top["measure"], top["group_by"], top["group"], top["latest_period"]) == \
+        ("awareness_to_consideration", "dealer_id", "D2", "2025-09")
+    assert top["ci_low"] <= 0.3 - 0.6 <= top["ci_high"]
+    assert top["estimate"] < 0 and "fell from" in top["sentence"]
+    # the other dealers did not change, and are not flagged for it
+    assert not ((flagged["measure"] == "awareness_to_consideration") & flagged["group"].isin(["D1", "D3", "D4"])).any()
+
+
+def test_with_no_shift_nothing_is_flagged_and_the_detectable_change_is_stated():
+    found = changes.what_changed(simulate(2), AS_OF)
+    assert found.flagged.empty
+    assert found.summary.startswith("Nothing changed beyond chance")
+    detectable = found.detectable["awareness_to_consideration"]
+    # 240 leads against 1440 at 60%: about 3.3 standard errors of 3.4 points at q / m
+    assert 0.08 < detectable["value"] < 0.16
+    assert re.fullmatch(r"Awareness → consideration within 90 days: a change of about \d+ points or more\.",
+                        detectable["sentence"])
+
+
+@pytest.mark.slow
+def test_false_flags_stay_at_or_below_q_and_planted_intervals_cover_the_truth_over_many_seeds():
+    seeds = range(150)
+    any_flag = [not changes.what_changed(simulate(1000 + s, per_month=30), AS_OF).flagged.empty for s in seeds]
+    rate = float(np.mean(any_flag))
+    # Benjamini-Hochberg keeps P(any flag) <= q when nothing changed; allow two simulation standard errors
+    assert rate <= 0.1 + 2 * np.sqrt(0.1 * 0.9 / len(seeds)), rate
+    covered = []
+    for s in range(100):
+        row = _row(changes.what_changed(simulate(5000 + s, per_month=30, shift=("D2", 9, 0.4)), AS_OF),
+                   "awareness_to_consideration", "D2")
+        covered.append(row["ci_low"] <= -0.2 <= row["ci_high"])
+    assert np.mean(covered) >= 0.90, np.mean(covered)
+
+
+# ---------------------------------------------------------------- the tests themselves
+
+def test_proportion_change_matches_the_definitions_and_survives_zero_and_full():
+    out = effects.proportion_change(7, 13, 63, 69)
+    assert out["estimate"] == pytest.approx(7 / 13 - 63 / 69)
+    assert out["ci_low"] < out["estimate"] < out["ci_high"] and 0 < out["p"] < 0.01
+    for k1, k0 in ((0, 0), (13, 69)):
+        same = effects.proportion_change(k1, 13, k0, 69)
+        assert same["p"] == 1.0 and same["ci_low"] <= 0 <= same["ci_high"]
+    with pytest.raises(ValueError):
+        effects.proportion_change(0, 0, 3, 10)
+
+
+def test_nps_variance_is_notebook_04s_adjusted_wald():
+    nps, var = effects.nps_parts(40, 10, 100)
+    _, low, high = advocacy.adjusted_wald_nps(40, 10, 100)
+    assert nps == 30
+    assert 100 * 2 * effects.Z95 * np.sqrt(var) == pytest.approx(high - low)
+    out = effects.nps_change((10, 30, 50), (160, 40, 400))
+    assert out["estimate"] == pytest.approx(-40 - 30) and out["p"] < 1e-6 and out["ci_high"] < 0
+
+
+def test_rate_ratio_is_exact_and_handles_a_drop_to_zero():
+    out = effects.rate_change(0, 31, 60, 181)
+    upper = 1 - 0.025 ** (1 / 60)  # Clopper-Pearson for 0 of 60, then share -> ratio per day
+    assert out["estimate"] == 0 and out["ci_low"] == 0 and out["p"] < 0.01
+    assert out["ci_high"] == pytest.approx(upper / (1 - upper) * 181 / 31)
+    same = effects.rate_change(10, 30, 60, 180)
+    assert same["estimate"] == pytest.approx(1) and same["p"] == pytest.approx(1)
+    assert same["ci_low"] < 1 < same["ci_high"]
+
+
+def test_benjamini_hochberg_by_hand():
+    flagged, adjusted = effects.benjamini_hochberg([0.001, 0.02, 0.03, 0.5], q=0.1)
+    # ranks 1..4: thresholds 0.025, 0.05, 0.075, 0.1 -> the first three pass
+    assert flagged.tolist() == [True, True, True, False]
+    assert adjusted[1] == pytest.approx(0.04)
+
+
+# ---------------------------------------------------------------- periods
+
+def test_the_latest_complete_period_waits_for_the_horizon():
+    as_of = pd.Timestamp("2026-06-30T23:59Z")
+    assert str(cohorts.latest_complete(as_of, "month", 90)) == "2026-03"
+    assert str(cohorts.latest_complete(as_of, "month", 0)) == "2026-06"
+    assert str(cohorts.latest_complete(pd.Timestamp("2026-06-29T10:00Z"), "month", 0)) == "2026-05"
+    assert str(cohorts.latest_complete(as_of, "month", 180)) == "2025-12"
+    week = cohorts.latest_complete(pd.Timestamp("2026-06-30T12:00Z"), "week", 0)  # a Tuesday
+    assert week.end_time.date() == pd.Timestamp("2026-06-28").date()  # the Sunday before
+    with pytest.raises(ValueError, match="period"):
+        cohorts.latest_complete(as_of, "quarter")
+
+
+def test_weekly_periods_work():
+    found = changes.what_changed(simulate(3, per_month=40), AS_OF, period="week")
+    assert len(found.comparisons) > 0
+    latest = found.populations["leads"].latest
+    assert latest.freqstr.startswith("W") and str(latest) == "2025-09-22/2025-09-28"  # Dec 31 - 90 days is Thu Oct 2
+
+
+# ---------------------------------------------------------------- edge cases: a sentence, not a failure
+
+def test_fewer_periods_than_the_baseline_asks_for_says_so():
+    found = changes.what_changed(simulate(4, months=range(7, 13)), AS_OF)
+    assert any("only 2 of the 6 months" in note for note in found.notes), found.notes
+    assert _row(found, "awareness_to_consideration", "all")["baseline_periods"] == 2
+
+
+def test_no_baseline_at_all_is_a_sentence():
+    found = changes.what_changed(simulate(5, months=[9]), AS_OF)
+    assert "awareness_to_consideration" in found.missing
+    assert "no complete month before 2025-09" in found.missing["awareness_to_consideration"]
+
+
+def test_an_empty_latest_period_is_a_sentence():
+    found = changes.what_changed(simulate(6, months=[3, 4, 5, 6, 7, 8, 10, 11, 12]), AS_OF)
+    assert "no leads in 2025-09" in found.missing["awareness_to_consideration"]
+    # the volume of new leads (December) is still compared
+    assert not found.comparisons[found.comparisons["measure"] == "lead_volume"].empty
+
+
+def test_a_group_in_only_one_of_the_two_is_named():
+    data = simulate(7)
+    new = simulate(8, months=[9], dealers=("D9",))["journeys"].assign(customer_id=lambda f: "N" + f["customer_id"])
+    data["journeys"] = pd.concat([data["journeys"], new], ignore_index=True)
+    found = changes.what_changed(data, AS_OF)
+    assert any(note.startswith("Dealer D9 has leads in 2025-09 but none in the baseline") for note in found.notes)
+    compared = found.comparisons[found.comparisons["population"] == "leads"]
+    assert "D9" not in set(compared["group"])
+
+
+def test_small_groups_are_pooled_and_said_so():
+    data = simulate(9)
+    small = simulate(10, per_month=3, dealers=("D7", "D8"))["journeys"].assign(customer_id=lambda f: "S" + f["customer_id"])
+    data["journeys"] = pd.concat([data["journeys"], small], ignore_index=True)
+    found = changes.what_changed(data, AS_OF, min_latest=5, min_baseline=20)
+    row = _row(found, "awareness_to_consideration", "other")
+    assert row["members"] == ["D7", "D8"] and row["n_after"] == 6
+    assert found.pooled["leads:dealer_id"] == ["D7", "D8"]
+
+
+def test_a_tiny_export_and_leads_only_give_sentences():
+    tiny = simulate(11, per_month=1, months=[8, 9], dealers=("D1",), buy=0.0)
+    found = changes.what_changed(tiny, AS_OF)
+    assert found.flagged.empty and isinstance(found.summary, str)
+    assert "too little data to compare (1 leads in 2025-09, 1 in the baseline" in \
+        found.missing["awareness_to_consideration"]
+    assert "too little data" in found.detectable["awareness_to_consideration"]["sentence"]
+    text = " ".join(found.notes)
+    assert "Nobody has bought" in text and "no sales survey responses" in text
+    assert "nps_sales" in found.missing and "service_return" in found.missing
+    nobody = simulate(12)
+    nobody["journeys"] = nobody["journeys"].iloc[0:0]
+    found = changes.what_changed(nobody, AS_OF)
+    assert found.comparisons.empty and "No comparison could be made" in found.summary
+    assert "No customer has a first touch" in " ".join(found.notes)
+
+
+def test_recorded_metrics_are_plain_json_with_nulls_and_reasons():
+    from journeylib.results import Results
+
+    results = Results("changes", notebook="06_what_changed")
+    changes.record(results, changes.what_changed(simulate(13, shift=("D2", 9, 0.3)), AS_OF))
+    section = json.loads(json.dumps(results.as_dict(), allow_nan=False))["changes"]
+    assert section["flagged_count"] == len(section["flagged"]) >= 1
+    assert section["latest_period"]["leads"] == "2025-09"
+    assert section["overall"]["nps_sales"] is None and "overall.nps_sales" in section["missing"]
+    assert set(section["overall"]["awareness_to_consideration"]) >= {"estimate", "ci_low", "ci_high", "p", "flagged"}
+    assert section["series"]["awareness_to_consideration"][-1]["period"] == "2025-09"
+
+
+# ---------------------------------------------------------------- sentences
+
+def test_the_sentence_has_the_issues_form():
+    row = {"group_by": "dealer_id", "group": "D05", "members": ["D05"], "unit": "leads", "kind": "share",
+           "label": "consideration → purchase within 90 days", "before": 0.21, "after": 0.14, "estimate": -0.07,
+           "ci_low": -0.11, "ci_high": -0.03, "latest_period": "2026-05", "baseline_from": "2025-11",
+           "baseline_to": "2026-04", "baseline_periods": 6}
+    assert sentences.change_sentence(row, 3, 48, 0.1) == (
+        "Dealer D05: consideration → purchase within 90 days fell from 21% to 14% (−7 points, 95% CI −11 to −3) "
+        "in 2026-05 against 2025-11 to 2026-04; 3 of 48 comparisons flagged, q = 0.1")
+    pooled = {**row, "group": "other", "members": ["D03", "D04"]}
+    assert sentences.group_label(pooled) == "Other dealers (D03, D04)"
+
+
+# ---------------------------------------------------------------- the sample and the exit code
+
+def test_the_sample_records_its_planted_shift_and_can_leave_it_out(tmp_path):
+    from journeylib.sample import write_sample
+
+    write_sample(tmp_path / "a", customers=400, seed=11)
+    write_sample(tmp_path / "b", customers=400, seed=11, shift=False)
+    truth = json.loads((tmp_path / "a" / "truth.json").read_text())["recent_shift"]
+    assert truth["planted"] and truth["dealer_id"] == "D01" and truth["period"] == "2026-03"
+    assert truth["rate_with_shift"] <= truth["rate_without_shift"]
+    assert json.loads((tmp_path / "b" / "truth.json").read_text())["recent_shift"] == {"planted": False}
+    for name in ("customers.csv", "sales.csv", "surveys.csv", "referrals.csv"):  # the shift touches only events
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_fail_on_change_exit_code_precedence(tmp_path):
+    (tmp_path / runner.CHANGES_FILE).write_text(json.dumps({"flagged_count": 2}))
+    log = lambda message: None  # noqa: E731
+    assert runner.exit_code(0, tmp_path, True, log) == 3
+    assert runner.exit_code(0, tmp_path, False, log) == 0
+    assert runner.exit_code(1, tmp_path, True, log) == 1  # a failed notebook wins
+    (tmp_path / runner.CHANGES_FILE).write_text(json.dumps({"flagged_count": 0}))
+    assert runner.exit_code(0, tmp_path, True, log) == 0
+    assert runner.changes_file({"run": {"id": "x"}})["status"] == "not computed"
+
+
+@pytest.mark.slow
+def test_fail_on_change_is_3_on_the_sample_and_0_without_its_planted_shift(tmp_path):
+    from journeylib.cli import DEFAULT_SAMPLE_CUSTOMERS, DEFAULT_SAMPLE_SEED
+    from journeylib.sample import write_sample
+
+    codes = {}
+    for name, shift in (("shift", True), ("no_shift", False)):
+        write_sample(tmp_path / name / "raw", customers=DEFAULT_SAMPLE_CUSTOMERS, seed=DEFAULT_SAMPLE_SEED,
+                     shift=shift)
+        codes[name] = runner.run(raw=tmp_path / name / "raw", processed=tmp_path / name / "processed",
+                                 reports=tmp_path / name / "reports", only=["06"], fail_on_change=True, echo=False)
+        run_dir = runner.complete_runs(tmp_path / name / "reports")[-1]
+        found = json.loads((run_dir / runner.CHANGES_FILE).read_text())
+        truth = json.loads((tmp_path / name / "raw" / "truth.json").read_text())["recent_shift"]
+        if shift:
+            flagged = [(f["measure"], f["group"], f["latest_period"]) for f in found["flagged"]]
+            assert flagged == [(truth["measure"], truth["dealer_id"], truth["period"])]
+            change = found["flagged"][0]
+            assert change["ci_low"] <= truth["effect"] <= change["ci_high"]
+            assert change["after"] == pytest.approx(truth["rate_with_shift"], abs=0.01)
+        else:
+            assert found["flagged_count"] == 0 and found["status"] == "computed"
+    assert codes == {"shift": 3, "no_shift": 0}
