@@ -31,6 +31,7 @@ from journeylib.errors import NotEstimable
 
 REFERENCE_CHANNEL = "website"
 MIN_LEVEL_CUSTOMERS = 20
+MAX_LOG_HAZARD_RATIO = 15.0  # |log HR| beyond this (HR > 3 million) is a separated term, not an effect
 LEVEL_FEATURES = ("acquisition_channel", "dealer_id")
 FEATURE_WORDS = {"acquisition_channel": "acquisition channel", "dealer_id": "dealer"}
 HORIZONS = (30, 90, 180, 365)
@@ -258,8 +259,10 @@ def fit_time_varying_cox(long: pd.DataFrame, covariates, id_col=ID, start_col=ST
             raise NotConverged(f"the Cox model could not be fitted ({error}): two terms carry the same "
                                "information") from error
     failed = any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    # A separating term can also stop where the likelihood is flat: a huge coefficient, a variance that is not positive.
     if failed or not np.all(np.isfinite(fit.params)) or np.abs(step).max(initial=0.0) > 1e-6 \
-            or not np.all(np.isfinite(cov)):
+            or not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0) \
+            or np.abs(fit.params).max(initial=0.0) > MAX_LOG_HAZARD_RATIO:
         raise NotConverged("the Cox model did not converge (a covariate may separate buyers from non-buyers)")
     params = pd.Series(fit.params, index=covariates, name="coef")
     variance = pd.DataFrame(cov, index=covariates, columns=covariates)
