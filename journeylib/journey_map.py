@@ -206,7 +206,16 @@ def open_events(processed_dir=None, con=None):
     if not path.exists():
         raise tables.MissingProcessedData(f"{path}: table not found; run `journey prepare` or `journey run` first")
     con = con or ibis.duckdb.connect()
-    return con.read_parquet(str(path), table_name="touchpoints")
+    source = "read_parquet('" + str(path).replace("'", "''") + "')"
+    # Nanosecond timestamps (pandas' default when writing Parquet) are a type Ibis does not know:
+    # read them as DuckDB's microsecond timestamps (the precision prepare writes; sub-microsecond parts dropped).
+    casts = [f'CAST("{name}" AS {"TIMESTAMPTZ" if kind == "TIMESTAMPTZ_NS" else "TIMESTAMP"}) AS "{name}"'
+             for name, kind, *_ in con.raw_sql(f"DESCRIBE SELECT * FROM {source}").fetchall()
+             if kind in ("TIMESTAMP_NS", "TIMESTAMPTZ_NS")]
+    if not casts:
+        return con.read_parquet(str(path), table_name="touchpoints")
+    con.raw_sql(f'CREATE OR REPLACE TEMP VIEW "touchpoints" AS SELECT * REPLACE ({", ".join(casts)}) FROM {source}')
+    return con.table("touchpoints")
 
 
 def events_table(frame: pd.DataFrame):
@@ -336,7 +345,8 @@ def transitions(events, kind: str = "stage", segments: pd.DataFrame | None = Non
 def transition_matrix(trans: pd.DataFrame, value: str = "probability", order=None) -> pd.DataFrame:
     """from x to matrix of one segment's transitions (rows start with (start), columns end with (end))."""
     matrix = trans.pivot_table(index="from_state", columns="to_state", values=value, aggfunc="sum")
-    states = list(order) if order is not None else sorted(set(matrix.index) | set(matrix.columns) - {START, END})
+    states = list(order) if order is not None else sorted((set(matrix.index) | set(matrix.columns)) - {START, END})
+    states = [s for s in states if s not in (START, END)]  # each appears once, in its fixed place
     rows = [START] + [s for s in states if s in matrix.index]
     cols = [s for s in states if s in matrix.columns] + ([END] if END in matrix.columns else [])
     return matrix.reindex(index=rows, columns=cols)

@@ -261,6 +261,31 @@ def test_open_events_reads_parquet_and_names_a_missing_table(tmp_path):
     assert totals["journeys"] == 3
 
 
+def test_open_events_reads_nanosecond_utc_timestamps(tmp_path):
+    # pandas writes datetime64[ns, UTC] by default; DuckDB reads it as TIMESTAMPTZ_NS, which Ibis does not know.
+    frame = three_logs().to_pandas()
+    frame["occurred_at"] = frame["occurred_at"].astype("datetime64[ns, UTC]")
+    frame.to_parquet(tmp_path / "touchpoints.parquet")
+    events = jm.open_events(tmp_path)
+    assert events.schema()["occurred_at"].is_timestamp()
+    trans = jm.transitions(events, kind="stage")
+    expected = jm.transitions(three_logs(), kind="stage")
+    pd.testing.assert_frame_equal(trans, expected)
+    assert jm.variants(events, kind="stage")[1]["journeys"] == 3
+
+
+def test_transition_matrix_lists_start_and_end_once_without_an_order():
+    trans = jm.transitions(three_logs(), kind="stage")
+    matrix = jm.transition_matrix(trans)
+    assert list(matrix.index).count(jm.START) == 1 and list(matrix.index)[0] == jm.START
+    assert list(matrix.columns).count(jm.END) == 1 and list(matrix.columns)[-1] == jm.END
+    assert jm.START not in matrix.columns and jm.END not in matrix.index
+    assert matrix.loc[jm.START, "awareness"] == 1.0
+    # An order that names (start) or (end) does not duplicate them either.
+    ordered = jm.transition_matrix(trans, order=[jm.START, *STAGES, jm.END])
+    assert list(ordered.index).count(jm.START) == 1 and list(ordered.columns).count(jm.END) == 1
+
+
 # ------------------------------------------------------------------ surveys and the map
 
 def surveys_frame():
