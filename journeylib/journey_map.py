@@ -124,7 +124,8 @@ def pool_segments(segments: pd.Series, min_customers: int = MIN_SEGMENT_CUSTOMER
     The rule of journeylib.levels.pool_rare (a lone small segment is pooled too, so no tiny group
     gets its own bar or map). Returns the labels and the sorted pooled segment names.
     """
-    return levels.pool_rare(segments, min_customers)
+    labels, pooled = levels.pool_rare(segments, min_customers)
+    return labels, [name for name in pooled if name != levels.OTHER_LEVEL]  # a small 'other' is not news
 
 
 def pooled_note(segment_by: str, pooled, min_customers: int) -> str:

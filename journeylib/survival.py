@@ -373,14 +373,16 @@ def choose_levels(customers: pd.DataFrame, min_level_customers: int = MIN_LEVEL_
             target, events = (mapping[merged[0]] if merged else levels.OTHER_LEVEL), "purchases"
         else:  # out of the models: the panels still pool small groups, by size only
             out[feature], merged = levels.pool_rare(raw, min_level_customers)
-            target, events = levels.OTHER_LEVEL, None
+            target = levels.OTHER_LEVEL
             if customers["purchased"].any():  # without purchases the notebook says so once instead
-                sentences.append(_left_out_sentence(word, raw, min_level_customers))
+                kept = [level for level, rows in customers.groupby(feature) if not is_sparse(rows)]
+                sentences.append(_left_out_sentence(word, raw, kept, min_level_customers))
         if merged:
             pooled[feature], targets[feature] = merged, target
-            names = ["(no dealer recorded)" if name == NO_DEALER else name for name in merged]
-            sentences.append(levels.pooled_sentence(word, names, min_level_customers, target=target,
-                                                    events=events, units="leads"))
+            if in_model[feature]:
+                names = ["(no dealer recorded)" if name == NO_DEALER else name for name in merged]
+                sentences.append(levels.pooled_sentence(word, names, min_level_customers, target=target,
+                                                        events="purchases", units="leads"))
     channel_ref = plan.references.get("acquisition_channel")
     if channel_ref is not None and channel_ref != reference_channel:
         why = "is not in this export" if reference_channel not in set(customers["acquisition_channel"]) else \
@@ -390,12 +392,14 @@ def choose_levels(customers: pd.DataFrame, min_level_customers: int = MIN_LEVEL_
     return LevelChoice(out, pooled, targets, in_model, channel_ref, plan.references.get("dealer_id"), sentences)
 
 
-def _left_out_sentence(word: str, raw: pd.Series, min_count: int) -> str:
+def _left_out_sentence(word: str, raw: pd.Series, kept, min_count: int) -> str:
     present = raw.unique()
     if len(present) == 1:
         return f"Every lead has the same {word} ({present[0]}), so {word} is left out of the models."
-    return (f"No {word} has at least {min_count} leads and a purchase (or only one such {word} is left after "
-            f"pooling), so {word} is left out of the models.")
+    if len(kept) == 1:
+        return (f"Only one {word} ({kept[0]}) has at least {min_count} leads and a purchase, so {word} is left "
+                "out of the models.")
+    return f"No {word} has at least {min_count} leads and a purchase, so {word} is left out of the models."
 
 
 def purchase_model(choice: LevelChoice, concordance_rows=None, seed: int = 0, penalizer: float = 0.1) -> CoxResult:
