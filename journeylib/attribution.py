@@ -27,6 +27,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from journeylib.errors import NotEstimable
 from journeylib.journey_map import SEP, START, _collapsed, _order
 
 MODELS = ("first_touch", "last_touch", "linear", "time_decay", "markov")
@@ -156,18 +157,25 @@ def markov_removal(transition_counts: pd.DataFrame) -> pd.DataFrame:
 def attribute(events, half_life_days: float = 7.0, as_of=None) -> tuple[pd.DataFrame, dict]:
     """Credits per channel (rows) for the five models (columns), and counts that explain them.
 
+    NotEstimable when no purchase has a touch before it (no buyers, or none with a touch).
+
     info: purchases_attributed (buyers with at least one touch before the first purchase),
     buyers (customers with a purchase), paths (customers with at least one touch), conversion_probability.
     """
     touches = pre_purchase_touches(events, as_of)
-    rules = rule_based(touches, half_life_days)
     trans = markov_transitions(touches)
+    buyers = int(events.filter(events.event_type == "purchase").customer_id.nunique().to_pandas())
+    attributed = int(trans.loc[trans["to_state"] == CONVERSION, "count"].sum())
+    if attributed == 0:
+        raise NotEstimable("No customer has bought yet, so there is no purchase to credit to channels." if not buyers
+                           else f"None of the {buyers:,} buyers had a marketing touch before buying, so no purchase "
+                                "can be credited to a channel.")
+    rules = rule_based(touches, half_life_days)
     markov = markov_removal(trans)
     credits = rules.join(markov[["markov"]], how="outer").fillna(0.0).reindex(columns=list(MODELS))
-    buyers = events.filter(events.event_type == "purchase").customer_id.nunique().to_pandas()
     info = {
-        "buyers": int(buyers),
-        "purchases_attributed": int(trans.loc[trans["to_state"] == CONVERSION, "count"].sum()),
+        "buyers": buyers,
+        "purchases_attributed": attributed,
         "paths": int(trans.loc[trans["from_state"] == START, "count"].sum()),
         "conversion_probability": conversion_probability(trans) if len(trans) else 0.0,
         "transitions": trans,

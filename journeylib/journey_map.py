@@ -17,12 +17,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from journeylib import STAGES, paths, tables
+from journeylib import STAGES, levels, paths, tables
 from journeylib.proportions import wilson_interval  # noqa: F401 - also jm.wilson_interval for notebooks
 
 STAGE_PAIRS = tuple(zip(STAGES[:-1], STAGES[1:]))
 SEGMENTS = ("acquisition_channel", "dealer_id", "persona")
 NO_SEGMENT = "(none)"
+MIN_SEGMENT_CUSTOMERS = 20  # per-group figures: smaller groups are pooled into 'other'
+SEGMENT_WORDS = {"acquisition_channel": "acquisition channel", "dealer_id": "dealer", "persona": "persona"}
 START, END = "(start)", "(end)"
 SEP = " > "
 # Survey types tell which stage a score speaks for; advocacy reads every response.
@@ -31,14 +33,15 @@ SURVEY_STAGE = {"sales": "purchase", "service": "retention"}
 
 # ---------------------------------------------------------------- parameters
 
-def check_parameters(segment_by, half_life_days, cohort_horizon_days, top_n, segment_maps) -> None:
+def check_parameters(segment_by, half_life_days, cohort_horizon_days, top_n, segment_maps,
+                     min_level_customers=MIN_SEGMENT_CUSTOMERS) -> None:
     """The notebook's own parameters, refused with a clear message when out of range or of the wrong type."""
     if segment_by not in SEGMENTS:
         raise ValueError(f"parameter segment_by={segment_by!r}: expected one of {SEGMENTS}")
     if isinstance(half_life_days, bool) or not isinstance(half_life_days, (int, float)) or not half_life_days > 0:
         raise ValueError(f"parameter half_life_days={half_life_days!r}: expected a positive number of days")
     for name, value, low in (("cohort_horizon_days", cohort_horizon_days, 1), ("top_n", top_n, 1),
-                             ("segment_maps", segment_maps, 0)):
+                             ("segment_maps", segment_maps, 0), ("min_level_customers", min_level_customers, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"parameter {name}={value!r}: expected a whole number >= {low}")
 
@@ -113,6 +116,36 @@ def funnel_by_segment(journeys: pd.DataFrame, segments: pd.Series) -> pd.DataFra
     long["stage"] = pd.Categorical(long["stage"], categories=STAGES, ordered=True)
     return long.sort_values(["segment_customers", "segment", "stage"], ascending=[False, True, True],
                             ignore_index=True)
+
+
+def pool_segments(segments: pd.Series, min_customers: int = MIN_SEGMENT_CUSTOMERS) -> tuple[pd.Series, list]:
+    """Per-group figures: segments with fewer than `min_customers` customers pooled into 'other'.
+
+    The rule of journeylib.levels.pool_rare (a lone small segment is pooled too, so no tiny group
+    gets its own bar or map). Returns the labels and the sorted pooled segment names.
+    """
+    labels, pooled = levels.pool_rare(segments, min_customers)
+    return labels, [name for name in pooled if name != levels.OTHER_LEVEL]  # a small 'other' is not news
+
+
+def pooled_note(segment_by: str, pooled, min_customers: int) -> str:
+    """The report's sentence for the segments pooled by `pool_segments`."""
+    word = SEGMENT_WORDS.get(segment_by, segment_by)
+    names = [f"(no {word} recorded)" if name == NO_SEGMENT else name for name in pooled]
+    return levels.pooled_sentence(word, names, min_customers, events=None)
+
+
+def purchase_share(journeys: pd.DataFrame, by: str, min_customers: int = MIN_SEGMENT_CUSTOMERS,
+                   personas: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list]:
+    """Share of each segment's customers who reached purchase, with Wilson 95% intervals (best first).
+
+    Small segments are pooled first (`pool_segments`); returns the table and the pooled names.
+    """
+    labels, pooled = pool_segments(segment_labels(journeys, by, personas), min_customers)
+    table = funnel_by_segment(journeys, labels)
+    table = table[table["stage"] == "purchase"].copy()
+    table["ci_low"], table["ci_high"] = wilson_interval(table["customers"], table["segment_customers"])
+    return table.sort_values(["share_of_segment", "segment"], ascending=[False, True], ignore_index=True), pooled
 
 
 def cohort_funnel(journeys: pd.DataFrame, as_of, horizon_days: int = 90) -> pd.DataFrame:
@@ -206,7 +239,16 @@ def open_events(processed_dir=None, con=None):
     if not path.exists():
         raise tables.MissingProcessedData(f"{path}: table not found; run `journey prepare` or `journey run` first")
     con = con or ibis.duckdb.connect()
-    return con.read_parquet(str(path), table_name="touchpoints")
+    source = "read_parquet('" + str(path).replace("'", "''") + "')"
+    # Nanosecond timestamps (pandas' default when writing Parquet) are a type Ibis does not know:
+    # read them as DuckDB's microsecond timestamps (the precision prepare writes; sub-microsecond parts dropped).
+    casts = [f'CAST("{name}" AS {"TIMESTAMPTZ" if kind == "TIMESTAMPTZ_NS" else "TIMESTAMP"}) AS "{name}"'
+             for name, kind, *_ in con.raw_sql(f"DESCRIBE SELECT * FROM {source}").fetchall()
+             if kind in ("TIMESTAMP_NS", "TIMESTAMPTZ_NS")]
+    if not casts:
+        return con.read_parquet(str(path), table_name="touchpoints")
+    con.raw_sql(f'CREATE OR REPLACE TEMP VIEW "touchpoints" AS SELECT * REPLACE ({", ".join(casts)}) FROM {source}')
+    return con.table("touchpoints")
 
 
 def events_table(frame: pd.DataFrame):
@@ -336,7 +378,8 @@ def transitions(events, kind: str = "stage", segments: pd.DataFrame | None = Non
 def transition_matrix(trans: pd.DataFrame, value: str = "probability", order=None) -> pd.DataFrame:
     """from x to matrix of one segment's transitions (rows start with (start), columns end with (end))."""
     matrix = trans.pivot_table(index="from_state", columns="to_state", values=value, aggfunc="sum")
-    states = list(order) if order is not None else sorted(set(matrix.index) | set(matrix.columns) - {START, END})
+    states = list(order) if order is not None else sorted((set(matrix.index) | set(matrix.columns)) - {START, END})
+    states = [s for s in states if s not in (START, END)]  # each appears once, in its fixed place
     rows = [START] + [s for s in states if s in matrix.index]
     cols = [s for s in states if s in matrix.columns] + ([END] if END in matrix.columns else [])
     return matrix.reindex(index=rows, columns=cols)

@@ -86,8 +86,13 @@ def pool_rare(values: pd.Series, min_count: int, keep=()) -> tuple[pd.Series, li
     return recoded, rare
 
 
-def pooled_sentence(feature: str, pooled, min_count: int, target: str = OTHER_LEVEL) -> str:
-    """The report's one sentence for levels pooled before fitting or drawing."""
+def pooled_sentence(feature: str, pooled, min_count: int, target: str = OTHER_LEVEL, events: str = "events",
+                    units: str = "customers") -> str:
+    """The report's one sentence for levels pooled before fitting or drawing.
+
+    `events` names what a level must have (e.g. "purchases"); None leaves the clause out (pooling by size).
+    """
     names = ", ".join(str(level) for level in pooled)
-    return (f"{feature.replace('_', ' ').capitalize()}: {names} had fewer than {min_count} customers "
-            f"(or no events) and {'is' if len(pooled) == 1 else 'are'} pooled into '{target}'.")
+    clause = f" (or no {events})" if events else ""
+    return (f"{feature.replace('_', ' ').capitalize()}: {names} had fewer than {min_count} {units}"
+            f"{clause} and {'is' if len(pooled) == 1 else 'are'} pooled into '{target}'.")

@@ -26,7 +26,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from journeylib import levels
+from journeylib.errors import NotEstimable
+
 REFERENCE_CHANNEL = "website"
+MIN_LEVEL_CUSTOMERS = 20
+MAX_LOG_HAZARD_RATIO = 15.0  # |log HR| beyond this (HR > 3 million) is a separated term, not an effect
+LEVEL_FEATURES = ("acquisition_channel", "dealer_id")
+FEATURE_WORDS = {"acquisition_channel": "acquisition channel", "dealer_id": "dealer"}
 HORIZONS = (30, 90, 180, 365)
 NO_DEALER = "(none)"
 ID, START, STOP, EVENT, TEST_DRIVE = "customer_id", "start", "stop", "event", "test_drive"
@@ -136,10 +143,13 @@ class Design:
 
 
 def dummy_code(frame: pd.DataFrame, reference_channel: str = REFERENCE_CHANNEL, reference_dealer_id=None,
-               use_dealer: bool = True) -> Design:
+               use_dealer: bool = True, use_channel: bool = True) -> Design:
     """Add `channel:<c>` and `dealer:<d>` indicator columns (reference levels left out)."""
-    reference_channel = check_reference_channel(frame["acquisition_channel"], reference_channel)
-    channels = sorted(c for c in frame["acquisition_channel"].unique() if c != reference_channel)
+    if use_channel:
+        reference_channel = check_reference_channel(frame["acquisition_channel"], reference_channel)
+        channels = sorted(c for c in frame["acquisition_channel"].unique() if c != reference_channel)
+    else:
+        reference_channel, channels = None, []
     out = frame.copy()
     covariates = []
     for channel in channels:
@@ -160,6 +170,18 @@ def dummy_code(frame: pd.DataFrame, reference_channel: str = REFERENCE_CHANNEL, 
 
 
 # --------------------------------------------------------------------------- model fits
+
+class NotConverged(NotEstimable, RuntimeError):
+    """A model fit that does not converge (separation) or has a singular design; also a RuntimeError."""
+
+
+class ConstantTerm(NotEstimable):
+    """Terms that do not vary in the data (e.g. nobody took a test drive): no effect can be estimated."""
+
+    def __init__(self, terms):
+        self.terms = list(terms)
+        super().__init__(f"the terms {self.terms} do not vary in the data")
+
 
 @dataclass
 class TimeVaryingCox:
@@ -216,6 +238,11 @@ def fit_time_varying_cox(long: pd.DataFrame, covariates, id_col=ID, start_col=ST
 
     covariates = list(covariates)
     event = long[event_col].to_numpy(dtype=bool)
+    if not event.any():
+        raise NotEstimable("No purchases in the data, so the model has nothing to learn from.")
+    constant = [c for c in covariates if long[c].nunique() < 2]
+    if constant:
+        raise ConstantTerm(constant)
     stop = long[stop_col].to_numpy(dtype="float64")
     entry = strict_entry(long[start_col].to_numpy(), stop, event)
     groups = long.groupby(list(strata), sort=True, observed=True).ngroup().to_numpy() if strata else None
@@ -223,14 +250,22 @@ def fit_time_varying_cox(long: pd.DataFrame, covariates, id_col=ID, start_col=ST
                   entry=entry, strata=groups, ties="efron")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        fit = model.fit(disp=False, maxiter=100)
-    # PHReg's results keep no convergence flag: check the warning and that a further Newton step is negligible.
-    step = np.linalg.lstsq(model.hessian(fit.params), model.score(fit.params), rcond=None)[0]
+        try:
+            fit = model.fit(disp=False, maxiter=100)
+            # PHReg's results keep no convergence flag: check the warning and that a further Newton step is negligible.
+            step = np.linalg.lstsq(model.hessian(fit.params), model.score(fit.params), rcond=None)[0]
+            cov = fit.cov_params()
+        except np.linalg.LinAlgError as error:  # collinear terms: the information matrix is singular
+            raise NotConverged(f"the Cox model could not be fitted ({error}): two terms carry the same "
+                               "information") from error
     failed = any(issubclass(w.category, ConvergenceWarning) for w in caught)
-    if failed or not np.all(np.isfinite(fit.params)) or np.abs(step).max(initial=0.0) > 1e-6:
-        raise RuntimeError("the Cox model did not converge (a covariate may separate buyers from non-buyers)")
+    # A separating term can also stop where the likelihood is flat: a huge coefficient, a variance that is not positive.
+    if failed or not np.all(np.isfinite(fit.params)) or np.abs(step).max(initial=0.0) > 1e-6 \
+            or not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0) \
+            or np.abs(fit.params).max(initial=0.0) > MAX_LOG_HAZARD_RATIO:
+        raise NotConverged("the Cox model did not converge (a covariate may separate buyers from non-buyers)")
     params = pd.Series(fit.params, index=covariates, name="coef")
-    variance = pd.DataFrame(fit.cov_params(), index=covariates, columns=covariates)
+    variance = pd.DataFrame(cov, index=covariates, columns=covariates)
     return TimeVaryingCox(params, variance, float(fit.llf), len(long), int(event.sum()))
 
 
@@ -265,6 +300,9 @@ class CoxResult:
     hazard_ratios: pd.DataFrame
     concordance: float
     fit_seconds: float
+    missing: dict = field(default_factory=dict)  # term -> the sentence saying why it has no estimate
+    notes: list = field(default_factory=list)    # the fallbacks taken, one plain sentence each
+    penalised: bool = False
 
 
 def time_varying_model(customers: pd.DataFrame, reference_channel: str = REFERENCE_CHANNEL,
@@ -283,6 +321,168 @@ def time_varying_model(customers: pd.DataFrame, reference_channel: str = REFEREN
     return CoxResult(fitter, long, design, hazard_ratios(fitter), concordance, seconds)
 
 
+# --------------------------------------------------------------------------- sparse levels and fallbacks
+
+@dataclass
+class LevelChoice:
+    """Acquisition channel and dealer after pooling sparse levels: the table every model and panel uses.
+
+    `pooled`: feature -> raw levels pooled (into `targets[feature]`); `in_model`: feature -> whether
+    the feature still has two or more levels for the models; `sentences`: what the report says.
+    """
+    customers: pd.DataFrame
+    pooled: dict
+    targets: dict
+    in_model: dict
+    reference_channel: str | None
+    reference_dealer: str | None
+    sentences: list = field(default_factory=list)
+
+    def channels(self) -> list[str]:
+        """Channel levels after pooling: the reference first, then by leads (ties by name)."""
+        sizes = self.customers["acquisition_channel"].value_counts()
+        return sorted(sizes.index, key=lambda c: (c != self.reference_channel, -sizes[c], c))
+
+
+def choose_levels(customers: pd.DataFrame, min_level_customers: int = MIN_LEVEL_CUSTOMERS,
+                  reference_channel: str = REFERENCE_CHANNEL) -> LevelChoice:
+    """One rule for every model and panel of notebook 02 (journeylib.levels).
+
+    A channel or dealer with fewer than `min_level_customers` leads, or with no purchase, is pooled
+    into `other` (an `other` still too thin goes into the reference). The channel reference is
+    `reference_channel` when it survives, else the largest channel; the dealer reference is the
+    largest dealer. A feature left with one level stays out of the models; its panels then pool by
+    size only.
+    """
+    if isinstance(min_level_customers, bool) or not isinstance(min_level_customers, int) or min_level_customers < 1:
+        raise ValueError(f"min_level_customers={min_level_customers!r}: expected a whole number >= 1")
+
+    def is_sparse(rows: pd.DataFrame) -> bool:
+        return len(rows) < min_level_customers or not rows["purchased"].any()
+
+    plan = levels.plan_levels(customers, LEVEL_FEATURES, is_sparse, {"acquisition_channel": reference_channel})
+    out = plan.apply(customers)
+    pooled, targets, in_model, sentences = {}, {}, {}, []
+    for feature in LEVEL_FEATURES:
+        word = FEATURE_WORDS[feature]
+        raw = customers[feature]
+        in_model[feature] = feature in plan.levels
+        if in_model[feature]:
+            mapping = plan.mapping[feature]
+            merged = sorted(str(level) for level, target in mapping.items() if target != level)
+            target, events = (mapping[merged[0]] if merged else levels.OTHER_LEVEL), "purchases"
+        else:  # out of the models: the panels still pool small groups, by size only
+            out[feature], merged = levels.pool_rare(raw, min_level_customers)
+            target = levels.OTHER_LEVEL
+            if customers["purchased"].any():  # without purchases the notebook says so once instead
+                kept = [level for level, rows in customers.groupby(feature) if not is_sparse(rows)]
+                sentences.append(_left_out_sentence(word, raw, kept, min_level_customers))
+        if merged:
+            pooled[feature], targets[feature] = merged, target
+            if in_model[feature]:
+                names = ["(no dealer recorded)" if name == NO_DEALER else name for name in merged]
+                sentences.append(levels.pooled_sentence(word, names, min_level_customers, target=target,
+                                                        events="purchases", units="leads"))
+    channel_ref = plan.references.get("acquisition_channel")
+    if channel_ref is not None and channel_ref != reference_channel:
+        why = "is not in this export" if reference_channel not in set(customers["acquisition_channel"]) else \
+            f"has fewer than {min_level_customers} leads or no purchase"
+        sentences.append(f"The usual reference channel '{reference_channel}' {why}, so hazard ratios compare each "
+                         f"channel with the largest one, '{channel_ref}'.")
+    return LevelChoice(out, pooled, targets, in_model, channel_ref, plan.references.get("dealer_id"), sentences)
+
+
+def _left_out_sentence(word: str, raw: pd.Series, kept, min_count: int) -> str:
+    present = raw.unique()
+    if len(present) == 1:
+        return f"Every lead has the same {word} ({present[0]}), so {word} is left out of the models."
+    if len(kept) == 1:
+        return (f"Only one {word} ({kept[0]}) has at least {min_count} leads and a purchase, so {word} is left "
+                "out of the models.")
+    return f"No {word} has at least {min_count} leads and a purchase, so {word} is left out of the models."
+
+
+def purchase_model(choice: LevelChoice, concordance_rows=None, seed: int = 0, penalizer: float = 0.1) -> CoxResult:
+    """The notebook's Cox model on the pooled levels, with the fallbacks of docs/time_to_purchase.md.
+
+    Terms that do not vary (no test drives) are left out first. If the model still does not
+    converge: (1) leave out the first factor whose removal lets it converge (dealer, then channel,
+    then test drive); (2) a ridge-penalised fit of every term; (3) NotEstimable, and the notebook
+    skips the section. Each step taken is a sentence in `notes`; terms without an estimate are in
+    `missing` with their reason.
+    """
+    import time
+
+    customers = choice.customers
+    if not customers["purchased"].any():
+        raise NotEstimable("No lead has bought yet, so the model of what speeds a purchase up cannot be fitted.")
+    design = dummy_code(customers, choice.reference_channel or REFERENCE_CHANNEL, choice.reference_dealer,
+                        use_dealer=choice.in_model["dealer_id"], use_channel=choice.in_model["acquisition_channel"])
+    long = long_format(design.frame, covariates=design.covariates)
+    groups = {"dealer": [t for t in design.covariates if t.startswith("dealer:")],
+              "acquisition channel": [t for t in design.covariates if t.startswith("channel:")],
+              "test drive": [TEST_DRIVE]}
+    terms, missing, notes = [TEST_DRIVE, *design.covariates], {}, []
+    if long[TEST_DRIVE].nunique() < 2:
+        everyone = bool(long[TEST_DRIVE].iloc[0])
+        missing[TEST_DRIVE] = ("Every lead test-drove before buying or the as-of date, so there is no one to compare "
+                               "test drivers with." if everyone else
+                               "No lead took a test drive before buying or the as-of date, so the test drive's "
+                               "effect cannot be estimated.")
+        terms.remove(TEST_DRIVE)
+    if not terms:
+        raise NotEstimable("There is nothing left to compare: no test drives, and a single channel and dealer "
+                           "after pooling.")
+    started = time.perf_counter()
+    penalised = False
+    try:
+        fitter = fit_time_varying_cox(long, terms)
+    except NotConverged:
+        fitter = None
+        for name, group in groups.items():
+            rest = [t for t in terms if t not in group]
+            if not rest or len(rest) == len(terms):
+                continue
+            try:
+                fitter = fit_time_varying_cox(long, rest)
+            except NotConverged:
+                continue
+            reason = (f"The model could not be fitted with {name}, which almost separates buyers from non-buyers "
+                      f"here, so {name} is left out of the model.")
+            notes.append(reason)
+            missing.update({t: reason for t in terms if t in group})
+            terms = rest
+            break
+        if fitter is None:
+            fitter = _penalised_cox(long, terms, penalizer)
+            penalised = True
+            notes.append(f"The model only converged with a small penalty (ridge, {penalizer:g}), which pulls every "
+                         "hazard ratio slightly towards 1.")
+    seconds = time.perf_counter() - started
+    concordance = time_varying_concordance(long, fitter.params_, max_rows=concordance_rows, seed=seed)
+    return CoxResult(fitter, long, design, hazard_ratios(fitter), concordance, seconds, missing, notes, penalised)
+
+
+def _penalised_cox(long: pd.DataFrame, terms, penalizer: float):
+    """lifelines' CoxTimeVaryingFitter with a ridge penalty; NotConverged when even that fails."""
+    from lifelines import CoxTimeVaryingFitter
+    from lifelines.exceptions import ConvergenceError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fitter = CoxTimeVaryingFitter(penalizer=penalizer).fit(
+                long[[ID, START, STOP, EVENT, *terms]], id_col=ID, event_col=EVENT, start_col=START,
+                stop_col=STOP)
+    except (ConvergenceError, np.linalg.LinAlgError) as error:
+        raise NotConverged("The model of what speeds a purchase up could not be fitted on this export, even with "
+                           "a penalty, so this section is skipped.") from error
+    if not np.all(np.isfinite(fitter.params_)) or not np.all(np.isfinite(fitter.variance_matrix_)):
+        raise NotConverged("The model of what speeds a purchase up could not be fitted on this export, even with "
+                           "a penalty, so this section is skipped.")
+    return fitter
+
+
 FACTOR_OF_PREFIX = {"channel:": "acquisition_channel", "dealer:": "dealer_id"}
 
 
@@ -298,10 +498,24 @@ def stratified_refit(result: CoxResult, violated) -> tuple[TimeVaryingCox, list[
     return fit_time_varying_cox(long, keep, strata=strata or None), strata
 
 
-def naive_model(customers: pd.DataFrame, design: Design):
-    """The same covariates with "ever test-drove" at baseline (biased; shown for contrast)."""
-    table = naive_table(design.frame, covariates=design.covariates)
-    return fit_cox(table, "day", EVENT, ["ever_test_drove", *design.covariates], batch_mode=True)
+def naive_model(customers: pd.DataFrame, design: Design, covariates=None):
+    """The same covariates with "ever test-drove" at baseline (biased; shown for contrast).
+
+    `covariates`: the channel and dealer terms to use (default all of the design's); NotEstimable
+    when nobody (or everybody) test-drove or the fit does not converge."""
+    from lifelines.exceptions import ConvergenceError
+
+    covariates = list(design.covariates if covariates is None else covariates)
+    table = naive_table(design.frame, covariates=covariates)
+    if table["ever_test_drove"].nunique() < 2 or not table[EVENT].any():
+        raise NotEstimable("The naive comparison needs both leads who test-drove and leads who did not, and "
+                           "some purchases.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fit_cox(table, "day", EVENT, ["ever_test_drove", *covariates], batch_mode=True)
+    except (ConvergenceError, np.linalg.LinAlgError) as error:
+        raise NotEstimable("The naive comparison model did not converge on this export.") from error
 
 
 # --------------------------------------------------------------------------- risk sets (start/stop)
@@ -507,6 +721,10 @@ def logrank(customers: pd.DataFrame, group_col: str):
     """Log-rank test of equal purchase curves across the levels of group_col: (statistic, df, p)."""
     from lifelines.statistics import multivariate_logrank_test
 
+    if customers[group_col].nunique() < 2:
+        raise NotEstimable("There is only one group, so there are no purchase curves to compare.")
+    if not customers["purchased"].any():
+        raise NotEstimable("No lead has bought yet, so there are no purchase curves to compare.")
     result = multivariate_logrank_test(customers["days"], customers[group_col], customers["purchased"])
     return float(result.test_statistic), int(result.degrees_of_freedom), float(result.p_value)
 
@@ -543,14 +761,68 @@ def restricted_mean(km, horizon: float):
 
 # --------------------------------------------------------------------------- parametric cross-check
 
-def weibull_aft(design: Design):
+def weibull_aft(design: Design, covariates=None, penalizer: float = 0.0):
     """Weibull AFT on the baseline covariates (channel, dealer); exp(coef) are time ratios.
 
-    The test drive is left out: as a baseline covariate it would carry the immortal-time bias."""
+    The test drive is left out: as a baseline covariate it would carry the immortal-time bias.
+    NotConverged when the fit fails (lifelines' ConvergenceError, or non-finite estimates)."""
     from lifelines import WeibullAFTFitter
+    from lifelines.exceptions import ConvergenceError
 
-    table = design.frame[["day", "purchased", *design.covariates]].astype({"purchased": bool})
-    return WeibullAFTFitter().fit(table, duration_col="day", event_col="purchased")
+    covariates = list(design.covariates if covariates is None else covariates)
+    table = design.frame[["day", "purchased", *covariates]].astype({"purchased": bool})
+    if not table["purchased"].any():
+        raise NotEstimable("No lead has bought yet, so the Weibull cross-check cannot be fitted.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            aft = WeibullAFTFitter(penalizer=penalizer).fit(table, duration_col="day", event_col="purchased")
+    except (ConvergenceError, np.linalg.LinAlgError) as error:
+        raise NotConverged("the Weibull model did not converge") from error
+    summary = aft.summary
+    if not np.all(np.isfinite(summary[["coef", "se(coef)"]].to_numpy())):
+        raise NotConverged("the Weibull model did not converge (infinite estimates)")
+    return aft
+
+
+@dataclass
+class AFTResult:
+    fitter: object
+    covariates: list
+    missing: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+    penalised: bool = False
+
+
+def cross_check_aft(design: Design, covariates=None, penalizer: float = 0.1) -> AFTResult:
+    """The Weibull cross-check with the same fallbacks as the Cox model: every term; without the dealer
+    terms, then without the channel terms; a ridge-penalised fit; else NotEstimable (section skipped)."""
+    covariates = list(design.covariates if covariates is None else covariates)
+    if not covariates:
+        raise NotEstimable("With a single acquisition channel and a single dealer after pooling, the Weibull "
+                           "cross-check has nothing to compare.")
+    try:
+        return AFTResult(weibull_aft(design, covariates), covariates)
+    except NotConverged:
+        pass
+    for name, prefix in (("dealer", "dealer:"), ("acquisition channel", "channel:")):
+        rest = [t for t in covariates if not t.startswith(prefix)]
+        if not rest or len(rest) == len(covariates):
+            continue
+        try:
+            aft = weibull_aft(design, rest)
+        except NotConverged:
+            continue
+        reason = f"The Weibull model could not be fitted with {name}, so {name} is left out of it."
+        return AFTResult(aft, rest, {t: reason for t in covariates if t not in rest}, [reason])
+    try:
+        aft = weibull_aft(design, covariates, penalizer=penalizer)
+    except NotConverged as error:
+        raise NotEstimable("The Weibull cross-check could not be fitted on this export, even with a penalty, "
+                           "so it is skipped.") from error
+    return AFTResult(aft, covariates, notes=[f"The Weibull model only converged with a small penalty (ridge, "
+                                              f"{penalizer:g}), which pulls every time ratio slightly towards 1."],
+                     penalised=True)
 
 
 def time_ratios(aft) -> pd.DataFrame:
@@ -563,12 +835,16 @@ def time_ratios(aft) -> pd.DataFrame:
     }).rename_axis("covariate")
 
 
-def aft_median_by_channel(aft, design: Design) -> pd.Series:
-    """Model median days to purchase per channel, at the reference dealer."""
-    levels = [design.reference_channel, *design.channels]
-    rows = pd.DataFrame(0, index=levels, columns=design.covariates, dtype="float64")
-    for channel in design.channels:
+def aft_median_by_channel(aft, design: Design, covariates=None) -> pd.Series:
+    """Model median days to purchase per channel, at the reference dealer (channels the model left out: none)."""
+    covariates = list(design.covariates if covariates is None else covariates)
+    channels = [c for c in design.channels if f"channel:{c}" in covariates]
+    levels = [design.reference_channel, *channels] if channels else []
+    rows = pd.DataFrame(0, index=levels, columns=covariates, dtype="float64")
+    for channel in channels:
         rows.loc[channel, f"channel:{channel}"] = 1.0
+    if rows.empty:
+        return pd.Series(dtype="float64", name="aft_median_days")
     return aft.predict_median(rows).rename("aft_median_days")
 
 
@@ -598,6 +874,9 @@ def test_drive_scenario(result: CoxResult, share: float = 0.10, window_days: int
     the extra test-drivers look like the eligible leads, and without the push they would not
     test-drive before the horizon (so the figure is an upper bound on that count)."""
     long, params = result.long, result.fitter.params_
+    if TEST_DRIVE not in params.index:
+        raise NotEstimable("The model has no test-drive effect on this export, so the test-drive scenario "
+                           "cannot be computed.")
     covariates = [c for c in params.index if c != TEST_DRIVE]
     first = long.groupby(ID, sort=False).agg(last_day=(STOP, "max"))
     first["td_from"] = long.loc[long[TEST_DRIVE] == 1].groupby(ID)[START].min().reindex(first.index)
@@ -605,6 +884,9 @@ def test_drive_scenario(result: CoxResult, share: float = 0.10, window_days: int
     # and not test-driven during it.
     eligible_ids = first.index[(first["last_day"] > window_days) &
                                ~(first["td_from"] < window_days)]
+    if len(eligible_ids) == 0:
+        raise NotEstimable(f"No lead was still shopping without a test drive on day {window_days}, so the "
+                           "test-drive scenario has nobody to apply to.")
     x = result.design.frame.set_index(ID).loc[eligible_ids, covariates].to_numpy(dtype="float64")
 
     def gain(beta: pd.Series):

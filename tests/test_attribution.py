@@ -179,3 +179,25 @@ def test_channels_used_counts_known_channels_per_path():
                   ("1", 4, "purchase", "walk_in", "sales"), ("2", 0, "ad_click", "social", "touchpoints")])
     out = attribution.channels_used(attribution.pre_purchase_touches(events)).set_index("channels")
     assert out.to_dict("index") == {1: {"customers": 1, "buyers": 0}, 2: {"customers": 1, "buyers": 1}}
+
+
+def test_no_purchase_with_a_touch_before_it_is_a_named_condition():
+    from journeylib.errors import NotEstimable
+
+    nobody_bought = log([("1", 0, "vdp_view", "A", "touchpoints"), ("2", 1, "vdp_view", "B", "touchpoints")])
+    with pytest.raises(NotEstimable, match="No customer has bought yet"):
+        attribution.attribute(nobody_bought)
+    no_touch_before = log([("1", 0, "purchase", "walk_in", "sales"), ("1", 2, "vdp_view", "A", "touchpoints")])
+    with pytest.raises(NotEstimable, match="None of the 1 buyers"):
+        attribution.attribute(no_touch_before)
+
+
+def test_a_channel_with_a_single_touch_keeps_its_own_credit():
+    rows = [("1", 0, "vdp_view", "A", "touchpoints"), ("1", 1, "purchase", "walk_in", "sales"),
+            ("2", 0, "vdp_view", "A", "touchpoints"), ("2", 1, "vdp_view", "sms", "touchpoints"),
+            ("2", 2, "purchase", "walk_in", "sales"), ("3", 0, "vdp_view", "B", "touchpoints")]
+    credits, info = attribution.attribute(log(rows))
+    assert info["purchases_attributed"] == 2
+    assert credits.loc["sms", "last_touch"] == 1 and credits.loc["sms", "first_touch"] == 0
+    for model in attribution.MODELS:
+        assert credits[model].sum() == pytest.approx(2)

@@ -82,7 +82,8 @@ def test_good_parameters_pass_and_bad_ones_are_named():
     jm.check_parameters(**GOOD)
     jm.check_parameters(**{**GOOD, "half_life_days": 3})
     for name, bad in (("segment_by", "region"), ("half_life_days", 0), ("half_life_days", "7"),
-                      ("cohort_horizon_days", 90.5), ("top_n", 0), ("segment_maps", -1), ("top_n", True)):
+                      ("cohort_horizon_days", 90.5), ("top_n", 0), ("segment_maps", -1), ("top_n", True),
+                      ("min_level_customers", 0), ("min_level_customers", 2.5)):
         with pytest.raises(ValueError, match=f"parameter {name}="):
             jm.check_parameters(**{**GOOD, name: bad})
 
@@ -126,6 +127,49 @@ def test_segments_label_missing_values_and_count_per_segment():
     assert out.loc[("search", "purchase"), "customers"] == 2
     assert out.loc[("social", "consideration"), "share_of_segment"] == pytest.approx(0.5)
     assert out.loc[("(none)", "consideration"), "conversion_from_previous"] == pytest.approx(1.0)
+
+
+def _many_journeys(groups):
+    """groups: (label, customers, buyers) -> journeys with that acquisition channel and dealer D1."""
+    rows, n = {}, 0
+    for label, customers, buyers in groups:
+        for i in range(customers):
+            stages = {"awareness": 0, "consideration": 1, **({"purchase": 5} if i < buyers else {})}
+            rows[f"c{n:04d}"] = (stages, {"acquisition_channel": label, "dealer_id": "D1"})
+            n += 1
+    return journeys_frame(rows)
+
+
+def test_purchase_share_pools_small_groups_and_says_which():
+    journeys = _many_journeys([("website", 40, 10), ("search", 30, 30), ("sms", 3, 0), ("display", 2, 2)])
+    table, pooled = jm.purchase_share(journeys, "acquisition_channel", min_customers=20)
+    assert pooled == ["display", "sms"]
+    assert table["segment"].tolist() == ["search", "other", "website"]
+    other = table.set_index("segment").loc["other"]
+    assert other["segment_customers"] == 5 and other["customers"] == 2
+    sentence = jm.pooled_note("acquisition_channel", pooled, 20)
+    assert sentence == "Acquisition channel: display, sms had fewer than 20 customers and are pooled into 'other'."
+
+
+def test_purchase_share_error_bars_are_never_negative_at_zero_and_hundred_percent():
+    # search: 100% bought, other (sms): 0% bought; a single dealer gives one group.
+    journeys = _many_journeys([("search", 30, 30), ("sms", 25, 0), ("website", 7, 3)])
+    for by in ("acquisition_channel", "dealer_id"):
+        table, _ = jm.purchase_share(journeys, by, min_customers=20)
+        assert (table["share_of_segment"] - table["ci_low"] >= 0).all()
+        assert (table["ci_high"] - table["share_of_segment"] >= 0).all()
+    table, _ = jm.purchase_share(journeys, "dealer_id", min_customers=20)
+    assert table["segment"].tolist() == ["D1"]
+    conv = jm.conversion(journeys).dropna(subset=["rate"])  # 100%, 33 of 62, 0 of 33; nobody at retention
+    assert len(conv) == 3
+    assert (conv["rate"] - conv["ci_low"] >= 0).all() and (conv["ci_high"] - conv["rate"] >= 0).all()
+
+
+def test_pooled_segments_name_missing_values_plainly():
+    values = pd.Series(["D1"] * 25 + [jm.NO_SEGMENT] * 2)
+    pooled_labels, pooled = jm.pool_segments(values, 20)
+    assert pooled == [jm.NO_SEGMENT] and (pooled_labels == "other").sum() == 2
+    assert "(no dealer recorded)" in jm.pooled_note("dealer_id", pooled, 20)
 
 
 def test_persona_segments_need_the_personas_table():
@@ -259,6 +303,31 @@ def test_open_events_reads_parquet_and_names_a_missing_table(tmp_path):
     frame.to_parquet(tmp_path / "touchpoints.parquet")
     top, totals = jm.variants(jm.open_events(tmp_path), kind="stage")
     assert totals["journeys"] == 3
+
+
+def test_open_events_reads_nanosecond_utc_timestamps(tmp_path):
+    # pandas writes datetime64[ns, UTC] by default; DuckDB reads it as TIMESTAMPTZ_NS, which Ibis does not know.
+    frame = three_logs().to_pandas()
+    frame["occurred_at"] = frame["occurred_at"].astype("datetime64[ns, UTC]")
+    frame.to_parquet(tmp_path / "touchpoints.parquet")
+    events = jm.open_events(tmp_path)
+    assert events.schema()["occurred_at"].is_timestamp()
+    trans = jm.transitions(events, kind="stage")
+    expected = jm.transitions(three_logs(), kind="stage")
+    pd.testing.assert_frame_equal(trans, expected)
+    assert jm.variants(events, kind="stage")[1]["journeys"] == 3
+
+
+def test_transition_matrix_lists_start_and_end_once_without_an_order():
+    trans = jm.transitions(three_logs(), kind="stage")
+    matrix = jm.transition_matrix(trans)
+    assert list(matrix.index).count(jm.START) == 1 and list(matrix.index)[0] == jm.START
+    assert list(matrix.columns).count(jm.END) == 1 and list(matrix.columns)[-1] == jm.END
+    assert jm.START not in matrix.columns and jm.END not in matrix.index
+    assert matrix.loc[jm.START, "awareness"] == 1.0
+    # An order that names (start) or (end) does not duplicate them either.
+    ordered = jm.transition_matrix(trans, order=[jm.START, *STAGES, jm.END])
+    assert list(ordered.index).count(jm.START) == 1 and list(ordered.columns).count(jm.END) == 1
 
 
 # ------------------------------------------------------------------ surveys and the map

@@ -1,6 +1,6 @@
 import pandas as pd
 
-from journeylib.levels import OTHER_LEVEL, pool_rare
+from journeylib.levels import OTHER_LEVEL, pool_rare, pooled_sentence
 
 
 def test_pool_rare_pools_small_levels_keeps_missing_and_kept_levels():
@@ -14,3 +14,11 @@ def test_pool_rare_with_nothing_rare_returns_the_values_unchanged():
     values = pd.Series(["a"] * 5 + ["b"] * 5)
     recoded, pooled = pool_rare(values, min_count=5)
     assert pooled == [] and recoded is values
+
+
+def test_pooled_sentence_names_the_levels_the_minimum_and_the_target():
+    assert pooled_sentence("acquisition_channel", ["display", "sms"], 20) == (
+        "Acquisition channel: display, sms had fewer than 20 customers (or no events) and are pooled into 'other'.")
+    assert pooled_sentence("dealer", ["D9"], 20, target="D1", events="purchases", units="leads") == (
+        "Dealer: D9 had fewer than 20 leads (or no purchases) and is pooled into 'D1'.")
+    assert pooled_sentence("dealer", ["D9"], 5, events=None) == "Dealer: D9 had fewer than 5 customers and is pooled into 'other'."
