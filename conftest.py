@@ -21,7 +21,7 @@ def pytest_collection_modifyitems(session, config, items):
     if not _has_notebook_items(items) or os.environ.get(paths.PROCESSED_ENV):
         return
     from journeylib.cli import DEFAULT_SAMPLE_CUSTOMERS, DEFAULT_SAMPLE_SEED
-    from journeylib.runner import prepare_data
+    from journeylib.prepare.cache import prepare_data
     from journeylib.sample import write_sample
 
     base = config._tmp_path_factory.mktemp("notebook-data") if hasattr(config, "_tmp_path_factory") else None

@@ -13,3 +13,10 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 22), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def folder_digests(folder: Path) -> dict[str, str]:
+    """{file name: SHA-256} for the files of a folder (links followed, hidden names left out): one
+    version of the processed tables, to compare with another."""
+    folder = Path(folder)
+    return {p.name: sha256(p) for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")}

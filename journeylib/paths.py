@@ -4,6 +4,10 @@ papermill runs in the caller's directory, JupyterLab and nbval in the
 notebook's, so a relative path would mean different things. Folders come from
 an explicit argument, else an environment variable, else the project root (the
 folder holding the installed-editable package).
+
+The processed folder holds versions (docs/prepare.md#the-processed-folder):
+`processed_root` is the folder as named, `processed_dir` the complete version
+its `current` pointer names, which is what every reader opens.
 """
 
 from __future__ import annotations
@@ -38,8 +42,33 @@ def raw_dir(explicit=None) -> Path:
     return _resolve(explicit, RAW_ENV, "data/raw")
 
 
-def processed_dir(explicit=None) -> Path:
+CURRENT = "current"  # <processed>/current -> versions/<id>: the complete version readers open
+CURRENT_FILE = "current.txt"  # the same pointer as a file, where symlinks cannot be made
+
+
+def processed_root(explicit=None) -> Path:
+    """The processed folder as named (--out / --processed): where prepare publishes versions."""
     return _resolve(explicit, PROCESSED_ENV, "data/processed")
+
+
+def current_version(root: Path) -> Path:
+    """The version `root/current` points at; `root` itself when it has no pointer (a version folder, or a
+    folder written before versions existed)."""
+    root = Path(root)
+    try:
+        target = os.readlink(root / CURRENT)
+    except OSError:
+        try:
+            target = (root / CURRENT_FILE).read_text(encoding="utf-8").strip()
+        except OSError:
+            return root
+    return root / target if target else root
+
+
+def processed_dir(explicit=None) -> Path:
+    """The processed tables to read: the current version of the processed folder (resolved at each call;
+    `journey run` resolves it once and hands the version folder to its notebooks)."""
+    return current_version(processed_root(explicit))
 
 
 def reports_dir(explicit=None) -> Path:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -30,8 +29,12 @@ from pathlib import Path
 
 import journeylib
 from journeylib import paths
-from journeylib.digest import sha256
 from journeylib.errors import InputError
+# prepare's cache and fingerprint live with prepare; these names stay importable from here for callers
+from journeylib.prepare.cache import (  # noqa: F401
+    FINGERPRINT_FILE, PREPARE_CODE, code_digest, input_fingerprint, prepare_data, prepare_or_reuse,
+    stored_fingerprint as _stored_fingerprint,
+)
 from journeylib.privacy import redact
 from journeylib.results import deep_merge, merge_results
 
@@ -42,7 +45,6 @@ DEFAULT_CELL_TIMEOUT = 600  # seconds per cell; $JOURNEY_CELL_TIMEOUT overrides
 CELL_TIMEOUT_ENV = "JOURNEY_CELL_TIMEOUT"
 KERNEL_NAME = "journeylib-run"
 INCOMPLETE_MARKER = "INCOMPLETE"
-FINGERPRINT_FILE = "fingerprint.json"
 LATEST = "latest"
 RUN_PARAMETERS = ("processed_dir", "run_dir", "as_of")  # set by the runner, never by -p
 RAW_TABLES = ("customers", "touchpoints", "sales", "service_visits", "surveys", "referrals", "dealers")
@@ -255,96 +257,6 @@ def resolve_parameters(specs, notebooks: list[Path], declared: dict | None = Non
 
 def raw_has_tables(raw: Path) -> bool:
     return any((raw / f"{t}.{ext}").exists() for t in RAW_TABLES for ext in ("csv", "parquet"))
-
-
-# What the processed tables are made by: prepare and the shared tables it builds (personas), with every
-# journeylib module they import (tests/test_runner.py checks the list against their imports). Editing an
-# analysis helper (survival.py, say) must not redo a prepare that takes minutes on real data.
-PREPARE_CODE = ("__init__.py", "prepare", "config.py", "digest.py", "errors.py", "paths.py", "privacy.py",
-                "segments.py", "tables.py", "taxonomy.py", "personas.py", "feedback.py", "feedback_themes.yaml")
-
-
-def code_digest(package_dir: Path | None = None, parts=PREPARE_CODE) -> str:
-    """One digest of the code that makes the processed tables: an edited cleaning rule must not reuse old
-    tables (an editable install changes code without changing the version)."""
-    folder = Path(package_dir) if package_dir else Path(journeylib.__file__).resolve().parent
-    files = []
-    for part in parts:
-        path = folder / part
-        files += sorted(path.rglob("*.py")) if path.is_dir() else [path] if path.is_file() else []
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def input_fingerprint(raw: Path, config=None, as_of=None) -> dict:
-    """What prepare's output depends on: raw files, configuration, as-of date, package version and code."""
-    files = {p.name: sha256(p) for p in sorted(Path(raw).iterdir()) if p.is_file() and not p.name.startswith(".")}
-    config_sha = None
-    if config not in (None, ""):
-        config_path = Path(config).expanduser()
-        if not config_path.is_file():
-            raise InputError(f"{config_path}: configuration file not found")
-        config_sha = sha256(config_path)
-    parts = {"raw": files, "config": config_sha, "as_of": None if as_of in (None, "") else str(as_of),
-             "journeylib": journeylib.__version__, "code": code_digest()}
-    parts["digest"] = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-    return parts
-
-
-def _stored_fingerprint(processed: Path) -> dict | None:
-    try:
-        return json.loads((processed / FINGERPRINT_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def _build_personas(processed: Path, log) -> None:
-    from journeylib.personas import write_personas
-
-    try:
-        write_personas(processed, seed=0)
-    except Exception as error:  # noqa: BLE001 - notebooks that need personas fail on their own; the rest run
-        log(f"personas: not built ({type(error).__name__}: {redact(str(error))})")
-        return
-    log("personas: built")
-
-
-def prepare_data(raw=None, processed=None, as_of=None, config=None, log=print, force=False) -> dict:
-    """Processed tables for these inputs, with the shared derived tables (personas).
-
-    Prepared, or reused when the fingerprint is unchanged (never with `force`).
-    Returns summary.json's dictionary. The fingerprint is written only after
-    prepare and the shared derived tables succeed, so an interrupted prepare is redone.
-    """
-    return _prepare_or_reuse(raw, processed, as_of, config, log, force)[0]
-
-
-def _prepare_or_reuse(raw, processed, as_of, config, log, force=False) -> tuple[dict, bool]:
-    raw_folder, out = paths.raw_dir(raw), paths.processed_dir(processed)
-    if not raw_folder.is_dir():
-        raise InputError(f"{raw_folder}: raw exports folder not found")
-    fingerprint = input_fingerprint(raw_folder, config, as_of)
-    stored = _stored_fingerprint(out)
-    if (not force and stored and stored.get("digest") == fingerprint["digest"]
-            and (out / "summary.json").exists()):
-        log(f"prepare: reused the processed tables in {out} (raw files, configuration, as-of date "
-            "and journeylib code unchanged)")
-        if not (out / "personas.parquet").exists():
-            _build_personas(out, log)
-        return json.loads((out / "summary.json").read_text(encoding="utf-8")), True
-    from journeylib.prepare import prepare
-
-    reason = "asked to" if force else "no earlier preparation" if stored is None else "inputs changed"
-    log(f"prepare: preparing {raw_folder} -> {out} ({reason})")
-    (out / FINGERPRINT_FILE).unlink(missing_ok=True)
-    started = time.monotonic()
-    summary = prepare(raw=raw_folder, out=out, as_of=as_of, config=config)
-    _build_personas(out, log)
-    (out / FINGERPRINT_FILE).write_text(json.dumps(fingerprint, indent=2, sort_keys=True), encoding="utf-8")
-    log(f"prepare: done in {time.monotonic() - started:.1f} s")
-    return summary, False
 
 
 def data_section(summary: dict, processed: Path) -> dict:
@@ -623,7 +535,7 @@ def run(raw=None, processed=None, reports=None, as_of=None, config=None, only=No
     """The `journey run` command. Returns the exit code (0 ok, 1 a notebook failed, 3 with `fail_on_change`
     when the run is ok and a change was flagged); InputError for bad input."""
     log = RunLog(echo=echo)
-    raw_folder, processed_folder = paths.raw_dir(raw), paths.processed_dir(processed)
+    raw_folder, processed_folder = paths.raw_dir(raw), paths.processed_root(processed)
     reports_folder = paths.reports_dir(reports)
     timeout = cell_timeout(execution_timeout)
     notebooks = select_notebooks(find_notebooks(notebooks_dir or paths.notebooks_dir()), only)
@@ -631,15 +543,15 @@ def run(raw=None, processed=None, reports=None, as_of=None, config=None, only=No
     if not raw_folder.is_dir():
         raise InputError(f"{raw_folder}: raw exports folder not found")
     try:
-        with _sigterm_interrupts():
+        with _sigterm_interrupts(), contextlib.ExitStack() as holds:
             code = _run(log, raw_folder, processed_folder, reports_folder, as_of, config, notebooks, overrides,
-                        timeout)
+                        timeout, holds)
             return exit_code(code, log.run_dir, fail_on_change, log)
     finally:
         log.close()
 
 
-def _run(log, raw, processed, reports, as_of, config, notebooks, overrides, timeout) -> int:
+def _run(log, raw, processed, reports, as_of, config, notebooks, overrides, timeout, holds) -> int:
     started, clock = _now(), time.monotonic()
     if not raw_has_tables(raw):
         from journeylib.sample import write_sample
@@ -647,7 +559,9 @@ def _run(log, raw, processed, reports, as_of, config, notebooks, overrides, time
         log(f"raw: {raw} holds no exports; writing the synthetic sample there (journey sample) and going on")
         write_sample(raw)
     prepare_started = time.monotonic()
-    summary, reused = _prepare_or_reuse(raw, processed, as_of, config, log)
+    # one complete version of the processed folder, held (no writer removes it) until the run ends
+    prepared = holds.enter_context(prepare_or_reuse(raw, processed, as_of, config, log))
+    summary, reused, processed = prepared.summary, prepared.reused, prepared.folder
     prepare_seconds = round(time.monotonic() - prepare_started, 2)
     data_as_of = summary.get("as_of")
 
@@ -731,7 +645,8 @@ def _execute_all(log, notebooks, overrides, processed, run_dir, data_as_of, time
     from journeylib import render
 
     outcomes: list[Outcome] = []
-    with run_kernel({"JOURNEY_SCHEDULED": "1", "MPLBACKEND": "Agg", "TQDM_DISABLE": "1"}) as kernel, \
+    with run_kernel({"JOURNEY_SCHEDULED": "1", "MPLBACKEND": "Agg", "TQDM_DISABLE": "1",
+                     paths.PROCESSED_ENV: str(processed)}) as kernel, \
             _quiet_papermill():
         for number, notebook in enumerate(notebooks, 1):
             values = {"processed_dir": str(processed), "run_dir": str(run_dir), "as_of": data_as_of,

@@ -8,7 +8,7 @@ import re
 import pandas as pd
 import pytest
 
-from journeylib import STAGES
+from journeylib import STAGES, paths
 from journeylib.prepare import prepare
 
 sample = pytest.importorskip("journeylib.sample")
@@ -29,7 +29,9 @@ def test_no_email_or_phone_from_the_raw_files_reaches_the_output(run):
     emails = {e.strip().lower() for e in customers["email"] if "@" in e}
     phones = {re.sub(r"\D", "", p)[-10:] for p in customers["phone"] if len(re.sub(r"\D", "", p)) >= 7}
     assert emails and phones
-    for path in (base / "processed").iterdir():
+    files = list(paths.processed_dir(base / "processed").iterdir())  # the current version
+    assert {"customers.parquet", "summary.json", "rejects.parquet"} <= {p.name for p in files}
+    for path in files:
         if path.suffix == ".json":
             text = path.read_text(encoding="utf-8")
         else:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from journeylib import paths
 from journeylib.prepare import prepare
 from journeylib.prepare.write import SORT_KEYS
 
@@ -102,7 +103,8 @@ def test_running_twice_gives_identical_files(tmp_path):
     basic = Path(__file__).parent / "fixtures" / "prepare" / "basic"
     prepare(raw=basic, out=tmp_path / "one")
     prepare(raw=basic, out=tmp_path / "two")
-    names = sorted(p.name for p in (tmp_path / "one").iterdir())
-    assert names == sorted(p.name for p in (tmp_path / "two").iterdir())
+    one, two = paths.processed_dir(tmp_path / "one"), paths.processed_dir(tmp_path / "two")  # current versions
+    names = sorted(p.name for p in one.iterdir())
+    assert names == sorted(p.name for p in two.iterdir())
     for name in names:
-        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name

@@ -7,36 +7,45 @@ The steps are plain functions an analyst can run one at a time::
     resolve_identities(run)            # test records, people, references remapped, duplicates
     tag_stages(run)                    # the journey log with stages
     build_journeys(run)                # one row per customer
-    write(run, out_dir)                # Parquet tables, rejects, summary.json
+    write(run, out_dir)                # Parquet tables, rejects, summary.json: a new version of out_dir
 
-`prepare()` runs them all. Rules and decisions: docs/prepare.md.
+`prepare()` runs them all and publishes the result as a new version of the processed folder
+(journeylib.prepare.store). Rules and decisions: docs/prepare.md.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 from journeylib import paths
 from journeylib.config import load_config
+from journeylib.prepare import store
 from journeylib.prepare.clean import clean, resolve_as_of
 from journeylib.prepare.engine import connect
 from journeylib.prepare.identity import resolve_identities
 from journeylib.prepare.journeys import build_journeys
 from journeylib.prepare.load import Run, load
 from journeylib.prepare.stages import tag_stages
-from journeylib.prepare.write import write
+from journeylib.prepare.write import write, write_tables
 
 __all__ = ["prepare", "load", "clean", "resolve_identities", "tag_stages", "build_journeys", "write", "Run"]
 
 
-def prepare(raw=None, out=None, as_of=None, config=None, now=None) -> dict:
-    """Run every step; returns the summary. Bad input raises InputError and leaves `out` untouched."""
-    raw_dir, out_dir = paths.raw_dir(raw), paths.processed_dir(out)
+def check_inputs(raw_dir, config=None, as_of=None):
+    """The configuration, read and checked, and a bad --as-of refused, before anything is written."""
     settings = load_config(config, raw_dir)
     if as_of is not None:
-        resolve_as_of(as_of, settings.default_timezone)  # fail early on a bad --as-of
-    work = out_dir.parent / f".{out_dir.name}.work-{os.getpid()}"
+        resolve_as_of(as_of, settings.default_timezone)
+    return settings
+
+
+def build(raw_dir, settings, folder, as_of=None, now=None) -> dict:
+    """Every step, written into `folder` (an unpublished version, see store.new_version); the engine works
+    in `.work-<pid>` beside it, removed at the end. Returns the summary."""
+    folder = Path(folder)
+    work = folder.parent / f"{store.WORK}{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
     size = sum(p.stat().st_size for p in raw_dir.glob("*.*") if p.is_file()) if raw_dir.is_dir() else 0
     con = connect(work, size)
@@ -46,7 +55,16 @@ def prepare(raw=None, out=None, as_of=None, config=None, now=None) -> dict:
         resolve_identities(run)
         tag_stages(run)
         build_journeys(run)
-        return write(run, out_dir)
+        return write_tables(run, folder)
     finally:
         con.disconnect()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def prepare(raw=None, out=None, as_of=None, config=None, now=None) -> dict:
+    """Run every step into a new version of `out`; returns the summary. Bad input raises InputError and
+    leaves `out` untouched. Personas and fingerprint.json are the runner's (journeylib.prepare.cache)."""
+    raw_dir, root = paths.raw_dir(raw), paths.processed_root(out)
+    settings = check_inputs(raw_dir, config, as_of)
+    with store.writing(root) as writer, store.new_version(writer) as folder:
+        return build(raw_dir, settings, folder, as_of=as_of, now=now)

@@ -1,11 +1,11 @@
-"""Step 6: the processed tables, rejects and summary.json, written to a temporary folder
-and moved into place only when everything succeeded."""
+"""Step 6: the processed tables, rejects and summary.json.
+
+`write_tables` fills one fresh folder; `write` (the step on its own) makes that folder a new version of
+the processed folder, published only when complete (journeylib.prepare.store)."""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 
 from journeylib.config import CONTRACT
 from journeylib.prepare.load import ROW
+from journeylib.prepare.store import checkpoint
 from journeylib.privacy import PERSONAL_COLUMNS, redact
 
 SORT_KEYS = {
@@ -143,24 +144,25 @@ def summary(run) -> dict:
     }
 
 
-def write(run, out: Path) -> dict:
-    """Write everything into a temporary folder beside `out`, then move the files into place."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    try:
-        kept_tables(run)
-        for name in SORT_KEYS:
-            _write(run, name, run.out[name], staging)
-        write_rejects(run, staging / "rejects.parquet")
-        result = summary(run)
-        (staging / "summary.json").write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "summary.json").unlink(missing_ok=True)  # readers see no summary while files are swapped
-        for path in sorted(staging.iterdir(), key=lambda p: p.name == "summary.json"):
-            os.replace(path, out / path.name)
-        return result
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+def write_tables(run, folder: Path) -> dict:
+    """Every processed table, rejects and summary.json into `folder` (a fresh, unpublished version)."""
+    folder = Path(folder)
+    kept_tables(run)
+    for name in SORT_KEYS:
+        _write(run, name, run.out[name], folder)
+        checkpoint(f"write.{name}")
+    write_rejects(run, folder / "rejects.parquet")
+    result = summary(run)
+    (folder / "summary.json").write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+    checkpoint("write.summary")
+    return result
+
+
+def write(run, out) -> dict:
+    """The step on its own: the tables as a new version of the processed folder `out` (no personas or
+    fingerprint.json, so `journey run` on that folder prepares again)."""
+    from journeylib import paths
+    from journeylib.prepare import store
+
+    with store.writing(paths.processed_root(out)) as writer, store.new_version(writer) as folder:
+        return write_tables(run, folder)
