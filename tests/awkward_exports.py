@@ -15,7 +15,6 @@ builder plus what its report must say).
 from __future__ import annotations
 
 import csv
-import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
