@@ -73,7 +73,7 @@ def write_sample(out=None, customers: int = 2000, seed: int = 7) -> Path:
 
 def generate(folder: Path, customers: int, seed: int) -> dict:
     """Write the seven CSV tables into `folder`; return the truth."""
-    from journeylib.sample import _spec as S
+    from journeylib.sample import _spec as S, _tail
     from journeylib.sample._build import build_all
     from journeylib.sample._events import journey_events
     from journeylib.sample._identity import build as build_records, record_chooser
@@ -90,7 +90,9 @@ def generate(folder: Path, customers: int, seed: int) -> dict:
     choose = record_chooser(rng, records, len(people))
     writer = Writer(folder)
     mess, themes = build_all(rng, people, ev, visits, refs, records, choose, writer)
-    return _truth(S, people, ev, visits, refs, records, mess, themes, writer, customers, seed, ACQ)
+    tail = _tail.plant(folder, seed, writer)
+    return _tail.add_to_truth(_truth(S, people, ev, visits, refs, records, mess, themes, writer, customers, seed, ACQ),
+                              tail)
 
 
 def _truth(S, people, ev, visits, refs, records, mess, themes, writer, customers, seed, ACQ) -> dict:
