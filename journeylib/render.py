@@ -263,6 +263,26 @@ def _duration(seconds) -> str:
     return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
+def notebook_notes(run_dir: Path, name: str) -> list[str]:
+    """The plain sentences a notebook recorded: `<section>.notes` of its results files (`<name>.json`, and
+    `<name>.<part>.json` for a notebook writing several sections), in order. None when it saved no results."""
+    import json
+
+    from journeylib.results import RESULTS_FOLDER
+
+    folder = run_dir / RESULTS_FOLDER
+    notes = []
+    for path in [folder / f"{name}.json", *sorted(folder.glob(f"{name}.*.json"))]:
+        try:
+            sections = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # a notebook that failed or did not run saved no results
+        for values in sections.values():
+            if isinstance(values, dict):
+                notes += [str(note) for note in values.get("notes") or [] if str(note) not in notes]
+    return notes
+
+
 def write_index(run_dir: Path, metrics: dict, outcomes, previous_dir: Path | None) -> Path:
     """index.html: status, headline numbers against the previous complete run, notebooks and their links."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -276,6 +296,7 @@ def write_index(run_dir: Path, metrics: dict, outcomes, previous_dir: Path | Non
         "analyst": o.files.get("analyst"), "reviewer": o.files.get("reviewer"), "notebook": o.files.get("notebook"),
         "anchor": ERROR_ANCHOR,
         "overrides": {k: v for k, v in o.parameters.items() if k not in RUNNER_PARAMETERS},
+        "notes": notebook_notes(run_dir, o.name),
     } for o in outcomes]
     data = metrics.get("data") or {}
     html = environment.get_template(INDEX_TEMPLATE).render(

@@ -30,3 +30,42 @@ def test_data_text_shows_exactly_as_written(text):
 def test_markup_in_data_never_becomes_markup():
     rendered = markdown2html_mistune("> " + report.escape_text("<script>alert(1)</script> <b>great</b>"))
     assert "<script>" not in rendered and "<b>" not in rendered
+
+
+def test_the_run_index_shows_each_notebooks_notes_escaped(tmp_path):
+    """Notes recorded by Results.note (every section of the notebook's results file) show under its row, as text."""
+    import json
+
+    from journeylib import render
+    from journeylib.results import Results
+    from journeylib.runner import Outcome
+
+    churn = Results("retention", notebook="03_retention_churn", run_dir=tmp_path)
+    churn.record_missing("churn_rate", "Nobody bought at least 365 days before the as-of date: no churn rate.")
+    churn.note("Dealers <D11> & D12 have too few buyers: pooled into 'other'.")
+    churn.save()
+    personas = Results("personas", notebook="05_personas_and_feedback", run_dir=tmp_path)
+    personas.note("Only 40 customers: personas are not split.")
+    personas.save()
+    feedback = Results("feedback", notebook="05_personas_and_feedback.feedback", run_dir=tmp_path)
+    feedback.note("No survey comments: no themes.")
+    feedback.save()
+    outcomes = [Outcome("02_time_to_purchase", status="ok"), Outcome("03_retention_churn", status="ok"),
+                Outcome("05_personas_and_feedback", status="ok"), Outcome("04_advocacy_referrals", status="failed",
+                                                                          error="ValueError: boom")]
+    metrics = {"run": {"id": "r1", "status": "failed"}, "data": {}}
+    (tmp_path / "metrics.json").write_text(json.dumps(metrics))
+    index = render.write_index(tmp_path, metrics, outcomes, None).read_text(encoding="utf-8")
+
+    rows = index.split("<tr")
+    row_of = {o.name: next(i for i, r in enumerate(rows) if o.name in r) for o in outcomes}
+    notes_of = {name: rows[i + 1] for name, i in row_of.items()}
+    assert "Nobody bought at least 365 days before the as-of date: no churn rate." in notes_of["03_retention_churn"]
+    assert "Dealers &lt;D11&gt; &amp; D12 have too few buyers: pooled into &#39;other&#39;." in \
+        notes_of["03_retention_churn"]
+    assert "<D11>" not in index
+    assert "Only 40 customers: personas are not split." in notes_of["05_personas_and_feedback"]
+    assert "No survey comments: no themes." in notes_of["05_personas_and_feedback"]
+    assert 'class="notes"' not in notes_of["02_time_to_purchase"]      # nothing noted: no notes row
+    assert 'class="notes"' not in notes_of["04_advocacy_referrals"]    # failed: no results, its error shows instead
+    assert index.count('<tr class="notes">') == 2

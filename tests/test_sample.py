@@ -111,7 +111,7 @@ def test_all_tables_with_the_contract_columns_and_the_config(small):
     assert config["timestamp_formats"] == {"service_visits": "%m/%d/%Y %H:%M"}
     assert config["taxonomy"] == {"channels": {}, "event_types": {}, "stages": {}}
     dealers = read(small, "dealers")
-    assert 5 <= len(dealers) <= 6
+    assert 6 <= len(dealers) <= 7   # six simulated dealers and the long tail's small one
     assert {d["timezone"] for d in dealers} == {
         "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles"}
 
@@ -213,6 +213,26 @@ def test_spellings_all_map_to_their_canonical_value():
     assert {taxonomy.channel(s) for s in T.REFERRAL_CHANNEL_SPELLINGS} == {"referral"}
     assert {taxonomy.event_type(s) for s in T.UNKNOWN_EVENT_TYPES} == {"unknown"}
     assert {taxonomy.channel(s) for s in T.UNKNOWN_CHANNELS} == {"unknown"}
+
+
+def test_the_long_tail_is_planted(small):
+    """A few leads through rare channels and unknown labels, and one small dealer: levels with no buyers."""
+    tail = truth_of(small)["long_tail"]
+    taxonomy = Taxonomy()
+    assert tail["rare_channels"] == ["other", "sms", "unknown"] and tail["buyers"] == 0
+    assert {taxonomy.channel(label) for label in tail["unknown_labels"]} == {"unknown"}
+    counts = truth_of(small)["time_to_purchase"]["acquisition_channel_counts"]
+    for channel in tail["rare_channels"]:
+        assert 1 <= tail["acquisition_channel_counts"][channel] <= 5 and counts[channel] >= 1, channel
+    assert tail["small_dealer"] in {d["dealer_id"] for d in read(small, "dealers")}
+    dealer_of = {r["customer_id"]: r["dealer_id"] for r in read(small, "customers")}
+    small_dealers = [c for c, d in dealer_of.items() if d == tail["small_dealer"]]
+    assert len(small_dealers) == tail["small_dealer_leads"]
+    tail_leads = {r["customer_id"] for r in read(small, "touchpoints")
+                  if taxonomy.channel(r["channel"]) in ("sms", "other", "unknown") and r["customer_id"].startswith("CT")}
+    assert len(tail_leads) == sum(tail["acquisition_channel_counts"][c] for c in tail["rare_channels"])
+    buyers = {r["customer_id"] for r in read(small, "sales")}
+    assert not (tail_leads | set(small_dealers)) & buyers
 
 
 # --- truth -----------------------------------------------------------------------------------

@@ -75,7 +75,7 @@ def write_sample(out=None, customers: int = 2000, seed: int = 7, shift: bool = T
 
 def generate(folder: Path, customers: int, seed: int, shift: bool = True) -> dict:
     """Write the seven CSV tables into `folder`; return the truth."""
-    from journeylib.sample import _spec as S
+    from journeylib.sample import _spec as S, _tail
     from journeylib.sample._build import build_all
     from journeylib.sample._events import journey_events
     from journeylib.sample._identity import build as build_records, record_chooser
@@ -95,7 +95,7 @@ def generate(folder: Path, customers: int, seed: int, shift: bool = True) -> dic
     mess, themes = build_all(rng, people, ev, visits, refs, records, choose, writer)
     truth = _truth(S, people, ev, visits, refs, records, mess, themes, writer, customers, seed, ACQ)
     truth["recent_shift"] = recent_shift
-    return truth
+    return _tail.add_to_truth(truth, _tail.plant(folder, seed, writer))
 
 
 def _planted_shift(people, ev, shift: bool) -> dict:
