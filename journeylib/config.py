@@ -177,6 +177,33 @@ def from_dict(data, source: str | None = None) -> Config:
     )
 
 
+class DuplicateKey(ValueError):
+    """A key given twice in one YAML mapping (plain YAML keeps the last one silently)."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """yaml.safe_load, except that a key repeated in one mapping is an error (TOML's rule too)."""
+
+
+def _unique_mapping(loader, node, deep=False):
+    lines = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *defaults` may be overridden on purpose
+            continue
+        key, line = loader.construct_object(key_node, deep=True), key_node.start_mark.line + 1
+        try:
+            if key in lines:
+                where = f"lines {lines[key]} and {line}" if lines[key] != line else f"line {line}"
+                raise DuplicateKey(f"key {key!r} is given twice ({where}); keep one")
+            lines[key] = line
+        except TypeError:  # an unhashable key: SafeLoader reports it
+            continue
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
 def read_file(path) -> dict:
     path = Path(path)
     if not path.is_file():
@@ -188,7 +215,9 @@ def read_file(path) -> dict:
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
         try:
-            return yaml.safe_load(text)
+            return yaml.load(text, Loader=_UniqueKeyLoader)
+        except DuplicateKey as error:
+            raise ConfigError(f"{path}: {error}")
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             line = f" at line {mark.line + 1}" if mark is not None else ""

@@ -1,4 +1,13 @@
-"""Keeping personal data out of processed tables and reports."""
+"""Keeping personal data out of processed tables and reports.
+
+`redact` runs on survey comments and on error text shown in reports and logs, so
+it must be linear in the length of the text (one long value must not stall a
+run) and must not eat what is not personal data: ISO dates and timestamps, ids
+(`C1234567`, `tp:1234567...`, VINs) and decimal numbers stay as they are.
+Linear: every pattern below is anchored at the start of a run (a lookbehind),
+consumes the run with possessive quantifiers (no backtracking) and is tried at
+most once per run; the email domain is checked on that one run only.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +16,54 @@ import re
 # Columns used for identity resolution and then dropped everywhere.
 PERSONAL_COLUMNS = ("first_name", "last_name", "email", "phone")
 
+# The email shape (kept for callers that look for addresses, e.g. journeylib.churn).
 EMAIL_PATTERN = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
-# 7+ digits with optional separators, brackets and a leading +: phone-shaped runs.
-PHONE_PATTERN = r"\+?\(?\d[\d\s().\-]{5,}\d"
 
-_EMAIL = re.compile(EMAIL_PATTERN)
-_PHONE = re.compile(PHONE_PATTERN)
+_LOCAL = r"A-Za-z0-9._%+\-"
+# A local part from the start of its run, then '@': the domain is checked separately (`_DOMAIN`).
+_EMAIL_START = re.compile(rf"(?<![{_LOCAL}])[{_LOCAL}]++@")
+# Anchored at the '@'; on one run of domain characters its backtracking is linear (nothing follows it).
+_DOMAIN = re.compile(r"[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+
+# Shapes that look like phone numbers but are not, kept as they are: ISO dates and timestamps
+# (2024-06-05, 2024-06-05T23:59:00.123456, 2024.06.05), day-first or month-first dates with a
+# four-digit year (05.06.2024, 06-05-2024), clock times (23:59:00.123456), and one digit, a point
+# and more digits (0.1234567, 3.14159265).
+_DATE = (r"(?:(?:19|20)\d\d[-.](?:0[1-9]|1[0-2])[-.](?:0[1-9]|[12]\d|3[01])"
+         r"|(?:0?[1-9]|[12]\d|3[01])[-.](?:0?[1-9]|[12]\d|3[01])[-.](?:19|20)\d\d)(?!\d)")
+_TIME = r"\d\d:\d\d(?::\d\d(?:[.,]\d++)?)?+"
+_DECIMAL = r"\d\.\d++(?![.\-]\d)"
+# A phone: digits with separators between them (spaces, brackets, '.', '-'), optional leading + and (,
+# stopping before a date that follows a separator. It starts where a run starts: not glued to a
+# word character and not inside a joined id (`a456-426614174000`, `runs/20261130`, `v1.2345678`).
+_SEPARATORS = r"[\s().\-]"
+_PHONE = rf"\+?\(?\d(?:{_SEPARATORS}++(?!{_DATE})\d|\d)*+"
+_SHAPES = re.compile(rf"(?<!\w)(?<!\w[-./])(?:(?P<kept>{_DATE}(?:[Tt ]{_TIME})?+|{_TIME}|{_DECIMAL})|(?P<phone>{_PHONE}))")
+_GLUED = re.compile(r"(?!x\d|ext)\w")  # a word character right after the digits: part of an id
+PHONE_MIN_DIGITS = 7
+
+
+def _phone(match: re.Match) -> str:
+    text = match.group()
+    if match.group("phone") is None or _GLUED.match(match.string, match.end()):
+        return text
+    return "[phone]" if sum(c.isdigit() for c in text) >= PHONE_MIN_DIGITS else text
+
+
+def _redact_emails(text: str) -> str:
+    parts, last = [], 0
+    for start in _EMAIL_START.finditer(text):
+        if start.start() < last:  # inside the previous address's domain
+            continue
+        domain = _DOMAIN.match(text, start.end())
+        if domain:
+            parts += [text[last:start.start()], "[email]"]
+            last = domain.end()
+    return "".join(parts) + text[last:] if parts else text
 
 
 def redact(text):
     """Free text with email addresses and phone numbers replaced by [email] and [phone]."""
     if text is None:
         return None
-    text = _EMAIL.sub("[email]", str(text))
-    return _PHONE.sub(lambda m: "[phone]" if sum(c.isdigit() for c in m.group()) >= 7 else m.group(), text)
+    return _SHAPES.sub(_phone, _redact_emails(str(text)))

@@ -112,12 +112,17 @@ class Taxonomy:
         channel_lookup = dict(self.channel_lookup)
         event_lookup = dict(self.event_lookup)
         event_stage = dict(self.event_stage)
-        for raw, canonical in (channels or {}).items():
-            channel_lookup[normalise_label(raw)] = canonical
-            channel_lookup.setdefault(normalise_label(canonical), canonical)
-        for raw, canonical in (event_types or {}).items():
-            event_lookup[normalise_label(raw)] = canonical
-            event_lookup.setdefault(normalise_label(canonical), canonical)
+        for kind, synonyms, lookup in (("channels", channels, channel_lookup),
+                                       ("event_types", event_types, event_lookup)):
+            given = {}  # normalised spelling -> the configured raw spelling
+            for raw, canonical in (synonyms or {}).items():
+                key = normalise_label(raw)
+                if key in given and lookup[key] != canonical:  # 'Cars.com' and 'cars com' are one spelling
+                    raise ValueError(f"taxonomy: {kind}: {given[key]!r} and {raw!r} are the same spelling once "
+                                     f"normalised ({key!r}) but map to {lookup[key]!r} and {canonical!r}")
+                given[key] = raw
+                lookup[key] = canonical
+                lookup.setdefault(normalise_label(canonical), canonical)
         for event_type, stage in (stages or {}).items():
             if stage not in STAGES:
                 raise ValueError(f"taxonomy: stage {stage!r} for event type {event_type!r} is not one of {STAGES}")

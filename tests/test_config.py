@@ -60,6 +60,14 @@ def test_toml_and_explicit_path_win(tmp_path):
     ("taxonomy: {colours: {}}\n", "taxonomy: unknown key 'colours'"),
     ("default_timezone: [unclosed\n", "invalid YAML at line"),
     ("- a\n- b\n", "expected a mapping"),
+    # a key given twice is ambiguous (plain YAML keeps the last one silently): issue 12, item 8
+    ("default_timezone: UTC\ninternal_domains: []\ndefault_timezone: America/Chicago\n",
+     "key 'default_timezone' is given twice (lines 1 and 3)"),
+    ("columns:\n  sales: {deal_id: DealNumber, deal_id: DealNo}\n", "key 'deal_id' is given twice (line 2)"),
+    ("taxonomy:\n  channels:\n    Billboard: display\n    Billboard: other\n", "key 'Billboard' is given twice"),
+    # two spellings that normalise alike but map to different values are the same ambiguity
+    ("taxonomy: {channels: {Cars.com: third_party, cars com: website}}\n",
+     "taxonomy: channels: 'Cars.com' and 'cars com' are the same spelling once normalised ('cars_com')"),
 ])
 def test_bad_values_raise_one_line_errors_naming_the_file_and_key(tmp_path, text, expected):
     path = write(tmp_path, text)
@@ -74,3 +82,20 @@ def test_missing_file_and_unknown_format(tmp_path):
         load_config(tmp_path / "nope.yaml")
     with pytest.raises(ConfigError, match="unknown configuration format"):
         load_config(write(tmp_path, "{}", "settings.json"))
+
+
+def test_a_duplicated_toml_key_is_an_error_with_its_line(tmp_path):
+    path = write(tmp_path, 'default_timezone = "UTC"\ndefault_timezone = "America/Chicago"\n', "settings.toml")
+    with pytest.raises(ConfigError, match=r"invalid TOML: .*line 2") as error:
+        load_config(path)
+    assert str(path) in str(error.value) and "\n" not in str(error.value)
+
+
+def test_yaml_merge_keys_may_still_override_and_equal_spellings_may_repeat(tmp_path):
+    path = write(tmp_path, """
+taxonomy:
+  <<: {channels: {Billboard: display}}
+  channels: {Billboard: other, Cars.com: third_party, cars com: third_party}
+""")
+    config = load_config(path)
+    assert config.taxonomy.channel("billboard") == "other" and config.taxonomy.channel("CARS.COM") == "third_party"

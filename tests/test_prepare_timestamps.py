@@ -57,6 +57,10 @@ def test_naive_local_times_match_zoneinfo_fold_0_around_dst_changes(con):
     ("20240625T140500,5+0200", "UTC", None, "2024-06-25T12:05:00.500000+00:00"),
     ("20240625T1405", "America/Chicago", None, "2024-06-25T19:05:00+00:00"),
     ("20240625", "America/Chicago", None, "2024-06-25T05:00:00+00:00"),
+    # the extreme offsets clocks use
+    ("2024-06-25T14:05:00+14:00", "UTC", None, "2024-06-25T00:05:00+00:00"),
+    ("2024-06-25T14:05:00-12:00", "UTC", None, "2024-06-26T02:05:00+00:00"),
+    ("2024-06-25T14:05:00+05:45", "UTC", None, "2024-06-25T08:20:00+00:00"),
 ])
 def test_formats(con, text, zone, fmt, expected):
     assert to_utc(con, [text], zone, fmt)[0] == datetime.fromisoformat(expected)
@@ -64,6 +68,11 @@ def test_formats(con, text, zone, fmt, expected):
 
 @pytest.mark.parametrize("text", ["not a date", "2024-13-01", "2024-02-30 10:00", "25/06/2024", "infinity",
                                   "13/45/2024 10:00", "2024-06-25 25:00", "2024-06-25T14:05:00.", "20240230",
-                                  "20240625T14:05:00Z", "2024-06-25 1405Z", "2024-06-25T14:05:00,Z"])
+                                  "20240625T14:05:00Z", "2024-06-25 1405Z", "2024-06-25T14:05:00,Z",
+                                  # offsets no clock uses are unparseable, not a shifted time (issue 12, item 7)
+                                  "2024-06-25T14:05:00+99:99", "2024-06-25T14:05:00+15:00", "2024-06-25T14:05:00-13:00",
+                                  "2024-06-25T14:05:00+05:60", "2024-06-25T14:05:00-0099", "2024-06-25T14:05:00+24",
+                                  # longer than any timestamp: no pattern runs on it
+                                  "2024-06-25T14:05:00." + "0" * 100 + "Z"])
 def test_unparseable_values_are_null(con, text):
     assert to_utc(con, [text], "UTC", "%m/%d/%Y %H:%M") == [None]

@@ -8,6 +8,7 @@ reasons are assigned once the as-of date is known (`assign_reasons`).
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,10 +17,12 @@ import pyarrow as pa
 
 from journeylib.config import TIMESTAMP_COLUMNS
 from journeylib.prepare import timestamps
-from journeylib.prepare.engine import label, number, quoted, store, text
+from journeylib.prepare.engine import INVISIBLE_PATTERN, ident, label, number, quoted, store, text
 from journeylib.prepare.load import ROW
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
+# The last --as-of date: the time-zone table (timestamps.LAST_DAY) covers it with a day to spare.
+LATEST_AS_OF = date(2060, 12, 31)
 
 CONDITIONS = {"new": ["new"], "used": ["used", "pre_owned", "preowned"],
               "cpo": ["cpo", "certified", "certified_pre_owned", "certified_used"]}
@@ -58,7 +61,7 @@ def clean_dealers(run):
     rows = run.raw["dealers"].to_pyarrow().to_pylist() if "dealers" in run.raw else []
     out = {ROW: [], "dealer_id": [], "timezone": [], "name": [], "region": [], "_missing": [], "_invalid": []}
     for row in rows:
-        dealer, zone = (_text(row["dealer_id"]), _text(row["timezone"]))
+        dealer, zone = (_text(row["dealer_id"], is_id=True), _text(row["timezone"]))
         problem = invalid = None
         if dealer is None or zone is None:
             problem = f"{'dealer_id' if dealer is None else 'timezone'}: missing"
@@ -77,10 +80,15 @@ def clean_dealers(run):
     return store(run.con, "clean_dealers", pa.table(out, schema=schema))
 
 
-def _text(value):
+# The Python twin of the engine's INVISIBLE_PATTERN (`\x{200B}` is spelled `\u200B` in Python).
+_INVISIBLE = re.compile(re.sub(r"\\x\{([0-9A-F]+)\}", lambda m: "\\u" + m.group(1).rjust(4, "0"), INVISIBLE_PATTERN))
+
+
+def _text(value, is_id=False):
+    """The Python twin of the engine's `text` (and, for ids, `ident`), for the few dealers rows."""
     if value is None:
         return None
-    value = str(value).strip()
+    value = (_INVISIBLE.sub("", str(value)) if is_id else str(value)).strip(" \t\n\r\x0b\x0c")  # as the engine trims
     return None if value.upper() in ("", "NULL", "N/A") else value
 
 
@@ -105,7 +113,7 @@ def _parse(run, table, t, column):
 
 
 def _customers(run, r):
-    email = text(r.email).lower()
+    email = ident(r.email).lower()
     domain = email.re_extract(r"@([^@\s]+)$", 1).nullif("")
     domains = list(run.config.internal_domains)
     internal = ibis.literal(False)
@@ -117,12 +125,12 @@ def _customers(run, r):
     is_test = (label(text(r.first_name)) == "test") | (label(text(r.last_name)) == "test") | internal
     birth = number(r.birth_year)
     t = r.select(
-        ROW, customer_id=text(r.customer_id), created_at=text(r.created_at), email_key=email_key,
+        ROW, customer_id=ident(r.customer_id), created_at=text(r.created_at), email_key=email_key,
         phone_key=phone_key, is_test=is_test.fill_null(False), postal_code=text(r.postal_code),
         birth_year=ibis.cases(((birth >= 1900) & (birth <= 2100) & (birth == birth.floor()), birth.cast("int32")),
                               else_=ibis.null("int32")),
         birth_year_text=text(r.birth_year), gender=text(r.gender).lower(), income_band=text(r.income_band),
-        dealer_id=text(r.dealer_id),
+        dealer_id=ident(r.dealer_id),
     )
     t = _parse(run, "customers", t, "created_at")
     return t.mutate(_missing=first_problem(*missing(t, "customer_id")), _invalid=ibis.null("string"))
@@ -147,9 +155,9 @@ def _touchpoints(run, r):
     events = _lookup_table(run, "lookup_event_types", run.config.taxonomy.event_lookup)
     channels = _lookup_table(run, "lookup_channels", run.config.taxonomy.channel_lookup)
     t = r.select(
-        ROW, event_id=text(r.event_id), customer_id=text(r.customer_id), anonymous_id=text(r.anonymous_id),
+        ROW, event_id=ident(r.event_id), customer_id=ident(r.customer_id), anonymous_id=ident(r.anonymous_id),
         occurred_at=text(r.occurred_at), event_type_raw=r.event_type, channel_raw=r.channel,
-        campaign=text(r.campaign), dealer_id=text(r.dealer_id), vehicle_model=text(r.vehicle_model),
+        campaign=text(r.campaign), dealer_id=ident(r.dealer_id), vehicle_model=text(r.vehicle_model),
     )
     ev, ch = _vocabulary(r.event_type, events), _vocabulary(r.channel, channels)
     t = t.left_join(ev, t.event_type_raw == ev.v_spelling).select(*t.columns, event_type=ev.v_canonical)
@@ -167,8 +175,8 @@ def _touchpoints(run, r):
 def _sales(run, r):
     price = number(r.price)
     t = r.select(
-        ROW, deal_id=text(r.deal_id), customer_id=text(r.customer_id), sold_at=text(r.sold_at),
-        dealer_id=text(r.dealer_id), vin=text(r.vin).upper(), vehicle_model=text(r.vehicle_model),
+        ROW, deal_id=ident(r.deal_id), customer_id=ident(r.customer_id), sold_at=text(r.sold_at),
+        dealer_id=ident(r.dealer_id), vin=ident(r.vin).upper(), vehicle_model=text(r.vehicle_model),
         condition=enum(text(r.condition), CONDITIONS), finance_type=enum(text(r.finance_type), FINANCE_TYPES),
         price=price, trade_in=boolean(text(r.trade_in)),
         _condition=text(r.condition), _finance_type=text(r.finance_type), _price=text(r.price),
@@ -190,8 +198,8 @@ def _sales(run, r):
 
 def _service_visits(run, r):
     t = r.select(
-        ROW, ro_id=text(r.ro_id), customer_id=text(r.customer_id), opened_at=text(r.opened_at),
-        vin=text(r.vin).upper(), dealer_id=text(r.dealer_id), pay_type=enum(text(r.pay_type), PAY_TYPES),
+        ROW, ro_id=ident(r.ro_id), customer_id=ident(r.customer_id), opened_at=text(r.opened_at),
+        vin=ident(r.vin).upper(), dealer_id=ident(r.dealer_id), pay_type=enum(text(r.pay_type), PAY_TYPES),
         amount=number(r.amount), mileage=number(r.mileage),
         _pay_type=text(r.pay_type), _amount=text(r.amount), _mileage=text(r.mileage),
     )
@@ -214,7 +222,7 @@ def _service_visits(run, r):
 def _surveys(run, r):
     score = number(r.score)
     t = r.select(
-        ROW, response_id=text(r.response_id), customer_id=text(r.customer_id),
+        ROW, response_id=ident(r.response_id), customer_id=ident(r.customer_id),
         survey_type=enum(text(r.survey_type), SURVEY_TYPES), responded_at=text(r.responded_at),
         score=ibis.cases(((score >= 0) & (score <= 10) & (score == score.floor()), score.cast("int8")),
                          else_=ibis.null("int8")),
@@ -235,8 +243,8 @@ def _surveys(run, r):
 def _referrals(run, r):
     channels = run.con.table("lookup_channels")
     t = r.select(
-        ROW, referral_id=text(r.referral_id), referrer_customer_id=text(r.referrer_customer_id),
-        referred_at=text(r.referred_at), referred_customer_id=text(r.referred_customer_id),
+        ROW, referral_id=ident(r.referral_id), referrer_customer_id=ident(r.referrer_customer_id),
+        referred_at=text(r.referred_at), referred_customer_id=ident(r.referred_customer_id),
         channel_raw=text(r.channel), channel_key=label(text(r.channel)),
     )
     t = t.left_join(channels, t.channel_key == channels.key).select(*t.columns, channel=channels.canonical)
@@ -308,31 +316,44 @@ def resolve_as_of(value, default_zone: str) -> datetime:
     Dates: `2024-06-05`, `20240605` (and ISO week dates, `2024-W23-3`) all mean the
     end of that day in `default_zone`. Timestamps: anything Python's
     `datetime.fromisoformat` reads (`T` or a space, `Z` or an offset; `t`/`z` in any
-    case). Other spellings (`2024-6-5`, `06/05/2024`, `next tuesday`) are errors.
+    case). Other spellings (`2024-6-5`, `06/05/2024`, `next tuesday`) are errors, and so
+    are a date outside 1990-01-01 .. 2060-12-31 (before it nothing is kept, after it the
+    time-zone table ends; 9999-12-31 would overflow the arithmetic) and an offset no
+    clock uses (outside -12:00 .. +14:00, as in the data).
     """
     from journeylib.errors import InputError
 
-    if isinstance(value, datetime):
-        stamp = value
-    else:
-        text_ = str(value).strip().upper()
-        try:
-            day = date.fromisoformat(text_)
-        except ValueError:
-            day = None
-        if day is not None:  # a date: everything on that local day is included
-            following = datetime.combine(day + timedelta(days=1), time()).replace(tzinfo=ZoneInfo(default_zone))
-            return following.astimezone(timezone.utc) - timedelta(microseconds=1)
-        try:
-            stamp = datetime.fromisoformat(text_)
-        except ValueError:
-            raise InputError(f"--as-of: {value!r} is not an ISO-8601 date (YYYY-MM-DD) or timestamp "
-                             f"(YYYY-MM-DDTHH:MM[:SS][Z or +HH:MM])")
-    if hasattr(stamp, "to_pydatetime"):
-        stamp = stamp.to_pydatetime()
+    day, stamp = _as_of_parts(value)
+    if day is None and stamp is None:
+        raise InputError(f"--as-of: {value!r} is not an ISO-8601 date (YYYY-MM-DD) or timestamp "
+                         f"(YYYY-MM-DDTHH:MM[:SS][Z or +HH:MM])")
+    first, last = EARLIEST.date(), LATEST_AS_OF
+    if not first <= (day or stamp.date()) <= last:
+        raise InputError(f"--as-of: {value!r} is outside the supported dates {first} to {last}")
+    if day is not None:  # a date: everything on that local day is included
+        following = datetime.combine(day + timedelta(days=1), time()).replace(tzinfo=ZoneInfo(default_zone))
+        return following.astimezone(timezone.utc) - timedelta(microseconds=1)
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=ZoneInfo(default_zone))  # fold=0, like naive timestamps in the data
+    minutes = stamp.utcoffset().total_seconds() / 60
+    if not timestamps.MIN_OFFSET_MINUTES <= minutes <= timestamps.MAX_OFFSET_MINUTES:
+        raise InputError(f"--as-of: {value!r} has a UTC offset no clock uses (they run from -12:00 to +14:00)")
     return stamp.astimezone(timezone.utc)
+
+
+def _as_of_parts(value):
+    """(date, None) for an ISO date, (None, datetime) for a timestamp, (None, None) otherwise."""
+    if isinstance(value, datetime):
+        return None, value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
+    text_ = str(value).strip().upper()
+    try:
+        return date.fromisoformat(text_), None
+    except ValueError:
+        pass
+    try:
+        return None, datetime.fromisoformat(text_)
+    except ValueError:  # also offsets of a day or more (`+99:99`)
+        return None, None
 
 
 def assign_reasons(run, table):

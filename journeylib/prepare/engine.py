@@ -17,6 +17,11 @@ MEMORY_LIMIT_ENV = "JOURNEY_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "2500MB"
 MISSING_MARKERS = ("", "NULL", "N/A")
 UTC_TYPE = "timestamp('UTC')"
+# Control characters (C0 but tab, newlines, vertical tab and form feed; DEL; C1) and invisible format
+# characters (soft hyphen, zero-width spaces and joiners, direction marks, word joiner, byte-order mark).
+INVISIBLE_PATTERN = (r"[\x00-\x08\x0e-\x1f\x7f-\x9f\x{AD}\x{200B}-\x{200F}\x{202A}-\x{202E}"
+                     r"\x{2060}-\x{2064}\x{2066}-\x{206F}\x{FEFF}]")
+DECIMAL_PATTERN = r"^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$"  # one way to match: linear anywhere
 
 
 ON_DISK_FROM_BYTES = 64 << 20
@@ -45,6 +50,15 @@ def text(col):
     return ibis.cases((value.upper().isin(MISSING_MARKERS), null()), else_=value)
 
 
+def ident(col):
+    """An id (or another matching key): `text` without control and invisible format characters.
+
+    A NUL, a zero-width space or a byte-order mark inside `C1` would make a second customer that
+    looks like the first and orphan its rows; they are removed before trimming (`C1\\x00` is `C1`).
+    """
+    return text(col.cast("string").re_replace(INVISIBLE_PATTERN, ""))
+
+
 def label(col):
     """The engine twin of journeylib.taxonomy.normalise_label."""
     value = col.cast("string").strip().lower().re_replace(NORMALISE_PATTERN, "_")
@@ -52,9 +66,15 @@ def label(col):
 
 
 def number(col):
-    """A float from text like '25,000', '$25000.50'; missing or not a number -> null."""
+    """A finite float from text like '25,000', '$25000.50', '1e3'; missing or not a number -> null.
+
+    Only plain decimal notation is read: `NaN`, `inf`, `1_000`, `0x10` are not numbers, and a value
+    too large for a float (`1e400`) is not one either (it would be stored as infinity).
+    """
     cleaned = text(col).re_replace(r"[$,\s]", "")
-    return cleaned.try_cast("float64")
+    value = cleaned.try_cast("float64")
+    finite = cleaned.re_search(DECIMAL_PATTERN) & ~value.isinf() & ~value.isnan()
+    return ibis.cases((finite.fill_null(False), value), else_=null("float64"))
 
 
 def joined(cols):
@@ -87,8 +107,13 @@ def override_reason(table, condition, reason: str, detail):
     )
 
 
+QUOTED_LENGTH = 100  # a value quoted in a reject's detail is cut here (the row's raw values are in `raw`)
+
+
 def quoted(value):
-    return ibis.literal("'") + value.fill_null("") + ibis.literal("'")
+    value = value.fill_null("")
+    cut = ibis.cases((value.length() > QUOTED_LENGTH, value.substr(0, QUOTED_LENGTH) + "…"), else_=value)
+    return ibis.literal("'") + cut + ibis.literal("'")
 
 
 def store(con, name: str, data):

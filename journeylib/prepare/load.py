@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +17,9 @@ from journeylib.errors import InputError
 from journeylib.prepare.engine import store
 
 ROW = "_row"  # 1-based data row in the raw file (the header is not counted)
+MAX_LINE_BYTES = 2_000_000  # the longest CSV row the engine reads (DuckDB's default max_line_size)
+OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+QUOTE_PROBLEM = 'a quoted value is not closed properly (unbalanced ")'
 
 
 @dataclass
@@ -65,53 +70,146 @@ def _check_utf8(path: Path):
             decoder_line += block.count(b"\n")
 
 
-def _open(con, path: Path):
+@contextmanager
+def _csv_records(path: Path):
+    """The file's CSV records as Python's reader sees them (comma, double quote, strict quoting)."""
+    limit = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)  # long values are measured against MAX_LINE_BYTES, not refused here
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            yield csv.reader(handle, delimiter=",", quotechar='"', doublequote=True, strict=True)
+    finally:
+        csv.field_size_limit(limit)
+
+
+def csv_header(path: Path) -> list[str]:
+    """The header row of a CSV file: its column names in order (a quoted name may hold a comma)."""
+    try:
+        with _csv_records(path) as records:
+            header = next(records, None)
+    except UnicodeDecodeError:
+        _check_utf8(path)
+        raise
+    except csv.Error:
+        raise InputError(f"{path}: line 1 (the header): {QUOTE_PROBLEM}")
+    if not header:
+        raise InputError(f"{path}: line 1 is empty (expected the header row)")
+    return header
+
+
+def csv_problem(path: Path, width: int) -> str | None:
+    """'line N: what is wrong' for the first malformed record, or None if Python's reader finds none.
+
+    N is the file line where the record starts (the header is line 1). Run only after the
+    engine failed to read the file: it reads the whole file once (linear).
+    """
+    line = 1
+    try:
+        with _csv_records(path) as records:
+            for record in records:
+                size = sum(len(value.encode("utf-8")) for value in record) + len(record)
+                if line > 1 and record and len(record) != width:
+                    return f"line {line}: {len(record)} values, but the header has {width} columns"
+                if size > MAX_LINE_BYTES:
+                    return f"line {line}: the row is longer than {MAX_LINE_BYTES:,} bytes (the longest row read)"
+                line = records.line_num + 1
+    except UnicodeDecodeError:
+        return None  # _check_utf8 reports it
+    except csv.Error:
+        return f"line {line}: {QUOTE_PROBLEM}"
+    return None
+
+
+def _unreadable(path: Path, error: Exception, width: int | None = None) -> InputError:
+    """The one-line error for a file the engine cannot read: the encoding, else the malformed line."""
+    if path.suffix == ".csv":
+        _check_utf8(path)
+        problem = csv_problem(path, width) if width else None
+        if problem:
+            return InputError(f"{path}: malformed CSV at {problem}")
+    # the engine's first line names the line where it has one ("CSV Error on Line: 12"), never the row's content
+    first = str(error).strip().splitlines()[0] if str(error).strip() else error.__class__.__name__
+    return InputError(f"{path}: cannot read ({first})")
+
+
+def _open(con, path: Path, width: int | None = None):
+    """The file in the engine; a CSV is read by position (`c0`, `c1`, ...) with `width` text columns."""
     try:
         if path.suffix == ".parquet":
             return con.read_parquet(str(path))
-        if path.stat().st_size == 0:
-            raise InputError(f"{path}: empty file (no header row)")
-        return con.read_csv(str(path), all_varchar=True, header=True, delim=",", quote='"', escape='"',
-                            auto_detect=True, sample_size=-1 if path.stat().st_size < (1 << 20) else 20480)
-    except InputError:
-        raise
+        return con.read_csv(str(path), header=True, delim=",", quote='"', escape='"', auto_detect=False,
+                            columns={f"c{i}": "VARCHAR" for i in range(width)}, max_line_size=MAX_LINE_BYTES)
     except Exception as error:  # engine errors: unreadable, malformed, wrong encoding
-        if path.suffix == ".csv":
-            _check_utf8(path)
-        first = str(error).strip().splitlines()[0] if str(error).strip() else error.__class__.__name__
-        raise InputError(f"{path}: cannot read ({first})")
+        raise _unreadable(path, error, width)
 
 
-def _match(headers, wanted: str):
-    if wanted in headers:
-        return wanted
-    folded = {h.strip().lower(): h for h in headers}
-    return folded.get(wanted.strip().lower())
+def _headers(path: Path) -> list[str]:
+    """Column names in file order, duplicates included (the engine would rename them)."""
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return pq.read_schema(str(path)).names
+        except Exception as error:
+            first = str(error).strip().splitlines()[0] if str(error).strip() else error.__class__.__name__
+            raise InputError(f"{path}: cannot read ({first})")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: empty file (no header row)")
+    return csv_header(path)
+
+
+def _match(headers, wanted: str, path: Path):
+    """The position of `wanted` among the headers: exactly, else ignoring case and surrounding spaces.
+
+    Two headers that match equally (`email` twice, or `Email` and ` EMAIL ` without an exact
+    `email`) are an error: using either would be a guess.
+    """
+    for same in (lambda h: h == wanted, lambda h: h.strip().lower() == wanted.strip().lower()):
+        found = [i for i, header in enumerate(headers) if same(header)]
+        if len(found) > 1:
+            names = " and ".join(f"{headers[i]!r} (column {i + 1})" for i in found[:2])
+            raise InputError(f"{path}: column '{wanted}' is in the header more than once: {names}; "
+                             f"keep one, or rename one and map it under columns:")
+        if found:
+            return found[0]
+    return None
+
+
+def _delimiter_hint(path: Path, headers, wanted: str) -> str:
+    """When the header splits on another delimiter into a header that has `wanted`, say so."""
+    if path.suffix != ".csv":
+        return ""
+    line = ",".join(headers)
+    for delimiter, name in OTHER_DELIMITERS.items():
+        fields = next(csv.reader([line], delimiter=delimiter), [])
+        if len(fields) > 1 and any(f.strip().lower() == wanted.strip().lower() for f in fields):
+            return f"; the header looks {name}-separated, but exports must be comma-separated (re-export with ',')"
+    return ""
 
 
 def read_table(con, table: str, path: Path, config: Config):
     """The raw table in the engine: `_row` plus each contract column as text, as exported."""
-    source = _open(con, path)
+    headers = _headers(path)
     mapping = config.columns.get(table, {})
     required, optional = CONTRACT[table]
-    columns, present = {}, []
+    positions = {}
     for column in required + optional:
         wanted = mapping.get(column, column)
-        header = _match(source.columns, wanted)
-        if header is None and column in required:
+        position = _match(headers, wanted, path)
+        if position is None and column in required:
             named = f"'{wanted}' (mapped to {column})" if wanted != column else f"'{column}'"
-            raise InputError(f"{path}: required column {named} not found")
-        columns[column] = source[header].cast("string") if header is not None else ibis.null("string")
-        if header is not None:
-            present.append(column)
+            raise InputError(f"{path}: required column {named} not found{_delimiter_hint(path, headers, wanted)}")
+        positions[column] = position
+    source = _open(con, path, len(headers))
+    names = source.columns  # in file order, as `headers`
+    columns = {column: source[names[i]].cast("string") if i is not None else ibis.null("string")
+               for column, i in positions.items()}
+    present = [column for column, i in positions.items() if i is not None]
     expr = source.select(**{ROW: ibis.row_number() + 1}, **columns)
     try:
         return store(con, f"raw_{table}", expr), present
     except Exception as error:
-        if path.suffix == ".csv":
-            _check_utf8(path)  # a clearer message when the encoding is the cause
-        first = str(error).strip().splitlines()[0]
-        raise InputError(f"{path}: cannot read ({first})")
+        raise _unreadable(path, error, len(headers))
 
 
 def empty_table(con, table: str):

@@ -21,8 +21,10 @@ import numpy as np
 import pyarrow as pa
 
 FIRST_DAY = datetime(1970, 1, 1)
-LAST_DAY = datetime(2061, 1, 1)
+LAST_DAY = datetime(2061, 1, 2)  # past the last --as-of date (clean.LATEST_AS_OF) in every zone
 MINUTES_PER_DAY = 1440
+# UTC offsets in use run from -12:00 to +14:00; anything outside is not a real offset.
+MIN_OFFSET_MINUTES, MAX_OFFSET_MINUTES = -12 * 60, 14 * 60
 
 # ISO-8601 extended format: `T`, `t` or a space between date and time; seconds may carry any
 # number of decimals after `.` or `,` (kept to the microsecond, the rest cut off).
@@ -31,6 +33,7 @@ OFFSET_SUFFIX = r"[Tt ]\d{2}:?\d{2}(?::?\d{2}(?:[.,]\d+)?)?\s*(Z|z|[+-]\d{2}(?::
 # ISO-8601 basic format: 20240206, 20240206T1000, 20240206T100000(.5)
 ISO_BASIC = r"^(\d{4})(\d{2})(\d{2})(?:[Tt](\d{2})(\d{2})(?:(\d{2})([.,]\d+)?)?)?$"
 ISO_LENGTH = len("2024-06-25 14:05:00.123456")
+MAX_LENGTH = 64  # no timestamp is longer (nanoseconds, an offset and spaces included)
 
 # strptime directive -> (regex, component)
 DIRECTIVES = {
@@ -187,7 +190,12 @@ def _basic_text(body):
 
 
 def naive_and_offset(value, fmt: str | None = None):
-    """(naive timestamp, offset in minutes or null) from text; both null when unparseable."""
+    """(naive timestamp, offset in minutes or null) from text; both null when unparseable.
+
+    A value longer than MAX_LENGTH is unparseable without running any pattern on it: the
+    work per value stays bounded however long a broken cell is.
+    """
+    value = ibis.cases((value.length() <= MAX_LENGTH, value), else_=ibis.null("string"))
     # The suffix regex runs only where an offset can be: a value ending in Z or with a sign in its last 6 characters.
     tail = value.right(6)
     maybe = tail.endswith("Z") | tail.endswith("z") | tail.contains("+") | tail.contains("-")
@@ -209,14 +217,17 @@ def naive_and_offset(value, fmt: str | None = None):
                            else_=ibis.null("timestamp"))
         naive = ibis.coalesce(naive, local)
     digits = suffix.re_replace(r"[^0-9]", "")
-    magnitude = digits.substr(0, 2).nullif("").cast("int32") * 60 + ibis.cases(
-        (digits.length() == 4, digits.substr(2, 2).cast("int32")), else_=0)
+    minutes = ibis.cases((digits.length() == 4, digits.substr(2, 2).cast("int32")), else_=0)
+    magnitude = digits.substr(0, 2).nullif("").cast("int32") * 60 + minutes
     offset = ibis.cases(
         (suffix.upper() == "Z", ibis.literal(0)),
         (suffix.startswith("-"), -magnitude),
         (suffix.notnull(), magnitude),
         else_=ibis.null("int32"),
     )
+    # An offset no clock uses (`+99:99`, `+15:00`, `-13:00`) makes the value unparseable, not shifted.
+    impossible = offset.notnull() & ((minutes >= 60) | (offset < MIN_OFFSET_MINUTES) | (offset > MAX_OFFSET_MINUTES))
+    naive = ibis.cases((impossible.fill_null(False), ibis.null("timestamp")), else_=naive)
     return naive, offset
 
 
