@@ -307,17 +307,17 @@ def _build_personas(processed: Path, log) -> None:
     log("personas: built")
 
 
-def prepare_data(raw=None, processed=None, as_of=None, config=None, log=print, force=False) -> dict:
+def prepare_data(raw=None, processed=None, as_of=None, config=None, log=print, force=False, engine=None) -> dict:
     """Processed tables for these inputs, with the shared derived tables (personas).
 
     Prepared, or reused when the fingerprint is unchanged (never with `force`).
     Returns summary.json's dictionary. The fingerprint is written only after
     prepare and the shared derived tables succeed, so an interrupted prepare is redone.
     """
-    return _prepare_or_reuse(raw, processed, as_of, config, log, force)[0]
+    return _prepare_or_reuse(raw, processed, as_of, config, log, force, engine)[0]
 
 
-def _prepare_or_reuse(raw, processed, as_of, config, log, force=False) -> tuple[dict, bool]:
+def _prepare_or_reuse(raw, processed, as_of, config, log, force=False, engine=None) -> tuple[dict, bool]:
     raw_folder, out = paths.raw_dir(raw), paths.processed_dir(processed)
     if not raw_folder.is_dir():
         raise InputError(f"{raw_folder}: raw exports folder not found")
@@ -336,7 +336,7 @@ def _prepare_or_reuse(raw, processed, as_of, config, log, force=False) -> tuple[
     log(f"prepare: preparing {raw_folder} -> {out} ({reason})")
     (out / FINGERPRINT_FILE).unlink(missing_ok=True)
     started = time.monotonic()
-    summary = prepare(raw=raw_folder, out=out, as_of=as_of, config=config)
+    summary = prepare(raw=raw_folder, out=out, as_of=as_of, config=config, engine=engine)  # engine: not in the fingerprint
     _build_personas(out, log)
     (out / FINGERPRINT_FILE).write_text(json.dumps(fingerprint, indent=2, sort_keys=True), encoding="utf-8")
     log(f"prepare: done in {time.monotonic() - started:.1f} s")
@@ -615,7 +615,7 @@ def cell_timeout(value=None) -> int:
 
 
 def run(raw=None, processed=None, reports=None, as_of=None, config=None, only=None, parameters=None,
-        notebooks_dir=None, execution_timeout=None, echo=True) -> int:
+        notebooks_dir=None, execution_timeout=None, echo=True, engine=None) -> int:
     """The `journey run` command. Returns the exit code (0 ok, 1 a notebook failed); InputError for bad input."""
     log = RunLog(echo=echo)
     raw_folder, processed_folder = paths.raw_dir(raw), paths.processed_dir(processed)
@@ -628,12 +628,12 @@ def run(raw=None, processed=None, reports=None, as_of=None, config=None, only=No
     try:
         with _sigterm_interrupts():
             return _run(log, raw_folder, processed_folder, reports_folder, as_of, config, notebooks, overrides,
-                        timeout)
+                        timeout, engine)
     finally:
         log.close()
 
 
-def _run(log, raw, processed, reports, as_of, config, notebooks, overrides, timeout) -> int:
+def _run(log, raw, processed, reports, as_of, config, notebooks, overrides, timeout, engine=None) -> int:
     started, clock = _now(), time.monotonic()
     if not raw_has_tables(raw):
         from journeylib.sample import write_sample
@@ -641,7 +641,7 @@ def _run(log, raw, processed, reports, as_of, config, notebooks, overrides, time
         log(f"raw: {raw} holds no exports; writing the synthetic sample there (journey sample) and going on")
         write_sample(raw)
     prepare_started = time.monotonic()
-    summary, reused = _prepare_or_reuse(raw, processed, as_of, config, log)
+    summary, reused = _prepare_or_reuse(raw, processed, as_of, config, log, engine=engine)
     prepare_seconds = round(time.monotonic() - prepare_started, 2)
     data_as_of = summary.get("as_of")
 
@@ -667,6 +667,7 @@ def _run(log, raw, processed, reports, as_of, config, notebooks, overrides, time
         "inputs": {"raw_dir": str(raw), "processed_dir": str(processed), "config": config,
                    "as_of_requested": as_of, "fingerprint": _stored_fingerprint(processed),
                    "raw_files": summary.get("inputs")},
+        "engine": summary.get("engine", "duckdb"),  # the engine that made the processed tables
         "versions": package_versions(), "git": git_commit(paths.project_root()),
         "kernel": {"name": KERNEL_NAME, "python": sys.executable}, "cell_timeout_seconds": timeout,
         "timings": {"prepare_seconds": prepare_seconds, "total_seconds": round(time.monotonic() - clock, 2),

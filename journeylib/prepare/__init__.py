@@ -20,7 +20,7 @@ import shutil
 from journeylib import paths
 from journeylib.config import load_config
 from journeylib.prepare.clean import clean, resolve_as_of
-from journeylib.prepare.engine import connect
+from journeylib.prepare.connection import connect, disconnect
 from journeylib.prepare.identity import resolve_identities
 from journeylib.prepare.journeys import build_journeys
 from journeylib.prepare.load import Run, load
@@ -30,8 +30,12 @@ from journeylib.prepare.write import write
 __all__ = ["prepare", "load", "clean", "resolve_identities", "tag_stages", "build_journeys", "write", "Run"]
 
 
-def prepare(raw=None, out=None, as_of=None, config=None, now=None) -> dict:
-    """Run every step; returns the summary. Bad input raises InputError and leaves `out` untouched."""
+def prepare(raw=None, out=None, as_of=None, config=None, now=None, engine=None, session=None) -> dict:
+    """Run every step; returns the summary. Bad input raises InputError and leaves `out` untouched.
+
+    `engine`: duckdb or spark (default: the configuration's `engine`, else duckdb); `session`: an
+    existing SparkSession for the spark engine.
+    """
     raw_dir, out_dir = paths.raw_dir(raw), paths.processed_dir(out)
     settings = load_config(config, raw_dir)
     if as_of is not None:
@@ -39,7 +43,7 @@ def prepare(raw=None, out=None, as_of=None, config=None, now=None) -> dict:
     work = out_dir.parent / f".{out_dir.name}.work-{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
     size = sum(p.stat().st_size for p in raw_dir.glob("*.*") if p.is_file()) if raw_dir.is_dir() else 0
-    con = connect(work, size)
+    con = connect(engine, work, size, settings, session=session)
     try:
         run = load(raw_dir, settings, con=con)
         clean(run, as_of=as_of, now=now)
@@ -48,5 +52,5 @@ def prepare(raw=None, out=None, as_of=None, config=None, now=None) -> dict:
         build_journeys(run)
         return write(run, out_dir)
     finally:
-        con.disconnect()
+        disconnect(con)
         shutil.rmtree(work, ignore_errors=True)

@@ -12,6 +12,7 @@ import pyarrow as pa
 from journeylib.config import CONTRACT, OPTIONAL_TABLES, Config
 from journeylib.digest import sha256
 from journeylib.errors import InputError
+from journeylib.prepare.connection import read_raw
 from journeylib.prepare.engine import store
 
 ROW = "_row"  # 1-based data row in the raw file (the header is not counted)
@@ -67,12 +68,9 @@ def _check_utf8(path: Path):
 
 def _open(con, path: Path):
     try:
-        if path.suffix == ".parquet":
-            return con.read_parquet(str(path))
-        if path.stat().st_size == 0:
+        if path.suffix == ".csv" and path.stat().st_size == 0:
             raise InputError(f"{path}: empty file (no header row)")
-        return con.read_csv(str(path), all_varchar=True, header=True, delim=",", quote='"', escape='"',
-                            auto_detect=True, sample_size=-1 if path.stat().st_size < (1 << 20) else 20480)
+        return read_raw(con, path)  # the engine's reader: CSV as text, plus the exact raw row number ROW
     except InputError:
         raise
     except Exception as error:  # engine errors: unreadable, malformed, wrong encoding
@@ -97,14 +95,14 @@ def read_table(con, table: str, path: Path, config: Config):
     columns, present = {}, []
     for column in required + optional:
         wanted = mapping.get(column, column)
-        header = _match(source.columns, wanted)
+        header = _match([c for c in source.columns if c != ROW], wanted)
         if header is None and column in required:
             named = f"'{wanted}' (mapped to {column})" if wanted != column else f"'{column}'"
             raise InputError(f"{path}: required column {named} not found")
         columns[column] = source[header].cast("string") if header is not None else ibis.null("string")
         if header is not None:
             present.append(column)
-    expr = source.select(**{ROW: ibis.row_number() + 1}, **columns)
+    expr = source.select(**{ROW: source[ROW]}, **columns)
     try:
         return store(con, f"raw_{table}", expr), present
     except Exception as error:
@@ -125,7 +123,7 @@ def load(raw=None, config=None, con=None, work_dir=None) -> Run:
     """Find and read every raw export; hash them for the summary (in a thread, while reading)."""
     from journeylib import paths
     from journeylib.config import load_config
-    from journeylib.prepare.engine import connect
+    from journeylib.prepare.connection import connect
 
     raw_dir = paths.raw_dir(raw)
     config = load_config(config, raw_dir)
@@ -133,7 +131,7 @@ def load(raw=None, config=None, con=None, work_dir=None) -> Run:
     if con is None:
         import tempfile
 
-        con = connect(Path(work_dir or tempfile.mkdtemp(prefix="journey-prepare-")))
+        con = connect(config.engine, Path(work_dir or tempfile.mkdtemp(prefix="journey-prepare-")), config=config)
     run = Run(con=con, config=config, raw_dir=raw_dir, files=files)
     hashed = [path for path in files.values()]
     if config.source:
