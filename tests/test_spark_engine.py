@@ -117,12 +117,16 @@ def test_bad_engine_settings_name_the_key(data, message):
 
 
 def test_the_engine_is_recorded_but_not_fingerprinted(tmp_path):
-    from journeylib.runner import input_fingerprint
+    """Tables made by DuckDB are reused when Spark is asked for: the engine is not in the fingerprint."""
+    from journeylib.runner import prepare_data
 
-    summary = prepare(raw=BASIC, out=tmp_path / "out")
-    assert summary["engine"] == "duckdb"
-    assert json.loads((tmp_path / "out" / "summary.json").read_text())["engine"] == "duckdb"
-    assert "engine" not in json.dumps(input_fingerprint(BASIC))
+    raw = tmp_path / "raw"
+    shutil.copytree(BASIC, raw)
+    first = prepare_data(raw=raw, processed=tmp_path / "out", log=lambda line: None)
+    assert first["engine"] == "duckdb"
+    lines = []
+    again = prepare_data(raw=raw, processed=tmp_path / "out", engine="spark", log=lines.append)
+    assert again == first and lines[0].startswith("prepare: reused the processed tables")
 
 
 # ---------------------------------------------------------------- both engines on the same inputs
@@ -283,7 +287,7 @@ def test_bad_rows_give_the_same_tables_and_rejects(tmp_path, spark):
 def test_a_sample_gives_the_same_tables(tmp_path, spark):
     from journeylib.sample import write_sample
 
-    raw = write_sample(tmp_path / "raw", customers=1500, seed=3)
+    raw = write_sample(tmp_path / "raw", customers=2500, seed=3)
     summary = both(raw, tmp_path, spark)
     assert summary["tables"]["touchpoints"]["kept"] > 10_000
 
