@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from journeylib.config import ENGINES
 from journeylib.errors import InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -33,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     prepare.add_argument("--out", help="processed folder (default data/processed)")
     prepare.add_argument("--as-of", help="ISO date or timestamp; default: the latest valid timestamp in the data")
     prepare.add_argument("--config", help="YAML or TOML configuration file")
+    prepare.add_argument("--engine", choices=ENGINES, help="duckdb (default, in-process) or spark (pip install -e '.[spark]')")
 
     run = sub.add_parser("run", help="prepare, then execute every notebook into a dated report")
     run.add_argument("--raw", help="raw exports folder (default data/raw)")
@@ -40,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--reports", help="reports folder (default reports)")
     run.add_argument("--as-of", help="ISO date or timestamp; default: the latest valid timestamp in the data")
     run.add_argument("--config", help="YAML or TOML configuration file")
+    run.add_argument("--engine", choices=ENGINES, help="engine for prepare: duckdb (default) or spark")
     run.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (e.g. 01 or 01_journey_map)")
     run.add_argument("-p", "--parameter", action="append", default=[], metavar="KEY=VALUE",
                      help="notebook parameter; NOTEBOOK.KEY=VALUE for one notebook (repeatable)")
@@ -58,13 +61,14 @@ def _dispatch(args) -> int:
         from journeylib.runner import prepare_data
 
         # the same processed folder `journey run` would build, shared derived tables (personas) included
-        prepare_data(raw=args.raw, processed=args.out, as_of=args.as_of, config=args.config, force=True)
+        prepare_data(raw=args.raw, processed=args.out, as_of=args.as_of, config=args.config, force=True,
+                     engine=args.engine)
         return EXIT_OK
     from journeylib.runner import run
 
     return run(
         raw=args.raw, processed=args.processed, reports=args.reports, as_of=args.as_of,
-        config=args.config, only=args.only, parameters=args.parameter,
+        config=args.config, only=args.only, parameters=args.parameter, engine=args.engine,
         fail_on_change=args.fail_on_change,
     )
 

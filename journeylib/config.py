@@ -53,8 +53,12 @@ TIMESTAMP_COLUMNS = {
     "service_visits": "opened_at", "surveys": "responded_at", "referrals": "referred_at",
 }
 CONFIG_FILE_NAME = "journey.yaml"
-TOP_LEVEL_KEYS = ("default_timezone", "internal_domains", "columns", "timestamp_formats", "taxonomy")
+TOP_LEVEL_KEYS = ("default_timezone", "internal_domains", "columns", "timestamp_formats", "taxonomy", "engine", "spark")
 TAXONOMY_KEYS = ("channels", "event_types", "stages")
+ENGINES = ("duckdb", "spark")
+DEFAULT_ENGINE = "duckdb"
+SPARK_KEYS = ("master", "conf")
+DEFAULT_SPARK_MASTER = "local[*]"
 # strptime directives the engine can translate into portable expressions.
 SUPPORTED_DIRECTIVES = set("YymdHIMSfp%")
 
@@ -67,6 +71,9 @@ class Config:
     timestamp_formats: dict = field(default_factory=dict)  # table -> strptime format
     taxonomy: Taxonomy = field(default_factory=Taxonomy)
     source: str | None = None  # the file it came from, for messages
+    engine: str | None = None  # duckdb or spark; None: the default (duckdb) unless --engine says otherwise
+    spark_master: str = DEFAULT_SPARK_MASTER
+    spark_conf: dict = field(default_factory=dict)  # Spark setting -> value (text)
 
 
 def check_timezone(name, where: str) -> str:
@@ -158,6 +165,28 @@ def _taxonomy(value, where: str) -> Taxonomy:
         raise ConfigError(f"{where}: {str(error).removeprefix('taxonomy: ')}")
 
 
+def _engine(value, where: str):
+    if value is None:
+        return None
+    if value not in ENGINES:
+        raise ConfigError(f"{where}: unknown engine {value!r} (expected one of {', '.join(ENGINES)})")
+    return value
+
+
+def _spark(value, where: str) -> tuple[str, dict]:
+    mapping = _mapping(value, where)
+    _unknown(mapping, SPARK_KEYS, where)
+    master = mapping.get("master", DEFAULT_SPARK_MASTER)
+    if not isinstance(master, str) or not master.strip():
+        raise ConfigError(f"{where}.master: expected a Spark master such as local[*] or spark://host:7077, got {master!r}")
+    conf = {}
+    for key, item in _mapping(mapping.get("conf"), f"{where}.conf").items():
+        if isinstance(item, (dict, list)) or item is None:
+            raise ConfigError(f"{where}.conf.{key}: expected a single value, got {item!r}")
+        conf[str(key)] = str(item).lower() if isinstance(item, bool) else str(item)
+    return master.strip(), conf
+
+
 def from_dict(data, source: str | None = None) -> Config:
     """A validated Config from a parsed file (a dict); `source` prefixes messages."""
     prefix = f"{source}: " if source else ""
@@ -167,6 +196,7 @@ def from_dict(data, source: str | None = None) -> Config:
         raise ConfigError(f"{prefix}expected a mapping of settings at the top level, got {type(data).__name__}")
     _unknown(data, TOP_LEVEL_KEYS, source or "config")
     where = prefix
+    spark_master, spark_conf = _spark(data.get("spark"), f"{where}spark")
     return Config(
         default_timezone=check_timezone(data.get("default_timezone", "UTC"), f"{where}default_timezone"),
         internal_domains=_domains(data.get("internal_domains"), f"{where}internal_domains"),
@@ -174,6 +204,9 @@ def from_dict(data, source: str | None = None) -> Config:
         timestamp_formats=_formats(data.get("timestamp_formats"), f"{where}timestamp_formats"),
         taxonomy=_taxonomy(data.get("taxonomy"), f"{where}taxonomy"),
         source=source,
+        engine=_engine(data.get("engine"), f"{where}engine"),
+        spark_master=spark_master,
+        spark_conf=spark_conf,
     )
 
 

@@ -531,7 +531,7 @@ def cell_timeout(value=None) -> int:
 
 
 def run(raw=None, processed=None, reports=None, as_of=None, config=None, only=None, parameters=None,
-        notebooks_dir=None, execution_timeout=None, echo=True, fail_on_change=False) -> int:
+        notebooks_dir=None, execution_timeout=None, echo=True, fail_on_change=False, engine=None) -> int:
     """The `journey run` command. Returns the exit code (0 ok, 1 a notebook failed, 3 with `fail_on_change`
     when the run is ok and a change was flagged); InputError for bad input."""
     log = RunLog(echo=echo)
@@ -545,13 +545,13 @@ def run(raw=None, processed=None, reports=None, as_of=None, config=None, only=No
     try:
         with _sigterm_interrupts(), contextlib.ExitStack() as holds:
             code = _run(log, raw_folder, processed_folder, reports_folder, as_of, config, notebooks, overrides,
-                        timeout, holds)
+                        timeout, holds, engine)
             return exit_code(code, log.run_dir, fail_on_change, log)
     finally:
         log.close()
 
 
-def _run(log, raw, processed, reports, as_of, config, notebooks, overrides, timeout, holds) -> int:
+def _run(log, raw, processed, reports, as_of, config, notebooks, overrides, timeout, holds, engine=None) -> int:
     started, clock = _now(), time.monotonic()
     if not raw_has_tables(raw):
         from journeylib.sample import write_sample
@@ -560,7 +560,7 @@ def _run(log, raw, processed, reports, as_of, config, notebooks, overrides, time
         write_sample(raw)
     prepare_started = time.monotonic()
     # one complete version of the processed folder, held (no writer removes it) until the run ends
-    prepared = holds.enter_context(prepare_or_reuse(raw, processed, as_of, config, log))
+    prepared = holds.enter_context(prepare_or_reuse(raw, processed, as_of, config, log, engine=engine))
     summary, reused, processed = prepared.summary, prepared.reused, prepared.folder
     prepare_seconds = round(time.monotonic() - prepare_started, 2)
     data_as_of = summary.get("as_of")
@@ -588,6 +588,7 @@ def _run(log, raw, processed, reports, as_of, config, notebooks, overrides, time
         "inputs": {"raw_dir": str(raw), "processed_dir": str(processed), "config": config,
                    "as_of_requested": as_of, "fingerprint": _stored_fingerprint(processed),
                    "raw_files": summary.get("inputs")},
+        "engine": summary.get("engine", "duckdb"),  # the engine that made the processed tables
         "versions": package_versions(), "git": git_commit(paths.project_root()),
         "kernel": {"name": KERNEL_NAME, "python": sys.executable}, "cell_timeout_seconds": timeout,
         "timings": {"prepare_seconds": prepare_seconds, "total_seconds": round(time.monotonic() - clock, 2),

@@ -179,6 +179,7 @@ def test_manifest_records_parameters_inputs_versions_and_timings(shared):
     assert set(manifest["inputs"]["fingerprint"]["raw"]) >= {"customers.csv", "surveys.csv"}
     assert set(manifest["timings"]["notebooks"]) == {"00_data_quality", "01_fails", "02_echo"}
     assert "git" in manifest
+    assert manifest["engine"] == "duckdb"  # the engine that made the processed tables
 
 
 def test_the_finished_run_is_complete_and_latest_points_at_it(shared):

@@ -23,7 +23,7 @@ from journeylib import paths
 from journeylib.config import load_config
 from journeylib.prepare import store
 from journeylib.prepare.clean import clean, resolve_as_of
-from journeylib.prepare.engine import connect
+from journeylib.prepare.connection import connect, disconnect
 from journeylib.prepare.identity import resolve_identities
 from journeylib.prepare.journeys import build_journeys
 from journeylib.prepare.load import Run, load
@@ -41,14 +41,18 @@ def check_inputs(raw_dir, config=None, as_of=None):
     return settings
 
 
-def build(raw_dir, settings, folder, as_of=None, now=None) -> dict:
+def build(raw_dir, settings, folder, as_of=None, now=None, engine=None, session=None) -> dict:
     """Every step, written into `folder` (an unpublished version, see store.new_version); the engine works
-    in `.work-<pid>` beside it, removed at the end. Returns the summary."""
+    in `.work-<pid>` beside it, removed at the end. Returns the summary.
+
+    `engine`: duckdb or spark (default: the configuration's `engine`, else duckdb); `session`: an
+    existing SparkSession for the spark engine.
+    """
     folder = Path(folder)
     work = folder.parent / f"{store.WORK}{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
     size = sum(p.stat().st_size for p in raw_dir.glob("*.*") if p.is_file()) if raw_dir.is_dir() else 0
-    con = connect(work, size)
+    con = connect(engine, work, size, settings, session=session)
     try:
         run = load(raw_dir, settings, con=con)
         clean(run, as_of=as_of, now=now)
@@ -57,14 +61,14 @@ def build(raw_dir, settings, folder, as_of=None, now=None) -> dict:
         build_journeys(run)
         return write_tables(run, folder)
     finally:
-        con.disconnect()
+        disconnect(con)
         shutil.rmtree(work, ignore_errors=True)
 
 
-def prepare(raw=None, out=None, as_of=None, config=None, now=None) -> dict:
+def prepare(raw=None, out=None, as_of=None, config=None, now=None, engine=None, session=None) -> dict:
     """Run every step into a new version of `out`; returns the summary. Bad input raises InputError and
     leaves `out` untouched. Personas and fingerprint.json are the runner's (journeylib.prepare.cache)."""
     raw_dir, root = paths.raw_dir(raw), paths.processed_root(out)
     settings = check_inputs(raw_dir, config, as_of)
     with store.writing(root) as writer, store.new_version(writer) as folder:
-        return build(raw_dir, settings, folder, as_of=as_of, now=now)
+        return build(raw_dir, settings, folder, as_of=as_of, now=now, engine=engine, session=session)

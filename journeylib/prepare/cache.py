@@ -93,7 +93,8 @@ class Prepared:
         self.release()
 
 
-def prepare_or_reuse(raw=None, processed=None, as_of=None, config=None, log=print, force=False) -> Prepared:
+def prepare_or_reuse(raw=None, processed=None, as_of=None, config=None, log=print, force=False,
+                     engine=None) -> Prepared:
     """The processed tables for these inputs, with the shared derived tables (personas).
 
     Reused when the current version's fingerprint matches (never with `force`), else prepared into a new
@@ -119,7 +120,7 @@ def prepare_or_reuse(raw=None, processed=None, as_of=None, config=None, log=prin
         started = time.monotonic()
         settings = check_inputs(raw_folder, config, as_of)
         with store.new_version(writer) as folder:
-            summary = build(raw_folder, settings, folder, as_of=as_of)
+            summary = build(raw_folder, settings, folder, as_of=as_of, engine=engine)  # engine: not in the fingerprint
             store.checkpoint("personas")
             build_personas(folder, log)
             store.checkpoint("fingerprint")
@@ -130,8 +131,8 @@ def prepare_or_reuse(raw=None, processed=None, as_of=None, config=None, log=prin
         return Prepared(summary, False, held)
 
 
-def prepare_data(raw=None, processed=None, as_of=None, config=None, log=print, force=False) -> dict:
+def prepare_data(raw=None, processed=None, as_of=None, config=None, log=print, force=False, engine=None) -> dict:
     """`prepare_or_reuse` for a caller that reads the folder later (tests, `journey prepare`): returns
     summary.json's dictionary and holds nothing."""
-    with prepare_or_reuse(raw, processed, as_of, config, log, force) as prepared:
+    with prepare_or_reuse(raw, processed, as_of, config, log, force, engine) as prepared:
         return prepared.summary

@@ -1,20 +1,16 @@
 """The embedded engine and the small portable expression helpers every step shares.
 
 Everything here builds Ibis expressions; nothing is engine-specific SQL, so the
-same steps can later run on another Ibis backend.
+same steps run on every engine (journeylib.prepare.connection connects them).
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import ibis
 
+from journeylib.prepare.connection import materialise
 from journeylib.taxonomy import NORMALISE_PATTERN
 
-MEMORY_LIMIT_ENV = "JOURNEY_MEMORY_LIMIT"
-DEFAULT_MEMORY_LIMIT = "2500MB"
 MISSING_MARKERS = ("", "NULL", "N/A")
 UTC_TYPE = "timestamp('UTC')"
 # Control characters (C0 but tab, newlines, vertical tab and form feed; DEL; C1) and invisible format
@@ -22,22 +18,6 @@ UTC_TYPE = "timestamp('UTC')"
 INVISIBLE_PATTERN = (r"[\x00-\x08\x0e-\x1f\x7f-\x9f\x{AD}\x{200B}-\x{200F}\x{202A}-\x{202E}"
                      r"\x{2060}-\x{2064}\x{2066}-\x{206F}\x{FEFF}]")
 DECIMAL_PATTERN = r"^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$"  # one way to match: linear anywhere
-
-
-ON_DISK_FROM_BYTES = 64 << 20
-
-
-def connect(work_dir: Path, input_bytes: int = 0):
-    """DuckDB, in-process; big inputs get a database file in the work folder (compressed, spillable)."""
-    work_dir = Path(work_dir)
-    (work_dir / "spill").mkdir(parents=True, exist_ok=True)
-    return ibis.duckdb.connect(
-        str(work_dir / "engine.duckdb") if input_bytes >= ON_DISK_FROM_BYTES else ":memory:",
-        threads=os.cpu_count() or 1,
-        memory_limit=os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT),
-        temp_directory=str(work_dir / "spill"),
-        preserve_insertion_order=True,  # the raw row number relies on scan order
-    )
 
 
 def null(kind: str = "string"):
@@ -77,9 +57,18 @@ def number(col):
     return ibis.cases((finite.fill_null(False), value), else_=null("float64"))
 
 
+def as_text(col):
+    """A value as text, the same on every engine: a UTC timestamp reads `2024-02-06 10:00:00+00`
+    (DuckDB's spelling; Spark leaves out the `+00`)."""
+    value = col.cast("string")
+    if col.type().is_timestamp():
+        value = ibis.cases((value.endswith("+00"), value), else_=value + "+00")
+    return value
+
+
 def joined(cols):
     """One string from several (nulls marked), for content keys and deterministic tie-breaks."""
-    return ibis.literal("\x1f").join([c.cast("string").fill_null("\x00") for c in cols])
+    return ibis.literal("\x1f").join([as_text(c).fill_null("\x00") for c in cols])
 
 
 def content_id(cols, prefix: str):
@@ -125,6 +114,5 @@ def store(con, name: str, data):
     """
     used = con.__dict__.setdefault("_journey_table_names", {})  # list_tables() fails on duckdb 2.0
     used[name] = used.get(name, 0) + 1
-    if not isinstance(data, ibis.Expr):  # in-memory data: Ibis would emit the broken DROP VIEW
-        data = ibis.memtable(data)
-    return con.create_table(name if used[name] == 1 else f"{name}_{used[name]}", data)
+    # in-memory data becomes a memtable there: Ibis would emit the broken DROP VIEW
+    return materialise(con, name if used[name] == 1 else f"{name}_{used[name]}", data)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ibis
 
 from journeylib.prepare.clean import assign_reasons
+from journeylib.prepare.components import min_labels
+from journeylib.prepare.connection import in_process
 from journeylib.prepare.engine import add_reason, joined, override_reason, store
 from journeylib.prepare.load import ROW
 
@@ -80,6 +82,10 @@ def _components(run, nodes):
         keyed = nodes.filter(nodes[key].notnull())
         star = keyed.select(a=keyed.label, b=keyed.label.min().over(group_by=keyed[key]))
         parts.append(star.filter(star.a != star.b))
+    if not in_process(run.con):  # the edges would grow with the data in this process: found in the engine
+        labels = min_labels(run.con, nodes.label, store(run.con, "id_edges", ibis.union(*parts, distinct=False)))
+        j = nodes.join(labels, nodes.label == labels.n_label)
+        return store(run.con, "id_nodes", j.select(*[c for c in nodes.columns if c != "label"], label=j.c_label))
     edges = run.con.to_pyarrow(ibis.union(*parts, distinct=False))
     n = int(run.con.execute(nodes.count()))
     a = edges.column("a").to_numpy().astype(np.int64)

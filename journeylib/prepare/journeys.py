@@ -16,12 +16,16 @@ def build_journeys(run):
         f"{stage}_at": log.occurred_at.min(where=counted & (log.stage_order >= i + 1))
         for i, stage in enumerate(STAGES)
     }
-    order = [log.occurred_at, log.event_id]
-    # the first touch: the earliest event that counts for the journey (ties: smallest event_id)
+    # the first touch: the earliest event that counts for the journey (ties: smallest event_id); a window,
+    # not an ordered aggregate (`first(order_by=...)`), which not every engine has
+    touches = log.filter(counted)
+    touches = touches.mutate(_n=ibis.row_number().over(group_by=touches.customer_id,
+                                                        order_by=[touches.occurred_at, touches.event_id]))
+    touches = touches.filter(touches._n == 0)
+    first = touches.select(f_customer=touches.customer_id, acquisition_channel=touches.channel,
+                           first_touch_dealer=touches.dealer_id)
     per_customer = log.group_by(j_customer=log.customer_id).agg(
         first_touch_at=log.occurred_at.min(where=counted),
-        acquisition_channel=log.channel.first(order_by=order, where=counted),
-        first_touch_dealer=log.dealer_id.first(order_by=order, where=counted, include_null=True),
         **firsts,
         touchpoints=log.count().cast("int32"),
         channels=log.channel.nunique(where=log.channel != "unknown").cast("int32"),
@@ -30,6 +34,7 @@ def build_journeys(run):
     )
     customers = run.out["customers"]
     j = customers.left_join(per_customer, customers.customer_id == per_customer.j_customer)
+    j = j.left_join(first, j.customer_id == first.f_customer)
     furthest = ibis.cases(*[(j[f"{stage}_at"].notnull(), stage) for stage in reversed(STAGES)],
                           else_=ibis.null("string"))
     as_of = ibis.literal(run.as_of).cast("timestamp('UTC')")

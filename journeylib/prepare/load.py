@@ -14,10 +14,10 @@ import pyarrow as pa
 from journeylib.config import CONTRACT, OPTIONAL_TABLES, Config
 from journeylib.digest import sha256
 from journeylib.errors import InputError
+from journeylib.prepare.connection import MAX_LINE_BYTES, read_raw
 from journeylib.prepare.engine import store
 
 ROW = "_row"  # 1-based data row in the raw file (the header is not counted)
-MAX_LINE_BYTES = 2_000_000  # the longest CSV row the engine reads (DuckDB's default max_line_size)
 OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 QUOTE_PROBLEM = 'a quoted value is not closed properly (unbalanced ")'
 
@@ -135,10 +135,7 @@ def _unreadable(path: Path, error: Exception, width: int | None = None) -> Input
 def _open(con, path: Path, width: int | None = None):
     """The file in the engine; a CSV is read by position (`c0`, `c1`, ...) with `width` text columns."""
     try:
-        if path.suffix == ".parquet":
-            return con.read_parquet(str(path))
-        return con.read_csv(str(path), header=True, delim=",", quote='"', escape='"', auto_detect=False,
-                            columns={f"c{i}": "VARCHAR" for i in range(width)}, max_line_size=MAX_LINE_BYTES)
+        return read_raw(con, path, width)  # the engine's reader: text by position, plus the raw row ROW
     except Exception as error:  # engine errors: unreadable, malformed, wrong encoding
         raise _unreadable(path, error, width)
 
@@ -201,11 +198,11 @@ def read_table(con, table: str, path: Path, config: Config):
             raise InputError(f"{path}: required column {named} not found{_delimiter_hint(path, headers, wanted)}")
         positions[column] = position
     source = _open(con, path, len(headers))
-    names = source.columns  # in file order, as `headers`
+    names = [name for name in source.columns if name != ROW]  # in file order, as `headers`
     columns = {column: source[names[i]].cast("string") if i is not None else ibis.null("string")
                for column, i in positions.items()}
     present = [column for column, i in positions.items() if i is not None]
-    expr = source.select(**{ROW: ibis.row_number() + 1}, **columns)
+    expr = source.select(**{ROW: source[ROW]}, **columns)
     try:
         return store(con, f"raw_{table}", expr), present
     except Exception as error:
@@ -223,7 +220,7 @@ def load(raw=None, config=None, con=None, work_dir=None) -> Run:
     """Find and read every raw export; hash them for the summary (in a thread, while reading)."""
     from journeylib import paths
     from journeylib.config import load_config
-    from journeylib.prepare.engine import connect
+    from journeylib.prepare.connection import connect
 
     raw_dir = paths.raw_dir(raw)
     config = load_config(config, raw_dir)
@@ -231,7 +228,7 @@ def load(raw=None, config=None, con=None, work_dir=None) -> Run:
     if con is None:
         import tempfile
 
-        con = connect(Path(work_dir or tempfile.mkdtemp(prefix="journey-prepare-")))
+        con = connect(config.engine, Path(work_dir or tempfile.mkdtemp(prefix="journey-prepare-")), config=config)
     run = Run(con=con, config=config, raw_dir=raw_dir, files=files)
     hashed = [path for path in files.values()]
     if config.source:

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from journeylib.config import CONTRACT
+from journeylib.prepare.connection import engine_name, to_arrow, write_parquet
 from journeylib.prepare.load import ROW
 from journeylib.prepare.store import checkpoint
 from journeylib.privacy import PERSONAL_COLUMNS, redact
@@ -47,12 +48,12 @@ def _write(run, name, expr, folder: Path):
     expr = expr.order_by(SORT_KEYS[name])
     path = folder / f"{name}.parquet"
     if name == "surveys":  # small: free text is redacted at the boundary with journeylib.privacy
-        data = run.con.to_pyarrow(expr)
+        data = to_arrow(run.con, expr)
         comments = [redact(c) for c in data.column("comment").to_pylist()]
         data = data.set_column(data.schema.get_field_index("comment"), "comment", pa.array(comments, pa.string()))
         pq.write_table(data, path)
     else:
-        run.con.to_parquet(expr, str(path))
+        write_parquet(run.con, expr, path)
 
 
 def _raw_json(row: dict, columns) -> str:
@@ -135,6 +136,7 @@ def summary(run) -> dict:
     counts = table_counts(run)
     return {
         "as_of": run.as_of.isoformat(),
+        "engine": engine_name(run.con),  # the engine that made the tables (both give the same)
         "inputs": dict(sorted(run.inputs.items())),
         "customers_merged": run.facts["customers_merged"],
         "unknown_values": unknown_values(run),
