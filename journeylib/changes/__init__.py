@@ -170,6 +170,9 @@ def what_changed(inputs: dict, as_of, period: str = "month", baseline_periods: i
         table = pd.DataFrame(columns=["measure", "label", "kind", "population", "group_by", "group", "members",
                                       "estimate", "ci_low", "ci_high", "p", "before", "after", "n_before",
                                       "n_after", "latest_period", "baseline_from", "baseline_to", "main"])
+    # an empty table (or one whose estimates are all None) must still have numeric columns
+    numeric = ["estimate", "ci_low", "ci_high", "p", "before", "after"]
+    table[numeric] = table[numeric].apply(pd.to_numeric, errors="coerce").astype("float64")
     flags, adjusted = effects.benjamini_hochberg(table["p"], q)
     table["q_value"], table["flagged"] = adjusted, flags
     flagged = table[table["flagged"]].copy()
