@@ -371,7 +371,8 @@ def transitions(events, kind: str = "stage", segments: pd.DataFrame | None = Non
     out = both.group_by(["segment", "from_state", "to_state"]).aggregate(
         transitions=both.count(), median_hours=both.hours.median()).to_pandas()
     out["probability"] = out["transitions"] / out.groupby(["segment", "from_state"])["transitions"].transform("sum")
-    return out.sort_values(["segment", "from_state", "transitions"], ascending=[True, True, False],
+    # to_state breaks ties, so equal counts come out in one order whatever the engine's grouping order
+    return out.sort_values(["segment", "from_state", "transitions", "to_state"], ascending=[True, True, False, True],
                            ignore_index=True)
 
 
