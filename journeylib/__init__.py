@@ -11,4 +11,4 @@ try:
 except PackageNotFoundError:  # running from a source tree without install
     __version__ = "0.0.0"
 
-STAGES = ("awareness", "consideration", "purchase", "retention", "advocacy")
+from journeylib.vocabulary import STAGES  # noqa: E402,F401 - journeylib.STAGES is the public name

@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from journeylib import levels
+from journeylib.stats import levels
 from journeylib.errors import NotEstimable
-from journeylib.levels import LevelPlan
-from journeylib.proportions import wilson_interval
+from journeylib.stats.levels import LevelPlan
+from journeylib.stats.intervals import adjusted_wald_nps, poisson_rate_interval, wilson_interval  # noqa: F401
 from journeylib.segments import satisfaction_band
 
 Z95 = float(stats.norm.ppf(0.975))
@@ -48,36 +48,6 @@ DROPPABLE_FEATURES = ("acquisition_channel", "condition", "finance_type")
 
 
 # ---------------------------------------------------------------- intervals
-
-
-def adjusted_wald_nps(promoters: int, detractors: int, n: int) -> tuple[float, float, float]:
-    """NPS on the -100..100 scale with its 95% adjusted Wald interval (Rocks 2016).
-
-    The estimate is the plain NPS, 100 * (promoters - detractors) / n. The
-    interval adds 3/4 to promoters and to detractors and 3 to n, then uses the
-    variance of a difference of two multinomial proportions,
-    (p_pro + p_det - (p_pro - p_det)^2) / n_adj; it is clipped to -100..100.
-    """
-    if n <= 0:
-        return float("nan"), float("nan"), float("nan")
-    n_adj = n + 3
-    p_pro, p_det = (promoters + 0.75) / n_adj, (detractors + 0.75) / n_adj
-    centre = p_pro - p_det
-    half = Z95 * np.sqrt((p_pro + p_det - centre ** 2) / n_adj)
-    estimate = 100 * (promoters - detractors) / n
-    # The interval is centred on the adjusted estimate; in a tiny group the plain estimate can lie outside
-    # it (one promoter: NPS 100, upper end 98), so its ends are widened to include the estimate.
-    low, high = max(-100.0, 100 * (centre - half)), min(100.0, 100 * (centre + half))
-    return float(estimate), float(min(low, estimate)), float(max(high, estimate))
-
-
-def poisson_rate_interval(events: int, exposure: float) -> tuple[float, float, float]:
-    """Events per unit exposure with the exact (Garwood) 95% Poisson interval."""
-    if exposure <= 0:
-        return float("nan"), float("nan"), float("nan")
-    low = stats.chi2.ppf(0.025, 2 * events) / 2 if events > 0 else 0.0
-    high = stats.chi2.ppf(0.975, 2 * events + 2) / 2
-    return events / exposure, float(low / exposure), float(high / exposure)
 
 
 def quasi_poisson_rate(counts, exposure) -> dict:
@@ -228,7 +198,7 @@ def model_frame(buyers: pd.DataFrame, counts: pd.Series) -> pd.DataFrame:
 
 def plan_levels(frame: pd.DataFrame, min_level_size: int = 20, min_referrals: int = 3,
                 features=MODEL_FEATURES) -> LevelPlan:
-    """Merge sparse levels so every rate ratio is estimable (journeylib.levels).
+    """Merge sparse levels so every rate ratio is estimable (journeylib.stats.levels).
 
     A group of buyers is sparse with fewer than `min_level_size` buyers or fewer
     than `min_referrals` referrals (a level without referrals has a rate ratio

@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from journeylib import levels
+from journeylib.stats import levels
 from journeylib.errors import NotEstimable
-from journeylib.levels import LevelPlan
-from journeylib.proportions import wilson_interval
+from journeylib.stats.levels import LevelPlan
+from journeylib.stats.intervals import wilson_interval
 
 DEFAULT_CHURN_AFTER_DAYS = 365
 SENSITIVITY_DAYS = (270, 365, 545)
@@ -186,7 +186,7 @@ class ChurnPlan(LevelPlan):
 
 
 def plan_levels(frame: pd.DataFrame, min_count: int = 20, min_events: int = 5) -> ChurnPlan:
-    """Merge sparse levels so every odds ratio is estimable (journeylib.levels).
+    """Merge sparse levels so every odds ratio is estimable (journeylib.stats.levels).
 
     A group of buyers is sparse with fewer than `min_count` buyers or fewer than
     `min_events` churned or retained buyers (the odds ratio would be unstable or

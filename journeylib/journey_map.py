@@ -17,8 +17,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from journeylib import STAGES, levels, paths, tables
-from journeylib.proportions import wilson_interval  # noqa: F401 - also jm.wilson_interval for notebooks
+from journeylib import STAGES, paths, tables
+from journeylib.stats import levels
+from journeylib.stats.intervals import wilson_interval  # noqa: F401 - also jm.wilson_interval for notebooks
 
 STAGE_PAIRS = tuple(zip(STAGES[:-1], STAGES[1:]))
 SEGMENTS = ("acquisition_channel", "dealer_id", "persona")
@@ -121,7 +122,7 @@ def funnel_by_segment(journeys: pd.DataFrame, segments: pd.Series) -> pd.DataFra
 def pool_segments(segments: pd.Series, min_customers: int = MIN_SEGMENT_CUSTOMERS) -> tuple[pd.Series, list]:
     """Per-group figures: segments with fewer than `min_customers` customers pooled into 'other'.
 
-    The rule of journeylib.levels.pool_rare (a lone small segment is pooled too, so no tiny group
+    The rule of journeylib.stats.levels.pool_rare (a lone small segment is pooled too, so no tiny group
     gets its own bar or map). Returns the labels and the sorted pooled segment names.
     """
     labels, pooled = levels.pool_rare(segments, min_customers)

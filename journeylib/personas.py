@@ -31,7 +31,8 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-from journeylib import feedback, levels, tables
+from journeylib import feedback, tables
+from journeylib.stats import levels
 from journeylib.errors import NotEstimable
 
 UNCLASSIFIED = "unclassified"

@@ -86,16 +86,7 @@ def show_table(frame: pd.DataFrame, title: str | None = None) -> None:
 
 def check_as_of(as_of, processed_dir=None) -> pd.Timestamp:
     """The processed data's as-of date; a different `as_of` parameter is an error, not a silent mix."""
-    built = tables.as_of(processed_dir)
-    if as_of not in (None, ""):
-        wanted = pd.Timestamp(as_of)
-        wanted = wanted.tz_convert("UTC") if wanted.tzinfo else wanted.tz_localize("UTC")
-        if wanted.normalize() != built.normalize():
-            raise ValueError(
-                f"as_of={as_of} but the processed data was prepared as of {built.date()}; "
-                "run `journey prepare --as-of` (or `journey run --as-of`) with the same date"
-            )
-    return built
+    return tables.ProcessedTables(processed_dir, as_of).as_of
 
 
 def pct(value: float, digits: int = 1) -> str:

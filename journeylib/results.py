@@ -82,13 +82,14 @@ def effect(estimate, ci_low, ci_high, p=None) -> dict:
     return out
 
 
-class Results:
-    """One notebook's results, under one top-level section of metrics.json."""
+class SectionMetrics:
+    """The values of one section of metrics.json, built without any file or notebook.
 
-    def __init__(self, section: str, notebook: str, run_dir=None):
-        self.section = section
-        self.notebook = notebook
-        self.run_dir = Path(run_dir) if run_dir not in (None, "") else None
+    An analysis result's `metrics()` fills one and returns `values`; the notebook's
+    `Results.record_all` takes that dictionary as it is.
+    """
+
+    def __init__(self):
         self.values: dict = {}
 
     def record(self, key, value) -> None:
@@ -130,6 +131,27 @@ class Results:
     def record_pooled(self, feature: str, levels) -> None:
         """The levels of `feature` pooled into `other` (or the reference) before fitting."""
         self.record(("levels_pooled", feature), sorted(str(level) for level in levels))
+
+    def record_all(self, values: dict) -> None:
+        """Merge a whole section (an analysis result's `metrics()`); a leaf recorded twice is an error.
+
+        `notes` lists are joined (each sentence once), so a notebook may add its own notes too.
+        """
+        values = to_jsonable(values)
+        notes = values.pop("notes", [])
+        deep_merge(self.values, values)
+        for sentence in notes:
+            self.note(sentence)
+
+
+class Results(SectionMetrics):
+    """One notebook's results, under one top-level section of metrics.json."""
+
+    def __init__(self, section: str, notebook: str, run_dir=None):
+        super().__init__()
+        self.section = section
+        self.notebook = notebook
+        self.run_dir = Path(run_dir) if run_dir not in (None, "") else None
 
     def as_dict(self) -> dict:
         return {self.section: self.values}

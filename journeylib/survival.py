@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from journeylib import levels
+from journeylib.stats import levels
 from journeylib.errors import NotEstimable
 
 REFERENCE_CHANNEL = "website"
@@ -346,7 +346,7 @@ class LevelChoice:
 
 def choose_levels(customers: pd.DataFrame, min_level_customers: int = MIN_LEVEL_CUSTOMERS,
                   reference_channel: str = REFERENCE_CHANNEL) -> LevelChoice:
-    """One rule for every model and panel of notebook 02 (journeylib.levels).
+    """One rule for every model and panel of notebook 02 (journeylib.stats.levels).
 
     A channel or dealer with fewer than `min_level_customers` leads, or with no purchase, is pooled
     into `other` (an `other` still too thin goes into the reference). The channel reference is

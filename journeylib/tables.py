@@ -9,11 +9,7 @@ import pandas as pd
 
 from journeylib import paths
 
-TABLES = (
-    "customers", "identity_map", "touchpoints", "sales", "service_visits", "surveys",
-    "referrals", "dealers", "journeys", "rejects",
-)
-OPTIONAL_TABLES = ("personas",)
+from journeylib.vocabulary import OPTIONAL_TABLES, TABLES
 
 
 class MissingProcessedData(FileNotFoundError):
@@ -56,3 +52,37 @@ def as_of(processed_dir=None) -> pd.Timestamp:
     """The as-of date the processed data was built with (UTC)."""
     stamp = pd.Timestamp(summary(processed_dir)["as_of"])
     return stamp.tz_convert("UTC") if stamp.tzinfo else stamp.tz_localize("UTC")
+
+
+class ProcessedTables:
+    """The processed tables of one prepare, as the analyses read them: `analyse(tables, params)`.
+
+    Holds the folder and the as-of date the data was prepared with (a different
+    `as_of` is an error, not a silent mix); tables are read when asked for, with
+    only the columns and rows an analysis needs.
+    """
+
+    def __init__(self, processed_dir=None, as_of=None):
+        self.folder = _folder(processed_dir)
+        built = globals()["as_of"](self.folder)
+        if as_of not in (None, ""):
+            wanted = pd.Timestamp(as_of)
+            wanted = wanted.tz_convert("UTC") if wanted.tzinfo else wanted.tz_localize("UTC")
+            if wanted.normalize() != built.normalize():
+                raise ValueError(
+                    f"as_of={as_of} but the processed data was prepared as of {built.date()}; "
+                    "run `journey prepare --as-of` (or `journey run --as-of`) with the same date"
+                )
+        self.as_of = built
+
+    def load(self, name: str, columns=None, filters=None) -> pd.DataFrame:
+        return load(name, self.folder, columns=columns, filters=filters)
+
+    def has(self, name: str) -> bool:
+        return (self.folder / f"{name}.parquet").exists()
+
+    def summary(self) -> dict:
+        return summary(self.folder)
+
+    def __repr__(self) -> str:
+        return f"ProcessedTables({str(self.folder)!r}, as_of={self.as_of.date()})"

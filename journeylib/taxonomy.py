@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from journeylib import STAGES
+from journeylib.vocabulary import STAGES, UNKNOWN
 
-UNKNOWN = "unknown"
 NORMALISE_PATTERN = r"[^0-9a-z]+"
 
 CHANNELS = (

@@ -516,7 +516,7 @@ def test_sample_promoter_interval_covers_the_truth_at_a_larger_size(tmp_path):
 
 
 def test_pooling_a_level_without_referrals_matches_fitting_without_its_buyers():
-    from journeylib import fallbacks
+    from journeylib.stats import level_notes as fallbacks
 
     frame = advocacy.simulate_buyers(n=3000, seed=12)
     rare = frame.head(10).copy()

@@ -538,7 +538,7 @@ def test_sample_interval_coverage_over_larger_samples(tmp_path):
 
 
 def test_pooling_a_level_without_churn_matches_fitting_without_its_buyers():
-    from journeylib import fallbacks
+    from journeylib.stats import level_notes as fallbacks
 
     frame = simulate_frame(2000, seed=21)
     rare = frame.head(8).copy()

@@ -1,6 +1,6 @@
 import pandas as pd
 
-from journeylib.levels import OTHER_LEVEL, pool_rare, pooled_sentence
+from journeylib.stats.levels import OTHER_LEVEL, pool_rare, pooled_sentence
 
 
 def test_pool_rare_pools_small_levels_keeps_missing_and_kept_levels():

@@ -62,3 +62,32 @@ def test_record_missing_keeps_the_key_null_with_its_reason_and_a_note():
     assert values["missing"] == {"hazard_ratios.test_drive": "No test drives in this export."}
     assert values["notes"] == ["No test drives in this export."]
     assert values["levels_pooled"] == {"acquisition_channel": ["display", "sms"]}
+
+
+def test_record_all_merges_a_section_and_joins_notes_once():
+    from journeylib.results import Results, SectionMetrics
+
+    section = SectionMetrics()
+    section.record("churn_rate", 0.25)
+    section.record_missing("auc", "Nobody is churn-eligible.")
+    results = Results("retention", notebook="03")
+    results.note("Nobody is churn-eligible.")
+    results.record_all(section.values)
+    assert results.values["churn_rate"] == 0.25 and results.values["auc"] is None
+    assert results.values["notes"] == ["Nobody is churn-eligible."]
+    with pytest.raises(ValueError, match="recorded twice"):
+        results.record_all({"churn_rate": 0.3})
+
+
+def test_parameter_checks_refuse_bad_values_with_the_notebook_message():
+    from journeylib import analysis
+
+    assert analysis.positive_int("at_risk_top", 5) == 5
+    with pytest.raises(ValueError, match=r"parameter at_risk_top=True: expected a positive whole number"):
+        analysis.positive_int("at_risk_top", True)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        analysis.share("holdout_share", 1.0)
+    with pytest.raises(ValueError, match="True or False"):
+        analysis.flag("cluster_by_dealer", "yes")
+    with pytest.raises(ValueError, match="list of positive"):
+        analysis.positive_ints("sensitivity_days", 365)

@@ -9,7 +9,7 @@ def draw_change(frame, row: dict, title: str):
     """frame: period, estimate, ci_low, ci_high (series); row: the comparison. Returns the figure."""
     import matplotlib.pyplot as plt
 
-    from journeylib.journey_map import plain
+    from journeylib.figures.style import plain
 
     scale = 100 if row["kind"] == "share" else 1
     fig, ax = plt.subplots(figsize=(8, 3.2))

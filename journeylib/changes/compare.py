@@ -1,6 +1,6 @@
 """The comparisons: per measure and group, the latest complete period against the baseline periods.
 
-Sparse-level rule (as `journeylib.levels` does for the models): all units together need
+Sparse-level rule (as `journeylib.stats.levels` does for the models): all units together need
 the same minimum sizes, else the measure is not compared; a group with fewer
 than `min_latest` units in the latest period or `min_baseline` in the baseline is
 pooled into 'other' (compared when 'other' is big enough, else left out); a group
@@ -14,8 +14,8 @@ import pandas as pd
 
 from journeylib.changes import effects
 from journeylib.changes.cohorts import Measure, Population, nps_counts, period_days
-from journeylib.levels import OTHER_LEVEL
-from journeylib.proportions import wilson_interval
+from journeylib.stats.levels import OTHER_LEVEL
+from journeylib.stats.intervals import wilson_interval
 
 ALL = "all"
 
@@ -136,13 +136,13 @@ def series(pop: Population, measure: Measure, group_by, members, periods: list) 
             out.append({"period": str(period), "n": n, "estimate": k / n if n else np.nan, "ci_low": low,
                         "ci_high": high})
         elif measure.kind == "nps":
-            from journeylib.advocacy import adjusted_wald_nps
+            from journeylib.stats.intervals import adjusted_wald_nps
 
             pro, det, n = summary
             nps, low, high = adjusted_wald_nps(pro, det, n)
             out.append({"period": str(period), "n": n, "estimate": nps, "ci_low": low, "ci_high": high})
         else:
-            from journeylib.advocacy import poisson_rate_interval
+            from journeylib.stats.intervals import poisson_rate_interval
 
             count, low, high = poisson_rate_interval(summary[0], 1.0)
             out.append({"period": str(period), "n": summary[0], "estimate": count, "ci_low": low, "ci_high": high})

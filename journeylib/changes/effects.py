@@ -3,7 +3,7 @@
 - shares (conversions, rates, channel mix): difference in proportions, Newcombe's
   hybrid score interval, score test (statsmodels);
 - NPS: difference of two NPS with the adjusted Wald variance notebook 04 uses
-  (Rocks 2016; `journeylib.advocacy.adjusted_wald_nps` gives the same interval per group);
+  (Rocks 2016; `journeylib.stats.intervals.adjusted_wald_nps` gives the same interval per group);
 - counts (lead volume): rate ratio per day, exact conditional test and interval
   (given the total, the latest count is binomial);
 - the family: Benjamini-Hochberg at q (statsmodels `multipletests`).

@@ -14,7 +14,7 @@ from typing import Callable
 
 import pandas as pd
 
-OTHER_LEVEL = "other"
+from journeylib.vocabulary import OTHER_LEVEL
 
 
 @dataclass

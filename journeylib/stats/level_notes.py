@@ -1,13 +1,13 @@
 """What a level plan changed, in the report's words and in metrics (notebooks 03 and 04).
 
-`journeylib.levels.plan_levels` decides the merges; this module only reads a
+`journeylib.stats.levels.plan_levels` decides the merges; this module only reads a
 plan back: which levels were pooled, which fixed reference was replaced, which
 feature was left out, as one plain sentence each and in `Results`.
 """
 
 from __future__ import annotations
 
-from journeylib.levels import LevelPlan, pooled_sentence
+from journeylib.stats.levels import LevelPlan, pooled_sentence
 
 
 def pooled_levels(plan: LevelPlan) -> dict:

@@ -1,0 +1,22 @@
+"""Small shared pieces of the one figure style."""
+
+from __future__ import annotations
+
+
+def plain(text) -> str:
+    """A label from the data drawn as text: no matplotlib mathtext from a '$' in a dealer id."""
+    return str(text).replace("$", r"\$")
+
+
+def percent_axis(ax, axis: str = "y", digits: int = 0) -> None:
+    """Tick labels as percentages (values are shares 0..1)."""
+    import matplotlib.pyplot as plt
+
+    formatter = plt.FuncFormatter(lambda value, _: f"{value:.{digits}%}")
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
+
+
+def log_ticks(low: float, high: float, candidates=(0.1, 0.2, 0.25, 0.5, 1, 2, 4, 5, 8, 10, 20)) -> list:
+    """Readable ticks for a log axis spanning [low, high], always including 1."""
+    ticks = [t for t in candidates if low / 1.5 <= t <= high * 1.5]
+    return sorted(set(ticks) | {1})
