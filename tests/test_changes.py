@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journeylib import advocacy, changes, runner
+from journeylib import advocacy, changes
+from journeylib.run import folders, manifest, run
 from journeylib.changes import cohorts, effects, sentences
 
 AS_OF = pd.Timestamp("2025-12-31T12:00Z")  # leads: latest complete month for 90 days is 2025-09
@@ -259,14 +260,14 @@ def test_the_sample_records_its_planted_shift_and_can_leave_it_out(tmp_path):
 
 
 def test_fail_on_change_exit_code_precedence(tmp_path):
-    (tmp_path / runner.CHANGES_FILE).write_text(json.dumps({"flagged_count": 2}))
+    (tmp_path / manifest.CHANGES_FILE).write_text(json.dumps({"flagged_count": 2}))
     log = lambda message: None  # noqa: E731
-    assert runner.exit_code(0, tmp_path, True, log) == 3
-    assert runner.exit_code(0, tmp_path, False, log) == 0
-    assert runner.exit_code(1, tmp_path, True, log) == 1  # a failed notebook wins
-    (tmp_path / runner.CHANGES_FILE).write_text(json.dumps({"flagged_count": 0}))
-    assert runner.exit_code(0, tmp_path, True, log) == 0
-    assert runner.changes_file({"run": {"id": "x"}})["status"] == "not computed"
+    assert manifest.exit_code(0, tmp_path, True, log) == 3
+    assert manifest.exit_code(0, tmp_path, False, log) == 0
+    assert manifest.exit_code(1, tmp_path, True, log) == 1  # a failed notebook wins
+    (tmp_path / manifest.CHANGES_FILE).write_text(json.dumps({"flagged_count": 0}))
+    assert manifest.exit_code(0, tmp_path, True, log) == 0
+    assert manifest.changes_file({"run": {"id": "x"}})["status"] == "not computed"
 
 
 @pytest.mark.slow
@@ -278,10 +279,10 @@ def test_fail_on_change_is_3_on_the_sample_and_0_without_its_planted_shift(tmp_p
     for name, shift in (("shift", True), ("no_shift", False)):
         write_sample(tmp_path / name / "raw", customers=DEFAULT_SAMPLE_CUSTOMERS, seed=DEFAULT_SAMPLE_SEED,
                      shift=shift)
-        codes[name] = runner.run(raw=tmp_path / name / "raw", processed=tmp_path / name / "processed",
+        codes[name] = run(raw=tmp_path / name / "raw", processed=tmp_path / name / "processed",
                                  reports=tmp_path / name / "reports", only=["06"], fail_on_change=True, echo=False)
-        run_dir = runner.complete_runs(tmp_path / name / "reports")[-1]
-        found = json.loads((run_dir / runner.CHANGES_FILE).read_text())
+        run_dir = folders.complete_runs(tmp_path / name / "reports")[-1]
+        found = json.loads((run_dir / manifest.CHANGES_FILE).read_text())
         truth = json.loads((tmp_path / name / "raw" / "truth.json").read_text())["recent_shift"]
         if shift:
             flagged = [(f["measure"], f["group"], f["latest_period"]) for f in found["flagged"]]
