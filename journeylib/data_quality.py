@@ -18,6 +18,7 @@ import pandas as pd
 from journeylib.analysis import Params as BaseParams
 from journeylib.analysis import Result, positive_int
 from journeylib.privacy import redact
+from journeylib.report import pct
 from journeylib.results import SectionMetrics
 
 SECTION = "data_quality"
@@ -39,10 +40,6 @@ class Params(BaseParams):
     def check(self) -> None:
         positive_int("top_unknown", self.top_unknown)
         positive_int("top_dealers", self.top_dealers)
-
-
-def _pct(value: float) -> str:
-    return f"{100 * value:.1f}%"
 
 
 @dataclasses.dataclass
@@ -103,7 +100,7 @@ class DataQuality(Result):
         if total_rejected:
             by_reason = self.rejected_by_reason
             top_reason = by_reason.index[0]
-            sentence = (f"{total_rejected:,} of {total_raw:,} exported rows ({_pct(total_rejected / total_raw)}) "
+            sentence = (f"{total_rejected:,} of {total_raw:,} exported rows ({pct(total_rejected / total_raw)}) "
                         f"were set aside; the most common reason is {top_reason.replace('_', ' ')} "
                         f"({int(by_reason.iloc[0]):,} rows, most of them in {accounting[top_reason].idxmax()}).")
         else:
@@ -121,12 +118,12 @@ class DataQuality(Result):
         parts = [f"{int(worst[c]):,} rows with an unknown {c.replace('_', ' ')} "
                  f"({int(labels[c])} label{'s' if labels[c] != 1 else ''})" for c in worst.index]
         touchpoints = self.touchpoint_rows
-        share = f", {_pct(worst.sum() / touchpoints)} of kept touchpoints at most" if touchpoints else ""
+        share = f", {pct(worst.sum() / touchpoints)} of kept touchpoints at most" if touchpoints else ""
         return "; ".join(parts) + share + ". These rows stay in the data but do not move a journey stage."
 
     def identity_sentence(self) -> str:
         matched, people = self.matched_, self.customers
-        merged_share = _pct(self.customers_with_merges / people) if people else "0%"
+        merged_share = pct(self.customers_with_merges / people) if people else "0%"
         return (f"{self.identity_records:,} kept customer records belong to {people:,} people: "
                 f"{int(matched['email'] + matched['phone']):,} duplicate records were merged "
                 f"({int(matched['email']):,} on email, {int(matched['phone']):,} on phone), "
@@ -139,7 +136,7 @@ class DataQuality(Result):
         full_months = monthly.iloc[:-1] if len(monthly) > 1 else monthly  # the last month is partial
         return (f"{self.events:,} events over {len(monthly)} months: between {int(full_months.min()):,} "
                 f"({full_months.idxmin()}) and {int(full_months.max()):,} ({full_months.idxmax()}) per complete "
-                f"month; {_pct(self.events_without_dealer / self.events)} of events carry no dealer.")
+                f"month; {pct(self.events_without_dealer / self.events)} of events carry no dealer.")
 
     def coverage_sentence(self) -> str | None:
         if not self.events:
@@ -230,7 +227,7 @@ def _notes(summary: dict, accounting: pd.DataFrame, unknown_channel_rows: int, t
         notes.append("There is no dealers export: timestamps without a time zone are read in the configured "
                      "default time zone.")
     if touchpoint_rows and unknown_channel_rows / touchpoint_rows >= UNKNOWN_CHANNEL_NOTE:
-        notes.append(f"{_pct(unknown_channel_rows / touchpoint_rows)} of the touchpoints carry a channel label the "
+        notes.append(f"{pct(unknown_channel_rows / touchpoint_rows)} of the touchpoints carry a channel label the "
                      "taxonomy does not know; they count as channel 'unknown' until the labels are added to the "
                      "taxonomy in the configuration.")
     return notes

@@ -273,16 +273,22 @@ def test_fail_on_change_exit_code_precedence(tmp_path):
 @pytest.mark.slow
 def test_fail_on_change_is_3_on_the_sample_and_0_without_its_planted_shift(tmp_path):
     from journeylib.cli import DEFAULT_SAMPLE_CUSTOMERS, DEFAULT_SAMPLE_SEED
+    from journeylib.results import to_jsonable
     from journeylib.sample import write_sample
+    from journeylib.tables import ProcessedTables
 
     codes = {}
     for name, shift in (("shift", True), ("no_shift", False)):
         write_sample(tmp_path / name / "raw", customers=DEFAULT_SAMPLE_CUSTOMERS, seed=DEFAULT_SAMPLE_SEED,
                      shift=shift)
         codes[name] = run(raw=tmp_path / name / "raw", processed=tmp_path / name / "processed",
-                                 reports=tmp_path / name / "reports", only=["06"], fail_on_change=True, echo=False)
+                          reports=tmp_path / name / "reports", only=["06"], fail_on_change=True, echo=False)
         run_dir = folders.complete_runs(tmp_path / name / "reports")[-1]
         found = json.loads((run_dir / manifest.CHANGES_FILE).read_text())
+        # the notebook records exactly what the analysis computes headless
+        headless = changes.analyse(ProcessedTables(tmp_path / name / "processed"), changes.Params()).metrics()
+        recorded = json.loads((run_dir / "metrics.json").read_text())["changes"]
+        assert json.loads(json.dumps(to_jsonable(headless))) == recorded
         truth = json.loads((tmp_path / name / "raw" / "truth.json").read_text())["recent_shift"]
         if shift:
             flagged = [(f["measure"], f["group"], f["latest_period"]) for f in found["flagged"]]
@@ -290,6 +296,7 @@ def test_fail_on_change_is_3_on_the_sample_and_0_without_its_planted_shift(tmp_p
             change = found["flagged"][0]
             assert change["ci_low"] <= truth["effect"] <= change["ci_high"]
             assert change["after"] == pytest.approx(truth["rate_with_shift"], abs=0.01)
+            assert (run_dir / "06_what_changed.reviewer.html").read_text().count('src="data:image/png') == 1
         else:
             assert found["flagged_count"] == 0 and found["status"] == "computed"
     assert codes == {"shift": 3, "no_shift": 0}

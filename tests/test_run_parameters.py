@@ -71,3 +71,61 @@ def test_declared_parameters_include_lines_papermill_cannot_parse():
     declared = declared_parameters(PROJECT_NOTEBOOKS / "00_data_quality.ipynb")
     assert {"processed_dir", "run_dir", "as_of", "top_unknown"} <= set(declared)
     assert parse_value("12", declared["top_unknown"], "00.top_unknown") == 12
+
+
+# ---------------------------------------------------------------- the analysis' Params
+
+DECLARED_06 = {"06_what_changed": {"q": {"inferred_type_name": "None", "default": "0.1"},
+                                   "period": {"inferred_type_name": "None", "default": "'month'"},
+                                   "min_latest": {"inferred_type_name": "None", "default": "10"}},
+               "00_data_quality": {"top_unknown": {"inferred_type_name": "None", "default": "10"}}}
+NOTEBOOKS_06 = [Path(f"{stem}.ipynb") for stem in DECLARED_06]
+
+
+@pytest.mark.parametrize("spec, params, values", [
+    ("06.q=1.5", "journeylib.changes", {"q": 1.5}),
+    ("06.period=year", "journeylib.changes", {"period": "year"}),
+    ("06.min_latest=0", "journeylib.changes", {"min_latest": 0}),
+    ("top_unknown=-2", "journeylib.data_quality", {"top_unknown": -2}),
+])
+def test_a_value_the_analysis_refuses_is_an_input_error_with_the_notebooks_message(spec, params, values):
+    import importlib
+
+    with pytest.raises(ValueError) as in_notebook:  # what the notebook's set-up cell would say
+        importlib.import_module(params).Params(**values)
+    with pytest.raises(InputError) as in_runner:
+        resolve_parameters([spec], NOTEBOOKS_06, DECLARED_06)
+    assert str(in_notebook.value) in str(in_runner.value)
+    assert str(in_runner.value).startswith("-p ")
+
+
+def test_a_value_of_the_wrong_type_is_refused_by_the_type_check_first():
+    with pytest.raises(InputError, match=r"-p 06_what_changed\.q=high: not a valid float"):
+        resolve_parameters(["06.q=high"], NOTEBOOKS_06, DECLARED_06)
+
+
+def test_good_values_pass_and_notebooks_without_an_analysis_are_not_checked():
+    assert resolve_parameters(["06.q=0.05", "06.period=week"], NOTEBOOKS_06, DECLARED_06)["06_what_changed"] == {
+        "q": 0.05, "period": "week"}
+    declared = {"99_scratch": {"q": {"inferred_type_name": "None", "default": "0.1"}}}
+    assert resolve_parameters(["q=7.5"], [Path("99_scratch.ipynb")], declared) == {"99_scratch": {"q": 7.5}}
+
+
+def test_every_project_notebook_with_an_analysis_declares_its_params_defaults():
+    """The parameters cell and Params agree on names and defaults, so the runner checks what the notebook uses."""
+    import ast
+    import dataclasses
+
+    from journeylib.run.parameters import analysis_params
+
+    checked = 0
+    for path in sorted(PROJECT_NOTEBOOKS.glob("*.ipynb")):
+        params = analysis_params(path.stem)
+        if params is None:
+            continue
+        declared = declared_parameters(path)
+        for field in dataclasses.fields(params):
+            assert field.name in declared, f"{path.stem}: Params.{field.name} is not a notebook parameter"
+            assert ast.literal_eval(declared[field.name]["default"]) == field.default, (path.stem, field.name)
+        checked += 1
+    assert checked >= 2  # 00 and 06 at least

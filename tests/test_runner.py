@@ -137,6 +137,15 @@ def test_metrics_hold_the_run_and_data_keys_and_the_notebooks_results(shared):
     assert "echo" in metrics and "fails" not in json.dumps(list(metrics))
 
 
+def test_notebook_00_records_exactly_what_its_analysis_computes_headless(shared):
+    from journeylib import data_quality
+    from journeylib.results import to_jsonable
+    from journeylib.tables import ProcessedTables
+
+    headless = data_quality.analyse(ProcessedTables(shared["processed"]), data_quality.Params()).metrics()
+    assert json.loads(json.dumps(to_jsonable(headless))) == _metrics(shared["run_dir"])["data_quality"]
+
+
 def test_parameters_reach_the_notebook_with_their_declared_types(shared):
     echo = _metrics(shared["run_dir"])["echo"]
     assert echo["parameters"]["label"] == "1.10" and echo["types"]["label"] == "str"
