@@ -58,13 +58,13 @@ def _dispatch(args) -> int:
         write_sample(args.out, customers=args.customers, seed=args.seed, shift=args.shift)
         return EXIT_OK
     if args.command == "prepare":
-        from journeylib.runner import prepare_data
+        from journeylib.prepare.cache import prepare_data
 
         # the same processed folder `journey run` would build, shared derived tables (personas) included
         prepare_data(raw=args.raw, processed=args.out, as_of=args.as_of, config=args.config, force=True,
                      engine=args.engine)
         return EXIT_OK
-    from journeylib.runner import run
+    from journeylib.run import run
 
     return run(
         raw=args.raw, processed=args.processed, reports=args.reports, as_of=args.as_of,

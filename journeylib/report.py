@@ -75,6 +75,11 @@ def quote(text) -> None:
     _markdown("> " + escape_text(text).replace("\n", " "))
 
 
+def bullets(sentences) -> None:
+    """Sentences as a bulleted list, each escaped."""
+    _markdown("\n".join(f"- {escape_text(sentence)}" for sentence in sentences))
+
+
 def show_table(frame: pd.DataFrame, title: str | None = None) -> None:
     """A table for reviewers; pandas' HTML repr escapes cell text."""
     from IPython.display import display

@@ -411,7 +411,7 @@ def test_advocacy_by_band_counts_events_after_purchase_only(small_buyers):
 
 def sample_pipeline(folder, customers, seed):
     """`journey sample` + prepare into `folder`, then the notebook's pipeline: (truth, tables, analysis)."""
-    from journeylib.runner import prepare_data
+    from journeylib.prepare.cache import prepare_data
     from journeylib.sample import write_sample
 
     write_sample(folder / "raw", customers=customers, seed=seed)

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from awkward_exports import CASES, MID_DEALERS, TINY_DEALERS, build  # noqa: E402  (tests/ is on sys.path)
-from journeylib import runner
+from journeylib.run import folders
 from journeylib.cli import main
 from journeylib.results import REQUIRED_KEYS, get_key, missing_keys
 from journeylib.sample import write_sample
@@ -48,7 +48,7 @@ def run_case(name, sample, tmp_path):
     if facts.get("as_of"):
         argv += ["--as-of", facts["as_of"]]
     code = main(argv)
-    run_dir = runner.complete_runs(tmp_path / "reports")[-1]
+    run_dir = folders.complete_runs(tmp_path / "reports")[-1]
     metrics = json.loads((run_dir / "metrics.json").read_text())
     return code, metrics, facts, run_dir
 

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journeylib import advocacy, changes, runner
+from journeylib import advocacy, changes
+from journeylib.run import folders, manifest, run
 from journeylib.changes import cohorts, effects, sentences
 
 AS_OF = pd.Timestamp("2025-12-31T12:00Z")  # leads: latest complete month for 90 days is 2025-09
@@ -52,8 +53,8 @@ def simulate(seed: int, per_month: int = 60, months=range(1, 13), p_consider: fl
 
 
 def _row(found, measure, group):
-    match = found.comparisons[(found.comparisons["measure"] == measure) & (found.comparisons["group"] == group)]
-    assert len(match) == 1, (measure, group, found.comparisons[["measure", "group"]])
+    match = found.comparisons_[(found.comparisons_["measure"] == measure) & (found.comparisons_["group"] == group)]
+    assert len(match) == 1, (measure, group, found.comparisons_[["measure", "group"]])
     return match.iloc[0]
 
 
@@ -61,7 +62,7 @@ def _row(found, measure, group):
 
 def test_a_planted_drop_at_one_dealer_is_found_with_its_interval_covering_the_truth():
     found = changes.what_changed(simulate(1, shift=("D2", 9, 0.3)), AS_OF)
-    flagged = found.flagged
+    flagged = found.flagged_
     assert len(flagged) >= 1
     top = flagged.iloc[0]
     assert (top["measure"], top["group_by"], top["group"], top["latest_period"]) == \
@@ -74,7 +75,7 @@ def test_a_planted_drop_at_one_dealer_is_found_with_its_interval_covering_the_tr
 
 def test_with_no_shift_nothing_is_flagged_and_the_detectable_change_is_stated():
     found = changes.what_changed(simulate(2), AS_OF)
-    assert found.flagged.empty
+    assert found.flagged_.empty
     assert found.summary.startswith("Nothing changed beyond chance")
     detectable = found.detectable["awareness_to_consideration"]
     # 240 leads against 1440 at 60%: about 3.3 standard errors of 3.4 points at q / m
@@ -86,7 +87,7 @@ def test_with_no_shift_nothing_is_flagged_and_the_detectable_change_is_stated():
 @pytest.mark.slow
 def test_false_flags_stay_at_or_below_q_and_planted_intervals_cover_the_truth_over_many_seeds():
     seeds = range(150)
-    any_flag = [not changes.what_changed(simulate(1000 + s, per_month=30), AS_OF).flagged.empty for s in seeds]
+    any_flag = [not changes.what_changed(simulate(1000 + s, per_month=30), AS_OF).flagged_.empty for s in seeds]
     rate = float(np.mean(any_flag))
     # Benjamini-Hochberg keeps P(any flag) <= q when nothing changed; allow two simulation standard errors
     assert rate <= 0.1 + 2 * np.sqrt(0.1 * 0.9 / len(seeds)), rate
@@ -153,7 +154,7 @@ def test_the_latest_complete_period_waits_for_the_horizon():
 
 def test_weekly_periods_work():
     found = changes.what_changed(simulate(3, per_month=40), AS_OF, period="week")
-    assert len(found.comparisons) > 0
+    assert len(found.comparisons_) > 0
     latest = found.populations["leads"].latest
     assert latest.freqstr.startswith("W") and str(latest) == "2025-09-22/2025-09-28"  # Dec 31 - 90 days is Thu Oct 2
 
@@ -176,7 +177,7 @@ def test_an_empty_latest_period_is_a_sentence():
     found = changes.what_changed(simulate(6, months=[3, 4, 5, 6, 7, 8, 10, 11, 12]), AS_OF)
     assert "no leads in 2025-09" in found.missing["awareness_to_consideration"]
     # the volume of new leads (December) is still compared
-    assert not found.comparisons[found.comparisons["measure"] == "lead_volume"].empty
+    assert not found.comparisons_[found.comparisons_["measure"] == "lead_volume"].empty
 
 
 def test_a_group_in_only_one_of_the_two_is_named():
@@ -185,7 +186,7 @@ def test_a_group_in_only_one_of_the_two_is_named():
     data["journeys"] = pd.concat([data["journeys"], new], ignore_index=True)
     found = changes.what_changed(data, AS_OF)
     assert any(note.startswith("Dealer D9 has leads in 2025-09 but none in the baseline") for note in found.notes)
-    compared = found.comparisons[found.comparisons["population"] == "leads"]
+    compared = found.comparisons_[found.comparisons_["population"] == "leads"]
     assert "D9" not in set(compared["group"])
 
 
@@ -202,7 +203,7 @@ def test_small_groups_are_pooled_and_said_so():
 def test_a_tiny_export_and_leads_only_give_sentences():
     tiny = simulate(11, per_month=1, months=[8, 9], dealers=("D1",), buy=0.0)
     found = changes.what_changed(tiny, AS_OF)
-    assert found.flagged.empty and isinstance(found.summary, str)
+    assert found.flagged_.empty and isinstance(found.summary, str)
     assert "too little data to compare (1 leads in 2025-09, 1 in the baseline" in \
         found.missing["awareness_to_consideration"]
     assert "too little data" in found.detectable["awareness_to_consideration"]["sentence"]
@@ -212,7 +213,7 @@ def test_a_tiny_export_and_leads_only_give_sentences():
     nobody = simulate(12)
     nobody["journeys"] = nobody["journeys"].iloc[0:0]
     found = changes.what_changed(nobody, AS_OF)
-    assert found.comparisons.empty and "No comparison could be made" in found.summary
+    assert found.comparisons_.empty and "No comparison could be made" in found.summary
     assert "No customer has a first touch" in " ".join(found.notes)
 
 
@@ -220,7 +221,7 @@ def test_recorded_metrics_are_plain_json_with_nulls_and_reasons():
     from journeylib.results import Results
 
     results = Results("changes", notebook="06_what_changed")
-    changes.record(results, changes.what_changed(simulate(13, shift=("D2", 9, 0.3)), AS_OF))
+    results.record_all(changes.what_changed(simulate(13, shift=("D2", 9, 0.3)), AS_OF).metrics())
     section = json.loads(json.dumps(results.as_dict(), allow_nan=False))["changes"]
     assert section["flagged_count"] == len(section["flagged"]) >= 1
     assert section["latest_period"]["leads"] == "2025-09"
@@ -259,29 +260,35 @@ def test_the_sample_records_its_planted_shift_and_can_leave_it_out(tmp_path):
 
 
 def test_fail_on_change_exit_code_precedence(tmp_path):
-    (tmp_path / runner.CHANGES_FILE).write_text(json.dumps({"flagged_count": 2}))
+    (tmp_path / manifest.CHANGES_FILE).write_text(json.dumps({"flagged_count": 2}))
     log = lambda message: None  # noqa: E731
-    assert runner.exit_code(0, tmp_path, True, log) == 3
-    assert runner.exit_code(0, tmp_path, False, log) == 0
-    assert runner.exit_code(1, tmp_path, True, log) == 1  # a failed notebook wins
-    (tmp_path / runner.CHANGES_FILE).write_text(json.dumps({"flagged_count": 0}))
-    assert runner.exit_code(0, tmp_path, True, log) == 0
-    assert runner.changes_file({"run": {"id": "x"}})["status"] == "not computed"
+    assert manifest.exit_code(0, tmp_path, True, log) == 3
+    assert manifest.exit_code(0, tmp_path, False, log) == 0
+    assert manifest.exit_code(1, tmp_path, True, log) == 1  # a failed notebook wins
+    (tmp_path / manifest.CHANGES_FILE).write_text(json.dumps({"flagged_count": 0}))
+    assert manifest.exit_code(0, tmp_path, True, log) == 0
+    assert manifest.changes_file({"run": {"id": "x"}})["status"] == "not computed"
 
 
 @pytest.mark.slow
 def test_fail_on_change_is_3_on_the_sample_and_0_without_its_planted_shift(tmp_path):
     from journeylib.cli import DEFAULT_SAMPLE_CUSTOMERS, DEFAULT_SAMPLE_SEED
+    from journeylib.results import to_jsonable
     from journeylib.sample import write_sample
+    from journeylib.tables import ProcessedTables
 
     codes = {}
     for name, shift in (("shift", True), ("no_shift", False)):
         write_sample(tmp_path / name / "raw", customers=DEFAULT_SAMPLE_CUSTOMERS, seed=DEFAULT_SAMPLE_SEED,
                      shift=shift)
-        codes[name] = runner.run(raw=tmp_path / name / "raw", processed=tmp_path / name / "processed",
-                                 reports=tmp_path / name / "reports", only=["06"], fail_on_change=True, echo=False)
-        run_dir = runner.complete_runs(tmp_path / name / "reports")[-1]
-        found = json.loads((run_dir / runner.CHANGES_FILE).read_text())
+        codes[name] = run(raw=tmp_path / name / "raw", processed=tmp_path / name / "processed",
+                          reports=tmp_path / name / "reports", only=["06"], fail_on_change=True, echo=False)
+        run_dir = folders.complete_runs(tmp_path / name / "reports")[-1]
+        found = json.loads((run_dir / manifest.CHANGES_FILE).read_text())
+        # the notebook records exactly what the analysis computes headless
+        headless = changes.analyse(ProcessedTables(tmp_path / name / "processed"), changes.Params()).metrics()
+        recorded = json.loads((run_dir / "metrics.json").read_text())["changes"]
+        assert json.loads(json.dumps(to_jsonable(headless))) == recorded
         truth = json.loads((tmp_path / name / "raw" / "truth.json").read_text())["recent_shift"]
         if shift:
             flagged = [(f["measure"], f["group"], f["latest_period"]) for f in found["flagged"]]
@@ -289,6 +296,7 @@ def test_fail_on_change_is_3_on_the_sample_and_0_without_its_planted_shift(tmp_p
             change = found["flagged"][0]
             assert change["ci_low"] <= truth["effect"] <= change["ci_high"]
             assert change["after"] == pytest.approx(truth["rate_with_shift"], abs=0.01)
+            assert (run_dir / "06_what_changed.reviewer.html").read_text().count('src="data:image/png') == 1
         else:
             assert found["flagged_count"] == 0 and found["status"] == "computed"
     assert codes == {"shift": 3, "no_shift": 0}

@@ -448,7 +448,7 @@ def test_analyse_refuses_data_without_eligible_buyers():
 
 def sample_pipeline(folder, customers, seed):
     """`journey sample` + prepare into `folder`, then the notebook's pipeline; (truth, analysis)."""
-    from journeylib.runner import prepare_data
+    from journeylib.prepare.cache import prepare_data
     from journeylib.sample import write_sample
 
     write_sample(folder / "raw", customers=customers, seed=seed)

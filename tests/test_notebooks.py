@@ -18,7 +18,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from journeylib import runner
+from journeylib.run import folders, run
+from journeylib.run.notebooks import NOTEBOOK_NAME
+from journeylib.run.parameters import RUN_PARAMETERS, assignments, declared_parameters
 from journeylib.devtools import CHECK_TAG, KEEP_TAG, stray_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +44,7 @@ def test_there_are_notebooks_with_unique_numbers():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_name_is_numbered(path):
-    assert runner.NOTEBOOK_NAME.match(path.stem), f"{path.name}: expected NN_name.ipynb"
+    assert NOTEBOOK_NAME.match(path.stem), f"{path.name}: expected NN_name.ipynb"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -64,14 +66,14 @@ def test_exactly_one_parameters_cell_of_plain_literals(path):
         target = node.targets[0] if isinstance(node, ast.Assign) else node.target
         assert isinstance(target, ast.Name), f"{path.name}: line {node.lineno} assigns to something other than a name"
         names.append(target.id)
-    assert set(runner.RUN_PARAMETERS) <= set(names), f"{path.name}: the runner's parameters are missing"
+    assert set(RUN_PARAMETERS) <= set(names), f"{path.name}: the runner's parameters are missing"
     assert len(names) == len(set(names)), f"{path.name}: a parameter is declared twice"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_parameter_is_seen_by_the_runner(path):
-    declared = runner.declared_parameters(path)
-    assigned = runner._assignments(_tagged(path, "parameters")[0].source)
+    declared = declared_parameters(path)
+    assigned = assignments(_tagged(path, "parameters")[0].source)
     assert set(assigned) <= set(declared)
 
 
@@ -128,9 +130,9 @@ def test_a_full_run_on_the_sample_fills_every_required_metric(tmp_path):
     from journeylib.sample import write_sample
 
     write_sample(tmp_path / "raw", customers=DEFAULT_SAMPLE_CUSTOMERS, seed=DEFAULT_SAMPLE_SEED)
-    code = runner.run(raw=tmp_path / "raw", processed=tmp_path / "processed", reports=tmp_path / "reports",
+    code = run(raw=tmp_path / "raw", processed=tmp_path / "processed", reports=tmp_path / "reports",
                       echo=False)
-    run_dir = runner.complete_runs(tmp_path / "reports")[-1]
+    run_dir = folders.complete_runs(tmp_path / "reports")[-1]
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert code == 0, metrics["run"]["notebooks"]
     for path in NOTEBOOKS:

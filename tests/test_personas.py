@@ -247,7 +247,7 @@ SIZE_TOLERANCE = 0.10  # a recovered persona's size may differ from the planted 
 @pytest.fixture(scope="module")
 def default_sample(tmp_path_factory):
     """The `journey sample` defaults, prepared; prepare_data also writes personas.parquet (seed 0, k 2..8)."""
-    from journeylib.runner import prepare_data
+    from journeylib.prepare.cache import prepare_data
     from journeylib.sample import write_sample
 
     folder = tmp_path_factory.mktemp("sample")

@@ -25,7 +25,8 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from journeylib import cli, paths, runner, tables
+from journeylib import cli, paths, tables
+from journeylib.run import folders
 from journeylib.digest import folder_digests, sha256
 from journeylib.errors import InputError
 from journeylib.prepare import cache, store
@@ -182,7 +183,7 @@ def test_a_run_reads_the_version_it_started_with_while_another_process_publishes
     notebooks, reports, gate = side / "notebooks", side / "reports", side / "go"
     notebooks.mkdir()
     shutil.copy(READS_ONE_VERSION, notebooks)
-    code = (f"import sys; from journeylib import runner; sys.exit(runner.run(raw={str(base.raw)!r}, "
+    code = (f"import sys; from journeylib.run import run; sys.exit(run(raw={str(base.raw)!r}, "
             f"processed={str(processed)!r}, reports={str(reports)!r}, notebooks_dir={str(notebooks)!r}))")
     env = {k: v for k, v in os.environ.items() if k != paths.PROCESSED_ENV}
     env[store.FAULT_ENV] = f"pause:notebook:{gate}"
@@ -200,7 +201,7 @@ def test_a_run_reads_the_version_it_started_with_while_another_process_publishes
             gate.touch()
             if run.poll() is None:
                 run.kill()
-    run_dir = runner.complete_runs(reports)[-1]
+    run_dir = folders.complete_runs(reports)[-1]
     results = json.loads((run_dir / "results" / "03_reads_one_version.json").read_text())["consistency"]
     assert results["processed_dir"] == results["env_processed_dir"] == str(held)
     assert results["first"] == results["second"]

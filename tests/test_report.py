@@ -36,9 +36,9 @@ def test_the_run_index_shows_each_notebooks_notes_escaped(tmp_path):
     """Notes recorded by Results.note (every section of the notebook's results file) show under its row, as text."""
     import json
 
-    from journeylib import render
+    from journeylib.run import render
     from journeylib.results import Results
-    from journeylib.runner import Outcome
+    from journeylib.run.execute import Outcome
 
     churn = Results("retention", notebook="03_retention_churn", run_dir=tmp_path)
     churn.record_missing("churn_rate", "Nobody bought at least 365 days before the as-of date: no churn rate.")

@@ -1,4 +1,7 @@
-"""`journey run`: parameters, prepare reuse, the run folder, index.html, metrics.json, latest.
+"""`journey run` end to end: prepare reuse, the run folder, index.html, metrics.json, latest.
+
+The parts on their own: tests/test_run_parameters.py, tests/test_run_folders.py,
+tests/test_prepare_cache.py.
 
 One shared run (module fixture) starts from an empty raw folder, so it also
 covers "writes the sample and goes on"; it executes the real 00 notebook plus
@@ -9,7 +12,6 @@ a <script> tag planted in the raw export.
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import re
@@ -19,10 +21,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from journeylib import cli, runner
+from journeylib import cli
+from journeylib.prepare.cache import prepare_data
+from journeylib.run import execute, folders, run
 from journeylib.errors import InputError
 from journeylib.results import REQUIRED_KEYS, missing_keys
-from journeylib.render import Headline, format_value, is_flagged, metric_value, strip_remote_assets
+from journeylib.run.render import Headline, format_value, is_flagged, metric_value, strip_remote_assets
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_NOTEBOOKS = ROOT / "tests" / "fixtures" / "notebooks"
@@ -72,9 +76,9 @@ def shared(tmp_path_factory):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(journeylib.sample, "write_sample", small_sample)
-        code = runner.run(raw=raw, processed=processed, reports=reports, notebooks_dir=notebooks, echo=False,
+        code = run(raw=raw, processed=processed, reports=reports, notebooks_dir=notebooks, echo=False,
                           parameters=["02_echo.label=1.10", "top_n=5", "enabled=no", "channels=['sms', 'email']"])
-    runs = runner.complete_runs(reports)
+    runs = folders.complete_runs(reports)
     return {"code": code, "base": base, "raw": raw, "processed": processed, "reports": reports,
             "notebooks": notebooks, "run_dir": runs[-1], "sample_calls": sample_calls}
 
@@ -133,6 +137,15 @@ def test_metrics_hold_the_run_and_data_keys_and_the_notebooks_results(shared):
     assert "echo" in metrics and "fails" not in json.dumps(list(metrics))
 
 
+def test_notebook_00_records_exactly_what_its_analysis_computes_headless(shared):
+    from journeylib import data_quality
+    from journeylib.results import to_jsonable
+    from journeylib.tables import ProcessedTables
+
+    headless = data_quality.analyse(ProcessedTables(shared["processed"]), data_quality.Params()).metrics()
+    assert json.loads(json.dumps(to_jsonable(headless))) == _metrics(shared["run_dir"])["data_quality"]
+
+
 def test_parameters_reach_the_notebook_with_their_declared_types(shared):
     echo = _metrics(shared["run_dir"])["echo"]
     assert echo["parameters"]["label"] == "1.10" and echo["types"]["label"] == "str"
@@ -183,17 +196,17 @@ def test_manifest_records_parameters_inputs_versions_and_timings(shared):
 
 
 def test_the_finished_run_is_complete_and_latest_points_at_it(shared):
-    assert not (shared["run_dir"] / runner.INCOMPLETE_MARKER).exists()
+    assert not (shared["run_dir"] / folders.INCOMPLETE_MARKER).exists()
     assert (shared["reports"] / "latest").resolve() == shared["run_dir"].resolve()
 
 
 def test_a_second_run_reuses_prepare_compares_with_the_first_and_an_interrupted_run_changes_nothing(shared, monkeypatch):
     first = shared["run_dir"]
-    code = runner.run(raw=shared["raw"], processed=shared["processed"], reports=shared["reports"],
+    code = run(raw=shared["raw"], processed=shared["processed"], reports=shared["reports"],
                       notebooks_dir=shared["notebooks"], only=["00"], echo=False)
-    second = runner.complete_runs(shared["reports"])[-1]
+    second = folders.complete_runs(shared["reports"])[-1]
     assert code == 0 and second != first
-    assert runner._run_sort_key(second.name) > runner._run_sort_key(first.name)
+    assert folders.run_sort_key(second.name) > folders.run_sort_key(first.name)
     assert "prepare: reused the processed tables" in (second / "run.log").read_text()
     metrics = _metrics(second)
     assert metrics["run"]["prepare"] == "reused" and list(metrics["run"]["notebooks"]) == ["00_data_quality"]
@@ -207,17 +220,17 @@ def test_a_second_run_reuses_prepare_compares_with_the_first_and_an_interrupted_
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(runner, "execute", interrupted)
+    monkeypatch.setattr(execute, "execute", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        runner.run(raw=shared["raw"], processed=shared["processed"], reports=shared["reports"],
+        run(raw=shared["raw"], processed=shared["processed"], reports=shared["reports"],
                    notebooks_dir=shared["notebooks"], only=["00"], echo=False)
-    broken = max((p for p in shared["reports"].iterdir() if runner.RUN_ID.match(p.name)),
-                 key=lambda p: runner._run_sort_key(p.name))
-    assert (broken / runner.INCOMPLETE_MARKER).exists() and not (broken / "metrics.json").exists()
+    broken = max((p for p in shared["reports"].iterdir() if folders.RUN_ID.match(p.name)),
+                 key=lambda p: folders.run_sort_key(p.name))
+    assert (broken / folders.INCOMPLETE_MARKER).exists() and not (broken / "metrics.json").exists()
     assert "interrupted" in (broken / "run.log").read_text()
     assert (shared["reports"] / "latest").resolve() == second.resolve()
-    assert runner.update_latest(shared["reports"], print) == second  # an incomplete folder is never latest
-    assert runner.previous_run(shared["reports"], shared["reports"] / "9999-01-01T0000Z") == second
+    assert folders.update_latest(shared["reports"], print) == second  # an incomplete folder is never latest
+    assert folders.previous_run(shared["reports"], shared["reports"] / "9999-01-01T0000Z") == second
 
 
 def test_cli_unknown_parameter_exits_2_before_anything_runs(shared, tmp_path, capsys):
@@ -243,7 +256,7 @@ def test_cli_unknown_parameter_exits_2_before_anything_runs(shared, tmp_path, ca
 ])
 def test_bad_parameters_are_input_errors_before_anything_runs(shared, tmp_path, spec, message):
     with pytest.raises(InputError, match=re.escape(message)):
-        runner.run(raw=shared["raw"], processed=tmp_path / "p", reports=tmp_path / "r",
+        run(raw=shared["raw"], processed=tmp_path / "p", reports=tmp_path / "r",
                    notebooks_dir=shared["notebooks"], parameters=[spec], echo=False)
     assert not (tmp_path / "p").exists() and not (tmp_path / "r").exists()
 
@@ -251,176 +264,20 @@ def test_bad_parameters_are_input_errors_before_anything_runs(shared, tmp_path, 
 def test_prepare_is_reused_for_unchanged_inputs_and_redone_when_as_of_changes(shared, tmp_path):
     lines = []
     processed = tmp_path / "processed"
-    first = runner.prepare_data(raw=shared["raw"], processed=processed, log=lines.append)
+    first = prepare_data(raw=shared["raw"], processed=processed, log=lines.append)
     stamp = (processed / "summary.json").stat().st_mtime_ns
-    again = runner.prepare_data(raw=shared["raw"], processed=processed, log=lines.append)
+    again = prepare_data(raw=shared["raw"], processed=processed, log=lines.append)
     assert again == first and (processed / "summary.json").stat().st_mtime_ns == stamp
     assert any("reused" in line for line in lines) and sum("preparing" in line for line in lines) == 1
     earlier = str((pd.Timestamp(first["as_of"]) - pd.Timedelta(days=30)).date())
-    runner.prepare_data(raw=shared["raw"], processed=processed, as_of=earlier, log=lines.append)
+    prepare_data(raw=shared["raw"], processed=processed, as_of=earlier, log=lines.append)
     assert sum("preparing" in line for line in lines) == 2 and any("(inputs changed)" in line for line in lines)
     # a date is the end of that day in the data's time zone, so compare loosely
     prepared_as_of = pd.Timestamp(json.loads((processed / "summary.json").read_text())["as_of"])
     assert prepared_as_of < pd.Timestamp(first["as_of"]) - pd.Timedelta(days=28)
 
 
-# ---------------------------------------------------------------- small parts
-
-def test_notebook_selection_by_number_or_name_in_run_order():
-    notebooks = [Path(f"{n}.ipynb") for n in ("00_data_quality", "01_journey_map", "02_buyers")]
-    assert [p.stem for p in runner.select_notebooks(notebooks, ["02", "00_data_quality"])] == ["00_data_quality",
-                                                                                               "02_buyers"]
-    assert runner.select_notebooks(notebooks, None) == notebooks
-    with pytest.raises(InputError, match="--only 7: no such notebook"):
-        runner.select_notebooks(notebooks, ["7"])
-
-
-def test_find_notebooks_takes_only_numbered_names(tmp_path):
-    for name in ("01_b.ipynb", "00_a.ipynb", "scratch.ipynb", "1_bad.ipynb", "02_c.txt"):
-        (tmp_path / name).write_text("{}")
-    assert [p.name for p in runner.find_notebooks(tmp_path)] == ["00_a.ipynb", "01_b.ipynb"]
-    with pytest.raises(InputError):
-        runner.find_notebooks(tmp_path / "missing")
-
-
-def test_a_bare_key_applies_to_every_selected_notebook_declaring_it():
-    declared = {"00_a": {"top_n": {"inferred_type_name": "None", "default": "3"}},
-                "01_b": {"top_n": {"inferred_type_name": "None", "default": "10"}, "label": {"default": "'x'"}},
-                "02_c": {}}
-    notebooks = [Path(f"{stem}.ipynb") for stem in declared]
-    resolved = runner.resolve_parameters(["top_n=7", "01.label=1.10"], notebooks, declared)
-    assert resolved == {"00_a": {"top_n": 7}, "01_b": {"top_n": 7, "label": "1.10"}, "02_c": {}}
-    with pytest.raises(InputError, match="no selected notebook has a parameter 'label2'"):
-        runner.resolve_parameters(["label2=1"], notebooks, declared)
-
-
-@pytest.mark.parametrize("annotation, default, text, expected", [
-    ("None", "'v1'", "1.10", "1.10"),
-    ("str", "None", "007", "007"),
-    ("None", "None", "2024-06-30", "2024-06-30"),
-    ("None", "None", "none", None),
-    ("Optional[int]", "None", "12", 12),
-    ("int", "3", " 42 ", 42),
-    ("None", "0.5", "1e-3", 0.001),
-    ("None", "True", "off", False),
-    ("None", "['a']", "('x', 'y')", ["x", "y"]),
-    ("None", "{'a': 1}", "{'b': 2}", {"b": 2}),
-])
-def test_values_parse_to_the_declared_type(annotation, default, text, expected):
-    value = runner.parse_value(text, {"inferred_type_name": annotation, "default": default}, "nb.x")
-    assert value == expected and type(value) is type(expected)
-
-
-@pytest.mark.parametrize("annotation, default, text", [
-    ("None", "3", "3.5"), ("int", "None", "none"), ("None", "True", "2"), ("None", "[1]", "{'a': 1}"),
-    ("None", "0.5", "half"), ("None", "['a']", "__import__('os')"),
-])
-def test_values_that_do_not_parse_are_input_errors(annotation, default, text):
-    with pytest.raises(InputError, match="not a valid"):
-        runner.parse_value(text, {"inferred_type_name": annotation, "default": default}, "nb.x")
-
-
-def test_declared_parameters_include_lines_papermill_cannot_parse():
-    declared = runner.declared_parameters(PROJECT_NOTEBOOKS / "00_data_quality.ipynb")
-    assert {"processed_dir", "run_dir", "as_of", "top_unknown"} <= set(declared)
-    assert runner.parse_value("12", declared["top_unknown"], "00.top_unknown") == 12
-
-
-def test_fingerprint_changes_with_raw_content_config_and_as_of(tmp_path):
-    (tmp_path / "customers.csv").write_text("customer_id\nC1\n")
-    (tmp_path / ".gitkeep").write_text("")
-    config = tmp_path.parent / f"{tmp_path.name}-config.yaml"
-    config.write_text("timezone: UTC\n")
-    base = runner.input_fingerprint(tmp_path)["digest"]
-    assert runner.input_fingerprint(tmp_path)["digest"] == base
-    assert runner.input_fingerprint(tmp_path, as_of="2024-06-30")["digest"] != base
-    assert runner.input_fingerprint(tmp_path, config=config)["digest"] != base
-    (tmp_path / ".gitkeep").write_text("ignored")
-    assert runner.input_fingerprint(tmp_path)["digest"] == base
-    (tmp_path / "customers.csv").write_text("customer_id\nC2\n")
-    assert runner.input_fingerprint(tmp_path)["digest"] != base
-    with pytest.raises(InputError, match="configuration file not found"):
-        runner.input_fingerprint(tmp_path, config=tmp_path / "missing.yaml")
-
-
-def test_code_digest_follows_the_code_that_makes_the_processed_tables(tmp_path):
-    package = tmp_path / "pkg"
-    (package / "prepare").mkdir(parents=True)
-    (package / "prepare" / "clean.py").write_text("RULE = 1\n")
-    (package / "survival.py").write_text("FIT = 1\n")
-    base = runner.code_digest(package)
-    (package / "survival.py").write_text("FIT = 2\n")  # an analysis helper: prepare's output is unchanged
-    assert runner.code_digest(package) == base
-    (package / "prepare" / "clean.py").write_text("RULE = 2\n")
-    assert runner.code_digest(package) != base
-    assert runner.input_fingerprint(tmp_path)["code"] == runner.code_digest()
-
-
-def _journeylib_imports(path: Path) -> set[str]:
-    """journeylib modules a file imports ("stats.levels", "tables"), at any depth of the file."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "journeylib":
-            inner = node.module.split(".")[1:]
-            found |= {".".join(inner)} if inner else set()
-            found |= {".".join(inner + [alias.name]) for alias in node.names}
-        elif isinstance(node, ast.Import):
-            found |= {a.name.split(".", 1)[1] for a in node.names if a.name.startswith("journeylib.")}
-    return found
-
-
-def test_prepare_code_lists_every_module_prepare_and_personas_import():
-    package = Path(runner.__file__).resolve().parent
-    parts = [package / part for part in runner.PREPARE_CODE]
-    files = [p for part in parts if part.exists() for p in (part.rglob("*.py") if part.is_dir() else [part])
-             if p.suffix == ".py"]
-    imported = set().union(*(_journeylib_imports(p) for p in files))
-    sources = set()
-    for name in imported:
-        base = package.joinpath(*name.split("."))
-        if base.with_suffix(".py").exists():
-            sources.add(base.with_suffix(".py"))
-        elif base.is_dir():
-            sources.add(base / "__init__.py")
-    assert sources, "the check must see prepare's imports"
-    uncovered = {str(s.relative_to(package)) for s in sources
-                 if not any(s == part or part in s.parents for part in parts)}
-    assert uncovered == set()
-
-
-def test_run_ids_sort_in_start_order_and_a_same_minute_run_gets_a_suffix(tmp_path):
-    started = pd.Timestamp("2026-11-25 03:15:40", tz="UTC").to_pydatetime()
-    first, second = runner.new_run_dir(tmp_path, started), runner.new_run_dir(tmp_path, started)
-    assert (first.name, second.name) == ("2026-11-25T0315Z", "2026-11-25T0315Z-2")
-    names = ["2026-11-25T0315Z-10", "2026-11-25T0316Z", "2026-11-25T0315Z-2", "2026-11-25T0315Z"]
-    assert sorted(names, key=runner._run_sort_key) == ["2026-11-25T0315Z", "2026-11-25T0315Z-2",
-                                                      "2026-11-25T0315Z-10", "2026-11-25T0316Z"]
-    assert (first / runner.INCOMPLETE_MARKER).exists()
-
-
-def _finished_run(reports: Path, name: str) -> Path:
-    folder = reports / name
-    folder.mkdir(parents=True)
-    (folder / "metrics.json").write_text("{}")
-    return folder
-
-
-def test_latest_is_the_newest_complete_run_and_falls_back_to_files_without_symlinks(tmp_path, monkeypatch):
-    older = _finished_run(tmp_path, "2026-11-24T0315Z")
-    newer = _finished_run(tmp_path, "2026-11-25T0315Z")
-    (newer / runner.INCOMPLETE_MARKER).write_text("")
-    assert runner.update_latest(tmp_path, print) == older
-    assert os.readlink(tmp_path / "latest") == older.name
-    (newer / runner.INCOMPLETE_MARKER).unlink()
-
-    def no_symlinks(*args, **kwargs):
-        raise OSError("symlinks not supported")
-
-    monkeypatch.setattr(os, "symlink", no_symlinks)
-    assert runner.update_latest(tmp_path, lambda message: None) == newer
-    assert (tmp_path / "latest.txt").read_text().strip() == newer.name
-    assert f'url={newer.name}/index.html' in (tmp_path / "latest.html").read_text()
-
+# ---------------------------------------------------------------- rendering
 
 def test_headlines_are_flagged_by_the_statistical_result_not_by_a_threshold():
     churn = Headline("Churn", "retention.churn_rate", "share", change="service_return")

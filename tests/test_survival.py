@@ -518,9 +518,9 @@ def test_a_wrong_column_still_fails_loudly(simulated):
 
 def test_sample_true_test_drive_effect_lies_inside_the_interval(tmp_path):
     sample = pytest.importorskip("journeylib.sample")
-    runner = pytest.importorskip("journeylib.runner")
+    runner = pytest.importorskip("journeylib.prepare.cache")
     if not (hasattr(sample, "write_sample") and hasattr(runner, "prepare_data")):
-        pytest.skip("journeylib.sample.write_sample / journeylib.runner.prepare_data not there yet")
+        pytest.skip("journeylib.sample.write_sample / journeylib.prepare.cache.prepare_data not there yet")
     from journeylib import tables
 
     sample.write_sample(tmp_path / "raw", customers=3000, seed=7)

@@ -9,7 +9,7 @@ import re
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from journeylib import render, runner, trends
+from journeylib.run import folders, render, trends
 
 REMOTE = re.compile(r"""(src|href)\s*=\s*["']?(https?:)?//""", re.I)
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"0" * 20).decode()
@@ -40,14 +40,14 @@ def test_trends_page_shows_every_complete_run_offline(tmp_path):
     _run(tmp_path, "2026-11-24T0315Z", 1900)
     _run(tmp_path, "2026-11-25T0315Z", 1934, flagged=True)
     unfinished = _run(tmp_path, "2026-11-26T0315Z", 5)
-    (unfinished / runner.INCOMPLETE_MARKER).write_text("")
+    (unfinished / folders.INCOMPLETE_MARKER).write_text("")
     path = trends.write_trends(tmp_path)
     page = path.read_text(encoding="utf-8")
     assert path == tmp_path / "trends.html"
     assert "2 complete run(s), 2026-11-24T0315Z to 2026-11-25T0315Z" in page
     assert page.count("data:image/png;base64,") == 3  # customers and NPS over runs, one measure per period
     assert not REMOTE.search(page) and "<script" not in page
-    values = trends.run_values(runner.complete_runs(tmp_path))
+    values = trends.run_values(folders.complete_runs(tmp_path))
     assert values["data.customers"] == [("2026-11-24T0315Z", 1900), ("2026-11-25T0315Z", 1934)]
 
 

@@ -1,83 +1,66 @@
 """What changed, and is it real (notebook 06; definitions: docs/what_changed.md).
 
+    result = analyse(ProcessedTables(processed_dir), Params(period="week"))
+    result.flagged_      # the flagged comparisons, largest first, with their sentence
+    result.metrics()     # the `changes` section of metrics.json (docs/metrics.md)
+
 The latest complete period of each measure is compared with the pooled baseline
 periods before it, overall, per dealer and per acquisition channel; every
 comparison has an effect with a 95% interval and a p-value, and the family is
 controlled for false discoveries (Benjamini-Hochberg at q). Modules:
 `cohorts` (units, periods, measures), `compare` (groups, sparse levels),
-`effects` (the tests), `sentences`, `charts`.
+`effects` (the tests), `sentences`, `result` (WhatChanged, its tables and metrics); the figure is
+journeylib.figures.changes.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 
 import pandas as pd
 
-from journeylib.changes import charts, cohorts, effects, sentences
+from journeylib.analysis import Params as BaseParams
+from journeylib.analysis import positive_int, share
+from journeylib.changes import cohorts, effects, sentences
 from journeylib.changes.cohorts import Measure, Population, check_period
-from journeylib.changes.compare import ALL, baseline_window, compare_measure, series
+from journeylib.changes.compare import ALL, baseline_window, compare_measure
+from journeylib.changes.result import COMPARISON_COLUMNS, NOTEBOOK, SECTION, WhatChanged
 from journeylib.errors import NotEstimable
 
-SERIES_PERIODS = 24  # periods kept per main measure for the trend page
 FEATURE_NAMES = {"dealer_id": "Dealer", "acquisition_channel": "Acquisition channel"}
 
 
-def check_parameters(period, baseline_periods, q, horizon_days, window_days, min_latest, min_baseline) -> None:
+@dataclass(frozen=True)
+class Params(BaseParams):
     """The notebook's parameters, refused with a message naming the parameter."""
-    check_period(period)
-    for name, value, low in (("baseline_periods", baseline_periods, 1), ("horizon_days", horizon_days, 1),
-                             ("window_days", window_days, 1), ("min_latest", min_latest, 1),
-                             ("min_baseline", min_baseline, 1)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"parameter {name}={value!r}: expected a whole number >= {low}")
-    if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 < q < 1:
-        raise ValueError(f"parameter q={q!r}: expected a false-discovery rate between 0 and 1")
+
+    period: str = "month"  # "month" or "week" (Monday to Sunday, UTC)
+    baseline_periods: int = 6  # complete periods before the latest one that form the baseline
+    q: float = 0.1  # false-discovery rate controlled over all comparisons (Benjamini-Hochberg)
+    horizon_days: int = 90  # leads and test drives: stages, test drive and purchase counted within this many days
+    window_days: int = 180  # buyers: a service visit or a referral within this many days of the purchase
+    min_latest: int = 10  # a group with fewer units than this in the latest period is pooled or left out
+    min_baseline: int = 30  # ... and so is one with fewer than this in the baseline
+
+    def check(self) -> None:
+        check_period(self.period)
+        for name in ("baseline_periods", "horizon_days", "window_days", "min_latest", "min_baseline"):
+            positive_int(name, getattr(self, name), expected="a whole number >= 1")
+        share("q", self.q, expected="a false-discovery rate between 0 and 1")
 
 
-def load_inputs(processed_dir=None) -> dict:
+def load_inputs(tables) -> dict:
     """The processed tables notebook 06 reads; surveys deduplicated and placed at a dealer as notebook 04 does."""
-    from journeylib import advocacy, tables
+    from journeylib import advocacy
 
-    journeys = tables.load("journeys", processed_dir)
-    sales = tables.load("sales", processed_dir, columns=["customer_id", "sold_at", "dealer_id"])
-    visits = tables.load("service_visits", processed_dir, columns=["customer_id", "opened_at", "dealer_id"])
-    referrals = tables.load("referrals", processed_dir, columns=["referrer_customer_id", "referred_at"])
-    surveys, _ = advocacy.dedupe_surveys(tables.load("surveys", processed_dir))
+    journeys = tables.load("journeys")
+    sales = tables.load("sales", columns=["customer_id", "sold_at", "dealer_id"])
+    visits = tables.load("service_visits", columns=["customer_id", "opened_at", "dealer_id"])
+    referrals = tables.load("referrals", columns=["referrer_customer_id", "referred_at"])
+    surveys, _ = advocacy.dedupe_surveys(tables.load("surveys"))
     surveys = advocacy.attach_dealer(surveys, sales, visits, journeys)
     return {"journeys": journeys, "service_visits": visits, "referrals": referrals, "surveys": surveys}
-
-
-@dataclass
-class WhatChanged:
-    comparisons: pd.DataFrame  # every comparison made, with q_value and flagged
-    flagged: pd.DataFrame  # the flagged ones, largest first, with their sentence
-    populations: dict
-    measures: dict
-    notes: list = field(default_factory=list)
-    missing: dict = field(default_factory=dict)  # measure -> why it has no overall comparison
-    detectable: dict = field(default_factory=dict)  # main measure -> smallest detectable change
-    pooled: dict = field(default_factory=dict)  # "<population>:<feature>" -> levels pooled or left out
-    q: float = 0.1
-    settings: dict = field(default_factory=dict)
-
-    @property
-    def summary(self) -> str:
-        """The headline sentence: how many comparisons, how many flagged."""
-        if self.flagged.empty:
-            return sentences.nothing_flagged(len(self.comparisons), self.q)
-        return (f"{len(self.flagged)} of {len(self.comparisons)} comparisons flagged at a false-discovery rate "
-                f"q = {self.q:g}.")
-
-    def series(self, row: dict, periods: int | None = None) -> pd.DataFrame:
-        """The flagged (or any) comparison's measure per period: baseline periods and the latest."""
-        pop = self.populations[row["population"]]
-        window = baseline_window(pop, self.settings["baseline_periods"])
-        shown = window + [pop.latest]
-        if periods:
-            shown = [pop.latest - i for i in range(periods - 1, -1, -1) if pop.latest - i >= pop.first]
-        return series(pop, self.measures[row["measure"]], row["group_by"], row["members"], shown)
 
 
 def _populations(inputs: dict, as_of, period: str, horizon_days: int, window_days: int):
@@ -122,7 +105,7 @@ def what_changed(inputs: dict, as_of, period: str = "month", baseline_periods: i
                  horizon_days: int = 90, window_days: int = 180, min_latest: int = 10,
                  min_baseline: int = 30) -> WhatChanged:
     """Every comparison, the Benjamini-Hochberg flags, the sentences and what could not be compared."""
-    check_parameters(period, baseline_periods, q, horizon_days, window_days, min_latest, min_baseline)
+    Params(period, baseline_periods, q, horizon_days, window_days, min_latest, min_baseline)  # refuses bad values
     populations, reasons = _populations(inputs, as_of, period, horizon_days, window_days)
     channels = sorted(populations["new_leads"].frame["acquisition_channel"].unique()) \
         if "new_leads" in populations else []
@@ -167,9 +150,7 @@ def what_changed(inputs: dict, as_of, period: str = "month", baseline_periods: i
     notes += [reason for reason in missing.values() if reason not in notes]
     table = pd.DataFrame(rows)
     if table.empty:
-        table = pd.DataFrame(columns=["measure", "label", "kind", "population", "group_by", "group", "members",
-                                      "estimate", "ci_low", "ci_high", "p", "before", "after", "n_before",
-                                      "n_after", "latest_period", "baseline_from", "baseline_to", "main"])
+        table = pd.DataFrame(columns=list(COMPARISON_COLUMNS))
     # an empty table (or one whose estimates are all None) must still have numeric columns
     numeric = ["estimate", "ci_low", "ci_high", "p", "before", "after"]
     table[numeric] = table[numeric].apply(pd.to_numeric, errors="coerce").astype("float64")
@@ -183,7 +164,8 @@ def what_changed(inputs: dict, as_of, period: str = "month", baseline_periods: i
                                for r in flagged.to_dict("records")]
     result = WhatChanged(table, flagged, populations, measures, notes, missing, {}, pooled, q,
                          {"period": period, "baseline_periods": baseline_periods, "horizon_days": horizon_days,
-                          "window_days": window_days, "min_latest": min_latest, "min_baseline": min_baseline})
+                          "window_days": window_days, "min_latest": min_latest, "min_baseline": min_baseline},
+                         pd.Timestamp(as_of))
     result.detectable = _detectable(result)
     return result
 
@@ -193,9 +175,9 @@ def _detectable(result: WhatChanged) -> dict:
 
     The level is q / comparisons: what a lone real change must reach to pass Benjamini-Hochberg.
     """
-    alpha = result.q / max(len(result.comparisons), 1)
+    alpha = result.q / max(len(result.comparisons_), 1)
     out = {}
-    overall = result.comparisons[result.comparisons["group_by"] == ALL]
+    overall = result.comparisons_[result.comparisons_["group_by"] == ALL]
     for key, measure in result.measures.items():
         if not measure.main:
             continue
@@ -220,46 +202,10 @@ def _detectable(result: WhatChanged) -> dict:
     return out
 
 
-FLAGGED_FIELDS = ("measure", "label", "kind", "group_by", "group", "members", "latest_period", "baseline_from",
-                  "baseline_to", "before", "after", "n_before", "n_after", "estimate", "ci_low", "ci_high", "p",
-                  "q_value", "sentence")
+def analyse(tables, params: Params = Params()) -> WhatChanged:
+    """Notebook 06 headless: the processed tables' latest complete period against its baseline."""
+    return what_changed(load_inputs(tables), tables.as_of, **dataclasses.asdict(params))
 
 
-def record(results, result: WhatChanged) -> None:
-    """The `changes` section of metrics.json (docs/metrics.md)."""
-    for key, value in result.settings.items():
-        results.record(key, value)
-    results.record("q", result.q)
-    for name, pop in result.populations.items():
-        results.record(("latest_period", name), str(pop.latest))
-    results.record("comparisons", len(result.comparisons))
-    results.record("flagged_count", len(result.flagged))
-    results.record("flagged", [{k: r.get(k) for k in FLAGGED_FIELDS} for r in result.flagged.to_dict("records")])
-    overall = result.comparisons[result.comparisons["group_by"] == ALL]
-    for key, measure in result.measures.items():
-        if not measure.main:
-            continue
-        match = overall[overall["measure"] == key]
-        if match.empty:
-            results.record_missing(("overall", key), result.missing.get(key, "not compared"))
-        else:
-            row = match.iloc[0]
-            results.record(("overall", key), {
-                "label": measure.label,
-                "estimate": row["estimate"], "ci_low": row["ci_low"], "ci_high": row["ci_high"], "p": row["p"],
-                "q_value": row["q_value"], "flagged": bool(row["flagged"]), "before": row["before"],
-                "after": row["after"], "latest_period": row["latest_period"]})
-        results.record(("detectable", key), result.detectable[key]["value"])
-        pop = result.populations.get(measure.population)
-        if pop is not None and len(pop.frame):
-            frame = result.series({"population": pop.name, "measure": key, "group_by": ALL, "members": [ALL]},
-                                  periods=SERIES_PERIODS)
-            results.record(("series", key), frame.to_dict("records"))
-    for feature, levels in result.pooled.items():
-        results.record_pooled(feature, levels)
-    for sentence in result.notes:
-        results.note(sentence)
-
-
-__all__ = ["Measure", "Population", "WhatChanged", "check_parameters", "load_inputs", "record", "what_changed",
-           "charts", "effects", "cohorts", "sentences"]
+__all__ = ["NOTEBOOK", "SECTION", "Measure", "Params", "Population", "WhatChanged", "analyse", "load_inputs",
+           "what_changed", "effects", "cohorts", "sentences"]

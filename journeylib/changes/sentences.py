@@ -78,11 +78,12 @@ def nothing_flagged(comparisons: int, q: float) -> str:
             f"control at q = {q:g}.")
 
 
+DETECTABLE = {"share": "a change of about {:.0f} points or more", "nps": "a change of about {:.0f} NPS points or more",
+              "count": "a fall of about {:.0f}% or more"}  # shares and counts are given in percent
+
+
 def detectable_sentence(label: str, kind: str, value: float) -> str:
     if not math.isfinite(value):
         return f"{label}: too little data to say what change could have been detected."
-    if kind == "share":
-        return f"{label}: a change of about {100 * value:.0f} points or more."
-    if kind == "nps":
-        return f"{label}: a change of about {value:.0f} NPS points or more."
-    return f"{label}: a fall of about {100 * value:.0f}% or more."
+    scaled = value if kind == "nps" else 100 * value
+    return f"{label}: {DETECTABLE.get(kind, DETECTABLE['count']).format(scaled)}."

@@ -1,6 +1,6 @@
 """reports/trends.html: the headline numbers over every complete run, and the latest run's measures per period.
 
-Rebuilt at the end of every run (runner._write_trends). Static PNG figures embedded
+Rebuilt at the end of every run (journeylib.run._write_trends). Static PNG figures embedded
 in the page, no scripts, so it opens offline and can be mailed on its own.
 """
 
@@ -34,7 +34,7 @@ def _read(run_dir: Path) -> dict | None:
 
 def run_values(runs: list[Path]) -> dict:
     """{headline key: [(run id, value or None), ...]} for every headline on the index."""
-    from journeylib.render import HEADLINES, metric_value
+    from journeylib.run.render import HEADLINES, metric_value
 
     metrics = [(run.name, _read(run)) for run in runs]
     return {h.key: [(name, metric_value(m, h.key)) for name, m in metrics] for h in HEADLINES}
@@ -107,8 +107,8 @@ def write_trends(reports) -> Path | None:
     """Write reports/trends.html from every complete run; None when there is none yet."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    from journeylib.render import HEADLINES, TEMPLATES
-    from journeylib.runner import complete_runs
+    from journeylib.run.render import HEADLINES, TEMPLATES
+    from journeylib.run.folders import complete_runs
 
     reports = Path(reports)
     runs = complete_runs(reports)[-MAX_RUNS:]

@@ -1,4 +1,4 @@
-"""One chart per flagged change: the measure per period, the baseline shaded, the latest period marked."""
+"""Notebook 06's figure: one chart per flagged change, the measure per period, the baseline shaded, the latest marked."""
 
 from __future__ import annotations
 

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import nbformat
 
+from journeylib.run.parameters import RUN_PARAMETERS  # the same for every notebook: not repeated per row
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NOTEBOOK_TEMPLATE = TEMPLATES / "offline_notebook.html.j2"
 INDEX_TEMPLATE = "run_index.html.j2"
 ERROR_ANCHOR = "papermill-error-cell"  # papermill marks the failing cell with this id
-RUNNER_PARAMETERS = ("processed_dir", "run_dir", "as_of")  # the same for every notebook: not repeated per row
 
 _REMOTE_SCRIPT = re.compile(r"<script\b[^>]*\bsrc\s*=\s*['\"]?(?:https?:)?//[^>]*>\s*</script>", re.I)
 _REMOTE_LINK = re.compile(r"<link\b[^>]*\bhref\s*=\s*['\"]?(?:https?:)?//[^>]*>", re.I)
@@ -295,7 +296,7 @@ def write_index(run_dir: Path, metrics: dict, outcomes, previous_dir: Path | Non
         "duration": _duration(o.seconds), "error": o.error, "error_cell": o.error_cell,
         "analyst": o.files.get("analyst"), "reviewer": o.files.get("reviewer"), "notebook": o.files.get("notebook"),
         "anchor": ERROR_ANCHOR,
-        "overrides": {k: v for k, v in o.parameters.items() if k not in RUNNER_PARAMETERS},
+        "overrides": {k: v for k, v in o.parameters.items() if k not in RUN_PARAMETERS},
         "notes": notebook_notes(run_dir, o.name),
     } for o in outcomes]
     data = metrics.get("data") or {}

@@ -1,0 +1,130 @@
+"""`journey run`: prepare the data, execute every notebook, write a dated report folder.
+
+A run validates its arguments first (nothing runs on a typo), writes the
+sample exports into an empty raw folder, prepares the processed tables (or
+reuses them when the inputs are unchanged), then executes `notebooks/NN_*.ipynb`
+in order with papermill into `reports/<run-id>/`, renders each executed
+notebook to HTML, merges the notebooks' results into metrics.json and writes
+changes.json, manifest.json, run.log and index.html. The folder holds an INCOMPLETE
+marker until the end; then reports/trends.html is rebuilt and `reports/latest` moves.
+Layout and exit codes (3: --fail-on-change and a flagged change): docs/running.md;
+metrics.json and changes.json: docs/metrics.md.
+
+Modules, one concern each: `notebooks` (which notebooks), `parameters` (declared
+parameters, their types, -p values), `folders` (run ids, INCOMPLETE, latest),
+`execute` (kernel, papermill, timeouts, SIGTERM), `manifest` (metrics.json,
+manifest.json, changes.json, exit codes), `log` (run.log), `render` and `trends` (HTML).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from pathlib import Path
+
+from journeylib import paths
+from journeylib.errors import InputError
+from journeylib.prepare.cache import prepare_or_reuse, stored_fingerprint
+from journeylib.run.execute import KERNEL_NAME, cell_timeout, execute_all, sigterm_interrupts
+from journeylib.run.folders import INCOMPLETE_MARKER, iso, new_run_dir, now, previous_run, update_latest
+from journeylib.run.log import RunLog
+from journeylib.run.manifest import (
+    CHANGES_FILE, EXIT_FAILED, EXIT_OK, build_metrics, changes_file, data_section, exit_code, git_commit,
+    package_versions, write_json,
+)
+from journeylib.run.notebooks import find_notebooks, select_notebooks
+from journeylib.run.parameters import resolve_parameters
+from journeylib.vocabulary import COUNTED_TABLES
+
+RAW_TABLES = COUNTED_TABLES + ("dealers",)
+
+
+def raw_has_tables(raw: Path) -> bool:
+    return any((raw / f"{t}.{ext}").exists() for t in RAW_TABLES for ext in ("csv", "parquet"))
+
+
+def run(raw=None, processed=None, reports=None, as_of=None, config=None, only=None, parameters=None,
+        notebooks_dir=None, execution_timeout=None, echo=True, fail_on_change=False, engine=None) -> int:
+    """The `journey run` command. Returns the exit code (0 ok, 1 a notebook failed, 3 with `fail_on_change`
+    when the run is ok and a change was flagged); InputError for bad input."""
+    log = RunLog(echo=echo)
+    raw_folder, processed_folder = paths.raw_dir(raw), paths.processed_root(processed)
+    reports_folder = paths.reports_dir(reports)
+    timeout = cell_timeout(execution_timeout)
+    notebooks = select_notebooks(find_notebooks(notebooks_dir or paths.notebooks_dir()), only)
+    overrides = resolve_parameters(parameters, notebooks)
+    if not raw_folder.is_dir():
+        raise InputError(f"{raw_folder}: raw exports folder not found")
+    try:
+        with sigterm_interrupts(), contextlib.ExitStack() as holds:
+            code = _run(log, raw_folder, processed_folder, reports_folder, as_of, config, notebooks, overrides,
+                        timeout, holds, engine)
+            return exit_code(code, log.run_dir, fail_on_change, log)
+    finally:
+        log.close()
+
+
+def _run(log, raw, processed, reports, as_of, config, notebooks, overrides, timeout, holds, engine=None) -> int:
+    started, clock = now(), time.monotonic()
+    if not raw_has_tables(raw):
+        from journeylib.sample import write_sample
+
+        log(f"raw: {raw} holds no exports; writing the synthetic sample there (journey sample) and going on")
+        write_sample(raw)
+    prepare_started = time.monotonic()
+    # one complete version of the processed folder, held (no writer removes it) until the run ends
+    prepared = holds.enter_context(prepare_or_reuse(raw, processed, as_of, config, log, engine=engine))
+    summary, reused, processed = prepared.summary, prepared.reused, prepared.folder
+    prepare_seconds = round(time.monotonic() - prepare_started, 2)
+    data_as_of = summary.get("as_of")
+
+    run_dir = new_run_dir(reports, started)
+    log.run_dir = run_dir
+    log.attach(run_dir / "run.log")
+    log(f"run {run_dir.name}: {len(notebooks)} notebook(s) into {run_dir}")
+    try:
+        outcomes = execute_all(log, notebooks, overrides, processed, run_dir, data_as_of, timeout)
+    except KeyboardInterrupt:
+        log(f"run {run_dir.name}: interrupted; the folder stays marked {INCOMPLETE_MARKER} and latest is unchanged")
+        raise
+
+    status = "ok" if all(o.status == "ok" for o in outcomes) else "failed"
+    run_section = {
+        "id": run_dir.name, "started_at": iso(started), "finished_at": iso(now()), "as_of": data_as_of,
+        "status": status, "prepare": "reused" if reused else "prepared",
+        "notebooks": {o.name: {"status": o.status, "seconds": o.seconds} for o in outcomes},
+    }
+    metrics = build_metrics(run_section, data_section(summary, processed), run_dir, log)
+    write_json(run_dir / "metrics.json", metrics)
+    write_json(run_dir / "manifest.json", {
+        "run_id": run_dir.name, "command": sys.argv, "parameters": {o.name: o.parameters for o in outcomes},
+        "inputs": {"raw_dir": str(raw), "processed_dir": str(processed), "config": config,
+                   "as_of_requested": as_of, "fingerprint": stored_fingerprint(processed),
+                   "raw_files": summary.get("inputs")},
+        "engine": summary.get("engine", "duckdb"),  # the engine that made the processed tables
+        "versions": package_versions(), "git": git_commit(paths.project_root()),
+        "kernel": {"name": KERNEL_NAME, "python": sys.executable}, "cell_timeout_seconds": timeout,
+        "timings": {"prepare_seconds": prepare_seconds, "total_seconds": round(time.monotonic() - clock, 2),
+                    "notebooks": {o.name: o.seconds for o in outcomes}},
+    })
+    write_json(run_dir / CHANGES_FILE, changes_file(metrics))
+    from journeylib.run import render
+
+    previous = previous_run(reports, run_dir)
+    render.write_index(run_dir, metrics, outcomes, previous)
+    log(f"run {run_dir.name}: {metrics['run']['status']} in {time.monotonic() - clock:.1f} s; "
+        f"open {run_dir / 'index.html'}")
+    (run_dir / INCOMPLETE_MARKER).unlink()
+    _write_trends(reports, log)
+    update_latest(reports, log)
+    return EXIT_OK if metrics["run"]["status"] == "ok" else EXIT_FAILED
+
+
+def _write_trends(reports: Path, log) -> None:
+    from journeylib.run import trends
+
+    try:
+        trends.write_trends(reports)
+    except Exception as error:  # noqa: BLE001 - the trend page must not fail a finished run
+        log(f"trends: not written ({type(error).__name__}: {error})")

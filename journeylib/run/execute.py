@@ -1,0 +1,158 @@
+"""Executing notebooks: a kernel for this Python, papermill, cell timeouts, SIGTERM as Ctrl-C."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from journeylib import paths
+from journeylib.errors import InputError
+from journeylib.privacy import redact
+from journeylib.run.parameters import quiet_papermill
+
+DEFAULT_CELL_TIMEOUT = 600  # seconds per cell; $JOURNEY_CELL_TIMEOUT overrides
+CELL_TIMEOUT_ENV = "JOURNEY_CELL_TIMEOUT"
+KERNEL_NAME = "journeylib-run"
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+@dataclass
+class Outcome:
+    """One notebook's execution in a run."""
+
+    name: str
+    status: str = "not run"  # ok | failed | not run
+    seconds: float = 0.0
+    error: str | None = None
+    error_cell: int | None = None  # execution count of the failing cell
+    parameters: dict = field(default_factory=dict)
+    files: dict = field(default_factory=dict)  # role -> file name in the run folder
+
+
+def cell_timeout(value=None) -> int:
+    raw = value if value is not None else os.environ.get(CELL_TIMEOUT_ENV, DEFAULT_CELL_TIMEOUT)
+    try:
+        seconds = int(raw)
+    except (TypeError, ValueError):
+        raise InputError(f"cell timeout {raw!r}: expected whole seconds") from None
+    if seconds <= 0:
+        raise InputError(f"cell timeout {seconds}: must be positive")
+    return seconds
+
+
+@contextlib.contextmanager
+def run_kernel(extra_env: dict):
+    """A kernelspec for this very Python, found first through a temporary JUPYTER_PATH.
+
+    A user-level `python3` kernel pointing at another environment cannot shadow
+    it, and the kernel gets JOURNEY_SCHEDULED, MPLBACKEND=Agg and quiet progress bars.
+    """
+    with tempfile.TemporaryDirectory(prefix="journey-kernel-") as tmp:
+        spec_dir = Path(tmp) / "kernels" / KERNEL_NAME
+        spec_dir.mkdir(parents=True)
+        # log_level=CRITICAL: the kernel's start-up warnings (local TCP) and the "KeyboardInterrupt caught"
+        # line jupyter_client's SIGINT-before-shutdown provokes would repeat in every cron mail; a notebook's
+        # own errors are in its executed copy and the run log.
+        spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                         "--IPKernelApp.log_level=CRITICAL"],
+                "display_name": f"Python {sys.version_info.major}.{sys.version_info.minor} (journey run)",
+                "language": "python", "env": extra_env, "metadata": {"debugger": False}}
+        (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+        previous = os.environ.get("JUPYTER_PATH")
+        os.environ["JUPYTER_PATH"] = os.pathsep.join([tmp] + ([previous] if previous else []))
+        try:
+            yield KERNEL_NAME
+        finally:
+            if previous is None:
+                os.environ.pop("JUPYTER_PATH", None)
+            else:
+                os.environ["JUPYTER_PATH"] = previous
+
+
+def _error_text(error: BaseException) -> tuple[str, int | None]:
+    """A one-paragraph error for the index (ANSI codes stripped, personal data redacted)."""
+    ename, evalue = getattr(error, "ename", None), getattr(error, "evalue", None)
+    text = f"{ename}: {evalue}" if ename else f"{type(error).__name__}: {error}"
+    text = redact(_ANSI.sub("", text)).strip()
+    if len(text) > 2000:
+        text = text[:2000] + " …"
+    return text, getattr(error, "exec_count", None)
+
+
+def execute(notebook: Path, run_dir: Path, parameters: dict, kernel: str, timeout: int, log) -> Outcome:
+    """Run one notebook with papermill into the run folder; a failure is recorded, not raised."""
+    import papermill
+
+    outcome = Outcome(notebook.stem, parameters=parameters)
+    output = run_dir / notebook.name
+    started = time.monotonic()
+    try:
+        papermill.execute_notebook(
+            str(notebook), str(output), parameters=parameters, kernel_name=kernel, cwd=str(notebook.parent),
+            progress_bar=sys.stderr.isatty(), log_output=False, execution_timeout=timeout,
+        )
+        outcome.status = "ok"
+    except Exception as error:  # noqa: BLE001 - any notebook failure is reported, the run goes on
+        outcome.status = "failed"
+        outcome.error, outcome.error_cell = _error_text(error)
+    outcome.seconds = round(time.monotonic() - started, 2)
+    if output.exists():
+        _restore_kernelspec(output, notebook)
+        outcome.files["notebook"] = output.name
+    return outcome
+
+
+def _restore_kernelspec(executed: Path, source: Path) -> None:
+    """The executed copy names the notebook's own kernel, so it opens anywhere (not the temporary one)."""
+    import nbformat
+
+    original = nbformat.read(source, as_version=4).metadata.get("kernelspec")
+    notebook = nbformat.read(executed, as_version=4)
+    if original and notebook.metadata.get("kernelspec", {}).get("name") != original.get("name"):
+        notebook.metadata["kernelspec"] = original
+        nbformat.write(notebook, executed)
+
+
+@contextlib.contextmanager
+def sigterm_interrupts():
+    """SIGTERM (a scheduler's kill) unwinds like Ctrl-C: kernels shut down, the folder stays INCOMPLETE."""
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def execute_all(log, notebooks, overrides, processed, run_dir, data_as_of, timeout) -> list[Outcome]:
+    """Every selected notebook in order, each rendered to HTML as soon as it ends."""
+    from journeylib.run import render
+
+    outcomes: list[Outcome] = []
+    with run_kernel({"JOURNEY_SCHEDULED": "1", "MPLBACKEND": "Agg", "TQDM_DISABLE": "1",
+                     paths.PROCESSED_ENV: str(processed)}) as kernel, \
+            quiet_papermill():
+        for number, notebook in enumerate(notebooks, 1):
+            values = {"processed_dir": str(processed), "run_dir": str(run_dir), "as_of": data_as_of,
+                      **overrides[notebook.stem]}
+            log(f"[{number}/{len(notebooks)}] {notebook.stem}: running")
+            outcome = execute(notebook, run_dir, values, kernel, timeout, log)
+            outcome.files.update(render.render_notebook(run_dir, outcome, log))
+            outcomes.append(outcome)
+            detail = f": {outcome.error}" if outcome.error else ""
+            log(f"[{number}/{len(notebooks)}] {notebook.stem}: {outcome.status} in {outcome.seconds:.1f} s{detail}")
+    return outcomes
