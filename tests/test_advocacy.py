@@ -417,6 +417,11 @@ def test_advocacy_by_band_counts_events_after_purchase_only(small_buyers):
     # 2 reviews over B1's 1 year and B3's 2 years
     assert promoters["per_buyer_year"] == pytest.approx(2 / buyers.loc[["B1", "B3"], "exposure_years"].sum())
     assert table.loc[("social_share", "detractor"), "buyers"] == 0
+    spots = reviews.highlights(table.reset_index())
+    # B2 (passive) reviewed: passives 1 of 1, promoters 1 of 2; nobody shared but B1 (a promoter)
+    assert spots["top"] == {"review_posted": "passive", "social_share": "promoter"}
+    assert spots["overall"]["review_posted"] == pytest.approx(2 / 3) and spots["others"] == []
+    assert reviews.highlights(reviews.advocacy_by_band(events.iloc[:0])) is None
 
 
 # ---------------------------------------------------------------- the pipeline on `journey sample` output

@@ -40,9 +40,18 @@ def advocacy_by_band(events: pd.DataFrame, bands=BANDS) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def most_common(by_band: pd.DataFrame) -> dict | None:
-    """Per event, the band with the largest share of buyers with the event (None when no band has a share)."""
-    shares = by_band[by_band["satisfaction"] != ALL].set_index(["event", "satisfaction"])["share"]
-    if not shares.loc["review_posted"].notna().any():
+def highlights(by_band: pd.DataFrame) -> dict | None:
+    """What the report says about reviews and shares (None when no band has a share, e.g. no buyers).
+
+    overall: per event, the share of all buyers; top: per event, the band with the largest share;
+    top_share: that share; others: (band, review share) of detractors and passives not on top.
+    """
+    shares = by_band.set_index(["event", "satisfaction"])["share"]
+    bands = shares.drop(ALL, level="satisfaction")
+    if not bands.loc["review_posted"].notna().any():
         return None
-    return {event: shares.loc[event].idxmax() for event in ADVOCACY_EVENTS}
+    top = {event: bands.loc[event].idxmax() for event in ADVOCACY_EVENTS}
+    return {"overall": {event: shares.loc[(event, ALL)] for event in ADVOCACY_EVENTS}, "top": top,
+            "top_share": {event: shares.loc[(event, band)] for event, band in top.items()},
+            "others": [(band, shares.loc[("review_posted", band)]) for band in ("detractor", "passive")
+                       if band != top["review_posted"] and pd.notna(shares.loc[("review_posted", band)])]}
