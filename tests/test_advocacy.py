@@ -677,3 +677,15 @@ def test_referred_hazard_ratio_says_why_it_cannot_be_estimated():
         lead_times.referred_hazard_ratio(times)
     with pytest.raises(NotEstimable, match="No lead has bought yet"):
         lead_times.referred_hazard_ratio(times.assign(purchased=False, referred=[True, False, False]))
+
+
+def test_the_notebook_records_the_section_analyse_all_names():
+    import re
+    from pathlib import Path
+
+    import nbformat
+
+    notebook = Path(__file__).resolve().parent.parent / "notebooks" / f"{advocacy.NOTEBOOK}.ipynb"
+    code = "\n".join(c.source for c in nbformat.read(notebook, 4).cells if c.cell_type == "code")
+    assert re.search(rf'Results\("{advocacy.SECTION}", notebook="{advocacy.NOTEBOOK}"', code)
+    assert "results.record_all(result.metrics())" in code and code.count(".record") == 1

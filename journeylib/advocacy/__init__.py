@@ -44,26 +44,11 @@ def analyse(tables, params: Params | None = None) -> AdvocacyResult:
     """Every number notebook 04 reports, from `tables` (journeylib.tables.ProcessedTables)."""
     params = Params() if params is None else params
     data = load_inputs(tables)
-    as_of, surveys, buyers = tables.as_of, data.surveys, data.buyers
-    parts = {**_nps_parts(surveys, params), **_who_refers(buyers, data.referrals, as_of, params)}
-    outcomes = referrals.referral_outcomes(data.referrals, data.journeys, as_of)
-    k = referrals.k_factor(buyers, outcomes, as_of)
-    times = lead_times.referred_lead_times(data.journeys, data.referrals)
-    try:
-        hazard_ratio, no_hazard_ratio = lead_times.referred_hazard_ratio(times), None
-    except NotEstimable as error:
-        hazard_ratio, no_hazard_ratio = None, error.reason
-    curves = lead_times.purchase_curves(times)
-    depth = chains.chain_depth(outcomes)
-    events = reviews.advocacy_events(buyers, data.advocacy_touchpoints, as_of)
-    no_k = f"{referrals.NO_EXPOSURE}, so there is no referral coefficient k." if math.isnan(k["estimate"]) else None
+    events = reviews.advocacy_events(data.buyers, data.advocacy_touchpoints, tables.as_of)
     return AdvocacyResult(
-        params=params, as_of=as_of, customers=len(data.journeys), duplicate_responses=data.duplicate_responses,
-        surveys_=surveys, buyers_=buyers, **parts,
-        outcomes_=outcomes, funnel_=referrals.referral_funnel(outcomes), k_factor=None if no_k else k,
-        no_k_factor=no_k, lead_times_=times, referred_hazard_ratio=hazard_ratio, no_hazard_ratio=no_hazard_ratio,
-        purchase_curves=curves, purchase_by_day_=lead_times.purchase_by_day(curves),
-        chain_depth_=depth, depth_table_=chains.depth_table(depth, customers=len(data.journeys)),
+        params=params, as_of=tables.as_of, customers=len(data.journeys), duplicate_responses=data.duplicate_responses,
+        surveys_=data.surveys, buyers_=data.buyers, **_nps_parts(data.surveys, params),
+        **_who_refers(data.buyers, data.referrals, tables.as_of, params), **_what_referrals_bring(data, tables.as_of),
         advocacy_events_=events, advocacy_by_band_=reviews.advocacy_by_band(events))
 
 
@@ -101,3 +86,21 @@ def _who_refers(buyers, referral_rows, as_of, params: Params) -> dict:
             "rate_ratios_": count_models.rate_ratios(models),
             "poisson_rate_ratios_": count_models.rate_ratios(models, fit=models.poisson),
             "zero_inflation": count_models.zero_inflation(models), "count_fit_": count_models.count_fit_table(models)}
+
+
+def _what_referrals_bring(data, as_of) -> dict:
+    outcomes = referrals.referral_outcomes(data.referrals, data.journeys, as_of)
+    k = referrals.k_factor(data.buyers, outcomes, as_of)
+    no_k = f"{referrals.NO_EXPOSURE}, so there is no referral coefficient k." if math.isnan(k["estimate"]) else None
+    times = lead_times.referred_lead_times(data.journeys, data.referrals)
+    try:
+        hazard_ratio, no_hazard_ratio = lead_times.referred_hazard_ratio(times), None
+    except NotEstimable as error:
+        hazard_ratio, no_hazard_ratio = None, error.reason
+    curves = lead_times.purchase_curves(times)
+    depth = chains.chain_depth(outcomes)
+    return {"outcomes_": outcomes, "funnel_": referrals.referral_funnel(outcomes), "k_factor": None if no_k else k,
+            "no_k_factor": no_k, "lead_times_": times, "referred_hazard_ratio": hazard_ratio,
+            "no_hazard_ratio": no_hazard_ratio, "purchase_curves": curves,
+            "purchase_by_day_": lead_times.purchase_by_day(curves), "chain_depth_": depth,
+            "depth_table_": chains.depth_table(depth, customers=len(data.journeys))}
