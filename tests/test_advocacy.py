@@ -10,6 +10,11 @@ import pandas as pd
 import pytest
 
 from journeylib import advocacy
+from journeylib.advocacy import chains, count_models, lead_times, nps, reviews, zinb
+from journeylib.advocacy import referrals as refs
+from journeylib.errors import NotEstimable
+from journeylib.stats.intervals import adjusted_wald_nps, poisson_rate_interval
+from simulate_referrals import simulate_buyers  # noqa: E402  (tests/ is on sys.path under pytest)
 
 UTC = "UTC"
 AS_OF = pd.Timestamp("2026-06-30", tz=UTC)
@@ -37,7 +42,7 @@ def test_adjusted_wald_nps_matches_hand_computation():
     # variance = (0.442308 + 0.288462 - 0.153846^2) / 13 = (0.730769 - 0.023669) / 13 = 0.0543924,
     # se = 0.233222, half width = 1.959964 * 0.233222 = 0.457106,
     # interval = 100 * (0.153846 -/+ 0.457106) = (-30.326, 61.095).
-    nps, low, high = advocacy.adjusted_wald_nps(promoters=5, detractors=3, n=10)
+    nps, low, high = adjusted_wald_nps(promoters=5, detractors=3, n=10)
     assert nps == pytest.approx(20.0)
     assert low == pytest.approx(-30.326, abs=1e-3)
     assert high == pytest.approx(61.095, abs=1e-3)
@@ -46,11 +51,11 @@ def test_adjusted_wald_nps_matches_hand_computation():
 def test_adjusted_wald_nps_is_clipped_and_handles_empty_groups():
     # 3 promoters, 1 passive, n = 4: NPS 75; adjusted centre (3.75 - 0.75) / 7 = 0.428571,
     # variance (0.535714 + 0.107143 - 0.183673) / 7 = 0.0655977, se 0.256120 -> (-7.342, 93.056).
-    nps, low, high = advocacy.adjusted_wald_nps(3, 0, 4)
+    nps, low, high = adjusted_wald_nps(3, 0, 4)
     assert (nps, round(low, 3), round(high, 3)) == (75.0, -7.342, 93.056)
     # All of 5 answers promoters: the upper bound would pass 100 and is clipped.
-    assert advocacy.adjusted_wald_nps(5, 0, 5)[2] == 100.0
-    assert all(math.isnan(v) for v in advocacy.adjusted_wald_nps(0, 0, 0))
+    assert adjusted_wald_nps(5, 0, 5)[2] == 100.0
+    assert all(math.isnan(v) for v in adjusted_wald_nps(0, 0, 0))
 
 
 def test_nps_table_counts_every_response_per_survey_type():
@@ -59,21 +64,21 @@ def test_nps_table_counts_every_response_per_survey_type():
         ("r3", "C3", "sales", "2026-02-01", 7), ("r4", "C4", "sales", "2026-04-01", 2),
         ("r5", "C1", "service", "2026-03-01", 6), ("r6", "C1", "service", "2026-05-01", 10),
     ])
-    table = advocacy.nps_table(surveys, by="survey_type").set_index("survey_type")
+    table = nps.nps_table(surveys, by="survey_type").set_index("survey_type")
     assert table.loc["sales", ["responses", "promoters", "passives", "detractors"]].tolist() == [4, 2, 1, 1]
     assert table.loc["sales", "nps"] == pytest.approx(25.0)
     assert table.loc["service", "nps"] == pytest.approx(0.0)  # one detractor, one promoter
-    overall = advocacy.nps_table(surveys)
+    overall = nps.nps_table(surveys)
     assert overall.loc[0, "responses"] == 6 and overall.loc[0, "nps"] == pytest.approx(100 * (3 - 2) / 6)
     # One per customer: C1's latest service answer (10) replaces both.
-    latest = advocacy.nps_table(advocacy.latest_per_customer(surveys), by="survey_type").set_index("survey_type")
+    latest = nps.nps_table(advocacy.inputs.latest_per_customer(surveys), by="survey_type").set_index("survey_type")
     assert latest.loc["service", ["responses", "nps"]].tolist() == [1, 100.0]
 
 
 def test_score_distribution_has_every_score_and_shares_sum_to_one():
     surveys = surveys_frame([("r1", "C1", "sales", "2026-01-05", 10), ("r2", "C2", "sales", "2026-01-06", 10),
                              ("r3", "C3", "sales", "2026-02-01", 4)])
-    table = advocacy.score_distribution(surveys)
+    table = nps.score_distribution(surveys)
     assert len(table) == 11
     assert table.set_index("score").loc[10, "responses"] == 2 and table["share"].sum() == pytest.approx(1.0)
     assert table.set_index("score").loc[4, "category"] == "detractor"
@@ -126,16 +131,16 @@ def test_referral_counts_keep_only_referrals_in_the_buyer_window(small_buyers):
         ("F5", "X9", "2026-01-01", None),        # referrer never bought
         ("F6", "B3", "2025-01-01", "C7"),        # counted
     ])
-    labelled = advocacy.window_referrals(small_buyers, referrals, AS_OF).set_index("referral_id")
+    labelled = refs.window_referrals(small_buyers, referrals, AS_OF).set_index("referral_id")
     assert labelled["status"].to_dict() == {"F1": "counted", "F2": "counted", "F3": "before_purchase",
                                             "F4": "after_as_of", "F5": "not_a_buyer", "F6": "counted"}
-    counts = advocacy.referral_counts(small_buyers, referrals, AS_OF)
+    counts = refs.referral_counts(small_buyers, labelled.reset_index())
     assert counts.to_dict() == {"B1": 2, "B2": 0, "B3": 1}
 
 
 def test_model_frame_fills_unknown_and_drops_buyers_without_exposure(small_buyers):
     counts = pd.Series({"B1": 2, "B3": 1})
-    frame = advocacy.model_frame(small_buyers, counts)
+    frame = refs.model_frame(small_buyers, counts)
     assert list(frame.index) == ["B1", "B3"]  # B2 bought on the as-of date
     assert frame.loc["B3", "satisfaction"] == "unknown" and frame.loc["B1", "referrals"] == 2
 
@@ -146,7 +151,7 @@ def test_plan_levels_merges_sparse_levels():
         "acquisition_channel": ["website"] * 40 + ["chat"] * 10 + ["sms"] * 12 + ["fax"] * 3,
         "referrals": [1] * 30 + [2] * 30 + [1] * 5,
     })
-    plan = advocacy.plan_levels(frame, min_level_size=20, min_referrals=3,
+    plan = count_models.plan_levels(frame, min_level_size=20, min_referrals=3,
                                 features=("satisfaction", "acquisition_channel"))
     # detractor (5 buyers) alone is sparse and "other" would be too: it joins the reference
     assert plan.mapping["satisfaction"]["detractor"] == "passive"
@@ -156,14 +161,14 @@ def test_plan_levels_merges_sparse_levels():
     assert {plan.mapping["acquisition_channel"][c] for c in ("chat", "sms", "fax")} == {"other"}
     # a level without referrals is sparse however large it is
     no_referrals = frame.assign(referrals=np.where(frame["satisfaction"] == "passive", 1, 0))
-    plan = advocacy.plan_levels(no_referrals, features=("satisfaction",))
+    plan = count_models.plan_levels(no_referrals, features=("satisfaction",))
     assert "satisfaction" not in plan.levels  # passive alone is left: the feature drops out
     assert any("single level" in note for note in plan.notes)
 
 
 def test_plan_levels_falls_back_to_the_largest_level_when_the_reference_is_missing():
     frame = pd.DataFrame({"finance_type": ["cash"] * 40 + ["lease"] * 25, "referrals": 1})
-    plan = advocacy.plan_levels(frame, features=("finance_type",))
+    plan = count_models.plan_levels(frame, features=("finance_type",))
     assert plan.references["finance_type"] == "cash"
     assert any("'finance' absent or sparse" in note for note in plan.notes)
 
@@ -173,13 +178,13 @@ def test_plan_levels_falls_back_to_the_largest_level_when_the_reference_is_missi
 
 @pytest.fixture(scope="module")
 def simulated_models():
-    frame = advocacy.simulate_buyers(n=3000, seed=11, base_rate=0.15, alpha=0.5)
-    return frame, advocacy.fit_referral_models(frame)
+    frame = simulate_buyers(n=3000, seed=11, base_rate=0.15, alpha=0.5)
+    return frame, count_models.fit_referral_models(frame)
 
 
 def test_nb2_rate_ratio_intervals_cover_the_simulated_truth(simulated_models):
     _, models = simulated_models
-    table = advocacy.rate_ratios(models).set_index("term")
+    table = count_models.rate_ratios(models).set_index("term")
     # the satisfaction levels only: coverage of the null effects is the slow test's job
     for term, truth in {"satisfaction:promoter": 3.0, "satisfaction:detractor": 0.4,
                         "satisfaction:no_response": 1.0}.items():
@@ -192,15 +197,15 @@ def test_nb2_rate_ratio_intervals_cover_the_simulated_truth(simulated_models):
 
 def test_overdispersion_is_detected_in_nb2_counts_and_not_in_poisson_counts(simulated_models):
     _, models = simulated_models
-    assert advocacy.overdispersion(models)["ct_p"] < 0.001
-    poisson = advocacy.fit_referral_models(advocacy.simulate_buyers(n=3000, seed=12, alpha=0.0))
-    result = advocacy.overdispersion(poisson)
+    assert count_models.overdispersion(models)["ct_p"] < 0.001
+    poisson = count_models.fit_referral_models(simulate_buyers(n=3000, seed=12, alpha=0.0))
+    result = count_models.overdispersion(poisson)
     assert result["ct_p"] > 0.05 and abs(result["pearson_chi2_df"] - 1) < 0.1
 
 
 def test_count_fit_table_accounts_for_every_buyer(simulated_models):
     frame, models = simulated_models
-    table = advocacy.count_fit_table(models)
+    table = count_models.count_fit_table(models)
     assert table["observed"].sum() == len(frame)
     assert table["nb2_expected"].sum() == pytest.approx(len(frame), rel=1e-6)
     # NB2 data: Poisson expects too few zeros, NB2 about the right number (within 2%)
@@ -211,18 +216,18 @@ def test_count_fit_table_accounts_for_every_buyer(simulated_models):
 
 def test_zero_inflation_is_flagged_only_when_structural_zeros_exist(simulated_models):
     _, models = simulated_models
-    plain = advocacy.zero_inflation(models)
+    plain = count_models.zero_inflation(models)
     assert plain["matters"] is False and plain["zinb_converged"] and plain["lr_p"] > 0.01
     assert plain["zinb_inflation"] < 0.05
-    inflated = advocacy.simulate_buyers(n=3000, seed=13, base_rate=0.6, alpha=0.2)
+    inflated = simulate_buyers(n=3000, seed=13, base_rate=0.6, alpha=0.2)
     # 40% never refer anyone, drawn independently of the buyers' bands. (The same seed as
     # simulate_buyers would replay its first uniforms, which drew the bands: the "never" group
     # would be every promoter and half the passives, not structural zeros.)
     never = np.random.default_rng(1013).random(len(inflated)) < 0.4
     inflated.loc[never, "referrals"] = 0
-    models = advocacy.fit_referral_models(inflated)
+    models = count_models.fit_referral_models(inflated)
     assert models.plan.notes == []  # every band keeps its own level
-    result = advocacy.zero_inflation(models)
+    result = count_models.zero_inflation(models)
     assert result["matters"] is True and 0.3 < result["zinb_inflation"] < 0.5 and result["lr_p"] < 1e-6
     # NB2 soaks the extra zeros up in a larger dispersion (true 0.2), which ZINB gives back
     assert models.alpha > 0.4 and 0.1 < result["zinb_alpha"] < 0.35
@@ -233,14 +238,23 @@ def test_zero_inflation_is_flagged_only_when_structural_zeros_exist(simulated_mo
 def test_design_matrix_is_the_formula_design():
     import patsy
 
-    for frame in (advocacy.simulate_buyers(n=3000, seed=5), advocacy.simulate_buyers(n=300, seed=3)):
-        plan = advocacy.plan_levels(frame)
+    for frame in (simulate_buyers(n=3000, seed=5), simulate_buyers(n=300, seed=3)):
+        plan = count_models.plan_levels(frame)
         data = plan.apply(frame)
-        formula, terms = advocacy._formula(plan)
+        formula, terms = count_models.formula(plan)
         expected = patsy.dmatrix(formula.split("~", 1)[1], data, return_type="dataframe")
-        design = advocacy.design_matrix(data, plan)
+        design = count_models.design_matrix(data, plan)
         pd.testing.assert_frame_equal(design, expected, check_names=False)
         assert set(terms) <= set(design.columns)
+
+
+def nb2_logpmf(y: np.ndarray, mu: np.ndarray, alpha: float) -> np.ndarray:
+    """log P(Y = y) under NB2 with mean mu and variance mu + alpha mu^2, written out plainly (the test's oracle)."""
+    from scipy.special import gammaln
+
+    size = 1.0 / alpha
+    return (gammaln(y + size) - gammaln(size) - gammaln(y + 1)
+            + size * np.log(size / (size + mu)) + y * np.log(mu / (size + mu)))
 
 
 def test_zinb_likelihood_and_gradient(simulated_models):
@@ -250,28 +264,27 @@ def test_zinb_likelihood_and_gradient(simulated_models):
     y = np.asarray(models.nb2.model.endog, dtype=float)
     exog = np.asarray(models.nb2.model.exog, dtype=float)
     offset = np.log(models.data["exposure_years"].to_numpy(float))
-    values, inverse = np.unique(y, return_inverse=True)
-    args = (y, exog, offset, y == 0, values, inverse)
+    args = zinb.likelihood_data(y, exog, offset)
     k = exog.shape[1]
     theta = np.concatenate([[-1.2], np.asarray(models.nb2.params)[:k] + 0.03, [np.log(0.3)]])
-    value, gradient = advocacy._zinb_negative_llf(theta, *args)
+    value, gradient = zinb.negative_log_likelihood(theta, *args)
     # the value: the zero-inflated NB2 written out with the plain NB2 log pmf
-    count = advocacy._nb2_logpmf(y, np.exp(exog @ theta[1:k + 1] + offset), np.exp(theta[-1]))
+    count = nb2_logpmf(y, np.exp(exog @ theta[1:k + 1] + offset), np.exp(theta[-1]))
     log_pi, log_not = log_expit(theta[0]), log_expit(-theta[0])
     llf = np.where(y == 0, np.logaddexp(log_pi, log_not + count), log_not + count).sum()
     assert value == pytest.approx(-llf, rel=1e-10)
     # the analytic gradient against central differences
     step = 1e-5
-    numeric = np.array([(advocacy._zinb_negative_llf(theta + step * e, *args)[0]
-                         - advocacy._zinb_negative_llf(theta - step * e, *args)[0]) / (2 * step)
+    numeric = np.array([(zinb.negative_log_likelihood(theta + step * e, *args)[0]
+                         - zinb.negative_log_likelihood(theta - step * e, *args)[0]) / (2 * step)
                         for e in np.eye(len(theta))])
     np.testing.assert_allclose(gradient, numeric, rtol=1e-5, atol=1e-4)
 
 
 def test_required_terms_stay_in_the_table_when_not_estimable():
-    frame = advocacy.simulate_buyers(n=600, seed=3)
+    frame = simulate_buyers(n=600, seed=3)
     frame = frame[frame["satisfaction"] != "detractor"]
-    table = advocacy.rate_ratios(advocacy.fit_referral_models(frame)).set_index("term")
+    table = count_models.rate_ratios(count_models.fit_referral_models(frame)).set_index("term")
     assert math.isnan(table.loc["satisfaction:detractor", "rate_ratio"])
     assert "not estimable" in table.loc["satisfaction:detractor", "note"]
 
@@ -281,21 +294,21 @@ def test_required_terms_stay_in_the_table_when_not_estimable():
 
 def test_poisson_rate_interval_matches_exact_values():
     # 10 events in 5 years: chi2(0.025, 20) / 2 = 4.7954, chi2(0.975, 22) / 2 = 18.3904
-    rate, low, high = advocacy.poisson_rate_interval(10, 5.0)
+    rate, low, high = poisson_rate_interval(10, 5.0)
     assert rate == 2.0 and low == pytest.approx(4.7954 / 5, abs=1e-4) and high == pytest.approx(18.3904 / 5, abs=1e-4)
     # no events: the upper bound is -ln(0.025) = 3.6889 events
-    assert advocacy.poisson_rate_interval(0, 1.0)[1:] == (0.0, pytest.approx(3.6889, abs=1e-4))
+    assert poisson_rate_interval(0, 1.0)[1:] == (0.0, pytest.approx(3.6889, abs=1e-4))
 
 
 def test_quasi_poisson_rate_widens_for_clustered_counts():
     # counts 0 0 0 6 over 1 year each: rate 1.5, expected 1.5 each,
     # Pearson = (3 * 1.5^2 + 4.5^2) / 1.5 = (6.75 + 20.25) / 1.5 = 18, phi = 18 / 3 = 6,
     # se(log rate) = sqrt(6 / 6) = 1 -> 1.5 * exp(-/+1.959964) = 1.5 * (0.140863, 7.099045) = (0.2113, 10.6486)
-    result = advocacy.quasi_poisson_rate([0, 0, 0, 6], [1, 1, 1, 1])
+    result = refs.quasi_poisson_rate([0, 0, 0, 6], [1, 1, 1, 1])
     assert result["estimate"] == 1.5 and result["dispersion"] == pytest.approx(6.0)
     assert result["ci_low"] == pytest.approx(0.2113, abs=1e-4) and result["ci_high"] == pytest.approx(10.6486, abs=1e-3)
     # evenly spread counts: phi is floored at 1 (the Poisson interval on the log scale)
-    even = advocacy.quasi_poisson_rate([1, 1, 1, 1], [1, 1, 1, 1])
+    even = refs.quasi_poisson_rate([1, 1, 1, 1], [1, 1, 1, 1])
     assert even["dispersion"] == 1.0 and even["ci_high"] == pytest.approx(math.exp(1.959964 / 2), rel=1e-5)
 
 
@@ -322,13 +335,13 @@ def referral_world(small_buyers):
 
 def test_referral_funnel_and_k_factor(referral_world):
     buyers, journeys, referrals = referral_world
-    outcomes = advocacy.referral_outcomes(referrals, journeys, AS_OF).set_index("referral_id")
+    outcomes = refs.referral_outcomes(referrals, journeys, AS_OF).set_index("referral_id")
     assert outcomes["became_buyer"].to_dict() == {"F1": True, "F2": False, "F3": False, "F4": False}
-    funnel = advocacy.referral_funnel(outcomes.reset_index()).set_index("step")
+    funnel = refs.referral_funnel(outcomes.reset_index()).set_index("step")
     assert funnel["count"].tolist() == [4, 3, 1]
     assert funnel.loc["referred buyers", "share_of_previous"] == pytest.approx(1 / 3)
     # one referred buyer over 1 + 0 + 2 years of exposure
-    k = advocacy.k_factor(buyers, outcomes.reset_index(), AS_OF)
+    k = refs.k_factor(buyers, outcomes.reset_index(), AS_OF)
     assert k["events"] == 1 and k["estimate"] == pytest.approx(1 / buyers["exposure_years"].sum())
     assert k["ci_low"] < k["estimate"] < k["ci_high"]
 
@@ -339,12 +352,12 @@ def test_chain_depth_follows_referrers_and_stops_on_cycles():
         ("F4", "E", "2025-01-01", "F"), ("F5", "X", "2025-05-01", "B"),  # B's later referral is ignored
         ("F6", "G", "2025-01-01", None),
     ])
-    depth = advocacy.chain_depth(referrals)
+    depth = chains.chain_depth(referrals)
     assert depth.sort_index().to_dict() == {"B": 1, "C": 2, "D": 3, "F": 1}
-    table = advocacy.depth_table(depth, customers=10).set_index("depth")
+    table = chains.depth_table(depth, customers=10).set_index("depth")
     assert table["customers"].to_dict() == {0: 6, 1: 2, 2: 1, 3: 1}
     cycle = referrals_frame([("F1", "P", "2025-01-01", "Q"), ("F2", "Q", "2025-02-01", "P")])
-    assert advocacy.chain_depth(cycle, max_depth=5).max() <= 6
+    assert chains.chain_depth(cycle, max_depth=5).max() <= 6
 
 
 def test_referred_hazard_ratio_covers_a_known_ratio():
@@ -354,7 +367,7 @@ def test_referred_hazard_ratio_covers_a_known_ratio():
     days = rng.exponential(200 / np.where(referred, 2.0, 1.0))  # referred leads buy twice as fast
     censor = rng.uniform(0, 600, n)
     times = pd.DataFrame({"days": np.minimum(days, censor), "purchased": days <= censor, "referred": referred})
-    result = advocacy.referred_hazard_ratio(times)
+    result = lead_times.referred_hazard_ratio(times)
     assert result["ci_low"] < 2.0 < result["ci_high"] and result["p"] < 1e-6
 
 
@@ -372,7 +385,7 @@ def test_referred_lead_times_flags_referred_customers():
         ("F3", "Z", "2025-03-01", "E"),   # logged after E's first touch, E still shopping: referred, flagged
         ("F4", "Z", "2025-03-01", "C"),   # C has no journey
     ])
-    times = advocacy.referred_lead_times(journeys, referrals)
+    times = lead_times.referred_lead_times(journeys, referrals)
     assert times[["days", "purchased", "referred", "referred_after_first_touch"]].to_dict("index") == {
         "A": {"days": 10.0, "purchased": True, "referred": True, "referred_after_first_touch": False},
         "B": {"days": 300.0, "purchased": False, "referred": False, "referred_after_first_touch": False},
@@ -394,31 +407,37 @@ def test_advocacy_by_band_counts_events_after_purchase_only(small_buyers):
         "occurred_at": [ts("2025-07-01"), ts("2025-08-01"), ts("2025-09-01"), ts("2024-01-01"),
                         ts("2026-06-30"), ts("2025-01-01")],
     })
-    events = advocacy.advocacy_events(buyers, touchpoints, AS_OF)
+    events = reviews.advocacy_events(buyers, touchpoints, AS_OF)
     assert events[["review_posted", "social_share"]].to_dict("index") == {
         "B1": {"review_posted": 2, "social_share": 1}, "B2": {"review_posted": 1, "social_share": 0},
         "B3": {"review_posted": 0, "social_share": 0}}
-    table = advocacy.advocacy_by_band(events).set_index(["event", "satisfaction"])
+    table = reviews.advocacy_by_band(events).set_index(["event", "satisfaction"])
     promoters = table.loc[("review_posted", "promoter")]
     assert (promoters["buyers"], promoters["buyers_with_event"], promoters["share"]) == (2, 1, 0.5)
     # 2 reviews over B1's 1 year and B3's 2 years
     assert promoters["per_buyer_year"] == pytest.approx(2 / buyers.loc[["B1", "B3"], "exposure_years"].sum())
     assert table.loc[("social_share", "detractor"), "buyers"] == 0
+    spots = reviews.highlights(table.reset_index())
+    # B2 (passive) reviewed: passives 1 of 1, promoters 1 of 2; nobody shared but B1 (a promoter)
+    assert spots["top"] == {"review_posted": "passive", "social_share": "promoter"}
+    assert spots["overall"]["review_posted"] == pytest.approx(2 / 3) and spots["others"] == []
+    assert reviews.highlights(reviews.advocacy_by_band(events.iloc[:0])) is None
 
 
 # ---------------------------------------------------------------- the pipeline on `journey sample` output
 
 
 def sample_pipeline(folder, customers, seed):
-    """`journey sample` + prepare into `folder`, then the notebook's pipeline: (truth, tables, analysis)."""
+    """`journey sample` + prepare into `folder`, then the notebook's analysis: (truth, tables, result)."""
     from journeylib.prepare.cache import prepare_data
     from journeylib.sample import write_sample
+    from journeylib.tables import ProcessedTables
 
     write_sample(folder / "raw", customers=customers, seed=seed)
     prepare_data(raw=folder / "raw", processed=folder / "processed", log=lambda message: None)
     truth = json.loads((folder / "raw" / "truth.json").read_text())
-    loaded, buyers, as_of = advocacy.load_inputs(folder / "processed")
-    return truth, loaded, advocacy.analyse_referrals(buyers, loaded["referrals"], as_of)
+    tables = ProcessedTables(folder / "processed")
+    return truth, tables, advocacy.analyse(tables, advocacy.Params())
 
 
 @pytest.fixture(scope="module")
@@ -433,33 +452,30 @@ def default_sample(default_sample_dir):
     return sample_pipeline(default_sample_dir, DEFAULT_SAMPLE_CUSTOMERS, DEFAULT_SAMPLE_SEED)
 
 
-def test_load_inputs_reads_only_the_advocacy_touchpoints_and_loses_none(default_sample, default_sample_dir):
-    from journeylib import tables
-
-    _, loaded, analysis = default_sample
-    processed = default_sample_dir / "processed"
-    subset = loaded["advocacy_touchpoints"]
-    assert "touchpoints" not in loaded
-    assert set(subset["event_type"]) <= set(advocacy.ADVOCACY_EVENTS) and len(subset) > 0
-    full = tables.load("touchpoints", processed)
-    as_of = tables.as_of(processed)
-    assert len(subset) == full["event_type"].isin(advocacy.ADVOCACY_EVENTS).sum()
-    pd.testing.assert_frame_equal(advocacy.advocacy_events(analysis.buyers, subset, as_of),
-                                  advocacy.advocacy_events(analysis.buyers, full, as_of))
+def test_load_inputs_reads_only_the_advocacy_touchpoints_and_loses_none(default_sample):
+    _, tables, result = default_sample
+    subset = advocacy.load_inputs(tables).advocacy_touchpoints
+    assert set(subset["event_type"]) <= set(advocacy.inputs.ADVOCACY_EVENTS) and len(subset) > 0
+    full = tables.load("touchpoints")
+    assert len(subset) == full["event_type"].isin(advocacy.inputs.ADVOCACY_EVENTS).sum()
+    pd.testing.assert_frame_equal(reviews.advocacy_events(result.buyers_, subset, tables.as_of),
+                                  reviews.advocacy_events(result.buyers_, full, tables.as_of))
+    pd.testing.assert_frame_equal(result.advocacy_events_, reviews.advocacy_events(result.buyers_, full, tables.as_of))
 
 
 def test_sample_counts_every_referral_and_keeps_the_reference(default_sample):
-    truth, _, analysis = default_sample
+    truth, _, result = default_sample
     # the generator's referrals are all made by buyers after their purchase and before as-of
-    assert (analysis.labelled["status"] == "counted").sum() == truth["advocacy"]["referrals"]
-    assert analysis.counts.sum() == truth["advocacy"]["referrals"]
-    assert analysis.reference_satisfaction == truth["advocacy"]["reference_satisfaction"] == "passive"
-    assert analysis.models.plan.levels["satisfaction"] == ["detractor", "no_response", "passive", "promoter"]
+    assert (result.referrals_["status"] == "counted").sum() == truth["advocacy"]["referrals"]
+    assert result.referral_status == {"counted": truth["advocacy"]["referrals"], "before_purchase": 0,
+                                      "after_as_of": 0, "not_a_buyer": 0}
+    assert result.reference_satisfaction == truth["advocacy"]["reference_satisfaction"] == "passive"
+    assert result.models.plan.levels["satisfaction"] == ["detractor", "no_response", "passive", "promoter"]
 
 
 def test_sample_intervals_cover_the_true_referral_rate_ratios(default_sample):
-    truth, _, analysis = default_sample
-    table = analysis.ratios.set_index("term")
+    truth, _, result = default_sample
+    table = result.rate_ratios_.set_index("term")
     # fixed seed (the `journey sample` defaults, about 930 buyers); the slow test repeats at a larger size
     for term, true_rr in truth["advocacy"]["referral_rate_ratios"].items():
         row = table.loc[term]
@@ -468,9 +484,8 @@ def test_sample_intervals_cover_the_true_referral_rate_ratios(default_sample):
 
 
 def test_sample_sales_nps_matches_the_simulated_scores(default_sample):
-    truth, loaded, _ = default_sample
-    sales = loaded["surveys"][loaded["surveys"]["survey_type"] == "sales"]
-    row = advocacy.nps_table(sales).iloc[0]
+    truth, _, result = default_sample
+    row = result.nps_.loc["sales"]
     # the generator's NPS is over every simulated answer; cleaning rejects a handful (invalid scores, ...)
     assert abs(row["responses"] - truth["satisfaction"]["sales_responses"]) <= 10
     assert row["nps"] == pytest.approx(truth["satisfaction"]["nps_sales"], abs=2)
@@ -484,8 +499,8 @@ def test_sample_sales_nps_matches_the_simulated_scores(default_sample):
 def test_promoter_rate_ratio_interval_coverage_over_many_seeds():
     covered = []
     for seed in range(100):
-        frame = advocacy.simulate_buyers(n=1000, seed=1000 + seed)
-        row = advocacy.rate_ratios(advocacy.fit_referral_models(frame)).set_index("term").loc["satisfaction:promoter"]
+        frame = simulate_buyers(n=1000, seed=1000 + seed)
+        row = count_models.rate_ratios(count_models.fit_referral_models(frame)).set_index("term").loc["satisfaction:promoter"]
         covered.append(row["ci_low"] < 3.0 < row["ci_high"])
     assert 0.88 <= np.mean(covered) <= 0.99
 
@@ -494,8 +509,8 @@ def test_promoter_rate_ratio_interval_coverage_over_many_seeds():
 def test_quasi_poisson_rate_coverage_over_many_seeds():
     covered = []
     for seed in range(300):
-        frame = advocacy.simulate_buyers(n=800, seed=seed, rate_ratios={"promoter": 1.0, "detractor": 1.0})
-        result = advocacy.quasi_poisson_rate(frame["referrals"], frame["exposure_years"])
+        frame = simulate_buyers(n=800, seed=seed, rate_ratios={"promoter": 1.0, "detractor": 1.0})
+        result = refs.quasi_poisson_rate(frame["referrals"], frame["exposure_years"])
         covered.append(result["ci_low"] < 0.15 < result["ci_high"])
     assert 0.90 <= np.mean(covered) <= 0.99
 
@@ -503,8 +518,8 @@ def test_quasi_poisson_rate_coverage_over_many_seeds():
 @pytest.mark.slow
 def test_sample_promoter_interval_covers_the_truth_at_a_larger_size(tmp_path):
     """One `journey sample` world of 8000 customers (about 3,700 buyers)."""
-    truth, _, analysis = sample_pipeline(tmp_path, customers=8000, seed=8)
-    table = analysis.ratios.set_index("term")
+    truth, _, result = sample_pipeline(tmp_path, customers=8000, seed=8)
+    table = result.rate_ratios_.set_index("term")
     for term, true_rr in truth["advocacy"]["referral_rate_ratios"].items():
         row = table.loc[term]
         assert row["ci_low"] <= true_rr <= row["ci_high"], (term, true_rr, row["ci_low"], row["ci_high"])
@@ -518,36 +533,159 @@ def test_sample_promoter_interval_covers_the_truth_at_a_larger_size(tmp_path):
 def test_pooling_a_level_without_referrals_matches_fitting_without_its_buyers():
     from journeylib.stats import level_notes as fallbacks
 
-    frame = advocacy.simulate_buyers(n=3000, seed=12)
+    frame = simulate_buyers(n=3000, seed=12)
     rare = frame.head(10).copy()
     rare.index = [f"R{i}" for i in range(10)]
     rare["acquisition_channel"], rare["referrals"] = "sms", 0
     with_rare = pd.concat([frame, rare])
-    pooled = advocacy.rate_ratios(advocacy.fit_referral_models(with_rare)).set_index("term")
-    without = advocacy.rate_ratios(advocacy.fit_referral_models(frame)).set_index("term")
-    plan = advocacy.plan_levels(with_rare)
+    pooled = count_models.rate_ratios(count_models.fit_referral_models(with_rare)).set_index("term")
+    without = count_models.rate_ratios(count_models.fit_referral_models(frame)).set_index("term")
+    plan = count_models.plan_levels(with_rare)
     assert "sms" in fallbacks.pooled_levels(plan)["acquisition_channel"]
     for term in ("satisfaction:promoter", "satisfaction:detractor", "finance_type:lease", "condition:used"):
         assert pooled.loc[term, "rate_ratio"] == pytest.approx(without.loc[term, "rate_ratio"], rel=0.05)
 
 
 def test_a_referral_model_without_referrals_is_skipped_with_a_reason(small_buyers):
-    analysis = advocacy.analyse_referrals(small_buyers, referrals_frame([]), AS_OF)
-    assert analysis.models is None and analysis.ratios is None
-    assert "referrals were made" in analysis.no_model
-    assert analysis.rate["referrers"] == 0
+    labelled = refs.window_referrals(small_buyers, referrals_frame([]), AS_OF)
+    counts = refs.referral_counts(small_buyers, labelled)
+    with pytest.raises(NotEstimable, match="0 referrals were made by the 2 buyers"):
+        count_models.referral_models(refs.model_frame(small_buyers, counts))
+    with pytest.raises(NotEstimable, match="No buyer had any time to refer"):
+        count_models.referral_models(refs.model_frame(small_buyers.iloc[:0], counts.iloc[:0]))
+    assert refs.referral_rate(counts)["referrers"] == 0
 
 
 def test_a_singular_design_drops_a_feature_and_still_fits():
-    frame = advocacy.simulate_buyers(n=2000, seed=13)
+    frame = simulate_buyers(n=2000, seed=13)
     frame["condition"] = frame["finance_type"].map({"finance": "new", "cash": "used", "lease": "cpo"})  # collinear
-    models = advocacy.fit_referral_models(frame)
+    models = count_models.fit_referral_models(frame)
     assert any("left out of the model" in note for note in models.fit_notes)
-    ratios = advocacy.rate_ratios(models).set_index("term")
+    ratios = count_models.rate_ratios(models).set_index("term")
     assert np.isfinite(ratios.loc["satisfaction:promoter", "rate_ratio"])
 
 
 def test_nps_interval_contains_the_estimate_in_tiny_groups():
     for promoters, detractors, n in ((1, 0, 1), (0, 1, 1), (2, 0, 2), (0, 0, 1)):
-        estimate, low, high = advocacy.adjusted_wald_nps(promoters, detractors, n)
+        estimate, low, high = adjusted_wald_nps(promoters, detractors, n)
         assert low <= estimate <= high
+
+
+# ---------------------------------------------------------------- the entry point: Params, analyse, metrics
+
+
+@pytest.mark.parametrize("name, value", [("min_level_customers", 0), ("min_referrals", True),
+                                         ("min_group_responses", 2.5), ("min_referrals", "3")])
+def test_params_refuse_what_the_notebook_refused(name, value):
+    with pytest.raises(ValueError, match=rf"^parameter {name}={value!r}: expected a positive integer$".replace("(", r"\(")):
+        advocacy.Params(**{name: value})
+    picked = advocacy.Params.from_values({"min_referrals": 5, "processed_dir": "x", "run_dir": None})
+    assert (picked.min_level_customers, picked.min_referrals, picked.min_group_responses) == (20, 5, 30)
+
+
+def test_metrics_are_the_result_tables_in_the_notebooks_keys(default_sample):
+    from journeylib.results import REQUIRED_KEYS, Results, missing_keys
+
+    _, _, result = default_sample
+    metrics = result.metrics()
+    required = [key.split(".", 1)[1] for key in REQUIRED_KEYS if key.startswith("advocacy.")]
+    assert missing_keys(metrics, required) == []
+    promoter = result.rate_ratios_.set_index("term").loc["satisfaction:promoter"]
+    assert metrics["referral_rate_ratios"]["satisfaction:promoter"] == {
+        "estimate": promoter["rate_ratio"], "ci_low": promoter["ci_low"], "ci_high": promoter["ci_high"],
+        "p": promoter["p"]}
+    assert metrics["nps_responses"]["sales"] == int(result.nps_.loc["sales", "responses"])
+    assert metrics["referral_funnel"] == dict(zip(["referrals", "referred_customers", "referred_buyers"],
+                                                  result.funnel_["count"].tolist()))
+    assert metrics["chain_depth"]["customers_by_depth"]["0"] + len(result.chain_depth_) == result.customers
+    assert metrics["k_factor"]["estimate"] == result.k_factor["estimate"] > 0
+    assert list(result.rate_ratios_.columns) == count_models.RATE_RATIO_COLUMNS
+    # what the notebook saves: the same section, notes once each
+    notebook = Results(advocacy.SECTION, notebook=advocacy.NOTEBOOK)
+    notebook.record_all(result.metrics())
+    assert notebook.as_dict() == {"advocacy": metrics}
+
+
+class WithoutRows:
+    """ProcessedTables with some tables emptied (their columns kept): an export without surveys or referrals."""
+
+    def __init__(self, tables, empty):
+        self.tables, self.empty, self.as_of = tables, set(empty), tables.as_of
+
+    def load(self, name, columns=None, filters=None):
+        frame = self.tables.load(name, columns=columns, filters=filters)
+        return frame.iloc[:0] if name in self.empty else frame
+
+
+def test_no_surveys_and_no_referrals_are_nulls_with_reasons(default_sample):
+    _, tables, _ = default_sample
+    result = advocacy.analyse(WithoutRows(tables, {"surveys", "referrals"}))
+    metrics = result.metrics()
+    assert result.no_surveys and result.nps_by_dealer_ is None and result.dealer_range is None
+    assert metrics["nps"] == {"sales": None, "service": None}
+    assert metrics["missing"]["nps.sales"] == "No sales survey responses in this export, so there is no sales NPS."
+    assert result.models is None and result.rate_ratios_ is None
+    assert "0 referrals were made" in result.no_model
+    for key in ("reference_satisfaction", "referral_rate_ratios.satisfaction:promoter",
+                "referral_rate_ratios.satisfaction:no_response"):
+        assert metrics["missing"][key] == result.no_model
+    assert metrics["reference_satisfaction"] is None and "dispersion" not in metrics
+    assert metrics["referred_hazard_ratio"] is None and "No referred lead" in metrics["missing"]["referred_hazard_ratio"]
+    assert metrics["k_factor"] == {"estimate": 0.0, "ci_low": 0.0, "ci_high": metrics["k_factor"]["ci_high"]}
+    assert metrics["referral_funnel"] == {"referrals": 0, "referred_customers": 0, "referred_buyers": 0}
+    assert metrics["notes"][0] == metrics["missing"]["nps.sales"]
+
+
+def test_nps_picks_the_best_and_worst_dealer_and_the_trend_among_large_groups():
+    by_dealer = pd.DataFrame({"survey_type": ["sales"] * 4 + ["service"],
+                              "dealer_id": ["D1", "D2", "D3", "D4", "D1"], "responses": [40, 35, 5, 60, 90],
+                              "nps": [10.0, 50.0, 90.0, 30.0, -80.0], "ci_low": [0.0, 41.0, 60.0, 20.0, -90.0],
+                              "ci_high": [20.0, 60.0, 100.0, 40.0, -70.0]})
+    span = nps.dealer_range(by_dealer, min_responses=30)
+    assert (span["best"]["dealer_id"], span["worst"]["dealer_id"], span["separated"]) == ("D2", "D1", True)
+    assert nps.dealer_range(by_dealer, min_responses=50) is None  # only D4 is large enough
+    by_quarter = by_dealer.rename(columns={"dealer_id": "quarter"}).assign(quarter=["2025Q3", "2025Q1", "2025Q2",
+                                                                                    "2025Q4", "2025Q1"])
+    trend = nps.quarter_trend(by_quarter, min_responses=30)
+    assert (trend["first"]["quarter"], trend["last"]["quarter"], trend["median_width"]) == ("2025Q1", "2025Q4", 20.0)
+    assert nps.intervals_overlap(pd.DataFrame({"ci_low": [0, 30], "ci_high": [20, 40]}, index=["sales", "service"])) is False
+    assert nps.intervals_overlap(pd.DataFrame({"ci_low": [0], "ci_high": [20]}, index=["sales"])) is None
+
+
+def test_purchase_by_day_is_one_minus_the_kaplan_meier_curve():
+    rng = np.random.default_rng(3)
+    days = rng.exponential(200, 4000)
+    censor = rng.uniform(0, 250, 4000)
+    times = pd.DataFrame({"days": np.minimum(days, censor), "purchased": days <= censor,
+                          "referred": rng.random(4000) < 0.3})
+    times["lead"] = np.where(times["referred"], "referred", "other")
+    curves = lead_times.purchase_curves(times)
+    assert list(curves) == ["referred", "other"]
+    table = lead_times.purchase_by_day(curves)
+    for group, km in curves.items():
+        curve = km.survival_function_.iloc[:, 0]  # the step in force at day t: the last one at or before t
+        for t in (30, 90, 180):
+            assert table.loc[t, group] == pytest.approx(1 - curve[curve.index <= t].iloc[-1], abs=1e-12)
+    # exponential purchases with mean 200 days: P(bought by 90 days) = 1 - exp(-90 / 200) = 0.362
+    assert table.loc[90, "other"] == pytest.approx(1 - np.exp(-90 / 200), abs=0.03)
+    assert table.loc[365].isna().all()  # past every lead's follow-up (at most 250 days)
+
+
+def test_referred_hazard_ratio_says_why_it_cannot_be_estimated():
+    times = pd.DataFrame({"days": [5.0, 10.0, 20.0], "purchased": [True, False, True], "referred": [False] * 3})
+    with pytest.raises(NotEstimable, match="No referred lead"):
+        lead_times.referred_hazard_ratio(times)
+    with pytest.raises(NotEstimable, match="No lead has bought yet"):
+        lead_times.referred_hazard_ratio(times.assign(purchased=False, referred=[True, False, False]))
+
+
+def test_the_notebook_records_the_section_analyse_all_names():
+    import re
+    from pathlib import Path
+
+    import nbformat
+
+    notebook = Path(__file__).resolve().parent.parent / "notebooks" / f"{advocacy.NOTEBOOK}.ipynb"
+    code = "\n".join(c.source for c in nbformat.read(notebook, 4).cells if c.cell_type == "code")
+    assert re.search(rf'Results\("{advocacy.SECTION}", notebook="{advocacy.NOTEBOOK}"', code)
+    assert "results.record_all(result.metrics())" in code and code.count(".record") == 1

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journeylib import advocacy, changes
+from journeylib import changes
 from journeylib.run import folders, manifest, run
 from journeylib.changes import cohorts, effects, sentences
+from journeylib.stats.intervals import adjusted_wald_nps
 
 AS_OF = pd.Timestamp("2025-12-31T12:00Z")  # leads: latest complete month for 90 days is 2025-09
 DEALERS = ("D1", "D2", "D3", "D4")
@@ -114,7 +115,7 @@ def test_proportion_change_matches_the_definitions_and_survives_zero_and_full():
 
 def test_nps_variance_is_notebook_04s_adjusted_wald():
     nps, var = effects.nps_parts(40, 10, 100)
-    _, low, high = advocacy.adjusted_wald_nps(40, 10, 100)
+    _, low, high = adjusted_wald_nps(40, 10, 100)
     assert nps == 30
     assert 100 * 2 * effects.Z95 * np.sqrt(var) == pytest.approx(high - low)
     out = effects.nps_change((10, 30, 50), (160, 40, 400))
