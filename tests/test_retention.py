@@ -329,6 +329,8 @@ def test_holdout_validation_beats_the_no_model_baseline(simulated):
     assert metrics["calibration_slope"] == pytest.approx(1, abs=0.3)
     assert out.lift["buyers"].sum() == metrics["test_buyers"]
     assert out.lift.loc[0, "lift"] > 1.3
+    assert out.comparison.loc["Brier score"].tolist() == [metrics["brier"], metrics["baseline_brier"]]
+    assert out.comparison.loc["AUC", "no-model baseline"] == 0.5
     assert out.top_fifth_share == pytest.approx(out.lift.head(2)["churned"].sum() / out.lift["churned"].sum())
 
 
@@ -453,7 +455,7 @@ def test_recent_buyers_only_leave_nobody_eligible():
 
 def sample_pipeline(folder, customers, seed):
     """`journey sample` + prepare into `folder`, then the notebook's analysis; (truth, result)."""
-    from journeylib.runner import prepare_data
+    from journeylib.prepare.cache import prepare_data
     from journeylib.sample import write_sample
 
     write_sample(folder / "raw", customers=customers, seed=seed)

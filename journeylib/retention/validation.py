@@ -85,6 +85,14 @@ class Holdout:
     lift: pd.DataFrame  # lift_table
 
     @property
+    def comparison(self) -> pd.DataFrame:
+        """AUC, Brier score and calibration of the model beside the no-model baseline (rows), for the report."""
+        m = self.metrics
+        return pd.DataFrame({"model": [m["auc"], m["brier"], m["calibration_slope"], m["calibration_intercept"]],
+                             "no-model baseline": [m["baseline_auc"], m["baseline_brier"], np.nan, np.nan]},
+                            index=["AUC", "Brier score", "calibration slope", "calibration intercept"])
+
+    @property
     def top_fifth_share(self) -> float:
         """The share of the holdout's churned buyers among the riskiest two deciles."""
         return float(self.lift.head(2)["churned"].sum() / max(self.lift["churned"].sum(), 1))
