@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from journeylib.segments import satisfaction_band
+from journeylib.vocabulary import UNKNOWN
 
 DAYS_PER_YEAR = 365.25
 SURVEY_WINDOW_DAYS = 60
@@ -43,7 +44,7 @@ def sales_survey_scores(surveys: pd.DataFrame, purchase_at: pd.Series,
 def price_band(price: pd.Series) -> pd.Series:
     """Quartile bands of price among buyers; missing prices are `unknown`."""
     bands = pd.qcut(price, 4, labels=PRICE_BANDS) if price.notna().sum() >= 4 else pd.Series(pd.NA, index=price.index)
-    return bands.astype("object").fillna("unknown").astype("category")
+    return bands.astype("object").fillna(UNKNOWN).astype("category")
 
 
 def buyer_table(journeys: pd.DataFrame, sales: pd.DataFrame, surveys: pd.DataFrame,

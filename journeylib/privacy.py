@@ -16,7 +16,7 @@ import re
 # Columns used for identity resolution and then dropped everywhere.
 PERSONAL_COLUMNS = ("first_name", "last_name", "email", "phone")
 
-# The email shape (kept for callers that look for addresses, e.g. journeylib.churn).
+# The email shape (kept for callers that look for addresses, e.g. journeylib.retention.at_risk).
 EMAIL_PATTERN = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
 
 _LOCAL = r"A-Za-z0-9._%+\-"

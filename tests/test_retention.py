@@ -7,7 +7,10 @@ import pandas as pd
 import pytest
 from scipy.special import expit, logit
 
-from journeylib import churn
+from journeylib import retention
+from journeylib.retention import at_risk, labels, model, rates, sensitivity, validation
+from journeylib.tables import ProcessedTables
+from journeylib.vocabulary import RETENTION_REFERENCES
 from journeylib.errors import NotEstimable
 
 AS_OF = pd.Timestamp("2025-01-01", tz="UTC")
@@ -35,12 +38,12 @@ def simulate_frame(n, seed, start=AS_OF - 6 * 365 * DAY, end=AS_OF - 365 * DAY):
     frame["trade_in"] = rng.choice(["no", "yes"], n)
     frame["dealer_id"] = rng.choice(list(DEALER_EFFECTS), n)
     days = rng.exponential(40, n)
-    frame[churn.NUMERIC_FEATURE] = np.log2(1 + days)
+    frame[labels.NUMERIC_FEATURE] = np.log2(1 + days)
     log_odds = logit(0.3) + frame["dealer_id"].map(DEALER_EFFECTS)
     for term, odds_ratio in TRUE_ODDS_RATIOS.items():
         feature, level = term.split(":")
         if feature == "days_to_purchase":
-            log_odds += np.log(odds_ratio) * (frame[churn.NUMERIC_FEATURE] - 5)
+            log_odds += np.log(odds_ratio) * (frame[labels.NUMERIC_FEATURE] - 5)
         else:
             log_odds += np.log(odds_ratio) * (frame[feature] == level)
     frame["churned"] = rng.random(n) < expit(log_odds)
@@ -60,7 +63,7 @@ def simulated():
 
 @pytest.fixture(scope="module")
 def fitted(simulated):
-    return churn.fit_churn_model(simulated)
+    return model.fit_churn_model(simulated)
 
 
 # ---------------------------------------------------------------- labels at the edges
@@ -89,25 +92,25 @@ def test_churn_labels_follow_the_definition_at_the_edges():
         ("only_future_visit", AS_OF + pd.Timedelta(seconds=1)),
         ("someone_else", AS_OF - DAY),
     ])
-    labels = churn.churn_labels(buyers, visits, AS_OF, churn_after_days=365)
-    assert labels["eligible"].to_dict() == {
+    labelled = labels.churn_labels(buyers, visits, AS_OF, churn_after_days=365)
+    assert labelled["eligible"].to_dict() == {
         "visit_exactly_n_days_before": True, "visit_one_second_later": True, "visit_on_as_of": True,
         "no_visit": True, "only_future_visit": True, "bought_exactly_n_days_before": True,
         "bought_one_second_later": False}
-    assert labels["churned"].to_dict() == {
+    assert labelled["churned"].to_dict() == {
         "visit_exactly_n_days_before": True,  # window is (as_of - N, as_of]: the start is outside
         "visit_one_second_later": False, "visit_on_as_of": False, "no_visit": True,
         "only_future_visit": True,  # nothing after as-of is used
         "bought_exactly_n_days_before": True, "bought_one_second_later": False}
-    assert (labels["active"] == ~labels["churned"]).all()
-    assert pd.isna(labels.loc["no_visit", "last_visit_at"])
+    assert (labelled["active"] == ~labelled["churned"]).all()
+    assert pd.isna(labelled.loc["no_visit", "last_visit_at"])
 
 
 def test_churn_window_length_is_the_parameter():
     buyers = buyers_frame({"a": AS_OF - 1000 * DAY})
     visits = visits_frame([("a", AS_OF - 300 * DAY)])
-    assert churn.churn_labels(buyers, visits, AS_OF, 270)["churned"].item()
-    assert not churn.churn_labels(buyers, visits, AS_OF, 365)["churned"].item()
+    assert labels.churn_labels(buyers, visits, AS_OF, 270)["churned"].item()
+    assert not labels.churn_labels(buyers, visits, AS_OF, 365)["churned"].item()
 
 
 def test_lapse_is_the_first_gap_longer_than_n_days_censored_at_as_of():
@@ -119,7 +122,7 @@ def test_lapse_is_the_first_gap_longer_than_n_days_censored_at_as_of():
         ("gap_over_n", p2 + 366 * DAY), ("gap_over_n", p2 + 400 * DAY),
         ("recent_visit", p5 + 200 * DAY), ("recent_visit", p5 - 10 * DAY),  # before purchase: ignored
     ])
-    lapses = churn.lapse_times(buyers, visits, AS_OF, 365)
+    lapses = labels.lapse_times(buyers, visits, AS_OF, 365)
     assert lapses["duration_days"].round(6).to_dict() == {
         "gap_exactly_n": 830.0, "gap_over_n": 365.0, "no_visit_n": 365.0, "no_visit_short": 364.0,
         "recent_visit": 500.0}
@@ -132,10 +135,10 @@ def test_every_churned_buyer_has_lapsed_within_their_exposure():
     purchases = {f"b{i}": AS_OF - int(d) * DAY for i, d in enumerate(rng.integers(1, 1500, 300))}
     rows = [(c, p + int(d) * DAY) for c, p in purchases.items() for d in np.cumsum(rng.integers(50, 500, 4))]
     buyers, visits = buyers_frame(purchases), visits_frame(rows)
-    labels = churn.churn_labels(buyers, visits, AS_OF)
-    lapses = churn.lapse_times(buyers, visits, AS_OF)
-    assert labels["churned"].sum() > 20
-    assert lapses.loc[labels["churned"], "lapsed"].all()
+    labelled = labels.churn_labels(buyers, visits, AS_OF)
+    lapses = labels.lapse_times(buyers, visits, AS_OF)
+    assert labelled["churned"].sum() > 20
+    assert lapses.loc[labelled["churned"], "lapsed"].all()
     exposure = (AS_OF - buyers["first_purchase_at"]).dt.total_seconds() / 86400
     assert (lapses["duration_days"] <= exposure + 1e-9).all()
     # a buyer seen fewer than N days after purchase cannot have lapsed
@@ -143,7 +146,7 @@ def test_every_churned_buyer_has_lapsed_within_their_exposure():
 
 
 def test_retention_curve_counts_only_complete_windows():
-    width = pd.Timedelta(days=6 * churn.DAYS_PER_MONTH)
+    width = pd.Timedelta(days=6 * rates.DAYS_PER_MONTH)
     pa = AS_OF - 400 * DAY
     buyers = buyers_frame({"a": pa, "b": AS_OF - 200 * DAY, "c": AS_OF - 100 * DAY})
     visits = visits_frame([
@@ -152,7 +155,7 @@ def test_retention_curve_counts_only_complete_windows():
         ("a", pa + 200 * DAY),  # window 1
         ("a", pa + 390 * DAY),  # window 2 has not ended by as-of
     ])
-    curve = churn.retention_curve(buyers, visits, AS_OF)
+    curve = rates.retention_curve(buyers, visits, AS_OF)
     assert curve["window"].tolist() == ["0-6 months", "6-12 months"]
     assert curve["buyers"].tolist() == [2, 1]
     assert curve["with_visit"].tolist() == [1, 1]
@@ -161,14 +164,14 @@ def test_retention_curve_counts_only_complete_windows():
 
 def test_churn_rates_use_wilson_intervals():
     frame = pd.DataFrame({"churned": [True] * 10 + [False] * 30, "finance_type": ["lease"] * 5 + ["cash"] * 35})
-    overall = churn.churn_rates(frame)
+    overall = rates.churn_rates(frame)
     z, n, p = 1.959963984540054, 40, 0.25
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     assert overall.loc[0, "churn_rate"] == 0.25
     assert overall.loc[0, "ci_low"] == pytest.approx(centre - half)
     assert overall.loc[0, "ci_high"] == pytest.approx(centre + half)
-    by = churn.churn_rates(frame, "finance_type").set_index("finance_type")
+    by = rates.churn_rates(frame, "finance_type").set_index("finance_type")
     assert by.loc["lease", ["buyers", "churned"]].tolist() == [5, 5]
     assert by.loc["cash", ["buyers", "churned"]].tolist() == [35, 5]
     assert by.loc["lease", "ci_high"] == pytest.approx(1.0)
@@ -184,11 +187,11 @@ def test_feature_frame_marks_missing_values_unknown():
         "price_band": pd.Categorical(["low", "unknown", "high"]), "trade_in": [True, False, None],
         "dealer_id": ["d1", "d2", None], "days_to_purchase": [0.0, 3.0, np.nan],
     }, index=["a", "b", "c"])
-    frame = churn.feature_frame(buyers)
+    frame = labels.feature_frame(buyers)
     assert frame["finance_type"].tolist() == ["lease", "unknown", "cash"]
     assert frame["trade_in"].tolist() == ["yes", "no", "unknown"]
     assert frame["dealer_id"].tolist() == ["d1", "d2", "unknown"]
-    assert frame[churn.NUMERIC_FEATURE].tolist() == [0.0, 2.0, np.log2(2.5)]  # missing -> median days (1.5)
+    assert frame[labels.NUMERIC_FEATURE].tolist() == [0.0, 2.0, np.log2(2.5)]  # missing -> median days (1.5)
 
 
 def test_sparse_levels_merge_and_required_terms_stay_reported():
@@ -199,13 +202,13 @@ def test_sparse_levels_merge_and_required_terms_stay_reported():
     # two rare channels that together are enough for an "other" level
     frame.loc[frame.index[:15], "acquisition_channel"] = "sms"
     frame.loc[frame.index[15:30], "acquisition_channel"] = "chat"
-    plan = churn.plan_levels(frame)
+    plan = model.plan_levels(frame)
     assert plan.levels["condition"] == ["new", "used"]
     assert plan.mapping["condition"]["cpo"] == "new"
     assert plan.levels["acquisition_channel"] == ["other", "search", "walk_in", "website"]
     assert any("condition" in note and "cpo" in note for note in plan.notes)
-    table = churn.odds_ratios(churn.fit_churn_model(frame, plan=plan), frame).set_index("term")
-    assert set(churn.REQUIRED_TERMS) <= set(table.index)
+    table = model.odds_ratios(model.fit_churn_model(frame, plan=plan), frame).set_index("term")
+    assert set(model.REQUIRED_TERMS) <= set(table.index)
     assert np.isnan(table.loc["condition:cpo", "odds_ratio"])
     assert "not estimable" in table.loc["condition:cpo", "note"]
     assert table.loc["acquisition_channel:other", "buyers"] == 30
@@ -214,21 +217,21 @@ def test_sparse_levels_merge_and_required_terms_stay_reported():
 def test_missing_fixed_reference_falls_back_to_the_most_common_level():
     frame = simulate_frame(1500, seed=6)
     frame.loc[frame["satisfaction"] == "passive", "satisfaction"] = "promoter"
-    model = churn.fit_churn_model(frame)
-    references = churn.reference_levels(model)
-    assert {f: references[f] for f in churn.REPORTED_REFERENCES} == {
+    fit = model.fit_churn_model(frame)
+    references = model.reference_levels(fit)
+    assert {f: references[f] for f in model.REPORTED_REFERENCES} == {
         "finance_type": "finance", "condition": "new", "satisfaction": "promoter"}
     # the other features: fixed references where present, the dealer with most buyers
     assert references["acquisition_channel"] == "website" and references["trade_in"] == "no"
     assert references["dealer_id"] == frame["dealer_id"].value_counts().idxmax()
-    assert any("satisfaction: reference 'passive'" in note for note in model.notes)
+    assert any("satisfaction: reference 'passive'" in note for note in fit.notes)
 
 
 def test_unseen_levels_map_to_other_or_the_reference():
     frame = simulate_frame(1500, seed=8)
     frame.loc[frame.index[:15], "acquisition_channel"] = "sms"
     frame.loc[frame.index[15:30], "acquisition_channel"] = "chat"
-    plan = churn.plan_levels(frame)
+    plan = model.plan_levels(frame)
     new = frame.head(2).copy()
     new["acquisition_channel"] = "tiktok"
     new["finance_type"] = "balloon"
@@ -241,7 +244,7 @@ def test_unseen_levels_map_to_other_or_the_reference():
 
 
 def test_odds_ratio_intervals_cover_the_truth(simulated, fitted):
-    table = churn.odds_ratios(fitted, simulated).set_index("term")
+    table = model.odds_ratios(fitted, simulated).set_index("term")
     for term, truth in TRUE_ODDS_RATIOS.items():
         row = table.loc[term]
         assert row["ci_low"] <= truth <= row["ci_high"], (term, truth, row["ci_low"], row["ci_high"])
@@ -254,7 +257,7 @@ def test_odds_ratio_intervals_cover_the_truth(simulated, fitted):
 
 
 def test_cluster_robust_option_changes_the_standard_errors(simulated, fitted):
-    robust = churn.fit_churn_model(simulated, cluster_by_dealer=True)
+    robust = model.fit_churn_model(simulated, cluster_by_dealer=True)
     assert robust.result.cov_type == "cluster"
     assert fitted.result.cov_type == "nonrobust"
     np.testing.assert_allclose(robust.result.params, fitted.result.params)
@@ -268,7 +271,7 @@ def test_odds_ratio_interval_coverage_over_many_seeds():
     covered = {term: 0 for term in TRUE_ODDS_RATIOS}
     for seed in seeds:
         frame = simulate_frame(1500, seed=1000 + seed)
-        table = churn.odds_ratios(churn.fit_churn_model(frame)).set_index("term")
+        table = model.odds_ratios(model.fit_churn_model(frame)).set_index("term")
         for term, truth in TRUE_ODDS_RATIOS.items():
             covered[term] += table.loc[term, "ci_low"] <= truth <= table.loc[term, "ci_high"]
     coverage = {term: hits / len(seeds) for term, hits in covered.items()}
@@ -283,33 +286,33 @@ def test_odds_ratio_interval_coverage_over_many_seeds():
 def test_temporal_split_keeps_whole_months_and_tests_the_latest():
     months = pd.to_datetime(["2023-01-15", "2023-02-15", "2023-03-15", "2023-04-15"], utc=True)
     frame = pd.DataFrame({"first_purchase_at": np.repeat(months, 25)})
-    train, test = churn.temporal_split(frame, 0.25)
+    train, test = validation.temporal_split(frame, 0.25)
     assert len(test) == 25 and (test["first_purchase_at"] == months[3]).all()
-    train, test = churn.temporal_split(frame, 0.5)
+    train, test = validation.temporal_split(frame, 0.5)
     assert len(test) == 50 and train["first_purchase_at"].max() < test["first_purchase_at"].min()
-    train, test = churn.temporal_split(frame.head(25), 0.9)
+    train, test = validation.temporal_split(frame.head(25), 0.9)
     assert len(train) == 25 and test.empty  # one month only: it stays in training
     with pytest.raises(ValueError):
-        churn.temporal_split(frame, 1.5)
+        validation.temporal_split(frame, 1.5)
 
 
 def test_calibration_slope_and_intercept_detect_miscalibration():
     rng = np.random.default_rng(1)
     p = expit(rng.normal(-0.5, 1.2, 40000))
     y = rng.random(len(p)) < p
-    good = churn.calibration(y, p)
+    good = validation.calibration(y, p)
     assert good["calibration_slope"] == pytest.approx(1, abs=0.06)
     assert good["calibration_intercept"] == pytest.approx(0, abs=0.04)
-    underconfident = churn.calibration(y, expit(0.5 * logit(p)))
+    underconfident = validation.calibration(y, expit(0.5 * logit(p)))
     assert underconfident["calibration_slope"] == pytest.approx(2, abs=0.12)
-    too_low = churn.calibration(y, expit(logit(p) - 1))
+    too_low = validation.calibration(y, expit(logit(p) - 1))
     assert too_low["calibration_intercept"] == pytest.approx(1, abs=0.06)
 
 
 def test_lift_table_orders_deciles_from_highest_risk():
     p = np.linspace(0.95, 0.0, 20)
     y = np.array([1, 1, 1, 0] + [0] * 16)
-    table = churn.lift_table(y, p)
+    table = validation.lift_table(y, p)
     assert table["buyers"].tolist() == [2] * 10
     assert table["churned"].tolist() == [2, 1] + [0] * 8
     assert table.loc[0, "lift"] == pytest.approx(1.0 / 0.15)
@@ -317,22 +320,25 @@ def test_lift_table_orders_deciles_from_highest_risk():
 
 
 def test_holdout_validation_beats_the_no_model_baseline(simulated):
-    out = churn.holdout_validation(simulated, holdout_share=0.25)
-    metrics = out["metrics"]
+    out = validation.holdout_validation(simulated, holdout_share=0.25)
+    metrics = out.metrics
     assert metrics["test_buyers"] == pytest.approx(0.25 * len(simulated), rel=0.15)
     assert metrics["train_until"] < metrics["test_from"]
     assert 0.6 < metrics["auc"] < 0.8
     assert metrics["brier"] < metrics["baseline_brier"]
     assert metrics["calibration_slope"] == pytest.approx(1, abs=0.3)
-    assert out["lift"]["buyers"].sum() == metrics["test_buyers"]
-    assert out["lift"].loc[0, "lift"] > 1.3
+    assert out.lift["buyers"].sum() == metrics["test_buyers"]
+    assert out.lift.loc[0, "lift"] > 1.3
+    assert out.comparison.loc["Brier score"].tolist() == [metrics["brier"], metrics["baseline_brier"]]
+    assert out.comparison.loc["AUC", "no-model baseline"] == 0.5
+    assert out.top_fifth_share == pytest.approx(out.lift.head(2)["churned"].sum() / out.lift["churned"].sum())
 
 
 # ---------------------------------------------------------------- action list
 
 
 def test_at_risk_list_has_active_buyers_ids_risk_and_factors_only(simulated, fitted):
-    table = churn.at_risk_buyers(fitted, simulated, top=30)
+    table = at_risk.at_risk_buyers(fitted, simulated, top=30)
     assert table.columns.tolist() == ["customer_id", "risk", "factor_1", "factor_2"]
     assert len(table) == 30
     assert not simulated.loc[table["customer_id"], "churned"].any()
@@ -348,23 +354,23 @@ def test_top_factors_are_the_largest_raises_over_the_reference(simulated, fitted
         buyer[column] = level
     for column in ("acquisition_channel", "dealer_id"):
         buyer[column] = fitted.plan.references[column]
-    buyer[churn.NUMERIC_FEATURE] = fitted.plan.numeric_center
+    buyer[labels.NUMERIC_FEATURE] = fitted.plan.numeric_center
     buyer.loc[buyer.index[1], ["finance_type", "condition", "satisfaction"]] = ["cash", "used", "detractor"]
-    factors = churn.top_factors(fitted, buyer)
+    factors = at_risk.top_factors(fitted, buyer)
     assert factors.iloc[0].tolist() == ["", ""]  # everything at the reference: nothing raises the risk
     assert factors.iloc[1].tolist() == ["satisfaction:detractor", "condition:used"]
 
 
 def test_write_at_risk_only_in_a_run_and_only_ids(tmp_path, simulated, fitted):
-    table = churn.at_risk_buyers(fitted, simulated, top=5)
-    assert churn.write_at_risk(table, None) is None
-    path = churn.write_at_risk(table, tmp_path)
+    table = at_risk.at_risk_buyers(fitted, simulated, top=5)
+    assert at_risk.write_at_risk(table, None) is None
+    path = at_risk.write_at_risk(table, tmp_path)
     written = pd.read_csv(path, keep_default_na=False)
     assert path == tmp_path / "at_risk_buyers.csv"
-    assert written.columns.tolist() == churn.AT_RISK_COLUMNS
+    assert written.columns.tolist() == at_risk.AT_RISK_COLUMNS
     assert written["customer_id"].tolist() == table["customer_id"].tolist()
     with pytest.raises(ValueError, match="email"):
-        churn.write_at_risk(table.assign(email="x@example.com"), tmp_path)
+        at_risk.write_at_risk(table.assign(email="x@example.com"), tmp_path)
 
 
 # ---------------------------------------------------------------- sensitivity on buyers with visits
@@ -373,9 +379,9 @@ def test_write_at_risk_only_in_a_run_and_only_ids(tmp_path, simulated, fitted):
 def simulate_buyers_and_visits(n, seed):
     """A buyer table and service visits: loyal buyers visit every 150 days, others stop at a random time."""
     frame = simulate_frame(n, seed, start=AS_OF - 5 * 365 * DAY, end=AS_OF - 30 * DAY)
-    buyers = frame.drop(columns=[churn.NUMERIC_FEATURE, "churned", "eligible", "active"])
+    buyers = frame.drop(columns=[labels.NUMERIC_FEATURE, "churned", "eligible", "active"])
     buyers["trade_in"] = buyers["trade_in"] == "yes"
-    buyers["days_to_purchase"] = 2 ** frame[churn.NUMERIC_FEATURE] - 1
+    buyers["days_to_purchase"] = 2 ** frame[labels.NUMERIC_FEATURE] - 1
     rng = np.random.default_rng(seed)
     rows = []
     for customer, purchase, leaves in zip(frame.index, frame["first_purchase_at"], frame["churned"]):
@@ -389,12 +395,12 @@ def simulate_buyers_and_visits(n, seed):
 
 def test_sensitivity_reports_each_window_with_its_labels():
     buyers, visits = simulate_buyers_and_visits(2500, seed=21)
-    table = churn.sensitivity(buyers, visits, AS_OF).set_index("churn_after_days")
+    table = sensitivity.sensitivity(buyers, visits, AS_OF).set_index("churn_after_days")
     assert table.index.tolist() == [270, 365, 545]
     for days in (270, 365, 545):
-        labels = churn.churn_labels(buyers, visits, AS_OF, days)
-        assert table.loc[days, "eligible"] == labels["eligible"].sum()
-        assert table.loc[days, "churn_rate"] == pytest.approx(labels.loc[labels["eligible"], "churned"].mean())
+        labelled = labels.churn_labels(buyers, visits, AS_OF, days)
+        assert table.loc[days, "eligible"] == labelled["eligible"].sum()
+        assert table.loc[days, "churn_rate"] == pytest.approx(labelled.loc[labelled["eligible"], "churned"].mean())
     assert table["eligible"].is_monotonic_decreasing
     # detractors were simulated to leave more often: every window shows it
     assert (table["OR satisfaction:detractor"] > 1).all()
@@ -407,55 +413,56 @@ def test_sensitivity_reports_each_window_with_its_labels():
 def test_calibration_table_bins_shrink_for_a_small_holdout_and_carry_intervals():
     p = np.linspace(0.05, 0.6, 130)
     y = (np.arange(130) % 3 == 0)
-    table = churn.calibration_table(y, p)
+    table = validation.calibration_table(y, p)
     assert len(table) == 4 and table["buyers"].sum() == 130
     assert ((table["ci_low"] <= table["observed"]) & (table["observed"] <= table["ci_high"])).all()
-    assert len(churn.calibration_table(np.tile(y, 10), np.tile(p, 10))) == 10
+    assert len(validation.calibration_table(np.tile(y, 10), np.tile(p, 10))) == 10
 
 
 def test_holdout_needs_more_than_one_purchase_month(simulated):
     one_month = simulated.assign(first_purchase_at=pd.Timestamp("2023-03-10", tz="UTC"))
     with pytest.raises(NotEstimable, match="single purchase month"):
-        churn.holdout_validation(one_month)
+        validation.holdout_validation(one_month)
 
 
 def test_at_risk_list_refuses_email_shaped_ids(tmp_path, simulated, fitted):
-    table = churn.at_risk_buyers(fitted, simulated, top=3)
+    table = at_risk.at_risk_buyers(fitted, simulated, top=3)
     table.loc[0, "customer_id"] = "jane.doe@example.com"
     with pytest.raises(ValueError, match="email"):
-        churn.write_at_risk(table, tmp_path)
+        at_risk.write_at_risk(table, tmp_path)
     assert not (tmp_path / "at_risk_buyers.csv").exists()
 
 
 def test_still_active_reads_the_kaplan_meier_curve():
     lapses = pd.DataFrame({"duration_days": [365.0, 365.0, 400.0, 500.0, 600.0, 700.0],
                            "lapsed": [True, True, True, False, True, False]})
-    table = churn.still_active(churn.lapse_km(lapses), days=(100, 365, 450, 650, 800))
+    table = rates.still_active(rates.lapse_km(lapses), days=(100, 365, 450, 650, 800))
     assert table["estimate"].tolist()[:4] == pytest.approx([1.0, 4 / 6, 3 / 6, 3 / 6 * 1 / 2])
     assert np.isnan(table.loc[800, "estimate"])  # past the longest follow-up
     assert table.loc[365, "ci_low"] < table.loc[365, "estimate"] < table.loc[365, "ci_high"]
 
 
-def test_analyse_refuses_data_without_eligible_buyers():
+def test_recent_buyers_only_leave_nobody_eligible():
     buyers = simulate_buyers_and_visits(200, seed=4)[0]
     buyers["first_purchase_at"] = AS_OF - 10 * DAY
-    with pytest.raises(NotEstimable, match="nobody is eligible"):
-        churn.analyse(buyers, visits_frame([]), AS_OF)
+    dataset = labels.churn_dataset(buyers, visits_frame([]), AS_OF)
+    assert not dataset["eligible"].any()
+    assert "nobody is eligible" in labels.retention_gap(dataset, AS_OF, 365)
 
 
 # ---------------------------------------------------------------- the pipeline on `journey sample` output
 
 
 def sample_pipeline(folder, customers, seed):
-    """`journey sample` + prepare into `folder`, then the notebook's pipeline; (truth, analysis)."""
+    """`journey sample` + prepare into `folder`, then the notebook's analysis; (truth, result)."""
     from journeylib.prepare.cache import prepare_data
     from journeylib.sample import write_sample
 
     write_sample(folder / "raw", customers=customers, seed=seed)
     prepare_data(raw=folder / "raw", processed=folder / "processed", log=lambda message: None)
     truth = json.loads((folder / "raw" / "truth.json").read_text())["retention"]
-    buyers, visits, as_of = churn.load_inputs(folder / "processed")
-    return truth, churn.analyse(buyers, visits, as_of, truth["churn_after_days"])
+    tables = ProcessedTables(folder / "processed")
+    return truth, retention.analyse(tables, retention.Params(churn_after_days=truth["churn_after_days"]))
 
 
 @pytest.fixture(scope="module")
@@ -463,23 +470,23 @@ def default_sample(tmp_path_factory):
     from journeylib.cli import DEFAULT_SAMPLE_CUSTOMERS, DEFAULT_SAMPLE_SEED
 
     folder = tmp_path_factory.mktemp("sample")
-    truth, analysis = sample_pipeline(folder, DEFAULT_SAMPLE_CUSTOMERS, DEFAULT_SAMPLE_SEED)
-    return folder, truth, analysis
+    truth, result = sample_pipeline(folder, DEFAULT_SAMPLE_CUSTOMERS, DEFAULT_SAMPLE_SEED)
+    return folder, truth, result
 
 
 def test_sample_labels_match_the_simulated_churn(default_sample):
-    _, truth, analysis = default_sample
+    _, truth, result = default_sample
     # the generator draws churn for buyers who bought by as-of - 365 days and places visits accordingly:
     # cleaning and the label definition must give back exactly its eligible buyers and churn rate
-    assert len(analysis.eligible) == truth["eligible_buyers"]
-    assert int(analysis.eligible["churned"].sum()) == truth["churned"]
-    assert round(analysis.churn_rate, 4) == truth["churn_rate"]
+    assert len(result.eligible_) == truth["eligible_buyers"]
+    assert int(result.eligible_["churned"].sum()) == truth["churned"]
+    assert round(result.churn_rate, 4) == truth["churn_rate"]
 
 
 def test_sample_intervals_cover_the_true_odds_ratios(default_sample):
-    _, truth, analysis = default_sample
-    assert {f: analysis.references[f] for f in truth["reference_levels"]} == truth["reference_levels"]
-    table = analysis.odds.set_index("term")
+    _, truth, result = default_sample
+    assert {f: result.reference_levels[f] for f in truth["reference_levels"]} == truth["reference_levels"]
+    table = result.odds_ratios_.set_index("term")
     assert set(truth["odds_ratios"]) <= set(table.index)
     # fixed seed (the `journey sample` defaults); about 530 eligible buyers give wide intervals, so
     # the slow test below checks the coverage rate over several larger samples
@@ -491,15 +498,16 @@ def test_sample_intervals_cover_the_true_odds_ratios(default_sample):
 
 
 def test_sample_at_risk_csv_holds_no_personal_data(default_sample, tmp_path):
-    folder, _, analysis = default_sample
-    table = churn.at_risk_buyers(analysis.model, analysis.dataset, top=100)
-    path = churn.write_at_risk(table, tmp_path)
+    folder, _, result = default_sample
+    table = result.at_risk_  # the notebook's default: 100 buyers
+    assert table.equals(at_risk.at_risk_buyers(result.model, result.dataset_, top=100))
+    path = at_risk.write_at_risk(table, tmp_path)
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
-    assert rows[0] == churn.AT_RISK_COLUMNS and len(rows) == 101
+    assert rows[0] == at_risk.AT_RISK_COLUMNS and len(rows) == 101
     cells = [cell for row in rows[1:] for cell in row]
     # the listed buyers are active processed customers
-    assert set(r[0] for r in rows[1:]) <= set(analysis.dataset.index[analysis.dataset["active"]])
+    assert set(r[0] for r in rows[1:]) <= set(result.dataset_.index[result.dataset_["active"]])
     raw = pd.read_csv(folder / "raw" / "customers.csv", dtype=str, keep_default_na=False)
     emails = {e.strip().lower() for e in raw["email"] if e.strip()}
     phones = {re.sub(r"\D", "", p)[-10:] for p in raw["phone"] if len(re.sub(r"\D", "", p)) >= 7}
@@ -514,15 +522,75 @@ def test_sample_at_risk_csv_holds_no_personal_data(default_sample, tmp_path):
     assert not digit_runs & phones
 
 
+def test_sample_metrics_come_from_the_result_tables(default_sample):
+    from journeylib.results import REQUIRED_KEYS, missing_keys
+
+    _, truth, result = default_sample
+    metrics = result.metrics()
+    required = [key.split(".", 1)[1] for key in REQUIRED_KEYS if key.startswith("retention.")]
+    assert missing_keys(metrics, required) == []
+    assert metrics["eligible"] == truth["eligible_buyers"] and round(metrics["churn_rate"], 4) == truth["churn_rate"]
+    odds = result.odds_ratios_.set_index("term")
+    assert metrics["odds_ratios"]["condition:used"]["estimate"] == pytest.approx(odds.loc["condition:used", "odds_ratio"])
+    assert metrics["at_risk"]["file"] == retention.AT_RISK_FILE == "at_risk_buyers.csv"  # the same in and outside a run
+    assert metrics["at_risk"]["buyers"] == len(result.at_risk_) == 100
+    assert metrics["auc"] == result.holdout.metrics["auc"] and 0.5 < metrics["auc"] < 1
+    windows = {str(d) for d in retention.Params().sensitivity_days}
+    assert set(metrics["sensitivity"]) == windows
+    assert metrics["sensitivity"]["365"]["eligible"] == metrics["eligible"]
+    assert set(metrics["churn_rate_by"]) == set(rates.RATE_FEATURES)
+    assert sum(row.buyers for row in result.rates_.itertuples() if row.feature == "dealer_id") == metrics["eligible"]
+
+
+def test_nobody_eligible_gives_nulls_with_reasons(default_sample):
+    folder, _, _ = default_sample
+    result = retention.analyse(ProcessedTables(folder / "processed"), retention.Params(churn_after_days=5000))
+    assert result.eligible == 0 and result.buyers > 0
+    assert "nobody is eligible" in result.no_rate and result.no_model == result.no_rate
+    assert result.model is None and result.odds_ratios_ is None and result.holdout is None and result.at_risk_ is None
+    metrics = result.metrics()
+    assert metrics["churn_rate"] is None and metrics["auc"] is None and metrics["at_risk"] is None
+    assert all(metrics["odds_ratios"][term] is None for term in model.REQUIRED_TERMS)
+    assert metrics["missing"]["churn_rate"] == result.no_rate == metrics["missing"]["odds_ratios.condition:used"]
+    assert result.no_rate in metrics["notes"]
+    assert all(np.isnan(rate) for rate in result.sensitivity_["churn_rate"][result.sensitivity_["eligible"] == 0])
+
+
+def test_params_refuse_bad_values_with_the_notebook_messages():
+    assert retention.Params().sensitivity_days == (270, 365, 545)
+    assert retention.Params.from_values({"sensitivity_days": [90], "run_dir": "x"}).sensitivity_days == (90,)
+    cases = {"churn_after_days": (0, "expected a positive whole number"),
+             "at_risk_top": (True, "expected a positive whole number"),
+             "sensitivity_days": ([365, -1], "sensitivity_days=-1: expected a positive whole number"),
+             "holdout_share": (1.0, "expected a share between 0 and 1"),
+             "cluster_by_dealer": ("yes", "expected True or False")}
+    for name, (value, message) in cases.items():
+        with pytest.raises(ValueError, match=re.escape(message)) as error:
+            retention.Params(**{name: value})
+        assert str(error.value).startswith(f"parameter {name}=")
+
+
+def test_odds_ratio_forest_draws_each_estimable_term_against_its_reference(simulated, fitted):
+    from journeylib.figures.retention import odds_ratio_forest
+
+    odds = model.odds_ratios(fitted, simulated)
+    odds.loc[0, ["odds_ratio", "ci_low", "ci_high"]] = np.nan  # a term not estimable: not drawn
+    fig = odds_ratio_forest(odds, "odds")
+    labels_drawn = [tick.get_text() for tick in fig.axes[0].get_yticklabels()]
+    assert len(labels_drawn) == len(odds) - 1
+    assert "finance_type:lease (vs finance)" in labels_drawn
+    assert "days_to_purchase (per doubling of 1 + days)" in labels_drawn
+
+
 @pytest.mark.slow
 def test_sample_interval_coverage_over_larger_samples(tmp_path):
     """Five `journey sample` worlds of 8000 customers (about 2,100 eligible buyers each): 35 intervals."""
     misses, estimates = [], []
     for seed in range(101, 106):
-        truth, analysis = sample_pipeline(tmp_path / str(seed), 8000, seed)
-        assert len(analysis.eligible) == truth["eligible_buyers"]
-        assert round(analysis.churn_rate, 4) == truth["churn_rate"]
-        table = analysis.odds.set_index("term")
+        truth, result = sample_pipeline(tmp_path / str(seed), 8000, seed)
+        assert len(result.eligible_) == truth["eligible_buyers"]
+        assert round(result.churn_rate, 4) == truth["churn_rate"]
+        table = result.odds_ratios_.set_index("term")
         for term, true_or in truth["odds_ratios"].items():
             row = table.loc[term]
             estimates.append(np.log(row["odds_ratio"] / true_or))
@@ -546,14 +614,14 @@ def test_pooling_a_level_without_churn_matches_fitting_without_its_buyers():
     rare["acquisition_channel"], rare["churned"] = "sms", False  # a rare channel with no churned buyer
     rare["active"] = True
     with_rare = pd.concat([frame, rare])
-    pooled = churn.odds_ratios(churn.fit_churn_model(with_rare), with_rare).set_index("term")
-    without = churn.odds_ratios(churn.fit_churn_model(frame), frame).set_index("term")
-    plan = churn.plan_levels(with_rare)
+    pooled = model.odds_ratios(model.fit_churn_model(with_rare), with_rare).set_index("term")
+    without = model.odds_ratios(model.fit_churn_model(frame), frame).set_index("term")
+    plan = model.plan_levels(with_rare)
     assert fallbacks.pooled_levels(plan)["acquisition_channel"] == ["sms"]
     assert "acquisition_channel:sms" not in pooled.index
     shared = without.dropna(subset=["odds_ratio"]).index
     np.testing.assert_allclose(pooled.loc[shared, "odds_ratio"], without.loc[shared, "odds_ratio"], rtol=0.05)
-    sentences = fallbacks.plan_sentences(plan, churn.CATEGORICAL_FEATURES, churn.FIXED_REFERENCES, 20)
+    sentences = fallbacks.plan_sentences(plan, labels.CATEGORICAL_FEATURES, RETENTION_REFERENCES, 20)
     assert any(s.startswith("Acquisition channel: sms") for s in sentences)
 
 
@@ -561,10 +629,10 @@ def test_a_collinear_feature_is_dropped_and_the_model_still_fits():
     frame = simulate_frame(1500, seed=22)
     # price band is a copy of condition under other names: the design is singular with both
     frame["price_band"] = frame["condition"].map({"new": "high", "used": "low", "cpo": "mid_low"})
-    model = churn.fit_churn_model(frame)
-    assert "price_band" not in model.plan.levels
-    assert any("price band left out" in note for note in model.fit_notes)
-    table = churn.odds_ratios(model, frame).set_index("term")
+    fit = model.fit_churn_model(frame)
+    assert "price_band" not in fit.plan.levels
+    assert any("price band left out" in note for note in fit.fit_notes)
+    table = model.odds_ratios(fit, frame).set_index("term")
     assert np.isfinite(table.loc["condition:used", "odds_ratio"])
 
 
@@ -573,17 +641,17 @@ def test_too_few_churned_buyers_is_a_named_condition():
     frame["churned"] = False
     frame.loc[frame.index[:3], "churned"] = True
     with pytest.raises(NotEstimable, match="at least 5 churned"):
-        churn.fit_churn_model(frame)
+        model.fit_churn_model(frame)
 
 
 def test_everyone_retained_or_nobody_bought_is_not_estimable():
     buyers = simulate_buyers_and_visits(200, seed=4)[0]
-    assert churn.retention_gap(churn.churn_dataset(buyers.iloc[:0], visits_frame([]), AS_OF), AS_OF, 365).startswith(
+    assert labels.retention_gap(labels.churn_dataset(buyers.iloc[:0], visits_frame([]), AS_OF), AS_OF, 365).startswith(
         "No customer had bought")
 
 
 def test_churn_rates_by_group_pool_small_groups():
     frame = simulate_frame(400, seed=24)
     frame.loc[frame.index[:5], "dealer_id"] = "D99"
-    table, pooled = churn.churn_rates_pooled(frame, "dealer_id", 20)
+    table, pooled = rates.churn_rates_pooled(frame, "dealer_id", 20)
     assert pooled == ["D99"] and "other" in set(table["dealer_id"]) and table["buyers"].sum() == 400

@@ -1,0 +1,117 @@
+"""Notebook 03's figures: churn rate panels, the retention curve, lapse Kaplan-Meier panels, calibration and lift.
+
+Each draws a table of journeylib.retention's result and returns the figure; the
+odds ratios use journeylib.figures.forest (`odds_ratio_forest`).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from journeylib.figures.forest import forest
+from journeylib.figures.style import percent_axis, plain
+
+SATISFACTION_BANDS = ("promoter", "passive", "detractor", "no_response")
+
+
+def rate_panels(rates: pd.DataFrame, overall_rate: float, labels: dict, title: str):
+    """One panel per feature of `labels` (feature -> label): churn rate per level with its interval,
+    the overall rate dashed; `rates` has retention.rates.RATE_COLUMNS."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8))
+    for ax, (feature, label) in zip(axes.flat, labels.items()):
+        table = rates[rates["feature"] == feature].sort_values("churn_rate")
+        ax.errorbar(table["churn_rate"], range(len(table)), xerr=[table["churn_rate"] - table["ci_low"],
+                    table["ci_high"] - table["churn_rate"]], fmt="o", capsize=3)
+        ax.axvline(overall_rate, color="grey", linestyle="--", linewidth=1, label="all eligible buyers")
+        ax.set_yticks(range(len(table)), [plain(f"{level} (n={n})") for level, n in zip(table["level"], table["buyers"])])
+        percent_axis(ax, "x")
+        ax.set(title=f"Churn rate by {label}", xlabel="share of eligible buyers churned (95% interval)", ylabel=label)
+    axes.flat[0].legend(loc="lower right")
+    fig.suptitle(title, fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def retention_bars(curve: pd.DataFrame, window_months: int):
+    """The share of buyers with a service visit in each window since purchase (retention.rates.CURVE_COLUMNS)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    ax.bar(curve["window"], curve["share"], color="C0", alpha=0.8)
+    ax.errorbar(curve["window"], curve["share"], yerr=[curve["share"] - curve["ci_low"], curve["ci_high"] - curve["share"]],
+                fmt="none", ecolor="black", capsize=4)
+    for x, (share, n) in enumerate(zip(curve["share"], curve["buyers"])):
+        ax.text(x, share / 2, f"{share:.0%}\nof {n}\nbuyers", ha="center", va="center", color="white", fontsize=9,
+                fontweight="bold")
+    ax.set_ylim(0, 1)
+    percent_axis(ax, "y")
+    ax.set(title=f"Share of buyers with a service visit in each {window_months}-month window since purchase",
+           xlabel="window since first purchase", ylabel="share with a service visit (95% interval)")
+    fig.tight_layout()
+    return fig
+
+
+def lapse_panels(lapses: pd.DataFrame, churn_after_days: int, min_count: int):
+    """Kaplan-Meier share not yet lapsed: all buyers, and per satisfaction band with at least `min_count` buyers."""
+    import matplotlib.pyplot as plt
+
+    from journeylib.retention.rates import lapse_km
+
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharey=True)
+    lapse_km(lapses, "all buyers").plot_survival_function(ax=axes[0], ci_show=True)
+    axes[0].set(title="All buyers")
+    for band in SATISFACTION_BANDS:
+        part = lapses[lapses["satisfaction"] == band]
+        if len(part) >= min_count:
+            lapse_km(part, f"{band} (n={len(part)})").plot_survival_function(ax=axes[1], ci_show=True, ci_alpha=0.12)
+    axes[1].set(title="By sales-survey satisfaction")
+    for ax in axes:
+        ax.axvline(churn_after_days, color="grey", linestyle=":", linewidth=1)
+        ax.set(xlabel="days since first purchase", ylabel="share not yet lapsed", ylim=(0, 1.02))
+        percent_axis(ax, "y")
+    fig.suptitle(f"Time from purchase to lapse ({churn_after_days} days without a service visit), "
+                 "Kaplan-Meier with 95% bands", fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def odds_ratio_forest(odds: pd.DataFrame, title: str):
+    """The model's odds ratios (retention.model.ODDS_COLUMNS) as a forest plot, each label naming its reference."""
+    import matplotlib.pyplot as plt
+
+    labels = [f"{t.split(':')[0]} (per doubling of 1 + days)" if r == "per doubling" else f"{t} (vs {r})"
+              for t, r in zip(odds["term"], odds["reference"])]
+    fig, ax = plt.subplots(figsize=(10, 0.33 * odds["odds_ratio"].notna().sum() + 1.8))
+    forest(odds.assign(label=labels), ax, label="label", estimate="odds_ratio", group="feature", title=title,
+           xlabel="odds ratio of churn (log scale, 95% CI)")
+    fig.tight_layout()
+    return fig
+
+
+def calibration_and_lift(calibration: pd.DataFrame, lift: pd.DataFrame, measures: dict):
+    """Observed against predicted churn on the holdout (with the no-model baseline), and lift by risk decile."""
+    import matplotlib.pyplot as plt
+
+    fig, (ax, right) = plt.subplots(1, 2, figsize=(13, 5))
+    top = max(calibration["predicted"].max(), calibration["ci_high"].max(), measures["train_churn_rate"]) * 1.05
+    ax.plot([0, top], [0, top], color="grey", linestyle="--", linewidth=1, label="perfect calibration")
+    ax.errorbar(calibration["predicted"], calibration["observed"],
+                yerr=[calibration["observed"] - calibration["ci_low"], calibration["ci_high"] - calibration["observed"]],
+                fmt="o-", capsize=3,
+                label=f"model ({len(calibration)} groups of about {calibration['buyers'].median():.0f} buyers, 95% interval)")
+    ax.plot([measures["train_churn_rate"]], [measures["test_churn_rate"]], "s", color="C1", markersize=9,
+            label="no-model baseline (everyone at the training rate)")
+    ax.set(title=f"Calibration on the holdout (slope {measures['calibration_slope']:.2f}, "
+                 f"intercept {measures['calibration_intercept']:.2f})",
+           xlabel="mean predicted risk of churn", ylabel="observed share churned", xlim=(0, top), ylim=(0, top))
+    ax.legend(loc="upper left")
+    right.bar(lift["decile"], lift["lift"], color="C0")
+    right.axhline(1, color="C1", linestyle=":", label="no-model baseline (lift 1)")
+    right.set_xticks(lift["decile"])
+    right.set(title="Lift by risk decile on the holdout", xlabel="risk decile (1 = highest predicted risk)",
+              ylabel="churn rate / overall holdout churn rate")
+    right.legend(loc="upper right")
+    fig.tight_layout()
+    return fig
