@@ -16,7 +16,13 @@ from __future__ import annotations
 import argparse
 import time
 
-from journeylib import survival as sv
+import sys
+from pathlib import Path
+
+from journeylib.time_to_purchase import checks, coding, cox, leads, risksets
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from survival_simulation import simulate_journeys  # noqa: E402  (the tests' simulator with known truth)
 
 
 def _timed(function, *args, **kwargs):
@@ -28,20 +34,20 @@ def _timed(function, *args, **kwargs):
 def _lifelines_fit(long, covariates):
     from lifelines import CoxTimeVaryingFitter
 
-    columns = [sv.ID, sv.START, sv.STOP, sv.EVENT, *covariates]
-    return CoxTimeVaryingFitter().fit(long[columns], id_col=sv.ID, event_col=sv.EVENT, start_col=sv.START,
-                                      stop_col=sv.STOP)
+    columns = [leads.ID, leads.START, leads.STOP, leads.EVENT, *covariates]
+    return CoxTimeVaryingFitter().fit(long[columns], id_col=leads.ID, event_col=leads.EVENT, start_col=leads.START,
+                                      stop_col=leads.STOP)
 
 
 def bench(customers, max_rows: int, compare_lifelines: bool = False) -> dict:
-    design, prep_s = _timed(sv.dummy_code, customers)
-    long, long_s = _timed(sv.long_format, design.frame, design.covariates)
+    design, prep_s = _timed(coding.dummy_code, customers)
+    long, long_s = _timed(leads.long_format, design.frame, design.covariates)
     covariates = ["test_drive", *design.covariates]
-    fitter, cox_s = _timed(sv.fit_time_varying_cox, long, covariates)
-    _, naive_s = _timed(sv.naive_model, customers, design)
-    _, ph_s = _timed(sv.schoenfeld_test, long, covariates, max_rows=max_rows)
-    concordance, c_s = _timed(sv.time_varying_concordance, long, fitter.params_, max_rows=max_rows)
-    hr = sv.hazard_ratios(fitter).loc["test_drive"]
+    fitter, cox_s = _timed(cox.fit_time_varying_cox, long, covariates)
+    _, naive_s = _timed(cox.naive_model, customers, design)
+    _, ph_s = _timed(checks.schoenfeld_test, long, covariates, max_rows=max_rows)
+    concordance, c_s = _timed(risksets.time_varying_concordance, long, fitter.params_, max_rows=max_rows)
+    hr = cox.hazard_ratios(fitter).loc["test_drive"]
     extra = {}
     if compare_lifelines:
         theirs, lifelines_s = _timed(_lifelines_fit, long, covariates)
@@ -65,13 +71,13 @@ def main(argv=None) -> int:
     if args.processed:
         from journeylib import tables
 
-        sizes = [("processed", sv.customer_table(tables.load("journeys", args.processed)))]
+        sizes = [("processed", leads.customer_table(tables.load("journeys", args.processed)))]
     else:
         sizes = [(n, None) for n in args.customers]
     for label, customers in sizes:
         if customers is None:
-            journeys, sim_s = _timed(sv.simulate_journeys, label, seed=args.seed)
-            customers = sv.customer_table(journeys)
+            journeys, sim_s = _timed(simulate_journeys, label, seed=args.seed)
+            customers = leads.customer_table(journeys)
             print(f"simulated {label:,} customers in {sim_s:.1f} s", flush=True)
         result = bench(customers, args.max_rows, args.compare_lifelines)
         print("  ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in result.items()),

@@ -99,9 +99,10 @@ def fit_time_varying_cox(long: pd.DataFrame, covariates, id_col=ID, start_col=ST
         warnings.simplefilter("always", ConvergenceWarning)
         try:
             fit = model.fit(disp=False, maxiter=100)
-            # PHReg's results keep no convergence flag: check the warning and that a further Newton step is negligible.
-            step = np.linalg.lstsq(model.hessian(fit.params), model.score(fit.params), rcond=None)[0]
+            # PHReg's results keep no convergence flag: check the warning and that a further Newton step
+            # (-H^-1 score, and -H^-1 is the covariance the fit already holds) is negligible.
             cov = fit.cov_params()
+            step = cov @ model.score(fit.params)
         except np.linalg.LinAlgError as error:  # collinear terms: the information matrix is singular
             raise NotConverged(f"the Cox model could not be fitted ({error}): two terms carry the same "
                                "information") from error

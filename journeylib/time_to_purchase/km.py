@@ -56,15 +56,34 @@ def _band_columns(bands: pd.DataFrame):
 
 
 def logrank(customers: pd.DataFrame, group_col: str):
-    """Log-rank test of equal purchase curves across the levels of group_col: (statistic, df, p)."""
-    from lifelines.statistics import multivariate_logrank_test
+    """Log-rank test of equal purchase curves across the levels of group_col: (statistic, df, p).
+
+    The statistic of lifelines' `multivariate_logrank_test` (tests compare the two), from counts per
+    distinct purchase time and group instead of one survival table per group: seconds less at scale."""
+    from scipy import stats
 
     if customers[group_col].nunique() < 2:
         raise NotEstimable("There is only one group, so there are no purchase curves to compare.")
     if not customers["purchased"].any():
         raise NotEstimable("No lead has bought yet, so there are no purchase curves to compare.")
-    result = multivariate_logrank_test(customers["days"], customers[group_col], customers["purchased"])
-    return float(result.test_statistic), int(result.degrees_of_freedom), float(result.p_value)
+    group, _ = pd.factorize(customers[group_col], sort=True)
+    k = group.max() + 1
+    times, time_index = np.unique(customers["days"].to_numpy(dtype="float64"), return_inverse=True)
+    cell = time_index * k + group
+    leaving = np.bincount(cell, minlength=len(times) * k).reshape(len(times), k)
+    bought = np.bincount(cell, weights=customers["purchased"].to_numpy(dtype="float64"),
+                         minlength=len(times) * k).reshape(len(times), k)
+    at_risk = np.cumsum(leaving[::-1], axis=0)[::-1].astype("float64")  # still shopping just before each time
+    rows = bought.sum(axis=1) > 0
+    at_risk, bought = at_risk[rows], bought[rows]
+    n, d = at_risk.sum(axis=1), bought.sum(axis=1)
+    observed_minus_expected = bought.sum(axis=0) - (d / n) @ at_risk
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = np.where(n > 1, d * (n - d) / (n ** 2 * (n - 1)), 0.0)
+    variance = np.diag((c * n) @ at_risk) - at_risk.T @ (c[:, None] * at_risk)
+    z = observed_minus_expected[:-1]
+    statistic = float(z @ np.linalg.pinv(variance[:-1, :-1]) @ z)
+    return statistic, int(k - 1), float(stats.chi2.sf(statistic, k - 1))
 
 
 def median_days(km):

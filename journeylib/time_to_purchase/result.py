@@ -93,7 +93,7 @@ class TimeToPurchaseResult(Result):
     aft_: object | None                     # aft.AFTResult
     time_ratios_: pd.DataFrame | None
     medians_: pd.DataFrame                  # per channel: leads, KM median and interval, Weibull median
-    rmst_: pd.DataFrame                     # per channel, fastest first: mean days, 95% low, 95% high
+    rmst_: pd.DataFrame                     # per channel, fastest first: estimate (mean days), ci_low, ci_high
     scenario_: Scenario | None
     messages_: list = field(default_factory=list)
     section = SECTION
@@ -107,6 +107,15 @@ class TimeToPurchaseResult(Result):
         """The test drive's hazard ratio row, None when the model has no test-drive term."""
         ratios = self.hazard_ratios_
         return None if ratios is None or TEST_DRIVE not in ratios.index else ratios.loc[TEST_DRIVE]
+
+    @property
+    def fastest_channel_(self) -> str:
+        """The channel with the fewest restricted mean days shopping (its leads buy soonest)."""
+        return self.rmst_.index[0]
+
+    @property
+    def slowest_channel_(self) -> str:
+        return self.rmst_.index[-1]
 
     def notes_for(self, section: str) -> list[str]:
         """The sentences one report section shows, each once."""
@@ -148,7 +157,7 @@ class TimeToPurchaseResult(Result):
                               self.naive_["ci_high"], p=self.naive_["p"])
         out.record("restricted_mean_days", {
             "horizon_days": self.params.rmst_horizon_days,
-            **{c: {"estimate": r["mean days"], "ci_low": r["95% low"], "ci_high": r["95% high"]}
+            **{c: {"estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"]}
                for c, r in self.rmst_.iterrows()}})
         if self.scenario_ is not None:
             s, p = self.scenario_, self.params
@@ -207,8 +216,8 @@ def analyse(tables, params: Params | None = None) -> TimeToPurchaseResult:
     aft = _aft(model, messages)
     medians = _medians(pooled, channel_curves, model, aft)
     rmst = pd.DataFrame([(c, *restricted_mean(km, params.rmst_horizon_days)) for c, km in channel_curves.items()],
-                        columns=["channel", "mean days", "95% low", "95% high"]).set_index("channel") \
-        .sort_values("mean days")
+                        columns=["channel", "estimate", "ci_low", "ci_high"]).set_index("channel") \
+        .sort_values("estimate")
     scenario = _scenario(model, params, messages)
     return TimeToPurchaseResult(
         params, len(customers), int(customers["purchased"].sum()), int(customers["test_drive_days"].notna().sum()),

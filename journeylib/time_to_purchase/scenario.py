@@ -10,7 +10,7 @@ import pandas as pd
 from journeylib.errors import NotEstimable
 from journeylib.time_to_purchase.cox import CoxResult
 from journeylib.time_to_purchase.leads import ID, START, STOP, TEST_DRIVE
-from journeylib.time_to_purchase.risksets import breslow_cumulative_hazard, cumulative_hazard_at
+from journeylib.time_to_purchase.risksets import RiskSets, cumulative_hazard_at
 
 
 @dataclass
@@ -52,8 +52,10 @@ def test_drive_scenario(result: CoxResult, share: float = 0.10, window_days: int
                            "test-drive scenario has nobody to apply to.")
     x = result.design.frame.set_index(ID).loc[eligible_ids, covariates].to_numpy(dtype="float64")
 
+    risk_sets = RiskSets(long, params.index)
+
     def gain(beta: pd.Series):
-        baseline = breslow_cumulative_hazard(long, beta)
+        baseline = risk_sets.baseline(beta)
         h_from, h_to = cumulative_hazard_at(baseline, [window_days, horizon_days])
         risk = np.exp(x @ beta[covariates].to_numpy()) * (h_to - h_from)
         p0 = 1.0 - np.exp(-risk)

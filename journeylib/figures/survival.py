@@ -1,0 +1,41 @@
+"""Notebook 02's figures besides the forest plot: purchase curves (1 - Kaplan-Meier) and Schoenfeld residuals."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def purchase_curves(curves, title: str, at_risk_rows=None, ci_alpha: float = 0.3):
+    """Share bought by day since first touch, one curve per fitted KaplanMeierFitter, with 95% bands and
+    the at-risk counts under the plot (`at_risk_rows`, e.g. ["At risk"]; None: at risk, censored, events)."""
+    import matplotlib.pyplot as plt
+    from lifelines.plotting import add_at_risk_counts
+
+    curves = list(curves)
+    fig, ax = plt.subplots(figsize=(9, 5) if len(curves) == 1 else (10, 6))
+    for km in curves:
+        km.plot_cumulative_density(ax=ax, ci_show=True, ci_alpha=ci_alpha)
+    ax.set(title=title, xlabel="days since first touch", ylabel="share bought", ylim=(0, 1))
+    if at_risk_rows is None:
+        add_at_risk_counts(*curves, ax=ax)
+    else:
+        add_at_risk_counts(*curves, ax=ax, rows_to_show=at_risk_rows)
+    plt.tight_layout()
+    return fig
+
+
+def schoenfeld_residuals(residuals: pd.DataFrame, term: str, coefficient: float):
+    """Scaled Schoenfeld residuals of one term over journey time, a running mean, and the model's constant."""
+    import matplotlib.pyplot as plt
+
+    ordered = residuals.sort_values("time")
+    smooth = ordered[term].rolling(max(25, len(residuals) // 20), center=True, min_periods=5).mean()
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    ax.scatter(residuals["time"], residuals[term], s=6, alpha=0.3)
+    ax.plot(ordered["time"], smooth, color="black", label="running mean")
+    ax.axhline(coefficient, color="red", linestyle="--", label="model's constant log hazard ratio")
+    ax.set(title=f"{term.replace('_', ' ').capitalize()}: scaled Schoenfeld residuals over the journey",
+           xlabel="journey day of the purchase", ylabel="log hazard ratio at that time (residual)")
+    ax.legend()
+    plt.tight_layout()
+    return fig
