@@ -12,8 +12,11 @@ from lifelines import KaplanMeierFitter
 from lifelines.datasets import load_rossi, load_stanford_heart_transplants
 from scipy.optimize import minimize
 
+from journeylib import time_to_purchase
 from journeylib.errors import NotEstimable
+from journeylib.tables import ProcessedTables
 from journeylib.time_to_purchase import aft, checks, coding, cox, fallbacks, km, leads, risksets, scenario
+from journeylib.vocabulary import REFERENCE_CHANNEL
 from survival_simulation import simulate_journeys  # noqa: E402  (tests/ is on sys.path under pytest)
 
 TRUE_TD_HR = 2.0
@@ -518,16 +521,150 @@ def test_a_wrong_column_still_fails_loudly(simulated):
 # ----------------------------------------------------------------------------- the journey sample
 
 def test_sample_true_test_drive_effect_lies_inside_the_interval(tmp_path):
-    sample = pytest.importorskip("journeylib.sample")
-    runner = pytest.importorskip("journeylib.runner")
-    if not (hasattr(sample, "write_sample") and hasattr(runner, "prepare_data")):
-        pytest.skip("journeylib.sample.write_sample / journeylib.runner.prepare_data not there yet")
-    from journeylib import tables
+    from journeylib.prepare.cache import prepare_data
+    from journeylib.sample import write_sample
 
-    sample.write_sample(tmp_path / "raw", customers=3000, seed=7)
-    runner.prepare_data(raw=tmp_path / "raw", processed=tmp_path / "processed")
+    write_sample(tmp_path / "raw", customers=3000, seed=7)
+    prepare_data(raw=tmp_path / "raw", processed=tmp_path / "processed", log=lambda *_: None)
     truth = json.loads((tmp_path / "raw" / "truth.json").read_text())["time_to_purchase"]["hazard_ratios"]
-    customers = leads.customer_table(tables.load("journeys", tmp_path / "processed"))
     # The sample plants rare channels without buyers: the notebook's pooled model, not the raw one.
-    hr = cox.purchase_model(coding.choose_levels(customers)).hazard_ratios
+    result = time_to_purchase.analyse(ProcessedTables(tmp_path / "processed"))
+    hr = result.hazard_ratios_
     assert hr.loc["test_drive", "ci_low"] < truth["test_drive"] < hr.loc["test_drive", "ci_high"]
+    metrics = result.metrics()
+    td = metrics["hazard_ratios"]["test_drive"]
+    assert (td["estimate"], td["ci_low"]) == (hr.loc["test_drive", "hazard_ratio"], hr.loc["test_drive", "ci_low"])
+    assert set(metrics["purchase_probability"]) == {"30", "90", "180", "365"}
+    assert metrics["reference_channel"] == REFERENCE_CHANNEL and "levels_pooled" in metrics
+
+
+# ----------------------------------------------------------------------------- the entry point
+
+class SimulatedTables:
+    """Stands in for ProcessedTables: the journeys table of a simulation, only the columns asked for."""
+
+    def __init__(self, journeys):
+        self.journeys = journeys
+
+    def load(self, name, columns=None, filters=None):
+        assert name == "journeys" and filters is None
+        return self.journeys[columns] if columns else self.journeys
+
+
+@pytest.fixture(scope="module")
+def analysed():
+    journeys = simulate_journeys(3000, seed=11, test_drive_hr=TRUE_TD_HR)
+    return time_to_purchase.analyse(SimulatedTables(journeys), time_to_purchase.Params())
+
+
+def test_analyse_covers_the_known_truth_and_records_it(analysed):
+    metrics = analysed.metrics()
+    td = metrics["hazard_ratios"]["test_drive"]
+    assert td["ci_low"] < TRUE_TD_HR < td["ci_high"]
+    for channel, truth in TRUE_CHANNEL_HR.items():
+        effect = metrics["hazard_ratios"][f"channel:{channel}"]
+        assert effect["ci_low"] < truth < effect["ci_high"], channel
+    assert "dealer:D2" not in metrics["hazard_ratios"]  # dealers are modelled, not recorded
+    assert metrics["reference_channel"] == "website" and metrics["reference_dealer"] == analysed.levels_.reference_dealer
+    # the naive coding is biased downwards (immortal time) and recorded beside the correct one
+    assert metrics["naive_test_drive_hazard_ratio"]["ci_high"] < TRUE_TD_HR
+    assert list(analysed.codings_.columns) == ["hazard ratio", "95% low", "95% high"]
+    assert set(metrics["restricted_mean_days"]) == {"horizon_days", *analysed.levels_.channels()}
+    assert metrics["scenario"]["eligible_leads"] == analysed.scenario_.eligible
+    assert 0.5 < metrics["concordance"] < 1
+    # picks: fastest channel has the fewest mean days shopping
+    rmst = analysed.rmst_["estimate"]
+    assert rmst[analysed.fastest_channel_] == rmst.min() and rmst[analysed.slowest_channel_] == rmst.max()
+    assert "missing" not in metrics and "notes" not in metrics  # nothing pooled, nothing fell back
+
+
+def test_analyse_reuses_one_curve_per_channel_for_panels_medians_and_means(analysed):
+    curves = analysed.channel_curves_
+    assert list(curves) == analysed.levels_.channels() == list(analysed.medians_.index)
+    website = analysed.levels_.customers.query("acquisition_channel == 'website'")
+    direct = km.kaplan_meier(website, label="website")
+    assert km.median_days(curves["website"]) == km.median_days(direct)
+    assert analysed.rmst_.loc["website", "estimate"] == km.restricted_mean(direct, 180)[0]
+
+
+def test_no_purchases_gives_nulls_with_reasons_and_no_model():
+    journeys = simulate_journeys(400, seed=3)
+    journeys = journeys.assign(purchased=False, first_purchase_at=pd.NaT)
+    result = time_to_purchase.analyse(SimulatedTables(journeys))
+    metrics = result.metrics()
+    assert result.model_ is None and result.scenario_ is None and result.aft_ is None
+    assert metrics["hazard_ratios"]["test_drive"] is None and metrics["concordance"] is None
+    assert metrics["missing"]["hazard_ratios.test_drive"].startswith("No lead has bought yet")
+    assert "naive_test_drive_hazard_ratio" in metrics["missing"] and "scenario" not in metrics
+    assert any(note.startswith("Log-rank test across acquisition channels skipped") for note in metrics["notes"])
+    assert result.notes_for("ph") == ["Without the model there is no proportional-hazards check."]
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"max_rows": 0}, "parameter max_rows=0: expected a positive"),
+    ({"min_level_customers": True}, "parameter min_level_customers=True: expected a positive"),
+    ({"rmst_horizon_days": -5}, "parameter rmst_horizon_days=-5: expected a positive"),
+    ({"seed": 1.5}, "parameter seed=1.5: expected a positive"),
+    ({"scenario_share": 1.5}, r"scenario_share=1.5: expected a share in \(0, 1\]"),
+    ({"scenario_window_days": 90}, "scenario_window_days must be shorter than scenario_horizon_days"),
+])
+def test_params_refuse_bad_values_with_the_notebook_message(values, message):
+    with pytest.raises(ValueError, match=message):
+        time_to_purchase.Params(**values)
+
+
+def test_params_take_their_fields_from_a_notebook_namespace():
+    params = time_to_purchase.Params.from_values({"seed": -3, "rmst_horizon_days": 90.5, "run_dir": "x"})
+    assert (params.seed, params.rmst_horizon_days, params.max_rows) == (-3, 90.5, 20000)
+
+
+def test_fit_without_a_group_tries_the_groups_in_order_and_skips_empty_ones():
+    tried = []
+
+    def fit(terms):
+        tried.append(terms)
+        if "channel:b" in terms:
+            raise fallbacks.NotConverged("separated")
+        return "fitted"
+
+    terms = ["test_drive", "channel:b", "dealer:x"]
+    assert fallbacks.fit_without_a_group(fit, terms, fallbacks.term_groups(terms)) == \
+        ("fitted", "acquisition channel", ["test_drive", "dealer:x"])
+    assert tried == [["test_drive", "channel:b"], ["test_drive", "dealer:x"]]
+    assert fallbacks.fit_without_a_group(fit, ["channel:b"], fallbacks.term_groups(["channel:b"])) is None
+
+
+def test_logrank_equals_lifelines_multivariate_test(simulated):
+    from lifelines.statistics import multivariate_logrank_test
+
+    customers, _ = simulated
+    for group in ("acquisition_channel", "dealer_id"):
+        theirs = multivariate_logrank_test(customers["days"], customers[group], customers["purchased"])
+        statistic, df, p = km.logrank(customers, group)
+        assert statistic == pytest.approx(theirs.test_statistic, rel=1e-9)
+        assert df == theirs.degrees_of_freedom and p == pytest.approx(theirs.p_value, rel=1e-6)
+
+
+def test_weibull_on_aggregated_rows_equals_the_fit_on_every_lead(simulated):
+    from lifelines import WeibullAFTFitter
+
+    _, result = simulated
+    table = result.design.frame[["day", "purchased", *result.design.covariates]].astype({"purchased": bool})
+    every_lead = WeibullAFTFitter().fit(table, duration_col="day", event_col="purchased").summary
+    ours = aft.weibull_aft(result.design).summary
+    assert np.allclose(ours["coef"], every_lead["coef"], atol=1e-4)
+    assert np.allclose(ours["se(coef)"], every_lead["se(coef)"], rtol=1e-3)
+
+
+def test_risk_sets_give_the_breslow_hazard_for_every_coefficient_vector(simulated):
+    _, result = simulated
+    long, params = result.long, result.fitter.params_
+    sets = risksets.RiskSets(long, params.index)
+    for beta in (params, params * 0.5):
+        expected = risksets.breslow_cumulative_hazard(long, beta)
+        pd.testing.assert_series_equal(sets.baseline(beta), expected)
+    # by hand at the first purchase day: deaths / sum of exp(x beta) over the rows at risk
+    t = sets.times[0]
+    at_risk = (long["start"] < t) & (t <= long["stop"])
+    weight = np.exp(long.loc[at_risk, list(params.index)].to_numpy(dtype=float) @ params.to_numpy())
+    assert sets.baseline(params).iloc[0] == pytest.approx(sets.deaths[0] / weight.sum())

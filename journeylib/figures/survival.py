@@ -39,3 +39,26 @@ def schoenfeld_residuals(residuals: pd.DataFrame, term: str, coefficient: float)
     ax.legend()
     plt.tight_layout()
     return fig
+
+
+def hazard_ratios(table: pd.DataFrame, reference_channel=None, reference_dealer=None):
+    """The Cox model's hazard ratios (a `hazard_ratios` table indexed by covariate) as a forest plot."""
+    from journeylib.figures.forest import forest
+
+    refs = ", ".join([*([f"channel {reference_channel}"] if reference_channel else []),
+                      *([f"dealer {reference_dealer}"] if reference_dealer else [])])
+    ax = forest(table.reset_index(), label="covariate", estimate="hazard_ratio",
+                title="Hazard ratios for buying" + (f" (reference: {refs})" if refs else ""),
+                xlabel="hazard ratio (log scale, 95% interval)")
+    return ax.figure
+
+
+def restricted_means(table: pd.DataFrame, horizon):
+    """Restricted mean days shopping per channel (estimate, ci_low, ci_high indexed by channel), fastest first."""
+    from journeylib.figures.forest import forest
+
+    ax = forest(table.reset_index(), label="channel", estimate="estimate", log=False, reference_line=None,
+                title=f"Restricted mean days to purchase within {horizon} days, by channel",
+                xlabel=f"mean days shopping within the first {horizon} days (95% interval)")
+    ax.set_ylabel("acquisition channel")
+    return ax.figure

@@ -117,6 +117,17 @@ class TimeToPurchaseResult(Result):
     def slowest_channel_(self) -> str:
         return self.rmst_.index[-1]
 
+    @property
+    def codings_(self) -> pd.DataFrame | None:
+        """The test drive's hazard ratio under the naive and the time-varying coding, side by side."""
+        td = self.test_drive_
+        if self.naive_ is None or td is None:
+            return None
+        rows = {"naive: 'ever test-drove' at first touch": self.naive_,
+                "correct: test-driven from the test drive on": td}
+        return pd.DataFrame({name: {"hazard ratio": r["hazard_ratio"], "95% low": r["ci_low"], "95% high": r["ci_high"]}
+                             for name, r in rows.items()}).T
+
     def notes_for(self, section: str) -> list[str]:
         """The sentences one report section shows, each once."""
         return list(dict.fromkeys(sentence for where, _, sentence in self.messages_ if where == section))
