@@ -10,7 +10,8 @@ import pandas as pd
 from journeylib.errors import NotEstimable
 from journeylib.time_to_purchase.cox import CoxResult
 from journeylib.time_to_purchase.leads import ID, START, STOP, TEST_DRIVE
-from journeylib.time_to_purchase.risksets import RiskSets, cumulative_hazard_at
+from journeylib.time_to_purchase.risksets import RiskSets, breslow_cumulative_hazard, covariate_patterns, \
+    cumulative_hazard_at
 
 
 @dataclass
@@ -51,20 +52,26 @@ def test_drive_scenario(result: CoxResult, share: float = 0.10, window_days: int
         raise NotEstimable(f"No lead was still shopping without a test drive on day {window_days}, so the "
                            "test-drive scenario has nobody to apply to.")
     x = result.design.frame.set_index(ID).loc[eligible_ids, covariates].to_numpy(dtype="float64")
+    # The redraws group the eligible leads by covariate pattern too (see RiskSets): same sums, other order.
+    patterns, pattern = covariate_patterns(x)
+    leads = np.bincount(pattern, minlength=len(patterns))
 
-    risk_sets = RiskSets(long, params.index)
-
-    def gain(beta: pd.Series):
-        baseline = risk_sets.baseline(beta)
+    def gain(beta: pd.Series, baseline: pd.Series, x: np.ndarray, leads=None):
         h_from, h_to = cumulative_hazard_at(baseline, [window_days, horizon_days])
         risk = np.exp(x @ beta[covariates].to_numpy()) * (h_to - h_from)
         p0 = 1.0 - np.exp(-risk)
         p1 = 1.0 - np.exp(-risk * np.exp(beta[TEST_DRIVE]))
-        return share * (p1 - p0).sum(), p0.mean(), p1.mean()
+        if leads is None:
+            return share * (p1 - p0).sum(), p0.mean(), p1.mean()
+        return share * (leads * (p1 - p0)).sum()
 
-    estimate, p0, p1 = gain(params)
+    estimate, p0, p1 = gain(params, breslow_cumulative_hazard(long, params), x)
     rng = np.random.default_rng(seed)
     samples = rng.multivariate_normal(params.to_numpy(), result.fitter.variance_matrix_.to_numpy(), size=draws)
-    spread = [gain(pd.Series(b, index=params.index))[0] for b in samples]
+    risk_sets = RiskSets(long, params.index)
+    spread = []
+    for b in samples:
+        beta = pd.Series(b, index=params.index)
+        spread.append(gain(beta, risk_sets.baseline(beta), patterns, leads))
     low, high = np.percentile(spread, [2.5, 97.5])
     return Scenario(len(eligible_ids), share * len(eligible_ids), estimate, float(low), float(high), p0, p1)
