@@ -270,6 +270,18 @@ def test_schoenfeld_test_flags_a_changing_effect_and_the_period_split_recovers_i
     assert hr.loc["x[40+]", "ci_low"] < 0.5 < hr.loc["x[40+]", "ci_high"]
 
 
+def test_splitting_only_the_exposed_rows_gives_the_fit_of_splitting_every_row():
+    long = _piecewise_hr_data().assign(z=lambda d: (d["customer_id"] % 3 == 0).astype("int8"))
+    split, names = checks.period_interaction(long, [40], covariate="x")
+    assert len(split) < len(checks.split_follow_up(long, [40]))  # rows with x = 0 stay whole
+    every = checks.split_follow_up(long, [40])
+    for name, period in zip(names, ["0-40", "40+"]):
+        every[name] = ((every["period"] == period) & (every["x"] == 1)).astype("int8")
+    ours = cox.fit_time_varying_cox(split, [*names, "z"]).params_
+    theirs = cox.fit_time_varying_cox(every, [*names, "z"]).params_
+    assert np.allclose(ours, theirs, rtol=0, atol=1e-10)
+
+
 def test_split_follow_up_moves_the_event_to_the_last_piece():
     long = pd.DataFrame({"customer_id": ["a", "b"], "start": [0.0, 40.0], "stop": [100.0, 50.0],
                          "event": [True, False], "test_drive": [1, 0]})

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from journeylib.time_to_purchase.cox import CoxResult, TimeVaryingCox, fit_time_varying_cox
+from journeylib.time_to_purchase.cox import CoxResult, TimeVaryingCox, fit_time_varying_cox, hazard_ratios
 from journeylib.time_to_purchase.leads import EVENT, ID, START, STOP, TEST_DRIVE
 from journeylib.time_to_purchase.risksets import _subsample_ids
 
@@ -15,11 +15,12 @@ def proportional_hazards(model: CoxResult, max_rows=None, seed: int = 0) -> pd.D
     """The notebook's check of the fitted model: every term, on about `max_rows` rows of whole customers
     (the model's own fit is reused when it covers them all and is not penalised)."""
     return schoenfeld_test(model.long, list(model.fitter.params_.index), max_rows=max_rows, seed=seed,
-                           fitter=None if model.penalised else model.fitter)
+                           fitter=None if model.penalised else model.fitter, start=model.fitter.params_)
 
 
 def schoenfeld_test(long: pd.DataFrame, covariates, max_rows=None, seed: int = 0, time_transform: str = "rank",
-                    id_col=ID, start_col=START, stop_col=STOP, event_col=EVENT, fitter=None) -> pd.DataFrame:
+                    id_col=ID, start_col=START, stop_col=STOP, event_col=EVENT, fitter=None,
+                    start=None) -> pd.DataFrame:
     """Grambsch-Therneau test on scaled Schoenfeld residuals, for start/stop data.
 
     The model is refitted on a random set of whole customers (about max_rows rows) so that the
@@ -27,11 +28,12 @@ def schoenfeld_test(long: pd.DataFrame, covariates, max_rows=None, seed: int = 0
     purchases; the statistic per covariate is lifelines' `proportional_hazard_test` one (a
     chi-square with 1 df). time_transform: "rank" (average rank of the event times), "km",
     "identity" or "log". Returns test statistic and p per covariate, plus the residuals in
-    `.attrs["residuals"]` (a DataFrame with the event time) for plots.
+    `.attrs["residuals"]` (a DataFrame with the event time) for plots. `start`: where the refit's
+    Newton steps start (the full model's coefficients are close, so fewer steps).
     """
     data = _subsample_ids(long, max_rows, seed, id_col)
     if fitter is None or data is not long:
-        fitter = fit_time_varying_cox(data, covariates, id_col, start_col, stop_col, event_col)
+        fitter = fit_time_varying_cox(data, covariates, id_col, start_col, stop_col, event_col, start=start)
     position = [list(fitter.params_.index).index(c) for c in covariates]
     beta = fitter.params_.to_numpy()[position]
     variance = np.asarray(fitter.variance_matrix_)[np.ix_(position, position)]
@@ -98,14 +100,34 @@ def split_follow_up(long: pd.DataFrame, cuts, start_col=START, stop_col=STOP, ev
 
 
 def period_interaction(long: pd.DataFrame, cuts, covariate: str = TEST_DRIVE):
-    """Split at `cuts` and replace `covariate` by one indicator per period (`test_drive[0-30]`, ...)."""
-    split = split_follow_up(long, cuts)
+    """Split at `cuts` and replace `covariate` by one indicator per period (`test_drive[0-30]`, ...).
+
+    Only rows with `covariate` on are split: a row without it has the same covariates in every piece,
+    and its pieces are at risk exactly when it is, so splitting it would change no risk set (and
+    would double the rows to fit)."""
+    on = long[covariate] == 1
+    split = pd.concat([long.loc[~on].assign(period=""), split_follow_up(long.loc[on], cuts)], ignore_index=True)
+    split = split.sort_values([ID, START], kind="stable").reset_index(drop=True)
+    edges = [0.0, *sorted(float(c) for c in cuts), np.inf]
     names = []
-    for period in split["period"].unique():
+    for low, high in zip(edges[:-1], edges[1:]):
+        if not (long[STOP] > low).any():  # nobody is followed into this period
+            continue
+        period = f"{low:g}-{high:g}" if np.isfinite(high) else f"{low:g}+"
         name = f"{covariate}[{period}]"
-        split[name] = ((split["period"] == period) & (split[covariate] == 1)).astype("int8")
+        split[name] = (split["period"] == period).astype("int8")
         names.append(name)
     return split, names
+
+
+def period_effects(model: CoxResult, cuts) -> pd.DataFrame:
+    """The test drive's hazard ratio per period of the journey (the remedy when it breaks proportional
+    hazards), the other terms as in the model; the refit starts from the model's coefficients."""
+    split, names = period_interaction(model.long, cuts)
+    params = model.fitter.params_
+    others = [c for c in params.index if c != TEST_DRIVE]
+    start = pd.concat([pd.Series(params[TEST_DRIVE], index=names), params[others]])
+    return hazard_ratios(fit_time_varying_cox(split, [*names, *others], start=start)).loc[names]
 
 
 FACTOR_OF_PREFIX = {"channel:": "acquisition_channel", "dealer:": "dealer_id"}
@@ -120,4 +142,4 @@ def stratified_refit(result: CoxResult, violated) -> tuple[TimeVaryingCox, list[
     keep = [term for term in result.fitter.params_.index if not dropped or not term.startswith(dropped)]
     levels = result.design.frame.set_index(ID)[strata]
     long = result.long.join(levels, on=ID)
-    return fit_time_varying_cox(long, keep, strata=strata or None), strata
+    return fit_time_varying_cox(long, keep, strata=strata or None, start=result.fitter.params_[keep]), strata

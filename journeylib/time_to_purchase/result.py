@@ -20,9 +20,9 @@ from journeylib.analysis import Result, positive_int
 from journeylib.errors import NotEstimable
 from journeylib.results import SectionMetrics
 from journeylib.time_to_purchase import aft as aft_module
-from journeylib.time_to_purchase.checks import period_interaction, proportional_hazards, stratified_refit
+from journeylib.time_to_purchase.checks import period_effects, proportional_hazards, stratified_refit
 from journeylib.time_to_purchase.coding import FEATURE_WORDS, LevelChoice, choose_levels
-from journeylib.time_to_purchase.cox import CoxResult, fit_time_varying_cox, hazard_ratios, naive_model, purchase_model
+from journeylib.time_to_purchase.cox import CoxResult, hazard_ratios, naive_model, purchase_model
 from journeylib.time_to_purchase.km import curves_by_level, logrank, median_days, purchase_probability, \
     restricted_mean, kaplan_meier
 from journeylib.time_to_purchase.leads import TEST_DRIVE, customer_table
@@ -291,12 +291,9 @@ def _remedies(model, violated, messages):
     """Where proportional hazards fail: the test drive's effect by period; the other factors as strata."""
     by_period = stratified = None
     strata: list = []
-    covariates = [] if model is None else list(model.fitter.params_.index)
     if TEST_DRIVE in violated:
         try:
-            split, names = period_interaction(model.long, REMEDY_CUTS)
-            by_period = hazard_ratios(fit_time_varying_cox(
-                split, [*names, *[c for c in covariates if c != TEST_DRIVE]])).loc[names]
+            by_period = period_effects(model, REMEDY_CUTS)
         except NotEstimable as error:
             messages.note("remedy", "The test drive's effect by period of the journey could not be estimated: "
                                     f"{_lower_first(error.reason)}")
