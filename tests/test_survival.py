@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -623,6 +624,15 @@ def test_no_purchases_gives_nulls_with_reasons_and_no_model():
 def test_params_refuse_bad_values_with_the_notebook_message(values, message):
     with pytest.raises(ValueError, match=message):
         time_to_purchase.Params(**values)
+
+
+def test_the_notebook_records_the_section_the_package_names():
+    import nbformat
+
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / f"{time_to_purchase.NOTEBOOK}.ipynb"
+    source = "\n".join(cell.source for cell in nbformat.read(notebook, 4).cells if cell.cell_type == "code")
+    assert f'Results("{time_to_purchase.SECTION}", notebook="{time_to_purchase.NOTEBOOK}"' in source
+    assert "results.record_all(result.metrics())" in source and ".record(" not in source
 
 
 def test_params_take_their_fields_from_a_notebook_namespace():
