@@ -673,9 +673,22 @@ def test_weibull_on_aggregated_rows_equals_the_fit_on_every_lead(simulated):
     _, result = simulated
     table = result.design.frame[["day", "purchased", *result.design.covariates]].astype({"purchased": bool})
     every_lead = WeibullAFTFitter().fit(table, duration_col="day", event_col="purchased").summary
-    ours = aft.weibull_aft(result.design).summary
-    assert np.allclose(ours["coef"], every_lead["coef"], atol=1e-4)
+    fitted = aft.weibull_aft(result.design)
+    ours = fitted.summary.loc[every_lead.index]
+    assert np.allclose(ours["coef"], every_lead["coef"], atol=1e-4)  # lifelines stops at its optimizer's tolerance
     assert np.allclose(ours["se(coef)"], every_lead["se(coef)"], rtol=1e-3)
+    assert np.allclose(ours["p"], every_lead["p"], atol=1e-4)
+    medians = aft.aft_median_by_channel(fitted, result.design)
+    theirs = aft.aft_median_by_channel(WeibullAFTFitter().fit(table, duration_col="day", event_col="purchased"),
+                                       result.design)
+    assert np.allclose(medians, theirs, rtol=1e-4)
+
+
+def test_a_level_without_purchases_does_not_converge_in_the_weibull_fit(simulated):
+    customers, _ = simulated
+    design = coding.dummy_code(_with_rare_channel(customers, n=30))
+    with pytest.raises(fallbacks.NotConverged):
+        aft.weibull_aft(design)
 
 
 def test_risk_sets_give_the_breslow_hazard_for_every_coefficient_vector(simulated):

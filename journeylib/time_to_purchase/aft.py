@@ -12,6 +12,7 @@ from journeylib.errors import NotEstimable
 from journeylib.time_to_purchase.coding import Design
 from journeylib.time_to_purchase.cox import exp_coef_table
 from journeylib.time_to_purchase.fallbacks import NotConverged, fit_without_a_group, term_groups
+from journeylib.time_to_purchase.weibull import WeibullAFT, WeibullNotConverged
 
 
 LEADS = "leads"  # the weight column of the aggregated table
@@ -20,8 +21,11 @@ LEADS = "leads"  # the weight column of the aggregated table
 def weibull_aft(design: Design, covariates=None, penalizer: float = 0.0):
     """Weibull AFT on the baseline covariates (channel, dealer); exp(coef) are time ratios.
 
-    The test drive is left out: as a baseline covariate it would carry the immortal-time bias.
-    NotConverged when the fit fails (lifelines' ConvergenceError, or non-finite estimates)."""
+    The test drive is left out: as a baseline covariate it would carry the immortal-time bias. Leads
+    with the same journey day, outcome and levels add the same term to the likelihood, so each such
+    combination is one row weighted by its leads (far fewer rows on large exports), fitted by
+    `weibull.WeibullAFT`; with a `penalizer`, lifelines' ridge-penalised WeibullAFTFitter on every lead.
+    NotConverged when the fit fails or an estimate is not finite."""
     from lifelines import WeibullAFTFitter
     from lifelines.exceptions import ConvergenceError
 
@@ -29,16 +33,16 @@ def weibull_aft(design: Design, covariates=None, penalizer: float = 0.0):
     table = design.frame[["day", "purchased", *covariates]].astype({"purchased": bool})
     if not table["purchased"].any():
         raise NotEstimable("No lead has bought yet, so the Weibull cross-check cannot be fitted.")
-    # Leads with the same journey day, outcome and levels add the same term to the likelihood: fit each
-    # combination once, weighted by its count (the same likelihood; far fewer rows on large exports).
-    counts = table.groupby(["day", "purchased", *covariates], sort=False, observed=True).size()
-    table = counts.rename(LEADS).reset_index()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            aft = WeibullAFTFitter(penalizer=penalizer).fit(table, duration_col="day", event_col="purchased",
-                                                            weights_col=LEADS)
-    except (ConvergenceError, np.linalg.LinAlgError) as error:
+        if penalizer:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                aft = WeibullAFTFitter(penalizer=penalizer).fit(table, duration_col="day", event_col="purchased")
+        else:
+            counts = table.groupby(["day", "purchased", *covariates], sort=False, observed=True).size()
+            rows = counts.rename(LEADS).reset_index()
+            aft = WeibullAFT().fit(rows["day"], rows["purchased"], rows[covariates], rows[LEADS])
+    except (ConvergenceError, WeibullNotConverged, np.linalg.LinAlgError) as error:
         raise NotConverged("the Weibull model did not converge") from error
     summary = aft.summary
     if not np.all(np.isfinite(summary[["coef", "se(coef)"]].to_numpy())):
