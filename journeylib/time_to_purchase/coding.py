@@ -52,22 +52,23 @@ def dummy_code(frame: pd.DataFrame, reference_channel: str = REFERENCE_CHANNEL, 
     else:
         reference_channel, channels = None, []
     out = frame.copy()
-    covariates = []
-    for channel in channels:
-        name = f"channel:{channel}"
-        out[name] = (frame["acquisition_channel"] == channel).astype("int8")
-        covariates.append(name)
+    covariates = _add_indicators(out, "acquisition_channel", "channel", channels)
     dealers: list[str] = []
     if use_dealer and frame["dealer_id"].nunique() > 1:
         reference_dealer_id = reference_dealer_id or reference_dealer(frame["dealer_id"])
         dealers = sorted(d for d in frame["dealer_id"].unique() if d != reference_dealer_id)
-        for dealer in dealers:
-            name = f"dealer:{dealer}"
-            out[name] = (frame["dealer_id"] == dealer).astype("int8")
-            covariates.append(name)
+        covariates += _add_indicators(out, "dealer_id", "dealer", dealers)
     else:
         reference_dealer_id = None
     return Design(out, covariates, reference_channel, reference_dealer_id, channels, dealers)
+
+
+def _add_indicators(frame: pd.DataFrame, column: str, prefix: str, levels) -> list[str]:
+    """A `<prefix>:<level>` 0/1 column per level of `column`; returns their names."""
+    names = [f"{prefix}:{level}" for level in levels]
+    for name, level in zip(names, levels):
+        frame[name] = (frame[column] == level).astype("int8")
+    return names
 
 
 @dataclass
