@@ -1,9 +1,10 @@
-"""Tests for journeylib.survival: published fits, hand-worked examples, and simulations with known truth."""
+"""Tests for journeylib.time_to_purchase: published fits, hand-worked examples, and simulations with known truth."""
 
 from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,8 +13,12 @@ from lifelines import KaplanMeierFitter
 from lifelines.datasets import load_rossi, load_stanford_heart_transplants
 from scipy.optimize import minimize
 
-from journeylib import survival as sv
+from journeylib import time_to_purchase
 from journeylib.errors import NotEstimable
+from journeylib.tables import ProcessedTables
+from journeylib.time_to_purchase import aft, checks, coding, cox, fallbacks, km, leads, risksets, scenario
+from journeylib.vocabulary import REFERENCE_CHANNEL
+from survival_simulation import simulate_journeys  # noqa: E402  (tests/ is on sys.path under pytest)
 
 TRUE_TD_HR = 2.0
 TRUE_CHANNEL_HR = {"search": 1.3, "social": 0.7, "third_party": 1.6}
@@ -28,7 +33,7 @@ def test_rossi_cox_matches_r_coxph_efron():
     published = {"fin": -0.3794, "age": -0.0574, "race": 0.3139, "wexp": -0.1498, "mar": -0.4337,
                  "paro": -0.0849, "prio": 0.0915}
     rossi = load_rossi()
-    fitter = sv.fit_cox(rossi, "week", "arrest", list(published))
+    fitter = cox.fit_cox(rossi, "week", "arrest", list(published))
     for name, coef in published.items():
         assert fitter.params_[name] == pytest.approx(coef, abs=5e-4), name
 
@@ -42,7 +47,7 @@ def test_stanford_heart_time_varying_matches_r_coxph_efron():
     # talkstats.com thread 51952: 0.02715, -0.14611, -0.63582, -0.01189);
     # test_stanford_data_is_r_heart reproduces that from scratch, tying the data to R's.
     heart = load_stanford_heart_transplants()
-    fitter = sv.fit_time_varying_cox(heart, ["age", "year", "surgery", "transplant"], id_col="id")
+    fitter = cox.fit_time_varying_cox(heart, ["age", "year", "surgery", "transplant"], id_col="id")
     expected_coef = [0.02717, -0.14635, -0.63721, -0.01025]
     expected_se = [0.01371, 0.07047, 0.36723, 0.31375]
     np.testing.assert_allclose(fitter.params_.to_numpy(), expected_coef, atol=5e-4)
@@ -106,7 +111,7 @@ def test_time_varying_fit_equals_lifelines_time_varying_fitter(strata):
     from lifelines import CoxTimeVaryingFitter
 
     rows = _start_stop_rows()
-    ours = sv.fit_time_varying_cox(rows, ["treated", "x"], id_col="id", strata=strata)
+    ours = cox.fit_time_varying_cox(rows, ["treated", "x"], id_col="id", strata=strata)
     columns = ["id", "start", "stop", "event", "treated", "x", *(strata or [])]
     theirs = CoxTimeVaryingFitter().fit(rows[columns], id_col="id", event_col="event", start_col="start",
                                         stop_col="stop", strata=strata)
@@ -119,24 +124,24 @@ def test_strict_entry_leaves_out_only_event_times_equal_to_the_start():
     start = np.array([0.0, 2.0, 2.0, 5.0])
     stop = np.array([2.0, 4.0, 9.0, 6.0])
     event = np.array([True, True, False, False])  # event times 2 and 4
-    np.testing.assert_array_equal(sv.strict_entry(start, stop, event), [2.0, 4.0, 4.0, 6.0])
+    np.testing.assert_array_equal(cox.strict_entry(start, stop, event), [2.0, 4.0, 4.0, 6.0])
 
 
 def test_a_covariate_that_separates_buyers_is_refused():
     rows = _start_stop_rows()
     rows["perfect"] = rows["event"].astype(int)  # only buyers have it: the coefficient runs to infinity
     with pytest.raises(RuntimeError, match="did not converge") as caught:
-        sv.fit_time_varying_cox(rows, ["perfect", "x"], id_col="id")
+        cox.fit_time_varying_cox(rows, ["perfect", "x"], id_col="id")
     assert isinstance(caught.value, NotEstimable)  # a named condition the notebook degrades on
 
 
 def test_a_constant_term_and_no_events_are_named_conditions():
     rows = _start_stop_rows()
-    with pytest.raises(sv.ConstantTerm) as caught:
-        sv.fit_time_varying_cox(rows.assign(nobody=0), ["nobody", "x"], id_col="id")
+    with pytest.raises(cox.ConstantTerm) as caught:
+        cox.fit_time_varying_cox(rows.assign(nobody=0), ["nobody", "x"], id_col="id")
     assert caught.value.terms == ["nobody"]
     with pytest.raises(NotEstimable, match="No purchases"):
-        sv.fit_time_varying_cox(rows.assign(event=False), ["x"], id_col="id")
+        cox.fit_time_varying_cox(rows.assign(event=False), ["x"], id_col="id")
 
 
 def test_customer_table_keeps_only_pre_purchase_test_drives():
@@ -146,11 +151,11 @@ def test_customer_table_keeps_only_pre_purchase_test_drives():
         ("c", "D2", None, T0, None, None, 30.0, False),
         ("d", "D1", None, None, None, None, None, False),  # no events: no journey
     ])
-    table = sv.customer_table(journeys)
+    table = leads.customer_table(journeys)
     assert list(table["customer_id"]) == ["a", "b", "c"]
     assert table["test_drive_days"].iloc[0] == pytest.approx(3.5)
     assert math.isnan(table["test_drive_days"].iloc[1])
-    assert list(table["dealer_id"]) == ["D1", sv.NO_DEALER, "D2"]
+    assert list(table["dealer_id"]) == ["D1", leads.NO_DEALER, "D2"]
     assert list(table["acquisition_channel"]) == ["website", "search", "unknown"]
     assert list(table["day"]) == [8.0, 10.0, 31.0]
     assert list(table["first_touch_month"]) == ["2024-01"] * 3
@@ -161,12 +166,12 @@ def test_long_format_splits_at_the_test_drive_day():
         "customer_id": ["none", "mid", "first_day"],
         "days": [10.2, 7.1, 20.5],
         "purchased": [True, True, False],
-        "day": sv.model_day([10.2, 7.1, 20.5]),
+        "day": leads.model_day([10.2, 7.1, 20.5]),
         "acquisition_channel": ["website"] * 3,
         "dealer_id": ["D1"] * 3,
         "test_drive_days": [np.nan, 3.5, 0.4],
     })
-    long = sv.long_format(customers)
+    long = leads.long_format(customers)
     got = [tuple(r) for r in long[["customer_id", "start", "stop", "test_drive", "event"]].itertuples(index=False)]
     assert got == [
         ("first_day", 0.0, 21.0, 1, False),  # test drive on day 1: test-driven from the start
@@ -174,25 +179,25 @@ def test_long_format_splits_at_the_test_drive_day():
         ("mid", 3.0, 8.0, 1, True),           # day 4 (the test drive's day) on: test-driven; buys on day 8
         ("none", 0.0, 11.0, 0, True),
     ]
-    naive = sv.naive_table(customers).set_index("customer_id")
+    naive = leads.naive_table(customers).set_index("customer_id")
     assert naive["ever_test_drove"].to_dict() == {"none": 0, "mid": 1, "first_day": 1}
 
 
 def test_reference_channel_must_be_present():
     with pytest.raises(ValueError, match="'website' is not in the data"):
-        sv.check_reference_channel(["search", "social"])
-    assert sv.check_reference_channel(["search", "website"]) == "website"
+        coding.check_reference_channel(["search", "social"])
+    assert coding.check_reference_channel(["search", "website"]) == "website"
 
 
 def test_reference_dealer_is_most_common_then_first_sorted():
-    assert sv.reference_dealer(["D2", "D1", "D2", "D3"]) == "D2"
-    assert sv.reference_dealer(["D3", "D1", "D3", "D1", "D2"]) == "D1"
+    assert coding.reference_dealer(["D2", "D1", "D2", "D3"]) == "D2"
+    assert coding.reference_dealer(["D3", "D1", "D3", "D1", "D2"]) == "D1"
 
 
 def test_dummy_code_leaves_reference_levels_out():
     frame = pd.DataFrame({"acquisition_channel": ["website", "search", "social", "search"],
                           "dealer_id": ["D1", "D2", "D2", "D3"]})
-    design = sv.dummy_code(frame)
+    design = coding.dummy_code(frame)
     assert design.covariates == ["channel:search", "channel:social", "dealer:D1", "dealer:D3"]
     assert design.reference_dealer == "D2"
     assert design.frame["channel:search"].tolist() == [0, 1, 0, 1]
@@ -204,12 +209,12 @@ def test_breslow_cumulative_hazard_hand_example():
     long = pd.DataFrame({"start": [0.0, 0.0, 1.0], "stop": [2.0, 3.0, 4.0], "event": [True, False, True],
                          "x": [0.0, 0.0, 1.0]})
     # beta = 0: at t=2 three rows at risk (1/3); at t=4 one row (1): Nelson-Aalen 1/3, 4/3.
-    base = sv.breslow_cumulative_hazard(long, pd.Series({"x": 0.0}))
+    base = risksets.breslow_cumulative_hazard(long, pd.Series({"x": 0.0}))
     assert base.to_dict() == pytest.approx({2.0: 1 / 3, 4.0: 4 / 3})
     # beta = log 2: risk sums 1 + 1 + 2 = 4 at t=2 and 2 at t=4.
-    base = sv.breslow_cumulative_hazard(long, pd.Series({"x": math.log(2)}))
+    base = risksets.breslow_cumulative_hazard(long, pd.Series({"x": math.log(2)}))
     assert base.to_dict() == pytest.approx({2.0: 0.25, 4.0: 0.75})
-    assert list(sv.cumulative_hazard_at(base, [1.0, 2.0, 3.5, 9.0])) == pytest.approx([0.0, 0.25, 0.25, 0.75])
+    assert list(risksets.cumulative_hazard_at(base, [1.0, 2.0, 3.5, 9.0])) == pytest.approx([0.0, 0.25, 0.25, 0.75])
 
 
 def test_concordance_equals_harrell_c_for_one_row_per_customer():
@@ -222,7 +227,7 @@ def test_concordance_equals_harrell_c_for_one_row_per_customer():
     c = rng.exponential(2.0, n)
     long = pd.DataFrame({"customer_id": np.arange(n), "start": 0.0, "stop": np.minimum(t, c), "event": t <= c,
                          "x": x})
-    ours = sv.time_varying_concordance(long, pd.Series({"x": 0.8}))
+    ours = risksets.time_varying_concordance(long, pd.Series({"x": 0.8}))
     theirs = concordance_index(long["stop"], -long["x"], long["event"])
     assert ours == pytest.approx(theirs, abs=1e-12)
     assert 0.6 < ours < 0.8
@@ -238,7 +243,7 @@ def test_schoenfeld_test_matches_lifelines_on_rossi():
     theirs = proportional_hazard_test(cph, rossi, time_transform="identity").summary
     long = rossi.assign(customer_id=np.arange(len(rossi)), start=0.0).rename(columns={"week": "stop",
                                                                                     "arrest": "event"})
-    ours = sv.schoenfeld_test(long, covariates, time_transform="identity")
+    ours = checks.schoenfeld_test(long, covariates, time_transform="identity")
     np.testing.assert_allclose(ours["test_statistic"].to_numpy(), theirs.loc[covariates, "test_statistic"],
                                rtol=1e-3)
 
@@ -258,18 +263,30 @@ def _piecewise_hr_data(seed=5, n=3000):
 
 def test_schoenfeld_test_flags_a_changing_effect_and_the_period_split_recovers_it():
     long = _piecewise_hr_data()
-    assert sv.schoenfeld_test(long, ["x"])["p"]["x"] < 1e-6
-    split, names = sv.period_interaction(long, [40], covariate="x")
-    fitter = sv.fit_time_varying_cox(split, names)
-    hr = sv.hazard_ratios(fitter)
+    assert checks.schoenfeld_test(long, ["x"])["p"]["x"] < 1e-6
+    split, names = checks.period_interaction(long, [40], covariate="x")
+    fitter = cox.fit_time_varying_cox(split, names)
+    hr = cox.hazard_ratios(fitter)
     assert hr.loc["x[0-40]", "ci_low"] < 2.0 < hr.loc["x[0-40]", "ci_high"]
     assert hr.loc["x[40+]", "ci_low"] < 0.5 < hr.loc["x[40+]", "ci_high"]
+
+
+def test_splitting_only_the_exposed_rows_gives_the_fit_of_splitting_every_row():
+    long = _piecewise_hr_data().assign(z=lambda d: (d["customer_id"] % 3 == 0).astype("int8"))
+    split, names = checks.period_interaction(long, [40], covariate="x")
+    assert len(split) < len(checks.split_follow_up(long, [40]))  # rows with x = 0 stay whole
+    every = checks.split_follow_up(long, [40])
+    for name, period in zip(names, ["0-40", "40+"]):
+        every[name] = ((every["period"] == period) & (every["x"] == 1)).astype("int8")
+    ours = cox.fit_time_varying_cox(split, [*names, "z"]).params_
+    theirs = cox.fit_time_varying_cox(every, [*names, "z"]).params_
+    assert np.allclose(ours, theirs, rtol=0, atol=1e-10)
 
 
 def test_split_follow_up_moves_the_event_to_the_last_piece():
     long = pd.DataFrame({"customer_id": ["a", "b"], "start": [0.0, 40.0], "stop": [100.0, 50.0],
                          "event": [True, False], "test_drive": [1, 0]})
-    split = sv.split_follow_up(long, [30])
+    split = checks.split_follow_up(long, [30])
     got = [tuple(r) for r in split[["customer_id", "start", "stop", "event", "period"]].itertuples(index=False)]
     assert got == [("a", 0.0, 30.0, False, "0-30"), ("a", 30.0, 100.0, True, "30+"), ("b", 40.0, 50.0, False, "30+")]
 
@@ -277,8 +294,8 @@ def test_split_follow_up_moves_the_event_to_the_last_piece():
 # ----------------------------------------------------------------------------- Kaplan-Meier helpers
 
 def test_purchase_probability_hand_example():
-    km = KaplanMeierFitter().fit([10, 20, 40, 50, 60], [1, 1, 1, 0, 1])
-    table = sv.purchase_probability(km, horizons=(5, 30, 55, 365))
+    fitted = KaplanMeierFitter().fit([10, 20, 40, 50, 60], [1, 1, 1, 0, 1])
+    table = km.purchase_probability(fitted, horizons=(5, 30, 55, 365))
     assert table["estimate"].tolist()[:3] == pytest.approx([0.0, 0.4, 0.6])
     assert math.isnan(table.loc[365, "estimate"])  # past the longest follow-up
     assert (table["ci_low"].iloc[1:3] < table["estimate"].iloc[1:3]).all()
@@ -287,7 +304,7 @@ def test_purchase_probability_hand_example():
 
 def test_restricted_mean_without_censoring_is_the_mean_of_capped_times():
     times = np.array([0.0, 5, 10, 10, 30, 200])
-    mean, low, high = sv.restricted_mean(KaplanMeierFitter().fit(times), 100)
+    mean, low, high = km.restricted_mean(KaplanMeierFitter().fit(times), 100)
     capped = np.minimum(times, 100)
     assert mean == pytest.approx(capped.mean())
     # Without censoring the variance formula reduces to the plug-in variance of the mean.
@@ -299,9 +316,9 @@ def test_median_days_and_logrank():
     fast, slow = rng.exponential(20, 400), rng.exponential(60, 400)
     customers = pd.DataFrame({"days": np.r_[fast, slow], "purchased": True,
                               "group": ["fast"] * 400 + ["slow"] * 400})
-    median, low, high = sv.median_days(sv.kaplan_meier(customers.loc[customers.group == "fast"]))
+    median, low, high = km.median_days(km.kaplan_meier(customers.loc[customers.group == "fast"]))
     assert low < 20 * math.log(2) < high and low < median < high
-    statistic, df, p = sv.logrank(customers, "group")
+    statistic, df, p = km.logrank(customers, "group")
     assert df == 1 and p < 1e-10
 
 
@@ -309,8 +326,8 @@ def test_median_days_and_logrank():
 
 @pytest.fixture(scope="module")
 def simulated():
-    customers = sv.customer_table(sv.simulate_journeys(3000, seed=11, test_drive_hr=TRUE_TD_HR))
-    return customers, sv.time_varying_model(customers)
+    customers = leads.customer_table(simulate_journeys(3000, seed=11, test_drive_hr=TRUE_TD_HR))
+    return customers, cox.time_varying_model(customers)
 
 
 def test_time_varying_model_covers_the_true_hazard_ratios(simulated):
@@ -325,16 +342,16 @@ def test_time_varying_model_covers_the_true_hazard_ratios(simulated):
 
 def test_stratifying_a_factor_that_breaks_proportional_hazards(simulated):
     _, result = simulated
-    refit, strata = sv.stratified_refit(result, ["channel:search", "test_drive"])
+    refit, strata = checks.stratified_refit(result, ["channel:search", "test_drive"])
     assert strata == ["acquisition_channel"]
     assert "test_drive" in refit.params_.index
     assert not any(term.startswith("channel:") for term in refit.params_.index)
     assert any(term.startswith("dealer:") for term in refit.params_.index)
     # The same model written out by hand: strata columns joined onto the start/stop rows.
-    long = result.long.join(result.design.frame.set_index(sv.ID)[["acquisition_channel"]], on=sv.ID)
-    direct = sv.fit_time_varying_cox(long, list(refit.params_.index), strata=["acquisition_channel"])
+    long = result.long.join(result.design.frame.set_index(leads.ID)[["acquisition_channel"]], on=leads.ID)
+    direct = cox.fit_time_varying_cox(long, list(refit.params_.index), strata=["acquisition_channel"])
     np.testing.assert_allclose(refit.params_.to_numpy(), direct.params_.to_numpy())
-    both, both_strata = sv.stratified_refit(result, ["dealer:D2", "channel:search"])
+    both, both_strata = checks.stratified_refit(result, ["dealer:D2", "channel:search"])
     assert both_strata == ["acquisition_channel", "dealer_id"] and list(both.params_.index) == ["test_drive"]
 
 
@@ -342,21 +359,21 @@ def test_naive_coding_is_biased_by_immortal_time(simulated):
     # Test-drivers cannot buy before their test drive, yet the naive coding counts those days
     # as test-driven days without a purchase: the test drive's effect on buying is understated.
     customers, result = simulated
-    naive = sv.hazard_ratios(sv.naive_model(customers, result.design)).loc["ever_test_drove"]
+    naive = cox.hazard_ratios(cox.naive_model(customers, result.design)).loc["ever_test_drove"]
     assert naive["ci_high"] < TRUE_TD_HR
     assert naive["hazard_ratio"] < result.hazard_ratios.loc["test_drive", "ci_low"]
 
 
 def test_proportional_hazards_hold_on_simulated_data(simulated):
     _, result = simulated
-    check = sv.schoenfeld_test(result.long, list(result.fitter.params_.index), max_rows=2000, seed=1)
+    check = checks.schoenfeld_test(result.long, list(result.fitter.params_.index), max_rows=2000, seed=1)
     assert check.attrs["rows_used"] <= 2300
     assert check["p"].min() > 0.01
 
 
 def test_weibull_aft_time_ratio_is_inverse_hazard_ratio_for_exponential_times(simulated):
     _, result = simulated
-    ratios = sv.time_ratios(sv.weibull_aft(result.design))
+    ratios = aft.time_ratios(aft.weibull_aft(result.design))
     # Exponential times are Weibull with shape 1, where the time ratio is 1 / hazard ratio.
     for channel, truth in TRUE_CHANNEL_HR.items():
         row = ratios.loc[f"channel:{channel}"]
@@ -365,16 +382,16 @@ def test_weibull_aft_time_ratio_is_inverse_hazard_ratio_for_exponential_times(si
 
 def test_scenario_covers_the_true_expected_gain(simulated):
     customers, result = simulated
-    scenario = sv.test_drive_scenario(result, share=0.10, window_days=14, horizon_days=90, draws=200)
+    outcome = scenario.test_drive_scenario(result, share=0.10, window_days=14, horizon_days=90, draws=200)
     # Truth from the simulation's own rates: exponential pieces from day 14 to day 90.
     rate = (1 / 200) * customers["acquisition_channel"].map({"website": 1.0, **TRUE_CHANNEL_HR}) \
         * customers["dealer_id"].map({"D1": 1.0, "D2": 0.8, "D3": 1.25})
-    eligible = (customers["day"] > 14) & ~(sv.model_day(customers["test_drive_days"]) - 1 < 14)
+    eligible = (customers["day"] > 14) & ~(leads.model_day(customers["test_drive_days"]) - 1 < 14)
     r = rate[eligible].to_numpy() * (90 - 14)
     truth = 0.10 * np.sum(np.exp(-r) - np.exp(-r * TRUE_TD_HR))
-    assert scenario.eligible == int(eligible.sum())
-    assert scenario.ci_low < truth < scenario.ci_high
-    assert scenario.p_with > scenario.p_without
+    assert outcome.eligible == int(eligible.sum())
+    assert outcome.ci_low < truth < outcome.ci_high
+    assert outcome.p_with > outcome.p_without
 
 
 @pytest.mark.slow
@@ -382,11 +399,11 @@ def test_coverage_of_the_test_drive_interval_over_many_seeds():
     seeds = range(200)
     covered = 0
     for seed in seeds:
-        customers = sv.customer_table(sv.simulate_journeys(800, seed=1000 + seed, test_drive_hr=TRUE_TD_HR))
-        design = sv.dummy_code(customers)
-        fitter = sv.fit_time_varying_cox(sv.long_format(design.frame, design.covariates),
+        customers = leads.customer_table(simulate_journeys(800, seed=1000 + seed, test_drive_hr=TRUE_TD_HR))
+        design = coding.dummy_code(customers)
+        fitter = cox.fit_time_varying_cox(leads.long_format(design.frame, design.covariates),
                                          ["test_drive", *design.covariates])
-        hr = sv.hazard_ratios(fitter).loc["test_drive"]
+        hr = cox.hazard_ratios(fitter).loc["test_drive"]
         covered += hr["ci_low"] < TRUE_TD_HR < hr["ci_high"]
     coverage = covered / len(seeds)
     print(f"coverage of the 95% test-drive interval over {len(seeds)} seeds: {coverage:.3f}")
@@ -404,11 +421,11 @@ def _with_rare_channel(customers, n=8, channel="sms", purchased=False):
 
 def test_pooling_a_channel_without_purchases_leaves_the_other_cox_estimates_alone(simulated):
     customers, plain = simulated
-    choice = sv.choose_levels(_with_rare_channel(customers))
+    choice = coding.choose_levels(_with_rare_channel(customers))
     assert choice.pooled == {"acquisition_channel": ["sms"]}
     assert choice.reference_channel == "website"
     assert any("sms" in sentence and "pooled" in sentence for sentence in choice.sentences)
-    pooled = sv.purchase_model(choice)
+    pooled = cox.purchase_model(choice)
     assert not pooled.notes and not pooled.missing and not pooled.penalised
     assert list(pooled.hazard_ratios.index) == list(plain.hazard_ratios.index)
     np.testing.assert_allclose(np.log(pooled.hazard_ratios["hazard_ratio"]), np.log(plain.hazard_ratios["hazard_ratio"]),
@@ -418,12 +435,12 @@ def test_pooling_a_channel_without_purchases_leaves_the_other_cox_estimates_alon
 
 def test_pooling_a_channel_without_purchases_leaves_the_other_weibull_estimates_alone(simulated):
     customers, plain = simulated
-    choice = sv.choose_levels(_with_rare_channel(customers))
-    model = sv.purchase_model(choice)
-    aft = sv.cross_check_aft(model.design)
-    theirs = sv.time_ratios(sv.weibull_aft(plain.design))
-    ours = sv.time_ratios(aft.fitter)
-    assert not aft.notes and list(ours.index) == list(theirs.index)
+    choice = coding.choose_levels(_with_rare_channel(customers))
+    model = cox.purchase_model(choice)
+    check = aft.cross_check_aft(model.design)
+    theirs = aft.time_ratios(aft.weibull_aft(plain.design))
+    ours = aft.time_ratios(check.fitter)
+    assert not check.notes and list(ours.index) == list(theirs.index)
     np.testing.assert_allclose(np.log(ours["time_ratio"]), np.log(theirs["time_ratio"]), atol=0.03)
 
 
@@ -433,52 +450,52 @@ def test_rare_levels_with_purchases_are_pooled_into_other_and_keep_their_own_ter
     frame.loc[frame.index[:12], "acquisition_channel"] = "sms"
     frame.loc[frame.index[12:24], "acquisition_channel"] = "chat"
     frame.loc[frame.index[:24], "purchased"] = True
-    choice = sv.choose_levels(frame, min_level_customers=20)
+    choice = coding.choose_levels(frame, min_level_customers=20)
     assert choice.pooled["acquisition_channel"] == ["chat", "sms"]
     assert choice.targets["acquisition_channel"] == "other"
     assert (choice.customers["acquisition_channel"] == "other").sum() == 24
-    model = sv.purchase_model(choice)
+    model = cox.purchase_model(choice)
     assert "channel:other" in model.hazard_ratios.index and "channel:sms" not in model.hazard_ratios.index
 
 
 def test_an_export_without_website_falls_back_to_the_largest_channel(simulated):
     customers, _ = simulated
     frame = customers.loc[customers["acquisition_channel"] != "website"]
-    choice = sv.choose_levels(frame)
+    choice = coding.choose_levels(frame)
     largest = frame["acquisition_channel"].value_counts().idxmax()
     assert choice.reference_channel == largest
     assert any("'website' is not in this export" in s and largest in s for s in choice.sentences)
-    model = sv.purchase_model(choice)
+    model = cox.purchase_model(choice)
     assert model.design.reference_channel == largest and f"channel:{largest}" not in model.hazard_ratios.index
 
 
 def test_single_dealer_and_no_test_drives_leave_those_terms_out(simulated):
     customers, plain = simulated
     frame = customers.assign(dealer_id="D1", test_drive_days=np.nan)
-    choice = sv.choose_levels(frame)
+    choice = coding.choose_levels(frame)
     assert choice.in_model == {"acquisition_channel": True, "dealer_id": False}
     assert any("same dealer" in s for s in choice.sentences)
-    model = sv.purchase_model(choice)
+    model = cox.purchase_model(choice)
     assert "test_drive" not in model.hazard_ratios.index and "test drive" in model.missing["test_drive"]
     assert not any(t.startswith("dealer:") for t in model.hazard_ratios.index)
     assert {f"channel:{c}" for c in TRUE_CHANNEL_HR} <= set(model.hazard_ratios.index)
     with pytest.raises(NotEstimable, match="test-drive effect"):
-        sv.test_drive_scenario(model)
+        scenario.test_drive_scenario(model)
     with pytest.raises(NotEstimable):
-        sv.naive_model(choice.customers, model.design)
+        cox.naive_model(choice.customers, model.design)
 
 
 def test_no_purchases_is_a_named_condition_everywhere(simulated):
     customers, _ = simulated
     frame = customers.assign(purchased=False)
-    choice = sv.choose_levels(frame)
+    choice = coding.choose_levels(frame)
     assert choice.in_model == {"acquisition_channel": False, "dealer_id": False}
     with pytest.raises(NotEstimable, match="No lead has bought"):
-        sv.purchase_model(choice)
+        cox.purchase_model(choice)
     with pytest.raises(NotEstimable, match="No lead has bought"):
-        sv.logrank(frame, "acquisition_channel")
+        km.logrank(frame, "acquisition_channel")
     with pytest.raises(NotEstimable, match="only one group"):
-        sv.logrank(frame.assign(dealer_id="D1").assign(purchased=customers["purchased"]), "dealer_id")
+        km.logrank(frame.assign(dealer_id="D1").assign(purchased=customers["purchased"]), "dealer_id")
 
 
 def test_a_separating_test_drive_is_left_out_after_the_factors_are_tried(simulated):
@@ -486,7 +503,7 @@ def test_a_separating_test_drive_is_left_out_after_the_factors_are_tried(simulat
     frame = customers.copy()
     # Every buyer test-drove on the day of the purchase, nobody else did: the test drive separates buyers.
     frame["test_drive_days"] = np.where(frame["purchased"], frame["days"], np.nan)
-    model = sv.purchase_model(sv.choose_levels(frame))
+    model = cox.purchase_model(coding.choose_levels(frame))
     assert "test_drive" not in model.hazard_ratios.index
     assert "test drive" in model.missing["test_drive"] and model.notes == [model.missing["test_drive"]]
     assert any(t.startswith("channel:") for t in model.hazard_ratios.index)
@@ -496,10 +513,10 @@ def test_the_penalised_fit_is_the_fallback_when_no_term_can_be_dropped(simulated
     customers, plain = simulated
 
     def never(*args, **kwargs):
-        raise sv.NotConverged("the Cox model did not converge")
+        raise fallbacks.NotConverged("the Cox model did not converge")
 
-    monkeypatch.setattr(sv, "fit_time_varying_cox", never)
-    model = sv.purchase_model(sv.choose_levels(customers), penalizer=0.01)
+    monkeypatch.setattr(cox, "fit_time_varying_cox", never)
+    model = cox.purchase_model(coding.choose_levels(customers), penalizer=0.01)
     assert model.penalised and "penalty" in model.notes[0]
     # a light ridge barely moves a well-determined effect
     assert abs(math.log(model.hazard_ratios.loc["test_drive", "hazard_ratio"])
@@ -509,24 +526,180 @@ def test_the_penalised_fit_is_the_fallback_when_no_term_can_be_dropped(simulated
 def test_a_wrong_column_still_fails_loudly(simulated):
     customers, _ = simulated
     with pytest.raises(KeyError):
-        sv.choose_levels(customers.drop(columns="purchased"))
+        coding.choose_levels(customers.drop(columns="purchased"))
     with pytest.raises(ValueError, match="min_level_customers"):
-        sv.choose_levels(customers, min_level_customers=0)
+        coding.choose_levels(customers, min_level_customers=0)
 
 
 # ----------------------------------------------------------------------------- the journey sample
 
 def test_sample_true_test_drive_effect_lies_inside_the_interval(tmp_path):
-    sample = pytest.importorskip("journeylib.sample")
-    runner = pytest.importorskip("journeylib.prepare.cache")
-    if not (hasattr(sample, "write_sample") and hasattr(runner, "prepare_data")):
-        pytest.skip("journeylib.sample.write_sample / journeylib.prepare.cache.prepare_data not there yet")
-    from journeylib import tables
+    from journeylib.prepare.cache import prepare_data
+    from journeylib.sample import write_sample
 
-    sample.write_sample(tmp_path / "raw", customers=3000, seed=7)
-    runner.prepare_data(raw=tmp_path / "raw", processed=tmp_path / "processed")
+    write_sample(tmp_path / "raw", customers=3000, seed=7)
+    prepare_data(raw=tmp_path / "raw", processed=tmp_path / "processed", log=lambda *_: None)
     truth = json.loads((tmp_path / "raw" / "truth.json").read_text())["time_to_purchase"]["hazard_ratios"]
-    customers = sv.customer_table(tables.load("journeys", tmp_path / "processed"))
     # The sample plants rare channels without buyers: the notebook's pooled model, not the raw one.
-    hr = sv.purchase_model(sv.choose_levels(customers)).hazard_ratios
+    result = time_to_purchase.analyse(ProcessedTables(tmp_path / "processed"))
+    hr = result.hazard_ratios_
     assert hr.loc["test_drive", "ci_low"] < truth["test_drive"] < hr.loc["test_drive", "ci_high"]
+    metrics = result.metrics()
+    td = metrics["hazard_ratios"]["test_drive"]
+    assert (td["estimate"], td["ci_low"]) == (hr.loc["test_drive", "hazard_ratio"], hr.loc["test_drive", "ci_low"])
+    assert set(metrics["purchase_probability"]) == {"30", "90", "180", "365"}
+    assert metrics["reference_channel"] == REFERENCE_CHANNEL and "levels_pooled" in metrics
+
+
+# ----------------------------------------------------------------------------- the entry point
+
+class SimulatedTables:
+    """Stands in for ProcessedTables: the journeys table of a simulation, only the columns asked for."""
+
+    def __init__(self, journeys):
+        self.journeys = journeys
+
+    def load(self, name, columns=None, filters=None):
+        assert name == "journeys" and filters is None
+        return self.journeys[columns] if columns else self.journeys
+
+
+@pytest.fixture(scope="module")
+def analysed():
+    journeys = simulate_journeys(3000, seed=11, test_drive_hr=TRUE_TD_HR)
+    return time_to_purchase.analyse(SimulatedTables(journeys), time_to_purchase.Params())
+
+
+def test_analyse_covers_the_known_truth_and_records_it(analysed):
+    metrics = analysed.metrics()
+    td = metrics["hazard_ratios"]["test_drive"]
+    assert td["ci_low"] < TRUE_TD_HR < td["ci_high"]
+    for channel, truth in TRUE_CHANNEL_HR.items():
+        effect = metrics["hazard_ratios"][f"channel:{channel}"]
+        assert effect["ci_low"] < truth < effect["ci_high"], channel
+    assert "dealer:D2" not in metrics["hazard_ratios"]  # dealers are modelled, not recorded
+    assert metrics["reference_channel"] == "website" and metrics["reference_dealer"] == analysed.levels_.reference_dealer
+    # the naive coding is biased downwards (immortal time) and recorded beside the correct one
+    assert metrics["naive_test_drive_hazard_ratio"]["ci_high"] < TRUE_TD_HR
+    assert list(analysed.codings_.columns) == ["hazard ratio", "95% low", "95% high"]
+    assert set(metrics["restricted_mean_days"]) == {"horizon_days", *analysed.levels_.channels()}
+    assert metrics["scenario"]["eligible_leads"] == analysed.scenario_.eligible
+    assert 0.5 < metrics["concordance"] < 1
+    # picks: fastest channel has the fewest mean days shopping
+    rmst = analysed.rmst_["estimate"]
+    assert rmst[analysed.fastest_channel_] == rmst.min() and rmst[analysed.slowest_channel_] == rmst.max()
+    assert "missing" not in metrics and "notes" not in metrics  # nothing pooled, nothing fell back
+
+
+def test_analyse_reuses_one_curve_per_channel_for_panels_medians_and_means(analysed):
+    curves = analysed.channel_curves_
+    assert list(curves) == analysed.levels_.channels() == list(analysed.medians_.index)
+    website = analysed.levels_.customers.query("acquisition_channel == 'website'")
+    direct = km.kaplan_meier(website, label="website")
+    assert km.median_days(curves["website"]) == km.median_days(direct)
+    assert analysed.rmst_.loc["website", "estimate"] == km.restricted_mean(direct, 180)[0]
+
+
+def test_no_purchases_gives_nulls_with_reasons_and_no_model():
+    journeys = simulate_journeys(400, seed=3)
+    journeys = journeys.assign(purchased=False, first_purchase_at=pd.NaT)
+    result = time_to_purchase.analyse(SimulatedTables(journeys))
+    metrics = result.metrics()
+    assert result.model_ is None and result.scenario_ is None and result.aft_ is None
+    assert metrics["hazard_ratios"]["test_drive"] is None and metrics["concordance"] is None
+    assert metrics["missing"]["hazard_ratios.test_drive"].startswith("No lead has bought yet")
+    assert "naive_test_drive_hazard_ratio" in metrics["missing"] and "scenario" not in metrics
+    assert any(note.startswith("Log-rank test across acquisition channels skipped") for note in metrics["notes"])
+    assert result.notes_for("ph") == ["Without the model there is no proportional-hazards check."]
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"max_rows": 0}, "parameter max_rows=0: expected a positive"),
+    ({"min_level_customers": True}, "parameter min_level_customers=True: expected a positive"),
+    ({"rmst_horizon_days": -5}, "parameter rmst_horizon_days=-5: expected a positive"),
+    ({"seed": 1.5}, "parameter seed=1.5: expected a positive"),
+    ({"scenario_share": 1.5}, r"scenario_share=1.5: expected a share in \(0, 1\]"),
+    ({"scenario_window_days": 90}, "scenario_window_days must be shorter than scenario_horizon_days"),
+])
+def test_params_refuse_bad_values_with_the_notebook_message(values, message):
+    with pytest.raises(ValueError, match=message):
+        time_to_purchase.Params(**values)
+
+
+def test_the_notebook_records_the_section_the_package_names():
+    import nbformat
+
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / f"{time_to_purchase.NOTEBOOK}.ipynb"
+    source = "\n".join(cell.source for cell in nbformat.read(notebook, 4).cells if cell.cell_type == "code")
+    assert f'Results("{time_to_purchase.SECTION}", notebook="{time_to_purchase.NOTEBOOK}"' in source
+    assert "results.record_all(result.metrics())" in source and ".record(" not in source
+
+
+def test_params_take_their_fields_from_a_notebook_namespace():
+    params = time_to_purchase.Params.from_values({"seed": -3, "rmst_horizon_days": 90.5, "run_dir": "x"})
+    assert (params.seed, params.rmst_horizon_days, params.max_rows) == (-3, 90.5, 20000)
+
+
+def test_fit_without_a_group_tries_the_groups_in_order_and_skips_empty_ones():
+    tried = []
+
+    def fit(terms):
+        tried.append(terms)
+        if "channel:b" in terms:
+            raise fallbacks.NotConverged("separated")
+        return "fitted"
+
+    terms = ["test_drive", "channel:b", "dealer:x"]
+    assert fallbacks.fit_without_a_group(fit, terms, fallbacks.term_groups(terms)) == \
+        ("fitted", "acquisition channel", ["test_drive", "dealer:x"])
+    assert tried == [["test_drive", "channel:b"], ["test_drive", "dealer:x"]]
+    assert fallbacks.fit_without_a_group(fit, ["channel:b"], fallbacks.term_groups(["channel:b"])) is None
+
+
+def test_logrank_equals_lifelines_multivariate_test(simulated):
+    from lifelines.statistics import multivariate_logrank_test
+
+    customers, _ = simulated
+    for group in ("acquisition_channel", "dealer_id"):
+        theirs = multivariate_logrank_test(customers["days"], customers[group], customers["purchased"])
+        statistic, df, p = km.logrank(customers, group)
+        assert statistic == pytest.approx(theirs.test_statistic, rel=1e-9)
+        assert df == theirs.degrees_of_freedom and p == pytest.approx(theirs.p_value, rel=1e-6)
+
+
+def test_weibull_on_aggregated_rows_equals_the_fit_on_every_lead(simulated):
+    from lifelines import WeibullAFTFitter
+
+    _, result = simulated
+    table = result.design.frame[["day", "purchased", *result.design.covariates]].astype({"purchased": bool})
+    every_lead = WeibullAFTFitter().fit(table, duration_col="day", event_col="purchased").summary
+    fitted = aft.weibull_aft(result.design)
+    ours = fitted.summary.loc[every_lead.index]
+    assert np.allclose(ours["coef"], every_lead["coef"], atol=1e-4)  # lifelines stops at its optimizer's tolerance
+    assert np.allclose(ours["se(coef)"], every_lead["se(coef)"], rtol=1e-3)
+    assert np.allclose(ours["p"], every_lead["p"], atol=1e-4)
+    medians = aft.aft_median_by_channel(fitted, result.design)
+    theirs = aft.aft_median_by_channel(WeibullAFTFitter().fit(table, duration_col="day", event_col="purchased"),
+                                       result.design)
+    assert np.allclose(medians, theirs, rtol=1e-4)
+
+
+def test_a_level_without_purchases_does_not_converge_in_the_weibull_fit(simulated):
+    customers, _ = simulated
+    design = coding.dummy_code(_with_rare_channel(customers, n=30))
+    with pytest.raises(fallbacks.NotConverged):
+        aft.weibull_aft(design)
+
+
+def test_risk_sets_give_the_breslow_hazard_for_every_coefficient_vector(simulated):
+    _, result = simulated
+    long, params = result.long, result.fitter.params_
+    sets = risksets.RiskSets(long, params.index)
+    for beta in (params, params * 0.5):
+        expected = risksets.breslow_cumulative_hazard(long, beta)
+        pd.testing.assert_series_equal(sets.baseline(beta), expected, rtol=1e-12)  # same sums, other order
+    # by hand at the first purchase day: deaths / sum of exp(x beta) over the rows at risk
+    t = sets.times[0]
+    at_risk = (long["start"] < t) & (t <= long["stop"])
+    weight = np.exp(long.loc[at_risk, list(params.index)].to_numpy(dtype=float) @ params.to_numpy())
+    assert sets.baseline(params).iloc[0] == pytest.approx(sets.deaths[0] / weight.sum())

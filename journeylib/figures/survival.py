@@ -1,0 +1,85 @@
+"""Notebook 02's figures besides the forest plot: purchase curves (1 - Kaplan-Meier) and Schoenfeld residuals."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def purchase_curves(curves, title: str, at_risk_rows=None, ci_alpha: float = 0.3, max_points: int = 2000):
+    """Share bought by day since first touch, one curve per fitted KaplanMeierFitter, with 95% bands and
+    the at-risk counts under the plot (`at_risk_rows`, e.g. ["At risk"]; None: at risk, censored, events).
+
+    A curve is drawn at `max_points` evenly spaced days at most: a step function read at those days is
+    exact there, and a million purchase times would only slow the drawing down."""
+    import matplotlib.pyplot as plt
+    from lifelines.plotting import add_at_risk_counts
+
+    curves = list(curves)
+    fig, ax = plt.subplots(figsize=(9, 5) if len(curves) == 1 else (10, 6))
+    for i, km in enumerate(curves):
+        share, band = _thinned(km.cumulative_density_, max_points), _thinned(km.confidence_interval_cumulative_density_,
+                                                                            max_points)
+        colour = f"C{i % 10}"
+        ax.step(share.index, share.iloc[:, 0], where="post", color=colour, label=km._label)
+        ax.fill_between(band.index, band.iloc[:, 0], band.iloc[:, 1], step="post", color=colour, alpha=ci_alpha,
+                        linewidth=0)
+    ax.legend(loc="upper left")
+    ax.set(title=title, xlabel="days since first touch", ylabel="share bought", ylim=(0, 1))
+    if at_risk_rows is None:
+        add_at_risk_counts(*curves, ax=ax)
+    else:
+        add_at_risk_counts(*curves, ax=ax, rows_to_show=at_risk_rows)
+    plt.tight_layout()
+    return fig
+
+
+def _thinned(step: pd.DataFrame, max_points: int) -> pd.DataFrame:
+    """A step function (indexed by time) read at no more than about `max_points` times, ends included."""
+    import numpy as np
+
+    if len(step) <= max_points:
+        return step
+    times = step.index.to_numpy(dtype=float)
+    grid = np.linspace(times[0], times[-1], max_points)
+    rows = np.unique(np.append(np.searchsorted(times, grid, side="right") - 1, len(times) - 1))
+    return step.iloc[rows]
+
+
+def schoenfeld_residuals(residuals: pd.DataFrame, term: str, coefficient: float):
+    """Scaled Schoenfeld residuals of one term over journey time, a running mean, and the model's constant."""
+    import matplotlib.pyplot as plt
+
+    ordered = residuals.sort_values("time")
+    smooth = ordered[term].rolling(max(25, len(residuals) // 20), center=True, min_periods=5).mean()
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    ax.scatter(residuals["time"], residuals[term], s=6, alpha=0.3)
+    ax.plot(ordered["time"], smooth, color="black", label="running mean")
+    ax.axhline(coefficient, color="red", linestyle="--", label="model's constant log hazard ratio")
+    ax.set(title=f"{term.replace('_', ' ').capitalize()}: scaled Schoenfeld residuals over the journey",
+           xlabel="journey day of the purchase", ylabel="log hazard ratio at that time (residual)")
+    ax.legend()
+    plt.tight_layout()
+    return fig
+
+
+def hazard_ratios(table: pd.DataFrame, reference_channel=None, reference_dealer=None):
+    """The Cox model's hazard ratios (a `hazard_ratios` table indexed by covariate) as a forest plot."""
+    from journeylib.figures.forest import forest
+
+    refs = ", ".join([*([f"channel {reference_channel}"] if reference_channel else []),
+                      *([f"dealer {reference_dealer}"] if reference_dealer else [])])
+    ax = forest(table.reset_index(), label="covariate", estimate="hazard_ratio",
+                title="Hazard ratios for buying" + (f" (reference: {refs})" if refs else ""),
+                xlabel="hazard ratio (log scale, 95% interval)")
+    return ax.figure
+
+
+def restricted_means(table: pd.DataFrame, horizon):
+    """Restricted mean days shopping per channel (estimate, ci_low, ci_high indexed by channel), fastest first."""
+    from journeylib.figures.forest import forest
+
+    ax = forest(table.reset_index(), label="channel", estimate="estimate", log=False, reference_line=None,
+                title=f"Restricted mean days to purchase within {horizon} days, by channel",
+                xlabel=f"mean days shopping within the first {horizon} days (95% interval)")
+    ax.set_ylabel("acquisition channel")
+    return ax.figure
