@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -13,7 +16,7 @@ import pytest
 from journeylib import STAGES, journey_map as jm
 from journeylib.figures import journey as draw
 from journeylib.journey_map import channels, engine, funnel, groups, poster, surveys, variants
-from journeylib.tables import MissingProcessedData
+from journeylib.tables import MissingProcessedData, ProcessedTables
 from journeylib.taxonomy import EVENT_STAGES
 
 BASE = pd.Timestamp("2024-01-01", tz="UTC")
@@ -407,3 +410,126 @@ def test_sankey_draws_one_band_per_flow_and_refuses_empty_flows():
     with pytest.raises(ValueError, match="no positive flows"):
         draw.draw_sankey(ax, flows.assign(value=0))
     plt.close(fig)
+
+
+# ------------------------------------------------------------------ the groupings on the engine that prepared the data
+
+def test_the_engine_comes_from_summary_json(tmp_path):
+    (tmp_path / "summary.json").write_text('{"as_of": "2025-01-01T00:00:00+00:00"}', encoding="utf-8")
+    tables = ProcessedTables(tmp_path)
+    assert engine.engine_of(tables) == "duckdb"  # folders prepared before the engine was recorded
+    assert engine.connect(tables).name == "duckdb"
+    (tmp_path / "summary.json").write_text('{"as_of": "2025-01-01T00:00:00+00:00", "engine": "spark"}',
+                                           encoding="utf-8")
+    assert engine.engine_of(tables) == "spark"
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    """A small sample prepared on DuckDB."""
+    from journeylib.prepare import prepare
+    from journeylib.sample import write_sample
+
+    work = tmp_path_factory.mktemp("prepared")
+    prepare(raw=write_sample(work / "raw", customers=400, seed=5), out=work / "duckdb")
+    return work / "duckdb"
+
+
+def test_analyse_records_the_section_from_its_own_tables(prepared):
+    result = jm.analyse(ProcessedTables(prepared), jm.Params())
+    metrics = result.metrics()
+    assert (jm.SECTION, jm.NOTEBOOK) == ("journey", "01_journey_map")
+    journeys = ProcessedTables(prepared).load("journeys")
+    assert metrics["funnel"]["awareness"] == int(journeys["awareness_at"].notna().sum())
+    step = metrics["conversion"]["consideration_to_purchase"]
+    assert step["ci_low"] <= step["estimate"] <= step["ci_high"]
+    attributed = result.attribution_info_["purchases_attributed"]
+    assert 0 < attributed <= result.attribution_info_["buyers"]
+    for model, credits in metrics["attribution"].items():
+        assert sum(credits.values()) == pytest.approx(attributed, abs=1e-4), model
+    assert set(metrics["levels_pooled"]) <= {"acquisition_channel", "dealer_id"}
+    assert metrics == jm.analyse(ProcessedTables(prepared), jm.Params(top_n=3, segment_maps=1)).metrics()
+
+
+def test_analyse_with_nobody_bought_records_nulls_with_the_reason(prepared, tmp_path):
+    shutil.copytree(prepared, tmp_path / "p")
+    events = pd.read_parquet(tmp_path / "p" / "touchpoints.parquet")
+    events[events["event_type"] != "purchase"].to_parquet(tmp_path / "p" / "touchpoints.parquet", index=False)
+    result = jm.analyse(ProcessedTables(tmp_path / "p"), jm.Params())
+    metrics = result.metrics()
+    assert result.credits_ is None and metrics["attribution"] == {m: None for m in metrics["attribution"]}
+    assert metrics["missing"]["attribution.markov"] == result.attribution_reason
+    assert result.attribution_reason in metrics["notes"] and result.notes_["attribution"] == [result.attribution_reason]
+
+
+@pytest.fixture(scope="module")
+def both_engines(prepared, tmp_path_factory):
+    """The small processed sample, as DuckDB's and as Spark's (one local Spark session for the module)."""
+    pytest.importorskip("pyspark", reason="pyspark is not installed: pip install -e '.[spark]'")
+    from journeylib.errors import InputError
+    from journeylib.prepare import connection
+
+    try:
+        connection.find_java()
+    except InputError as error:
+        pytest.skip(f"no usable Java for Spark: {error}")
+    from pyspark.sql import SparkSession
+
+    work = tmp_path_factory.mktemp("engines")
+    # The same processed tables, recorded as Spark's: both engines prepare identical tables
+    # (tests/test_spark_engine.py), and preparing on Spark here would only double its share of the suite.
+    shutil.copytree(prepared, work / "spark")
+    summary = json.loads((work / "spark" / "summary.json").read_text(encoding="utf-8"))
+    (work / "spark" / "summary.json").write_text(json.dumps({**summary, "engine": "spark"}), encoding="utf-8")
+    session = (SparkSession.builder.master("local[2]").appName("journey map tests")
+               .config("spark.sql.shuffle.partitions", "2").config("spark.default.parallelism", "2")
+               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+               .config("spark.sql.warehouse.dir", str(work / "warehouse"))
+               .config("spark.driver.memory", "1g").getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    try:
+        yield ProcessedTables(prepared), ProcessedTables(work / "spark"), session
+    finally:
+        session.stop()
+
+
+def groupings(tables, con) -> dict:
+    """Every event-log grouping notebook 01 runs, as pandas tables."""
+    from journeylib.journey_map import attribution
+
+    events = engine.open_events(tables, con)
+    journeys = tables.load("journeys", columns=["customer_id", "acquisition_channel"])
+    segments = journeys.rename(columns={"acquisition_channel": "segment"}).fillna("(none)")
+    touches = attribution.pre_purchase_touches(events, tables.as_of)
+    credits, info = attribution.attribute(events, as_of=tables.as_of)
+    return {
+        "stage x channel": channels.stage_counts(events, "channel"),
+        "stage x event type by segment": channels.stage_counts(events, "event_type", segments),
+        "stage variants": variants.variants(events, "stage", top_n=50)[0],
+        "event-type variants": variants.variants(events, "event_type", top_n=50)[0],
+        "stage transitions": variants.transitions(events, "stage"),
+        "channel transitions": variants.transitions(events, "channel"),
+        "channels used": attribution.channels_used(touches),
+        "channel paths": attribution.channel_paths(touches),
+        "attribution": credits.sort_index(),
+        "markov transitions": info["transitions"],
+    }
+
+
+def test_the_groupings_on_spark_equal_duckdbs(both_engines):
+    duck_tables, spark_tables, session = both_engines
+    assert (engine.engine_of(duck_tables), engine.engine_of(spark_tables)) == ("duckdb", "spark")
+    con = engine.connect(spark_tables, session=session)
+    try:
+        assert con.name == "pyspark"
+        on_spark = groupings(spark_tables, con)
+    finally:
+        from journeylib.prepare.connection import disconnect
+
+        disconnect(con)
+    on_duckdb = groupings(duck_tables, engine.connect(duck_tables))
+    assert on_duckdb["stage variants"]["customers"].sum() > 300
+    for name, expected in on_duckdb.items():
+        got = on_spark[name]
+        pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True), check_dtype=False,
+                                      check_categorical=False, obj=name)

@@ -152,6 +152,10 @@ def draw_sankey(ax, flows: pd.DataFrame, left_order=None, right_order=None, titl
 # ---------------------------------------------------------------- the notebook's figures
 
 STAGE_NAMES = [s.capitalize() for s in STAGES]
+STEP_LABELS = {  # the column headings of the time-between-stages table
+    "progressed": "moved on", "median_days": "median days", "q1_days": "days, 25th pct", "q3_days": "days, 75th pct",
+    "at_risk": "reached the stage", "km_median_days": "KM median days (blank: half never move on)",
+    "by_30_days": "KM share by 30 days", "by_90_days": "by 90 days", "by_180_days": "by 180 days"}
 
 
 def funnel_bars(funnel: pd.DataFrame, conversion: pd.DataFrame):

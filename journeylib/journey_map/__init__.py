@@ -28,10 +28,26 @@ SEGMENT_SHOWN = 12  # segments drawn in the per-segment funnel figure
 
 
 def analyse(tables, params: Params = Params(), con=None) -> JourneyMapResult:
-    """Everything notebook 01 shows, from the processed tables (`journeylib.tables.ProcessedTables`)."""
-    from journeylib import feedback
+    """Everything notebook 01 shows, from the processed tables (`journeylib.tables.ProcessedTables`).
+
+    `con`: an Ibis connection to group the event log on; by default one on the engine
+    that prepared the data (`engine.connect`), closed again at the end.
+    """
+    from journeylib.prepare.connection import disconnect
 
     params.check()
+    own = con is None
+    con = engine.connect(tables) if own else con
+    try:
+        return _analyse(tables, params, con)
+    finally:
+        if own:
+            disconnect(con)
+
+
+def _analyse(tables, params: Params, con) -> JourneyMapResult:
+    from journeylib import feedback
+
     as_of = tables.as_of
     journeys = tables.load("journeys")
     survey_rows = tables.load("surveys")

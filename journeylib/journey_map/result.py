@@ -95,8 +95,10 @@ class JourneyMapResult(Result):
         return timed.loc[timed["median_days"].idxmax()] if len(timed) else None
 
     @property
-    def buy_within_90_days(self) -> float:
-        return self.progression_.set_index("from_stage").loc["consideration", "by_90_days"]
+    def buy_within_90_days(self) -> float | None:
+        """Kaplan-Meier share of customers in consideration who buy within 90 days (None: nobody reached it)."""
+        share = self.progression_.set_index("from_stage").loc["consideration", "by_90_days"]
+        return None if pd.isna(share) else float(share)
 
     @property
     def stopped_most(self) -> pd.Series | None:
