@@ -33,7 +33,7 @@ import pandas as pd
 
 from journeylib.errors import NotEstimable
 from journeylib.vocabulary import UNKNOWN
-from journeylib.journey_map.engine import SEP, START, backwards, collapsed, order, sequences
+from journeylib.journey_map.engine import SEP, START, collapsed, sequences
 
 MODELS = ("first_touch", "last_touch", "linear", "time_decay", "markov")
 CONVERSION, NULL = "(conversion)", "(null)"
@@ -228,4 +228,4 @@ def disagreement(credits: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = ["MODELS", "CONVERSION", "NULL", "START", "pre_purchase_touches", "rule_based", "channel_paths", "channels_used",
-           "markov_transitions", "conversion_probability", "markov_removal", "attribute", "disagreement"]
+           "path_ends", "markov_transitions", "conversion_probability", "markov_removal", "attribute", "disagreement"]
