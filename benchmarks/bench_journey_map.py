@@ -9,8 +9,8 @@ In one run, on the same connection and data:
   the distinct paths grouped a second time for the notebook's table;
 - attribution after: identical journeys collapsed once in the engine (path -> customers, buyers),
   first/last touch and the Markov chain from that aggregated form; linear and time decay per touch;
-- the variants and paths before (DuckDB's ordered string aggregate) and after (the portable form
-  that also runs on Spark);
+- the variants before (DuckDB's ordered string aggregate, three passes: journeys, variants, top) and
+  after (the portable form that also runs on Spark, totals in the same pass as the top variants);
 - the whole `journey_map.analyse` (everything notebook 01 computes, figures aside).
 Results before and after are checked equal (floating-point rounding aside) before any time is printed.
 Prints one line per step, the best of `--repeat` runs, and the after/before ratios.
@@ -89,10 +89,16 @@ def before_attribute(events, half_life_days, as_of):
 
 def before_variants(events, kind: str, top_n: int):
     t = journey_events(events)
+    bought = events.filter(events.event_type == "purchase").select("customer_id").distinct().mutate(bought=1)
     steps = collapsed(t, kind)
     per_customer = steps.group_by("customer_id").aggregate(variant=steps[kind].group_concat(SEP, order_by=order(steps)))
-    grouped = per_customer.group_by("variant").aggregate(customers=per_customer.count())
-    return grouped.order_by([grouped.customers.desc(), grouped.variant]).limit(top_n).to_pandas()
+    per_customer = per_customer.left_join(bought, "customer_id").select("variant", "bought")
+    grouped = per_customer.group_by("variant").aggregate(
+        customers=per_customer.count(), buyers=per_customer.bought.fill_null(0).sum())
+    journeys = int(per_customer.count().to_pandas())  # three passes over the log: journeys, variants, top
+    n_variants = int(grouped.count().to_pandas())
+    top = grouped.order_by([grouped.customers.desc(), grouped.variant]).limit(top_n).to_pandas()
+    return top[["variant", "customers", "buyers"]], {"journeys": journeys, "variants": n_variants}
 
 
 # ---------------------------------------------------------------- after
@@ -103,7 +109,13 @@ def after_attribute(events, half_life_days, as_of):
 
 
 def after_variants(events, kind: str, top_n: int):
-    return variants.variants(events, kind=kind, top_n=top_n)[0][["variant", "customers"]]
+    top, totals = variants.variants(events, kind=kind, top_n=top_n)
+    return top[["variant", "customers", "buyers"]], {"journeys": totals["journeys"], "variants": totals["variants"]}
+
+
+def same_variants(before, after) -> None:
+    pd.testing.assert_frame_equal(before[0], after[0], check_dtype=False)
+    assert before[1] == after[1]
 
 
 def same_attribution(before, after) -> None:
@@ -142,8 +154,7 @@ def bench(processed, repeat: int = 1, half_life_days: float = 7.0, top_n: int = 
     pair("attribution (five models + paths)", before_attribute, after_attribute, same_attribution,
          events, half_life_days, tables.as_of)
     for kind in ("stage", "event_type"):
-        pair(f"{kind} variants", before_variants, after_variants,
-             lambda b, a: pd.testing.assert_frame_equal(b, a, check_dtype=False), events, kind, top_n)
+        pair(f"{kind} variants", before_variants, after_variants, same_variants, events, kind, top_n)
     _, whole = best_of(repeat, journey_map.analyse, tables, journey_map.Params(half_life_days=half_life_days))
     print(f"{'journey_map.analyse (all of 01)':<34} {whole:7.2f} s", flush=True)
     return {"customers": customers, "repeat": repeat, "steps": rows, "analyse_seconds": whole}

@@ -28,16 +28,23 @@ def connect(tables, session=None):
     DuckDB: an in-memory connection of this process. Spark: through
     `journeylib.prepare.connection` (its settings, an active or given session).
     """
-    import ibis
-
     engine = engine_of(tables)
     if engine == DEFAULT_ENGINE:
-        return ibis.duckdb.connect()
+        return duckdb_connection()
     import tempfile
 
     from journeylib.prepare import connection
 
     return connection.connect(engine, work_dir=tempfile.mkdtemp(prefix="journey-map-"), session=session)
+
+
+def duckdb_connection():
+    """An in-memory DuckDB of this process, without its progress bar (it would print into the notebook)."""
+    import ibis
+
+    con = ibis.duckdb.connect()
+    con.raw_sql("SET enable_progress_bar = false")
+    return con
 
 
 def open_events(tables, con=None):
@@ -46,15 +53,13 @@ def open_events(tables, con=None):
     `tables`: a ProcessedTables (default `con`: `connect(tables)`), or a folder holding
     touchpoints.parquet (default `con`: DuckDB).
     """
-    import ibis
-
     folder = tables.folder if hasattr(tables, "folder") else paths.processed_dir(tables)
     path = folder / "touchpoints.parquet"
     if not path.exists():
         raise tables_module.MissingProcessedData(
             f"{path}: table not found; run `journey prepare` or `journey run` first")
     if con is None:
-        con = connect(tables) if hasattr(tables, "folder") else ibis.duckdb.connect()
+        con = connect(tables) if hasattr(tables, "folder") else duckdb_connection()
     if con.name != "duckdb":
         return con.read_parquet(str(path), table_name="touchpoints")
     source = "read_parquet('" + str(path).replace("'", "''") + "')"
