@@ -39,12 +39,10 @@ def connect(tables, session=None):
 
 
 def duckdb_connection():
-    """An in-memory DuckDB of this process, without its progress bar (it would print into the notebook)."""
+    """An in-memory DuckDB of this process."""
     import ibis
 
-    con = ibis.duckdb.connect()
-    con.raw_sql("SET enable_progress_bar = false")
-    return con
+    return ibis.duckdb.connect()
 
 
 def open_events(tables, con=None):
