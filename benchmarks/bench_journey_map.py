@@ -1,93 +1,177 @@
-"""Seconds for the journey-map notebook's computations on a prepared folder.
+"""Seconds for the journey map on a prepared folder: the paths before and after collapsing identical journeys.
 
     python benchmarks/bench_journey_map.py benchmarks/work/100k/processed
-    python benchmarks/bench_journey_map.py data/processed --half-life-days 7 --segment-by dealer_id
+    python benchmarks/bench_journey_map.py data/processed --repeat 3 --json benchmarks/results/journey_map.json
 
-Times every computation 01_journey_map runs, in the same order and with the
-same engines: the event log stays in DuckDB (read from touchpoints.parquet
-through Ibis) and only summaries come back; the per-customer `journeys` table
-is handled in pandas. Figures are not drawn (their cost does not grow with
-the data beyond the Sankey's few dozen bands). Prints one line per step and
-the total.
+In one run, on the same connection and data:
+- attribution before (issue 14): the Markov chain built journey by journey in the engine (a window
+  pass over every customer's collapsed steps), first and last touch from per-touch row numbers, and
+  the distinct paths grouped a second time for the notebook's table;
+- attribution after: identical journeys collapsed once in the engine (path -> customers, buyers),
+  first/last touch and the Markov chain from that aggregated form; linear and time decay per touch;
+- the variants before (DuckDB's ordered string aggregate, three passes: journeys, variants, top) and
+  after (the portable form that also runs on Spark, totals in the same pass as the top variants);
+- the whole `journey_map.analyse` (everything notebook 01 computes, figures aside).
+Results before and after are checked equal (floating-point rounding aside) before any time is printed.
+Prints one line per step, the best of `--repeat` runs, and the after/before ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import time
+from pathlib import Path
 
-from journeylib import attribution, feedback, tables
-from journeylib import journey_map as jm
+import numpy as np
+import pandas as pd
 
-
-def _timed(label, function, *args, **kwargs):
-    started = time.perf_counter()
-    value = function(*args, **kwargs)
-    seconds = time.perf_counter() - started
-    print(f"{label:<40} {seconds:8.2f} s", flush=True)
-    return value, seconds
+from journeylib import journey_map
+from journeylib.journey_map import attribution, engine, variants
+from journeylib.journey_map.engine import SEP, START, backwards, collapsed, journey_events, order
+from journeylib.tables import ProcessedTables
 
 
-def bench(processed, half_life_days=7.0, horizon_days=90, top_n=10, segment_by="acquisition_channel",
-          segment_maps=3) -> dict:
-    steps = {}
+# ---------------------------------------------------------------- before: the per-journey forms (issue 14)
 
-    def step(label, function, *args, **kwargs):
-        value, seconds = _timed(label, function, *args, **kwargs)
-        steps[label] = seconds
-        return value
+def before_markov_transitions(touches) -> pd.DataFrame:
+    import ibis
 
-    as_of = tables.as_of(processed)
-    journeys = step("load journeys", tables.load, "journeys", processed)
-    surveys = step("load surveys", tables.load, "surveys", processed)
-    events = jm.open_events(processed)
-    print(f"{len(journeys):,} customers, {int(events.count().to_pandas()):,} events, {len(surveys):,} surveys", flush=True)
-    step("funnel and conversion", lambda: (jm.funnel(journeys), jm.conversion(journeys)))
-    for by in ("acquisition_channel", "dealer_id"):
-        step(f"funnel by {by}", lambda by=by: jm.funnel_by_segment(journeys, jm.segment_labels(journeys, by)))
-    step("cohort funnel", jm.cohort_funnel, journeys, as_of, horizon_days)
-    step("durations and Kaplan-Meier", lambda: (jm.stage_durations(journeys), jm.progression(journeys, as_of)))
-    counts_channel = step("stage x channel counts", jm.stage_counts, events, "channel")
-    counts_event = step("stage x event type counts", jm.stage_counts, events, "event_type")
+    steps = collapsed(touches, "channel")
+    forward = ibis.window(group_by=steps.customer_id, order_by=order(steps))
+    back = ibis.window(group_by=steps.customer_id, order_by=backwards(steps))
+    steps = steps.mutate(_from=steps.channel.lag().over(forward).fill_null(START),
+                         _is_last=ibis.row_number().over(back) == 0)
+    moves = steps.select(from_state=steps._from, to_state=steps.channel)
+    ends = steps.filter(steps._is_last).select(
+        from_state=steps.channel, to_state=ibis.ifelse(steps.bought, attribution.CONVERSION, attribution.NULL))
+    both = moves.union(ends)
+    return both.group_by(["from_state", "to_state"]).aggregate(count=both.count()).to_pandas()
+
+
+def before_rule_based(touches, half_life_days: float) -> pd.DataFrame:
+    import ibis
+
+    b = touches.filter(touches.bought)
+    forward = ibis.window(group_by=b.customer_id, order_by=order(b))
+    back = ibis.window(group_by=b.customer_id, order_by=backwards(b))
+    per_buyer = ibis.window(group_by=b.customer_id)
+    days_before = b.first_purchase_at.delta(b.occurred_at, unit="second") / 86400
+    b = b.mutate(_pos=ibis.row_number().over(forward), _pos_back=ibis.row_number().over(back),
+                 _touches=b.event_id.count().over(per_buyer), _days=days_before)
+    b = b.mutate(_weight=((b._days.min().over(per_buyer) - b._days) * (math.log(2) / half_life_days)).exp())
+    b = b.mutate(_decay=b._weight / b._weight.sum().over(per_buyer))
+    out = b.group_by("channel").aggregate(
+        first_touch=(b._pos == 0).cast("int64").sum(), last_touch=(b._pos_back == 0).cast("int64").sum(),
+        linear=(1.0 / b._touches).sum(), time_decay=b._decay.sum()).to_pandas()
+    return out.set_index("channel").astype("float64").sort_index()
+
+
+def before_channel_paths(touches) -> pd.DataFrame:
+    steps = collapsed(touches, "channel")
+    per_customer = steps.group_by(["customer_id", "bought"]).aggregate(
+        path=steps.channel.group_concat(SEP, order_by=order(steps)))
+    grouped = per_customer.group_by("path").aggregate(
+        customers=per_customer.count(), conversions=per_customer.bought.cast("int64").sum())
+    grouped = grouped.mutate(nulls=grouped.customers - grouped.conversions)
+    return grouped.order_by([grouped.customers.desc(), grouped.path]).to_pandas()
+
+
+def before_attribute(events, half_life_days, as_of):
     touches = attribution.pre_purchase_touches(events, as_of)
-    step("channels used before purchase", attribution.channels_used, touches)
-    step("channel sequences before purchase", attribution.channel_paths, touches, top_n * 50)
-    step("stage variants", jm.variants, events, "stage", top_n)
-    step("event-type variants", jm.variants, events, "event_type", top_n)
-    step("stage transitions", jm.transitions, events, "stage")
-    step("channel transitions", jm.transitions, events, "channel")
-    step("attribution (five models)", attribution.attribute, events, half_life_days, as_of)
-    themes = list(feedback.load_taxonomy())
-    scored = step("survey comments (sentiment, themes)", feedback.score_comments, surveys)
-    step("journey map table", jm.journey_map_table, journeys, counts_channel, counts_event, surveys, scored, themes)
-    personas = tables.load("personas", processed) if segment_by == "persona" else None
-    segment_of = jm.segment_labels(journeys, segment_by, personas)
-    largest = list(segment_of.value_counts().index[:segment_maps])
-    frame = journeys[["customer_id"]].assign(segment=segment_of.to_numpy())
-    chosen = frame[frame["segment"].isin(largest)]
-    seg_channel = step("segment stage counts (channel)", jm.stage_counts, events, "channel", chosen)
-    seg_event = step("segment stage counts (event type)", jm.stage_counts, events, "event_type", chosen)
+    trans = before_markov_transitions(touches)
+    rules = before_rule_based(touches, half_life_days)
+    markov = attribution.markov_removal(trans)
+    credits = rules.join(markov[["markov"]], how="outer").fillna(0.0).reindex(columns=list(attribution.MODELS))
+    return credits.sort_values("last_touch", ascending=False), before_channel_paths(touches)
 
-    def segment_tables():
-        for name in largest:
-            members = journeys[segment_of.to_numpy() == name]
-            jm.journey_map_table(members, seg_channel, seg_event, surveys, scored, themes, segment=name)
 
-    step("segment journey map tables", segment_tables)
-    total = sum(steps.values())
-    print(f"{'total':<40} {total:8.2f} s ({len(journeys):,} customers)", flush=True)
-    return {"customers": len(journeys), "seconds": total, "steps": steps}
+def before_variants(events, kind: str, top_n: int):
+    t = journey_events(events)
+    bought = events.filter(events.event_type == "purchase").select("customer_id").distinct().mutate(bought=1)
+    steps = collapsed(t, kind)
+    per_customer = steps.group_by("customer_id").aggregate(variant=steps[kind].group_concat(SEP, order_by=order(steps)))
+    per_customer = per_customer.left_join(bought, "customer_id").select("variant", "bought")
+    grouped = per_customer.group_by("variant").aggregate(
+        customers=per_customer.count(), buyers=per_customer.bought.fill_null(0).sum())
+    journeys = int(per_customer.count().to_pandas())  # three passes over the log: journeys, variants, top
+    n_variants = int(grouped.count().to_pandas())
+    top = grouped.order_by([grouped.customers.desc(), grouped.variant]).limit(top_n).to_pandas()
+    return top[["variant", "customers", "buyers"]], {"journeys": journeys, "variants": n_variants}
+
+
+# ---------------------------------------------------------------- after
+
+def after_attribute(events, half_life_days, as_of):
+    credits, info = attribution.attribute(events, half_life_days=half_life_days, as_of=as_of)
+    return credits, info["channel_paths"]
+
+
+def after_variants(events, kind: str, top_n: int):
+    top, totals = variants.variants(events, kind=kind, top_n=top_n)
+    return top[["variant", "customers", "buyers"]], {"journeys": totals["journeys"], "variants": totals["variants"]}
+
+
+def same_variants(before, after) -> None:
+    pd.testing.assert_frame_equal(before[0], after[0], check_dtype=False)
+    assert before[1] == after[1]
+
+
+def same_attribution(before, after) -> None:
+    (credits_b, paths_b), (credits_a, paths_a) = before, after
+    credits_a = credits_a.reindex(index=credits_b.index)
+    np.testing.assert_allclose(credits_a.to_numpy(), credits_b.to_numpy(), rtol=1e-9, atol=1e-9)
+    pd.testing.assert_frame_equal(paths_a.reset_index(drop=True), paths_b.reset_index(drop=True), check_dtype=False)
+
+
+# ---------------------------------------------------------------- timing
+
+def best_of(repeat: int, function, *args):
+    times, value = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        value = function(*args)
+        times.append(time.perf_counter() - started)
+    return value, min(times)
+
+
+def bench(processed, repeat: int = 1, half_life_days: float = 7.0, top_n: int = 10) -> dict:
+    tables = ProcessedTables(processed)
+    events = engine.open_events(tables)
+    customers = int(events.customer_id.nunique().to_pandas())
+    print(f"{customers:,} customers, {int(events.count().to_pandas()):,} events; best of {repeat}", flush=True)
+    rows = {}
+
+    def pair(label, before, after, check, *args):
+        b, seconds_before = best_of(repeat, before, *args)
+        a, seconds_after = best_of(repeat, after, *args)
+        check(b, a)
+        rows[label] = {"before": seconds_before, "after": seconds_after, "ratio": seconds_before / seconds_after}
+        print(f"{label:<34} before {seconds_before:7.2f} s  after {seconds_after:7.2f} s  "
+              f"{seconds_before / seconds_after:5.1f}x faster", flush=True)
+
+    pair("attribution (five models + paths)", before_attribute, after_attribute, same_attribution,
+         events, half_life_days, tables.as_of)
+    for kind in ("stage", "event_type"):
+        pair(f"{kind} variants", before_variants, after_variants, same_variants, events, kind, top_n)
+    _, whole = best_of(repeat, journey_map.analyse, tables, journey_map.Params(half_life_days=half_life_days))
+    print(f"{'journey_map.analyse (all of 01)':<34} {whole:7.2f} s", flush=True)
+    return {"customers": customers, "repeat": repeat, "steps": rows, "analyse_seconds": whole}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("processed", help="a processed folder (summary.json + Parquet tables)")
+    parser.add_argument("--repeat", type=int, default=1, help="time each step this many times, keep the best")
     parser.add_argument("--half-life-days", type=float, default=7.0)
-    parser.add_argument("--horizon-days", type=int, default=90)
     parser.add_argument("--top-n", type=int, default=10)
-    parser.add_argument("--segment-by", default="acquisition_channel", choices=jm.SEGMENTS)
+    parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
-    bench(args.processed, args.half_life_days, args.horizon_days, args.top_n, args.segment_by)
+    figures = bench(args.processed, args.repeat, args.half_life_days, args.top_n)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(figures, indent=2), encoding="utf-8")
     return 0
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 import pandas as pd
 import pytest
 
-from journeylib import attribution
-from journeylib.journey_map import events_table
+from journeylib.journey_map import attribution
+from journeylib.journey_map.engine import events_table
 
 BASE = pd.Timestamp("2024-03-01", tz="UTC")
 
@@ -52,7 +54,7 @@ def test_markov_removal_matches_the_hand_computation():
     Credits for 6 purchases: A 6*32/137, B 6*50/137, C 6*55/137.
     """
     touches = attribution.pre_purchase_touches(markov_example())
-    trans = attribution.markov_transitions(touches)
+    trans = attribution.markov_transitions(attribution.channel_paths(touches))
     assert attribution.conversion_probability(trans) == pytest.approx(3 / 4)
     assert attribution.conversion_probability(trans, removed="A") == pytest.approx(43 / 100)
     result = attribution.markov_removal(trans)
@@ -74,7 +76,7 @@ def test_markov_agrees_with_the_independent_mta_package():
     data = paths.rename(columns={"conversions": "total_conversions", "nulls": "total_null"})
     reference = MTA(data=data[["path", "total_conversions", "total_null"]], add_timepoints=False, allow_loops=False)
     reference.markov(sim=False).first_touch().last_touch()
-    ours = attribution.markov_removal(attribution.markov_transitions(touches))["markov"]
+    ours = attribution.markov_removal(attribution.markov_transitions(attribution.channel_paths(touches)))["markov"]
     assert (ours / ours.sum()).to_dict() == pytest.approx(dict(reference.attribution["markov"]), abs=1e-5)
     rules = attribution.rule_based(touches)
     for model in ("first_touch", "last_touch"):
@@ -92,7 +94,7 @@ def test_markov_collapses_repeats_and_solves_loops():
     events = log([("1", 0, "site_visit", "X", "touchpoints"), ("1", 1, "vdp_view", "X", "touchpoints"),
                   ("1", 2, "vdp_view", "Y", "touchpoints"), ("1", 3, "purchase", "walk_in", "sales"),
                   ("2", 0, "site_visit", "Y", "touchpoints"), ("2", 1, "vdp_view", "X", "touchpoints")])
-    trans = attribution.markov_transitions(attribution.pre_purchase_touches(events))
+    trans = attribution.markov_transitions(attribution.channel_paths(attribution.pre_purchase_touches(events)))
     assert trans.set_index(["from_state", "to_state"])["count"].to_dict() == {
         ("(start)", "X"): 1, ("(start)", "Y"): 1, ("X", "Y"): 1, ("X", "(null)"): 1,
         ("Y", "(conversion)"): 1, ("Y", "X"): 1}
@@ -201,3 +203,67 @@ def test_a_channel_with_a_single_touch_keeps_its_own_credit():
     assert credits.loc["sms", "last_touch"] == 1 and credits.loc["sms", "first_touch"] == 0
     for model in attribution.MODELS:
         assert credits[model].sum() == pytest.approx(2)
+
+
+# ------------------------------------------------------------------ the aggregated form equals the per-journey one
+
+def per_journey_transitions(touches) -> pd.DataFrame:
+    """The chain built journey by journey (the engine walks every customer's collapsed steps): the reference."""
+    import ibis
+
+    from journeylib.journey_map.engine import backwards, collapsed, order
+
+    steps = collapsed(touches, "channel")
+    forward = ibis.window(group_by=steps.customer_id, order_by=order(steps))
+    back = ibis.window(group_by=steps.customer_id, order_by=backwards(steps))
+    steps = steps.mutate(_from=steps.channel.lag().over(forward).fill_null(attribution.START),
+                         _is_last=ibis.row_number().over(back) == 0)
+    moves = steps.select(from_state=steps._from, to_state=steps.channel)
+    ends = steps.filter(steps._is_last).select(
+        from_state=steps.channel, to_state=ibis.ifelse(steps.bought, attribution.CONVERSION, attribution.NULL))
+    both = moves.union(ends)
+    return both.group_by(["from_state", "to_state"]).aggregate(count=both.count()).to_pandas()
+
+
+def per_journey_first_last(touches) -> pd.DataFrame:
+    import ibis
+
+    from journeylib.journey_map.engine import backwards, order
+
+    b = touches.filter(touches.bought)
+    b = b.mutate(_pos=ibis.row_number().over(ibis.window(group_by=b.customer_id, order_by=order(b))),
+                 _back=ibis.row_number().over(ibis.window(group_by=b.customer_id, order_by=backwards(b))))
+    out = b.group_by("channel").aggregate(first_touch=(b._pos == 0).cast("int64").sum(),
+                                          last_touch=(b._back == 0).cast("int64").sum()).to_pandas()
+    return out.set_index("channel").astype("float64").sort_index()
+
+
+def random_log(customers=300, seed=7):
+    """Random journeys over five channels with repeats, same-time ties and loops; about half buy."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for customer in range(customers):
+        days = np.sort(rng.integers(0, 30, size=rng.integers(1, 8)))  # repeated days: ties broken by event id
+        for day in days:
+            rows.append((f"c{customer:03d}", int(day), "vdp_view", str(rng.choice(list("ABCDE"))), "touchpoints"))
+        if rng.random() < 0.5:
+            rows.append((f"c{customer:03d}", int(days[-1]) + int(rng.integers(0, 3)), "purchase", "walk_in", "sales"))
+    return log(rows)
+
+
+def test_aggregated_markov_equals_the_per_journey_chain():
+    touches = attribution.pre_purchase_touches(random_log())
+    paths = attribution.channel_paths(touches)
+    assert paths["customers"].sum() > len(paths)  # identical journeys were collapsed
+    key = ["from_state", "to_state"]
+    aggregated = attribution.markov_transitions(paths).sort_values(key, ignore_index=True)
+    reference = per_journey_transitions(touches).sort_values(key, ignore_index=True).astype({"count": "int64"})
+    pd.testing.assert_frame_equal(aggregated, reference)
+    pd.testing.assert_frame_equal(attribution.markov_removal(aggregated), attribution.markov_removal(reference))
+
+
+def test_first_and_last_touch_from_paths_equal_the_per_touch_counts():
+    touches = attribution.pre_purchase_touches(random_log(seed=11))
+    ours = attribution.rule_based(touches)[["first_touch", "last_touch"]]
+    reference = per_journey_first_last(touches).reindex(ours.index, fill_value=0.0)
+    pd.testing.assert_frame_equal(ours, reference)

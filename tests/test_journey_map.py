@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -11,7 +14,9 @@ import pandas as pd
 import pytest
 
 from journeylib import STAGES, journey_map as jm
-from journeylib.tables import MissingProcessedData
+from journeylib.figures import journey as draw
+from journeylib.journey_map import channels, engine, funnel, groups, poster, surveys, variants
+from journeylib.tables import MissingProcessedData, ProcessedTables
 from journeylib.taxonomy import EVENT_STAGES
 
 BASE = pd.Timestamp("2024-01-01", tz="UTC")
@@ -58,7 +63,7 @@ def log(rows):
                         "channel": channel, "stage": stage,
                         "stage_order": STAGES.index(stage) + 1 if stage else None,
                         "counts_for_journey": counts, "source": "sales" if event_type == "purchase" else "touchpoints"})
-    return jm.events_table(pd.DataFrame(records))
+    return engine.events_table(pd.DataFrame(records))
 
 
 def three_logs():
@@ -79,51 +84,51 @@ GOOD = dict(segment_by="dealer_id", half_life_days=7.0, cohort_horizon_days=90, 
 
 
 def test_good_parameters_pass_and_bad_ones_are_named():
-    jm.check_parameters(**GOOD)
-    jm.check_parameters(**{**GOOD, "half_life_days": 3})
+    jm.Params(**GOOD)
+    jm.Params(**{**GOOD, "half_life_days": 3})
     for name, bad in (("segment_by", "region"), ("half_life_days", 0), ("half_life_days", "7"),
                       ("cohort_horizon_days", 90.5), ("top_n", 0), ("segment_maps", -1), ("top_n", True),
                       ("min_level_customers", 0), ("min_level_customers", 2.5)):
         with pytest.raises(ValueError, match=f"parameter {name}="):
-            jm.check_parameters(**{**GOOD, name: bad})
+            jm.Params(**{**GOOD, name: bad})
 
 
 # ------------------------------------------------------------------ funnel and conversion
 
 def test_funnel_counts_customers_whose_stage_timestamp_is_set():
-    out = jm.funnel(six_journeys())
+    out = funnel.funnel(six_journeys())
     assert out["customers"].tolist() == [5, 4, 2, 1, 0]
     assert out["share_of_customers"].iloc[0] == pytest.approx(5 / 6)
 
 
 def test_conversion_rates_intervals_and_largest_drop_off():
-    conv = jm.conversion(six_journeys())
+    conv = funnel.conversion(six_journeys())
     assert conv["key"].tolist() == ["awareness_to_consideration", "consideration_to_purchase",
                                     "purchase_to_retention", "retention_to_advocacy"]
     assert conv["converted"].tolist() == [4, 2, 1, 0] and conv["dropped"].tolist() == [1, 2, 1, 1]
     assert conv["rate"].tolist() == pytest.approx([0.8, 0.5, 0.5, 0.0])
     assert (conv["ci_low"] <= conv["rate"]).all() and (conv["rate"] <= conv["ci_high"]).all()
-    assert jm.largest_drop_off(conv)["key"] == "retention_to_advocacy"
+    assert funnel.largest_drop_off(conv)["key"] == "retention_to_advocacy"
 
 
 def test_largest_drop_off_needs_someone_in_the_funnel():
-    empty = jm.conversion(journeys_frame({"f": ({}, {})}))
+    empty = funnel.conversion(journeys_frame({"f": ({}, {})}))
     with pytest.raises(ValueError, match="no stage"):
-        jm.largest_drop_off(empty)
+        funnel.largest_drop_off(empty)
 
 
 def test_funnel_refuses_a_table_without_stage_columns():
     with pytest.raises(KeyError, match="advocacy_at"):
-        jm.funnel(six_journeys().drop(columns="advocacy_at"))
+        funnel.funnel(six_journeys().drop(columns="advocacy_at"))
 
 
 # ------------------------------------------------------------------ segments and cohorts
 
 def test_segments_label_missing_values_and_count_per_segment():
     journeys = six_journeys()
-    labels = jm.segment_labels(journeys, "acquisition_channel")
+    labels = groups.segment_labels(journeys, "acquisition_channel")
     assert labels.tolist() == ["search", "search", "social", "(none)", "social", "(none)"]
-    out = jm.funnel_by_segment(journeys, labels).set_index(["segment", "stage"])
+    out = groups.funnel_by_segment(journeys, labels).set_index(["segment", "stage"])
     assert out.loc[("search", "purchase"), "customers"] == 2
     assert out.loc[("social", "consideration"), "share_of_segment"] == pytest.approx(0.5)
     assert out.loc[("(none)", "consideration"), "conversion_from_previous"] == pytest.approx(1.0)
@@ -142,12 +147,12 @@ def _many_journeys(groups):
 
 def test_purchase_share_pools_small_groups_and_says_which():
     journeys = _many_journeys([("website", 40, 10), ("search", 30, 30), ("sms", 3, 0), ("display", 2, 2)])
-    table, pooled = jm.purchase_share(journeys, "acquisition_channel", min_customers=20)
+    table, pooled = groups.purchase_share(journeys, "acquisition_channel", min_customers=20)
     assert pooled == ["display", "sms"]
     assert table["segment"].tolist() == ["search", "other", "website"]
     other = table.set_index("segment").loc["other"]
     assert other["segment_customers"] == 5 and other["customers"] == 2
-    sentence = jm.pooled_note("acquisition_channel", pooled, 20)
+    sentence = groups.pooled_note("acquisition_channel", pooled, 20)
     assert sentence == "Acquisition channel: display, sms had fewer than 20 customers and are pooled into 'other'."
 
 
@@ -155,52 +160,52 @@ def test_purchase_share_error_bars_are_never_negative_at_zero_and_hundred_percen
     # search: 100% bought, other (sms): 0% bought; a single dealer gives one group.
     journeys = _many_journeys([("search", 30, 30), ("sms", 25, 0), ("website", 7, 3)])
     for by in ("acquisition_channel", "dealer_id"):
-        table, _ = jm.purchase_share(journeys, by, min_customers=20)
+        table, _ = groups.purchase_share(journeys, by, min_customers=20)
         assert (table["share_of_segment"] - table["ci_low"] >= 0).all()
         assert (table["ci_high"] - table["share_of_segment"] >= 0).all()
-    table, _ = jm.purchase_share(journeys, "dealer_id", min_customers=20)
+    table, _ = groups.purchase_share(journeys, "dealer_id", min_customers=20)
     assert table["segment"].tolist() == ["D1"]
-    conv = jm.conversion(journeys).dropna(subset=["rate"])  # 100%, 33 of 62, 0 of 33; nobody at retention
+    conv = funnel.conversion(journeys).dropna(subset=["rate"])  # 100%, 33 of 62, 0 of 33; nobody at retention
     assert len(conv) == 3
     assert (conv["rate"] - conv["ci_low"] >= 0).all() and (conv["ci_high"] - conv["rate"] >= 0).all()
 
 
 def test_pooled_segments_name_missing_values_plainly():
-    values = pd.Series(["D1"] * 25 + [jm.NO_SEGMENT] * 2)
-    pooled_labels, pooled = jm.pool_segments(values, 20)
-    assert pooled == [jm.NO_SEGMENT] and (pooled_labels == "other").sum() == 2
-    assert "(no dealer recorded)" in jm.pooled_note("dealer_id", pooled, 20)
+    values = pd.Series(["D1"] * 25 + [groups.NO_SEGMENT] * 2)
+    pooled_labels, pooled = groups.pool_segments(values, 20)
+    assert pooled == [groups.NO_SEGMENT] and (pooled_labels == "other").sum() == 2
+    assert "(no dealer recorded)" in groups.pooled_note("dealer_id", pooled, 20)
 
 
 def test_persona_segments_need_the_personas_table():
     journeys = six_journeys()
     with pytest.raises(ValueError, match="journey run"):
-        jm.segment_labels(journeys, "persona", personas=None)
+        groups.segment_labels(journeys, "persona", personas=None)
     personas = pd.DataFrame({"customer_id": ["a", "b"], "persona": ["Researcher", "Impulse"]})
-    assert jm.segment_labels(journeys, "persona", personas).tolist()[:3] == ["Researcher", "Impulse", "(none)"]
+    assert groups.segment_labels(journeys, "persona", personas).tolist()[:3] == ["Researcher", "Impulse", "(none)"]
     with pytest.raises(ValueError, match="segment_by"):
-        jm.segment_labels(journeys, "region")
+        groups.segment_labels(journeys, "region")
 
 
 def test_cohort_funnel_uses_a_fixed_horizon():
     """January cohort: a buys on day 12, b on day 24 (both within 20 days? only a), c considers.
     e's first touch (day 60, March) is less than 20 days before as_of (day 70): not eligible."""
     as_of = BASE + pd.Timedelta(days=70)
-    out = jm.cohort_funnel(six_journeys(), as_of, horizon_days=20).set_index("cohort")
+    out = funnel.cohort_funnel(six_journeys(), as_of, horizon_days=20).set_index("cohort")
     assert out.index.tolist() == ["2024-01"]
     assert out.loc["2024-01", "eligible"] == 4
     assert out.loc["2024-01", "purchase"] == pytest.approx(1 / 4)
     assert out.loc["2024-01", "consideration"] == pytest.approx(4 / 4)
-    longer = jm.cohort_funnel(six_journeys(), BASE + pd.Timedelta(days=200), horizon_days=30).set_index("cohort")
+    longer = funnel.cohort_funnel(six_journeys(), BASE + pd.Timedelta(days=200), horizon_days=30).set_index("cohort")
     assert longer.loc["2024-01", "purchase"] == pytest.approx(2 / 4) and longer.loc["2024-03", "eligible"] == 1
     with pytest.raises(ValueError, match="horizon_days"):
-        jm.cohort_funnel(six_journeys(), as_of, horizon_days=0)
+        funnel.cohort_funnel(six_journeys(), as_of, horizon_days=0)
 
 
 # ------------------------------------------------------------------ time between stages
 
 def test_stage_durations_among_those_who_progressed():
-    out = jm.stage_durations(six_journeys()).set_index("from_stage")
+    out = funnel.stage_durations(six_journeys()).set_index("from_stage")
     # awareness -> consideration: 2, 4, 0, 6 days
     assert out.loc["awareness", "progressed"] == 4
     assert out.loc["awareness", "median_days"] == pytest.approx(3.0)
@@ -212,7 +217,7 @@ def test_kaplan_meier_progression_censors_at_as_of():
     """consideration -> purchase: a 10 days (event), b 20 (event), c censored at 99, d censored at 89.
     KM: S(10) = 3/4, S(20) = 3/4 * 2/3 = 1/2; no later events, so the median is 20 days."""
     as_of = BASE + pd.Timedelta(days=100)
-    summary, curves = jm.progression(six_journeys(), as_of, at_days=(15, 30))
+    summary, curves = funnel.progression(six_journeys(), as_of, at_days=(15, 30))
     row = summary.set_index("from_stage").loc["consideration"]
     assert row["at_risk"] == 4 and row["progressed"] == 2
     assert row["by_15_days"] == pytest.approx(1 / 4) and row["by_30_days"] == pytest.approx(1 / 2)
@@ -220,7 +225,7 @@ def test_kaplan_meier_progression_censors_at_as_of():
     assert set(curves["step"]) >= {"consideration → purchase"}
     retention = summary.set_index("from_stage").loc["retention"]
     assert retention["at_risk"] == 1 and retention["by_15_days"] == 0  # a never reached advocacy
-    nobody, _ = jm.progression(six_journeys().query("customer_id != 'a'"), as_of)
+    nobody, _ = funnel.progression(six_journeys().query("customer_id != 'a'"), as_of)
     assert nobody.set_index("from_stage").loc["retention", "at_risk"] == 0
     assert np.isnan(nobody.set_index("from_stage").loc["retention", "by_30_days"])
 
@@ -228,53 +233,53 @@ def test_kaplan_meier_progression_censors_at_as_of():
 # ------------------------------------------------------------------ engine: event logs
 
 def test_stage_counts_and_channel_mix():
-    counts = jm.stage_counts(three_logs(), by="channel")
+    counts = channels.stage_counts(three_logs(), by="channel")
     awareness = counts[counts["stage"] == "awareness"].set_index("channel")
     assert awareness["events"].to_dict() == {"social": 2, "website": 2}
     assert awareness.loc["social", "customers"] == 1
-    mix = jm.channel_mix(counts)
+    mix = channels.channel_mix(counts)
     assert mix.loc["consideration", "website"] == pytest.approx(2 / 3)
     assert mix.sum(axis=1).tolist() == pytest.approx([1.0] * len(mix))
     assert "walk_in" not in mix.columns or mix.loc["retention", "walk_in"] == pytest.approx(1)
-    assert jm.stage_counts(three_logs(), by="channel").query("stage == 'retention'")["events"].sum() == 1
-    assert jm.top_values(jm.stage_counts(three_logs(), by="event_type"), "event_type", 1)[("all", "consideration")] \
+    assert channels.stage_counts(three_logs(), by="channel").query("stage == 'retention'")["events"].sum() == 1
+    assert channels.top_values(channels.stage_counts(three_logs(), by="event_type"), "event_type", 1)[("all", "consideration")] \
         == ["vdp_view"]
     with pytest.raises(ValueError, match="by="):
-        jm.stage_counts(three_logs(), by="campaign")
+        channels.stage_counts(three_logs(), by="campaign")
 
 
 def test_stage_counts_per_segment():
     segments = pd.DataFrame({"customer_id": ["x", "y", "z"], "segment": ["north", "south", "north"]})
-    counts = jm.stage_counts(three_logs(), by="channel", segments=segments)
+    counts = channels.stage_counts(three_logs(), by="channel", segments=segments)
     north = counts[(counts["segment"] == "north") & (counts["stage"] == "awareness")]
     assert north.set_index("channel")["customers"].to_dict() == {"website": 2}
 
 
 def test_stage_and_event_variants_collapse_repeats():
-    top, totals = jm.variants(three_logs(), kind="stage")
+    top, totals = variants.variants(three_logs(), kind="stage")
     assert totals == {"journeys": 3, "variants": 3, "top_share": pytest.approx(1.0)}
     by_variant = top.set_index("variant")
     assert by_variant.loc["awareness > consideration > purchase > retention", "conversion"] == 1
     assert by_variant.loc["awareness > consideration", "buyers"] == 0
     assert by_variant.loc["awareness", "steps"] == 1
-    events, _ = jm.variants(three_logs(), kind="event_type", top_n=2)
+    events, _ = variants.variants(three_logs(), kind="event_type", top_n=2)
     assert len(events) == 2
     assert set(events["variant"]) <= {"site_visit > vdp_view > purchase > service_visit", "site_visit > vdp_view",
                                       "site_visit"}
     with pytest.raises(ValueError, match="kind="):
-        jm.variants(three_logs(), kind="channel")
+        variants.variants(three_logs(), kind="channel")
 
 
 def test_variant_shares_and_coverage():
     rows = [(c, 0, "site_visit", "website") for c in "abcd"] + [("a", 1, "vdp_view", "website"),
                                                                  ("e", 0, "vdp_view", "search")]
-    top, totals = jm.variants(log(rows), kind="stage", top_n=1)
+    top, totals = variants.variants(log(rows), kind="stage", top_n=1)
     assert top["variant"].tolist() == ["awareness"] and top["share"].tolist() == pytest.approx([3 / 5])
     assert totals["variants"] == 3 and totals["top_share"] == pytest.approx(3 / 5)
 
 
 def test_stage_transitions_probabilities_and_median_hours():
-    trans = jm.transitions(three_logs(), kind="stage").set_index(["from_state", "to_state"])
+    trans = variants.transitions(three_logs(), kind="stage").set_index(["from_state", "to_state"])
     assert trans.loc[("(start)", "awareness"), "transitions"] == 3
     # x: awareness (h0) -> consideration (h2); y: awareness (last at h1) -> consideration (h10)
     assert trans.loc[("awareness", "consideration"), "transitions"] == 2
@@ -282,13 +287,13 @@ def test_stage_transitions_probabilities_and_median_hours():
     assert trans.loc[("awareness", "consideration"), "probability"] == pytest.approx(2 / 3)
     assert trans.loc[("awareness", "(end)"), "probability"] == pytest.approx(1 / 3)
     assert trans.loc[("consideration", "purchase"), "median_hours"] == pytest.approx(25)
-    matrix = jm.transition_matrix(trans.reset_index(), order=STAGES)
+    matrix = variants.transition_matrix(trans.reset_index(), states=STAGES)
     assert matrix.index[0] == "(start)" and matrix.columns[-1] == "(end)"
     assert matrix.sum(axis=1).tolist() == pytest.approx([1.0] * len(matrix))
 
 
 def test_channel_transitions_use_every_event():
-    trans = jm.transitions(three_logs(), kind="channel").set_index(["from_state", "to_state"])
+    trans = variants.transitions(three_logs(), kind="channel").set_index(["from_state", "to_state"])
     assert trans.loc[("website", "search"), "transitions"] == 1
     assert trans.loc[("search", "walk_in"), "median_hours"] == pytest.approx(25)
     assert trans.loc[("website", "walk_in"), "transitions"] == 1  # y's pre-purchase service visit
@@ -297,11 +302,11 @@ def test_channel_transitions_use_every_event():
 
 def test_open_events_reads_parquet_and_names_a_missing_table(tmp_path):
     with pytest.raises(MissingProcessedData, match="touchpoints.parquet"):
-        jm.open_events(tmp_path)
+        engine.open_events(tmp_path)
     frame = three_logs().to_pandas()
     frame["occurred_at"] = frame["occurred_at"].astype("datetime64[us, UTC]")
     frame.to_parquet(tmp_path / "touchpoints.parquet")
-    top, totals = jm.variants(jm.open_events(tmp_path), kind="stage")
+    top, totals = variants.variants(engine.open_events(tmp_path), kind="stage")
     assert totals["journeys"] == 3
 
 
@@ -310,24 +315,24 @@ def test_open_events_reads_nanosecond_utc_timestamps(tmp_path):
     frame = three_logs().to_pandas()
     frame["occurred_at"] = frame["occurred_at"].astype("datetime64[ns, UTC]")
     frame.to_parquet(tmp_path / "touchpoints.parquet")
-    events = jm.open_events(tmp_path)
+    events = engine.open_events(tmp_path)
     assert events.schema()["occurred_at"].is_timestamp()
-    trans = jm.transitions(events, kind="stage")
-    expected = jm.transitions(three_logs(), kind="stage")
+    trans = variants.transitions(events, kind="stage")
+    expected = variants.transitions(three_logs(), kind="stage")
     pd.testing.assert_frame_equal(trans, expected)
-    assert jm.variants(events, kind="stage")[1]["journeys"] == 3
+    assert variants.variants(events, kind="stage")[1]["journeys"] == 3
 
 
 def test_transition_matrix_lists_start_and_end_once_without_an_order():
-    trans = jm.transitions(three_logs(), kind="stage")
-    matrix = jm.transition_matrix(trans)
-    assert list(matrix.index).count(jm.START) == 1 and list(matrix.index)[0] == jm.START
-    assert list(matrix.columns).count(jm.END) == 1 and list(matrix.columns)[-1] == jm.END
-    assert jm.START not in matrix.columns and jm.END not in matrix.index
-    assert matrix.loc[jm.START, "awareness"] == 1.0
+    trans = variants.transitions(three_logs(), kind="stage")
+    matrix = variants.transition_matrix(trans)
+    assert list(matrix.index).count(engine.START) == 1 and list(matrix.index)[0] == engine.START
+    assert list(matrix.columns).count(engine.END) == 1 and list(matrix.columns)[-1] == engine.END
+    assert engine.START not in matrix.columns and engine.END not in matrix.index
+    assert matrix.loc[engine.START, "awareness"] == 1.0
     # An order that names (start) or (end) does not duplicate them either.
-    ordered = jm.transition_matrix(trans, order=[jm.START, *STAGES, jm.END])
-    assert list(ordered.index).count(jm.START) == 1 and list(ordered.columns).count(jm.END) == 1
+    ordered = variants.transition_matrix(trans, states=[engine.START, *STAGES, engine.END])
+    assert list(ordered.index).count(engine.START) == 1 and list(ordered.columns).count(engine.END) == 1
 
 
 # ------------------------------------------------------------------ surveys and the map
@@ -344,7 +349,7 @@ def surveys_frame():
 
 
 def test_satisfaction_by_stage():
-    out = jm.satisfaction_by_stage(surveys_frame()).set_index("stage")
+    out = surveys.satisfaction_by_stage(surveys_frame()).set_index("stage")
     assert out.index.tolist() == ["purchase", "retention", "advocacy"]
     assert out.loc["purchase", "nps"] == pytest.approx(100 * (1 / 3 - 1 / 3))
     assert out.loc["retention", "mean_score"] == pytest.approx(7.0)
@@ -362,19 +367,19 @@ def scored_surveys():
 
 
 def test_stage_pain_points_rank_complaint_themes_per_stage():
-    out = jm.stage_pain_points(scored_surveys(), list(THEMES), top=3)
+    out = surveys.stage_pain_points(scored_surveys(), list(THEMES), top=3)
     purchase = out[out["stage"] == "purchase"].set_index("theme")
     # Only b's sales comment (score 3) complains: price and pressure, once each; "Great" mentions nothing.
     assert purchase["negative_mentions"].to_dict() == {"pressure": 1, "price": 1}
     retention = out[out["stage"] == "retention"]
     assert set(retention["theme"]) == {"waiting", "repair"}
-    assert jm.stage_pain_points(scored_surveys(), list(THEMES), top=1).groupby("stage").size().max() == 1
+    assert surveys.stage_pain_points(scored_surveys(), list(THEMES), top=1).groupby("stage").size().max() == 1
 
 
 def test_journey_map_table_and_figure():
     journeys = six_journeys()
     events = three_logs()
-    table = jm.journey_map_table(journeys, jm.stage_counts(events, "channel"), jm.stage_counts(events, "event_type"),
+    table = poster.journey_map_table(journeys, channels.stage_counts(events, "channel"), channels.stage_counts(events, "event_type"),
                                  surveys_frame(), scored_surveys(), list(THEMES))
     assert table["stage"].tolist() == list(STAGES)
     assert table["reach"].tolist() == [5, 4, 2, 1, 0]
@@ -382,7 +387,7 @@ def test_journey_map_table_and_figure():
     assert purchase["conversion"] == pytest.approx(0.5) and purchase["survey_responses"] == 3  # zz is not in journeys
     assert purchase["top_touchpoints"] == ["purchase"] and purchase["pain_points"] == ["pressure", "price"]
     assert np.isnan(table.set_index("stage").loc["advocacy", "conversion"])
-    fig = jm.draw_journey_map(table, title="Test map")
+    fig = draw.draw_journey_map(table, title="Test map")
     texts = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
     assert "Reach: 5" in texts and "NPS" in texts and fig._suptitle.get_text() == "Test map"
     matplotlib.pyplot.close(fig)
@@ -393,15 +398,138 @@ def test_sankey_draws_one_band_per_flow_and_refuses_empty_flows():
 
     flows = pd.DataFrame({"source": ["a", "a", "b"], "target": ["x", "y", "x"], "value": [5, 3, 2]})
     fig, ax = plt.subplots()
-    jm.draw_sankey(ax, flows, title="Flows")
+    draw.draw_sankey(ax, flows, title="Flows")
     bands = [p for p in ax.patches if type(p).__name__ == "PathPatch"]
     assert len(bands) == 3 and ax.get_title() == "Flows"
     labels = {t.get_text() for t in ax.texts}
     assert {"a (8)", "b (2)", "x (7)", "y (3)"} <= labels
     fig.canvas.draw()  # a '$' in a data label must render as text, not start a formula
-    jm.draw_sankey(ax, flows.assign(source=["$5-$9 deal", "$5-$9 deal", "b"]))
+    draw.draw_sankey(ax, flows.assign(source=["$5-$9 deal", "$5-$9 deal", "b"]))
     assert r"\$5-\$9 deal (8)" in {t.get_text() for t in ax.texts}
     fig.canvas.draw()
     with pytest.raises(ValueError, match="no positive flows"):
-        jm.draw_sankey(ax, flows.assign(value=0))
+        draw.draw_sankey(ax, flows.assign(value=0))
     plt.close(fig)
+
+
+# ------------------------------------------------------------------ the groupings on the engine that prepared the data
+
+def test_the_engine_comes_from_summary_json(tmp_path):
+    (tmp_path / "summary.json").write_text('{"as_of": "2025-01-01T00:00:00+00:00"}', encoding="utf-8")
+    tables = ProcessedTables(tmp_path)
+    assert engine.engine_of(tables) == "duckdb"  # folders prepared before the engine was recorded
+    assert engine.connect(tables).name == "duckdb"
+    (tmp_path / "summary.json").write_text('{"as_of": "2025-01-01T00:00:00+00:00", "engine": "spark"}',
+                                           encoding="utf-8")
+    assert engine.engine_of(tables) == "spark"
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    """A small sample prepared on DuckDB."""
+    from journeylib.prepare import prepare
+    from journeylib.sample import write_sample
+
+    work = tmp_path_factory.mktemp("prepared")
+    prepare(raw=write_sample(work / "raw", customers=400, seed=5), out=work / "duckdb")
+    return work / "duckdb"
+
+
+def test_analyse_records_the_section_from_its_own_tables(prepared):
+    result = jm.analyse(ProcessedTables(prepared), jm.Params())
+    metrics = result.metrics()
+    assert (jm.SECTION, jm.NOTEBOOK) == ("journey", "01_journey_map")
+    journeys = ProcessedTables(prepared).load("journeys")
+    assert metrics["funnel"]["awareness"] == int(journeys["awareness_at"].notna().sum())
+    step = metrics["conversion"]["consideration_to_purchase"]
+    assert step["ci_low"] <= step["estimate"] <= step["ci_high"]
+    attributed = result.attribution_info_["purchases_attributed"]
+    assert 0 < attributed <= result.attribution_info_["buyers"]
+    for model, credits in metrics["attribution"].items():
+        assert sum(credits.values()) == pytest.approx(attributed, abs=1e-4), model
+    assert set(metrics["levels_pooled"]) <= {"acquisition_channel", "dealer_id"}
+    assert metrics == jm.analyse(ProcessedTables(prepared), jm.Params(top_n=3, segment_maps=1)).metrics()
+
+
+def test_analyse_with_nobody_bought_records_nulls_with_the_reason(prepared, tmp_path):
+    shutil.copytree(prepared, tmp_path / "p")
+    events = pd.read_parquet(tmp_path / "p" / "touchpoints.parquet")
+    events[events["event_type"] != "purchase"].to_parquet(tmp_path / "p" / "touchpoints.parquet", index=False)
+    result = jm.analyse(ProcessedTables(tmp_path / "p"), jm.Params())
+    metrics = result.metrics()
+    assert result.credits_ is None and metrics["attribution"] == {m: None for m in metrics["attribution"]}
+    assert metrics["missing"]["attribution.markov"] == result.attribution_reason
+    assert result.attribution_reason in metrics["notes"] and result.notes_["attribution"] == [result.attribution_reason]
+
+
+@pytest.fixture(scope="module")
+def both_engines(prepared, tmp_path_factory):
+    """The small processed sample, as DuckDB's and as Spark's (one local Spark session for the module)."""
+    pytest.importorskip("pyspark", reason="pyspark is not installed: pip install -e '.[spark]'")
+    from journeylib.errors import InputError
+    from journeylib.prepare import connection
+
+    try:
+        connection.find_java()
+    except InputError as error:
+        pytest.skip(f"no usable Java for Spark: {error}")
+    from pyspark.sql import SparkSession
+
+    work = tmp_path_factory.mktemp("engines")
+    # The same processed tables, recorded as Spark's: both engines prepare identical tables
+    # (tests/test_spark_engine.py), and preparing on Spark here would only double its share of the suite.
+    shutil.copytree(prepared, work / "spark")
+    summary = json.loads((work / "spark" / "summary.json").read_text(encoding="utf-8"))
+    (work / "spark" / "summary.json").write_text(json.dumps({**summary, "engine": "spark"}), encoding="utf-8")
+    session = (SparkSession.builder.master("local[2]").appName("journey map tests")
+               .config("spark.sql.shuffle.partitions", "2").config("spark.default.parallelism", "2")
+               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+               .config("spark.sql.warehouse.dir", str(work / "warehouse"))
+               .config("spark.driver.memory", "1g").getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    try:
+        yield ProcessedTables(prepared), ProcessedTables(work / "spark"), session
+    finally:
+        session.stop()
+
+
+def groupings(tables, con) -> dict:
+    """Every event-log grouping notebook 01 runs, as pandas tables."""
+    from journeylib.journey_map import attribution
+
+    events = engine.open_events(tables, con)
+    journeys = tables.load("journeys", columns=["customer_id", "acquisition_channel"])
+    segments = journeys.rename(columns={"acquisition_channel": "segment"}).fillna("(none)")
+    touches = attribution.pre_purchase_touches(events, tables.as_of)
+    credits, info = attribution.attribute(events, as_of=tables.as_of)
+    return {
+        "stage x channel": channels.stage_counts(events, "channel"),
+        "stage x event type by segment": channels.stage_counts(events, "event_type", segments),
+        "stage variants": variants.variants(events, "stage", top_n=50)[0],
+        "event-type variants": variants.variants(events, "event_type", top_n=50)[0],
+        "stage transitions": variants.transitions(events, "stage"),
+        "channel transitions": variants.transitions(events, "channel"),
+        "channels used": attribution.channels_used(touches),
+        "channel paths": attribution.channel_paths(touches),
+        "attribution": credits.sort_index(),
+        "markov transitions": info["transitions"],
+    }
+
+
+def test_the_groupings_on_spark_equal_duckdbs(both_engines):
+    duck_tables, spark_tables, session = both_engines
+    assert (engine.engine_of(duck_tables), engine.engine_of(spark_tables)) == ("duckdb", "spark")
+    con = engine.connect(spark_tables, session=session)
+    try:
+        assert con.name == "pyspark"
+        on_spark = groupings(spark_tables, con)
+    finally:
+        from journeylib.prepare.connection import disconnect
+
+        disconnect(con)
+    on_duckdb = groupings(duck_tables, engine.connect(duck_tables))
+    assert on_duckdb["stage variants"]["customers"].sum() > 300
+    for name, expected in on_duckdb.items():
+        got = on_spark[name]
+        pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True), check_dtype=False,
+                                      check_categorical=False, obj=name)

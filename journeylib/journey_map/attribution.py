@@ -16,8 +16,12 @@ model's credits sum to the number of buyers it does attribute.
   probability of reaching (conversion) when the channel leads to (null); effects are scaled to sum
   to the number of purchases.
 
-Path building and the rule-based models run in DuckDB through Ibis; only
-per-channel sums and the transition counts come back to pandas.
+Identical journeys are collapsed first, in the engine that prepared the data
+(ChannelAttribution's aggregated form): distinct paths with their customers,
+conversions and nulls come back, and first touch, last touch and the Markov
+chain are built from those. Linear and time decay weigh every single touch (its
+count and age), so they are one per-touch grouping in the engine; only
+per-channel sums come back.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ import numpy as np
 import pandas as pd
 
 from journeylib.errors import NotEstimable
-from journeylib.journey_map import SEP, START, _collapsed, _order
+from journeylib.vocabulary import UNKNOWN
+from journeylib.journey_map.engine import SEP, START, collapsed, sequences
 
 MODELS = ("first_touch", "last_touch", "linear", "time_decay", "markov")
 CONVERSION, NULL = "(conversion)", "(null)"
@@ -49,36 +54,11 @@ def pre_purchase_touches(events, as_of=None):
                     bought=t.first_purchase_at.notnull())
 
 
-def rule_based(touches, half_life_days: float = 7.0) -> pd.DataFrame:
-    """Credits per channel from first touch, last touch, linear and time decay, over buyers' touches."""
-    import ibis
-
-    if not half_life_days > 0:
-        raise ValueError(f"half_life_days must be positive, got {half_life_days}")
-    b = touches.filter(touches.bought)
-    forward = ibis.window(group_by=b.customer_id, order_by=_order(b))
-    backward = ibis.window(group_by=b.customer_id, order_by=[b.occurred_at.desc(), b.event_id.desc()])
-    per_buyer = ibis.window(group_by=b.customer_id)
-    days_before = b.first_purchase_at.delta(b.occurred_at, unit="second") / 86400
-    b = b.mutate(_pos=ibis.row_number().over(forward), _pos_back=ibis.row_number().over(backward),
-                 _touches=b.event_id.count().over(per_buyer), _days=days_before)
-    # Weights relative to the buyer's latest touch (weight 1), so old touches cannot underflow every weight to 0.
-    b = b.mutate(_weight=((b._days.min().over(per_buyer) - b._days) * (math.log(2) / half_life_days)).exp())
-    b = b.mutate(_decay=b._weight / b._weight.sum().over(per_buyer))
-    out = b.group_by("channel").aggregate(
-        first_touch=(b._pos == 0).cast("int64").sum(),
-        last_touch=(b._pos_back == 0).cast("int64").sum(),
-        linear=(1.0 / b._touches).sum(),
-        time_decay=b._decay.sum(),
-    ).to_pandas()
-    return out.set_index("channel").astype("float64").sort_index()
-
-
 def channel_paths(touches, top_n: int | None = None) -> pd.DataFrame:
-    """Distinct channel paths (consecutive repeats collapsed) with conversions and nulls, most common first."""
-    steps = _collapsed(touches, "channel")
-    per_customer = steps.group_by(["customer_id", "bought"]).aggregate(
-        path=steps.channel.group_concat(SEP, order_by=_order(steps)))
+    """Identical journeys collapsed in the engine: distinct channel paths (consecutive repeats collapsed)
+    with customers, conversions and nulls, most common first. Every path-based model runs on this form."""
+    steps = collapsed(touches, "channel")
+    per_customer = sequences(steps, "channel", by=["customer_id", "bought"])
     grouped = per_customer.group_by("path").aggregate(
         customers=per_customer.count(),
         conversions=per_customer.bought.cast("int64").sum(),
@@ -90,29 +70,79 @@ def channel_paths(touches, top_n: int | None = None) -> pd.DataFrame:
     return grouped.to_pandas()
 
 
+def rule_based(touches, half_life_days: float = 7.0, paths: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Credits per channel from first touch, last touch, linear and time decay, over buyers' touches.
+
+    First and last touch come from the distinct paths (`channel_paths`, computed when not given):
+    collapsing repeats keeps a path's first and last channel. Linear and time decay weigh every touch
+    (a channel touched twice gets two shares; each touch's age counts), so they run per touch in the engine,
+    with per-buyer windows that need no ordering.
+    """
+    import ibis
+
+    if not half_life_days > 0:
+        raise ValueError(f"half_life_days must be positive, got {half_life_days}")
+    paths = channel_paths(touches) if paths is None else paths
+    b = touches.filter(touches.bought)
+    per_buyer = ibis.window(group_by=b.customer_id)
+    days_before = b.first_purchase_at.delta(b.occurred_at, unit="second") / 86400
+    b = b.mutate(_touches=b.event_id.count().over(per_buyer), _days=days_before)
+    # Weights relative to the buyer's latest touch (weight 1), so old touches cannot underflow every weight to 0.
+    b = b.mutate(_weight=((b._days.min().over(per_buyer) - b._days) * (math.log(2) / half_life_days)).exp())
+    b = b.mutate(_decay=b._weight / b._weight.sum().over(per_buyer))
+    touch_based = b.group_by("channel").aggregate(linear=(1.0 / b._touches).sum(), time_decay=b._decay.sum())
+    out = touch_based.to_pandas().set_index("channel")
+    ends = path_ends(paths)
+    out = out.join(ends, how="outer").fillna(0.0)
+    return out[["first_touch", "last_touch", "linear", "time_decay"]].astype("float64").sort_index()
+
+
+def path_ends(paths: pd.DataFrame) -> pd.DataFrame:
+    """Per channel: conversions whose path starts (first_touch) and ends (last_touch) there."""
+    bought = paths[paths["conversions"] > 0]
+    split = bought["path"].str.split(SEP, regex=False)
+    first = bought["conversions"].groupby(split.str[0].to_numpy()).sum()
+    last = bought["conversions"].groupby(split.str[-1].to_numpy()).sum()
+    return pd.DataFrame({"first_touch": first, "last_touch": last}).fillna(0).rename_axis("channel")
+
+
 def channels_used(touches) -> pd.DataFrame:
     """How many distinct known channels (not `unknown`) each customer's path uses: customers and buyers per count."""
-    known = touches.filter(touches.channel != "unknown")
+    known = touches.filter(touches.channel != UNKNOWN)
     per_customer = known.group_by(["customer_id", "bought"]).aggregate(channels=known.channel.nunique())
     out = per_customer.group_by("channels").aggregate(
         customers=per_customer.count(), buyers=per_customer.bought.cast("int64").sum()).to_pandas()
     return out.sort_values("channels", ignore_index=True)
 
 
-def markov_transitions(touches) -> pd.DataFrame:
-    """Transition counts of the first-order chain: (start) -> channels -> (conversion) | (null)."""
-    import ibis
+def markov_transitions(paths: pd.DataFrame) -> pd.DataFrame:
+    """Transition counts of the first-order chain (start) -> channels -> (conversion) | (null), from distinct paths.
 
-    steps = _collapsed(touches, "channel")
-    forward = ibis.window(group_by=steps.customer_id, order_by=_order(steps))
-    backward = ibis.window(group_by=steps.customer_id, order_by=[steps.occurred_at.desc(), steps.event_id.desc()])
-    steps = steps.mutate(_from=steps.channel.lag().over(forward).fill_null(START),
-                         _is_last=ibis.row_number().over(backward) == 0)
-    moves = steps.select(from_state=steps._from, to_state=steps.channel)
-    ends = steps.filter(steps._is_last).select(
-        from_state=steps.channel, to_state=ibis.ifelse(steps.bought, CONVERSION, NULL))
-    both = moves.union(ends)
-    return both.group_by(["from_state", "to_state"]).aggregate(count=both.count()).to_pandas()
+    Each distinct path adds its customers to every step along it, and its conversions and
+    nulls to its last channel's exits: the chain built journey by journey, in one pass over paths.
+    """
+    paths = paths[paths["customers"] > 0].reset_index(drop=True)
+    if paths.empty:
+        return pd.DataFrame({"from_state": pd.Series(dtype=object), "to_state": pd.Series(dtype=object),
+                             "count": pd.Series(dtype="int64")})
+    steps = paths["path"].str.split(SEP, regex=False).explode()
+    row = steps.index.to_numpy()  # each step's path
+    state, channels = pd.factorize(steps.to_numpy())
+    names = np.array([*channels, START, CONVERSION, NULL], dtype=object)
+    start, conversion, null = len(channels), len(channels) + 1, len(channels) + 2
+    first = np.r_[True, row[1:] != row[:-1]]
+    last = np.r_[row[1:] != row[:-1], True]
+    ends = state[last]
+    source = np.concatenate([np.where(first, start, np.r_[0, state[:-1]]), ends, ends])
+    target = np.concatenate([state, np.full(len(ends), conversion), np.full(len(ends), null)])
+    weight = np.concatenate([paths["customers"].to_numpy()[row], paths["conversions"].to_numpy(),
+                             paths["nulls"].to_numpy()]).astype("int64")
+    pair = source * len(names) + target
+    totals = np.bincount(pair, weights=weight, minlength=len(names) ** 2).astype("int64")
+    seen = np.flatnonzero(totals)
+    out = pd.DataFrame({"from_state": names[seen // len(names)], "to_state": names[seen % len(names)],
+                        "count": totals[seen]})
+    return out.sort_values(["from_state", "to_state"], ignore_index=True)
 
 
 def conversion_probability(transition_counts: pd.DataFrame, removed: str | None = None) -> float:
@@ -160,17 +190,19 @@ def attribute(events, half_life_days: float = 7.0, as_of=None) -> tuple[pd.DataF
     NotEstimable when no purchase has a touch before it (no buyers, or none with a touch).
 
     info: purchases_attributed (buyers with at least one touch before the first purchase),
-    buyers (customers with a purchase), paths (customers with at least one touch), conversion_probability.
+    buyers (customers with a purchase), paths (customers with at least one touch), conversion_probability,
+    transitions, removal_effects, and channel_paths (the distinct paths every model ran on).
     """
     touches = pre_purchase_touches(events, as_of)
-    trans = markov_transitions(touches)
+    paths = channel_paths(touches)
+    trans = markov_transitions(paths)
     buyers = int(events.filter(events.event_type == "purchase").customer_id.nunique().to_pandas())
     attributed = int(trans.loc[trans["to_state"] == CONVERSION, "count"].sum())
     if attributed == 0:
         raise NotEstimable("No customer has bought yet, so there is no purchase to credit to channels." if not buyers
                            else f"None of the {buyers:,} buyers had a marketing touch before buying, so no purchase "
                                 "can be credited to a channel.")
-    rules = rule_based(touches, half_life_days)
+    rules = rule_based(touches, half_life_days, paths)
     markov = markov_removal(trans)
     credits = rules.join(markov[["markov"]], how="outer").fillna(0.0).reindex(columns=list(MODELS))
     info = {
@@ -180,6 +212,7 @@ def attribute(events, half_life_days: float = 7.0, as_of=None) -> tuple[pd.DataF
         "conversion_probability": conversion_probability(trans) if len(trans) else 0.0,
         "transitions": trans,
         "removal_effects": markov["removal_effect"],
+        "channel_paths": paths,
     }
     return credits.sort_values("last_touch", ascending=False), info
 
@@ -195,4 +228,4 @@ def disagreement(credits: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = ["MODELS", "CONVERSION", "NULL", "START", "pre_purchase_touches", "rule_based", "channel_paths", "channels_used",
-           "markov_transitions", "conversion_probability", "markov_removal", "attribute", "disagreement"]
+           "path_ends", "markov_transitions", "conversion_probability", "markov_removal", "attribute", "disagreement"]

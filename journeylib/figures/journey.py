@@ -1,0 +1,328 @@
+"""The journey figures: funnel bars, group intervals, cohorts, progression, heatmaps, sankeys, attribution, the poster.
+
+Each function draws from a `journeylib.journey_map` result's tables (fixed
+columns) and returns the figure; `journeylib.figures.show(fig)` puts it in the
+notebook. Nothing here computes a number a metric or a takeaway depends on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from journeylib.figures.style import percent_axis, plain
+from journeylib.journey_map.surveys import SURVEY_STAGE
+from journeylib.journey_map.variants import transition_matrix
+from journeylib.vocabulary import STAGES
+
+
+def _stage_text(row) -> str:
+    def fmt(value, pattern, missing="n/a"):
+        return missing if pd.isna(value) else pattern.format(value)
+
+    lines = [f"Reach: {row['reach']:,} ({fmt(row['reach_share'], '{:.0%}')})"]
+    if not pd.isna(row["conversion"]):
+        lines.append(f"On to next: {row['conversion']:.0%}\n  (95% CI {row['ci_low']:.0%}-{row['ci_high']:.0%})")
+        lines.append(f"Median time to next:\n  {fmt(row['median_days_to_next'], '{:.0f} days')}")
+    else:
+        lines.append("Last stage")
+    lines.append("Top touchpoints:")
+    lines += [f"  {i}. {v.replace('_', ' ')}" for i, v in enumerate(row["top_touchpoints"], 1)] or ["  none"]
+    lines.append("Top channels:")
+    lines += [f"  {i}. {v.replace('_', ' ')}" for i, v in enumerate(row["top_channels"], 1)] or ["  none"]
+    if not pd.isna(row["survey_responses"]):
+        lines.append(f"Satisfaction: NPS {row['nps']:+.0f}\n  mean {row['mean_score']:.1f}/10, "
+                     f"n={int(row['survey_responses']):,}")
+    else:
+        lines.append("Satisfaction: no survey")
+    if row["pain_points"]:
+        lines.append("Pain points:")
+        lines += [f"  - {p}" for p in row["pain_points"]]
+    elif row["stage"] in SURVEY_STAGE.values() and not pd.isna(row["survey_responses"]):
+        lines.append("Pain points: none named")
+    return "\n".join(lines)
+
+
+def draw_journey_map(table: pd.DataFrame, title: str = "Customer journey map"):
+    """The printable one-page map: stages as columns, reach bars on top, the stage facts below."""
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(15, 8))
+    grid = fig.add_gridspec(2, len(table), height_ratios=[1, 2.6], hspace=0.06, wspace=0.05)
+    bars = fig.add_subplot(grid[0, :])
+    colors = plt.cm.Blues(np.linspace(0.85, 0.35, len(table)))
+    positions = np.arange(len(table))
+    bars.bar(positions, table["reach"], color=colors, width=0.9)
+    for x, row in zip(positions, table.itertuples()):
+        bars.text(x, row.reach, f"{row.reach:,}", ha="center", va="bottom", fontsize=10, fontweight="bold")
+        if not pd.isna(row.conversion):
+            bars.annotate(f"{row.conversion:.0%} →", xy=(x + 0.5, max(table["reach"].max(), 1) * 0.55),
+                          ha="center", fontsize=10, color="#333333",
+                          bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="#999999"))
+    bars.set_xticks(positions, [s.capitalize() for s in table["stage"]], fontsize=12, fontweight="bold")
+    bars.xaxis.tick_top()
+    bars.set_xlim(-0.5, len(table) - 0.5)
+    bars.set_ylabel("Customers reached")
+    bars.set_ylim(0, max(table["reach"].max(), 1) * 1.25)
+    bars.grid(axis="x", visible=False)
+    for i, row in enumerate(table.to_dict("records")):
+        ax = fig.add_subplot(grid[1, i])
+        ax.set_axis_off()
+        ax.add_patch(plt.Rectangle((0.02, 0.0), 0.96, 1.0, transform=ax.transAxes, fc=colors[i], alpha=0.12,
+                                   ec="#bbbbbb"))
+        ax.text(0.07, 0.97, _stage_text(row), transform=ax.transAxes, va="top", ha="left", fontsize=11.5,
+                linespacing=1.3)
+    fig.suptitle(plain(title), fontsize=15, fontweight="bold", y=1.0)
+    return fig
+
+
+# ---------------------------------------------------------------- flows
+
+def draw_sankey(ax, flows: pd.DataFrame, left_order=None, right_order=None, title: str = "",
+                left_label: str = "", right_label: str = "", gap: float = 0.02, min_label_share: float = 0.015):
+    """A two-column Sankey/alluvial in plain matplotlib: `flows` has columns source, target, value.
+
+    Node heights are proportional to their totals; each band is drawn between two
+    cubic Bezier curves, coloured by its source.
+    """
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path
+    import matplotlib.pyplot as plt
+
+    flows = flows[flows["value"] > 0]
+    total = flows["value"].sum()
+    if total <= 0:
+        raise ValueError("draw_sankey: no positive flows to draw")
+    left = flows.groupby("source")["value"].sum()
+    right = flows.groupby("target")["value"].sum()
+    left_order = [s for s in (left_order or left.sort_values(ascending=False).index) if s in left.index]
+    right_order = [s for s in (right_order or right.sort_values(ascending=False).index) if s in right.index]
+    scale = (1 - gap * (max(len(left_order), len(right_order)) - 1)) / total
+
+    def stack(order, sizes):
+        tops, y = {}, 1.0
+        for name in order:
+            tops[name] = y
+            y -= sizes[name] * scale + gap
+        return tops
+
+    left_top, right_top = stack(left_order, left), stack(right_order, right)
+    palette = plt.cm.tab20(np.linspace(0, 1, 20))
+    colour = {name: palette[i % 20] for i, name in enumerate(left_order)}
+    left_used = {k: 0.0 for k in left_order}
+    right_used = {k: 0.0 for k in right_order}
+    x0, x1 = 0.12, 0.88
+    order = {name: i for i, name in enumerate(right_order)}
+    for src in left_order:
+        out = flows[flows["source"] == src].assign(_o=lambda f: f["target"].map(order)).sort_values("_o")
+        for flow in out.itertuples():
+            h = flow.value * scale
+            ly = left_top[src] - left_used[src]
+            ry = right_top[flow.target] - right_used[flow.target]
+            left_used[src] += h
+            right_used[flow.target] += h
+            mid = (x0 + x1) / 2
+            verts = [(x0, ly), (mid, ly), (mid, ry), (x1, ry), (x1, ry - h), (mid, ry - h), (mid, ly - h),
+                     (x0, ly - h), (x0, ly)]
+            codes = [Path.MOVETO, Path.CURVE4, Path.CURVE4, Path.CURVE4, Path.LINETO, Path.CURVE4, Path.CURVE4,
+                     Path.CURVE4, Path.CLOSEPOLY]
+            ax.add_patch(PathPatch(Path(verts, codes), fc=colour[src], alpha=0.45, lw=0))
+    for names, tops, sizes, x, ha in ((left_order, left_top, left, x0, "right"),
+                                      (right_order, right_top, right, x1, "left")):
+        for name in names:
+            h = sizes[name] * scale
+            ax.add_patch(plt.Rectangle((x - 0.012 if ha == "right" else x, tops[name] - h), 0.012, h,
+                                       fc=colour.get(name, "#555555"), ec="none"))
+            if sizes[name] / total >= min_label_share:
+                label = plain(f"{str(name).replace('_', ' ')} ({sizes[name]:,.0f})")
+                ax.text(x - 0.02 if ha == "right" else x + 0.02, tops[name] - h / 2, label, ha=ha, va="center",
+                        fontsize=9)
+    ax.set_xlim(0, 1)
+    bottom = min([left_top[n] - left[n] * scale for n in left_order] + [right_top[n] - right[n] * scale for n in right_order])
+    ax.set_ylim(bottom - gap, 1.02)
+    ax.set_xticks([x0, x1], [left_label, right_label])
+    ax.set_yticks([])
+    ax.grid(False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_title(title)
+    return ax
+
+
+# ---------------------------------------------------------------- the notebook's figures
+
+STAGE_NAMES = [s.capitalize() for s in STAGES]
+STEP_LABELS = {  # the column headings of the time-between-stages table
+    "progressed": "moved on", "median_days": "median days", "q1_days": "days, 25th pct", "q3_days": "days, 75th pct",
+    "at_risk": "reached the stage", "km_median_days": "KM median days (blank: half never move on)",
+    "by_30_days": "KM share by 30 days", "by_90_days": "by 90 days", "by_180_days": "by 180 days"}
+
+
+def funnel_bars(funnel: pd.DataFrame, conversion: pd.DataFrame):
+    """Customers reaching each stage (bars), and stage-to-stage conversion with 95% intervals."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.5), gridspec_kw={"width_ratios": [1.2, 1]})
+    sns.barplot(x=funnel["customers"], y=STAGE_NAMES, color=sns.color_palette()[0], ax=left)
+    for i, row in enumerate(funnel.itertuples()):
+        left.text(row.customers, i, f" {row.customers:,} ({row.share_of_customers:.0%})", va="center")
+    left.set(title="Customers reaching each stage", xlabel="customers", ylabel="stage",
+             xlim=(0, funnel["customers"].max() * 1.3))
+    labels = [f"{a.capitalize()} → {b}" for a, b in zip(conversion["from_stage"], conversion["to_stage"])]
+    _intervals(right, conversion["rate"], labels, conversion["ci_low"], conversion["ci_high"], capsize=4)
+    right.set(title="Stage-to-stage conversion (95% CI)", xlabel="share who reach the next stage", ylabel="",
+              xlim=(0, 1))
+    fig.tight_layout()
+    return fig
+
+
+def _intervals(ax, estimate, labels, low, high, capsize=3):
+    ax.errorbar(estimate, labels, xerr=[estimate - low, high - estimate], fmt="o", capsize=capsize)
+    ax.invert_yaxis()
+    percent_axis(ax, "x")
+
+
+def purchase_share_panels(tables: dict):
+    """Share of each group's customers who bought, with 95% intervals: one panel per grouping."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(tables), figsize=(13, 4.8))
+    for ax, (by, table) in zip(np.atleast_1d(axes), tables.items()):
+        title = by.replace("_id", "").replace("_", " ")
+        _intervals(ax, table["share_of_segment"], table["segment"].map(plain), table["ci_low"], table["ci_high"])
+        ax.set(title=f"Share who bought, by {title}", xlabel="share of the group's customers who reached purchase",
+               ylabel=title, xlim=(-0.02, 1.02))
+    fig.tight_layout()
+    return fig
+
+
+def cohort_lines(cohorts: pd.DataFrame, horizon_days: int):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    for stage in ["consideration", "purchase"]:
+        ax.plot(cohorts["cohort"], cohorts[stage], marker="o", label=f"reached {stage}")
+    ax.set(title=f"Share of each monthly cohort progressing within {horizon_days} days of first touch",
+           xlabel="month of first touch", ylabel="share of cohort", ylim=(0, 1))
+    percent_axis(ax)
+    ax.tick_params(axis="x", rotation=60)
+    ax.legend()
+    return fig
+
+
+def progression_curves(curves: pd.DataFrame):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    for step, curve in curves.groupby("step", sort=False):
+        ax.step(curve["days"], curve["progressed"], where="post", label=step)
+    ax.set(title="Kaplan-Meier: share progressing to the next stage", xlabel="days since reaching the stage",
+           ylabel="share progressed", ylim=(0, 1), xlim=(0, 365))
+    percent_axis(ax)
+    ax.legend()
+    return fig
+
+
+def heatmap(matrix: pd.DataFrame, ax, title: str, xlabel: str, ylabel: str, fmt: str = ".0%", cmap: str = "Blues",
+            **options):
+    import seaborn as sns
+
+    sns.heatmap(matrix, annot=True, fmt=fmt, cmap=cmap, ax=ax, **{"cbar": False, **options})
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.grid(False)
+    return ax
+
+
+def channel_mix(mix: pd.DataFrame):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(12, 3.8))
+    heatmap(mix, ax, "Channel mix per stage", "channel", "stage", cbar=True,
+            cbar_kws={"label": "share of the stage's events"})
+    return fig
+
+
+def channels_used(per_journey: pd.Series, used: pd.DataFrame):
+    """Distinct channels per journey (all customers) and before the first purchase (buyers)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4))
+    left.bar(per_journey.index, per_journey.to_numpy())
+    left.set(title="Channels per journey (whole journey)", xlabel="distinct channels used", ylabel="customers")
+    right.bar(used["channels"], used["buyers"].to_numpy(), color=sns.color_palette()[2])
+    right.set(title="Channels used before the first purchase (buyers)", xlabel="distinct channels before buying",
+              ylabel="buyers")
+    fig.tight_layout()
+    return fig
+
+
+def stage_transitions(trans: pd.DataFrame):
+    """Stage to next step: shares (rows sum to 1) and median hours between the steps."""
+    import matplotlib.pyplot as plt
+
+    probability = transition_matrix(trans, "probability", STAGES)
+    hours = transition_matrix(trans, "median_hours", STAGES)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(14, 4.5))
+    heatmap(probability, left, "Stage transitions: share of next steps", "next step", "from")
+    heatmap(hours.drop(columns=[c for c in ["(end)"] if c in hours]), right, "Median hours between the steps",
+            "next step", "from", fmt=".0f", cmap="Oranges")
+    fig.tight_layout()
+    return fig
+
+
+def channel_transitions(trans: pd.DataFrame, channels: list):
+    """Channel to next channel: shares of next steps, channels in the order given."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(13, 6))
+    heatmap(transition_matrix(trans, "probability", channels), ax, "Channel transitions: share of next steps (every event in the log)", "next channel",
+            "from channel", cmap="Purples", annot_kws={"fontsize": 8})
+    return fig
+
+
+def flows(stage_flows: pd.DataFrame, channel_flows: pd.DataFrame):
+    """Two Sankeys: stage to next step, and first-touch channel to furthest stage."""
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(15, 7))
+    draw_sankey(left, stage_flows, left_order=list(STAGES), right_order=list(STAGES) + ["stopped"],
+                title="Stage to next stage (steps)", left_label="from stage", right_label="next step")
+    draw_sankey(right, channel_flows, right_order=list(STAGES), title="Acquisition channel to furthest stage (customers)",
+                left_label="first-touch channel", right_label="furthest stage reached")
+    fig.tight_layout()
+    return fig
+
+
+def attribution_bars(shares: pd.DataFrame, purchases: int):
+    """Share of purchase credit per channel under each model, channels by their mean share."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    shares = shares.loc[shares.mean(axis=1).sort_values(ascending=False).index]
+    long = shares.rename_axis("channel").reset_index().melt(id_vars="channel", var_name="model", value_name="share")
+    fig, ax = plt.subplots(figsize=(13, 5))
+    sns.barplot(data=long, x="channel", y="share", hue="model", ax=ax)
+    ax.set(title=f"Share of {purchases:,} purchases credited to each channel, by model",
+           xlabel="channel", ylabel="share of purchase credit")
+    percent_axis(ax)
+    ax.tick_params(axis="x", rotation=30)
+    return fig
+
+
+def segment_funnel(by_segment: pd.DataFrame, shown: list, segment_by: str):
+    """Share of each shown segment's customers reaching every stage."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    fig, ax = plt.subplots(figsize=(11, 5))
+    plotted = by_segment[by_segment["segment"].isin(shown)].assign(label=lambda f: f["segment"].map(plain))
+    sns.lineplot(data=plotted, x="stage", y="share_of_segment", hue="label", hue_order=[plain(s) for s in shown],
+                 marker="o", ax=ax)
+    word = segment_by.replace("_", " ")
+    ax.set(title=f"Funnel by {word} (largest {len(shown)} segments)", xlabel="stage",
+           ylabel="share of the segment's customers reaching the stage", ylim=(0, 1))
+    percent_axis(ax)
+    ax.legend(title=word, bbox_to_anchor=(1.01, 1), loc="upper left")
+    return fig

@@ -1,0 +1,190 @@
+"""What notebook 01 shows and records: `JourneyMapResult`, its tables, the picks its sentences use, its metrics."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+
+from journeylib.analysis import Result
+from journeylib.journey_map.attribution import MODELS
+from journeylib.journey_map.params import Params
+from journeylib.results import SectionMetrics
+
+SECTION = "journey"
+NOTEBOOK = "01_journey_map"
+
+
+@dataclasses.dataclass
+class SegmentMap:
+    """One segment's journey map: its name, customers, poster table and weakest step."""
+
+    name: str
+    customers: int
+    table: pd.DataFrame
+    weakest_step: pd.Series
+
+
+@dataclasses.dataclass
+class JourneyMapResult(Result):
+    """Tables end in `_` (DataFrames with fixed columns); picks are the rows the takeaways name.
+
+    `notes_` holds the report's sentences for named conditions by topic ("funnel",
+    "groups", "attribution", "segments"); `metrics()` records them in that order.
+    """
+
+    params: Params
+    as_of: pd.Timestamp
+    customers: int
+    funnel_: pd.DataFrame
+    conversion_: pd.DataFrame
+    weakest_step_: pd.Series | None
+    most_lost_: pd.Series | None
+    purchase_share_: dict  # by -> table (acquisition_channel, dealer_id), best first
+    pooled_: dict  # feature -> pooled level names (recorded under levels_pooled)
+    channel_extremes: dict
+    cohorts_: pd.DataFrame
+    cohort_extremes: dict | None
+    durations_: pd.DataFrame
+    progression_: pd.DataFrame
+    progression_curves_: pd.DataFrame
+    stage_counts_channel_: pd.DataFrame
+    stage_counts_event_: pd.DataFrame
+    channel_mix_: pd.DataFrame
+    channels_per_journey_: pd.Series
+    median_channels: float
+    channels_used_: pd.DataFrame
+    buyer_paths_: pd.DataFrame
+    variants_: dict  # kind -> (top, totals)
+    stage_transitions_: pd.DataFrame
+    channel_transitions_: pd.DataFrame
+    channel_order: list
+    stage_flows_: pd.DataFrame
+    channel_flows_: pd.DataFrame
+    share_bought_: pd.Series
+    credits_: pd.DataFrame | None
+    attribution_info_: dict | None
+    attribution_reason: str | None
+    map_table_: pd.DataFrame
+    pains_: list  # (stage, theme, complaints, quotes)
+    segment_funnel_: pd.DataFrame
+    segment_sizes_: pd.Series
+    segment_extremes: dict
+    segment_maps_: list  # SegmentMap per largest segment
+    notes_: dict
+    section = SECTION
+
+    # ------------------------------------------------------------ picks the sentences use
+
+    @property
+    def leading_channels(self) -> dict:
+        """{stage: (channel, share of the stage's events)} for the channel with most events per stage."""
+        return {s: (self.channel_mix_.loc[s].idxmax(), self.channel_mix_.loc[s].max()) for s in self.channel_mix_.index}
+
+    @property
+    def buyers_with_path(self) -> int:
+        return int(self.channels_used_["buyers"].sum())
+
+    @property
+    def three_plus(self) -> int:
+        return int(self.channels_used_.loc[self.channels_used_["channels"] >= 3, "buyers"].sum())
+
+    @property
+    def slowest_step(self) -> pd.Series | None:
+        timed = self.durations_.dropna(subset=["median_days"])
+        return timed.loc[timed["median_days"].idxmax()] if len(timed) else None
+
+    @property
+    def buy_within_90_days(self) -> float | None:
+        """Kaplan-Meier share of customers in consideration who buy within 90 days (None: nobody reached it)."""
+        share = self.progression_.set_index("from_stage").loc["consideration", "by_90_days"]
+        return None if pd.isna(share) else float(share)
+
+    @property
+    def stopped_most(self) -> pd.Series | None:
+        """The stage most journeys stop at (with its count), from the stage transitions."""
+        from journeylib.journey_map.engine import END
+        from journeylib.vocabulary import STAGES
+
+        trans = self.stage_transitions_
+        ends = trans[(trans["to_state"] == END) & trans["from_state"].isin(STAGES)]
+        return ends.loc[ends["transitions"].idxmax()] if len(ends) else None
+
+    @property
+    def steps_back(self) -> int:
+        """Steps from a stage back to an earlier one."""
+        from journeylib.vocabulary import STAGES
+
+        trans = self.stage_transitions_
+        forward = trans[trans["from_state"].isin(STAGES[:-1]) & trans["to_state"].isin(STAGES)]
+        back = forward[forward["from_state"].map(STAGES.index) > forward["to_state"].map(STAGES.index)]
+        return int(back["transitions"].sum())
+
+    @property
+    def strongest_switch(self) -> pd.Series | None:
+        """The most frequent move from one channel to another."""
+        trans, order = self.channel_transitions_, self.channel_order
+        moves = trans[trans["from_state"].isin(order) & trans["to_state"].isin(order)]
+        return moves.loc[moves["transitions"].idxmax()] if len(moves) else None
+
+    @property
+    def shares_(self) -> pd.DataFrame | None:
+        """Each model's credits as shares of its purchases (columns sum to 1), rows as in `credits_`."""
+        return None if self.credits_ is None else self.credits_ / self.credits_.sum()
+
+    @property
+    def credits_by_share_(self) -> pd.DataFrame | None:
+        """`credits_` with channels ordered by their mean share over the models (largest first)."""
+        if self.credits_ is None:
+            return None
+        return self.credits_.loc[self.shares_.mean(axis=1).sort_values(ascending=False).index]
+
+    @property
+    def disagreement_(self) -> pd.DataFrame | None:
+        from journeylib.journey_map.attribution import disagreement
+
+        return None if self.credits_ is None else disagreement(self.credits_)
+
+    @property
+    def leaders(self) -> dict:
+        """{model: the channel it credits most}."""
+        return {m: self.shares_[m].idxmax() for m in MODELS}
+
+    @property
+    def opener_closer(self) -> tuple[str, str]:
+        """The channel most often first rather than last (opener), and the reverse (closer)."""
+        shares = self.shares_
+        first_heavy = (shares["first_touch"] - shares["last_touch"]).sort_values()
+        return first_heavy.index[-1], first_heavy.index[0]
+
+    # ------------------------------------------------------------ metrics
+
+    def notes(self) -> list[str]:
+        return [sentence for topic in ("funnel", "groups", "attribution", "segments")
+                for sentence in self.notes_.get(topic, [])]
+
+    def metrics(self) -> dict:
+        section = SectionMetrics()
+        for row in self.funnel_.itertuples():
+            section.record(f"funnel.{row.stage}", int(row.customers))
+        for row in self.conversion_.itertuples():
+            if row.reached == 0:
+                section.record_missing(f"conversion.{row.key}", missing_conversion(row))
+            else:
+                section.record_effect(f"conversion.{row.key}", row.rate, row.ci_low, row.ci_high)
+        for feature, names in self.pooled_.items():
+            section.record_pooled(feature, names)
+        for sentence in self.notes():
+            section.note(sentence)
+        for model in MODELS:
+            if self.credits_ is None:
+                section.record_missing(("attribution", model), self.attribution_reason)
+            else:
+                for channel, value in self.credits_[model].items():
+                    section.record(("attribution", model, channel), round(float(value), 6))
+        return section.values
+
+
+def missing_conversion(row) -> str:
+    return (f"No customer reached {row.from_stage}, so the {row.from_stage} → {row.to_stage} "
+            "conversion cannot be computed.")

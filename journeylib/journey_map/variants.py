@@ -1,0 +1,90 @@
+"""Journey variants and first-order transitions, consecutive repeats collapsed, computed in the engine.
+
+A variant is a customer's sequence of stages (or event types); identical
+sequences are grouped in the engine, so only the distinct variants with their
+customer and buyer counts come back.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from journeylib.journey_map.engine import END, SEP, START, backwards, collapsed, journey_events, order, sequences, with_segments
+
+
+def variants(events, kind: str = "stage", top_n: int = 10) -> tuple[pd.DataFrame, dict]:
+    """The most common journey variants: sequences of stages or event types, consecutive repeats collapsed.
+
+    Over events that count for the journey. Returns (top, totals): the `top_n`
+    variants with customers, share of journeys, buyers and conversion (share who
+    bought), and totals {"journeys", "variants", "top_share"}.
+    """
+    import ibis
+
+    if kind not in ("stage", "event_type"):
+        raise ValueError(f"kind={kind!r}: expected 'stage' or 'event_type'")
+    t = journey_events(events)
+    bought = (events.filter(events.event_type == "purchase").select("customer_id").distinct()
+                    .mutate(bought=1))
+    steps = collapsed(t, kind)
+    per_customer = sequences(steps, kind, "variant")
+    per_customer = per_customer.left_join(bought, "customer_id").select("variant", "bought")
+    grouped = per_customer.group_by("variant").aggregate(
+        customers=per_customer.count(), buyers=per_customer.bought.fill_null(0).sum())
+    everything = ibis.window()  # totals over all variants, in the same pass as the top ones
+    grouped = grouped.mutate(_journeys=grouped.customers.sum().over(everything), _variants=grouped.count().over(everything))
+    top = grouped.order_by([grouped.customers.desc(), grouped.variant]).limit(top_n).to_pandas()
+    journeys = int(top["_journeys"].iloc[0]) if len(top) else 0
+    n_variants = int(top["_variants"].iloc[0]) if len(top) else 0
+    top = top.drop(columns=["_journeys", "_variants"])
+    top["share"] = top["customers"] / max(journeys, 1)
+    top["conversion"] = top["buyers"] / top["customers"]
+    top["cumulative_share"] = top["share"].cumsum()
+    top["steps"] = top["variant"].str.count(SEP) + 1
+    totals = {"journeys": journeys, "variants": n_variants, "top_share": float(top["share"].sum())}
+    return top, totals
+
+
+def transitions(events, kind: str = "stage", segments: pd.DataFrame | None = None) -> pd.DataFrame:
+    """First-order transitions between stages or channels, consecutive repeats collapsed.
+
+    Each customer's sequence runs (start) -> s1 -> s2 ... -> (end). Per
+    (from, to): transitions, probability (share of the from-state's exits) and
+    median hours between the last event of the from-step and the first of the
+    to-step. Stages use events that count for the journey; channels use every
+    event in the log (`unknown` is kept as a state of its own).
+    """
+    import ibis
+
+    if kind not in ("stage", "channel"):
+        raise ValueError(f"kind={kind!r}: expected 'stage' or 'channel'")
+    t = journey_events(events) if kind == "stage" else events
+    t = with_segments(t, segments)
+    w = ibis.window(group_by=t.customer_id, order_by=order(t))
+    back = ibis.window(group_by=t.customer_id, order_by=backwards(t))
+    t = t.mutate(_from=t[kind].lag().over(w), _from_at=t.occurred_at.lag().over(w),
+                 _is_last=ibis.row_number().over(back) == 0)
+    steps = t.filter(t._from.isnull() | (t._from != t[kind]))
+    steps = steps.select("segment", from_state=steps._from.fill_null(START), to_state=steps[kind],
+                         hours=steps.occurred_at.delta(steps._from_at, unit="second") / 3600)
+    ends = t.filter(t._is_last).select("segment", from_state=t[kind], to_state=ibis.literal(END),
+                                       hours=ibis.null().cast("float64"))
+    both = steps.union(ends)
+    out = both.group_by(["segment", "from_state", "to_state"]).aggregate(
+        transitions=both.count(), median_hours=both.hours.median()).to_pandas()
+    out["probability"] = out["transitions"] / out.groupby(["segment", "from_state"])["transitions"].transform("sum")
+    # to_state breaks ties, so equal counts come out in one order whatever the engine's grouping order
+    return out.sort_values(["segment", "from_state", "transitions", "to_state"], ascending=[True, True, False, True],
+                           ignore_index=True)
+
+
+def transition_matrix(trans: pd.DataFrame, value: str = "probability", states=None) -> pd.DataFrame:
+    """from x to matrix of one segment's transitions (rows start with (start), columns end with (end))."""
+    matrix = trans.pivot_table(index="from_state", columns="to_state", values=value, aggfunc="sum")
+    states = list(states) if states is not None else sorted((set(matrix.index) | set(matrix.columns)) - {START, END})
+    states = [s for s in states if s not in (START, END)]  # each appears once, in its fixed place
+    rows = [START] + [s for s in states if s in matrix.index]
+    cols = [s for s in states if s in matrix.columns] + ([END] if END in matrix.columns else [])
+    return matrix.reindex(index=rows, columns=cols)
+
+
