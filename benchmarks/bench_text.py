@@ -15,7 +15,7 @@ A benchmark, not a timed unit test: run it by hand on a quiet machine.
 Steps: redaction (`journeylib.privacy.redact`, survey comments and error text), label
 normalisation (the engine's `label`, and `journeylib.taxonomy.normalise_label`), id
 cleaning (the engine's `ident`), number and timestamp parsing (the engine), reading a
-CSV row, and sentiment scoring (`journeylib.feedback.sentiment`, notebook 05).
+CSV row, and sentiment scoring (`journeylib.personas.feedback.sentiment`, notebook 05).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pathlib import Path
 import ibis
 import pandas as pd
 
-from journeylib.feedback import sentiment
+from journeylib.personas.feedback import sentiment
 from journeylib.prepare import timestamps
 from journeylib.prepare.engine import ident, label, number, text
 from journeylib.prepare.load import csv_header

@@ -1,10 +1,11 @@
-"""Survey comment themes, sentiment, pain points and quotes (journeylib.feedback)."""
+"""Survey comment themes, sentiment, pain points and quotes (journeylib.personas.feedback)."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from journeylib import feedback, report
+from journeylib import report
+from journeylib.personas import feedback
 
 TAXONOMY = {"price": ["price", "negotiat*", "hidden fee*"], "wait": ["wait*", "paperwork"], "f_and_i": ["f&i"]}
 

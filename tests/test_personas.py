@@ -100,7 +100,7 @@ def test_features_are_computed_from_the_tables(planted):
 
 def test_age_is_as_of_year_minus_birth_year_and_implausible_ages_are_missing():
     customers = pd.DataFrame({"birth_year": [1980, 1800, None, 2020]})
-    ages = personas._age(customers, AS_OF)
+    ages = personas.features._age(customers, AS_OF)
     assert ages.iloc[0] == 44 and ages.iloc[1:].isna().all()
 
 
@@ -163,9 +163,9 @@ def test_a_weak_match_gets_a_plain_words_name_not_a_rule_name():
 
 def test_plain_names_skip_names_already_taken():
     z_row = pd.Series({"age": 2.0, "channels": -1.0})
-    assert personas._descriptive_name(z_row, {"older_shoppers"}) == "few_channel_shoppers"
-    assert personas._descriptive_name(z_row, {"older_shoppers", "few_channel_shoppers"}) == "segment_2"
-    assert personas._descriptive_name(pd.Series({"age": 0.0}), set()) == "segment_2"
+    assert personas.naming._descriptive_name(z_row, {"older_shoppers"}) == "few_channel_shoppers"
+    assert personas.naming._descriptive_name(z_row, {"older_shoppers", "few_channel_shoppers"}) == "segment_2"
+    assert personas.naming._descriptive_name(pd.Series({"age": 0.0}), set()) == "segment_2"
 
 
 @pytest.mark.parametrize("feature, above, name", [
@@ -191,7 +191,7 @@ def test_plain_names_read_as_words_and_are_safe_metrics_keys(feature, above, nam
 
 def test_every_indicator_of_the_features_has_a_plain_name_in_both_directions(planted):
     features, _ = planted
-    for feature in personas.indicator_frame(features).columns:
+    for feature in personas.naming.indicator_frame(features).columns:
         high, low = personas.plain_name(feature, True), personas.plain_name(feature, False)
         stem = re.sub(r"[^0-9a-z]+", "_", feature.lower()).strip("_")
         assert high != low and high != f"high_{stem}" and low != f"low_{stem}"  # words, not the feature's name
