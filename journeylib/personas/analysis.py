@@ -16,6 +16,7 @@ from journeylib.personas.clusters import fit_clusters, stability
 from journeylib.personas.features import MIN_LEVEL_CUSTOMERS, UNCLASSIFIED, classifiable, load_features
 from journeylib.personas.naming import cluster_z
 from journeylib.personas.profile import DIFFERENCE_FEATURES, persona_profile
+from journeylib.personas.table import stored_k_choice
 from journeylib.results import SectionMetrics
 from journeylib.stats import levels
 from journeylib.tables import ProcessedTables
@@ -192,18 +193,30 @@ def _stored_personas(tables: ProcessedTables, features: pd.DataFrame) -> tuple[p
     return stored, persona_of
 
 
-def _persona_part(features, stored, persona_of, params: Params) -> dict:
+def _fit(tables, features, persona_of, params: Params) -> tuple[int, pd.DataFrame, pd.Series, float]:
+    """(k, k table, labels of the customers with events, agreement with the stored personas).
+
+    With prepare's settings the stored choice is read and the stored personas are the labels (the refit
+    would repeat prepare's computation, seed included); with other settings every k is fitted again.
+    """
+    stored = stored_k_choice(tables, params.seed, params.k_min, params.k_max, params.min_level_customers)
+    if stored is not None:
+        return (*stored, persona_of[classifiable(features)], 1.0)
+    fit = fit_clusters(features, k_min=params.k_min, k_max=params.k_max, seed=params.seed)
+    labels = fit["labels"]
+    return fit["k"], fit["k_table"], labels, float(adjusted_rand_score(persona_of[labels.index], labels))
+
+
+def _persona_part(tables, features, stored, persona_of, params: Params) -> dict:
     try:
-        fit = fit_clusters(features, k_min=params.k_min, k_max=params.k_max, seed=params.seed)
+        k, k_table, labels, agreement = _fit(tables, features, persona_of, params)
     except NotEstimable as error:
         return {"no_personas": error.reason, "k_": None, "k_table_": None, "stored_agreement": None,
                 "stability_": None, "profile_": None, "differences_": None}
-    labels = fit["labels"]
     classified = features.index[classifiable(features)]
     return {
-        "no_personas": None, "k_": fit["k"], "k_table_": fit["k_table"],
-        "stored_agreement": float(adjusted_rand_score(persona_of[labels.index], labels)),
-        "stability_": stability(features, k=fit["k"], seeds=range(1, params.stability_seeds + 1),
+        "no_personas": None, "k_": k, "k_table_": k_table, "stored_agreement": agreement,
+        "stability_": stability(features, k=k, seeds=range(1, params.stability_seeds + 1),
                                 reference_seed=params.seed, reference=labels),
         "profile_": persona_profile(features, stored),
         "differences_": cluster_z(features, persona_of[classified].rename("persona")),
@@ -252,6 +265,6 @@ def analyse(tables: ProcessedTables, params: Params | None = None) -> PersonasRe
     return PersonasResult(
         params=params, as_of=tables.as_of, features_=features, personas_=stored, levels_pooled=dict(features.attrs["levels_pooled"]),
         comments_=scored, themes=themes,
-        **_persona_part(features, stored, persona_of, params),
+        **_persona_part(tables, features, stored, persona_of, params),
         **_feedback_part(scored, themes, persona_of, params),
     )

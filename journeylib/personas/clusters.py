@@ -22,6 +22,8 @@ from journeylib.personas.features import (CATEGORICAL_FEATURES, FLAG_FEATURES, L
 
 MIN_CUSTOMERS = 20  # fewer classifiable customers than this: no personas (everyone unclassified)
 ONE_HOT_WEIGHT = 1 / np.sqrt(2)
+FIT_SIZE = 20000        # customers a model is fitted on (a seeded sample); everyone is then assigned
+SILHOUETTE_SIZE = 3000  # customers the silhouette of each k is computed on (a seeded sample)
 
 
 def _log_counts(frame: pd.DataFrame) -> pd.DataFrame:
@@ -61,16 +63,25 @@ def _kmeans(k: int, seed: int) -> KMeans:
 
 
 def select_k(matrix: np.ndarray, k_min: int = 2, k_max: int = 8, seed: int = 0,
-             silhouette_size: int = 3000) -> pd.DataFrame:
-    """Silhouette score (higher = better separated) and inertia for each k; `chosen` marks the best (ties: smaller k)."""
+             silhouette_size: int = SILHOUETTE_SIZE) -> pd.DataFrame:
+    """Silhouette score (higher = better separated) and inertia for each k; `chosen` marks the best (ties: smaller k).
+
+    The silhouette is computed on a seeded sample of at most `silhouette_size` customers (its cost grows with
+    the square of the sample).
+    """
+    return _select_k(matrix, k_min, k_max, seed, silhouette_size)[0]
+
+
+def _select_k(matrix, k_min, k_max, seed, silhouette_size=SILHOUETTE_SIZE) -> tuple[pd.DataFrame, dict]:
+    """`select_k`'s table and the fitted model per k (the chosen one is the final model: no second fit)."""
     n = len(matrix)
     distinct = len(np.unique(np.round(matrix, 9), axis=0))
     if min(k_max, n - 1, distinct - 1) < k_min:
         raise NotEstimable(f"Only {n} customers with events ({distinct} distinct profiles): too few to form "
                            f"at least {k_min} personas, so every customer is unclassified.")
-    rows = []
+    rows, models = [], {}
     for k in range(k_min, min(k_max, n - 1, distinct - 1) + 1):
-        model = _kmeans(k, seed).fit(matrix)
+        model = models[k] = _kmeans(k, seed).fit(matrix)
         score = silhouette_score(matrix, model.labels_, sample_size=min(n, silhouette_size), random_state=seed)
         rows.append({"k": k, "silhouette": float(score), "inertia": float(model.inertia_)})
     table = pd.DataFrame(rows)
@@ -78,19 +89,20 @@ def select_k(matrix: np.ndarray, k_min: int = 2, k_max: int = 8, seed: int = 0,
         raise ValueError(f"cannot choose k in {k_min}..{k_max} with {n} customers")
     best = table["silhouette"].round(6).idxmax()  # idxmax returns the first maximum: the smaller k
     table["chosen"] = table.index == best
-    return table
+    return table, models
 
 
 def _relabel_by_size(labels: np.ndarray) -> np.ndarray:
     """Cluster 0 = the largest (ties: the lower original label), so labels do not depend on k-means' order."""
     sizes = pd.Series(labels).value_counts()
     order = sorted(sizes.index, key=lambda label: (-sizes[label], label))
-    mapping = {old: new for new, old in enumerate(order)}
-    return np.array([mapping[label] for label in labels])
+    mapping = np.zeros(max(order) + 1, dtype=np.int64)
+    mapping[order] = np.arange(len(order))
+    return mapping[labels]
 
 
 def fit_clusters(features: pd.DataFrame, k: int | None = None, k_min: int = 2, k_max: int = 8, seed: int = 0,
-                 fit_size: int = 20000) -> dict:
+                 fit_size: int = FIT_SIZE) -> dict:
     """Cluster the classifiable customers. Returns labels (Series on their customer_id), k, the k table, the model."""
     rows = features[classifiable(features)]
     if len(rows) < MIN_CUSTOMERS:
@@ -99,29 +111,33 @@ def fit_clusters(features: pd.DataFrame, k: int | None = None, k_min: int = 2, k
     prep = preprocessor(rows)
     fit_rows = rows.iloc[_fit_sample(len(rows), fit_size, seed)]
     matrix = prep.fit_transform(fit_rows)
-    k_table = select_k(matrix, k_min, k_max, seed) if k is None else None
     if k is None:
+        k_table, models = _select_k(matrix, k_min, k_max, seed)
         k = int(k_table.loc[k_table["chosen"], "k"].iloc[0])
-    model = _kmeans(k, seed).fit(matrix)
+        model = models[k]
+    else:
+        k_table, model = None, _kmeans(k, seed).fit(matrix)
     labels = _relabel_by_size(model.predict(prep.transform(rows)))
     return {"labels": pd.Series(labels, index=rows.index, name="cluster"), "k": k, "k_table": k_table,
             "model": model, "preprocessor": prep}
 
 
 def stability(features: pd.DataFrame, k: int, seeds=range(1, 6), fraction: float = 0.8,
-              reference_seed: int = 0, reference: pd.Series | None = None) -> pd.DataFrame:
+              reference_seed: int = 0, reference: pd.Series | None = None, fit_size: int = FIT_SIZE) -> pd.DataFrame:
     """Adjusted Rand index between the reference segmentation and refits on seeded 80% subsamples.
 
     ARI 1 = the same segments, 0 = no better than chance. Each refit uses a different seed for both
     the subsample and k-means' starts, then assigns every customer, so the two labelings are comparable.
-    `reference`: the labels of `fit_clusters(features, k=k, seed=reference_seed)` when already fitted.
+    A refit uses at most `fit_size` customers, like the reference fit: the check asks whether another
+    sample of the size the model is fitted on gives the same personas, at a cost that does not grow with
+    the customers. `reference`: the labels of `fit_clusters(features, k=k, seed=reference_seed)` if fitted.
     """
     rows = features[classifiable(features)]
     if reference is None:
-        reference = fit_clusters(features, k=k, seed=reference_seed)["labels"]
+        reference = fit_clusters(features, k=k, seed=reference_seed, fit_size=fit_size)["labels"]
     out = []
     for seed in seeds:
-        pick = _fit_sample(len(rows), max(k + 1, int(fraction * len(rows))), seed)
+        pick = _fit_sample(len(rows), min(max(k + 1, int(fraction * len(rows))), fit_size), seed)
         prep = preprocessor(rows)
         matrix = prep.fit_transform(rows.iloc[pick])
         labels = _kmeans(k, seed).fit(matrix).predict(prep.transform(rows))
