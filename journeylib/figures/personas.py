@@ -71,6 +71,14 @@ def persona_card(row: pd.Series) -> str:
     ])
 
 
+def show_card(name: str, row: pd.Series) -> None:
+    """The persona's heading and card, in the notebook."""
+    from IPython.display import Markdown, display
+
+    report.heading(f"Persona: {_words(name)}", level=3)
+    display(Markdown(persona_card(row)))
+
+
 def theme_bars(summary: pd.DataFrame):
     """How often each theme comes up, and its mean sentiment (themes by mentions)."""
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)

@@ -119,12 +119,15 @@ class PersonasResult(Result):
     def chosen_silhouette(self) -> float:
         return float(self.k_table_.loc[self.k_table_["chosen"], "silhouette"].iloc[0])
 
-    def most_mentioned_theme(self) -> str:
-        return self.themes_.sort_values("mentions", ascending=False).index[0]
+    def most_mentioned_theme(self) -> tuple[str, float]:
+        """(theme, share of comments) of the theme that comes up most."""
+        theme = self.themes_.sort_values("mentions", ascending=False).index[0]
+        return theme, float(self.themes_.loc[theme, "share"])
 
-    def most_negative_theme(self) -> str:
-        """The theme with the lowest mean sentiment."""
-        return self.themes_["mean_sentiment"].idxmin()
+    def most_negative_theme(self) -> tuple[str, float]:
+        """(theme, mean sentiment) of the theme with the lowest mean sentiment."""
+        theme = self.themes_["mean_sentiment"].idxmin()
+        return theme, float(self.themes_.loc[theme, "mean_sentiment"])
 
     def band_gap(self):
         """(theme, detractor share - promoter share) of the theme detractors mention most more often; None
