@@ -67,7 +67,7 @@ class PersonasResult(Result):
     no_personas: str | None
     k_: int | None
     k_table_: pd.DataFrame | None    # k, silhouette, inertia, chosen
-    stored_agreement: float | None   # adjusted Rand index of the refit with the stored personas
+    stored_agreement: float | None   # adjusted Rand index of the refit with the stored personas (1 when read)
     stability_: pd.DataFrame | None  # seed, ari
     profile_: pd.DataFrame | None    # the cards, index persona (largest first), unclassified included
     differences_: pd.DataFrame | None  # persona x indicator: difference from all customers in sd
