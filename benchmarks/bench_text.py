@@ -15,7 +15,7 @@ A benchmark, not a timed unit test: run it by hand on a quiet machine.
 Steps: redaction (`journeylib.privacy.redact`, survey comments and error text), label
 normalisation (the engine's `label`, and `journeylib.taxonomy.normalise_label`), id
 cleaning (the engine's `ident`), number and timestamp parsing (the engine), reading a
-CSV row, and sentiment scoring (`journeylib.feedback.sentiment`, notebook 05).
+CSV row, and sentiment scoring (`journeylib.personas.feedback.sentiment`, notebook 05).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pathlib import Path
 import ibis
 import pandas as pd
 
-from journeylib.feedback import sentiment
+from journeylib.personas.feedback import sentiment
 from journeylib.prepare import timestamps
 from journeylib.prepare.engine import ident, label, number, text
 from journeylib.prepare.load import csv_header
@@ -55,6 +55,12 @@ SHAPES = {
 def value(shape: str, size: int) -> str:
     unit = SHAPES[shape]
     return (unit * (size // len(unit) + 1))[:size]
+
+
+def distinct(values):
+    """The values made distinct at the same lengths: sentiment scores each distinct comment once, and a
+    batch of one repeated value would time one value."""
+    return [str(i) + v[len(str(i)):] for i, v in enumerate(values)]
 
 
 def engine_step(expression):
@@ -99,7 +105,7 @@ STEPS = {
     "number (engine)": engine_step(number),
     "timestamp (engine)": engine_step(lambda c: timestamps.naive_and_offset(c, "%m/%d/%Y %H:%M")[0]),
     "csv row (engine read)": csv_step,
-    "sentiment (feedback.sentiment)": lambda values: sentiment(pd.Series(values, dtype="object")),
+    "sentiment (feedback.sentiment)": lambda values: sentiment(pd.Series(distinct(values), dtype="object")),
 }
 
 

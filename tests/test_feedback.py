@@ -1,10 +1,11 @@
-"""Survey comment themes, sentiment, pain points and quotes (journeylib.feedback)."""
+"""Survey comment themes, sentiment, pain points and quotes (journeylib.personas.feedback)."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from journeylib import feedback, report
+from journeylib import report
+from journeylib.personas import feedback
 
 TAXONOMY = {"price": ["price", "negotiat*", "hidden fee*"], "wait": ["wait*", "paperwork"], "f_and_i": ["f&i"]}
 
@@ -192,3 +193,22 @@ def test_a_huge_comment_still_has_its_themes_tagged_on_the_whole_text():
     comment = "fine " * 300_000 + "hidden fees at the end"
     scored = feedback.score_comments(_surveys([comment]), TAXONOMY)
     assert bool(scored.loc[0, "price"])
+
+
+def test_each_distinct_comment_is_scored_once_and_spread_to_its_rows(monkeypatch):
+    recorder = _RecordingAnalyzer()
+    monkeypatch.setattr(feedback, "_analyzer", lambda: recorder)
+    comments = ["Great service", "ok", None, "Great service", "ok", "  ", "Great service"]
+    scores = feedback.sentiment(comments)
+    assert recorder.lengths == [len("Great service"), len("ok")]
+    assert scores.isna().tolist() == [False, False, True, False, False, True, False]
+
+
+def test_repeated_comments_score_and_tag_as_if_each_were_scored_alone():
+    comments = ["Terrible price, awful", "Long wait for paperwork", "Terrible price, awful", None, "Great"]
+    scored = feedback.sentiment(comments)
+    alone = [feedback.sentiment([c])[0] for c in comments]
+    np.testing.assert_array_equal(scored.to_numpy(), np.array(alone))
+    tagged = feedback.tag_themes(comments, TAXONOMY)
+    assert tagged["price"].tolist() == [True, False, True, False, False]
+    assert tagged["wait"].tolist() == [False, True, False, False, False]

@@ -2,6 +2,7 @@
 
 import json
 import re
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -100,7 +101,7 @@ def test_features_are_computed_from_the_tables(planted):
 
 def test_age_is_as_of_year_minus_birth_year_and_implausible_ages_are_missing():
     customers = pd.DataFrame({"birth_year": [1980, 1800, None, 2020]})
-    ages = personas._age(customers, AS_OF)
+    ages = personas.features._age(customers, AS_OF)
     assert ages.iloc[0] == 44 and ages.iloc[1:].isna().all()
 
 
@@ -163,9 +164,9 @@ def test_a_weak_match_gets_a_plain_words_name_not_a_rule_name():
 
 def test_plain_names_skip_names_already_taken():
     z_row = pd.Series({"age": 2.0, "channels": -1.0})
-    assert personas._descriptive_name(z_row, {"older_shoppers"}) == "few_channel_shoppers"
-    assert personas._descriptive_name(z_row, {"older_shoppers", "few_channel_shoppers"}) == "segment_2"
-    assert personas._descriptive_name(pd.Series({"age": 0.0}), set()) == "segment_2"
+    assert personas.naming._descriptive_name(z_row, {"older_shoppers"}) == "few_channel_shoppers"
+    assert personas.naming._descriptive_name(z_row, {"older_shoppers", "few_channel_shoppers"}) == "segment_2"
+    assert personas.naming._descriptive_name(pd.Series({"age": 0.0}), set()) == "segment_2"
 
 
 @pytest.mark.parametrize("feature, above, name", [
@@ -191,7 +192,7 @@ def test_plain_names_read_as_words_and_are_safe_metrics_keys(feature, above, nam
 
 def test_every_indicator_of_the_features_has_a_plain_name_in_both_directions(planted):
     features, _ = planted
-    for feature in personas.indicator_frame(features).columns:
+    for feature in personas.naming.indicator_frame(features).columns:
         high, low = personas.plain_name(feature, True), personas.plain_name(feature, False)
         stem = re.sub(r"[^0-9a-z]+", "_", feature.lower()).strip("_")
         assert high != low and high != f"high_{stem}" and low != f"low_{stem}"  # words, not the feature's name
@@ -322,3 +323,123 @@ def test_personas_build_without_dealers_or_surveys(tmp_path):
     _write_processed(tmp_path / "processed", frames)
     written = personas.write_personas(tmp_path / "processed", seed=0)
     assert written["persona"].notna().all() and len(set(written["persona"])) >= 2
+
+
+# ---------------------------------------------------------------- the entry point (issue 13)
+
+from journeylib.tables import ProcessedTables  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def planted_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("planted") / "processed"
+    frames, truth = planted_tables()
+    _write_processed(folder, frames)
+    personas.write_personas(folder, seed=0)
+    return folder, truth
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"seed": -1}, "parameter seed=-1: expected a non-negative integer"),
+    ({"stability_seeds": 2.5}, "parameter stability_seeds=2.5"),
+    ({"quotes_per_theme": True}, "parameter quotes_per_theme=True"),
+    ({"k_min": 1}, "need 2 <= k_min <= k_max, got k_min=1, k_max=8"),
+    ({"k_min": 5, "k_max": 4}, "need 2 <= k_min <= k_max, got k_min=5, k_max=4"),
+])
+def test_params_refuse_bad_values_with_the_notebooks_message(values, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        personas.Params(**values)
+
+
+def test_params_pick_their_fields_from_a_notebooks_globals():
+    params = personas.Params.from_values({"seed": 3, "k_max": 6, "processed_dir": None, "run_dir": "x"})
+    assert (params.seed, params.k_max, params.k_min) == (3, 6, 2)
+
+
+def test_analyse_recovers_the_planted_personas_and_complaints(planted_folder):
+    folder, truth = planted_folder
+    result = personas.analyse(ProcessedTables(folder), personas.Params(k_max=6, stability_seeds=3))
+    metrics = result.metrics()
+    assert set(metrics) == set(personas.SECTION) == {"personas", "feedback"}
+    section = metrics["personas"]
+    assert section["count"] == 3 and result.k_ == 3 and section["k_chosen_by"] == "silhouette"
+    assert section["sizes"] == {"digital_researcher": 60, "walk_in_decider": 60, "social_browser": 60,
+                                personas.UNCLASSIFIED: 3}
+    assert section["conversion"]["social_browser"] == 0.0 and section["conversion"]["walk_in_decider"] == 1.0
+    assert section["stability"]["min_ari"] > 0.95 and result.stored_agreement > 0.999
+    assert list(result.stability_.columns) == ["seed", "ari"] and len(result.stability_) == 3
+    feedback = metrics["feedback"]
+    assert feedback["comments"] == 180 and feedback["themes"]["price"]["mentions"] == 60
+    assert feedback["pain_points"] == {"price": 60}  # the social browsers' "Terrible price, awful"
+    assert feedback["themes"]["delivery"] == {"mentions": 0, "mean_sentiment": None}
+    persona, theme, share = result.hottest_pain()
+    assert (persona, theme, share) == ("social_browser", "price", 100.0)
+    assert result.quotes_ == {"price": ["Terrible price, awful"]}
+
+
+def test_analyse_refuses_a_stale_persona_table(tmp_path):
+    frames, _ = planted_tables(per_profile=30)
+    _write_processed(tmp_path / "processed", frames)
+    personas.write_personas(tmp_path / "processed", seed=0)
+    table = pd.read_parquet(tmp_path / "processed" / "personas.parquet")
+    table.iloc[1:].to_parquet(tmp_path / "processed" / "personas.parquet", index=False)
+    with pytest.raises(ValueError, match="1 customers have no persona: personas.parquet is stale"):
+        personas.analyse(ProcessedTables(tmp_path / "processed"))
+
+
+def test_analyse_without_personas_or_comments_says_why_in_the_metrics(tmp_path):
+    frames, _ = planted_tables(per_profile=3, silent=1)
+    frames["surveys"]["comment"] = None
+    _write_processed(tmp_path / "processed", frames)
+    personas.write_personas(tmp_path / "processed", seed=0)
+    result = personas.analyse(ProcessedTables(tmp_path / "processed"))
+    metrics = result.metrics()
+    assert metrics["personas"]["count"] == 0 and metrics["personas"]["stability"]["mean_ari"] is None
+    assert "personas need at least 20" in metrics["personas"]["missing"]["stability.mean_ari"]
+    assert result.k_table_ is None and result.profile_ is None
+    assert metrics["feedback"]["comments"] == 0 and metrics["feedback"]["mean_sentiment"] is None
+    assert metrics["feedback"]["missing"]["mean_sentiment"].startswith("No survey comments")
+    assert "pain_points" not in metrics["feedback"] and result.pain_points_ is None
+
+
+def test_the_chosen_k_model_is_the_final_model(planted):
+    features, _ = planted
+    chosen = personas.fit_clusters(features, k_min=2, k_max=6, seed=0)
+    fixed = personas.fit_clusters(features, k=chosen["k"], seed=0)
+    pd.testing.assert_series_equal(chosen["labels"], fixed["labels"])
+
+
+def test_stability_refits_on_at_most_the_fitting_size(planted, monkeypatch):
+    features, _ = planted
+    sizes = []
+    fit = personas.clusters.KMeans.fit
+
+    def recording_fit(self, matrix, *args, **kwargs):
+        sizes.append(len(matrix))
+        return fit(self, matrix, *args, **kwargs)
+
+    monkeypatch.setattr(personas.clusters.KMeans, "fit", recording_fit)
+    table = personas.stability(features, k=3, seeds=[1, 2], fit_size=50)
+    assert sizes == [50, 50, 50]  # the reference fit, then one refit per seed
+    assert table["ari"].min() > 0.9
+    sizes.clear()
+    personas.stability(features, k=3, seeds=[1], fit_size=10_000)
+    assert sizes == [180, int(0.8 * 180)]  # small exports: the reference on everyone, refits on 80%
+
+
+def test_the_stored_k_choice_gives_the_metrics_a_refit_gives(planted_folder, tmp_path):
+    folder, _ = planted_folder
+    params = personas.Params(k_max=6, stability_seeds=2)
+    personas.write_personas(folder, seed=0, k_max=6)  # prepare with these settings: the notebook reads its choice
+    assert personas.table.stored_k_choice(ProcessedTables(folder), 0, 2, 6, 20)[0] == 3
+    assert personas.table.stored_k_choice(ProcessedTables(folder), 1, 2, 6, 20) is None  # another seed: refit
+    stored = personas.analyse(ProcessedTables(folder), params)
+    plain = tmp_path / "plain"
+    shutil.copytree(folder, plain)
+    table = pd.read_parquet(plain / "personas.parquet")
+    table.to_parquet(plain / "personas.parquet", index=False)  # the same table without the stored choice
+    assert personas.table.stored_k_choice(ProcessedTables(plain), 0, 2, 6, 20) is None
+    refit = personas.analyse(ProcessedTables(plain), params)
+    assert stored.metrics() == refit.metrics()
+    pd.testing.assert_frame_equal(stored.k_table_, refit.k_table_)
+    personas.write_personas(folder, seed=0)  # back to the fixture's table

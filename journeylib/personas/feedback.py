@@ -3,7 +3,9 @@
 Themes come from a keyword taxonomy (theme -> keywords, packaged default in
 `feedback_themes.yaml`, replaceable by the user's own file or dictionary).
 Sentiment is VADER's compound score (-1..1) from the lexicon that ships inside
-the vaderSentiment package: nothing is downloaded at run time.
+the vaderSentiment package: nothing is downloaded at run time. Survey comments
+repeat a lot (stock phrases, "ok", "great service"), so each distinct comment is
+scored and tagged once and the result spread back to its rows.
 
 Quotes leave this module only through `example_quotes`, which redacts emails
 and phone numbers again (the processed comments already are: defence in depth)
@@ -35,7 +37,7 @@ MAX_SENTIMENT_CHARS = 2000
 def load_taxonomy(source=None) -> dict[str, list[str]]:
     """The theme taxonomy: None = the packaged default, a path to a YAML file, or a dict."""
     if source is None:
-        text = resources.files("journeylib").joinpath(DEFAULT_TAXONOMY_FILE).read_text(encoding="utf-8")
+        text = resources.files("journeylib.personas").joinpath(DEFAULT_TAXONOMY_FILE).read_text(encoding="utf-8")
         raw = yaml.safe_load(text)
     elif isinstance(source, dict):
         raw = source
@@ -74,8 +76,9 @@ def theme_patterns(taxonomy: dict[str, list[str]]) -> dict[str, re.Pattern]:
 def tag_themes(comments, taxonomy: dict[str, list[str]]) -> pd.DataFrame:
     """One boolean column per theme: does the comment mention it? Missing comments mention nothing."""
     comments = pd.Series(comments, dtype="object")
-    text = comments.fillna("").astype(str)
-    return pd.DataFrame({theme: text.str.contains(pattern, regex=True)
+    codes, distinct = pd.factorize(comments.fillna("").astype(str))
+    distinct = pd.Series(distinct, dtype="object")
+    return pd.DataFrame({theme: distinct.str.contains(pattern, regex=True).to_numpy(dtype=bool)[codes]
                          for theme, pattern in theme_patterns(taxonomy).items()}, index=comments.index)
 
 
@@ -103,9 +106,10 @@ def sentiment(comments) -> pd.Series:
     (`sentiment_text`); themes are still tagged on the whole text.
     """
     comments = pd.Series(comments, dtype="object")
+    scorable = comments.map(lambda c: isinstance(c, str) and bool(c.strip())).astype(bool)
     analyzer = _analyzer()
-    return comments.map(lambda c: analyzer.polarity_scores(sentiment_text(c))["compound"]
-                        if isinstance(c, str) and c.strip() else float("nan")).astype("float64")
+    scores = {c: analyzer.polarity_scores(sentiment_text(c))["compound"] for c in pd.unique(comments[scorable])}
+    return comments.where(scorable).map(scores).astype("float64")
 
 
 def score_comments(surveys: pd.DataFrame, taxonomy=None) -> pd.DataFrame:
@@ -181,11 +185,14 @@ def example_quotes(scored: pd.DataFrame, theme: str, n: int = 2, max_chars: int 
     return quotes
 
 
-def customer_pain_points(surveys: pd.DataFrame, taxonomy=None) -> pd.DataFrame:
-    """Per customer, 1.0 for each theme mentioned in a complaint of theirs (`is_negative`), else 0.0 (persona features)."""
+def customer_pain_points(surveys: pd.DataFrame, taxonomy=None, scored: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per customer, 1.0 for each theme mentioned in a complaint of theirs (`is_negative`), else 0.0 (persona features).
+
+    `scored`: the surveys' `score_comments` when already computed (the notebook scores them once).
+    """
     taxonomy = load_taxonomy(taxonomy)
     themes = list(taxonomy)
-    scored = score_comments(surveys, taxonomy)
+    scored = score_comments(surveys, taxonomy) if scored is None else scored
     negative = scored[is_negative(scored)]
     if negative.empty:
         return pd.DataFrame(columns=themes, dtype="float64")
