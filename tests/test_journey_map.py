@@ -361,7 +361,7 @@ THEMES = {"price": ["price"], "pressure": ["pressure", "pushy"], "waiting": ["wa
 
 
 def scored_surveys():
-    from journeylib import feedback
+    from journeylib.personas import feedback
 
     return feedback.score_comments(surveys_frame(), THEMES)
 

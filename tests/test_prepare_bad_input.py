@@ -131,7 +131,7 @@ def test_a_row_longer_than_the_reader_takes_names_its_line(raw, out, capsys):
 
 
 def test_a_long_comment_is_read_and_redacted(raw, tmp_path):
-    from journeylib.prepare import prepare  # the tables only: personas score sentiment (journeylib.feedback)
+    from journeylib.prepare import prepare  # the tables only: personas score sentiment (journeylib.personas.feedback)
 
     comment = "very good, call 312-555-0101 " * 8_000  # 230 KB
     append(raw, "surveys", f'Q9,C1,sales,2024-03-05T10:00:00Z,9,"{comment}"\n')

@@ -46,7 +46,7 @@ def analyse(tables, params: Params = Params(), con=None) -> JourneyMapResult:
 
 
 def _analyse(tables, params: Params, con) -> JourneyMapResult:
-    from journeylib import feedback
+    from journeylib.personas import feedback
 
     as_of = tables.as_of
     journeys = tables.load("journeys")
