@@ -200,6 +200,14 @@ def _basic_text(body):
     return ibis.cases((part[4] == "", date_), else_=date_ + time_).substr(0, ISO_LENGTH)
 
 
+def _digits(suffix):
+    """The digits of an offset suffix (`Z`, `+05`, `+0530`, `-05:30`): its other characters dropped, without a
+    global regex replace (the slowest string function here)."""
+    for char in ("Z", "z", "+", "-", ":"):
+        suffix = suffix.replace(char, "")
+    return suffix
+
+
 def naive_and_offset(t, column: str, fmt: str | None = None):
     """`t` plus `_naive` (the naive timestamp) and `_offset` (minutes, or null) read from the text
     in `column`; both null when unparseable.
@@ -225,7 +233,7 @@ def naive_and_offset(t, column: str, fmt: str | None = None):
         (extended, ibis.cases((b.re_search(ISO_BODY), _iso_text(b).try_cast("timestamp")), else_=nothing)),
         (basic, ibis.cases((b.re_search(ISO_BASIC), _basic_text(b).try_cast("timestamp")), else_=nothing)),
         else_=nothing,
-    ), f"{PART}digits": t[suffix].re_replace(r"[^0-9]", "")})
+    ), f"{PART}digits": _digits(t[suffix])})
     if fmt:
         # a naive value that is not ISO: the format, else its date part (the patterns run on those values only)
         local, other = f"{PART}local", f"{PART}other"
