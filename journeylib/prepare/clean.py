@@ -19,6 +19,7 @@ from journeylib.config import TIMESTAMP_COLUMNS
 from journeylib.prepare import timestamps
 from journeylib.prepare.engine import INVISIBLE_PATTERN, ident, label, number, quoted, store, text
 from journeylib.prepare.load import ROW
+from journeylib.vocabulary import UNKNOWN
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
 # The last --as-of date: the time-zone table (timestamps.LAST_DAY) covers it with a day to spare.
@@ -142,12 +143,12 @@ def _lookup_table(run, name, mapping):
 
 
 def _vocabulary(column, lookup):
-    """raw spelling -> canonical value (`unknown` when not in `lookup`, null when missing), one row per
+    """raw spelling -> canonical value (UNKNOWN when not in `lookup`, null when missing), one row per
     distinct spelling: the label is normalised once per spelling, not once per row."""
     spellings = column.name("spelling").as_table().distinct()
     keyed = spellings.mutate(key=label(text(spellings.spelling)))
     j = keyed.left_join(lookup, keyed.key == lookup.key)
-    canonical = ibis.cases((j.key.notnull(), j.canonical.fill_null("unknown")), else_=ibis.null("string"))
+    canonical = ibis.cases((j.key.notnull(), j.canonical.fill_null(UNKNOWN)), else_=ibis.null("string"))
     return j.select(v_spelling=j.spelling, v_canonical=canonical)
 
 
@@ -248,7 +249,7 @@ def _referrals(run, r):
         channel_raw=text(r.channel), channel_key=label(text(r.channel)),
     )
     t = t.left_join(channels, t.channel_key == channels.key).select(*t.columns, channel=channels.canonical)
-    t = t.mutate(channel=ibis.cases((t.channel_key.notnull(), t.channel.fill_null("unknown")),
+    t = t.mutate(channel=ibis.cases((t.channel_key.notnull(), t.channel.fill_null(UNKNOWN)),
                                     else_=ibis.null("string"))).drop("channel_key")
     t = _parse(run, "referrals", t, "referred_at")
     return t.mutate(

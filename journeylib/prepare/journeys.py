@@ -5,6 +5,7 @@ from __future__ import annotations
 import ibis
 
 from journeylib import STAGES
+from journeylib.vocabulary import UNKNOWN
 
 MICROSECONDS_PER_DAY = 86_400_000_000
 
@@ -28,7 +29,7 @@ def build_journeys(run):
         first_touch_at=log.occurred_at.min(where=counted),
         **firsts,
         touchpoints=log.count().cast("int32"),
-        channels=log.channel.nunique(where=log.channel != "unknown").cast("int32"),
+        channels=log.channel.nunique(where=log.channel != UNKNOWN).cast("int32"),
         first_test_drive_at=log.occurred_at.min(where=log.event_type == "test_drive"),
         first_purchase_at=log.occurred_at.min(where=log.source == "sales"),
     )

@@ -148,10 +148,20 @@ def _int(value):
     return value.nullif("").cast("int32")
 
 
-def _with_format(body, fmt: str):
-    """A naive timestamp parsed with a strptime format, null when it does not match."""
+# Parsing runs as a few stacked projections, each naming what the next one reads: an expression
+# used twice is then computed once per value (inlined, the body's regex ran once per use and the
+# SQL grew to hundreds of KB). The working columns start with PART and are dropped at the end.
+PART = "__ts_"
+
+
+def _with_format(t, body: str, fmt: str, name: str):
+    """`t` plus column `name`: the naive timestamp of `body` parsed with a strptime format, null
+    when it does not match."""
     pattern, parts = format_regex(fmt)
-    get = {part: body.re_extract(pattern, i + 1) for i, part in enumerate(parts)}
+    got = {part: f"{name}_{part}" for part in parts}
+    t = t.mutate(**{got[part]: t[body].re_extract(pattern, i + 1) for i, part in enumerate(parts)},
+                 **{f"{name}_ok": t[body].re_search(pattern)})
+    get = {part: t[column] for part, column in got.items()}
     if "year" in get:
         year = _int(get["year"])
     else:
@@ -165,14 +175,15 @@ def _with_format(body, fmt: str):
     minute = _int(get["minute"]) if "minute" in get else ibis.literal(0)
     second = _int(get["second"]) if "second" in get else ibis.literal(0)
     fraction = get["fraction"].rpad(6, "0") if "fraction" in get else ibis.literal("000000")
+    t = t.mutate(**{f"{name}_y": year, f"{name}_h": hour, f"{name}_mi": minute, f"{name}_s": second})
+    year, hour, minute, second = (t[f"{name}_{k}"] for k in ("y", "h", "mi", "s"))
     iso = (
         year.cast("string").lpad(4, "0") + "-" + _int(get["month"]).cast("string").lpad(2, "0") + "-"
         + _int(get["day"]).cast("string").lpad(2, "0") + " " + hour.cast("string").lpad(2, "0") + ":"
         + minute.cast("string").lpad(2, "0") + ":" + second.cast("string").lpad(2, "0") + "." + fraction
     )
-    matched = body.re_search(pattern)
-    return ibis.cases((matched & (hour < 24) & (minute < 60) & (second < 60), iso.try_cast("timestamp")),
-                      else_=ibis.null("timestamp"))
+    return t.mutate(**{name: ibis.cases((t[f"{name}_ok"] & (hour < 24) & (minute < 60) & (second < 60),
+                                         iso.try_cast("timestamp")), else_=ibis.null("timestamp"))})
 
 
 def _iso_text(body):
@@ -189,46 +200,67 @@ def _basic_text(body):
     return ibis.cases((part[4] == "", date_), else_=date_ + time_).substr(0, ISO_LENGTH)
 
 
-def naive_and_offset(value, fmt: str | None = None):
-    """(naive timestamp, offset in minutes or null) from text; both null when unparseable.
+def _digits(suffix):
+    """The digits of an offset suffix (`Z`, `+05`, `+0530`, `-05:30`): its other characters dropped, without a
+    global regex replace (the slowest string function here)."""
+    for char in ("Z", "z", "+", "-", ":"):
+        suffix = suffix.replace(char, "")
+    return suffix
+
+
+def naive_and_offset(t, column: str, fmt: str | None = None):
+    """`t` plus `_naive` (the naive timestamp) and `_offset` (minutes, or null) read from the text
+    in `column`; both null when unparseable.
 
     A value longer than MAX_LENGTH is unparseable without running any pattern on it: the
     work per value stays bounded however long a broken cell is.
     """
-    value = ibis.cases((value.length() <= MAX_LENGTH, value), else_=ibis.null("string"))
+    v, suffix, body, naive = (f"{PART}{k}" for k in ("v", "suffix", "body", "naive"))
+    t = t.mutate(**{v: ibis.cases((t[column].length() <= MAX_LENGTH, t[column]), else_=ibis.null("string"))})
     # The suffix regex runs only where an offset can be: a value ending in Z or with a sign in its last 6 characters.
-    tail = value.right(6)
+    tail = t[v].right(6)
     maybe = tail.endswith("Z") | tail.endswith("z") | tail.contains("+") | tail.contains("-")
-    suffix = ibis.cases((maybe, value.re_extract(OFFSET_SUFFIX, 1).nullif("")), else_=ibis.null("string"))
-    body = ibis.cases((suffix.notnull(), value.substr(0, value.length() - suffix.length()).rstrip()),
-                      else_=value)
+    t = t.mutate(**{suffix: ibis.cases((maybe, t[v].re_extract(OFFSET_SUFFIX, 1).nullif("")),
+                                       else_=ibis.null("string"))})
+    t = t.mutate(**{body: ibis.cases((t[suffix].notnull(), t[v].substr(0, t[v].length() - t[suffix].length()).rstrip()),
+                                     else_=t[v])})
     # cheap character checks first: the extended form has '-' at index 4, the basic form no '-', ':' or '/'
     nothing = ibis.null("timestamp")
-    extended = body.substr(4, 1) == "-"
-    basic = ~(body.contains("-") | body.contains(":") | body.contains("/"))
-    naive = ibis.cases(
-        (extended, ibis.cases((body.re_search(ISO_BODY), _iso_text(body).try_cast("timestamp")), else_=nothing)),
-        (basic, ibis.cases((body.re_search(ISO_BASIC), _basic_text(body).try_cast("timestamp")), else_=nothing)),
+    b = t[body]
+    extended = b.substr(4, 1) == "-"
+    basic = ~(b.contains("-") | b.contains(":") | b.contains("/"))
+    t = t.mutate(**{naive: ibis.cases(
+        (extended, ibis.cases((b.re_search(ISO_BODY), _iso_text(b).try_cast("timestamp")), else_=nothing)),
+        (basic, ibis.cases((b.re_search(ISO_BASIC), _basic_text(b).try_cast("timestamp")), else_=nothing)),
         else_=nothing,
-    )
+    ), f"{PART}digits": _digits(t[suffix])})
     if fmt:
-        local = ibis.cases((suffix.isnull(), ibis.coalesce(_with_format(body, fmt), _with_format(body, date_part(fmt)))
-                            if date_part(fmt) != fmt else _with_format(body, fmt)),
-                           else_=ibis.null("timestamp"))
-        naive = ibis.coalesce(naive, local)
-    digits = suffix.re_replace(r"[^0-9]", "")
-    minutes = ibis.cases((digits.length() == 4, digits.substr(2, 2).cast("int32")), else_=0)
+        # a naive value that is not ISO: the format, else its date part (the patterns run on those values only)
+        local, other = f"{PART}local", f"{PART}other"
+        t = t.mutate(**{local: ibis.cases((t[suffix].isnull() & t[naive].isnull(), t[body]), else_=ibis.null("string"))})
+        t = _with_format(t, local, fmt, f"{PART}f1")
+        found = t[f"{PART}f1"]
+        if date_part(fmt) != fmt:
+            t = t.mutate(**{other: ibis.cases((found.isnull(), t[local]), else_=ibis.null("string"))})
+            t = _with_format(t, other, date_part(fmt), f"{PART}f2")
+            found = ibis.coalesce(t[f"{PART}f1"], t[f"{PART}f2"])
+        t = t.mutate(**{naive: ibis.coalesce(t[naive], found)})
+    digits = t[f"{PART}digits"]
+    t = t.mutate(**{f"{PART}minutes": ibis.cases((digits.length() == 4, digits.substr(2, 2).cast("int32")), else_=0)})
+    minutes = t[f"{PART}minutes"]
     magnitude = digits.substr(0, 2).nullif("").cast("int32") * 60 + minutes
     offset = ibis.cases(
-        (suffix.upper() == "Z", ibis.literal(0)),
-        (suffix.startswith("-"), -magnitude),
-        (suffix.notnull(), magnitude),
+        (t[suffix].upper() == "Z", ibis.literal(0)),
+        (t[suffix].startswith("-"), -magnitude),
+        (t[suffix].notnull(), magnitude),
         else_=ibis.null("int32"),
     )
+    t = t.mutate(_offset=offset)
     # An offset no clock uses (`+99:99`, `+15:00`, `-13:00`) makes the value unparseable, not shifted.
-    impossible = offset.notnull() & ((minutes >= 60) | (offset < MIN_OFFSET_MINUTES) | (offset > MAX_OFFSET_MINUTES))
-    naive = ibis.cases((impossible.fill_null(False), ibis.null("timestamp")), else_=naive)
-    return naive, offset
+    impossible = t._offset.notnull() & ((minutes >= 60) | (t._offset < MIN_OFFSET_MINUTES)
+                                        | (t._offset > MAX_OFFSET_MINUTES))
+    t = t.mutate(_naive=ibis.cases((impossible.fill_null(False), ibis.null("timestamp")), else_=t[naive]))
+    return t.drop(*[c for c in t.columns if c.startswith(PART)])
 
 
 def parse_column(table, column: str, zone, offsets, fmt: str | None = None):
@@ -236,8 +268,7 @@ def parse_column(table, column: str, zone, offsets, fmt: str | None = None):
 
     Adds `_<column>_text` (the cleaned text) so callers can tell missing from unparseable.
     """
-    naive, offset = naive_and_offset(table[column], fmt)
-    step = table.mutate(_naive=naive, _offset=offset, _zone=zone, _text=table[column])
+    step = naive_and_offset(table.mutate(_zone=zone, _text=table[column]), "_text", fmt)
     joined_ = step.left_join(offsets, [step._zone == offsets.zone, step._naive.date() == offsets.day])
     minute = joined_._naive.hour() * 60 + joined_._naive.minute()
     local_offset = ibis.cases(

@@ -16,6 +16,7 @@ from journeylib.prepare.connection import engine_name, to_arrow, write_parquet
 from journeylib.prepare.load import ROW
 from journeylib.prepare.store import checkpoint
 from journeylib.privacy import PERSONAL_COLUMNS, redact
+from journeylib.vocabulary import UNKNOWN
 
 SORT_KEYS = {
     "customers": ["customer_id"], "identity_map": ["source_customer_id"],
@@ -54,6 +55,15 @@ def _write(run, name, expr, folder: Path):
         pq.write_table(data, path)
     else:
         write_parquet(run.con, expr, path)
+
+
+def reread_log(run, path: Path):
+    """Journeys from the written touchpoints.parquet (the journey log with every column journeys read):
+    the engine reads a few columns of one file instead of building the log from its tables a second time."""
+    from journeylib.prepare.journeys import build_journeys
+
+    run.work["log"] = run.con.read_parquet(str(path))
+    build_journeys(run)
 
 
 def _raw_json(row: dict, columns) -> str:
@@ -103,7 +113,7 @@ def table_counts(run) -> dict:
 
 def unknown_values(run) -> dict:
     def count(t, canonical, raw):
-        t = t.filter(t._reason.isnull() & (t[canonical] == "unknown"))
+        t = t.filter(t._reason.isnull() & (t[canonical] == UNKNOWN))
         rows = run.con.to_pyarrow(t.group_by(value=t[raw]).agg(n=t.count())).to_pylist()
         return {r["value"]: int(r["n"]) for r in rows}
 
@@ -152,6 +162,8 @@ def write_tables(run, folder: Path) -> dict:
     kept_tables(run)
     for name in SORT_KEYS:
         _write(run, name, run.out[name], folder)
+        if name == "touchpoints":
+            reread_log(run, folder / "touchpoints.parquet")
         checkpoint(f"write.{name}")
     write_rejects(run, folder / "rejects.parquet")
     result = summary(run)
