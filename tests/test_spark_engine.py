@@ -175,7 +175,7 @@ def test_bad_engine_settings_name_the_key(data, message):
 
 def test_the_engine_is_recorded_but_not_fingerprinted(tmp_path):
     """Tables made by DuckDB are reused when Spark is asked for: the engine is not in the fingerprint."""
-    from journeylib.runner import prepare_data
+    from journeylib.prepare.cache import prepare_data
 
     raw = tmp_path / "raw"
     shutil.copytree(BASIC, raw)
