@@ -147,3 +147,10 @@ def test_a_full_run_on_the_sample_fills_every_required_metric(tmp_path):
     assert metrics["advocacy"]["reference_satisfaction"] == "passive"
     assert {k: metrics["retention"]["reference_levels"][k] for k in ("finance_type", "condition", "satisfaction")} \
         == {"finance_type": "finance", "condition": "new", "satisfaction": "passive"}
+
+    # The package computes every section headless, exactly as the notebooks record it (the `run`
+    # section, with ids and timings, is the runner's own).
+    from journeylib.headless import analyse_all
+
+    headless = json.loads(json.dumps(analyse_all(tmp_path / "processed"), allow_nan=False))
+    assert headless == {section: values for section, values in metrics.items() if section != "run"}
