@@ -80,6 +80,15 @@ def bullets(sentences) -> None:
     _markdown("\n".join(f"- {escape_text(sentence)}" for sentence in sentences))
 
 
+def open_tables(processed_dir=None, as_of=None) -> tables.ProcessedTables:
+    """The processed tables a notebook reads; when a run samples whole customers
+    ($JOURNEY_MAX_CUSTOMERS), the report says so in one sentence before any figure."""
+    opened = tables.ProcessedTables(processed_dir, as_of)
+    if opened.sample_note:
+        _markdown(f"**Sample:** {escape_text(opened.sample_note)}")
+    return opened
+
+
 def show_table(frame: pd.DataFrame, title: str | None = None) -> None:
     """A table for reviewers; pandas' HTML repr escapes cell text."""
     from IPython.display import display

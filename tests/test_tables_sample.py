@@ -78,3 +78,16 @@ def test_a_bad_limit_is_a_plain_error(processed, monkeypatch, value):
     monkeypatch.setenv(tables.MAX_CUSTOMERS_ENV, value)
     with pytest.raises(ValueError, match=f"JOURNEY_MAX_CUSTOMERS={value}: expected a whole number of customers"):
         ProcessedTables(processed)
+
+
+def test_the_report_states_the_sample_before_any_figure(processed, monkeypatch):
+    from journeylib import report
+
+    shown = []
+    monkeypatch.setattr(report, "_markdown", shown.append)
+    monkeypatch.setenv(tables.MAX_CUSTOMERS_ENV, "60")
+    opened = report.open_tables(processed)
+    assert opened.sample_note and shown == [f"**Sample:** {report.escape_text(opened.sample_note)}"]
+    monkeypatch.delenv(tables.MAX_CUSTOMERS_ENV)
+    shown.clear()
+    assert report.open_tables(processed).sample_note is None and shown == []
