@@ -14,6 +14,7 @@ from journeylib.sample._calendar import DATE_ONLY, NAIVE, OFFSET, US, Z, format_
 from journeylib.sample._events import CAMPAIGNS, Events
 from journeylib.sample._identity import Records
 from journeylib.sample._people import People, categorical
+from journeylib.sample import touchpoints
 from journeylib.sample._tables import (
     CHUNK_ROWS, Writer, patch, pick, pool, row_tz, spell, spelling_pool, take, time_formats, number_strings,
 )
@@ -85,7 +86,7 @@ def build_all(rng, people: People, ev: Events, visits: dict, refs: dict, records
     mess = Counter()
     tests = _test_activity(rng, records)
     vins = _vins(people, tests)
-    mess.update(_touchpoints(rng, people, ev, records, choose, tests, writer))
+    mess.update(touchpoints.build(rng, people, ev, records, choose, tests, writer))
     mess.update(_sales(rng, people, records, choose, tests, vins, writer))
     mess.update(_service(rng, people, visits, records, choose, tests, vins, writer))
     feedback, survey_mess = _surveys(rng, people, visits, records, choose, tests, writer)
@@ -126,159 +127,6 @@ def _vins(people: People, tests: dict) -> pa.Array:
                                          np.zeros(n - len(people), np.int64)]]
     letters = pa.array(list("ABCDEFGH")).take(pa.array(model))
     return pc.binary_join_element_wise("1JL", letters, pa.array(year), "X", number_strings("", serial, 11), "")
-
-
-# --- touchpoints ---------------------------------------------------------------------------
-def _touchpoints(rng, people: People, ev: Events, records: Records, choose, tests: dict, writer: Writer) -> Counter:
-    n = len(ev)
-    P = len(people)
-    ev_flat, ev_start, ev_count = spelling_pool(T.EVENT_SPELLINGS, S.EVENT_TYPES)
-    ch_flat, ch_start, ch_count = spelling_pool(T.CHANNEL_SPELLINGS, list(S.CH))
-    unknown_ev0 = len(ev_flat)
-    ev_pool, ev_missing = _with_tokens(ev_flat + T.UNKNOWN_EVENT_TYPES)
-    unknown_ch0 = len(ch_flat)
-    ch_pool, ch_missing = _with_tokens(ch_flat + T.UNKNOWN_CHANNELS)
-    camp_pool, camp_missing = _with_tokens(CAMPAIGNS)
-    dealer_pool, dealer_missing = _with_tokens(S.DEALER_IDS)
-    model_pool, model_missing = _with_tokens([m[0] for m in S.MODELS])
-    R = len(records.ids)
-    spare = len(records.unknown_ids)
-    id_pool, id_missing = _id_pool(records)
-    n_unlinked = max(2, n // 700)
-    cookie_numbers = (np.arange(P + n_unlinked, dtype=np.int64) * 7_919 + 13) % 10 ** 10
-    cookie_pool = pa.concat_arrays([number_strings("ck.", cookie_numbers, 10), pool(T.MISSING_TOKENS)])
-    cookie_missing = P + n_unlinked
-
-    t = ev.t.copy()
-    tz = row_tz(ev.dealer)
-    ft = people.first_touch[ev.person]
-    stage = S.STAGE_OF_EVENT[ev.etype]
-    fmt = time_formats(rng, t, tz, {Z: 0.48, OFFSET: 0.25, NAIVE: 0.27})
-    # a few date-only values (local midnight): only where that cannot change a journey
-    cand = np.flatnonzero((ev.source == 0) & (stage <= 2) & (t > ft))
-    rows = pick(rng, cand, 0.012, 2)
-    midnight = local_midnight(t[rows], tz[rows])
-    keep = midnight > ft[rows]
-    rows, midnight = rows[keep], midnight[keep]
-    t[rows] = midnight
-    fmt[rows] = DATE_ONLY
-    # the latest valid timestamp of the whole sample sits exactly at the as-of instant
-    cand = np.flatnonzero((stage <= 3) & (ev.etype != S.EV["test_drive"]) & (t > ft) & (fmt != DATE_ONLY))
-    last = cand[np.argmax(t[cand])]
-    t[last] = S.AS_OF
-    fmt[last] = Z
-    ev.t = t  # the truth (funnel) is computed from these instants
-
-    rec = choose(ev.person)
-    rec = np.where(ev.anonymous, _token(rng, id_missing, n, 0.05), rec)
-    cookie = np.where(ev.cookie, ev.person, cookie_missing)
-    dealer = np.where(ev.dealer >= 0, ev.dealer, _token(rng, dealer_missing, n, 0.03))
-    campaign = np.where(ev.campaign >= 0, ev.campaign, _token(rng, camp_missing, n, 0.01))
-    model = np.where(ev.model >= 0, ev.model, _token(rng, model_missing, n, 0.01))
-    order = np.lexsort((ev.person, t))
-    eid = np.empty(n, np.int64)
-    eid[order] = np.arange(1, n + 1)
-    eid = np.where(rng.random(n) < 0.92, eid, 0)
-    rows_ = Rows(rec=rec, cookie=cookie, t=t, tz=tz, fmt=fmt, special=np.full(n, -1), person=ev.person,
-                 ev=spell(rng, ev.etype, ev_start, ev_count), ch=spell(rng, ev.channel, ch_start, ch_count),
-                 camp=campaign, dealer=dealer, model=model, eid=eid)
-    mess = Counter()
-    mess["messy_spellings"] = int(np.sum((rows_.c["ev"] != ev_start[ev.etype]) | (rows_.c["ch"] != ch_start[ev.channel])))
-    mess["missing_value_tokens"] = int(np.sum(np.isin(rows_.c["dealer"], [dealer_missing + 1, dealer_missing + 2])
-                                             | np.isin(rows_.c["camp"], [camp_missing + 1, camp_missing + 2])
-                                             | np.isin(rows_.c["model"], [model_missing + 1, model_missing + 2])
-                                             | np.isin(rows_.c["rec"], [id_missing + 1, id_missing + 2])))
-    for code, name in ((OFFSET, "timestamp_with_offset"), (NAIVE, "timestamp_naive_local"), (DATE_ONLY, "timestamp_date_only"), (Z, "timestamp_utc_z")):
-        mess[name] = int(np.sum(fmt == code))
-    mess["anonymous_rows_linked_by_cookie"] = int(ev.anonymous.sum())
-
-    # --- mess rows (extra rows; the clean rows above stay the truth)
-    known = np.flatnonzero(~ev.anonymous & (t > ft) & (t < S.AS_OF - 3_600))
-    next_id = n + 1
-    new_id = lambda k: np.where(rng.random(k) < 0.92, next_id + np.arange(k), 0)  # noqa: E731
-
-    sel = pick(rng, np.arange(n), 0.015, 2)
-    rows_.copy_rows(sel, "duplicate_touchpoint_rows")
-    sel = pick(rng, np.flatnonzero((eid > 0) & (fmt != DATE_ONLY)), 0.004, 2)
-    e = ev.etype[sel]
-    rows_.copy_rows(sel, "repeated_event_id", fmt=np.where(fmt[sel] == Z, OFFSET, Z),
-                    ev=ev_start[e] + (rows_.c["ev"][sel] - ev_start[e] + 1) % ev_count[e])
-    sel = pick(rng, known, 0.003, 2)
-    k = sel.size
-    new = rows_.copy_rows(sel, "unknown_event_type", ev=unknown_ev0 + rng.integers(0, len(T.UNKNOWN_EVENT_TYPES), k),
-                          eid=new_id(k), t=t[sel] + rng.integers(1, 600, k))
-    next_id += k
-    sel = pick(rng, known, 0.003, 2)
-    k = sel.size
-    rows_.copy_rows(sel, "unknown_channel", ch=unknown_ch0 + rng.integers(0, len(T.UNKNOWN_CHANNELS), k),
-                    ev=np.full(k, ev_start[S.EV["site_visit"]]), eid=new_id(k), t=t[sel] + rng.integers(1, 600, k))
-    next_id += k
-    specials = []
-    sel = pick(rng, known, 0.002, 2)
-    k = sel.size
-    rows_.copy_rows(sel, "unparseable_timestamp", special=len(specials) + np.arange(k), eid=new_id(k))
-    specials += [T.UNPARSEABLE[i % len(T.UNPARSEABLE)] for i in range(k)]
-    next_id += k
-    sel = pick(rng, known, 0.001, 2)
-    k = sel.size
-    rows_.copy_rows(sel, "out_of_range_timestamp", special=len(specials) + np.arange(k), eid=new_id(k))
-    specials += [T.OUT_OF_RANGE[i % len(T.OUT_OF_RANGE)] for i in range(k)]
-    next_id += k
-    sel = pick(rng, known, 0.002, 3)
-    k = sel.size
-    which = np.arange(k) % 3
-    token = rng.integers(0, 3, k)
-    new = rows_.copy_rows(sel, "missing_required", eid=new_id(k))
-    rows_.c["ev"][new[which == 0]] = ev_missing + token[which == 0]
-    rows_.c["ch"][new[which == 1]] = ch_missing + token[which == 1]
-    rows_.c["special"][new[which == 2]] = len(specials) + np.arange(int(np.sum(which == 2)))
-    specials += [T.MISSING_TOKENS[i] for i in token[which == 2]]
-    next_id += k
-    sel = pick(rng, known, 0.0015, 2)
-    k = sel.size
-    rows_.copy_rows(sel, "unknown_customer", rec=R + rng.integers(0, spare, k), cookie=cookie_missing, eid=new_id(k))
-    next_id += k
-    sel = pick(rng, known, 0.0015, 2)
-    k = min(sel.size, n_unlinked)
-    sel = sel[:k]
-    rows_.copy_rows(sel, "unlinked_anonymous_rows", rec=id_missing, cookie=P + np.arange(k), eid=new_id(k))
-    next_id += k
-    # test customers' touchpoints
-    k = tests["ev_rec"].size
-    src = np.zeros(k, np.int64)
-    new = rows_.copy_rows(src, "test_record_rows", rec=tests["ev_rec"], cookie=cookie_missing, t=tests["ev_t"],
-                          tz=S.DEFAULT_TZ_CODE, fmt=Z, special=-1, person=-1, eid=next_id + np.arange(k),
-                          ev=ev_start[tests["ev_type"]], ch=ch_start[S.CH["website"]], camp=camp_missing,
-                          dealer=0, model=model_missing)
-    mess.update(rows_.mess)
-
-    # --- write, sorted by time, in chunks
-    c = rows_.c
-    order = np.argsort(c["t"], kind="stable")
-    specials_pool = pool(specials or ["x"])
-    names = ["event_id", "customer_id", "anonymous_id", "occurred_at", "event_type", "channel", "campaign",
-             "dealer_id", "vehicle_model"]
-    width = _width(int(c["eid"].max()))
-    with writer.open("touchpoints", names) as out:
-        for start in range(0, order.size, CHUNK_ROWS):
-            rows = order[start:start + CHUNK_ROWS]
-            eids = c["eid"][rows]
-            event_id = _ids("EV", eids, width)
-            event_id = pc.if_else(pa.array(eids > 0), event_id, pa.scalar(""))
-            occurred = format_times(c["t"][rows], c["tz"][rows], c["fmt"][rows])
-            sp = np.flatnonzero(c["special"][rows] >= 0)
-            if sp.size:
-                occurred = patch(occurred, sp, specials_pool.take(pa.array(c["special"][rows][sp])).to_pylist())
-            table = pa.table({
-                "event_id": event_id, "customer_id": take(id_pool, c["rec"][rows]),
-                "anonymous_id": take(cookie_pool, c["cookie"][rows]), "occurred_at": occurred,
-                "event_type": take(ev_pool, c["ev"][rows]), "channel": take(ch_pool, c["ch"][rows]),
-                "campaign": take(camp_pool, c["camp"][rows]), "dealer_id": take(dealer_pool, c["dealer"][rows]),
-                "vehicle_model": take(model_pool, c["model"][rows]),
-            })
-            out.write_table(table)
-            writer.rows["touchpoints"] += table.num_rows
-    return Counter({k: v for k, v in mess.items()})
 
 
 # --- shared helpers for the smaller tables ------------------------------------------------
