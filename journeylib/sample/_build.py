@@ -14,7 +14,7 @@ from journeylib.sample._calendar import DATE_ONLY, NAIVE, OFFSET, US, Z, format_
 from journeylib.sample._events import CAMPAIGNS, Events
 from journeylib.sample._identity import Records
 from journeylib.sample._people import People, categorical
-from journeylib.sample import touchpoints
+from journeylib.sample import sales, touchpoints
 from journeylib.sample._tables import (
     CHUNK_ROWS, Writer, patch, pick, pool, row_tz, spell, spelling_pool, take, time_formats, number_strings,
 )
@@ -87,7 +87,7 @@ def build_all(rng, people: People, ev: Events, visits: dict, refs: dict, records
     tests = _test_activity(rng, records)
     vins = _vins(people, tests)
     mess.update(touchpoints.build(rng, people, ev, records, choose, tests, writer))
-    mess.update(_sales(rng, people, records, choose, tests, vins, writer))
+    mess.update(sales.build(rng, people, records, choose, tests, vins, writer))
     mess.update(_service(rng, people, visits, records, choose, tests, vins, writer))
     feedback, survey_mess = _surveys(rng, people, visits, records, choose, tests, writer)
     mess.update(survey_mess)
@@ -168,78 +168,6 @@ def _bad_times(rng, rows_: Rows, base: np.ndarray, specials: list, us: bool, n_u
 
 def _share(n: int, share: float, minimum: int) -> int:
     return max(minimum, int(round(n * share)))
-
-
-# --- sales ---------------------------------------------------------------------------------
-def _sales(rng, people: People, records: Records, choose, tests: dict, vins: pa.Array, writer: Writer) -> Counter:
-    buyers = np.flatnonzero(people.bought)
-    buyers = buyers[np.argsort(people.purchase[buyers], kind="stable")]
-    n = buyers.size
-    P = len(people)
-    t = people.purchase[buyers]
-    dealer = people.sale_dealer[buyers]
-    tz = S.DEALER_TZ[dealer]
-    fmt = time_formats(rng, t, tz, {Z: 0.4, OFFSET: 0.3, NAIVE: 0.3})
-    rows_ = Rows(deal=100_001 + np.arange(n), rec=choose(buyers), t=t, tz=tz, fmt=fmt, special=np.full(n, -1),
-                 dealer=dealer, vin=buyers, model=people.model[buyers], cond=people.condition[buyers],
-                 fin=people.finance[buyers], price=people.price[buyers].astype(np.int64),
-                 trade=people.trade_in[buyers].astype(np.int64), missing=np.full(n, -1))
-    id_pool, id_missing = _id_pool(records)
-    R, spare = len(records.ids), len(records.unknown_ids)
-    new_deals, new_vins = NewIds(100_001 + n), NewIds(P + tests["sale_rec"].size)
-    specials: list = []
-
-    def fresh(k):
-        return new_deals.take(k), new_vins.take(k)
-
-    if n:
-        sel = pick(rng, np.arange(n), 0.01, 2)
-        rows_.copy_rows(sel, "repeated_deal_id")
-        sel = pick(rng, np.arange(n), 0.002, 2)
-        deals, vin = fresh(sel.size)
-        later = np.minimum(t[sel] + rng.integers(S.DAY, 20 * S.DAY, sel.size), S.AS_OF - 60)
-        rows_.copy_rows(sel, "negative_price", deal=deals, vin=vin, t=later, fmt=Z, price=-rows_.c["price"][sel])
-        for kind, k in (("unparseable_timestamp", 2), ("out_of_range_timestamp", 2)):
-            sel = pick(rng, np.arange(n), 0.0, k)
-            deals, vin = fresh(sel.size)
-            values = T.UNPARSEABLE if kind.startswith("unparse") else T.OUT_OF_RANGE
-            rows_.copy_rows(sel, kind, deal=deals, vin=vin, special=len(specials) + np.arange(sel.size))
-            specials += [values[i % len(values)] for i in range(sel.size)]
-        sel = pick(rng, np.arange(n), 0.0, 2)
-        deals, vin = fresh(sel.size)
-        new = rows_.copy_rows(sel, "missing_required", deal=deals, vin=vin)
-        rows_.c["special"][new[0]] = len(specials)
-        specials.append("")
-        rows_.c["rec"][new[1:]] = id_missing + 1          # customer_id "NULL"
-        sel = pick(rng, np.arange(n), 0.0, 1)
-        deals, vin = fresh(sel.size)
-        rows_.copy_rows(sel, "unknown_customer", deal=deals, vin=vin, rec=R + rng.integers(0, spare, sel.size))
-        sel = pick(rng, np.arange(n), 0.01, 1)
-        rows_.c["missing"][sel] = rng.integers(0, 3, sel.size)   # a missing price (optional column)
-        rows_.mess["missing_value_tokens"] += sel.size
-    k = tests["sale_rec"].size
-    deals, _ = fresh(k)
-    rows_.copy_rows(np.zeros(k, np.int64), "test_record_rows", deal=deals, rec=tests["sale_rec"], t=tests["sale_t"],
-                    tz=S.DEFAULT_TZ_CODE, fmt=Z, special=-1, dealer=0, vin=P + np.arange(k), model=0, cond=0, fin=1,
-                    price=25_000, trade=0, missing=-1) if n else None
-    c = rows_.c
-    order = np.argsort(c["t"], kind="stable")
-    cond_pool, _ = _with_tokens(S.CONDITIONS)
-    fin_pool, _ = _with_tokens(S.FINANCE_TYPES)
-    table = {
-        "DealNumber": _numbers(c["deal"][order]),
-        "customer_id": take(id_pool, c["rec"][order]),
-        "SoldDate": _times(c, order, specials),
-        "dealer_id": take(pool(S.DEALER_IDS), c["dealer"][order]),
-        "vin": take(vins, c["vin"][order]),
-        "vehicle_model": take(pool([m[0] for m in S.MODELS]), c["model"][order]),
-        "condition": take(cond_pool, c["cond"][order]),
-        "finance_type": take(fin_pool, c["fin"][order]),
-        "price": _numbers(c["price"][order], c["missing"][order]),
-        "trade_in": take(pool(["false", "true"]), c["trade"][order]),
-    }
-    writer.write("sales", table)
-    return rows_.mess
 
 
 # --- service visits --------------------------------------------------------------------------
