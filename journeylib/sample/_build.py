@@ -14,7 +14,7 @@ from journeylib.sample._calendar import DATE_ONLY, NAIVE, OFFSET, US, Z, format_
 from journeylib.sample._events import CAMPAIGNS, Events
 from journeylib.sample._identity import Records
 from journeylib.sample._people import People, categorical
-from journeylib.sample import sales, touchpoints
+from journeylib.sample import sales, service_visits, touchpoints
 from journeylib.sample._tables import (
     CHUNK_ROWS, Writer, patch, pick, pool, row_tz, spell, spelling_pool, take, time_formats, number_strings,
 )
@@ -88,7 +88,7 @@ def build_all(rng, people: People, ev: Events, visits: dict, refs: dict, records
     vins = _vins(people, tests)
     mess.update(touchpoints.build(rng, people, ev, records, choose, tests, writer))
     mess.update(sales.build(rng, people, records, choose, tests, vins, writer))
-    mess.update(_service(rng, people, visits, records, choose, tests, vins, writer))
+    mess.update(service_visits.build(rng, people, visits, records, choose, tests, vins, writer))
     feedback, survey_mess = _surveys(rng, people, visits, records, choose, tests, writer)
     mess.update(survey_mess)
     mess.update(_referrals(rng, people, refs, records, choose, writer))
@@ -168,75 +168,6 @@ def _bad_times(rng, rows_: Rows, base: np.ndarray, specials: list, us: bool, n_u
 
 def _share(n: int, share: float, minimum: int) -> int:
     return max(minimum, int(round(n * share)))
-
-
-# --- service visits --------------------------------------------------------------------------
-def _service(rng, people: People, visits: dict, records: Records, choose, tests: dict, vins: pa.Array,
-             writer: Writer) -> Counter:
-    person = visits["person"]
-    n = person.size
-    P = len(people)
-    t = visits["t"]
-    dealer = visits["dealer"]
-    tz = S.DEALER_TZ[dealer]
-    id_pool, id_missing = _id_pool(records)
-    R, spare = len(records.ids), len(records.unknown_ids)
-    vin_pool = pa.concat_arrays([vins, pool(T.MISSING_TOKENS)])
-    vin_missing = len(vins)
-    rec = choose(person)
-    vin_only = pick(rng, np.arange(n), 0.03, 2) if n else np.zeros(0, np.int64)
-    rec[vin_only] = _token(rng, id_missing, vin_only.size, 0.2)
-    vin = np.where(rng.random(n) < 0.95, person, vin_missing)
-    vin[vin_only] = person[vin_only]
-    order0 = np.argsort(t, kind="stable")
-    ro = np.empty(n, np.int64)
-    ro[order0] = 5_000_001 + np.arange(n)
-    rows_ = Rows(ro=ro, rec=rec, t=t, tz=tz, fmt=np.full(n, US, np.int8), special=np.full(n, -1), vin=vin,
-                 dealer=dealer, pay=visits["pay"], amount=np.round(visits["amount"] * 100).astype(np.int64),
-                 mileage=visits["mileage"], missing=np.full(n, -1))
-    rows_.mess["vin_only_service_rows"] += vin_only.size
-    fresh = NewIds(5_000_001 + n).take
-    specials: list = []
-
-    if n:
-        sel = pick(rng, np.arange(n), 0.01, 2)
-        rows_.copy_rows(sel, "repeated_ro_id")
-        for kind, values in (("unparseable_timestamp", T.UNPARSEABLE_US), ("out_of_range_timestamp", T.OUT_OF_RANGE_US)):
-            sel = pick(rng, np.arange(n), 0.0, 2)
-            rows_.copy_rows(sel, kind, ro=fresh(sel.size), special=len(specials) + np.arange(sel.size))
-            specials += [values[i % len(values)] for i in range(sel.size)]
-        sel = pick(rng, np.arange(n), 0.0, 2)
-        rows_.copy_rows(sel, "missing_required", ro=fresh(sel.size), special=len(specials) + np.arange(sel.size))
-        specials += ["", "N/A"][: sel.size]
-        sel = pick(rng, np.arange(n), 0.0, 2)
-        rows_.copy_rows(sel, "unresolved_vin_only_rows", ro=fresh(sel.size), rec=id_missing,
-                        vin=len(people) + tests["sale_rec"].size + 9_000 + np.arange(sel.size))
-        sel = pick(rng, np.arange(n), 0.0, 1)
-        rows_.copy_rows(sel, "unknown_customer", ro=fresh(sel.size), rec=R + rng.integers(0, spare, sel.size))
-        sel = pick(rng, np.arange(n), 0.01, 1)
-        rows_.c["missing"][sel] = rng.integers(1, 3, sel.size)
-        rows_.mess["missing_value_tokens"] += sel.size
-    k = tests["service_rec"].size
-    if n:
-        rows_.copy_rows(np.zeros(k, np.int64), "test_record_rows", ro=fresh(k), rec=tests["service_rec"],
-                        t=tests["service_t"] // 60 * 60, tz=S.DEFAULT_TZ_CODE, special=-1,
-                        vin=P + np.arange(k), dealer=0, missing=-1)
-    c = rows_.c
-    order = np.argsort(c["t"], kind="stable")
-    table = {
-        "ro_id": _numbers(c["ro"][order]) if n else pa.array([], pa.string()),
-        "customer_id": take(id_pool, c["rec"][order]),
-        "opened_at": _times(c, order, specials),
-        "vin": take(vin_pool, c["vin"][order]),
-        "dealer_id": take(pool(S.DEALER_IDS), c["dealer"][order]),
-        "pay_type": take(pool(["customer", "warranty", "internal"]), c["pay"][order]),
-        "amount": _numbers(c["amount"][order], c["missing"][order], cents=True),
-        "mileage": _numbers(c["mileage"][order]),
-    }
-    if n:
-        table["ro_id"] = pc.binary_join_element_wise("RO", table["ro_id"], "")
-    writer.write("service_visits", table)
-    return rows_.mess
 
 
 # --- surveys ---------------------------------------------------------------------------------
