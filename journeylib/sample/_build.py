@@ -14,7 +14,7 @@ from journeylib.sample._calendar import DATE_ONLY, NAIVE, OFFSET, US, Z, format_
 from journeylib.sample._events import CAMPAIGNS, Events
 from journeylib.sample._identity import Records
 from journeylib.sample._people import People, categorical
-from journeylib.sample import sales, service_visits, touchpoints
+from journeylib.sample import sales, service_visits, surveys, touchpoints
 from journeylib.sample._tables import (
     CHUNK_ROWS, Writer, patch, pick, pool, row_tz, spell, spelling_pool, take, time_formats, number_strings,
 )
@@ -89,7 +89,7 @@ def build_all(rng, people: People, ev: Events, visits: dict, refs: dict, records
     mess.update(touchpoints.build(rng, people, ev, records, choose, tests, writer))
     mess.update(sales.build(rng, people, records, choose, tests, vins, writer))
     mess.update(service_visits.build(rng, people, visits, records, choose, tests, vins, writer))
-    feedback, survey_mess = _surveys(rng, people, visits, records, choose, tests, writer)
+    feedback, survey_mess = surveys.build(rng, people, visits, records, choose, tests, writer)
     mess.update(survey_mess)
     mess.update(_referrals(rng, people, refs, records, choose, writer))
     mess.update(_customers(rng, records, writer))
@@ -168,106 +168,6 @@ def _bad_times(rng, rows_: Rows, base: np.ndarray, specials: list, us: bool, n_u
 
 def _share(n: int, share: float, minimum: int) -> int:
     return max(minimum, int(round(n * share)))
-
-
-# --- surveys ---------------------------------------------------------------------------------
-def _comments(rng, survey_type: np.ndarray, score: np.ndarray, person: np.ndarray, records: Records):
-    """Comment text per response (None where the respondent wrote nothing) and theme counts."""
-    n = score.size
-    has = rng.random(n) < 0.5
-    weights = np.vstack([T.SALES_THEME_WEIGHTS, T.SERVICE_THEME_WEIGHTS])
-    theme1 = categorical(rng, weights, survey_type)
-    theme2 = categorical(rng, weights, survey_type)
-    second = (rng.random(n) < 0.3) & (theme2 != theme1)
-    tone = np.where(score >= 9, 2, np.where(score >= 7, 1, 0))
-    flat = [s for theme in T.THEMES for tone_list in T.COMMENT_TEMPLATES[theme] for s in tone_list]
-    templates = pool(flat)
-    s1 = take(templates, (theme1 * 3 + tone) * 3 + rng.integers(0, 3, n))
-    s2 = take(templates, (theme2 * 3 + tone) * 3 + rng.integers(0, 3, n))
-    text = pc.if_else(pa.array(second), pc.binary_join_element_wise(s1, s2, " "), s1)
-    themes = {theme: int(np.sum(has & ((theme1 == i) | (second & (theme2 == i))))) for i, theme in enumerate(T.THEMES)}
-    # a few comments carry an email address, a phone number or markup
-    commented = np.flatnonzero(has)
-    mess = Counter()
-    edits: dict[int, str] = {}
-    base = text.take(pa.array(commented)).to_pylist() if commented.size <= 5 else None
-    with_email = pick(rng, commented[records.has_email[person[commented]]], 0.01, 1)
-    for row in with_email:
-        edits[row] = f"{text[row].as_py()} You can reach me at {records.email_clean[person[row]].as_py()}."
-    mess["comments_with_email"] = with_email.size
-    free = np.setdiff1d(commented[records.has_phone[person[commented]]], with_email)
-    with_phone = pick(rng, free, 0.01, 1)
-    for row in with_phone:
-        d = int(records.phone_digits[person[row]])
-        edits[row] = f"{text[row].as_py()} Call me at ({d // 10**7}) {d // 10**4 % 1000:03d}-{d % 10**4:04d} anytime."
-    mess["comments_with_phone"] = with_phone.size
-    free = np.setdiff1d(commented, np.r_[with_email, with_phone])
-    with_markup = pick(rng, free, 0.01, 2)
-    for i, row in enumerate(with_markup):
-        snippet = T.MARKUP_SNIPPETS[i % len(T.MARKUP_SNIPPETS)]
-        edits[row] = f"{snippet} {text[row].as_py()}" if i % 2 == 0 else f"{text[row].as_py()} {snippet}"
-    mess["comments_with_markup"] = with_markup.size
-    del base
-    rows = np.array(sorted(edits), np.int64)
-    text = patch(text, rows, [edits[r] for r in rows])
-    return pc.if_else(pa.array(has), text, pa.scalar("")), themes, mess
-
-
-def _surveys(rng, people: People, visits: dict, records: Records, choose, tests: dict, writer: Writer):
-    sales_p = np.flatnonzero(people.responds)
-    vp = visits["person"]
-    sv = np.flatnonzero(rng.random(vp.size) < S.SERVICE_SURVEY_RESPONSE)
-    sv_t = visits["t"][sv] + (rng.uniform(1, 14, sv.size) * S.DAY).astype(np.int64)
-    sv, sv_t = sv[sv_t <= S.AS_OF], sv_t[sv_t <= S.AS_OF]
-    person = np.r_[sales_p, vp[sv]]
-    t = np.r_[people.responded_at[sales_p], sv_t]
-    stype = np.r_[np.zeros(sales_p.size, np.int64), np.ones(sv.size, np.int64)]
-    score = np.r_[people.score[sales_p], categorical(rng, S.SERVICE_SCORE_PROBS, size=sv.size)].astype(np.int64)
-    order = np.argsort(t, kind="stable")
-    person, t, stype, score = person[order], t[order], stype[order], score[order]
-    n = t.size
-    comment, themes, mess = _comments(rng, stype, score, person, records)
-    tz = np.full(n, S.DEFAULT_TZ_CODE, np.int8)
-    fmt = time_formats(rng, t, tz, {Z: 0.5, OFFSET: 0.15, NAIVE: 0.3, DATE_ONLY: 0.05})
-    comment_pool = pa.concat_arrays([comment, pool([""])])
-    id_pool, id_missing = _id_pool(records)
-    R, spare = len(records.ids), len(records.unknown_ids)
-    rows_ = Rows(rid=1 + np.arange(n), rec=choose(person), t=t, tz=tz, fmt=fmt, special=np.full(n, -1),
-                 type=stype, score=score, comment=np.arange(n))
-    rows_.mess.update(mess)
-    specials: list = []
-    score_pool, score_missing = _with_tokens([str(i) for i in range(11)] + ["11", "-1", "ten"])
-    fresh = NewIds(n + 1).take
-
-    if n:
-        sel = pick(rng, np.arange(n), 0.01, 2)
-        rows_.copy_rows(sel, "repeated_response_id")
-        sales_rows = np.flatnonzero(stype == 0)
-        sel = pick(rng, sales_rows if sales_rows.size else np.arange(n), 0.01, 3)
-        rows_.copy_rows(sel, "invalid_score", rid=fresh(sel.size), score=11 + np.arange(sel.size) % 3)
-        sel = pick(rng, np.arange(n), 0.0, 1)
-        rows_.copy_rows(sel, "missing_required", rid=fresh(sel.size), score=score_missing + 1)
-        for kind, values in (("unparseable_timestamp", T.UNPARSEABLE), ("out_of_range_timestamp", T.OUT_OF_RANGE)):
-            sel = pick(rng, np.arange(n), 0.0, 1)
-            rows_.copy_rows(sel, kind, rid=fresh(sel.size), special=len(specials) + np.arange(sel.size))
-            specials += [values[i % len(values)] for i in range(sel.size)]
-        sel = pick(rng, np.arange(n), 0.0, 1)
-        rows_.copy_rows(sel, "unknown_customer", rid=fresh(sel.size), rec=R + rng.integers(0, spare, sel.size))
-        k = tests["survey_rec"].size
-        rows_.copy_rows(np.zeros(k, np.int64), "test_record_rows", rid=fresh(k), rec=tests["survey_rec"],
-                        t=tests["survey_t"], fmt=Z, special=-1, type=0, score=10, comment=n)
-    c = rows_.c
-    order = np.argsort(c["t"], kind="stable")
-    table = {
-        "response_id": pc.binary_join_element_wise("R", _numbers(c["rid"][order] + 1_000_000), ""),
-        "customer_id": take(id_pool, c["rec"][order]),
-        "survey_type": take(pool(["sales", "service"]), c["type"][order]),
-        "responded_at": _times(c, order, specials),
-        "score": take(score_pool, c["score"][order]),
-        "comment": take(comment_pool, c["comment"][order]),
-    }
-    writer.write("surveys", table)
-    return themes, rows_.mess
 
 
 # --- referrals -------------------------------------------------------------------------------
