@@ -14,7 +14,7 @@ from journeylib.sample._calendar import DATE_ONLY, NAIVE, OFFSET, US, Z, format_
 from journeylib.sample._events import CAMPAIGNS, Events
 from journeylib.sample._identity import Records
 from journeylib.sample._people import People, categorical
-from journeylib.sample import sales, service_visits, surveys, touchpoints
+from journeylib.sample import referrals, sales, service_visits, surveys, touchpoints
 from journeylib.sample._tables import (
     CHUNK_ROWS, Writer, patch, pick, pool, row_tz, spell, spelling_pool, take, time_formats, number_strings,
 )
@@ -91,7 +91,7 @@ def build_all(rng, people: People, ev: Events, visits: dict, refs: dict, records
     mess.update(service_visits.build(rng, people, visits, records, choose, tests, vins, writer))
     feedback, survey_mess = surveys.build(rng, people, visits, records, choose, tests, writer)
     mess.update(survey_mess)
-    mess.update(_referrals(rng, people, refs, records, choose, writer))
+    mess.update(referrals.build(rng, refs, records, choose, writer))
     mess.update(_customers(rng, records, writer))
     _dealers(writer)
     return mess, feedback
@@ -168,51 +168,6 @@ def _bad_times(rng, rows_: Rows, base: np.ndarray, specials: list, us: bool, n_u
 
 def _share(n: int, share: float, minimum: int) -> int:
     return max(minimum, int(round(n * share)))
-
-
-# --- referrals -------------------------------------------------------------------------------
-def _referrals(rng, people: People, refs: dict, records: Records, choose, writer: Writer) -> Counter:
-    n = refs["at"].size
-    id_pool, id_missing = _id_pool(records)
-    R, spare = len(records.ids), len(records.unknown_ids)
-    t = refs["at"]
-    tz = np.full(n, S.DEFAULT_TZ_CODE, np.int8)
-    referred = refs["referred"]
-    referred_rec = np.full(n, id_missing, np.int64)
-    linked = referred >= 0
-    referred_rec[linked] = choose(referred[linked])
-    ch_pool, ch_missing = _with_tokens(T.REFERRAL_CHANNEL_SPELLINGS)
-    channel = np.where(rng.random(n) < 0.8, rng.integers(0, len(T.REFERRAL_CHANNEL_SPELLINGS), n), ch_missing)
-    rows_ = Rows(rid=1 + np.arange(n), rec=choose(refs["referrer"]), t=t, tz=tz,
-                 fmt=time_formats(rng, t, tz, {Z: 0.5, OFFSET: 0.2, NAIVE: 0.3}), special=np.full(n, -1),
-                 referred=referred_rec, channel=channel)
-    specials: list = []
-    fresh = NewIds(n + 1).take
-
-    if n:
-        sel = pick(rng, np.arange(n), 0.01, 1)
-        rows_.copy_rows(sel, "repeated_referral_id")
-        for kind, values in (("unparseable_timestamp", T.UNPARSEABLE), ("out_of_range_timestamp", T.OUT_OF_RANGE)):
-            sel = pick(rng, np.arange(n), 0.0, 1)
-            rows_.copy_rows(sel, kind, rid=fresh(sel.size), special=len(specials) + np.arange(sel.size),
-                            referred=id_missing)
-            specials += [values[i % len(values)] for i in range(sel.size)]
-        sel = pick(rng, np.arange(n), 0.0, 1)
-        rows_.copy_rows(sel, "missing_required", rid=fresh(sel.size), rec=id_missing, referred=id_missing)
-        sel = pick(rng, np.arange(n), 0.0, 1)
-        rows_.copy_rows(sel, "unknown_customer", rid=fresh(sel.size), rec=R + rng.integers(0, spare, sel.size),
-                        referred=id_missing)
-    c = rows_.c
-    order = np.argsort(c["t"], kind="stable")
-    table = {
-        "referral_id": pc.binary_join_element_wise("RF", _numbers(c["rid"][order] + 100_000), ""),
-        "referrer_customer_id": take(id_pool, c["rec"][order]),
-        "referred_at": _times(c, order, specials),
-        "referred_customer_id": take(id_pool, c["referred"][order]),
-        "channel": take(ch_pool, c["channel"][order]),
-    }
-    writer.write("referrals", table)
-    return rows_.mess
 
 
 # --- customers and dealers -------------------------------------------------------------------
