@@ -14,7 +14,7 @@ from journeylib.sample._calendar import DATE_ONLY, NAIVE, OFFSET, US, Z, format_
 from journeylib.sample._events import CAMPAIGNS, Events
 from journeylib.sample._identity import Records
 from journeylib.sample._people import People, categorical
-from journeylib.sample import referrals, sales, service_visits, surveys, touchpoints
+from journeylib.sample import customers, dealers, referrals, sales, service_visits, surveys, touchpoints
 from journeylib.sample._tables import (
     CHUNK_ROWS, Writer, patch, pick, pool, row_tz, spell, spelling_pool, take, time_formats, number_strings,
 )
@@ -92,8 +92,8 @@ def build_all(rng, people: People, ev: Events, visits: dict, refs: dict, records
     feedback, survey_mess = surveys.build(rng, people, visits, records, choose, tests, writer)
     mess.update(survey_mess)
     mess.update(referrals.build(rng, refs, records, choose, writer))
-    mess.update(_customers(rng, records, writer))
-    _dealers(writer)
+    mess.update(customers.build(rng, records, writer))
+    dealers.build(writer)
     return mess, feedback
 
 
@@ -170,66 +170,3 @@ def _share(n: int, share: float, minimum: int) -> int:
     return max(minimum, int(round(n * share)))
 
 
-# --- customers and dealers -------------------------------------------------------------------
-def _customers(rng, records: Records, writer: Writer) -> Counter:
-    total = len(records.person)
-    n, d = records.n, records.d
-    dealer = records.dealer.astype(np.int64)
-    dealer_missing = (rng.random(total) < 0.02) & ~records.is_test
-    tz = np.where(dealer_missing, S.DEFAULT_TZ_CODE, S.DEALER_TZ[dealer]).astype(np.int8)
-    t = records.created
-    fmt = time_formats(rng, t, tz, {Z: 0.6, OFFSET: 0.12, NAIVE: 0.28})
-    grouped = np.zeros(total, bool)
-    grouped[records.dup_person] = True
-    grouped[n:] = True
-    single = np.flatnonzero(~grouped)
-    date_only = pick(rng, single, 0.04, 1)
-    fmt[date_only] = DATE_ONLY
-    mess = Counter({"duplicate_customer_records": d, "test_customer_records": records.n_test})
-    for code, name in ((OFFSET, "timestamp_with_offset"), (NAIVE, "timestamp_naive_local"),
-                       (DATE_ONLY, "timestamp_date_only")):
-        mess[name] += int(np.sum(fmt == code))
-
-    def missing_tokens(mask):
-        tokens = np.where(rng.random(total) < 0.6, 0, rng.integers(1, 3, total))
-        return np.where(mask, tokens, -1)
-
-    def fill(array: pa.Array, missing: np.ndarray) -> pa.Array:
-        rows = np.flatnonzero(missing >= 0)
-        return patch(array, rows, [T.MISSING_TOKENS[i] for i in missing[rows]])
-
-    email_m = missing_tokens(records.email_missing)
-    phone_m = missing_tokens(records.phone_missing)
-    postal_m = missing_tokens((rng.random(total) < 0.03) & ~records.is_test)
-    birth_m = missing_tokens((rng.random(total) < 0.05) & ~records.is_test)
-    gender_m = missing_tokens((rng.random(total) < 0.03) & ~records.is_test)
-    income_m = missing_tokens((rng.random(total) < 0.10) & ~records.is_test)
-    dealer_m = missing_tokens(dealer_missing)
-    mess["missing_value_tokens"] += int(sum(np.sum(m > 0) for m in (email_m, phone_m, postal_m, birth_m, gender_m,
-                                                                      income_m, dealer_m)))
-    order = np.argsort(t, kind="stable")
-    ords = pa.array(order)
-    table = {
-        "customer_id": records.ids.take(ords),
-        "created_at": format_times(t[order], tz[order], fmt[order]),
-        "email": fill(records.email, email_m).take(ords),
-        "phone": fill(records.phone, phone_m).take(ords),
-        "first_name": records.first_name.take(ords),
-        "last_name": records.last_name.take(ords),
-        "postal_code": fill(_numbers(records.postal), postal_m).take(ords),
-        "birth_year": fill(_numbers(records.birth_year), birth_m).take(ords),
-        "gender": fill(take(pool(["F", "M", "X"]), records.gender), gender_m).take(ords),
-        "income_band": fill(take(pool(S.INCOME_BANDS), records.income), income_m).take(ords),
-        "dealer_id": fill(take(pool(S.DEALER_IDS), dealer), dealer_m).take(ords),
-    }
-    writer.write("customers", table)
-    return mess
-
-
-def _dealers(writer: Writer) -> None:
-    writer.write("dealers", {
-        "dealer_id": pool(S.DEALER_IDS),
-        "name": pool([d[1] for d in S.DEALERS]),
-        "region": pool([d[2] for d in S.DEALERS]),
-        "timezone": pool([d[3] for d in S.DEALERS]),
-    })
