@@ -12,7 +12,7 @@ from journeylib.sample import _text as T
 from journeylib.sample._calendar import DATE_ONLY, NAIVE, OFFSET, Z, format_times
 from journeylib.sample._identity import Records
 from journeylib.sample._rows import Rule, numbers
-from journeylib.sample._tables import Writer, patch, pick, pool, take, time_formats
+from journeylib.sample._tables import Writer, patch, pool, take, time_formats
 
 # Every rule here is planted in the records themselves (no rows are added): the duplicate and test
 # records come from _identity, the rest are drawn below in this order.
