@@ -18,10 +18,16 @@ from journeylib.sample._people import People
 from journeylib.sample._rows import (
     NewIds, Rows, Rule, add_mess, cycle, id_pool, token, unknown_ids, with_tokens,
 )
-from journeylib.sample._tables import CHUNK_ROWS, Writer, number_strings, patch, pick, pool, row_tz, spell, \
+from journeylib.sample._tables import CHUNK_ROWS, Writer, number_strings, patch, pool, row_tz, spell, \
     spelling_pool, take, time_formats
 
 EVENT_ID_SHARE = 0.92  # the rest have an empty event_id (prepare gives them a content id)
+# mess planted in the clean rows' timestamps (declared here, drawn in _instants, listed in MESS)
+UTC_Z = Rule("timestamp_utc_z", "timestamps in UTC with Z", "kept", share=0.48)
+WITH_OFFSET = Rule("timestamp_with_offset", "timestamps with a UTC offset", "kept", share=0.25)
+NAIVE_LOCAL = Rule("timestamp_naive_local", "naive local timestamps", "kept", share=0.27)
+DATE_ALONE = Rule("timestamp_date_only", "a date alone (local midnight), only where that cannot change a journey",
+                  "kept", share=0.012, minimum=2)
 
 
 # --- the clean rows --------------------------------------------------------------------------
@@ -52,10 +58,10 @@ def _instants(rng, people: People, ev: Events) -> tuple[np.ndarray, np.ndarray, 
     tz = row_tz(ev.dealer)
     first_touch = people.first_touch[ev.person]
     stage = S.STAGE_OF_EVENT[ev.etype]
-    fmt = time_formats(rng, t, tz, {Z: 0.48, OFFSET: 0.25, NAIVE: 0.27})
+    fmt = time_formats(rng, t, tz, {Z: UTC_Z.share, OFFSET: WITH_OFFSET.share, NAIVE: NAIVE_LOCAL.share})
     # a few date-only values (local midnight): only where that cannot change a journey
     candidates = np.flatnonzero((ev.source == 0) & (stage <= 2) & (t > first_touch))
-    rows = pick(rng, candidates, 0.012, 2)
+    rows = DATE_ALONE.pick(rng, candidates)
     midnight = local_midnight(t[rows], tz[rows])
     keep = midnight > first_touch[rows]
     rows, midnight = rows[keep], midnight[keep]
@@ -101,9 +107,8 @@ def _count_clean_mess(rows: Rows, ev: Events, p: SimpleNamespace) -> None:
     rows.mess["missing_value_tokens"] = int(np.sum(
         tokens("dealer", p.dealer_missing) | tokens("camp", p.campaign_missing)
         | tokens("model", p.model_missing) | tokens("rec", p.customer_missing)))
-    for code, name in ((OFFSET, "timestamp_with_offset"), (NAIVE, "timestamp_naive_local"),
-                       (DATE_ONLY, "timestamp_date_only"), (Z, "timestamp_utc_z")):
-        rows.mess[name] = int(np.sum(c["fmt"] == code))
+    for code, rule in ((OFFSET, WITH_OFFSET), (NAIVE, NAIVE_LOCAL), (DATE_ONLY, DATE_ALONE), (Z, UTC_Z)):
+        rows.mess[rule.kind] = int(np.sum(c["fmt"] == code))
     rows.mess["anonymous_rows_linked_by_cookie"] = int(ev.anonymous.sum())
 
 
@@ -192,10 +197,10 @@ MESS = (
     Rule("messy_spellings", "event types and channels in another spelling", "kept", share=1 - T.CLEAN_SPELLING_SHARE),
     Rule("missing_value_tokens", "optional dealer, campaign, model and anonymous rows' customer id spelled NULL/N/A",
          "kept"),
-    Rule("timestamp_utc_z", "timestamps in UTC with Z", "kept", share=0.48),
-    Rule("timestamp_with_offset", "timestamps with a UTC offset", "kept", share=0.25),
-    Rule("timestamp_naive_local", "naive local timestamps", "kept", share=0.27),
-    Rule("timestamp_date_only", "a date alone (local midnight)", "kept", share=0.012, minimum=2),
+    UTC_Z,
+    WITH_OFFSET,
+    NAIVE_LOCAL,
+    DATE_ALONE,
     Rule("anonymous_rows_linked_by_cookie", "web events with a cookie and no customer id", "kept"),
     Rule("duplicate_touchpoint_rows", "exact copies", "duplicate", 0.015, 2, _duplicates),
     Rule("repeated_event_id", "same event id, timestamp and event type re-spelled", "duplicate", 0.004, 2,
