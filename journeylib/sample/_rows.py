@@ -139,3 +139,48 @@ def numbers(values: np.ndarray, missing: np.ndarray | None = None, cents: bool =
         rows = np.flatnonzero(missing >= 0)
         out = patch(out, rows, [T.MISSING_TOKENS[i] for i in missing[rows]])
     return out
+
+
+# The data-contract rule (data-contract.md, "Rules the cleaning must apply") each mess kind exercises.
+CONTRACT_RULES = {
+    "messy_spellings": "Vocabulary",
+    "unknown_event_type": "Vocabulary",
+    "unknown_channel": "Vocabulary",
+    "missing_value_tokens": "Empty values",
+    "timestamp_utc_z": "Timestamps",
+    "timestamp_with_offset": "Timestamps",
+    "timestamp_naive_local": "Timestamps",
+    "timestamp_date_only": "Timestamps",
+    "anonymous_rows_linked_by_cookie": "Identity",
+    "vin_only_service_rows": "Identity",
+    "duplicate_customer_records": "Identity",
+    "unlinked_anonymous_rows": "Identity; Nothing lost",
+    "unresolved_vin_only_rows": "Identity; Nothing lost",
+    "unknown_customer": "Nothing lost",
+    "test_customer_records": "Test and internal records",
+    "test_record_rows": "Test and internal records",
+    "duplicate_touchpoint_rows": "Duplicates",
+    "repeated_event_id": "Duplicates",
+    "repeated_deal_id": "Duplicates",
+    "repeated_ro_id": "Duplicates",
+    "repeated_response_id": "Duplicates",
+    "repeated_referral_id": "Duplicates",
+    "unparseable_timestamp": "Timestamps; Nothing lost",
+    "out_of_range_timestamp": "Timestamps; Nothing lost",
+    "missing_required": "Nothing lost",
+    "invalid_score": "Nothing lost (invalid_value)",
+    "negative_price": "Nothing lost (invalid_value)",
+    "comments_with_email": "Privacy",
+    "comments_with_phone": "Privacy",
+    "comments_with_markup": "Privacy",
+}
+
+
+def how_many(rule: Rule) -> str:
+    """The rule's size in words, for docs/sample.md."""
+    if rule.share > 0:
+        share = f"{100 * rule.share:.4g}%"
+        return f"{share} (at least {rule.minimum})" if rule.minimum else share
+    if rule.minimum:
+        return f"{rule.minimum} row{'s' if rule.minimum > 1 else ''}"
+    return "all such rows" if rule.add is not None else "as the simulation makes them"
