@@ -15,7 +15,7 @@ import yaml
 
 from journeylib.cli import DEFAULT_SAMPLE_CUSTOMERS, DEFAULT_SAMPLE_SEED, main
 from journeylib.errors import InputError
-from journeylib.sample import TABLES, write_sample
+from journeylib.sample import TABLES, assemble, write_sample
 from journeylib.taxonomy import CHANNELS, Taxonomy
 
 from reference_clean import clean as reference_clean  # noqa: E402  (tests/ is on sys.path under pytest)
@@ -137,6 +137,43 @@ def test_every_mess_kind_is_counted(small):
     missing = [kind for kind in MESS_KINDS if mess.get(kind, 0) <= 0]
     assert missing == []
 
+
+
+def test_declared_rules_are_what_truth_json_counts(tmp_path, monkeypatch):
+    """Each table's declared MESS list is exactly the mess kinds it plants, fixed counts are exact,
+    and truth.json's mess is the sum over the tables."""
+    counted = {}
+    for name, module in assemble.TABLE_MODULES.items():
+        def recording(*args, _build=module.build, _name=name, **kwargs):
+            out = _build(*args, **kwargs)
+            counted[_name] = dict((out[1] if isinstance(out, tuple) else out) or {})
+            return out
+        monkeypatch.setattr(module, "build", recording)
+    folder = write_sample(tmp_path / "raw", customers=SMALL, seed=11)
+    assert set(counted) == set(TABLES)
+    total = {}
+    for name, module in assemble.TABLE_MODULES.items():
+        kinds = [rule.kind for rule in module.MESS]
+        assert len(kinds) == len(set(kinds)), name
+        assert {k for k, v in counted[name].items() if v > 0} == set(kinds), name
+        for rule in module.MESS:
+            got = counted[name][rule.kind]
+            if rule.add is not None and rule.share == 0 and rule.minimum:
+                assert got == rule.minimum, (name, rule.kind)
+            assert got >= rule.minimum, (name, rule.kind)
+            total[rule.kind] = total.get(rule.kind, 0) + got
+    assert truth_of(folder)["mess"] == dict(sorted(total.items()))
+    assert sorted(total) == sorted(MESS_KINDS)
+
+
+def test_docs_list_the_declared_rules():
+    """docs/sample.md holds the generated table of every table's declared rules, unedited."""
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "sample.md").read_text(encoding="utf-8")
+    start, end = docs.index(assemble.DOCS_START), docs.index(assemble.DOCS_END) + len(assemble.DOCS_END)
+    assert docs[start:end] == assemble.mess_rules_markdown(), "regenerate: python -m journeylib.sample.assemble"
+    for module in assemble.TABLE_MODULES.values():
+        for rule in module.MESS:
+            assert f"`{rule.kind}`" in docs[start:end]
 
 def test_mess_is_visible_in_the_files(small):
     tp = read(small, "touchpoints")

@@ -76,7 +76,7 @@ def write_sample(out=None, customers: int = 2000, seed: int = 7, shift: bool = T
 def generate(folder: Path, customers: int, seed: int, shift: bool = True) -> dict:
     """Write the seven CSV tables into `folder`; return the truth."""
     from journeylib.sample import _spec as S, _tail
-    from journeylib.sample._build import build_all
+    from journeylib.sample.assemble import build_all
     from journeylib.sample._events import journey_events
     from journeylib.sample._identity import build as build_records, record_chooser
     from journeylib.sample._people import ACQ, ACQ_TO_CHANNEL, service_visits, simulate

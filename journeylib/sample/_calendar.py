@@ -119,8 +119,6 @@ def _render(wall: np.ndarray, template: str, offset: np.ndarray | None = None) -
 
 # format codes for a timestamp column
 Z, OFFSET, NAIVE, NAIVE_SPACE, DATE_ONLY, US = range(6)
-FORMAT_NAMES = {Z: "timestamp_utc_z", OFFSET: "timestamp_with_offset", NAIVE: "timestamp_naive_local",
-                NAIVE_SPACE: "timestamp_naive_local", DATE_ONLY: "timestamp_date_only", US: "timestamp_us_format"}
 
 
 def format_times(t: np.ndarray, tz: np.ndarray, kind: np.ndarray) -> pa.Array:

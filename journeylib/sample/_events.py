@@ -11,7 +11,6 @@ from journeylib.sample import _spec as S
 from journeylib.sample._people import People, _per_persona, categorical
 
 N_EVENTS = len(S.EVENT_TYPES)
-N_CHANNELS = len(S.CH)
 WEB_CHANNELS = np.array([S.CH[c] for c in ("website", "search", "social", "display", "third_party")])
 CAMPAIGNS = ["spring_event_2023", "summer_clearance_2023", "year_end_2023", "spring_event_2024",
              "summer_clearance_2024", "year_end_2024", "ev_launch_2025", "spring_event_2025",

@@ -49,12 +49,6 @@ def number_strings(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     return pc.binary_join_element_wise(pa.scalar(prefix), digits, "")
 
 
-def join(*parts) -> pa.Array:
-    import pyarrow.compute as pc
-
-    return pc.binary_join_element_wise(*parts, "")
-
-
 def pick(rng, rows: np.ndarray, share: float, minimum: int = 1) -> np.ndarray:
     """A random subset of `rows`: about `share` of them, at least `minimum` (when there are any)."""
     rows = np.asarray(rows)
