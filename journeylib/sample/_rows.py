@@ -104,6 +104,48 @@ def cycle(values: list, k: int) -> list:
     return [values[i % len(values)] for i in range(k)]
 
 
+def bad_timestamp(values: list, fresh_ids=None, among=None):
+    """A rule's `add`: copies of picked rows (from `among(x)`, default every row) whose timestamp is one of
+    `values` (kept as a literal string); `fresh_ids(rng, x, n)` gives the copies' new ids as columns."""
+    def add(rng, rows: Rows, x, rule: Rule) -> None:
+        sel = rule.pick(rng, np.arange(x.n) if among is None else among(x))
+        ids = {} if fresh_ids is None else fresh_ids(rng, x, sel.size)
+        rows.copy_rows(sel, rule.kind, special=len(rows.specials) + np.arange(sel.size), **ids)
+        rows.add_specials(cycle(values, sel.size))
+    return add
+
+
+def timestamp_rules(column: str, minimum: int, fresh_ids, among=None, unparseable=None, out_of_range=None) -> tuple:
+    """The two bad-timestamp rules every event table gets: a `column` that is not a date, and one far
+    outside the data's years (copies of picked rows with fresh ids)."""
+    unparseable = T.UNPARSEABLE if unparseable is None else unparseable
+    out_of_range = T.OUT_OF_RANGE if out_of_range is None else out_of_range
+    return (
+        Rule("unparseable_timestamp", f"{column} that is not a date", "unparseable_timestamp", 0.0, minimum,
+             bad_timestamp(unparseable, fresh_ids, among)),
+        Rule("out_of_range_timestamp", f"{column} far outside the data's years", "out_of_range_timestamp", 0.0,
+             minimum, bad_timestamp(out_of_range, fresh_ids, among)),
+    )
+
+
+def unknown_customer(fresh_ids):
+    """A rule's `add`: copies of picked rows with fresh ids whose customer id is in no customer record."""
+    def add(rng, rows: Rows, x, rule: Rule) -> None:
+        sel = rule.pick(rng, np.arange(x.n))
+        rows.copy_rows(sel, rule.kind, **fresh_ids(rng, x, sel.size), rec=unknown_ids(rng, x.records, sel.size))
+    return add
+
+
+def missing_tokens(lowest_token: int):
+    """A rule's `add`: picked clean rows get a missing optional value, spelled by token `lowest_token`..2
+    (0 empty, 1 NULL, 2 N/A); edits rows in place."""
+    def add(rng, rows: Rows, x, rule: Rule) -> None:
+        sel = rule.pick(rng, np.arange(x.n))
+        rows.c["missing"][sel] = rng.integers(lowest_token, 3, sel.size)
+        rows.mess[rule.kind] += sel.size
+    return add
+
+
 def with_tokens(values: list) -> tuple[pa.Array, int]:
     """A pool of strings followed by the three missing-value spellings; returns (pool, index of "")."""
     return pool(list(values) + T.MISSING_TOKENS), len(values)

@@ -12,7 +12,9 @@ from journeylib.sample import _spec as S
 from journeylib.sample import _text as T
 from journeylib.sample._calendar import NAIVE, OFFSET, Z
 from journeylib.sample._identity import Records
-from journeylib.sample._rows import NewIds, Rows, Rule, add_mess, cycle, id_pool, numbers, unknown_ids, with_tokens
+from journeylib.sample._rows import (
+    NewIds, Rows, Rule, add_mess, id_pool, numbers, timestamp_rules, unknown_customer, with_tokens,
+)
 from journeylib.sample._tables import Writer, take, time_formats
 
 CHANNELS, CHANNEL_MISSING = with_tokens(T.REFERRAL_CHANNEL_SPELLINGS)
@@ -38,13 +40,8 @@ def _duplicates(rng, rows: Rows, x, rule: Rule) -> None:
     rows.copy_rows(rule.pick(rng, np.arange(x.n)), rule.kind)
 
 
-def _bad_timestamp(values: list):
-    def add(rng, rows: Rows, x, rule: Rule) -> None:
-        sel = rule.pick(rng, np.arange(x.n))
-        rows.copy_rows(sel, rule.kind, rid=x.ids.take(sel.size), special=len(rows.specials) + np.arange(sel.size),
-                       referred=x.customer_missing)
-        rows.add_specials(cycle(values, sel.size))
-    return add
+def _fresh_ids(rng, x, n: int) -> dict:
+    return {"rid": x.ids.take(n), "referred": x.customer_missing}
 
 
 def _missing_required(rng, rows: Rows, x, rule: Rule) -> None:
@@ -53,20 +50,12 @@ def _missing_required(rng, rows: Rows, x, rule: Rule) -> None:
     rows.copy_rows(sel, rule.kind, rid=x.ids.take(sel.size), rec=x.customer_missing, referred=x.customer_missing)
 
 
-def _unknown_customer(rng, rows: Rows, x, rule: Rule) -> None:
-    sel = rule.pick(rng, np.arange(x.n))
-    rows.copy_rows(sel, rule.kind, rid=x.ids.take(sel.size), rec=unknown_ids(rng, x.records, sel.size),
-                   referred=x.customer_missing)
-
-
 MESS = (
     Rule("repeated_referral_id", "exact copies", "duplicate", 0.01, 1, _duplicates),
-    Rule("unparseable_timestamp", "a referred_at that is not a date", "unparseable_timestamp", 0.0, 1,
-         _bad_timestamp(T.UNPARSEABLE)),
-    Rule("out_of_range_timestamp", "a referred_at far outside the data's years", "out_of_range_timestamp", 0.0, 1,
-         _bad_timestamp(T.OUT_OF_RANGE)),
+    *timestamp_rules("a referred_at", 1, _fresh_ids),
     Rule("missing_required", "no referrer", "missing_required", 0.0, 1, _missing_required),
-    Rule("unknown_customer", "a referrer id in no customer record", "unknown_customer", 0.0, 1, _unknown_customer),
+    Rule("unknown_customer", "a referrer id in no customer record", "unknown_customer", 0.0, 1,
+         unknown_customer(_fresh_ids)),
 )
 
 

@@ -13,7 +13,9 @@ from journeylib.sample import _text as T
 from journeylib.sample._calendar import NAIVE, OFFSET, Z
 from journeylib.sample._identity import Records
 from journeylib.sample._people import People
-from journeylib.sample._rows import NewIds, Rows, Rule, add_mess, cycle, id_pool, numbers, unknown_ids, with_tokens
+from journeylib.sample._rows import (
+    NewIds, Rows, Rule, add_mess, id_pool, missing_tokens, numbers, timestamp_rules, unknown_customer, with_tokens,
+)
 from journeylib.sample._tables import Writer, pool, take, time_formats
 
 FIRST_DEAL = 100_001
@@ -54,13 +56,8 @@ def _negative_price(rng, rows: Rows, x, rule: Rule) -> None:
     rows.copy_rows(sel, rule.kind, **fresh, t=later, fmt=Z, price=-rows.c["price"][sel])
 
 
-def _bad_timestamp(values: list):
-    def add(rng, rows: Rows, x, rule: Rule) -> None:
-        sel = rule.pick(rng, np.arange(x.n))
-        fresh = _fresh(x, sel.size)
-        rows.copy_rows(sel, rule.kind, **fresh, special=len(rows.specials) + np.arange(sel.size))
-        rows.add_specials(cycle(values, sel.size))
-    return add
+def _fresh_ids(rng, x, n: int) -> dict:
+    return _fresh(x, n)
 
 
 def _missing_required(rng, rows: Rows, x, rule: Rule) -> None:
@@ -69,19 +66,6 @@ def _missing_required(rng, rows: Rows, x, rule: Rule) -> None:
     new = rows.copy_rows(sel, rule.kind, **_fresh(x, sel.size))
     rows.c["special"][new[0]] = rows.add_specials([""])[0]
     rows.c["rec"][new[1:]] = x.customer_missing + 1
-
-
-def _unknown_customer(rng, rows: Rows, x, rule: Rule) -> None:
-    sel = rule.pick(rng, np.arange(x.n))
-    fresh = _fresh(x, sel.size)
-    rows.copy_rows(sel, rule.kind, **fresh, rec=unknown_ids(rng, x.records, sel.size))
-
-
-def _missing_price(rng, rows: Rows, x, rule: Rule) -> None:
-    """A missing price (optional column), empty or spelled NULL / N/A; edits clean rows."""
-    sel = rule.pick(rng, np.arange(x.n))
-    rows.c["missing"][sel] = rng.integers(0, 3, sel.size)
-    rows.mess[rule.kind] += sel.size
 
 
 def _test_records(rng, rows: Rows, x, rule: Rule) -> None:
@@ -96,13 +80,11 @@ def _test_records(rng, rows: Rows, x, rule: Rule) -> None:
 MESS = (
     Rule("repeated_deal_id", "exact copies", "duplicate", 0.01, 2, _duplicates),
     Rule("negative_price", "a later copy with a negative price", "invalid_value", 0.002, 2, _negative_price),
-    Rule("unparseable_timestamp", "a SoldDate that is not a date", "unparseable_timestamp", 0.0, 2,
-         _bad_timestamp(T.UNPARSEABLE)),
-    Rule("out_of_range_timestamp", "a SoldDate far outside the data's years", "out_of_range_timestamp", 0.0, 2,
-         _bad_timestamp(T.OUT_OF_RANGE)),
+    *timestamp_rules("a SoldDate", 2, _fresh_ids),
     Rule("missing_required", "an empty SoldDate, a customer id NULL", "missing_required", 0.0, 2, _missing_required),
-    Rule("unknown_customer", "a customer id in no customer record", "unknown_customer", 0.0, 1, _unknown_customer),
-    Rule("missing_value_tokens", "a missing price, empty or NULL/N/A", "kept", 0.01, 1, _missing_price),
+    Rule("unknown_customer", "a customer id in no customer record", "unknown_customer", 0.0, 1,
+         unknown_customer(_fresh_ids)),
+    Rule("missing_value_tokens", "a missing price, empty or NULL/N/A", "kept", 0.01, 1, missing_tokens(0)),
     Rule("test_record_rows", "the test customers' own purchases", "test_record", add=_test_records),
 )
 

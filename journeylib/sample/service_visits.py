@@ -14,7 +14,9 @@ from journeylib.sample import _text as T
 from journeylib.sample._calendar import US
 from journeylib.sample._identity import Records
 from journeylib.sample._people import People
-from journeylib.sample._rows import NewIds, Rows, Rule, add_mess, cycle, id_pool, numbers, token, unknown_ids
+from journeylib.sample._rows import (
+    NewIds, Rows, Rule, add_mess, id_pool, missing_tokens, numbers, timestamp_rules, token, unknown_customer,
+)
 from journeylib.sample._tables import Writer, pick, pool, take
 
 FIRST_RO = 5_000_001
@@ -48,12 +50,8 @@ def _duplicates(rng, rows: Rows, x, rule: Rule) -> None:
     rows.copy_rows(rule.pick(rng, np.arange(x.n)), rule.kind)
 
 
-def _bad_timestamp(values: list):
-    def add(rng, rows: Rows, x, rule: Rule) -> None:
-        sel = rule.pick(rng, np.arange(x.n))
-        rows.copy_rows(sel, rule.kind, ro=x.ros.take(sel.size), special=len(rows.specials) + np.arange(sel.size))
-        rows.add_specials(cycle(values, sel.size))
-    return add
+def _fresh_ids(rng, x, n: int) -> dict:
+    return {"ro": x.ros.take(n)}
 
 
 def _missing_required(rng, rows: Rows, x, rule: Rule) -> None:
@@ -70,18 +68,6 @@ def _unresolved_vin_only(rng, rows: Rows, x, rule: Rule) -> None:
                    vin=x.unsold_vin + np.arange(sel.size))
 
 
-def _unknown_customer(rng, rows: Rows, x, rule: Rule) -> None:
-    sel = rule.pick(rng, np.arange(x.n))
-    rows.copy_rows(sel, rule.kind, ro=x.ros.take(sel.size), rec=unknown_ids(rng, x.records, sel.size))
-
-
-def _missing_amount(rng, rows: Rows, x, rule: Rule) -> None:
-    """A missing amount (optional column) spelled NULL / N/A; edits clean rows."""
-    sel = rule.pick(rng, np.arange(x.n))
-    rows.c["missing"][sel] = rng.integers(1, 3, sel.size)
-    rows.mess[rule.kind] += sel.size
-
-
 def _test_records(rng, rows: Rows, x, rule: Rule) -> None:
     tests = x.tests
     k = tests["service_rec"].size
@@ -93,15 +79,13 @@ def _test_records(rng, rows: Rows, x, rule: Rule) -> None:
 MESS = (
     VIN_ONLY,
     Rule("repeated_ro_id", "exact copies", "duplicate", 0.01, 2, _duplicates),
-    Rule("unparseable_timestamp", "an opened_at that is not a date", "unparseable_timestamp", 0.0, 2,
-         _bad_timestamp(T.UNPARSEABLE_US)),
-    Rule("out_of_range_timestamp", "an opened_at far outside the data's years", "out_of_range_timestamp", 0.0, 2,
-         _bad_timestamp(T.OUT_OF_RANGE_US)),
+    *timestamp_rules("an opened_at", 2, _fresh_ids, unparseable=T.UNPARSEABLE_US, out_of_range=T.OUT_OF_RANGE_US),
     Rule("missing_required", "an empty opened_at, one spelled N/A", "missing_required", 0.0, 2, _missing_required),
     Rule("unresolved_vin_only_rows", "no customer id and a VIN never sold", "unresolved_identity", 0.0, 2,
          _unresolved_vin_only),
-    Rule("unknown_customer", "a customer id in no customer record", "unknown_customer", 0.0, 1, _unknown_customer),
-    Rule("missing_value_tokens", "a missing amount spelled NULL/N/A", "kept", 0.01, 1, _missing_amount),
+    Rule("unknown_customer", "a customer id in no customer record", "unknown_customer", 0.0, 1,
+         unknown_customer(_fresh_ids)),
+    Rule("missing_value_tokens", "a missing amount spelled NULL/N/A", "kept", 0.01, 1, missing_tokens(1)),
     Rule("test_record_rows", "the test customers' own service visits", "test_record", add=_test_records),
 )
 

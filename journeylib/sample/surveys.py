@@ -13,7 +13,9 @@ from journeylib.sample import _text as T
 from journeylib.sample._calendar import DATE_ONLY, NAIVE, OFFSET, Z
 from journeylib.sample._identity import Records
 from journeylib.sample._people import People, categorical
-from journeylib.sample._rows import NewIds, Rows, Rule, add_mess, cycle, id_pool, numbers, unknown_ids, with_tokens
+from journeylib.sample._rows import (
+    NewIds, Rows, Rule, add_mess, id_pool, numbers, timestamp_rules, unknown_customer, with_tokens,
+)
 from journeylib.sample._tables import Writer, patch, pool, take, time_formats
 
 COMMENT_SHARE = 0.5
@@ -119,17 +121,8 @@ def _missing_required(rng, rows: Rows, x, rule: Rule) -> None:
     rows.copy_rows(sel, rule.kind, rid=x.ids.take(sel.size), score=SCORE_MISSING + 1)
 
 
-def _bad_timestamp(values: list):
-    def add(rng, rows: Rows, x, rule: Rule) -> None:
-        sel = rule.pick(rng, np.arange(x.n))
-        rows.copy_rows(sel, rule.kind, rid=x.ids.take(sel.size), special=len(rows.specials) + np.arange(sel.size))
-        rows.add_specials(cycle(values, sel.size))
-    return add
-
-
-def _unknown_customer(rng, rows: Rows, x, rule: Rule) -> None:
-    sel = rule.pick(rng, np.arange(x.n))
-    rows.copy_rows(sel, rule.kind, rid=x.ids.take(sel.size), rec=unknown_ids(rng, x.records, sel.size))
+def _fresh_ids(rng, x, n: int) -> dict:
+    return {"rid": x.ids.take(n)}
 
 
 def _test_records(rng, rows: Rows, x, rule: Rule) -> None:
@@ -148,11 +141,9 @@ MESS = (
     Rule("invalid_score", "a sales response copied with score 11, -1 or ten", "invalid_value", 0.01, 3,
          _invalid_score),
     Rule("missing_required", "score NULL", "missing_required", 0.0, 1, _missing_required),
-    Rule("unparseable_timestamp", "a responded_at that is not a date", "unparseable_timestamp", 0.0, 1,
-         _bad_timestamp(T.UNPARSEABLE)),
-    Rule("out_of_range_timestamp", "a responded_at far outside the data's years", "out_of_range_timestamp", 0.0, 1,
-         _bad_timestamp(T.OUT_OF_RANGE)),
-    Rule("unknown_customer", "a customer id in no customer record", "unknown_customer", 0.0, 1, _unknown_customer),
+    *timestamp_rules("a responded_at", 1, _fresh_ids),
+    Rule("unknown_customer", "a customer id in no customer record", "unknown_customer", 0.0, 1,
+         unknown_customer(_fresh_ids)),
     Rule("test_record_rows", "the test customers' one survey", "test_record", add=_test_records),
 )
 

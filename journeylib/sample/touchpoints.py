@@ -16,7 +16,7 @@ from journeylib.sample._events import CAMPAIGNS, Events
 from journeylib.sample._identity import Records
 from journeylib.sample._people import People
 from journeylib.sample._rows import (
-    NewIds, Rows, Rule, add_mess, cycle, id_pool, token, unknown_ids, with_tokens,
+    NewIds, Rows, Rule, add_mess, cycle, id_pool, token, unknown_ids, with_tokens, bad_timestamp,
 )
 from journeylib.sample._tables import CHUNK_ROWS, Writer, number_strings, patch, pool, row_tz, spell, \
     spelling_pool, take, time_formats
@@ -148,13 +148,12 @@ def _unknown_channel(rng, rows: Rows, x, rule: Rule) -> None:
                    t=rows.c["t"][sel] + rng.integers(1, 600, k))
 
 
-def _bad_timestamp(values: list):
-    def add(rng, rows: Rows, x, rule: Rule) -> None:
-        sel = rule.pick(rng, x.known)
-        k = sel.size
-        rows.copy_rows(sel, rule.kind, special=len(rows.specials) + np.arange(k), eid=_new_event_ids(rng, x, k))
-        rows.add_specials(cycle(values, k))
-    return add
+def _fresh_ids(rng, x, n: int) -> dict:
+    return {"eid": _new_event_ids(rng, x, n)}
+
+
+def _known(x):
+    return x.known
 
 
 def _missing_required(rng, rows: Rows, x, rule: Rule) -> None:
@@ -209,9 +208,9 @@ MESS = (
          _unknown_event_type),
     Rule("unknown_channel", "a channel outside the taxonomy", "kept as unknown", 0.003, 2, _unknown_channel),
     Rule("unparseable_timestamp", "a timestamp that is not a date", "unparseable_timestamp", 0.002, 2,
-         _bad_timestamp(T.UNPARSEABLE)),
+         bad_timestamp(T.UNPARSEABLE, _fresh_ids, _known)),
     Rule("out_of_range_timestamp", "a timestamp far outside the data's years", "out_of_range_timestamp", 0.001, 2,
-         _bad_timestamp(T.OUT_OF_RANGE)),
+         bad_timestamp(T.OUT_OF_RANGE, _fresh_ids, _known)),
     Rule("missing_required", "event type, channel or timestamp missing", "missing_required", 0.002, 3,
          _missing_required),
     Rule("unknown_customer", "a customer id in no customer record", "unknown_customer", 0.0015, 2,
