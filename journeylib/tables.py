@@ -132,15 +132,17 @@ def _max_customers(value) -> int | None:
     return number
 
 
-def _choose_customers(folder: Path, limit: int | None) -> tuple[int, pa.Array | None]:
-    """(customers in the data, the chosen customer ids or None when all are used).
+def _choose_customers(folder: Path, limit: int | None) -> tuple[int | None, pa.Array | None]:
+    """(customers in the data, or None without a limit; the chosen customer ids, or None when all are used).
 
     The chosen ones are the `limit` ids with the smallest hash of the id (ties in file order, which is
     by id): a random-looking set that is the same in every notebook, run and engine for the same data.
     """
+    if limit is None:
+        return None, None  # nothing to choose: the customers are not even counted
     path = folder / "customers.parquet"
     customers = pq.ParquetFile(path).metadata.num_rows
-    if limit is None or customers <= limit:
+    if customers <= limit:
         return customers, None
     ids = pq.read_table(path, columns=["customer_id"]).column(0).combine_chunks()
     hashes = pd.util.hash_array(ids.to_numpy(zero_copy_only=False).astype(object), encoding="utf8",

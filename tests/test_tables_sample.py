@@ -26,7 +26,7 @@ def processed(tmp_path_factory):
 
 def test_below_the_limit_nothing_changes(processed, monkeypatch):
     monkeypatch.delenv(tables.MAX_CUSTOMERS_ENV, raising=False)
-    everyone = ProcessedTables(processed).customers
+    everyone = len(tables.load("customers", processed))
     for limit in (None, everyone, everyone + 1):
         t = ProcessedTables(processed, max_customers=limit)
         assert t.sample_note is None and t.chosen is None

@@ -57,15 +57,6 @@ def _write(run, name, expr, folder: Path):
         write_parquet(run.con, expr, path)
 
 
-def reread_log(run, path: Path):
-    """Journeys from the written touchpoints.parquet (the journey log with every column journeys read):
-    the engine reads a few columns of one file instead of building the log from its tables a second time."""
-    from journeylib.prepare.journeys import build_journeys
-
-    run.work["log"] = run.con.read_parquet(str(path))
-    build_journeys(run)
-
-
 def _raw_json(row: dict, columns) -> str:
     values = {}
     for column in columns:
@@ -162,8 +153,6 @@ def write_tables(run, folder: Path) -> dict:
     kept_tables(run)
     for name in SORT_KEYS:
         _write(run, name, run.out[name], folder)
-        if name == "touchpoints":
-            reread_log(run, folder / "touchpoints.parquet")
         checkpoint(f"write.{name}")
     write_rejects(run, folder / "rejects.parquet")
     result = summary(run)
