@@ -207,7 +207,7 @@ def spark(tmp_path_factory):
                .config("spark.sql.warehouse.dir", str(work / "warehouse"))
                .config("spark.local.dir", str(work / "spill"))
                .config("spark.network.timeout", "600s").config("spark.executor.heartbeatInterval", "60s")
-               .config("spark.driver.memory", "1g").getOrCreate())
+               .config("spark.driver.memory", "2g").getOrCreate())  # prepare's own local default
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
