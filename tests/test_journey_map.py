@@ -485,7 +485,7 @@ def both_engines(prepared, tmp_path_factory):
                .config("spark.sql.shuffle.partitions", "2").config("spark.default.parallelism", "2")
                .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.warehouse.dir", str(work / "warehouse"))
-               .config("spark.driver.memory", "1g").getOrCreate())
+               .config("spark.driver.memory", "2g").getOrCreate())  # the first session fixes the JVM heap for the whole test process
     session.sparkContext.setLogLevel("ERROR")
     try:
         yield ProcessedTables(prepared), ProcessedTables(work / "spark"), session
