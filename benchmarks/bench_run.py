@@ -12,9 +12,12 @@ For each size the raw exports are generated once with `journey sample --customer
 - `floor_sorted`: the engine reads touchpoints.csv as text, sorts it by customer and time and writes
   it (the least any event-log tool pays for an ordered journey log);
 - `prepare`: `journey prepare --raw ... --out ...` (a fresh processed folder);
-- `run`: `journey run` into a fresh processed and reports folder (so it prepares again: its total is the
-  whole nightly job); the time of each notebook and of its prepare step are the ones the run records in
-  its manifest.json (`timings`), its status the one in metrics.json.
+- `run`: `journey run --jobs 1` into a fresh processed and reports folder (so it prepares again: its total
+  is the whole nightly job, one notebook after the other); the time of each notebook (alone on the
+  machine, as a data scientist running it in JupyterLab sees it) and of its prepare step are the ones the
+  run records in its manifest.json (`timings`), its status the one in metrics.json;
+- `run_jobs`: the same `journey run` with its default `--jobs` (notebooks side by side): the nightly job
+  as scheduled.
 
 `--repeat N` runs the floors and prepare N times, interleaved, and keeps each one's fastest (a shared
 machine disturbs single runs); `cpu_seconds` (user + system of the process tree) is given beside wall time, and `tables_seconds`: when
@@ -45,6 +48,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import datetime, timezone
@@ -54,7 +58,7 @@ import psutil
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-STEPS = ("floor", "floor_sorted", "prepare", "run")
+STEPS = ("floor", "floor_sorted", "prepare", "run", "run_jobs")
 SAMPLE_SECONDS = 0.2
 
 # The floors run in a fresh Python on the chosen engine; argv: engine, raw folder, out folder.
@@ -116,7 +120,9 @@ def measure(command: list[str], env: dict | None = None, log: Path | None = None
     out = open(log, "w") if log else subprocess.DEVNULL
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    child = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    # a neutral working folder: `python -m` puts the working folder first on sys.path, so run from the
+    # project root it would import this checkout's journeylib whatever PYTHONPATH (--baseline) says
+    child = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=tempfile.gettempdir())
     main = psutil.Process(child.pid)
     peak = {"tree": 0, "main_hwm": 0}
     kernels: dict[int, dict] = {}
@@ -227,15 +233,32 @@ def bench_size(customers: int, data: Path, engine: str, steps: set, notebooks: l
         step[name] = _best(results)
     if "run" in steps:
         print(f"{customers}: run", flush=True)
-        reports, processed = _fresh(work / f"reports-{customers}"), _fresh(work / f"processed-{customers}")
-        command = journey("run", "--raw", raw, "--processed", processed, "--reports", reports, "--engine", engine)
-        if notebooks:
-            command += ["--only", *notebooks]
-        result = _checked("run", measure(command, env=plain, log=work / f"run-{customers}.log"))
+        # an older journeylib (the baseline's Python) runs notebooks one at a time and has no --jobs
+        one_at_a_time = ["--jobs", "1"] if "--jobs" in _run_help(plain) else []
+        result, reports = _run(raw, work, customers, engine, notebooks, plain, one_at_a_time, "run")
         step["run"] = {k: result[k] for k in ("seconds", "cpu_seconds", "exit_code")}
         step["run"]["peak_mb"] = result["main_peak_mb"]
         entry["notebooks"] = _notebooks(reports / "latest", result["kernel_peaks_mb"], step["run"])
+    if "run_jobs" in steps:
+        print(f"{customers}: run_jobs", flush=True)
+        result, reports = _run(raw, work, customers, engine, notebooks, plain, [], "run_jobs")
+        step["run_jobs"] = {k: result[k] for k in ("seconds", "cpu_seconds", "exit_code")}
+        step["run_jobs"]["peak_mb"] = result["peak_mb"]  # the whole tree: kernels side by side
     return entry
+
+
+def _run_help(env: dict) -> str:
+    return subprocess.run(journey("run", "--help"), env=env, capture_output=True, text=True,
+                          cwd=tempfile.gettempdir()).stdout
+
+
+def _run(raw: Path, work: Path, customers: int, engine: str, notebooks: list, env: dict, extra: list, name: str):
+    """`journey run` into fresh folders: (measurement, reports folder)."""
+    reports, processed = _fresh(work / f"reports-{customers}"), _fresh(work / f"processed-{customers}")
+    command = journey("run", "--raw", raw, "--processed", processed, "--reports", reports, "--engine", engine, *extra)
+    if notebooks:
+        command += ["--only", *notebooks]
+    return _checked(name, measure(command, env=env, log=work / f"{name}-{customers}.log")), reports
 
 
 def _notebooks(run_dir: Path, kernel_peaks: list, run: dict) -> dict:
@@ -279,7 +302,10 @@ def _rows(entry: dict) -> list[tuple[str, float | None, float | None]]:
         for name, nb in entry.get("notebooks", {}).items():
             label = name if nb["status"] in ("ok", None) else f"{name} ({nb['status']})"
             rows.append((label, nb["seconds"], nb["kernel_peak_mb"]))
-        rows.append(("whole `journey run`", run["seconds"], run["peak_mb"]))
+        rows.append(("whole `journey run`, one notebook at a time", run["seconds"], run["peak_mb"]))
+    if "run_jobs" in steps:
+        rows.append(("whole `journey run` (default --jobs)", steps["run_jobs"]["seconds"],
+                     steps["run_jobs"]["peak_mb"]))
     return rows
 
 
@@ -306,7 +332,7 @@ def table(results: list) -> str:
     lines.append("")
     lines.append(f"Engine {results[0]['engine']}; touchpoint rows {touch}; {os.cpu_count()} cores. Growth: the time "
                  f"ratio between the largest and the smallest size over their customer ratio (1.0 is linear, "
-                 f"below 1 better). Notebook peaks are the kernels'; the run's peak is the `journey run` process.")
+                 f"below 1 better). Notebook peaks are the kernels'; the `--jobs 1` run's peak is the `journey run` process, the side-by-side run's the whole process tree.")
     return "\n".join(lines)
 
 
@@ -320,7 +346,7 @@ def parse_only(value: str | None) -> tuple[set, list]:
     bad = [n for n in notebooks if not n[:2].isdigit()]
     if bad:
         raise SystemExit(f"--only: {', '.join(bad)} is neither a step ({', '.join(STEPS)}) nor a notebook (NN...)")
-    if notebooks:
+    if notebooks and not steps & {"run", "run_jobs"}:
         steps.add("run")
     return steps, notebooks
 
@@ -332,6 +358,8 @@ def main(argv=None):
     parser.add_argument("--only", help=f"comma-separated steps ({', '.join(STEPS)}) and/or notebooks (02,05)")
     parser.add_argument("--data", default=str(HERE / "data"), help="where samples are generated once and kept")
     parser.add_argument("--baseline", help="also time `journey prepare` with the journeylib package in this folder")
+    parser.add_argument("--results", default=str(RESULTS),
+                        help="folder for run.json and run.md (default benchmarks/results)")
     parser.add_argument("--repeat", type=int, default=1, help="rounds of the floors and prepare (the fastest is kept)")
     args = parser.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
@@ -353,10 +381,11 @@ def main(argv=None):
                        "process and of each kernel (see the module docstring)",
         "results": results,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "run.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+    out = Path(args.results)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "run.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
     markdown = table(results)
-    (RESULTS / "run.md").write_text(markdown + "\n", encoding="utf-8")
+    (out / "run.md").write_text(markdown + "\n", encoding="utf-8")
     print(markdown)
     return record
 

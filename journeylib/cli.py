@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (e.g. 01 or 01_journey_map)")
     run.add_argument("-p", "--parameter", action="append", default=[], metavar="KEY=VALUE",
                      help="notebook parameter; NOTEBOOK.KEY=VALUE for one notebook (repeatable)")
+    run.add_argument("--jobs", type=int, metavar="N",
+                     help="notebooks run side by side (default $JOURNEY_JOBS, else 2, or 1 on one core)")
     run.add_argument("--fail-on-change", action="store_true",
                      help="exit 3 when the run is ok and 06_what_changed flagged a change (1 still wins)")
     return parser
@@ -69,7 +71,7 @@ def _dispatch(args) -> int:
     return run(
         raw=args.raw, processed=args.processed, reports=args.reports, as_of=args.as_of,
         config=args.config, only=args.only, parameters=args.parameter, engine=args.engine,
-        fail_on_change=args.fail_on_change,
+        fail_on_change=args.fail_on_change, jobs=args.jobs,
     )
 
 

@@ -463,34 +463,15 @@ def test_analyse_with_nobody_bought_records_nulls_with_the_reason(prepared, tmp_
 
 
 @pytest.fixture(scope="module")
-def both_engines(prepared, tmp_path_factory):
-    """The small processed sample, as DuckDB's and as Spark's (one local Spark session for the module)."""
-    pytest.importorskip("pyspark", reason="pyspark is not installed: pip install -e '.[spark]'")
-    from journeylib.errors import InputError
-    from journeylib.prepare import connection
-
-    try:
-        connection.find_java()
-    except InputError as error:
-        pytest.skip(f"no usable Java for Spark: {error}")
-    from pyspark.sql import SparkSession
-
+def both_engines(prepared, spark_session, tmp_path_factory):
+    """The small processed sample, as DuckDB's and as Spark's (tests/conftest.py's Spark session)."""
     work = tmp_path_factory.mktemp("engines")
     # The same processed tables, recorded as Spark's: both engines prepare identical tables
     # (tests/test_spark_engine.py), and preparing on Spark here would only double its share of the suite.
     shutil.copytree(prepared, work / "spark")
     summary = json.loads((work / "spark" / "summary.json").read_text(encoding="utf-8"))
     (work / "spark" / "summary.json").write_text(json.dumps({**summary, "engine": "spark"}), encoding="utf-8")
-    session = (SparkSession.builder.master("local[2]").appName("journey map tests")
-               .config("spark.sql.shuffle.partitions", "2").config("spark.default.parallelism", "2")
-               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-               .config("spark.sql.warehouse.dir", str(work / "warehouse"))
-               .config("spark.driver.memory", "2g").getOrCreate())  # the first session fixes the JVM heap for the whole test process
-    session.sparkContext.setLogLevel("ERROR")
-    try:
-        yield ProcessedTables(prepared), ProcessedTables(work / "spark"), session
-    finally:
-        session.stop()
+    return ProcessedTables(prepared), ProcessedTables(work / "spark"), spark_session
 
 
 def groupings(tables, con) -> dict:
@@ -520,13 +501,15 @@ def test_the_groupings_on_spark_equal_duckdbs(both_engines):
     duck_tables, spark_tables, session = both_engines
     assert (engine.engine_of(duck_tables), engine.engine_of(spark_tables)) == ("duckdb", "spark")
     con = engine.connect(spark_tables, session=session)
+    work_dir = con.__dict__["_journey_temporary_dir"]
     try:
-        assert con.name == "pyspark"
+        assert con.name == "pyspark" and work_dir.is_dir()
         on_spark = groupings(spark_tables, con)
     finally:
         from journeylib.prepare.connection import disconnect
 
         disconnect(con)
+    assert not work_dir.exists()  # the connection's own work folder goes with it
     on_duckdb = groupings(duck_tables, engine.connect(duck_tables))
     assert on_duckdb["stage variants"]["customers"].sum() > 300
     for name, expected in on_duckdb.items():

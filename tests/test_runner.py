@@ -233,6 +233,75 @@ def test_a_second_run_reuses_prepare_compares_with_the_first_and_an_interrupted_
     assert folders.previous_run(shared["reports"], shared["reports"] / "9999-01-01T0000Z") == second
 
 
+def _sleepy_notebooks(base: Path, count: int) -> Path:
+    """Notebooks that note when they started and then wait (nothing to read, nothing to prepare)."""
+    import nbformat
+
+    folder = base / "sleepy"
+    folder.mkdir()
+    for number in range(count):
+        notebook = nbformat.v4.new_notebook()
+        notebook.cells = [
+            nbformat.v4.new_code_cell("processed_dir = None\nrun_dir = None\nas_of = None", metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell("import time, pathlib\n"
+                                      f"pathlib.Path(run_dir, 'started-{number}').write_text(str(time.time()))\n"
+                                      "time.sleep(120)"),
+        ]
+        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(notebook, folder / f"{number:02d}_sleepy.ipynb")
+    return folder
+
+
+def test_notebooks_run_side_by_side_and_sigterm_ends_every_kernel(shared, tmp_path):
+    import signal
+    import threading
+    import time
+
+    import psutil
+
+    notebooks = _sleepy_notebooks(tmp_path, 3)
+    stop = threading.Event()
+
+    def terminate_when_two_started():
+        # both side-by-side notebooks in their sleep at once: they did run together
+        while not stop.is_set():
+            started = list(tmp_path.glob("reports/*/started-*"))
+            if len(started) >= 2:
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=terminate_when_two_started, daemon=True)
+    watcher.start()
+    began = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run(raw=shared["raw"], processed=shared["processed"], reports=tmp_path / "reports",
+                notebooks_dir=notebooks, echo=False, jobs=2)
+    finally:
+        stop.set()
+    assert time.monotonic() - began < 90  # not the notebooks' two minutes of sleep
+    run_dir = next((tmp_path / "reports").glob("2*"))
+    assert sorted(p.name for p in run_dir.glob("started-*")) == ["started-0", "started-1"]  # the third never began
+    assert (run_dir / folders.INCOMPLETE_MARKER).exists() and not (run_dir / "metrics.json").exists()
+    kernels = [p for p in psutil.Process().children(recursive=True)
+               if any("ipykernel_launcher" in part for part in p.cmdline())]
+    assert kernels == []
+
+
+@pytest.mark.parametrize("option, environment", [("0", None), ("-1", None), (None, "two")])
+def test_cli_bad_jobs_exit_2_before_anything_runs(tmp_path, capsys, monkeypatch, option, environment):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    if environment:
+        monkeypatch.setenv(execute.JOBS_ENV, environment)
+    code = cli.main(["run", "--raw", str(raw), "--processed", str(tmp_path / "p"), "--reports", str(tmp_path / "r"),
+                     *(["--jobs", option] if option else [])])
+    assert code == cli.EXIT_BAD_INPUT
+    assert "jobs" in capsys.readouterr().err
+    assert list(raw.iterdir()) == [] and not (tmp_path / "p").exists()
+
+
 def test_cli_unknown_parameter_exits_2_before_anything_runs(shared, tmp_path, capsys):
     raw = tmp_path / "raw"
     raw.mkdir()

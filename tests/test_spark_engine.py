@@ -192,25 +192,8 @@ def test_the_engine_is_recorded_but_not_fingerprinted(tmp_path):
 # ---------------------------------------------------------------- both engines on the same inputs
 
 @pytest.fixture(scope="module")
-def spark(tmp_path_factory):
-    pytest.importorskip("pyspark", reason="pyspark is not installed: pip install -e '.[spark]'")
-    try:
-        connection.find_java()
-    except InputError as error:
-        pytest.skip(f"no usable Java for Spark: {error}")
-    from pyspark.sql import SparkSession
-
-    work = tmp_path_factory.mktemp("spark")
-    session = (SparkSession.builder.master("local[2]").appName("journeylib tests")
-               .config("spark.sql.shuffle.partitions", "2").config("spark.default.parallelism", "2")
-               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-               .config("spark.sql.warehouse.dir", str(work / "warehouse"))
-               .config("spark.local.dir", str(work / "spill"))
-               .config("spark.network.timeout", "600s").config("spark.executor.heartbeatInterval", "60s")
-               .config("spark.driver.memory", "2g").getOrCreate())  # prepare's own local default
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
+def spark(spark_session):
+    return spark_session  # tests/conftest.py: one session for the whole test process
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,8 @@ expressions run by the engine `journey prepare` used, recorded in summary.json
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from journeylib import paths, tables as tables_module
@@ -35,7 +37,10 @@ def connect(tables, session=None):
 
     from journeylib.prepare import connection
 
-    return connection.connect(engine, work_dir=tempfile.mkdtemp(prefix="journey-map-"), session=session)
+    work_dir = Path(tempfile.mkdtemp(prefix="journey-map-"))
+    con = connection.connect(engine, work_dir=work_dir, session=session)
+    con.__dict__["_journey_temporary_dir"] = work_dir  # removed by connection.disconnect
+    return con
 
 
 def duckdb_connection():

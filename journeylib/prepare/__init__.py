@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 from journeylib import paths
@@ -41,28 +42,41 @@ def check_inputs(raw_dir, config=None, as_of=None):
     return settings
 
 
-def build(raw_dir, settings, folder, as_of=None, now=None, engine=None, session=None) -> dict:
+def build(raw_dir, settings, folder, as_of=None, now=None, engine=None, session=None, log=None) -> dict:
     """Every step, written into `folder` (an unpublished version, see store.new_version); the engine works
     in `.work-<pid>` beside it, removed at the end. Returns the summary.
 
     `engine`: duckdb or spark (default: the configuration's `engine`, else duckdb); `session`: an
-    existing SparkSession for the spark engine.
+    existing SparkSession for the spark engine; `log`: told each step's seconds, in one line.
     """
     folder = Path(folder)
     work = folder.parent / f"{store.WORK}{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
     size = sum(p.stat().st_size for p in raw_dir.glob("*.*") if p.is_file()) if raw_dir.is_dir() else 0
-    con = connect(engine, work, size, settings, session=session)
+    seconds = {}
+    clock = time.monotonic()
+
+    def timed(name, step, *args, **kwargs):
+        nonlocal clock
+        result = step(*args, **kwargs)
+        now_ = time.monotonic()
+        seconds[name], clock = now_ - clock, now_
+        return result
+
+    con = timed("connect", connect, engine, work, size, settings, session=session)
     try:
-        run = load(raw_dir, settings, con=con)
-        clean(run, as_of=as_of, now=now)
-        resolve_identities(run)
-        tag_stages(run)
-        build_journeys(run)
-        return write_tables(run, folder)
+        run = timed("load", load, raw_dir, settings, con=con)
+        timed("clean", clean, run, as_of=as_of, now=now)
+        timed("identities", resolve_identities, run)
+        timed("stages", tag_stages, run)
+        timed("journeys", build_journeys, run)
+        summary = timed("write", write_tables, run, folder)
     finally:
         disconnect(con)
         shutil.rmtree(work, ignore_errors=True)
+    if log:  # the engine evaluates lazily: most of the work shows where a table is materialised or written
+        log("prepare: steps " + ", ".join(f"{name} {value:.1f} s" for name, value in seconds.items()))
+    return summary
 
 
 def prepare(raw=None, out=None, as_of=None, config=None, now=None, engine=None, session=None) -> dict:

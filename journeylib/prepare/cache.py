@@ -68,12 +68,13 @@ def stored_fingerprint(folder: Path) -> dict | None:
 def build_personas(folder: Path, log) -> None:
     from journeylib.personas import write_personas
 
+    started = time.monotonic()
     try:
         write_personas(folder, seed=0)
     except Exception as error:  # noqa: BLE001 - notebooks that need personas fail on their own; the rest run
         log(f"personas: not built ({type(error).__name__}: {redact(str(error))})")
         return
-    log("personas: built")
+    log(f"personas: built in {time.monotonic() - started:.1f} s")
 
 
 class Prepared:
@@ -121,7 +122,7 @@ def prepare_or_reuse(raw=None, processed=None, as_of=None, config=None, log=prin
         started = time.monotonic()
         settings = check_inputs(raw_folder, config, as_of)
         with store.new_version(writer) as folder:
-            summary = build(raw_folder, settings, folder, as_of=as_of, engine=engine)  # engine: not in the fingerprint
+            summary = build(raw_folder, settings, folder, as_of=as_of, engine=engine, log=log)  # engine: not in the fingerprint
             store.checkpoint("personas")
             build_personas(folder, log)
             store.checkpoint("fingerprint")

@@ -110,6 +110,9 @@ def disconnect(con):
             session.sql(f"DROP DATABASE IF EXISTS {database} CASCADE")
         if con.__dict__.get("_journey_owns_session"):
             session.stop()
+        temporary = con.__dict__.get("_journey_temporary_dir")
+        if temporary:  # a work folder made for this connection alone (the journey map's)
+            shutil.rmtree(temporary, ignore_errors=True)
         return
     con.disconnect()
 

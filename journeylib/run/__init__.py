@@ -26,7 +26,7 @@ from pathlib import Path
 from journeylib import paths
 from journeylib.errors import InputError
 from journeylib.prepare.cache import prepare_or_reuse, stored_fingerprint
-from journeylib.run.execute import KERNEL_NAME, cell_timeout, execute_all, sigterm_interrupts
+from journeylib.run.execute import KERNEL_NAME, cell_timeout, execute_all, jobs as notebook_jobs, sigterm_interrupts
 from journeylib.run.folders import INCOMPLETE_MARKER, iso, new_run_dir, now, previous_run, update_latest
 from journeylib.run.log import RunLog
 from journeylib.run.manifest import (
@@ -45,13 +45,15 @@ def raw_has_tables(raw: Path) -> bool:
 
 
 def run(raw=None, processed=None, reports=None, as_of=None, config=None, only=None, parameters=None,
-        notebooks_dir=None, execution_timeout=None, echo=True, fail_on_change=False, engine=None) -> int:
+        notebooks_dir=None, execution_timeout=None, echo=True, fail_on_change=False, engine=None,
+        jobs=None) -> int:
     """The `journey run` command. Returns the exit code (0 ok, 1 a notebook failed, 3 with `fail_on_change`
     when the run is ok and a change was flagged); InputError for bad input."""
     log = RunLog(echo=echo)
     raw_folder, processed_folder = paths.raw_dir(raw), paths.processed_root(processed)
     reports_folder = paths.reports_dir(reports)
     timeout = cell_timeout(execution_timeout)
+    side_by_side = notebook_jobs(jobs)
     notebooks = select_notebooks(find_notebooks(notebooks_dir or paths.notebooks_dir()), only)
     overrides = resolve_parameters(parameters, notebooks)
     if not raw_folder.is_dir():
@@ -59,13 +61,14 @@ def run(raw=None, processed=None, reports=None, as_of=None, config=None, only=No
     try:
         with sigterm_interrupts(), contextlib.ExitStack() as holds:
             code = _run(log, raw_folder, processed_folder, reports_folder, as_of, config, notebooks, overrides,
-                        timeout, holds, engine)
+                        timeout, holds, engine, side_by_side)
             return exit_code(code, log.run_dir, fail_on_change, log)
     finally:
         log.close()
 
 
-def _run(log, raw, processed, reports, as_of, config, notebooks, overrides, timeout, holds, engine=None) -> int:
+def _run(log, raw, processed, reports, as_of, config, notebooks, overrides, timeout, holds, engine=None,
+         jobs=1) -> int:
     started, clock = now(), time.monotonic()
     if not raw_has_tables(raw):
         from journeylib.sample import write_sample
@@ -82,9 +85,9 @@ def _run(log, raw, processed, reports, as_of, config, notebooks, overrides, time
     run_dir = new_run_dir(reports, started)
     log.run_dir = run_dir
     log.attach(run_dir / "run.log")
-    log(f"run {run_dir.name}: {len(notebooks)} notebook(s) into {run_dir}")
+    log(f"run {run_dir.name}: {len(notebooks)} notebook(s) into {run_dir}, {min(jobs, len(notebooks))} at a time")
     try:
-        outcomes = execute_all(log, notebooks, overrides, processed, run_dir, data_as_of, timeout)
+        outcomes = execute_all(log, notebooks, overrides, processed, run_dir, data_as_of, timeout, jobs)
     except KeyboardInterrupt:
         log(f"run {run_dir.name}: interrupted; the folder stays marked {INCOMPLETE_MARKER} and latest is unchanged")
         raise
@@ -104,7 +107,7 @@ def _run(log, raw, processed, reports, as_of, config, notebooks, overrides, time
                    "raw_files": summary.get("inputs")},
         "engine": summary.get("engine", "duckdb"),  # the engine that made the processed tables
         "versions": package_versions(), "git": git_commit(paths.project_root()),
-        "kernel": {"name": KERNEL_NAME, "python": sys.executable}, "cell_timeout_seconds": timeout,
+        "kernel": {"name": KERNEL_NAME, "python": sys.executable}, "cell_timeout_seconds": timeout, "jobs": jobs,
         "timings": {"prepare_seconds": prepare_seconds, "total_seconds": round(time.monotonic() - clock, 2),
                     "notebooks": {o.name: o.seconds for o in outcomes}},
     })

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,20 +15,23 @@ class RunLog:
         self.lines: list[str] = []
         self.file = None
         self.run_dir: Path | None = None  # the run folder, once made (for --fail-on-change)
+        self._lock = threading.Lock()  # notebooks running side by side log from their own threads
 
     def __call__(self, message: str) -> None:
-        line = f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M:%SZ} {message}"
-        self.lines.append(line)
-        if self.echo:
-            print(line, flush=True)
-        if self.file is not None:
-            self.file.write(line + "\n")
-            self.file.flush()
+        with self._lock:
+            line = f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M:%SZ} {message}"
+            self.lines.append(line)
+            if self.echo:
+                print(line, flush=True)
+            if self.file is not None:
+                self.file.write(line + "\n")
+                self.file.flush()
 
     def attach(self, path: Path) -> None:
-        self.file = open(path, "a", encoding="utf-8")
-        self.file.write("".join(line + "\n" for line in self.lines))
-        self.file.flush()
+        with self._lock:
+            self.file = open(path, "a", encoding="utf-8")
+            self.file.write("".join(line + "\n" for line in self.lines))
+            self.file.flush()
 
     def close(self) -> None:
         if self.file is not None:

@@ -1,4 +1,4 @@
-"""The Cox models: the time-varying fit on statsmodels PHReg, the notebook's model with its fallbacks, the naive coding."""
+"""The Cox models: the time-varying fit (Efron ties, journeylib.time_to_purchase.efron), the notebook's model with its fallbacks, the naive coding."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from scipy import stats
 from journeylib.errors import NotEstimable
 from journeylib.stats.intervals import wald_interval
 from journeylib.time_to_purchase.coding import Design, LevelChoice, dummy_code
+from journeylib.time_to_purchase.efron import EfronCox, NotConverging
 from journeylib.time_to_purchase.fallbacks import NotConverged, fit_without_a_group, term_groups
 from journeylib.time_to_purchase.leads import EVENT, ID, START, STOP, TEST_DRIVE, long_format, naive_table
 from journeylib.time_to_purchase.risksets import time_varying_concordance
@@ -56,34 +57,17 @@ class TimeVaryingCox:
         }).rename_axis("covariate")
 
 
-def strict_entry(start, stop, event) -> np.ndarray:
-    """Entry times that give statsmodels the (start, stop] risk sets of R's coxph and lifelines.
-
-    statsmodels counts a row as at risk at its entry time (Stata's convention); moving each entry
-    up to the first event time after `start` (never past `stop`) leaves out exactly the event
-    times equal to `start`, and changes nothing else.
-    """
-    start, stop = np.asarray(start, dtype="float64"), np.asarray(stop, dtype="float64")
-    times = np.unique(stop[np.asarray(event, dtype=bool)])
-    following = np.searchsorted(times, start, side="right")
-    next_event = np.append(times, np.inf)[following]
-    return np.minimum(next_event, stop)
-
-
 def fit_time_varying_cox(long: pd.DataFrame, covariates, id_col=ID, start_col=START, stop_col=STOP,
                          event_col=EVENT, strata=None, start=None) -> TimeVaryingCox:
-    """Cox model on start/stop rows with Efron ties (statsmodels PHReg with left-truncated entry).
+    """Cox model on start/stop rows with Efron ties: at risk at event times t with start < t <= stop.
 
-    The same estimates as lifelines' CoxTimeVaryingFitter and R's coxph (tests check both), but
-    risk sets come from sorted cumulative sums instead of a scan of every row at every event
-    time: seconds rather than an hour at a million customers. `strata`: columns whose level
-    combinations each get their own baseline hazard. Rows are independent given the covariates,
-    so `id_col` only documents the layout (as in coxph without a cluster term). `start`: initial
-    coefficients (a Series by covariate; default zero), for a refit close to an earlier model.
+    The same estimates as statsmodels' PHReg, lifelines' CoxTimeVaryingFitter and R's coxph (tests
+    check all three), computed with whole-array risk-set sums (journeylib.time_to_purchase.efron):
+    seconds rather than minutes at a million customers. `strata`: columns whose level combinations
+    each get their own baseline hazard. Rows are independent given the covariates, so `id_col` only
+    documents the layout (as in coxph without a cluster term). `start`: initial coefficients (a
+    Series by covariate; default zero), for a refit close to an earlier model.
     """
-    from statsmodels.duration.hazard_regression import PHReg
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
-
     covariates = list(covariates)
     event = long[event_col].to_numpy(dtype=bool)
     if not event.any():
@@ -91,32 +75,29 @@ def fit_time_varying_cox(long: pd.DataFrame, covariates, id_col=ID, start_col=ST
     constant = [c for c in covariates if long[c].nunique() < 2]
     if constant:
         raise ConstantTerm(constant)
-    stop = long[stop_col].to_numpy(dtype="float64")
-    entry = strict_entry(long[start_col].to_numpy(), stop, event)
     groups = long.groupby(list(strata), sort=True, observed=True).ngroup().to_numpy() if strata else None
-    model = PHReg(stop, long[covariates].to_numpy(dtype="float64"), status=event.astype("float64"),
-                  entry=entry, strata=groups, ties="efron")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
+    model = EfronCox(long[start_col].to_numpy(), long[stop_col].to_numpy(), event,
+                     long[covariates].to_numpy(dtype="float64"), strata=groups)
+    initial = None if start is None else start.reindex(covariates).to_numpy(dtype=float)
+    failed = False
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         try:
-            fit = model.fit(disp=False, maxiter=100,
-                            start_params=None if start is None else start.reindex(covariates).to_numpy(dtype=float))
-            # PHReg's results keep no convergence flag: check the warning and that a further Newton step
-            # (-H^-1 score, and -H^-1 is the covariance the fit already holds) is negligible.
-            cov = fit.cov_params()
-            step = cov @ model.score(fit.params)
+            params, cov, llf, score = model.fit(initial)
+            # a further Newton step (-H^-1 score, and -H^-1 is the covariance) must be negligible
+            step = cov @ score
+        except NotConverging:
+            failed = True
         except np.linalg.LinAlgError as error:  # collinear terms: the information matrix is singular
             raise NotConverged(f"the Cox model could not be fitted ({error}): two terms carry the same "
                                "information") from error
-    failed = any(issubclass(w.category, ConvergenceWarning) for w in caught)
     # A separating term can also stop where the likelihood is flat: a huge coefficient, a variance that is not positive.
-    if failed or not np.all(np.isfinite(fit.params)) or np.abs(step).max(initial=0.0) > 1e-6 \
+    if failed or not np.all(np.isfinite(params)) or np.abs(step).max(initial=0.0) > 1e-6 \
             or not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0) \
-            or np.abs(fit.params).max(initial=0.0) > MAX_LOG_HAZARD_RATIO:
+            or np.abs(params).max(initial=0.0) > MAX_LOG_HAZARD_RATIO:
         raise NotConverged("the Cox model did not converge (a covariate may separate buyers from non-buyers)")
-    params = pd.Series(fit.params, index=covariates, name="coef")
     variance = pd.DataFrame(cov, index=covariates, columns=covariates)
-    return TimeVaryingCox(params, variance, float(fit.llf), len(long), int(event.sum()))
+    return TimeVaryingCox(pd.Series(params, index=covariates, name="coef"), variance, llf, len(long),
+                          int(event.sum()))
 
 
 def fit_cox(frame: pd.DataFrame, duration_col: str, event_col: str, covariates, batch_mode=None,
