@@ -5,7 +5,7 @@
     python benchmarks/bench_survival.py --processed benchmarks/work/big/processed   # a prepared folder
 
 Reports, per size: rows in the start/stop table, seconds to build it, to fit the time-varying Cox
-model (statsmodels PHReg with left-truncated entry, journeylib.time_to_purchase.cox.fit_time_varying_cox),
+model (Efron ties with whole-array risk sets, journeylib.time_to_purchase.cox.fit_time_varying_cox),
 the same fit with lifelines' CoxTimeVaryingFitter for comparison (with --compare-lifelines; it
 scans every row at every event time, so it is slow at scale), the naive baseline Cox fit (CoxPHFitter, batch mode), the proportional-hazards check on
 `--max-rows` rows, and the time-varying concordance on the same subsample.

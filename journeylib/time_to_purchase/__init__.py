@@ -6,7 +6,7 @@
 
 Modules by topic: `leads` (the lead table and its start/stop rows), `coding` (sparse levels,
 references, dummy columns), `fallbacks` (what a fit that does not converge falls back to), `cox`
-(the time-varying Cox model on statsmodels PHReg), `risksets` (concordance, Breslow hazard),
+(the time-varying Cox model; its Efron likelihood is `efron`), `risksets` (concordance, Breslow hazard),
 `checks` (proportional hazards and remedies), `km` (Kaplan-Meier, log-rank, RMST), `aft` (the
 Weibull cross-check), `scenario` (the test-drive scenario), `result` (the entry point).
 Definitions: docs/time_to_purchase.md.
