@@ -9,7 +9,7 @@ sparse falls back to the most common level (with a note).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -66,14 +66,38 @@ class ChurnModel:
     terms: dict  # statsmodels parameter name -> "feature:level"
     notes: list
     uses_days: bool = True  # False when days to purchase had to be left out (fallback)
+    categories: dict = field(default_factory=dict)  # feature -> the levels the model was fitted with
 
     def predict(self, frame: pd.DataFrame) -> pd.Series:
-        return pd.Series(np.asarray(self.result.predict(self.plan.apply(frame))), index=frame.index)
+        data, _ = categorised(self.plan.apply(frame), self.plan.levels, self.categories)
+        return pd.Series(np.asarray(self.result.predict(data)), index=frame.index)
 
     @property
     def fit_notes(self) -> list:
         """The notes beyond the level plan's (features dropped by the fallback, few clusters)."""
         return [note for note in self.notes if note not in self.plan.notes]
+
+
+def categorised(data: pd.DataFrame, features, categories: dict | None = None) -> tuple[pd.DataFrame, dict]:
+    """`data` with its categorical features as pandas Categoricals, and their levels.
+
+    patsy reads a Categorical's codes, where plain strings cost it a Python call per value (most of
+    the churn model's time at a million buyers). The levels are the values present (or `categories`,
+    the fit's, when predicting), in patsy's own order, so the terms and their order are those the
+    strings give. A value outside `categories` stays text, and patsy names it as it always did.
+    """
+    from patsy.util import SortAnythingKey
+
+    data, found = data.copy(), {}
+    for feature in features:
+        if feature not in data:
+            continue
+        present = list(pd.unique(data[feature]))
+        levels = (categories or {}).get(feature) or sorted(present, key=SortAnythingKey)
+        if set(present) <= set(levels):
+            data[feature] = pd.Categorical(data[feature], categories=levels)
+            found[feature] = levels
+    return data, found
 
 
 def term_prefix(feature: str, reference: str) -> str:
@@ -109,7 +133,8 @@ def fit_churn_model(frame: pd.DataFrame, cluster_by_dealer: bool = False, plan: 
     candidates = [f for f in DROPPABLE_FEATURES if f in plan.levels or f == NUMERIC_FEATURE]
     while True:
         formula, terms = _formula(plan, dropped)
-        result = _try_logit(smf, formula, plan.apply(frame).assign(churned=frame["churned"].astype(int)), fit_kwargs)
+        data, categories = categorised(plan.apply(frame).assign(churned=frame["churned"].astype(int)), plan.levels)
+        result = _try_logit(smf, formula, data, fit_kwargs)
         if result is not None:
             break
         remaining = [f for f in candidates if f not in dropped]
@@ -129,7 +154,8 @@ def fit_churn_model(frame: pd.DataFrame, cluster_by_dealer: bool = False, plan: 
         plan.references.pop(feature, None)
         plan.levels.pop(feature, None)
         plan.mapping.pop(feature, None)
-    return ChurnModel(result, plan, formula, terms, notes, uses_days=NUMERIC_FEATURE not in dropped)
+    return ChurnModel(result, plan, formula, terms, notes, uses_days=NUMERIC_FEATURE not in dropped,
+                      categories=categories)
 
 
 def main_model(eligible: pd.DataFrame, cluster_by_dealer: bool = False, min_count: int = 20,
