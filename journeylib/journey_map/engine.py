@@ -100,6 +100,7 @@ def order(t):
 
 
 def backwards(t):
+    """`order` reversed (the per-journey reference chains of the tests and benchmarks walk it)."""
     return [t.occurred_at.desc(), t.event_id.desc()]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from journeylib.journey_map.engine import END, SEP, START, backwards, collapsed, journey_events, order, sequences, with_segments
+from journeylib.journey_map.engine import END, SEP, START, collapsed, journey_events, order, sequences, with_segments
 
 
 def variants(events, kind: str = "stage", top_n: int = 10) -> tuple[pd.DataFrame, dict]:
@@ -61,9 +61,9 @@ def transitions(events, kind: str = "stage", segments: pd.DataFrame | None = Non
     t = journey_events(events) if kind == "stage" else events
     t = with_segments(t, segments)
     w = ibis.window(group_by=t.customer_id, order_by=order(t))
-    back = ibis.window(group_by=t.customer_id, order_by=backwards(t))
+    # one window for all three (one sort); event_id is never null, so only the last event has no next one
     t = t.mutate(_from=t[kind].lag().over(w), _from_at=t.occurred_at.lag().over(w),
-                 _is_last=ibis.row_number().over(back) == 0)
+                 _is_last=t.event_id.lead().over(w).isnull())
     steps = t.filter(t._from.isnull() | (t._from != t[kind]))
     steps = steps.select("segment", from_state=steps._from.fill_null(START), to_state=steps[kind],
                          hours=steps.occurred_at.delta(steps._from_at, unit="second") / 3600)
