@@ -271,8 +271,11 @@ def _frame(con, expr):
     return con._session.sql(con.compile(expr))
 
 
-def materialise(con, name: str, data):
+def materialise(con, name: str, data, file_order: str | None = None):
     """Compute an expression (or hold in-memory data) once, as a new engine table called `name`.
+
+    `file_order`: the expression's column numbering a raw file's rows 1, 2, ... in scan order (as
+    `read_raw` adds it); DuckDB then keeps it as the table's row ids instead of computing it.
 
     DuckDB: a table. Spark: a checkpoint (the rows kept by the executors, the query plan cut
     there, so later steps do not re-plan everything before them) as a temporary view of this
@@ -282,7 +285,13 @@ def materialise(con, name: str, data):
     if not isinstance(data, ibis.Expr):
         data = ibis.memtable(data)
     if con.name != "pyspark":
-        return con.create_table(name, data)
+        if file_order is None:
+            return con.create_table(name, data)
+        # The table is written in scan order (preserve_insertion_order), so its rowid is the file order:
+        # the same numbers as the row_number() over the scan, without that window's one-threaded pass.
+        con.create_table(f"{name}_data", data.drop(file_order))
+        con.raw_sql(f'CREATE VIEW "{name}" AS SELECT rowid + 1 AS "{file_order}", * FROM "{name}_data"')
+        return con.table(name)
     frame = _frame(con, data)
     if con._session.sparkContext.master.startswith("local"):
         from pyspark import StorageLevel

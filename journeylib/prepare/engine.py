@@ -105,7 +105,7 @@ def quoted(value):
     return ibis.literal("'") + cut + ibis.literal("'")
 
 
-def store(con, name: str, data):
+def store(con, name: str, data, file_order: str | None = None):
     """Materialise an expression (or Arrow table) as a new engine table.
 
     Never replaces a table: a repeated name gets a suffix, so a step can be run
@@ -115,4 +115,4 @@ def store(con, name: str, data):
     used = con.__dict__.setdefault("_journey_table_names", {})  # list_tables() fails on duckdb 2.0
     used[name] = used.get(name, 0) + 1
     # in-memory data becomes a memtable there: Ibis would emit the broken DROP VIEW
-    return materialise(con, name if used[name] == 1 else f"{name}_{used[name]}", data)
+    return materialise(con, name if used[name] == 1 else f"{name}_{used[name]}", data, file_order)

@@ -204,7 +204,7 @@ def read_table(con, table: str, path: Path, config: Config):
     present = [column for column, i in positions.items() if i is not None]
     expr = source.select(**{ROW: source[ROW]}, **columns)
     try:
-        return store(con, f"raw_{table}", expr), present
+        return store(con, f"raw_{table}", expr, file_order=ROW), present
     except Exception as error:
         raise _unreadable(path, error, len(headers))
 
