@@ -315,7 +315,7 @@ def table(results: list) -> str:
     per_size = [dict((label, (s, m)) for label, s, m in _rows(r)) for r in results]
     labels = list(dict.fromkeys(label for r in results for label, _, _ in _rows(r)))
     head = "| step | " + " | ".join(f"{n:,} s | peak MB" for n in sizes)
-    head += " | growth |" if len(sizes) > 1 else " |"
+    head += f" | growth {sizes[-2]:,} -> {sizes[-1]:,} |" if len(sizes) > 1 else " |"
     rule = "|---|" + "---:|---:|" * len(sizes) + ("---:|" if len(sizes) > 1 else "")
     lines = [head, rule]
     for label in labels:
@@ -324,14 +324,14 @@ def table(results: list) -> str:
             s, m = values.get(label, (None, None))
             cells += [f"{s:.2f}" if isinstance(s, (int, float)) else "", f"{m:,.0f}" if m else ""]
         if len(sizes) > 1:
-            first, last = per_size[0].get(label, (None,))[0], per_size[-1].get(label, (None,))[0]
+            first, last = per_size[-2].get(label, (None,))[0], per_size[-1].get(label, (None,))[0]
             ratio = label != "prepare / floor" and first and last
-            cells.append(f"{(last / first) / (sizes[-1] / sizes[0]):.2f}" if ratio else "")
+            cells.append(f"{(last / first) / (sizes[-1] / sizes[-2]):.2f}" if ratio else "")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     touch = ", ".join(f"{r['touchpoint_rows']:,}" for r in results)
     lines.append("")
     lines.append(f"Engine {results[0]['engine']}; touchpoint rows {touch}; {os.cpu_count()} cores. Growth: the time "
-                 f"ratio between the largest and the smallest size over their customer ratio (1.0 is linear, "
+                 f"ratio between the two largest sizes over their customer ratio (1.0 is linear, "
                  f"below 1 better). Notebook peaks are the kernels'; the `--jobs 1` run's peak is the `journey run` process, the side-by-side run's the whole process tree.")
     return "\n".join(lines)
 

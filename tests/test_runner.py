@@ -289,6 +289,21 @@ def test_notebooks_run_side_by_side_and_sigterm_ends_every_kernel(shared, tmp_pa
     assert kernels == []
 
 
+def test_side_by_side_notebooks_start_longest_first_by_the_previous_run(tmp_path):
+    notebooks = [Path(f"{name}.ipynb") for name in ("00_a", "01_b", "02_c", "03_new")]
+    earlier = tmp_path / "2026-01-01T0000Z"
+    earlier.mkdir()
+    (earlier / "manifest.json").write_text(json.dumps({"timings": {"notebooks": {"00_a": 3.0, "01_b": 40.5, "02_c": 9}}}))
+    seconds = execute.previous_seconds(earlier)
+    assert seconds == {"00_a": 3.0, "01_b": 40.5, "02_c": 9.0}
+    # a notebook the previous run did not time starts first: it may be the longest
+    assert [nb.stem for nb in execute.start_order(notebooks, seconds)] == ["03_new", "01_b", "02_c", "00_a"]
+    assert execute.start_order(notebooks, {}) == notebooks  # no earlier run: name order
+    assert execute.previous_seconds(None) == {} and execute.previous_seconds(tmp_path / "missing") == {}
+    (earlier / "manifest.json").write_text("{not json")
+    assert execute.previous_seconds(earlier) == {}
+
+
 @pytest.mark.parametrize("option, environment", [("0", None), ("-1", None), (None, "two")])
 def test_cli_bad_jobs_exit_2_before_anything_runs(tmp_path, capsys, monkeypatch, option, environment):
     raw = tmp_path / "raw"

@@ -105,6 +105,17 @@ def quoted(value):
     return ibis.literal("'") + cut + ibis.literal("'")
 
 
+@ibis.udf.scalar.pyarrow
+def redacted(text: str) -> str:
+    """journeylib.privacy.redact as an engine function: in this process on DuckDB, in Spark's Python
+    workers on Spark (so free text is redacted where it is, and written straight to Parquet)."""
+    import pyarrow as pa
+
+    from journeylib.privacy import redact
+
+    return pa.array([redact(value) for value in text.to_pylist()], type=pa.string())
+
+
 def store(con, name: str, data, file_order: str | None = None):
     """Materialise an expression (or Arrow table) as a new engine table.
 

@@ -12,7 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from journeylib.config import CONTRACT
-from journeylib.prepare.connection import engine_name, to_arrow, write_parquet
+from journeylib.prepare.connection import engine_name, write_parquet
+from journeylib.prepare.engine import redacted
 from journeylib.prepare.load import ROW
 from journeylib.prepare.store import checkpoint
 from journeylib.privacy import PERSONAL_COLUMNS, redact
@@ -46,15 +47,9 @@ def kept_tables(run):
 
 
 def _write(run, name, expr, folder: Path):
-    expr = expr.order_by(SORT_KEYS[name])
-    path = folder / f"{name}.parquet"
-    if name == "surveys":  # small: free text is redacted at the boundary with journeylib.privacy
-        data = to_arrow(run.con, expr)
-        comments = [redact(c) for c in data.column("comment").to_pylist()]
-        data = data.set_column(data.schema.get_field_index("comment"), "comment", pa.array(comments, pa.string()))
-        pq.write_table(data, path)
-    else:
-        write_parquet(run.con, expr, path)
+    if name == "surveys":  # free text is redacted on its way out (journeylib.privacy, in the engine)
+        expr = expr.mutate(comment=redacted(expr.comment))
+    write_parquet(run.con, expr.order_by(SORT_KEYS[name]), folder / f"{name}.parquet")
 
 
 def _raw_json(row: dict, columns) -> str:

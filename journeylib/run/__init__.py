@@ -26,7 +26,9 @@ from pathlib import Path
 from journeylib import paths
 from journeylib.errors import InputError
 from journeylib.prepare.cache import prepare_or_reuse, stored_fingerprint
-from journeylib.run.execute import KERNEL_NAME, cell_timeout, execute_all, jobs as notebook_jobs, sigterm_interrupts
+from journeylib.run.execute import (
+    KERNEL_NAME, cell_timeout, execute_all, jobs as notebook_jobs, previous_seconds, sigterm_interrupts,
+)
 from journeylib.run.folders import INCOMPLETE_MARKER, iso, new_run_dir, now, previous_run, update_latest
 from journeylib.run.log import RunLog
 from journeylib.run.manifest import (
@@ -87,7 +89,8 @@ def _run(log, raw, processed, reports, as_of, config, notebooks, overrides, time
     log.attach(run_dir / "run.log")
     log(f"run {run_dir.name}: {len(notebooks)} notebook(s) into {run_dir}, {min(jobs, len(notebooks))} at a time")
     try:
-        outcomes = execute_all(log, notebooks, overrides, processed, run_dir, data_as_of, timeout, jobs)
+        outcomes = execute_all(log, notebooks, overrides, processed, run_dir, data_as_of, timeout, jobs,
+                               previous_seconds(previous_run(reports, run_dir)))
     except KeyboardInterrupt:
         log(f"run {run_dir.name}: interrupted; the folder stays marked {INCOMPLETE_MARKER} and latest is unchanged")
         raise

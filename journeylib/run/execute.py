@@ -156,8 +156,29 @@ def sigterm_interrupts():
         signal.signal(signal.SIGTERM, previous)
 
 
-def execute_all(log, notebooks, overrides, processed, run_dir, data_as_of, timeout, jobs=1) -> list[Outcome]:
-    """Every selected notebook, `jobs` at a time, each rendered to HTML as soon as it ends; outcomes in order.
+def start_order(notebooks, seconds: dict | None = None) -> list:
+    """The order to start notebooks side by side: the longest first by `seconds` (a previous run's
+    times; unknown ones first, as they may be long), else name order. The longest first keeps one
+    long notebook from running alone at the end while the other jobs have nothing left to do."""
+    seconds = seconds or {}
+    return sorted(notebooks, key=lambda nb: -seconds.get(nb.stem, float("inf")))
+
+
+def previous_seconds(run_dir) -> dict:
+    """Each notebook's seconds in an earlier run folder's manifest.json ({} when there is none)."""
+    if run_dir is None:
+        return {}
+    try:
+        manifest = json.loads((Path(run_dir) / "manifest.json").read_text(encoding="utf-8"))
+        return {name: float(value) for name, value in manifest["timings"]["notebooks"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def execute_all(log, notebooks, overrides, processed, run_dir, data_as_of, timeout, jobs=1,
+                seconds=None) -> list[Outcome]:
+    """Every selected notebook, `jobs` at a time, each rendered to HTML as soon as it ends; outcomes in
+    name order. Side by side they start longest first (`start_order` on `seconds`, a previous run's).
 
     Notebooks only read the processed tables and write their own files, so their order does not matter.
     """
@@ -181,13 +202,15 @@ def execute_all(log, notebooks, overrides, processed, run_dir, data_as_of, timeo
         if jobs <= 1 or total <= 1:
             return [one(number, notebook) for number, notebook in enumerate(notebooks, 1)]
         pool = ThreadPoolExecutor(max_workers=min(jobs, total), thread_name_prefix="notebook")
-        futures = [pool.submit(one, number, notebook) for number, notebook in enumerate(notebooks, 1)]
+        numbers = {notebook: number for number, notebook in enumerate(notebooks, 1)}
+        futures = {notebook: pool.submit(one, numbers[notebook], notebook)
+                   for notebook in start_order(notebooks, seconds)}
         try:
-            return [future.result() for future in futures]
+            return [futures[notebook].result() for notebook in notebooks]
         except BaseException:
             # Ctrl-C or SIGTERM reach this thread only: stop what has not started, end the kernels the
             # worker threads wait on (they then fail fast), and let the interrupt go on
-            for future in futures:
+            for future in futures.values():
                 future.cancel()
             _kill_kernels()
             raise
