@@ -16,8 +16,9 @@ For each size the raw exports are generated once with `journey sample --customer
   is the whole nightly job, one notebook after the other); the time of each notebook (alone on the
   machine, as a data scientist running it in JupyterLab sees it) and of its prepare step are the ones the
   run records in its manifest.json (`timings`), its status the one in metrics.json;
-- `run_jobs`: the same `journey run` with its default `--jobs` (notebooks side by side): the nightly job
-  as scheduled.
+- `run_jobs`: the same `journey run` with its default `--jobs` (notebooks side by side), into the `run`
+  step's reports folder (so, as a nightly job, it starts the notebooks longest first by the previous
+  run's times): the nightly job as scheduled.
 
 `--repeat N` runs the floors and prepare N times, interleaved, and keeps each one's fastest (a shared
 machine disturbs single runs); `cpu_seconds` (user + system of the process tree) is given beside wall time, and `tables_seconds`: when
@@ -254,7 +255,10 @@ def _run_help(env: dict) -> str:
 
 def _run(raw: Path, work: Path, customers: int, engine: str, notebooks: list, env: dict, extra: list, name: str):
     """`journey run` into fresh folders: (measurement, reports folder)."""
-    reports, processed = _fresh(work / f"reports-{customers}"), _fresh(work / f"processed-{customers}")
+    # run_jobs keeps the run step's report folder, as a nightly job has the night before's: the
+    # notebooks then start longest first by its times
+    reports = work / f"reports-{customers}" if name == "run_jobs" else _fresh(work / f"reports-{customers}")
+    processed = _fresh(work / f"processed-{customers}")
     command = journey("run", "--raw", raw, "--processed", processed, "--reports", reports, "--engine", engine, *extra)
     if notebooks:
         command += ["--only", *notebooks]
