@@ -21,8 +21,12 @@ def spark_session(tmp_path_factory):
         connection.find_java()
     except InputError as error:
         pytest.skip(f"no usable Java for Spark: {error}")
+    import os
+    import sys
+
     from pyspark.sql import SparkSession
 
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # Python workers with journeylib (as prepare's own)
     work = tmp_path_factory.mktemp("spark")
     session = (SparkSession.builder.master("local[2]").appName("journeylib tests")
                .config("spark.sql.shuffle.partitions", "2").config("spark.default.parallelism", "2")

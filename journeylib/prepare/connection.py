@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -229,6 +230,8 @@ def spark_session(work_dir: Path, config: Config | None = None):
             "spark.local.dir": str(Path(work_dir) / "spill"), **config.spark_conf, **SPARK_FIXED}
     for key, value in conf.items():
         builder = builder.config(key, str(value))
+    if local:  # the Python workers (survey redaction) run this Python, the one journeylib is installed in
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     try:
         with java_for_launch(java, work_dir):
             session = builder.getOrCreate()

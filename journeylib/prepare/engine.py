@@ -105,15 +105,13 @@ def quoted(value):
     return ibis.literal("'") + cut + ibis.literal("'")
 
 
-@ibis.udf.scalar.pyarrow
+@ibis.udf.scalar.python
 def redacted(text: str) -> str:
-    """journeylib.privacy.redact as an engine function: in this process on DuckDB, in Spark's Python
-    workers on Spark (so free text is redacted where it is, and written straight to Parquet)."""
-    import pyarrow as pa
-
+    """journeylib.privacy.redact as an engine function, value by value: in this process on DuckDB, in
+    Spark's Python workers on Spark (so free text is redacted where it is, and written straight to Parquet)."""
     from journeylib.privacy import redact
 
-    return pa.array([redact(value) for value in text.to_pylist()], type=pa.string())
+    return redact(text)
 
 
 def store(con, name: str, data, file_order: str | None = None):
