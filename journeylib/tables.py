@@ -35,18 +35,21 @@ def _folder(processed_dir) -> Path:
     return folder
 
 
-def load(name: str, processed_dir=None, columns=None, filters=None) -> pd.DataFrame:
+def load(name: str, processed_dir=None, columns=None, filters=None, categories=None) -> pd.DataFrame:
     """One processed table as a DataFrame (timestamps tz-aware UTC).
 
     `filters` (pyarrow's, e.g. [("event_type", "in", [...])]) are applied while the file is read, so
-    the rows left out of a large table never reach memory.
+    the rows left out of a large table never reach memory. `categories`: text columns to read as pandas
+    Categoricals (codes and one copy of each value, not a Python string per row: a tenth of the memory
+    for the event log's repeated ids and labels).
     """
     if name not in TABLES + OPTIONAL_TABLES:
         raise ValueError(f"unknown processed table {name!r}; expected one of {TABLES + OPTIONAL_TABLES}")
     path = _folder(processed_dir) / f"{name}.parquet"
     if not path.exists():
         raise MissingProcessedData(f"{path}: table not found; run `journey run` to build it")
-    frame = pd.read_parquet(path, columns=columns, filters=filters)
+    options = {"read_dictionary": list(categories)} if categories else {}
+    frame = pd.read_parquet(path, columns=columns, filters=filters, **options)
     return frame if filters is None else frame.reset_index(drop=True)
 
 
@@ -91,14 +94,14 @@ class ProcessedTables:
             f"These figures use a random {len(self.chosen):,} of the {self.customers:,} customers, "
             "with every row of each chosen customer.")
 
-    def load(self, name: str, columns=None, filters=None) -> pd.DataFrame:
+    def load(self, name: str, columns=None, filters=None, categories=None) -> pd.DataFrame:
         """One table; above max_customers, only the rows of the chosen customers (tables without a
-        customer, such as dealers and rejects, whole)."""
+        customer, such as dealers and rejects, whole). `categories`: as for `load`."""
         key = self._customer_key(name)
         if key is not None:
             chosen = ds.field(key).isin(self.chosen)
             filters = chosen if filters is None else pq.filters_to_expression(filters) & chosen
-        return load(name, self.folder, columns=columns, filters=filters)
+        return load(name, self.folder, columns=columns, filters=filters, categories=categories)
 
     def _customer_key(self, name: str) -> str | None:
         if self.chosen is None or not self.has(name):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from journeylib.advocacy.referrals import BANDS
+from journeylib.figures.curves import draw_km
 from journeylib.figures.style import percent_axis, plain
 
 CATEGORY_COLOURS = {"detractor": "#d55e00", "passive": "#999999", "promoter": "#009e73"}
@@ -138,8 +139,9 @@ def purchase_curves(curves: dict):
     from lifelines.plotting import add_at_risk_counts
 
     fig, ax = plt.subplots(figsize=(9, 5))
-    for km in curves.values():
-        km.plot_cumulative_density(ax=ax, ci_show=True, ci_alpha=0.15)
+    for i, km in enumerate(curves.values()):
+        draw_km(ax, km, "cumulative", colour=f"C{i % 10}", ci_alpha=0.15)
+    ax.legend()
     ax.set(title="Share of leads who have bought: referred against other leads", xlabel="days since first touch",
            ylabel="share bought", ylim=(0, 1))
     add_at_risk_counts(*curves.values(), ax=ax, rows_to_show=["At risk"])

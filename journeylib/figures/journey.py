@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from journeylib.figures.curves import thinned
 from journeylib.figures.style import percent_axis, plain
 from journeylib.journey_map.surveys import SURVEY_STAGE
 from journeylib.journey_map.variants import transition_matrix
@@ -216,7 +217,8 @@ def progression_curves(curves: pd.DataFrame):
 
     fig, ax = plt.subplots(figsize=(10, 4.5))
     for step, curve in curves.groupby("step", sort=False):
-        ax.step(curve["days"], curve["progressed"], where="post", label=step)
+        curve = thinned(curve.set_index("days")["progressed"].to_frame())
+        ax.step(curve.index, curve["progressed"], where="post", label=step)
     ax.set(title="Kaplan-Meier: share progressing to the next stage", xlabel="days since reaching the stage",
            ylabel="share progressed", ylim=(0, 1), xlim=(0, 365))
     percent_axis(ax)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from journeylib.figures.curves import draw_km
 from journeylib.figures.forest import forest
 from journeylib.figures.style import percent_axis, plain
 
@@ -60,12 +61,15 @@ def lapse_panels(lapses: pd.DataFrame, churn_after_days: int, min_count: int):
     from journeylib.retention.rates import lapse_km
 
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharey=True)
-    lapse_km(lapses, "all buyers").plot_survival_function(ax=axes[0], ci_show=True)
+    draw_km(axes[0], lapse_km(lapses, "all buyers"), "survival", colour="C0")
+    axes[0].legend()
     axes[0].set(title="All buyers")
-    for band in SATISFACTION_BANDS:
+    for i, band in enumerate(SATISFACTION_BANDS):
         part = lapses[lapses["satisfaction"] == band]
         if len(part) >= min_count:
-            lapse_km(part, f"{band} (n={len(part)})").plot_survival_function(ax=axes[1], ci_show=True, ci_alpha=0.12)
+            draw_km(axes[1], lapse_km(part, f"{band} (n={len(part)})"), "survival", colour=f"C{i % 10}", ci_alpha=0.12)
+    if axes[1].lines:
+        axes[1].legend()
     axes[1].set(title="By sales-survey satisfaction")
     for ax in axes:
         ax.axvline(churn_after_days, color="grey", linestyle=":", linewidth=1)

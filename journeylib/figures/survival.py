@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import pandas as pd
 
+from journeylib.figures.curves import MAX_POINTS, draw_km
 
-def purchase_curves(curves, title: str, at_risk_rows=None, ci_alpha: float = 0.3, max_points: int = 2000):
+
+def purchase_curves(curves, title: str, at_risk_rows=None, ci_alpha: float = 0.3,
+                    max_points: int = MAX_POINTS):
     """Share bought by day since first touch, one curve per fitted KaplanMeierFitter, with 95% bands and
     the at-risk counts under the plot (`at_risk_rows`, e.g. ["At risk"]; None: at risk, censored, events).
 
-    A curve is drawn at `max_points` evenly spaced days at most: a step function read at those days is
-    exact there, and a million purchase times would only slow the drawing down."""
+    A curve is drawn at `max_points` evenly spaced days at most (journeylib.figures.curves)."""
     import matplotlib.pyplot as plt
     from lifelines.plotting import add_at_risk_counts
 
     curves = list(curves)
     fig, ax = plt.subplots(figsize=(9, 5) if len(curves) == 1 else (10, 6))
     for i, km in enumerate(curves):
-        share, band = _thinned(km.cumulative_density_, max_points), _thinned(km.confidence_interval_cumulative_density_,
-                                                                            max_points)
-        colour = f"C{i % 10}"
-        ax.step(share.index, share.iloc[:, 0], where="post", color=colour, label=km._label)
-        ax.fill_between(band.index, band.iloc[:, 0], band.iloc[:, 1], step="post", color=colour, alpha=ci_alpha,
-                        linewidth=0)
+        draw_km(ax, km, "cumulative", colour=f"C{i % 10}", ci_alpha=ci_alpha, max_points=max_points)
     ax.legend(loc="upper left")
     ax.set(title=title, xlabel="days since first touch", ylabel="share bought", ylim=(0, 1))
     if at_risk_rows is None:
@@ -31,18 +28,6 @@ def purchase_curves(curves, title: str, at_risk_rows=None, ci_alpha: float = 0.3
         add_at_risk_counts(*curves, ax=ax, rows_to_show=at_risk_rows)
     plt.tight_layout()
     return fig
-
-
-def _thinned(step: pd.DataFrame, max_points: int) -> pd.DataFrame:
-    """A step function (indexed by time) read at no more than about `max_points` times, ends included."""
-    import numpy as np
-
-    if len(step) <= max_points:
-        return step
-    times = step.index.to_numpy(dtype=float)
-    grid = np.linspace(times[0], times[-1], max_points)
-    rows = np.unique(np.append(np.searchsorted(times, grid, side="right") - 1, len(times) - 1))
-    return step.iloc[rows]
 
 
 def schoenfeld_residuals(residuals: pd.DataFrame, term: str, coefficient: float):

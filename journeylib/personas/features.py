@@ -44,7 +44,13 @@ def _channel_shares(shopping: pd.DataFrame) -> pd.DataFrame:
               "in_person_share": IN_PERSON_CHANNELS}
     flags = pd.DataFrame({name: shopping["channel"].isin(channels) for name, channels in groups.items()})
     flags["customer_id"] = shopping["customer_id"].to_numpy()
-    return flags.groupby("customer_id").mean()
+    return _by_text_id(flags.groupby("customer_id", observed=True).mean())
+
+
+def _by_text_id(grouped):
+    """A per-customer result indexed by the id as text (the key may have been read as a Categorical)."""
+    grouped.index = grouped.index.astype(str)
+    return grouped
 
 
 def customer_features(customers, journeys, touchpoints, sales, surveys, as_of, taxonomy=None,
@@ -78,10 +84,9 @@ def customer_features(customers, journeys, touchpoints, sales, surveys, as_of, t
     out["test_drive"] = jour["first_test_drive_at"].notna().astype("float64")
 
     shopping = touchpoints[touchpoints["stage"].isin(SHOPPING_STAGES) & (touchpoints["source"] == "touchpoints")]
-    shopping = shopping.assign(customer_id=shopping["customer_id"].astype(str))
     out = out.join(_channel_shares(shopping))
     for column, events in RESEARCH_EVENTS.items():
-        counts = shopping[shopping["event_type"].isin(events)].groupby("customer_id").size()
+        counts = _by_text_id(shopping[shopping["event_type"].isin(events)].groupby("customer_id", observed=True).size())
         out[column] = counts.reindex(index).fillna(0).astype("float64")
 
     first_sales = sales.sort_values(["sold_at", "deal_id"]).drop_duplicates("customer_id")
@@ -128,7 +133,7 @@ def load_features(tables: ProcessedTables, taxonomy=None, min_level_customers: i
     """`customer_features` for the processed tables, at the as-of date they were prepared with."""
     data = {name: tables.load(name) for name in ("customers", "journeys", "sales", "surveys", "dealers")}
     data["touchpoints"] = tables.load("touchpoints", columns=TOUCHPOINT_COLUMNS, filters=[
-        ("stage", "in", list(SHOPPING_STAGES)), ("source", "==", "touchpoints")])
+        ("stage", "in", list(SHOPPING_STAGES)), ("source", "==", "touchpoints")], categories=TOUCHPOINT_COLUMNS)
     return customer_features(**data, as_of=tables.as_of, taxonomy=taxonomy,
                              min_level_customers=min_level_customers, scored=scored)
 

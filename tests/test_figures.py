@@ -1,0 +1,46 @@
+"""Figures that draw step curves: bounded points, exact values where they are read."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from journeylib.figures.curves import MAX_POINTS, draw_km, thinned
+
+
+def test_a_thinned_step_function_is_exact_where_it_is_read_and_keeps_both_ends():
+    times = np.sort(np.random.default_rng(1).uniform(0, 365, 50_000))
+    step = pd.DataFrame({"value": np.arange(len(times), dtype=float)}, index=times)
+    small = thinned(step, 500)
+    assert 400 < len(small) <= 501
+    assert small.index[0] == times[0] and small.index[-1] == times[-1]
+    # at each of the evenly spaced times it was read at, the kept rows give the full function's value
+    grid = np.linspace(times[0], times[-1], 500)
+    full = step["value"].to_numpy()[np.searchsorted(times, grid, side="right") - 1]
+    kept = small["value"].to_numpy()[np.searchsorted(small.index.to_numpy(), grid, side="right") - 1]
+    np.testing.assert_array_equal(kept, full)
+    at = small.index.to_numpy()
+    np.testing.assert_array_equal(small["value"].to_numpy(), step.loc[at, "value"].to_numpy())
+    assert thinned(step.iloc[:100], 500) is step.iloc[:100] or len(thinned(step.iloc[:100], 500)) == 100
+
+
+def test_a_million_event_km_is_drawn_with_a_bounded_number_of_points():
+    import matplotlib.pyplot as plt
+    from lifelines import KaplanMeierFitter
+
+    rng = np.random.default_rng(2)
+    km = KaplanMeierFitter().fit(rng.exponential(90, 200_000), rng.random(200_000) < 0.7, label="leads")
+    fig, ax = plt.subplots()
+    line = draw_km(ax, km, "cumulative")
+    x, y = line.get_data()
+    assert len(x) <= MAX_POINTS + 1 and line.get_label() == "leads"
+    # every drawn point lies on the fitted curve
+    np.testing.assert_allclose(y, km.cumulative_density_.loc[x].iloc[:, 0].to_numpy())
+    with pytest.raises(ValueError, match="kind"):
+        draw_km(ax, km, "hazard")
+    plt.close(fig)
