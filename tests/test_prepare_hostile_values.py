@@ -135,3 +135,30 @@ def test_a_birth_year_that_is_not_a_number_is_cleared(prepared):
     assert prepared[1]["cleared_values"]["customers.birth_year"] == 2  # C2 (NaN) and C3 (1e400), kept records
     customers = table(prepared, "customers").set_index("customer_id")
     assert pd.isna(customers.loc["C2", "birth_year"])
+
+
+def test_each_reject_keeps_its_raw_values_as_json_control_characters_and_all(prepared):
+    """`raw` is json.dumps of the raw row's non-personal columns: quotes, backslashes and control
+    characters escaped exactly as Python's json writes them (the engine builds it)."""
+    import csv
+    import io
+    import json
+
+    from journeylib.privacy import PERSONAL_COLUMNS
+
+    rejects = table(prepared, "rejects")
+    assert list(rejects.columns) == ["table", "row", "reason", "detail", "raw"]
+    assert len(rejects) >= 10
+    order = list(HEADERS)
+    assert rejects["table"].map(order.index).is_monotonic_increasing
+    for name, rows in rejects.groupby("table", sort=False):
+        assert rows["row"].is_monotonic_increasing, name
+        header = HEADERS[name].split(",")
+        for row, raw in zip(rows["row"], rows["raw"]):
+            values = next(csv.reader(io.StringIO(ROWS[name][row - 1])))
+            # an empty field is read as missing
+            expected = {c: v if v != "" else None for c, v in zip(header, values) if c not in PERSONAL_COLUMNS}
+            assert json.loads(raw) == expected, (name, row)
+            assert raw == json.dumps(json.loads(raw), ensure_ascii=False)  # Python's own spelling, byte for byte
+    duplicate = rejects.set_index(["table", "row"]).loc[("touchpoints", 7), "raw"]  # E6\x01
+    assert '"event_id": "E6\\u0001"' in duplicate

@@ -114,6 +114,42 @@ def redacted(text: str) -> str:
     return redact(text)
 
 
+@ibis.udf.scalar.python
+def json_dumped(text: str) -> str:
+    """json.dumps of a text value (the engine's fallback for values holding control characters)."""
+    import json
+
+    return "null" if text is None else json.dumps(text, ensure_ascii=False)
+
+
+CONTROL_PATTERN = r"[\x00-\x1f]"
+
+
+def json_text(value):
+    """A text value as `json.dumps(value, ensure_ascii=False)` writes it (`null` when missing), in the engine.
+
+    Without control characters only the backslash and the double quote are escaped, with plain replaces
+    every engine has; a value with one (rare: a tab, a line break) goes to Python's json.dumps."""
+    value = value.cast("string")
+    plain = ibis.literal('"') + value.replace("\\", "\\\\").replace('"', '\\"') + ibis.literal('"')
+    return ibis.cases((value.isnull(), ibis.literal("null")),
+                      (value.re_search(CONTROL_PATTERN), json_dumped(value)), else_=plain)
+
+
+def json_object(table, columns, transform=None):
+    """One JSON object per row of `table` with `columns` (text) in order, as json.dumps of a dict writes it;
+    `transform(column, value)` may change a value first (redaction)."""
+    import json
+
+    if not columns:
+        return ibis.literal("{}")
+    fields = []
+    for column in columns:
+        value = table[column] if transform is None else transform(column, table[column])
+        fields.append(ibis.literal(json.dumps(column, ensure_ascii=False) + ": ") + json_text(value))
+    return ibis.literal("{") + ibis.literal(", ").join(fields) + ibis.literal("}")
+
+
 def store(con, name: str, data, file_order: str | None = None):
     """Materialise an expression (or Arrow table) as a new engine table.
 

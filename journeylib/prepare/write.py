@@ -8,15 +8,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+import ibis
 
 from journeylib.config import CONTRACT
 from journeylib.prepare.connection import engine_name, write_parquet
-from journeylib.prepare.engine import redacted
+from journeylib.prepare.engine import json_object, redacted
 from journeylib.prepare.load import ROW
 from journeylib.prepare.store import checkpoint
-from journeylib.privacy import PERSONAL_COLUMNS, redact
+from journeylib.privacy import PERSONAL_COLUMNS
 from journeylib.vocabulary import UNKNOWN
 
 SORT_KEYS = {
@@ -34,8 +33,6 @@ OUTPUT_COLUMNS = {
     "dealers": ["dealer_id", "timezone", "name", "region"],  # empty when there is no dealers file
 }
 FREE_TEXT = {"comment"}
-REJECT_SCHEMA = pa.schema([("table", pa.string()), ("row", pa.int64()), ("reason", pa.string()),
-                           ("detail", pa.string()), ("raw", pa.string())])
 TABLE_ORDER = tuple(CONTRACT)
 
 
@@ -52,35 +49,23 @@ def _write(run, name, expr, folder: Path):
     write_parquet(run.con, expr.order_by(SORT_KEYS[name]), folder / f"{name}.parquet")
 
 
-def _raw_json(row: dict, columns) -> str:
-    values = {}
-    for column in columns:
-        value = row.get(column)
-        values[column] = redact(value) if column in FREE_TEXT and value is not None else value
-    return json.dumps(values, ensure_ascii=False)
-
-
 def write_rejects(run, path: Path):
-    """One row per rejected raw row; the raw values as JSON without personal columns."""
-    writer = pq.ParquetWriter(str(path), REJECT_SCHEMA)
-    try:
-        for table in TABLE_ORDER:
-            if table not in run.work:
-                continue
-            t, raw = run.work[table], run.raw[table]
-            columns = [c for c in run.facts["present"][table] if c not in PERSONAL_COLUMNS]
-            rejected = t.filter(t._reason.notnull()).select(r_row=t[ROW], reason=t._reason, detail=t._detail)
-            j = rejected.join(raw, rejected.r_row == raw[ROW]).select("r_row", "reason", "detail", *columns)
-            # to_pyarrow_batches needs fetch_record_batch, which duckdb 2.0 removed
-            for batch in run.con.to_pyarrow(j.order_by("r_row")).to_batches(max_chunksize=100_000):
-                rows = batch.to_pylist()
-                writer.write_table(pa.table({
-                    "table": [table] * len(rows), "row": [r["r_row"] for r in rows],
-                    "reason": [r["reason"] for r in rows], "detail": [r["detail"] for r in rows],
-                    "raw": [_raw_json(r, columns) for r in rows],
-                }, schema=REJECT_SCHEMA))
-    finally:
-        writer.close()
+    """One row per rejected raw row: table, row, reason, detail and the raw values as JSON without the
+    personal columns (free text redacted), built in the engine and written by it, in table and row order."""
+    parts = []
+    for table in TABLE_ORDER:
+        if table not in run.work:
+            continue
+        t, raw = run.work[table], run.raw[table]
+        columns = [c for c in run.facts["present"][table] if c not in PERSONAL_COLUMNS]
+        rejected = t.filter(t._reason.notnull()).select(r_row=t[ROW], reason=t._reason, detail=t._detail)
+        j = rejected.join(raw, rejected.r_row == raw[ROW])
+        values = json_object(j, columns, lambda column, value: redacted(value) if column in FREE_TEXT else value)
+        parts.append(j.select(table=ibis.literal(table), row=j.r_row.cast("int64"), reason=j.reason.cast("string"),
+                              detail=j.detail.cast("string"), raw=values))
+    rows = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
+    rank = ibis.cases(*[(rows.table == name, i) for i, name in enumerate(TABLE_ORDER)], else_=len(TABLE_ORDER))
+    write_parquet(run.con, rows.order_by([rank, rows.row]), path)
 
 
 def table_counts(run) -> dict:
