@@ -43,27 +43,25 @@ class Outcome:
     files: dict = field(default_factory=dict)  # role -> file name in the run folder
 
 
+def _positive_whole(value, env_name: str, default: int, what: str, unit: str) -> int:
+    """An option's value, else the environment variable's, else the default: a positive whole number."""
+    raw = value if value is not None else os.environ.get(env_name, default)
+    try:
+        number = int(raw)
+    except (TypeError, ValueError):
+        raise InputError(f"{what} {raw!r}: expected {unit}") from None
+    if number <= 0:
+        raise InputError(f"{what} {number}: must be positive")
+    return number
+
+
 def jobs(value=None) -> int:
     """How many notebooks run side by side: --jobs, else $JOURNEY_JOBS, else DEFAULT_JOBS."""
-    raw = value if value is not None else os.environ.get(JOBS_ENV, DEFAULT_JOBS)
-    try:
-        count = int(raw)
-    except (TypeError, ValueError):
-        raise InputError(f"jobs {raw!r}: expected a whole number of notebooks") from None
-    if count <= 0:
-        raise InputError(f"jobs {count}: must be positive")
-    return count
+    return _positive_whole(value, JOBS_ENV, DEFAULT_JOBS, "jobs", "a whole number of notebooks")
 
 
 def cell_timeout(value=None) -> int:
-    raw = value if value is not None else os.environ.get(CELL_TIMEOUT_ENV, DEFAULT_CELL_TIMEOUT)
-    try:
-        seconds = int(raw)
-    except (TypeError, ValueError):
-        raise InputError(f"cell timeout {raw!r}: expected whole seconds") from None
-    if seconds <= 0:
-        raise InputError(f"cell timeout {seconds}: must be positive")
-    return seconds
+    return _positive_whole(value, CELL_TIMEOUT_ENV, DEFAULT_CELL_TIMEOUT, "cell timeout", "whole seconds")
 
 
 @contextlib.contextmanager
