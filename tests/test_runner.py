@@ -315,6 +315,16 @@ def test_side_by_side_kernels_share_the_cores_and_keep_a_users_setting(monkeypat
     assert execute.thread_limits(2)["OMP_NUM_THREADS"] == "3"
 
 
+def test_the_cell_timeout_comes_from_the_option_else_the_environment_and_must_be_positive(monkeypatch):
+    monkeypatch.delenv(execute.CELL_TIMEOUT_ENV, raising=False)
+    assert execute.cell_timeout() == execute.DEFAULT_CELL_TIMEOUT
+    monkeypatch.setenv(execute.CELL_TIMEOUT_ENV, "90")
+    assert execute.cell_timeout() == 90 and execute.cell_timeout(30) == 30
+    for bad, message in (("soon", "expected whole seconds"), ("0", "must be positive"), ("-5", "must be positive")):
+        with pytest.raises(InputError, match=f"cell timeout .*{message}"):
+            execute.cell_timeout(bad)
+
+
 @pytest.mark.parametrize("option, environment", [("0", None), ("-1", None), (None, "two")])
 def test_cli_bad_jobs_exit_2_before_anything_runs(tmp_path, capsys, monkeypatch, option, environment):
     raw = tmp_path / "raw"
