@@ -304,6 +304,17 @@ def test_side_by_side_notebooks_start_longest_first_by_the_previous_run(tmp_path
     assert execute.previous_seconds(earlier) == {}
 
 
+def test_side_by_side_kernels_share_the_cores_and_keep_a_users_setting(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    for name in execute.THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    assert execute.thread_limits(1) == {}  # one at a time: the libraries' own defaults
+    assert execute.thread_limits(2) == {name: "4" for name in execute.THREAD_VARIABLES}
+    assert execute.thread_limits(16)["OMP_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert execute.thread_limits(2)["OMP_NUM_THREADS"] == "3"
+
+
 def test_the_cell_timeout_comes_from_the_option_else_the_environment_and_must_be_positive(monkeypatch):
     monkeypatch.delenv(execute.CELL_TIMEOUT_ENV, raising=False)
     assert execute.cell_timeout() == execute.DEFAULT_CELL_TIMEOUT

@@ -154,6 +154,19 @@ def sigterm_interrupts():
         signal.signal(signal.SIGTERM, previous)
 
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def thread_limits(jobs: int) -> dict:
+    """Kernel environment that shares the cores among notebooks side by side: each kernel's OpenMP and
+    BLAS pools (k-means, linear algebra) get cores / jobs threads, as joblib does for its workers, so
+    two kernels do not each spin a pool the size of the machine. A variable the user set is kept."""
+    if jobs <= 1:
+        return {}
+    share = str(max(1, (os.cpu_count() or 1) // jobs))
+    return {name: os.environ.get(name, share) for name in THREAD_VARIABLES}
+
+
 def start_order(notebooks, seconds: dict | None = None) -> list:
     """The order to start notebooks side by side: the longest first by `seconds` (a previous run's
     times; unknown ones first, as they may be long), else name order. The longest first keeps one
@@ -195,7 +208,7 @@ def execute_all(log, notebooks, overrides, processed, run_dir, data_as_of, timeo
         return outcome
 
     with run_kernel({"JOURNEY_SCHEDULED": "1", "MPLBACKEND": "Agg", "TQDM_DISABLE": "1",
-                     paths.PROCESSED_ENV: str(processed)}) as kernel, \
+                     paths.PROCESSED_ENV: str(processed), **thread_limits(jobs)}) as kernel, \
             quiet_papermill():
         if jobs <= 1 or total <= 1:
             return [one(number, notebook) for number, notebook in enumerate(notebooks, 1)]
