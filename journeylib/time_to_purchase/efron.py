@@ -85,13 +85,6 @@ class EfronCox:
         _, event_eta, shift, _, _, denominator, _ = self._terms(beta)
         return float(event_eta.sum() - np.log(denominator).sum() - shift * self.n_events)
 
-    def score(self, beta) -> np.ndarray:
-        _, _, _, _, _, _, mean = self._terms(beta)
-        return self.event_x.sum(axis=0) - mean.sum(axis=0)
-
-    def hessian(self, beta) -> np.ndarray:
-        return self._score_and_hessian(beta)[1]
-
     def _score_and_hessian(self, beta):
         _, _, _, w, event_w, denominator, mean = self._terms(beta)
         k, c = self.tie_slot, self.tie_fraction
