@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -29,26 +30,14 @@ import pandas as pd
 
 from journeylib import journey_map
 from journeylib.journey_map import attribution, engine, variants
-from journeylib.journey_map.engine import SEP, START, backwards, collapsed, journey_events, order
+from journeylib.journey_map.engine import SEP, collapsed, journey_events, order
 from journeylib.tables import ProcessedTables
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from reference_attribution import backwards, per_journey_transitions  # noqa: E402  (the tests' reference chain)
 
 
 # ---------------------------------------------------------------- before: the per-journey forms (issue 14)
-
-def before_markov_transitions(touches) -> pd.DataFrame:
-    import ibis
-
-    steps = collapsed(touches, "channel")
-    forward = ibis.window(group_by=steps.customer_id, order_by=order(steps))
-    back = ibis.window(group_by=steps.customer_id, order_by=backwards(steps))
-    steps = steps.mutate(_from=steps.channel.lag().over(forward).fill_null(START),
-                         _is_last=ibis.row_number().over(back) == 0)
-    moves = steps.select(from_state=steps._from, to_state=steps.channel)
-    ends = steps.filter(steps._is_last).select(
-        from_state=steps.channel, to_state=ibis.ifelse(steps.bought, attribution.CONVERSION, attribution.NULL))
-    both = moves.union(ends)
-    return both.group_by(["from_state", "to_state"]).aggregate(count=both.count()).to_pandas()
-
 
 def before_rule_based(touches, half_life_days: float) -> pd.DataFrame:
     import ibis
@@ -80,7 +69,7 @@ def before_channel_paths(touches) -> pd.DataFrame:
 
 def before_attribute(events, half_life_days, as_of):
     touches = attribution.pre_purchase_touches(events, as_of)
-    trans = before_markov_transitions(touches)
+    trans = per_journey_transitions(touches)
     rules = before_rule_based(touches, half_life_days)
     markov = attribution.markov_removal(trans)
     credits = rules.join(markov[["markov"]], how="outer").fillna(0.0).reindex(columns=list(attribution.MODELS))

@@ -11,6 +11,7 @@ import pytest
 
 from journeylib.journey_map import attribution
 from journeylib.journey_map.engine import events_table
+from reference_attribution import per_journey_first_last, per_journey_transitions
 
 BASE = pd.Timestamp("2024-03-01", tz="UTC")
 
@@ -206,37 +207,6 @@ def test_a_channel_with_a_single_touch_keeps_its_own_credit():
 
 
 # ------------------------------------------------------------------ the aggregated form equals the per-journey one
-
-def per_journey_transitions(touches) -> pd.DataFrame:
-    """The chain built journey by journey (the engine walks every customer's collapsed steps): the reference."""
-    import ibis
-
-    from journeylib.journey_map.engine import backwards, collapsed, order
-
-    steps = collapsed(touches, "channel")
-    forward = ibis.window(group_by=steps.customer_id, order_by=order(steps))
-    back = ibis.window(group_by=steps.customer_id, order_by=backwards(steps))
-    steps = steps.mutate(_from=steps.channel.lag().over(forward).fill_null(attribution.START),
-                         _is_last=ibis.row_number().over(back) == 0)
-    moves = steps.select(from_state=steps._from, to_state=steps.channel)
-    ends = steps.filter(steps._is_last).select(
-        from_state=steps.channel, to_state=ibis.ifelse(steps.bought, attribution.CONVERSION, attribution.NULL))
-    both = moves.union(ends)
-    return both.group_by(["from_state", "to_state"]).aggregate(count=both.count()).to_pandas()
-
-
-def per_journey_first_last(touches) -> pd.DataFrame:
-    import ibis
-
-    from journeylib.journey_map.engine import backwards, order
-
-    b = touches.filter(touches.bought)
-    b = b.mutate(_pos=ibis.row_number().over(ibis.window(group_by=b.customer_id, order_by=order(b))),
-                 _back=ibis.row_number().over(ibis.window(group_by=b.customer_id, order_by=backwards(b))))
-    out = b.group_by("channel").aggregate(first_touch=(b._pos == 0).cast("int64").sum(),
-                                          last_touch=(b._back == 0).cast("int64").sum()).to_pandas()
-    return out.set_index("channel").astype("float64").sort_index()
-
 
 def random_log(customers=300, seed=7):
     """Random journeys over five channels with repeats, same-time ties and loops; about half buy."""

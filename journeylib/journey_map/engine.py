@@ -99,11 +99,6 @@ def order(t):
     return [t.occurred_at, t.event_id]
 
 
-def backwards(t):
-    """`order` reversed (the per-journey reference chains of the tests and benchmarks walk it)."""
-    return [t.occurred_at.desc(), t.event_id.desc()]
-
-
 def journey_events(events):
     """Events that count for the journey and carry a stage."""
     return events.filter(events.counts_for_journey & events.stage.notnull())
