@@ -88,9 +88,10 @@ def _run(log, raw, processed, reports, as_of, config, notebooks, overrides, time
     log.run_dir = run_dir
     log.attach(run_dir / "run.log")
     log(f"run {run_dir.name}: {len(notebooks)} notebook(s) into {run_dir}, {min(jobs, len(notebooks))} at a time")
+    previous = previous_run(reports, run_dir)  # its times order the notebooks; the index compares with it
     try:
         outcomes = execute_all(log, notebooks, overrides, processed, run_dir, data_as_of, timeout, jobs,
-                               previous_seconds(previous_run(reports, run_dir)))
+                               previous_seconds(previous))
     except KeyboardInterrupt:
         log(f"run {run_dir.name}: interrupted; the folder stays marked {INCOMPLETE_MARKER} and latest is unchanged")
         raise
@@ -117,7 +118,6 @@ def _run(log, raw, processed, reports, as_of, config, notebooks, overrides, time
     write_json(run_dir / CHANGES_FILE, changes_file(metrics))
     from journeylib.run import render
 
-    previous = previous_run(reports, run_dir)
     render.write_index(run_dir, metrics, outcomes, previous)
     log(f"run {run_dir.name}: {metrics['run']['status']} in {time.monotonic() - clock:.1f} s; "
         f"open {run_dir / 'index.html'}")
