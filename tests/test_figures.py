@@ -44,3 +44,22 @@ def test_a_million_event_km_is_drawn_with_a_bounded_number_of_points():
     with pytest.raises(ValueError, match="kind"):
         draw_km(ax, km, "hazard")
     plt.close(fig)
+
+
+def test_one_satisfaction_band_draws_without_a_warning_in_the_report():
+    """A header-only surveys export leaves one band; a one-element Series as an error bar made matplotlib
+    print a FutureWarning into the reviewer report."""
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    from journeylib.figures import advocacy
+
+    rates = pd.DataFrame({"satisfaction": ["no_response"], "per_buyer_year": [0.22], "ci_low": [0.19],
+                          "ci_high": [0.25]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = advocacy.referrals_per_buyer(pd.DataFrame({"referrals": [0, 1, 2, 0]}), rates)
+    bars = fig.axes[1].patches
+    assert len(bars) == 1 and bars[0].get_height() == pytest.approx(0.22)
+    plt.close(fig)
