@@ -63,3 +63,28 @@ def test_one_satisfaction_band_draws_without_a_warning_in_the_report():
     bars = fig.axes[1].patches
     assert len(bars) == 1 and bars[0].get_height() == pytest.approx(0.22)
     plt.close(fig)
+
+
+def test_error_bars_are_float_arrays_below_and_above_the_estimate():
+    from journeylib.figures.style import error_bars
+
+    table = pd.DataFrame({"rate": [0.3, 0.5], "ci_low": [0.2, 0.45], "ci_high": [0.35, 0.6]})
+    centre, (below, above) = error_bars(table, "rate")
+    assert isinstance(centre, np.ndarray) and centre.dtype == float
+    np.testing.assert_allclose(below, [0.1, 0.05])
+    np.testing.assert_allclose(above, [0.05, 0.1])
+
+
+def test_one_level_churn_panel_draws_without_a_warning():
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    from journeylib.figures import retention
+
+    rates = pd.DataFrame({"feature": ["satisfaction"], "level": ["no_response"], "buyers": [930],
+                          "churn_rate": [0.28], "ci_low": [0.25], "ci_high": [0.31]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = retention.rate_panels(rates, 0.28, {"satisfaction": "satisfaction"}, "Churn")
+    plt.close(fig)

@@ -9,7 +9,7 @@ import numpy as np
 
 from journeylib.advocacy.referrals import BANDS
 from journeylib.figures.curves import draw_km
-from journeylib.figures.style import percent_axis, plain
+from journeylib.figures.style import error_bars, percent_axis, plain
 
 CATEGORY_COLOURS = {"detractor": "#d55e00", "passive": "#999999", "promoter": "#009e73"}
 SURVEY_COLOURS = {"sales": "C0", "service": "C1"}
@@ -49,8 +49,8 @@ def nps_by_dealer(by_dealer, min_responses: int):
         y = np.array([dealers.index(str(d)) for d in part["dealer_id"]]) + offset
         small = part["responses"] < min_responses
         color = _colour(survey_type)
-        nps, low, high = (part[c].to_numpy(dtype=float) for c in ("nps", "ci_low", "ci_high"))
-        ax.errorbar(nps, y, xerr=[nps - low, high - nps], fmt="none", capsize=3, color=color)
+        nps, errors = error_bars(part, "nps")
+        ax.errorbar(nps, y, xerr=errors, fmt="none", capsize=3, color=color)
         ax.scatter(part["nps"], y, edgecolors=color, facecolors=np.where(small, "white", color),
                    label=f"{survey_type} survey", zorder=3)
     ax.axvline(0, color="grey", linestyle="--")
@@ -93,10 +93,8 @@ def referrals_per_buyer(model_frame, rates_by_band, top: int = 5):
     counts = model_frame["referrals"].clip(upper=top).value_counts().reindex(range(top + 1), fill_value=0)
     axes[0].bar([str(c) if c < top else f"{top}+" for c in counts.index], counts.to_numpy())
     axes[0].set(title="Referrals per buyer", xlabel="referrals made since the first purchase", ylabel="buyers")
-    # arrays, not Series: matplotlib warns (in the report) when an error bar is a one-element Series
-    rate, low, high = (rates_by_band[c].to_numpy(dtype=float) for c in ("per_buyer_year", "ci_low", "ci_high"))
-    axes[1].bar(rates_by_band["satisfaction"].astype(str).to_numpy(), rate, capsize=4, color="C2",
-                yerr=[rate - low, high - rate])
+    rate, errors = error_bars(rates_by_band, "per_buyer_year")
+    axes[1].bar(rates_by_band["satisfaction"].astype(str).to_numpy(), rate, capsize=4, color="C2", yerr=errors)
     axes[1].set(title="Referrals per buyer-year by satisfaction band", xlabel="satisfaction band (sales survey)",
                 ylabel="referrals per buyer per year (95% interval)")
     fig.tight_layout()
@@ -172,8 +170,8 @@ def reviews_by_band(by_band, bands=BANDS, width: float = 0.38):
     for i, (event, part) in enumerate(by_band[by_band["satisfaction"] != "all"].groupby("event")):
         part = part.set_index("satisfaction").reindex(bands)
         x = np.arange(len(bands)) + (i - 0.5) * width
-        share, low, high = (part[c].to_numpy(dtype=float) for c in ("share", "ci_low", "ci_high"))
-        ax.bar(x, share, width=width, label=EVENT_LABELS.get(event, event), yerr=[share - low, high - share], capsize=3)
+        share, errors = error_bars(part, "share")
+        ax.bar(x, share, width=width, label=EVENT_LABELS.get(event, event), yerr=errors, capsize=3)
     ax.set_xticks(np.arange(len(bands)), bands)
     percent_axis(ax)
     ax.set(title="Buyers who reviewed or shared after their purchase, by satisfaction band",

@@ -10,7 +10,7 @@ import pandas as pd
 
 from journeylib.figures.curves import draw_km
 from journeylib.figures.forest import forest
-from journeylib.figures.style import percent_axis, plain
+from journeylib.figures.style import error_bars, percent_axis, plain
 
 SATISFACTION_BANDS = ("promoter", "passive", "detractor", "no_response")
 
@@ -23,8 +23,8 @@ def rate_panels(rates: pd.DataFrame, overall_rate: float, labels: dict, title: s
     fig, axes = plt.subplots(2, 2, figsize=(12, 8))
     for ax, (feature, label) in zip(axes.flat, labels.items()):
         table = rates[rates["feature"] == feature].sort_values("churn_rate")
-        ax.errorbar(table["churn_rate"], range(len(table)), xerr=[table["churn_rate"] - table["ci_low"],
-                    table["ci_high"] - table["churn_rate"]], fmt="o", capsize=3)
+        rate, errors = error_bars(table, "churn_rate")
+        ax.errorbar(rate, range(len(table)), xerr=errors, fmt="o", capsize=3)
         ax.axvline(overall_rate, color="grey", linestyle="--", linewidth=1, label="all eligible buyers")
         ax.set_yticks(range(len(table)), [plain(f"{level} (n={n})") for level, n in zip(table["level"], table["buyers"])])
         percent_axis(ax, "x")
@@ -41,8 +41,8 @@ def retention_bars(curve: pd.DataFrame, window_months: int):
 
     fig, ax = plt.subplots(figsize=(10, 4.5))
     ax.bar(curve["window"], curve["share"], color="C0", alpha=0.8)
-    ax.errorbar(curve["window"], curve["share"], yerr=[curve["share"] - curve["ci_low"], curve["ci_high"] - curve["share"]],
-                fmt="none", ecolor="black", capsize=4)
+    share, errors = error_bars(curve, "share")
+    ax.errorbar(curve["window"].to_numpy(), share, yerr=errors, fmt="none", ecolor="black", capsize=4)
     for x, (share, n) in enumerate(zip(curve["share"], curve["buyers"])):
         ax.text(x, share / 2, f"{share:.0%}\nof {n}\nbuyers", ha="center", va="center", color="white", fontsize=9,
                 fontweight="bold")
@@ -101,9 +101,8 @@ def calibration_and_lift(calibration: pd.DataFrame, lift: pd.DataFrame, measures
     fig, (ax, right) = plt.subplots(1, 2, figsize=(13, 5))
     top = max(calibration["predicted"].max(), calibration["ci_high"].max(), measures["train_churn_rate"]) * 1.05
     ax.plot([0, top], [0, top], color="grey", linestyle="--", linewidth=1, label="perfect calibration")
-    ax.errorbar(calibration["predicted"], calibration["observed"],
-                yerr=[calibration["observed"] - calibration["ci_low"], calibration["ci_high"] - calibration["observed"]],
-                fmt="o-", capsize=3,
+    observed, errors = error_bars(calibration, "observed")
+    ax.errorbar(calibration["predicted"].to_numpy(dtype=float), observed, yerr=errors, fmt="o-", capsize=3,
                 label=f"model ({len(calibration)} groups of about {calibration['buyers'].median():.0f} buyers, 95% interval)")
     ax.plot([measures["train_churn_rate"]], [measures["test_churn_rate"]], "s", color="C1", markersize=9,
             label="no-model baseline (everyone at the training rate)")

@@ -8,6 +8,14 @@ def plain(text) -> str:
     return str(text).replace("$", r"\$")
 
 
+def error_bars(table, estimate: str, low: str = "ci_low", high: str = "ci_high"):
+    """(estimates, [below, above]) of a table's interval columns as float arrays, as matplotlib's errorbar
+    and bar take them: a one-element pandas Series as an error bar makes matplotlib print a
+    FutureWarning, which would show in the report (one level left, e.g. a header-only surveys export)."""
+    centre, lower, upper = (table[c].to_numpy(dtype=float) for c in (estimate, low, high))
+    return centre, [centre - lower, upper - centre]
+
+
 def percent_axis(ax, axis: str = "y", digits: int = 0) -> None:
     """Tick labels as percentages (values are shares 0..1)."""
     import matplotlib.pyplot as plt
