@@ -232,9 +232,13 @@ def execute_all(log, notebooks, overrides, processed, run_dir, data_as_of, timeo
 def _kill_kernels() -> None:
     import psutil
 
+    killed = []
     for child in psutil.Process().children(recursive=True):
         try:
             if any("ipykernel_launcher" in part for part in child.cmdline()):
                 child.kill()
-        except psutil.Error:
+                killed.append(child)
+        except psutil.Error:  # already gone, or a zombie: nothing left to kill
             pass
+    # reap them, so no zombie kernel outlives the run while this process unwinds
+    psutil.wait_procs(killed, timeout=10)
