@@ -66,6 +66,10 @@ def _dispatch(args) -> int:
         prepare_data(raw=args.raw, processed=args.out, as_of=args.as_of, config=args.config, force=True,
                      engine=args.engine)
         return EXIT_OK
+    # papermill -> nbformat -> jsonschema imports rfc3987_syntax when it is installed (JupyterLab brings
+    # it), which compiles ~40 grammars at import, 0.8 s of every run, for an IRI format check nbformat
+    # never makes: jsonschema skips that check when the import fails
+    sys.modules.setdefault("rfc3987_syntax", None)
     from journeylib.run import run
 
     return run(

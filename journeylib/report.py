@@ -39,6 +39,9 @@ def setup() -> None:
         ipython.run_line_magic("config", "InlineBackend.figure_formats = ['png']")
     if os.environ.get("JOURNEY_SCHEDULED"):
         os.environ.setdefault("TQDM_DISABLE", "1")
+        if ipython is not None and ipython.find_line_magic("autoreload") is not None:
+            # no code is edited during a scheduled run: skip autoreload's scan of every module before each cell
+            ipython.run_line_magic("autoreload", "0")
 
 
 def _in_ipython():

@@ -69,3 +69,27 @@ def test_the_run_index_shows_each_notebooks_notes_escaped(tmp_path):
     assert 'class="notes"' not in notes_of["02_time_to_purchase"]      # nothing noted: no notes row
     assert 'class="notes"' not in notes_of["04_advocacy_referrals"]    # failed: no results, its error shows instead
     assert index.count('<tr class="notes">') == 2
+
+
+def test_a_scheduled_run_turns_autoreload_off_and_an_interactive_session_keeps_it(monkeypatch):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from journeylib import report
+
+    shell = InteractiveShell.instance()
+    try:
+        monkeypatch.setattr(report, "_in_ipython", lambda: shell)
+        monkeypatch.setattr(shell, "enable_matplotlib", lambda gui=None: (gui, gui))  # no GUI in a plain shell
+        shell.run_line_magic("load_ext", "autoreload")
+        shell.run_line_magic("autoreload", "2")
+        reloader = shell.magics_manager.registry["AutoreloadMagics"]._reloader
+
+        monkeypatch.delenv("JOURNEY_SCHEDULED", raising=False)
+        report.setup()
+        assert reloader.enabled  # JupyterLab: edits to journeylib still reload
+
+        monkeypatch.setenv("JOURNEY_SCHEDULED", "1")
+        report.setup()
+        assert not reloader.enabled  # papermill: nothing is edited, no module scan before each cell
+    finally:
+        InteractiveShell.clear_instance()

@@ -20,7 +20,8 @@ def _png(fig) -> str:
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    # fixed margins (_chart) rather than bbox_inches="tight", which draws every chart twice
+    fig.savefig(buffer, format="png", dpi=90)
     plt.close(fig)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
@@ -40,10 +41,16 @@ def run_values(runs: list[Path]) -> dict:
     return {h.key: [(name, metric_value(m, h.key)) for name, m in metrics] for h in HEADLINES}
 
 
-def _run_chart(label: str, kind: str, points: list):
+def _chart():
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 2.4))
+    fig.subplots_adjust(left=0.14, right=0.98, top=0.88, bottom=0.3)  # room for the slanted run ids
+    return fig, ax
+
+
+def _run_chart(label: str, kind: str, points: list):
+    fig, ax = _chart()
     names = [name for name, _ in points]
     scale = 100 if kind == "share" else 1
     values = [None if v is None else v * scale for _, v in points]
@@ -57,11 +64,10 @@ def _run_chart(label: str, kind: str, points: list):
 
 
 def _period_chart(label: str, kind: str, rows: list, latest: str | None):
-    import matplotlib.pyplot as plt
     import numpy as np
 
     scale = 100 if kind == "share" else 1
-    fig, ax = plt.subplots(figsize=(6, 2.4))
+    fig, ax = _chart()
     est = np.array([np.nan if r["estimate"] is None else r["estimate"] * scale for r in rows], float)
     low = np.array([np.nan if r["ci_low"] is None else r["ci_low"] * scale for r in rows], float)
     high = np.array([np.nan if r["ci_high"] is None else r["ci_high"] * scale for r in rows], float)
