@@ -424,3 +424,64 @@ def test_remote_scripts_and_stylesheets_are_removed():
     cleaned = strip_remote_assets(page)
     assert not REMOTE_ASSET.search(cleaned)
     assert "var local = 1;" in cleaned and "data:image/png" in cleaned
+
+
+def _probe_notebooks(base: Path, count: int) -> Path:
+    """Notebooks that record, before importing anything, whether pandas is already imported (a warmed
+    kernel), the processed folder the kernel's environment names, and their first execution count."""
+    import nbformat
+
+    folder = base / "probes"
+    folder.mkdir()
+    for number in range(count):
+        notebook = nbformat.v4.new_notebook()
+        notebook.cells = [
+            nbformat.v4.new_code_cell("processed_dir = None\nrun_dir = None\nas_of = None", metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell("import json, os, pathlib, sys\n"
+                                      "seen = {'pandas_imported': 'pandas' in sys.modules,\n"
+                                      "        'env_processed_dir': os.environ.get('JOURNEY_PROCESSED_DIR'),\n"
+                                      "        'processed_dir': processed_dir}\n"
+                                      f"pathlib.Path(run_dir, 'probe-{number}.json').write_text(json.dumps(seen))"),
+        ]
+        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(notebook, folder / f"{number:02d}_probe.ipynb")
+    return folder
+
+
+def _probes(reports: Path) -> tuple[list[dict], list[list[int]]]:
+    """What each probe notebook recorded, and each executed copy's execution counts."""
+    import nbformat
+
+    run_dir = next(reports.glob("2*"))
+    probes = [json.loads(p.read_text()) for p in sorted(run_dir.glob("probe-*.json"))]
+    counts = [[cell.execution_count for cell in nbformat.read(p, as_version=4).cells]
+              for p in sorted(run_dir.glob("*_probe.ipynb"))]
+    return probes, counts
+
+
+def test_the_first_notebooks_get_kernels_warmed_while_prepare_runs(shared, tmp_path):
+    reports = tmp_path / "reports"
+    code = run(raw=shared["raw"], processed=shared["processed"], reports=reports,
+               notebooks_dir=_probe_notebooks(tmp_path, 3), echo=False, jobs=1)
+    assert code == 0
+    probes, counts = _probes(reports)
+    # one at a time: one kernel is warmed, the next notebooks start their own
+    assert [p["pandas_imported"] for p in probes] == [True, False, False]
+    for probe in probes:  # warmed or not, the kernel names the processed version the notebook reads
+        assert probe["env_processed_dir"] == probe["processed_dir"]
+    assert counts == [[1, 2, 3]] * 3  # the warm-up ran silently: papermill's numbering is unchanged
+
+
+def test_a_kernel_whose_warm_up_fails_is_replaced_by_a_fresh_one(shared, tmp_path, monkeypatch):
+    from journeylib.run import kernels
+
+    monkeypatch.setattr(kernels, "WARM_IMPORTS", "import journeylib_no_such_module")
+    reports = tmp_path / "reports"
+    code = run(raw=shared["raw"], processed=shared["processed"], reports=reports,
+               notebooks_dir=_probe_notebooks(tmp_path, 2), echo=False, jobs=2)
+    assert code == 0
+    probes, _ = _probes(reports)
+    assert [p["pandas_imported"] for p in probes] == [False, False]
+    import psutil
+
+    assert _running_kernels(psutil) == []  # the failed warm kernels were shut down
