@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,13 +121,16 @@ class WarmKernels:
     def __init__(self, spec: KernelSpec, cwd: Path, count: int):
         self._pool = ThreadPoolExecutor(max_workers=max(1, count), thread_name_prefix="warm-kernel")
         self._waiting = [self._pool.submit(_warm, spec, cwd) for _ in range(count)]
+        self._lock = threading.Lock()  # notebooks side by side take at the same time
 
     def take(self, env: dict):
         """A warmed kernel manager with `env` set in its process, or None (none left, or its warm-up failed)."""
-        if not self._waiting:
-            return None
+        with self._lock:
+            if not self._waiting:
+                return None
+            future = self._waiting.pop(0)
         try:
-            manager = self._waiting.pop(0).result()
+            manager = future.result()
         except Exception:  # noqa: BLE001 - the notebook then starts its own kernel
             return None
         client = _client(manager)
