@@ -1,4 +1,4 @@
-"""Executing notebooks: a kernel for this Python, papermill, cell timeouts, side-by-side jobs, SIGTERM as Ctrl-C."""
+"""Executing notebooks: papermill, cell timeouts, side-by-side jobs, SIGTERM as Ctrl-C (kernels: run.kernels)."""
 
 from __future__ import annotations
 
