@@ -12,9 +12,8 @@ metrics.json and changes.json: docs/metrics.md.
 
 Modules, one concern each: `notebooks` (which notebooks), `parameters` (declared
 parameters, their types, -p values), `folders` (run ids, INCOMPLETE, latest),
-`kernels` (the kernelspec, kernels warmed during prepare), `execute` (papermill,
-timeouts, jobs, SIGTERM), `manifest` (metrics.json, manifest.json, changes.json,
-exit codes), `log` (run.log), `render` and `trends` (HTML).
+`execute` (kernel, papermill, timeouts, SIGTERM), `manifest` (metrics.json,
+manifest.json, changes.json, exit codes), `log` (run.log), `render` and `trends` (HTML).
 """
 
 from __future__ import annotations
@@ -28,10 +27,9 @@ from journeylib import paths
 from journeylib.errors import InputError
 from journeylib.prepare.cache import prepare_or_reuse, stored_fingerprint
 from journeylib.run.execute import (
-    cell_timeout, execute_all, jobs as notebook_jobs, kernel_environment, previous_seconds, sigterm_interrupts,
+    KERNEL_NAME, cell_timeout, execute_all, jobs as notebook_jobs, previous_seconds, sigterm_interrupts,
 )
 from journeylib.run.folders import INCOMPLETE_MARKER, iso, new_run_dir, now, previous_run, update_latest
-from journeylib.run.kernels import KERNEL_NAME, run_kernel, warm_kernels
 from journeylib.run.log import RunLog
 from journeylib.run.manifest import (
     CHANGES_FILE, EXIT_FAILED, EXIT_OK, build_metrics, changes_file, data_section, exit_code, git_commit,
@@ -79,9 +77,6 @@ def _run(log, raw, processed, reports, as_of, config, notebooks, overrides, time
 
         log(f"raw: {raw} holds no exports; writing the synthetic sample there (journey sample) and going on")
         write_sample(raw)
-    # the first notebooks' kernels start and import while prepare runs (journeylib.run.kernels)
-    spec = holds.enter_context(run_kernel(kernel_environment(jobs)))
-    warm = holds.enter_context(warm_kernels(spec, notebooks[0].parent, min(jobs, len(notebooks)))) if notebooks else None
     prepare_started = time.monotonic()
     # one complete version of the processed folder, held (no writer removes it) until the run ends
     prepared = holds.enter_context(prepare_or_reuse(raw, processed, as_of, config, log, engine=engine))
@@ -95,8 +90,8 @@ def _run(log, raw, processed, reports, as_of, config, notebooks, overrides, time
     log(f"run {run_dir.name}: {len(notebooks)} notebook(s) into {run_dir}, {min(jobs, len(notebooks))} at a time")
     previous = previous_run(reports, run_dir)  # its times order the notebooks; the index compares with it
     try:
-        outcomes = execute_all(log, notebooks, overrides, processed, run_dir, data_as_of, timeout, spec, warm,
-                               jobs, previous_seconds(previous))
+        outcomes = execute_all(log, notebooks, overrides, processed, run_dir, data_as_of, timeout, jobs,
+                               previous_seconds(previous))
     except KeyboardInterrupt:
         log(f"run {run_dir.name}: interrupted; the folder stays marked {INCOMPLETE_MARKER} and latest is unchanged")
         raise

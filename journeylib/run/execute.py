@@ -1,4 +1,4 @@
-"""Executing notebooks: papermill, cell timeouts, side-by-side jobs, SIGTERM as Ctrl-C (kernels: run.kernels)."""
+"""Executing notebooks: a kernel for this Python, papermill, cell timeouts, side-by-side jobs, SIGTERM as Ctrl-C."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -16,7 +17,6 @@ from pathlib import Path
 from journeylib import paths
 from journeylib.errors import InputError
 from journeylib.privacy import redact
-from journeylib.run.kernels import shut_down
 from journeylib.run.parameters import quiet_papermill
 
 DEFAULT_CELL_TIMEOUT = 600  # seconds per cell; $JOURNEY_CELL_TIMEOUT overrides
@@ -26,6 +26,7 @@ JOBS_ENV = "JOURNEY_JOBS"
 # lifelines, and a kernel's start and imports are a few seconds each); more would multiply kernel
 # memory (up to ~4 GB each at 1M customers) for little gain on the machines the runs use.
 DEFAULT_JOBS = min(2, os.cpu_count() or 1)
+KERNEL_NAME = "journeylib-run"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -63,6 +64,35 @@ def cell_timeout(value=None) -> int:
     return _positive_whole(value, CELL_TIMEOUT_ENV, DEFAULT_CELL_TIMEOUT, "cell timeout", "whole seconds")
 
 
+@contextlib.contextmanager
+def run_kernel(extra_env: dict):
+    """A kernelspec for this very Python, found first through a temporary JUPYTER_PATH.
+
+    A user-level `python3` kernel pointing at another environment cannot shadow
+    it, and the kernel gets JOURNEY_SCHEDULED, MPLBACKEND=Agg and quiet progress bars.
+    """
+    with tempfile.TemporaryDirectory(prefix="journey-kernel-") as tmp:
+        spec_dir = Path(tmp) / "kernels" / KERNEL_NAME
+        spec_dir.mkdir(parents=True)
+        # log_level=CRITICAL: the kernel's start-up warnings (local TCP) and the "KeyboardInterrupt caught"
+        # line jupyter_client's SIGINT-before-shutdown provokes would repeat in every cron mail; a notebook's
+        # own errors are in its executed copy and the run log.
+        spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                         "--IPKernelApp.log_level=CRITICAL"],
+                "display_name": f"Python {sys.version_info.major}.{sys.version_info.minor} (journey run)",
+                "language": "python", "env": extra_env, "metadata": {"debugger": False}}
+        (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+        previous = os.environ.get("JUPYTER_PATH")
+        os.environ["JUPYTER_PATH"] = os.pathsep.join([tmp] + ([previous] if previous else []))
+        try:
+            yield KERNEL_NAME
+        finally:
+            if previous is None:
+                os.environ.pop("JUPYTER_PATH", None)
+            else:
+                os.environ["JUPYTER_PATH"] = previous
+
+
 def _error_text(error: BaseException) -> tuple[str, int | None]:
     """A one-paragraph error for the index (ANSI codes stripped, personal data redacted)."""
     ename, evalue = getattr(error, "ename", None), getattr(error, "evalue", None)
@@ -73,10 +103,8 @@ def _error_text(error: BaseException) -> tuple[str, int | None]:
     return text, getattr(error, "exec_count", None)
 
 
-def execute(notebook: Path, run_dir: Path, parameters: dict, kernel: str, timeout: int, log,
-            warmed=None) -> Outcome:
-    """Run one notebook with papermill into the run folder; a failure is recorded, not raised.
-    `warmed`: a kernel manager already running (kernels.WarmKernels), else papermill starts one."""
+def execute(notebook: Path, run_dir: Path, parameters: dict, kernel: str, timeout: int, log) -> Outcome:
+    """Run one notebook with papermill into the run folder; a failure is recorded, not raised."""
     import papermill
 
     outcome = Outcome(notebook.stem, parameters=parameters)
@@ -85,16 +113,13 @@ def execute(notebook: Path, run_dir: Path, parameters: dict, kernel: str, timeou
     try:
         papermill.execute_notebook(
             str(notebook), str(output), parameters=parameters, kernel_name=kernel, cwd=str(notebook.parent),
-            progress_bar=sys.stderr.isatty(), log_output=False, execution_timeout=timeout, km=warmed,
+            progress_bar=sys.stderr.isatty(), log_output=False, execution_timeout=timeout,
             shutdown_kernel="immediate",  # its outputs are in; a graceful exit only waits (0.5 s a notebook)
         )
         outcome.status = "ok"
     except Exception as error:  # noqa: BLE001 - any notebook failure is reported, the run goes on
         outcome.status = "failed"
         outcome.error, outcome.error_cell = _error_text(error)
-    finally:
-        if warmed is not None:
-            shut_down(warmed)
     outcome.seconds = round(time.monotonic() - started, 2)
     if output.exists():
         _restore_kernelspec(output, notebook)
@@ -162,37 +187,30 @@ def previous_seconds(run_dir) -> dict:
         return {}
 
 
-def kernel_environment(jobs: int) -> dict:
-    """What every notebook kernel of a run gets (the processed folder is added once prepare is done)."""
-    return {"JOURNEY_SCHEDULED": "1", "MPLBACKEND": "Agg", "TQDM_DISABLE": "1", **thread_limits(jobs)}
-
-
-def execute_all(log, notebooks, overrides, processed, run_dir, data_as_of, timeout, spec, warm=None, jobs=1,
+def execute_all(log, notebooks, overrides, processed, run_dir, data_as_of, timeout, jobs=1,
                 seconds=None) -> list[Outcome]:
     """Every selected notebook, `jobs` at a time, each rendered to HTML as soon as it ends; outcomes in
     name order. Side by side they start longest first (`start_order` on `seconds`, a previous run's).
-    `spec`: the run's kernelspec (kernels.run_kernel); `warm`: kernels warmed for the first notebooks.
 
     Notebooks only read the processed tables and write their own files, so their order does not matter.
     """
     from journeylib.run import render
 
     total = len(notebooks)
-    processed_env = {paths.PROCESSED_ENV: str(processed)}
-    spec.set_env(paths.PROCESSED_ENV, str(processed))
 
     def one(number: int, notebook: Path) -> Outcome:
         values = {"processed_dir": str(processed), "run_dir": str(run_dir), "as_of": data_as_of,
                   **overrides[notebook.stem]}
         log(f"[{number}/{total}] {notebook.stem}: running")
-        warmed = warm.take(processed_env) if warm is not None else None
-        outcome = execute(notebook, run_dir, values, spec.name, timeout, log, warmed)
+        outcome = execute(notebook, run_dir, values, kernel, timeout, log)
         outcome.files.update(render.render_notebook(run_dir, outcome, log))
         detail = f": {outcome.error}" if outcome.error else ""
         log(f"[{number}/{total}] {notebook.stem}: {outcome.status} in {outcome.seconds:.1f} s{detail}")
         return outcome
 
-    with quiet_papermill():
+    with run_kernel({"JOURNEY_SCHEDULED": "1", "MPLBACKEND": "Agg", "TQDM_DISABLE": "1",
+                     paths.PROCESSED_ENV: str(processed), **thread_limits(jobs)}) as kernel, \
+            quiet_papermill():
         if jobs <= 1 or total <= 1:
             return [one(number, notebook) for number, notebook in enumerate(notebooks, 1)]
         pool = ThreadPoolExecutor(max_workers=min(jobs, total), thread_name_prefix="notebook")
