@@ -88,3 +88,21 @@ def test_one_level_churn_panel_draws_without_a_warning():
         warnings.simplefilter("error")
         fig = retention.rate_panels(rates, 0.28, {"satisfaction": "satisfaction"}, "Churn")
     plt.close(fig)
+
+
+def test_one_group_purchase_share_panel_draws_without_a_warning():
+    """A few dozen customers can leave one acquisition channel: its one-row table drew a FutureWarning."""
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    from journeylib.figures import journey
+
+    one = pd.DataFrame({"segment": ["walk_in"], "share_of_segment": [0.4], "ci_low": [0.25], "ci_high": [0.57]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = journey.purchase_share_panels({"acquisition_channel": one})
+    (bars,) = [c for c in fig.axes[0].containers]
+    x, _ = bars.lines[0].get_data()
+    assert list(x) == [0.4]
+    plt.close(fig)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from journeylib.figures.curves import thinned
-from journeylib.figures.style import percent_axis, plain
+from journeylib.figures.style import error_bars, percent_axis, plain
 from journeylib.journey_map.surveys import SURVEY_STAGE
 from journeylib.journey_map.variants import transition_matrix
 from journeylib.vocabulary import STAGES
@@ -171,15 +171,16 @@ def funnel_bars(funnel: pd.DataFrame, conversion: pd.DataFrame):
     left.set(title="Customers reaching each stage", xlabel="customers", ylabel="stage",
              xlim=(0, funnel["customers"].max() * 1.3))
     labels = [f"{a.capitalize()} → {b}" for a, b in zip(conversion["from_stage"], conversion["to_stage"])]
-    _intervals(right, conversion["rate"], labels, conversion["ci_low"], conversion["ci_high"], capsize=4)
+    _intervals(right, conversion, "rate", labels, capsize=4)
     right.set(title="Stage-to-stage conversion (95% CI)", xlabel="share who reach the next stage", ylabel="",
               xlim=(0, 1))
     fig.tight_layout()
     return fig
 
 
-def _intervals(ax, estimate, labels, low, high, capsize=3):
-    ax.errorbar(estimate, labels, xerr=[estimate - low, high - estimate], fmt="o", capsize=capsize)
+def _intervals(ax, table: pd.DataFrame, estimate: str, labels, capsize=3):
+    centre, errors = error_bars(table, estimate)
+    ax.errorbar(centre, list(labels), xerr=errors, fmt="o", capsize=capsize)
     ax.invert_yaxis()
     percent_axis(ax, "x")
 
@@ -191,7 +192,7 @@ def purchase_share_panels(tables: dict):
     fig, axes = plt.subplots(1, len(tables), figsize=(13, 4.8))
     for ax, (by, table) in zip(np.atleast_1d(axes), tables.items()):
         title = by.replace("_id", "").replace("_", " ")
-        _intervals(ax, table["share_of_segment"], table["segment"].map(plain), table["ci_low"], table["ci_high"])
+        _intervals(ax, table, "share_of_segment", table["segment"].map(plain))
         ax.set(title=f"Share who bought, by {title}", xlabel="share of the group's customers who reached purchase",
                ylabel=title, xlim=(-0.02, 1.02))
     fig.tight_layout()
