@@ -69,6 +69,18 @@ def failures(run_dir, metrics) -> str:
     return "\n".join([json.dumps(bad)] + [line for line in log if "failed" in line])
 
 
+def warnings_shown(run_dir) -> dict:
+    """Python warnings the executed notebooks printed (each would show in its reviewer report)."""
+    shown = {}
+    for path in sorted(run_dir.glob("*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            for output in cell.get("outputs", []):
+                text = "".join(output.get("text", ""))
+                if output.get("name") == "stderr" and "Warning" in text:
+                    shown.setdefault(path.stem, []).append(text[:300])
+    return shown
+
+
 @pytest.mark.parametrize("name", [pytest.param(n, marks=() if n in QUICK else pytest.mark.slow) for n in CASES])
 def test_every_report_finishes_and_says_what_it_could_not_compute(name, sample, tmp_path):
     case = CASES[name]
@@ -78,6 +90,7 @@ def test_every_report_finishes_and_says_what_it_could_not_compute(name, sample, 
     assert {nb: info["status"] for nb, info in metrics["run"]["notebooks"].items()} == \
         {nb: "ok" for nb in metrics["run"]["notebooks"]}
     assert set(metrics["run"]["notebooks"]) == {path.stem for path in NOTEBOOKS}
+    assert warnings_shown(run_dir) == {}  # an expected condition reads as a sentence, not a warning box
     assert missing_keys(metrics) == []
     for key in REQUIRED_KEYS:
         if is_null(get_key(metrics, key)):

@@ -43,8 +43,11 @@ def preprocessor(features: pd.DataFrame) -> Pipeline:
     Numeric features are standardised; flags stay 0/1 (standardising a rare flag would make it shout);
     one-hot columns are scaled by 1/sqrt(2) because a different category differs in two columns.
     """
+    # a feature no customer has (days to purchase in a leads-only export) carries nothing: leave it out,
+    # as the imputer would, without its warning in the report
+    numeric = [column for column in NUMERIC_FEATURES if features[column].notna().any()]
     columns = ColumnTransformer([
-        ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), list(NUMERIC_FEATURES)),
+        ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
         ("flags", "passthrough", list(FLAG_FEATURES) + pain_columns(features)),
         ("categories", make_pipeline(OneHotEncoder(handle_unknown="ignore", sparse_output=False),
                                      FunctionTransformer(_weight_one_hot)), list(CATEGORICAL_FEATURES)),

@@ -56,7 +56,8 @@ PLAIN_CATEGORY_NAMES = {
 
 def indicator_frame(features: pd.DataFrame) -> pd.DataFrame:
     """Interpretable numeric view: numeric features (median-imputed), flags, and a 0/1 column per `column=value`."""
-    numeric = features[list(NUMERIC_FEATURES)].apply(lambda c: c.fillna(c.median()))
+    # a column nobody has (days to purchase with no buyer) has no median; it becomes 0 below
+    numeric = features[list(NUMERIC_FEATURES)].apply(lambda c: c.fillna(c.median()) if c.notna().any() else c)
     flags = features[list(FLAG_FEATURES) + pain_columns(features)]
     dummies = [pd.get_dummies(features[c], prefix=c, prefix_sep="=").astype("float64") for c in CATEGORICAL_FEATURES]
     return pd.concat([numeric, flags, *dummies], axis=1).fillna(0.0)

@@ -16,6 +16,11 @@ def _top(values: pd.Series) -> str:
     return str(counts.index[0]) if len(counts) else "n/a"
 
 
+def _median(values: pd.Series) -> float:
+    """The median, NaN when no value is known (a group without ages, a persona without buyers)."""
+    return values.median() if values.notna().any() else np.nan
+
+
 def persona_profile(features: pd.DataFrame, personas: pd.DataFrame, top_pains: int = 2) -> pd.DataFrame:
     """One row per persona (largest first): size and the card's demographics, channels, conversion, pains."""
     persona = personas.set_index("customer_id")["persona"].reindex(features.index)
@@ -27,7 +32,7 @@ def persona_profile(features: pd.DataFrame, personas: pd.DataFrame, top_pains: i
         rows.append({
             "persona": name,
             "customers": len(group),
-            "median_age": group["age"].median(),
+            "median_age": _median(group["age"]),
             "top_income_band": _top(group["income_band"]),
             "top_gender": _top(group["gender"]),
             "top_region": _top(group["region"]),
@@ -41,7 +46,7 @@ def persona_profile(features: pd.DataFrame, personas: pd.DataFrame, top_pains: i
             "price_tools": group["price_tools"].mean(),
             "test_drive_rate": group["test_drive"].mean(),
             "conversion": group["purchased"].mean(),
-            "median_days_to_purchase": buyers["days_to_purchase"].median() if len(buyers) else np.nan,
+            "median_days_to_purchase": _median(buyers["days_to_purchase"]),
             "top_finance_type": _top(buyers["finance_type"]) if len(buyers) else "n/a",
             "top_pain_points": ", ".join(p.removeprefix("pain_") for p in pain_share.index[:top_pains]
                                          if pain_share[p] > 0) or "none",
