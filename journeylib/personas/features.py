@@ -145,3 +145,9 @@ def classifiable(features: pd.DataFrame) -> pd.Series:
 
 def pain_columns(features: pd.DataFrame) -> list[str]:
     return [c for c in features.columns if c.startswith("pain_")]
+
+
+def known_median(values: pd.Series) -> float:
+    """The median of the known values; NaN, without numpy's empty-slice warning, when none is known
+    (a group without ages, an export without buyers)."""
+    return values.median() if values.notna().any() else float("nan")

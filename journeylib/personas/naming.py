@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from journeylib.personas.features import CATEGORICAL_FEATURES, FLAG_FEATURES, NUMERIC_FEATURES, UNCLASSIFIED, pain_columns
+from journeylib.personas.features import (
+    CATEGORICAL_FEATURES, FLAG_FEATURES, NUMERIC_FEATURES, UNCLASSIFIED, known_median, pain_columns,
+)
 
 # Naming rules: a persona's score is the mean, over its listed features, of
 # sign * z, where z = (cluster mean - population mean) / population sd and
@@ -56,8 +58,7 @@ PLAIN_CATEGORY_NAMES = {
 
 def indicator_frame(features: pd.DataFrame) -> pd.DataFrame:
     """Interpretable numeric view: numeric features (median-imputed), flags, and a 0/1 column per `column=value`."""
-    # a column nobody has (days to purchase with no buyer) has no median; it becomes 0 below
-    numeric = features[list(NUMERIC_FEATURES)].apply(lambda c: c.fillna(c.median()) if c.notna().any() else c)
+    numeric = features[list(NUMERIC_FEATURES)].apply(lambda c: c.fillna(known_median(c)))  # none known: 0 below
     flags = features[list(FLAG_FEATURES) + pain_columns(features)]
     dummies = [pd.get_dummies(features[c], prefix=c, prefix_sep="=").astype("float64") for c in CATEGORICAL_FEATURES]
     return pd.concat([numeric, flags, *dummies], axis=1).fillna(0.0)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from journeylib.personas.features import pain_columns
+from journeylib.personas.features import known_median, pain_columns
 
 # The features the "what sets each persona apart" heat map shows (and its takeaway reads).
 DIFFERENCE_FEATURES = ("age", "channels", "digital_share", "social_share", "in_person_share", "vdp_views",
@@ -14,11 +13,6 @@ DIFFERENCE_FEATURES = ("age", "channels", "digital_share", "social_share", "in_p
 def _top(values: pd.Series) -> str:
     counts = values.value_counts()
     return str(counts.index[0]) if len(counts) else "n/a"
-
-
-def _median(values: pd.Series) -> float:
-    """The median, NaN when no value is known (a group without ages, a persona without buyers)."""
-    return values.median() if values.notna().any() else np.nan
 
 
 def persona_profile(features: pd.DataFrame, personas: pd.DataFrame, top_pains: int = 2) -> pd.DataFrame:
@@ -32,7 +26,7 @@ def persona_profile(features: pd.DataFrame, personas: pd.DataFrame, top_pains: i
         rows.append({
             "persona": name,
             "customers": len(group),
-            "median_age": _median(group["age"]),
+            "median_age": known_median(group["age"]),
             "top_income_band": _top(group["income_band"]),
             "top_gender": _top(group["gender"]),
             "top_region": _top(group["region"]),
@@ -46,7 +40,7 @@ def persona_profile(features: pd.DataFrame, personas: pd.DataFrame, top_pains: i
             "price_tools": group["price_tools"].mean(),
             "test_drive_rate": group["test_drive"].mean(),
             "conversion": group["purchased"].mean(),
-            "median_days_to_purchase": _median(buyers["days_to_purchase"]),
+            "median_days_to_purchase": known_median(buyers["days_to_purchase"]),
             "top_finance_type": _top(buyers["finance_type"]) if len(buyers) else "n/a",
             "top_pain_points": ", ".join(p.removeprefix("pain_") for p in pain_share.index[:top_pains]
                                          if pain_share[p] > 0) or "none",
