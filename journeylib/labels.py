@@ -1,0 +1,94 @@
+"""Words a reviewer reads: one mapping from the package's codes to plain labels.
+
+Every figure, table and sentence a reviewer sees passes its channel, event type,
+stage and term codes through `label()` (`walk_in` -> "Walk-in"), and its
+p-values through `p_value()` (`p < 0.001`, never `4.4e-49`). A code this module
+does not know (an export's own label kept as it is) is shown with its
+underscores as spaces and a capital first letter.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+LABELS = {
+    # channels
+    "website": "Website", "search": "Search", "social": "Social media", "display": "Display ads",
+    "email": "Email", "sms": "Text message", "third_party": "Third-party sites", "phone": "Phone",
+    "chat": "Chat", "walk_in": "Walk-in", "referral": "Referral", "other": "Other", "unknown": "Unknown",
+    # stages
+    "awareness": "Awareness", "consideration": "Consideration", "purchase": "Purchase",
+    "retention": "Retention", "advocacy": "Advocacy",
+    # event types
+    "ad_click": "Ad click", "site_visit": "Site visit", "social_engagement": "Social engagement",
+    "review_read": "Review read", "video_view": "Video view", "srp_view": "Search results view",
+    "vdp_view": "Vehicle page view", "build_and_price": "Build and price", "compare_models": "Model comparison",
+    "trade_in_estimate": "Trade-in estimate", "finance_calculator": "Finance calculator",
+    "lead_form": "Lead form", "phone_call": "Phone call", "email_reply": "Email reply",
+    "appointment_set": "Appointment set", "showroom_visit": "Showroom visit", "test_drive": "Test drive",
+    "quote_sent": "Quote sent", "credit_application": "Credit application", "deposit": "Deposit",
+    "service_reminder": "Service reminder", "service_appointment": "Service appointment",
+    "service_visit": "Service visit", "loyalty_signup": "Loyalty sign-up", "review_posted": "Review posted",
+    "social_share": "Social share", "referral_made": "Referral made",
+    # terms and levels of the models
+    "acquisition_channel": "Acquisition channel", "finance_type": "Finance type", "condition": "Condition",
+    "satisfaction": "Satisfaction", "price_band": "Price band", "trade_in": "Trade-in", "dealer_id": "Dealer",
+    "days_to_purchase": "Days to purchase", "test_drive_done": "Test drive done", "persona": "Persona",
+    "cash": "Cash", "finance": "Finance", "lease": "Lease", "new": "New", "used": "Used", "cpo": "Certified pre-owned",
+    "promoter": "Promoter", "passive": "Passive", "detractor": "Detractor",
+    "low": "Low", "mid": "Mid", "high": "High", "yes": "Yes", "no": "No",
+    "customer_pay": "Customer pay", "warranty": "Warranty", "internal": "Internal",
+    "sales": "Sales", "service": "Service",
+    # interval and count columns
+    "ci_low": "95% interval, low", "ci_high": "95% interval, high", "customers": "Customers",
+    "buyers": "Buyers", "leads": "Leads", "share": "Share", "rate": "Rate",
+}
+
+
+def label(code) -> str:
+    """The plain label of a code: a known one from LABELS, else underscores as spaces, first letter capital.
+
+    A term of a model (`acquisition_channel:third_party`, `channel[T.walk_in]`) reads
+    "Acquisition channel: Third-party sites". Missing values read "(none)".
+    """
+    if code is None or (isinstance(code, float) and math.isnan(code)):
+        return "(none)"
+    text = str(code)
+    if text in LABELS:
+        return LABELS[text]
+    for open_, close in (("[T.", "]"),):
+        if open_ in text and text.endswith(close):
+            name, level = text[:-len(close)].split(open_, 1)
+            inner = re.search(r"\(([^,)]+)", name)  # patsy's C(channel, Treatment(...)) -> channel
+            return f"{label((inner.group(1) if inner else name).strip())}: {label(level)}"
+    if ":" in text:
+        name, level = text.split(":", 1)
+        return f"{label(name)}: {label(level)}"
+    plain = text.replace("_", " ").strip()
+    return plain[:1].upper() + plain[1:] if plain else text
+
+
+def labels(codes) -> list[str]:
+    """`label` of each code, in order."""
+    return [label(code) for code in codes]
+
+
+def p_value(p) -> str:
+    """A p-value as a reviewer reads it: `p < 0.001`, `p = 0.03`, `p = 0.41`; missing reads 'p not available'."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "p not available"
+    p = float(p)
+    if p < 0.001:
+        return "p < 0.001"
+    if p < 0.01:
+        return f"p = {p:.3f}"
+    return f"p = {p:.2f}"
+
+
+def number_range(low, high, digits: int = 0) -> str:
+    """An interval as `low to high` without a negative zero (`-0 to 21` reads `0 to 21`)."""
+    def fmt(value):
+        text = f"{float(value):.{digits}f}"
+        return text[1:] if text.startswith("-") and float(text) == 0 else text
+    return f"{fmt(low)} to {fmt(high)}"

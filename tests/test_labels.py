@@ -1,0 +1,23 @@
+"""The reviewer's words: plain labels for codes, p-values and intervals as a report prints them."""
+
+import math
+
+from journeylib.labels import label, number_range, p_value
+
+
+def test_codes_read_as_words():
+    assert label("walk_in") == "Walk-in"
+    assert label("third_party") == "Third-party sites"
+    assert label("acquisition_channel:third_party") == "Acquisition channel: Third-party sites"
+    assert label('C(channel, Treatment("website"))[T.walk_in]') == "Channel: Walk-in"
+    assert label("brochure_download") == "Brochure download"  # an export's own label, kept
+    assert label(None) == label(math.nan) == "(none)"
+
+
+def test_p_values_and_ranges():
+    assert p_value(4.4e-49) == "p < 0.001"
+    assert p_value(0.0042) == "p = 0.004"
+    assert p_value(0.41) == "p = 0.41"
+    assert p_value(None) == "p not available"
+    assert number_range(-0.2, 21) == "0 to 21"
+    assert number_range(-1.6, 2.04, digits=1) == "-1.6 to 2.0"
