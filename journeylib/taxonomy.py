@@ -139,3 +139,25 @@ class Taxonomy:
 
     def stage(self, event_type: str) -> str | None:
         return self.event_stage.get(event_type)
+
+
+def normalise_pattern(pattern: str) -> str:
+    """A shell-style pattern normalised like a label, its wildcards kept: ' T07* ' -> 't07*', '*Advice*' -> '*advice*'."""
+    parts = re.split(r"([*?])", str(pattern).strip().lower())
+    out = "".join(part if part in ("*", "?") else re.sub(NORMALISE_PATTERN, "_", part) for part in parts)
+    return out.strip("_")
+
+
+def is_pattern(key: str) -> bool:
+    """Whether a taxonomy key or configured event name is a shell-style pattern (holds * or ?)."""
+    return any(ch in str(key) for ch in "*?")
+
+
+def matches_any(label: str | None, patterns) -> bool:
+    """Whether a canonical label matches any of the shell-style `patterns` (both normalised first)."""
+    from fnmatch import fnmatchcase
+
+    if label is None:
+        return False
+    value = normalise_label(label)
+    return any(fnmatchcase(value, normalise_pattern(p)) for p in patterns)

@@ -21,3 +21,15 @@ def test_p_values_and_ranges():
     assert p_value(None) == "p not available"
     assert number_range(-0.2, 21) == "0 to 21"
     assert number_range(-1.6, 2.04, digits=1) == "-1.6 to 2.0"
+
+
+def test_patterns_normalise_like_labels_and_keep_wildcards():
+    from journeylib.taxonomy import is_pattern, matches_any, normalise_pattern
+
+    assert normalise_pattern(" T07* ") == "t07*"
+    assert normalise_pattern("*Advice*") == "*advice*"
+    assert normalise_pattern("Phone Call - *") == "phone_call_*"
+    assert matches_any("Phone Call - Inbound", ["phone call*"])
+    assert matches_any("test_drive", ["*drive"]) and not matches_any("test_drive", ["quote*"])
+    assert not matches_any(None, ["*"])
+    assert is_pattern("t07*") and not is_pattern("test_drive")
