@@ -105,9 +105,15 @@ def _dispatch(args) -> int:
     if args.command == "prepare":
         from journeylib.prepare.cache import prepare_data
 
+        from journeylib import paths
+        from journeylib.run import with_path
+
         # the same processed folder `journey run` would build, shared derived tables (personas) included
-        prepare_data(raw=args.raw, processed=args.processed, as_of=args.as_of, config=args.config, force=True,
-                     engine=args.engine)
+        try:
+            prepare_data(raw=args.raw, processed=args.processed, as_of=args.as_of, config=args.config, force=True,
+                         engine=args.engine)
+        except OSError as error:  # a failed write names no file: name the processed folder
+            raise with_path(error, paths.processed_root(args.processed)) from error
         return EXIT_OK
     # papermill -> nbformat -> jsonschema imports rfc3987_syntax when it is installed (JupyterLab brings
     # it), which compiles ~40 grammars at import, 0.8 s of every run, for an IRI format check nbformat
@@ -130,8 +136,11 @@ ENVIRONMENT_ERRORS = {
     errno.EACCES: "permission denied",
     errno.EPERM: "operation not permitted",
 }
-_NO_SPACE = re.compile(r"no space left on device|disk quota exceeded", re.I)
-_QUOTED_PATH = re.compile(r"[\"'](/[^\"']+)[\"']")
+# the same failures as other libraries word them (DuckDB's IOException, pyarrow's errors without errno)
+_WORDED = ((re.compile(r"no space left on device", re.I), "no space left on the device"),
+           (re.compile(r"disk quota exceeded", re.I), "disk quota exceeded"),
+           (re.compile(r"read-only file system", re.I), "read-only file system"))
+_QUOTED_PATH = re.compile(r"""["'](/[^"'\\]+)\\?["']""")
 
 
 def environment_message(error: BaseException) -> str | None:
@@ -142,10 +151,10 @@ def environment_message(error: BaseException) -> str | None:
         path = error.filename or "a file"
         return f"{path}: {ENVIRONMENT_ERRORS[error.errno]}"
     text = str(error)
-    if not isinstance(error, OSError) and _NO_SPACE.search(text):
-        found = _QUOTED_PATH.search(text)
-        path = found.group(1) if found else "the processed folder"
-        return f"{path}: no space left on the device"
+    for pattern, words in _WORDED:
+        if pattern.search(text):
+            found = _QUOTED_PATH.search(text)
+            return f"{found.group(1) if found else 'a file'}: {words}"
     return None
 
 

@@ -88,8 +88,19 @@ def run(raw=None, processed=None, reports=None, as_of=None, config=None, only=No
                         timeout, holds, engine, side_by_side, exploratory=exploratory,
                         publish=publish or exploratory is None)
             return exit_code(code, log.run_dir, fail_on_change, log)
+    except OSError as error:
+        # a write that failed on a full or read-only disk names no file: name the folder being written
+        raise with_path(error, log.run_dir or processed_folder) from error
     finally:
-        log.close()
+        with contextlib.suppress(OSError):  # run.log on a full disk: the error above is what matters
+            log.close()
+
+
+def with_path(error: OSError, folder: Path) -> OSError:
+    """The error itself when it names its file, else the same error naming `folder`."""
+    if error.filename is not None or error.errno is None:
+        return error
+    return type(error)(error.errno, error.strerror or os.strerror(error.errno), str(folder))
 
 
 def exploratory_reason(only, parameters) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -38,9 +39,15 @@ def new_run_dir(reports: Path, started: datetime) -> Path:
             run_dir.mkdir()
         except FileExistsError:
             continue
-        (run_dir / INCOMPLETE_MARKER).write_text(
-            f"run started {iso(started)} (pid {os.getpid()}); this file is removed when the run finishes.\n"
-            "If it is still here, the run was interrupted or is still going.\n", encoding="utf-8")
+        try:
+            (run_dir / INCOMPLETE_MARKER).write_text(
+                f"run started {iso(started)} (pid {os.getpid()}); this file is removed when the run finishes.\n"
+                "If it is still here, the run was interrupted or is still going.\n", encoding="utf-8")
+        except OSError as error:  # a full or read-only disk: no empty run folder left behind, the path named
+            shutil.rmtree(run_dir, ignore_errors=True)
+            if error.filename is None and error.errno is not None:
+                raise OSError(error.errno, error.strerror, str(run_dir)) from error
+            raise
         return run_dir
     raise InputError(f"{reports}: too many runs started in the same minute")
 
