@@ -100,7 +100,10 @@ def with_path(error: OSError, folder: Path) -> OSError:
     """The error itself when it names its file, else the same error naming `folder`."""
     if error.filename is not None or error.errno is None:
         return error
-    return type(error)(error.errno, error.strerror or os.strerror(error.errno), str(folder))
+    try:
+        return type(error)(error.errno, error.strerror or os.strerror(error.errno), str(folder))
+    except TypeError:  # a subclass with another constructor
+        return OSError(error.errno, error.strerror or os.strerror(error.errno), str(folder))
 
 
 def exploratory_reason(only, parameters) -> str | None:
