@@ -261,7 +261,8 @@ def _run(raw: Path, work: Path, customers: int, engine: str, notebooks: list, en
     processed = _fresh(work / f"processed-{customers}")
     command = journey("run", "--raw", raw, "--processed", processed, "--reports", reports, "--engine", engine, *extra)
     if notebooks:
-        command += ["--only", *notebooks]
+        # --publish: an --only run is exploratory, and the timings are read through reports/latest
+        command += ["--only", *notebooks, "--publish"]
     return _checked(name, measure(command, env=env, log=work / f"{name}-{customers}.log")), reports
 
 

@@ -42,3 +42,14 @@ def test_latest_is_the_newest_complete_run_and_falls_back_to_files_without_symli
     assert folders.update_latest(tmp_path, lambda message: None) == newer
     assert (tmp_path / "latest.txt").read_text().strip() == newer.name
     assert f'url={newer.name}/index.html' in (tmp_path / "latest.html").read_text()
+
+
+def test_exploratory_runs_are_complete_but_never_published_latest_or_previous(tmp_path):
+    published = _finished_run(tmp_path, "2026-11-24T0315Z")
+    experiment = _finished_run(tmp_path, "2026-11-25T0315Z")
+    folders.mark_exploratory(experiment, "--only 03")
+    assert folders.complete_runs(tmp_path) == [published, experiment]
+    assert folders.published_runs(tmp_path) == [published]
+    assert folders.update_latest(tmp_path, print) == published
+    assert folders.previous_run(tmp_path, tmp_path / "2026-11-26T0315Z") == published
+    assert "--only 03" in (experiment / folders.EXPLORATORY_MARKER).read_text()

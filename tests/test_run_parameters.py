@@ -132,3 +132,19 @@ def test_every_project_notebook_with_an_analysis_declares_its_params_defaults():
             assert default == wanted, (path.stem, field.name)
         checked += 1
     assert checked >= 2  # 00 and 06 at least
+
+
+@pytest.mark.parametrize("text, annotation, default", [
+    ("inf", "float", "7.0"), ("-inf", "float", "7.0"), ("nan", "float", "7.0"), ("1e300", "float", "7.0"),
+    ("99999999999999999999999999", "int", "10"), ("-10000000000001", "int", "10"),
+    ("[1, 1e400]", "list", "[]"), ("{'a': 1e999}", "dict", "{}"), ("{'a': 10000000000001}", "dict", "{}"),
+])
+def test_numbers_must_be_finite_and_within_bounds(text, annotation, default):
+    with pytest.raises(InputError, match="is not a finite number within"):
+        parse_value(text, {"inferred_type_name": annotation, "default": default}, "nb.x")
+
+
+def test_numbers_at_the_bound_pass():
+    assert parse_value("1000000000000", {"inferred_type_name": "int"}, "nb.x") == 10**12
+    assert parse_value("[0.5, -3]", {"inferred_type_name": "list"}, "nb.x") == [0.5, -3]
+    assert parse_value("true", {"inferred_type_name": "bool"}, "nb.x") is True

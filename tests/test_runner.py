@@ -3,8 +3,9 @@
 The parts on their own: tests/test_run_parameters.py, tests/test_run_folders.py,
 tests/test_prepare_cache.py.
 
-One shared run (module fixture) starts from an empty raw folder, so it also
-covers "writes the sample and goes on"; it executes the real 00 notebook plus
+One shared run (module fixture) starts from an empty default raw folder (no --raw given), so it
+also covers "writes the sample and goes on" and the synthetic-data banner; it has -p values and
+--publish, so it is published; it executes the real 00 notebook plus
 two fixture notebooks (tests/fixtures/notebooks): 01_fails raises on purpose,
 02_echo records its parameters and quotes survey comments, one of which holds
 a <script> tag planted in the raw export.
@@ -21,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from journeylib import cli
+from journeylib import cli, paths
 from journeylib.prepare.cache import prepare_data
 from journeylib.run import execute, folders, run
 from journeylib.errors import InputError
@@ -63,8 +64,8 @@ def shared(tmp_path_factory):
     import journeylib.sample
 
     base = tmp_path_factory.mktemp("journey-run")
-    raw, processed, reports = base / "raw", base / "processed", base / "reports"
-    raw.mkdir()
+    raw, processed, reports = base / "data" / "raw", base / "processed", base / "reports"
+    raw.mkdir(parents=True)
     notebooks = _notebooks_folder(base)
     real_write_sample = journeylib.sample.write_sample
     sample_calls = []
@@ -76,8 +77,11 @@ def shared(tmp_path_factory):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(journeylib.sample, "write_sample", small_sample)
-        code = run(raw=raw, processed=processed, reports=reports, notebooks_dir=notebooks, echo=False,
-                          parameters=["02_echo.label=1.10", "top_n=5", "enabled=no", "channels=['sms', 'email']"])
+        patch.setenv(paths.PROJECT_ROOT_ENV, str(base))  # the default raw folder is base/data/raw
+        patch.delenv(paths.RAW_ENV, raising=False)
+        code = run(raw=None, processed=processed, reports=reports, notebooks_dir=notebooks, echo=False,
+                   parameters=["02_echo.label=1.10", "top_n=5", "enabled=no", "channels=['sms', 'email']"],
+                   publish=True)
     runs = folders.complete_runs(reports)
     return {"code": code, "base": base, "raw": raw, "processed": processed, "reports": reports,
             "notebooks": notebooks, "run_dir": runs[-1], "sample_calls": sample_calls}
@@ -89,7 +93,7 @@ def _metrics(run_dir: Path) -> dict:
 
 # ---------------------------------------------------------------- the shared run
 
-def test_empty_raw_folder_gets_the_sample_and_the_run_goes_on(shared):
+def test_an_empty_default_raw_folder_gets_the_sample_and_the_run_goes_on(shared):
     assert shared["sample_calls"] == [shared["raw"]]
     assert (shared["raw"] / "customers.csv").exists()
     assert (shared["processed"] / "summary.json").exists()
@@ -202,6 +206,7 @@ def test_the_finished_run_is_complete_and_latest_points_at_it(shared):
 
 def test_a_second_run_reuses_prepare_compares_with_the_first_and_an_interrupted_run_changes_nothing(shared, monkeypatch):
     first = shared["run_dir"]
+    trends_page = (shared["reports"] / "trends.html").read_bytes()
     code = run(raw=shared["raw"], processed=shared["processed"], reports=shared["reports"],
                       notebooks_dir=shared["notebooks"], only=["00"], echo=False)
     second = folders.complete_runs(shared["reports"])[-1]
@@ -215,7 +220,12 @@ def test_a_second_run_reuses_prepare_compares_with_the_first_and_an_interrupted_
     customers = format_value(metrics["data"]["customers"], "count")
     assert re.search(rf"<td>Customers</td><td class=\"number\">{customers}</td><td class=\"number\">{customers}</td>",
                      index)
-    assert (shared["reports"] / "latest").resolve() == second.resolve()
+    # --only without --publish: exploratory, so latest and trends.html stay with the published run
+    assert metrics["run"]["exploratory"] == "--only 00" and metrics["run"]["published"] is False
+    assert index.index("Exploratory run") < index.index("<h1>")
+    assert (second / folders.EXPLORATORY_MARKER).exists()
+    assert (shared["reports"] / "latest").resolve() == first.resolve()
+    assert (shared["reports"] / "trends.html").read_bytes() == trends_page
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -223,14 +233,26 @@ def test_a_second_run_reuses_prepare_compares_with_the_first_and_an_interrupted_
     monkeypatch.setattr(execute, "execute", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run(raw=shared["raw"], processed=shared["processed"], reports=shared["reports"],
-                   notebooks_dir=shared["notebooks"], only=["00"], echo=False)
+                   notebooks_dir=shared["notebooks"], only=["00"], echo=False, publish=True)
     broken = max((p for p in shared["reports"].iterdir() if folders.RUN_ID.match(p.name)),
                  key=lambda p: folders.run_sort_key(p.name))
     assert (broken / folders.INCOMPLETE_MARKER).exists() and not (broken / "metrics.json").exists()
     assert "interrupted" in (broken / "run.log").read_text()
-    assert (shared["reports"] / "latest").resolve() == second.resolve()
-    assert folders.update_latest(shared["reports"], print) == second  # an incomplete folder is never latest
-    assert folders.previous_run(shared["reports"], shared["reports"] / "9999-01-01T0000Z") == second
+    assert (shared["reports"] / "latest").resolve() == first.resolve()
+    assert folders.update_latest(shared["reports"], print) == first  # incomplete and exploratory: never latest
+    assert folders.previous_run(shared["reports"], shared["reports"] / "9999-01-01T0000Z") == first
+
+
+def test_a_sample_run_says_synthetic_on_every_page_and_in_metrics(shared):
+    run_dir = shared["run_dir"]
+    assert _metrics(run_dir)["run"]["synthetic_data"] is True
+    assert json.loads((run_dir / "manifest.json").read_text())["inputs"]["synthetic_data"] is True
+    pages = sorted(run_dir.glob("*.html")) + [shared["reports"] / "trends.html"]
+    assert len(pages) == 8  # index, 3 x (report, with code), trends
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert text.count("Synthetic sample data") == 1, page.name
+        assert text.index("Synthetic sample data") < text.index("</h1>") if "</h1>" in text else True
 
 
 def _sleepy_notebooks(base: Path, count: int) -> Path:

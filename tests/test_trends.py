@@ -36,19 +36,44 @@ def _run(reports, run_id, customers, flagged=False):
     return folder
 
 
-def test_trends_page_shows_every_complete_run_offline(tmp_path):
+def test_trends_page_shows_every_published_run_offline(tmp_path):
+    _run(tmp_path, "2026-11-23T0315Z", 1880)
     _run(tmp_path, "2026-11-24T0315Z", 1900)
     _run(tmp_path, "2026-11-25T0315Z", 1934, flagged=True)
     unfinished = _run(tmp_path, "2026-11-26T0315Z", 5)
     (unfinished / folders.INCOMPLETE_MARKER).write_text("")
+    experiment = _run(tmp_path, "2026-11-26T0415Z", 7)
+    folders.mark_exploratory(experiment, "--only 03")
     path = trends.write_trends(tmp_path)
     page = path.read_text(encoding="utf-8")
     assert path == tmp_path / "trends.html"
-    assert "2 complete run(s), 2026-11-24T0315Z to 2026-11-25T0315Z" in page
+    assert "3 complete run(s), 2026-11-23T0315Z to 2026-11-25T0315Z" in page
     assert page.count("data:image/png;base64,") == 3  # customers and NPS over runs, one measure per period
     assert not REMOTE.search(page) and "<script" not in page
-    values = trends.run_values(folders.complete_runs(tmp_path))
-    assert values["data.customers"] == [("2026-11-24T0315Z", 1900), ("2026-11-25T0315Z", 1934)]
+    assert render.SYNTHETIC_TEXT not in page
+    values = trends.run_values(folders.published_runs(tmp_path))
+    assert values["data.customers"] == [("2026-11-23T0315Z", 1880), ("2026-11-24T0315Z", 1900),
+                                        ("2026-11-25T0315Z", 1934)]
+
+
+def test_fewer_than_three_runs_show_the_monthly_view_and_a_sentence_not_dots(tmp_path):
+    _run(tmp_path, "2026-11-24T0315Z", 1900)
+    page = trends.write_trends(tmp_path).read_text(encoding="utf-8")
+    assert "Only 1 complete run so far" in page and "Headline numbers, run by run" not in page
+    assert page.count("data:image/png;base64,") == 1  # the one measure per month, no chart of one dot
+    assert 'alt="Awareness' in page and "per month, latest run" in page
+    _run(tmp_path, "2026-11-25T0315Z", 1934)
+    page = trends.write_trends(tmp_path).read_text(encoding="utf-8")
+    assert "Only 2 complete runs so far" in page and page.count("data:image/png;base64,") == 1
+
+
+def test_trends_of_sample_runs_carry_the_synthetic_banner(tmp_path):
+    folder = _run(tmp_path, "2026-11-24T0315Z", 1900)
+    metrics = _metrics(folder.name, 1900, False)
+    metrics["run"]["synthetic_data"] = True
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    page = trends.write_trends(tmp_path).read_text(encoding="utf-8")
+    assert page.count(render.SYNTHETIC_TEXT) == 1 and page.index(render.SYNTHETIC_TEXT) < page.index("<h1>")
 
 
 def test_no_run_no_page(tmp_path):

@@ -137,6 +137,7 @@ def writing(root, log=None):
                 fd = None
         writer = Writer(root)
         remove_leftovers(root)
+        repair(root)
         checkpoint("locked")
         yield writer
     finally:
@@ -163,6 +164,60 @@ def remove_leftovers(root: Path) -> None:
         for path in root.parent.glob(pattern):
             _remove(path)
     remove_old_versions(root)
+
+
+def repair(root: Path) -> None:
+    """A folder copied without its symlinks (a backup restore, `cp -rL`, `shutil.copytree`): `current` is
+    a real folder and the top-level files are copies that no longer follow the current version. The
+    copied `current` becomes a version again (one rename) and `current` a link to it; then every top-level
+    copy of a version file is replaced by its link (one rename each), so the top level never stays old
+    while readers of `current` see new tables. Called with the writer lock held."""
+    pointer = root / CURRENT
+    if pointer.is_dir() and not pointer.is_symlink():
+        versions = root / VERSIONS
+        versions.mkdir(exist_ok=True)
+        name = "restored-" + _version_name(versions)
+        temporary = root / f"{TEMPORARY}{os.getpid()}.current"
+        _remove(temporary)
+        try:
+            os.symlink(f"{VERSIONS}/{name}", temporary, target_is_directory=True)
+        except OSError:
+            temporary = None
+        os.rename(pointer, versions / name)
+        if temporary is None:
+            _point(root, f"{VERSIONS}/{name}")
+        else:
+            os.replace(temporary, pointer)
+            _remove(root / CURRENT_FILE)
+    version = current_version(root)
+    if version != root and version.is_dir():
+        _link_files(root, version)
+        _refresh_copies(root, version)
+        _drop_strays(root, version)
+
+
+def _drop_strays(root: Path, version: Path) -> None:
+    """Top-level tables and summaries that are plain files (copies) of a name the current version does not
+    have: an older version's file, which would be read as if it were current."""
+    for path in root.iterdir():
+        if (path.is_file() and not path.is_symlink() and not path.name.startswith(".")
+                and path.suffix in (".parquet", ".json") and not (version / path.name).exists()):
+            _remove(path)
+
+
+def _refresh_copies(root: Path, version: Path) -> None:
+    """Where symlinks cannot be made (a `current.txt` pointer), a top-level regular file of a version's
+    name is replaced by a copy of the current version's file (written aside, then one rename)."""
+    if (root / CURRENT).is_symlink():
+        return
+    for path in sorted(version.iterdir()):
+        top = root / path.name
+        if not path.is_file() or not top.is_file() or top.is_symlink():
+            continue
+        temporary = root / f"{TEMPORARY}{os.getpid()}.copy"
+        _remove(temporary)
+        shutil.copy2(path, temporary)
+        os.replace(temporary, top)
 
 
 def remove_old_versions(root: Path) -> None:
@@ -238,6 +293,8 @@ def publish(writer: Writer, staging: Path) -> Path:
     writer.published = True
     checkpoint("publish.pointer")
     _link_files(root, versions / name)
+    _refresh_copies(root, versions / name)
+    _drop_strays(root, versions / name)
     remove_old_versions(root)
     return versions / name
 

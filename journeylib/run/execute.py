@@ -122,7 +122,13 @@ def execute(notebook: Path, run_dir: Path, parameters: dict, kernel: str, timeou
         outcome.error, outcome.error_cell = _error_text(error)
     outcome.seconds = round(time.monotonic() - started, 2)
     if output.exists():
-        _restore_kernelspec(output, notebook)
+        try:
+            _restore_kernelspec(output, notebook)
+        except OSError:
+            raise  # a full disk or a read-only folder: the run stops with one line (journeylib.cli)
+        except Exception as error:  # noqa: BLE001 - a truncated copy (the disk filled up): the failure is reported
+            outcome.status = "failed"
+            outcome.error = outcome.error or f"the executed notebook could not be read back ({type(error).__name__})"
         outcome.files["notebook"] = output.name
     return outcome
 

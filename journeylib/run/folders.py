@@ -1,15 +1,22 @@
-"""Run folders: `reports/<run-id>/`, its INCOMPLETE marker, the complete runs, and `reports/latest`."""
+"""Run folders: `reports/<run-id>/`, its INCOMPLETE and EXPLORATORY markers, the complete and the
+published runs, and `reports/latest`.
+
+A complete run is published unless its folder holds the EXPLORATORY marker (a run with --only or -p
+and no --publish): `latest`, trends.html and the next run's comparison follow published runs only.
+"""
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
 from journeylib.errors import InputError
 
 INCOMPLETE_MARKER = "INCOMPLETE"
+EXPLORATORY_MARKER = "EXPLORATORY"
 LATEST = "latest"
 RUN_ID = re.compile(r"^\d{4}-\d\d-\d\dT\d{4}Z(-\d+)?$")
 
@@ -32,9 +39,15 @@ def new_run_dir(reports: Path, started: datetime) -> Path:
             run_dir.mkdir()
         except FileExistsError:
             continue
-        (run_dir / INCOMPLETE_MARKER).write_text(
-            f"run started {iso(started)} (pid {os.getpid()}); this file is removed when the run finishes.\n"
-            "If it is still here, the run was interrupted or is still going.\n", encoding="utf-8")
+        try:
+            (run_dir / INCOMPLETE_MARKER).write_text(
+                f"run started {iso(started)} (pid {os.getpid()}); this file is removed when the run finishes.\n"
+                "If it is still here, the run was interrupted or is still going.\n", encoding="utf-8")
+        except OSError as error:  # a full or read-only disk: no empty run folder left behind, the path named
+            shutil.rmtree(run_dir, ignore_errors=True)
+            if error.filename is None and error.errno is not None:
+                raise OSError(error.errno, error.strerror, str(run_dir)) from error
+            raise
         return run_dir
     raise InputError(f"{reports}: too many runs started in the same minute")
 
@@ -54,14 +67,30 @@ def complete_runs(reports: Path) -> list[Path]:
     return sorted(runs, key=lambda p: run_sort_key(p.name))
 
 
+def is_published(run_dir: Path) -> bool:
+    return not (run_dir / EXPLORATORY_MARKER).exists()
+
+
+def published_runs(reports: Path) -> list[Path]:
+    """Complete runs that were published (no EXPLORATORY marker), oldest first."""
+    return [p for p in complete_runs(reports) if is_published(p)]
+
+
+def mark_exploratory(run_dir: Path, reason: str) -> None:
+    (run_dir / EXPLORATORY_MARKER).write_text(
+        f"exploratory run ({reason}): reports/latest, trends.html and the next run's comparison do not "
+        "follow it (journey run --publish would have published it).\n", encoding="utf-8")
+
+
 def previous_run(reports: Path, run_dir: Path) -> Path | None:
-    earlier = [p for p in complete_runs(reports) if run_sort_key(p.name) < run_sort_key(run_dir.name)]
+    """The newest published run started before `run_dir`: the one its index compares with."""
+    earlier = [p for p in published_runs(reports) if run_sort_key(p.name) < run_sort_key(run_dir.name)]
     return earlier[-1] if earlier else None
 
 
 def update_latest(reports: Path, log) -> Path | None:
-    """Point reports/latest at the newest complete run (symlink; latest.txt + latest.html where that fails)."""
-    runs = complete_runs(reports)
+    """Point reports/latest at the newest published run (symlink; latest.txt + latest.html where that fails)."""
+    runs = published_runs(reports)
     if not runs:
         return None
     newest = runs[-1]

@@ -14,6 +14,7 @@ import ast
 import contextlib
 import functools
 import importlib
+import math
 import re
 from pathlib import Path
 
@@ -85,6 +86,9 @@ def assignments(source: str) -> dict:
 
 
 _TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
+# No notebook parameter is meaningfully beyond this (days, counts, seeds, thresholds); larger values only
+# overflow later (a JSON manifest cannot hold inf, DuckDB's BIGINT ends at 2**63)
+NUMBER_LIMIT = 10**12
 _NONE = ("none", "null", "")
 
 
@@ -106,7 +110,32 @@ def _declared_type(info: dict) -> tuple[str, bool]:
 
 
 def parse_value(text: str, info: dict, where: str):
-    """A -p value converted to the parameter's declared type; InputError when it does not parse."""
+    """A -p value converted to the parameter's declared type; InputError when it does not parse, or when
+    a number in it is not finite or beyond ±NUMBER_LIMIT."""
+    value = _parse(text, info, where)
+    bad = _out_of_bounds(value)
+    if bad is not None:
+        raise InputError(f"-p {where}={' '.join(text.split())[:80]}: {bad!r} is not a finite number within "
+                         f"±{NUMBER_LIMIT:.0e}")
+    return value
+
+
+def _out_of_bounds(value):
+    """The first number in a value (or in a list/dict literal) that is not finite or too large, else None."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return None
+    if isinstance(value, (int, float)):
+        return value if not math.isfinite(value) or abs(value) > NUMBER_LIMIT else None
+    items = list(value.keys()) + list(value.values()) if isinstance(value, dict) else \
+        value if isinstance(value, (list, tuple, set)) else []
+    for item in items:
+        bad = _out_of_bounds(item)
+        if bad is not None:
+            return bad
+    return None
+
+
+def _parse(text: str, info: dict, where: str):
     type_name, nullable = _declared_type(info)
     if nullable and text.strip().lower() in _NONE:
         return None

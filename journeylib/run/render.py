@@ -66,6 +66,41 @@ def render_notebook(run_dir: Path, outcome, log) -> dict:
     return files
 
 
+SYNTHETIC_TEXT = "Synthetic sample data"
+SYNTHETIC_DETAIL = ("these reports are computed on the invented exports of `journey sample`, not on a "
+                    "dealership's data; no number here describes real customers.")
+SYNTHETIC_MARK = 'class="synthetic-banner"'  # present once per page; marking twice changes nothing
+_BODY_OPEN = re.compile(r"<body\b[^>]*>", re.I)
+
+
+def synthetic_banner() -> str:
+    """The banner every page of a run on sample data opens with (inline style: pages stand alone)."""
+    return (f'<div {SYNTHETIC_MARK} role="note" style="background:#fff3cd;color:#5c4400;border:2px solid #e0a800;'
+            'padding:.6rem .9rem;margin:0 0 1rem 0;font-family:system-ui,sans-serif;font-size:1rem">'
+            f'<strong>{SYNTHETIC_TEXT}</strong>: {SYNTHETIC_DETAIL}</div>')
+
+
+def add_synthetic_banner(html: str) -> str:
+    """The rendered page with the synthetic-data banner right after <body> (once)."""
+    if SYNTHETIC_MARK in html:
+        return html
+    found = _BODY_OPEN.search(html)
+    at = found.end() if found else 0
+    return html[:at] + synthetic_banner() + html[at:]
+
+
+def mark_synthetic_file(path: Path) -> None:
+    """Add the synthetic-data banner to a rendered notebook page (the run on sample data calls it for
+    each HTML page after rendering, so it sits on top of whatever the conversion produced)."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    marked = add_synthetic_banner(text)
+    if marked != text:
+        temporary = path.with_name(f".{path.name}.tmp")
+        temporary.write_text(marked, encoding="utf-8")
+        temporary.replace(path)
+
+
 def notebook_title(path: Path, fallback: str) -> str:
     """The first Markdown heading of a notebook (its title), else the fallback."""
     try:
@@ -188,16 +223,25 @@ def _change_kind(measure: str | None) -> str:
     return "score" if measure in ("nps_sales", "nps_service") else "ratio" if measure == "lead_volume" else "share"
 
 
-def headline_rows(metrics: dict, previous: dict | None) -> list[dict]:
+NOT_COMPARED = "not compared"
+
+
+def headline_rows(metrics: dict, previous: dict | None, redefined: dict | None = None) -> list[dict]:
+    """The headline table; `redefined` ({metrics section: why}) names sections whose numbers are defined
+    differently in the two runs (other notebook parameters): their change is not computed."""
+    redefined = redefined or {}
     rows = []
     for headline in HEADLINES:
         now, before = metric_value(metrics, headline.key), metric_value(previous, headline.key)
         found = overall_change(metrics, headline)
         measure_kind = _change_kind(headline.change)
         flagged = is_flagged(metrics, headline)
+        why = redefined.get(headline.key.split(".")[0])
         rows.append({"label": headline.label, "key": headline.key, "now": format_value(now, headline.kind),
                      "before": format_value(before, headline.kind),
-                     "change": format_change(now, before, headline.kind),
+                     "change": NOT_COMPARED if why and now is not None and before is not None
+                     else format_change(now, before, headline.kind),
+                     "not_compared": why if now is not None and before is not None else None,
                      "reading": _statistical_reading(found, measure_kind),
                      "flagged": flagged,
                      "direction": "" if found is None else ("up" if found["estimate"] > (1 if measure_kind == "ratio"
@@ -284,6 +328,120 @@ def notebook_notes(run_dir: Path, name: str) -> list[str]:
     return notes
 
 
+# ---------------------------------------------------------------- headline definitions
+
+def section_notebooks(run_dir: Path | None) -> dict[str, str]:
+    """{metrics section: the notebook that recorded it}, from a run folder's results files."""
+    import json
+
+    from journeylib.results import RESULTS_FOLDER
+
+    found: dict[str, str] = {}
+    if run_dir is None:
+        return found
+    for path in sorted((Path(run_dir) / RESULTS_FOLDER).glob("*.json")):
+        try:
+            sections = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(sections, dict):
+            for section in sections:
+                found.setdefault(section, path.name.split(".")[0])
+    return found
+
+
+def _overrides(parameters: dict | None) -> dict[str, dict]:
+    return {name: {k: v for k, v in (values or {}).items() if k not in RUN_PARAMETERS}
+            for name, values in (parameters or {}).items() if isinstance(values, dict)}
+
+
+def _run_parameters(run_dir: Path | None) -> dict[str, dict]:
+    """Each notebook's -p values in an earlier run (its manifest.json); {} when unknown."""
+    import json
+
+    if run_dir is None:
+        return {}
+    try:
+        return _overrides(json.loads((Path(run_dir) / "manifest.json").read_text(encoding="utf-8"))["parameters"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _describe(values: dict) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in sorted(values.items())) or "the configured parameters"
+
+
+def redefined_sections(run_dir: Path, parameters: dict, previous_dir: Path | None) -> dict[str, str]:
+    """{metrics section: why} for the sections whose notebook ran with other parameters in the previous
+    run: a churn rate with churn_after_days = 545 is another measure than with the default, so the two
+    runs' numbers are not compared."""
+    if previous_dir is None:
+        return {}
+    now, before = _overrides(parameters), _run_parameters(previous_dir)
+    notebooks = {**section_notebooks(previous_dir), **section_notebooks(run_dir)}
+    out = {}
+    for section, notebook in notebooks.items():
+        if notebook in now and notebook in before and now[notebook] != before[notebook]:
+            out[section] = (f"defined differently: {_describe(now[notebook])} in this run, "
+                            f"{_describe(before[notebook])} in the previous one")
+    return out
+
+
+# ---------------------------------------------------------------- the lists to call
+
+def _number(value):
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) else None
+
+
+def _run_file(run_dir: Path, name) -> dict | None:
+    """A file the metrics name, as {name, href}; href only for a plain name present in the run folder."""
+    if not isinstance(name, str) or not name:
+        return None
+    plain = "/" not in name and "\\" not in name and name not in (".", "..")
+    return {"name": name, "href": name if plain and (run_dir / name).is_file() else None}
+
+
+def action_lists(run_dir: Path, metrics: dict) -> list[dict]:
+    """The lists for the people who call (issue 24): open leads (`time_to_purchase.lead_scores`) and
+    buyers for service (`retention.service_scores`), with their sizes, expected purchases and revenue at
+    risk and links to their files. A list whose section is absent or null is left out."""
+    out = []
+    leads = ((metrics.get("time_to_purchase") or {}).get("lead_scores")
+             if isinstance(metrics.get("time_to_purchase"), dict) else None)
+    if isinstance(leads, dict):
+        facts = []
+        if _number(leads.get("leads")) is not None:
+            facts.append(f"{format_value(leads['leads'], 'count')} open leads scored")
+        if _number(leads.get("expected_purchases_30d")) is not None:
+            facts.append(f"{leads['expected_purchases_30d']:,.1f} purchases expected among them in the next 30 days")
+        out.append({"title": "Leads most likely to buy", "facts": facts, "rows": _number(leads.get("to_call_rows")),
+                    "call": _run_file(run_dir, leads.get("to_call_file")), "all": _run_file(run_dir, leads.get("file")),
+                    "who": "leads"})
+    service = ((metrics.get("retention") or {}).get("service_scores")
+               if isinstance(metrics.get("retention"), dict) else None)
+    if isinstance(service, dict):
+        facts = []
+        if _number(service.get("buyers")) is not None:
+            facts.append(f"{format_value(service['buyers'], 'count')} buyers scored")
+        if _number(service.get("expected_customer_pay_12m")) is not None:
+            facts.append(f"{service['expected_customer_pay_12m']:,.0f} expected in customer-pay service revenue "
+                         "over the next 12 months")
+        if _number(service.get("value_at_risk_12m")) is not None:
+            facts.append(f"{service['value_at_risk_12m']:,.0f} of it at risk")
+        out.append({"title": "Service customers slipping away", "facts": facts,
+                    "rows": _number(service.get("to_call_rows")), "call": _run_file(run_dir, service.get("to_call_file")),
+                    "all": _run_file(run_dir, service.get("file")), "who": "buyers"})
+    return out
+
+
+def notes_summary(notes: list[str]) -> str:
+    """The one line the index shows for a notebook's notes (the notes themselves fold out under it)."""
+    if not notes:
+        return ""
+    first = notes[0] if len(notes[0]) <= 140 else notes[0][:137].rstrip() + "…"
+    return first if len(notes) == 1 else f"{first} (and {len(notes) - 1} more)"
+
+
 def write_index(run_dir: Path, metrics: dict, outcomes, previous_dir: Path | None) -> Path:
     """index.html: status, headline numbers against the previous complete run, notebooks and their links."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -299,10 +457,14 @@ def write_index(run_dir: Path, metrics: dict, outcomes, previous_dir: Path | Non
         "overrides": {k: v for k, v in o.parameters.items() if k not in RUN_PARAMETERS},
         "notes": notebook_notes(run_dir, o.name),
     } for o in outcomes]
+    for notebook in notebooks:
+        notebook["notes_summary"] = notes_summary(notebook["notes"])
+    redefined = redefined_sections(run_dir, {o.name: o.parameters for o in outcomes}, previous_dir)
     data = metrics.get("data") or {}
     html = environment.get_template(INDEX_TEMPLATE).render(
         run=metrics.get("run") or {}, data=data, tables=sorted((data.get("tables") or {}).items()),
-        headlines=headline_rows(metrics, previous_metrics), notebooks=notebooks,
+        headlines=headline_rows(metrics, previous_metrics, redefined), notebooks=notebooks,
+        actions=action_lists(run_dir, metrics), synthetic_banner=synthetic_banner(),
         poster=poster_image(run_dir), changes=change_summary(metrics),
         changes_report=next((n["reviewer"] for n in notebooks if n["name"].startswith("06_") and n["reviewer"]), None),
         previous=previous_dir.name if previous_dir is not None else None, missing=MISSING,

@@ -1,6 +1,8 @@
-"""reports/trends.html: the headline numbers over every complete run, and the latest run's measures per period.
+"""reports/trends.html: the headline numbers over every published run, and the latest one's measures per period.
 
-Rebuilt at the end of every run (journeylib.run._write_trends). Static PNG figures embedded
+Rebuilt at the end of every published run (journeylib.run._write_trends); exploratory runs (--only, -p)
+are not in it. With fewer than MIN_RUNS_FOR_CHARTS runs the run-by-run charts would be a dot or two:
+the page says so in a sentence and shows the measures per period only. Static PNG figures embedded
 in the page, no scripts, so it opens offline and can be mailed on its own.
 """
 
@@ -14,6 +16,7 @@ from pathlib import Path
 TEMPLATE = "trends.html.j2"
 TRENDS_FILE = "trends.html"
 MAX_RUNS = 90  # about three months of nightly runs
+MIN_RUNS_FOR_CHARTS = 3
 
 
 def _png(fig) -> str:
@@ -113,17 +116,22 @@ def write_trends(reports) -> Path | None:
     """Write reports/trends.html from every complete run; None when there is none yet."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    from journeylib.run.render import HEADLINES, TEMPLATES
-    from journeylib.run.folders import complete_runs
+    from journeylib.run.render import HEADLINES, TEMPLATES, synthetic_banner
+    from journeylib.run.folders import published_runs
 
     reports = Path(reports)
-    runs = complete_runs(reports)[-MAX_RUNS:]
+    runs = published_runs(reports)[-MAX_RUNS:]
     if not runs:
         return None
-    values = run_values(runs)
-    headline_charts = [{"label": h.label, "key": h.key, "image": _png(_run_chart(h.label, h.kind, values[h.key]))}
-                       for h in HEADLINES if any(v is not None for _, v in values[h.key])]
-    latest = _read(runs[-1]) or {}
+    headline_charts = []
+    if len(runs) >= MIN_RUNS_FOR_CHARTS:
+        values = run_values(runs)
+        headline_charts = [{"label": h.label, "key": h.key,
+                            "image": _png(_run_chart(h.label, h.kind, values[h.key]))}
+                           for h in HEADLINES if any(v is not None for _, v in values[h.key])]
+    metrics = [_read(run) or {} for run in runs]
+    synthetic = [run.name for run, m in zip(runs, metrics) if (m.get("run") or {}).get("synthetic_data") is True]
+    latest = metrics[-1]
     period_charts = [{"label": s["label"], "key": s["key"],
                       "image": _png(_period_chart(s["label"], s["kind"], s["rows"], s["latest"]))}
                      for s in period_series(latest)]
@@ -131,6 +139,8 @@ def write_trends(reports) -> Path | None:
                               autoescape=select_autoescape(default=True, default_for_string=True))
     html = environment.get_template(TEMPLATE).render(
         runs=[r.name for r in runs], latest=runs[-1].name, headline_charts=headline_charts,
+        too_few_runs=len(runs) < MIN_RUNS_FOR_CHARTS, min_runs=MIN_RUNS_FOR_CHARTS,
+        synthetic=synthetic, synthetic_banner=synthetic_banner(),
         period_charts=period_charts, period=((latest.get("changes") or {}).get("period") or "month"))
     path = reports / TRENDS_FILE
     temporary = reports / f".{TRENDS_FILE}.tmp"
