@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from journeylib.errors import ParameterError
+
 from journeylib import personas
 
 AS_OF = pd.Timestamp("2024-12-31", tz="UTC")
@@ -343,11 +345,11 @@ def planted_folder(tmp_path_factory):
     ({"seed": -1}, "parameter seed=-1: expected a non-negative integer"),
     ({"stability_seeds": 2.5}, "parameter stability_seeds=2.5"),
     ({"quotes_per_theme": True}, "parameter quotes_per_theme=True"),
-    ({"k_min": 1}, "need 2 <= k_min <= k_max, got k_min=1, k_max=8"),
-    ({"k_min": 5, "k_max": 4}, "need 2 <= k_min <= k_max, got k_min=5, k_max=4"),
+    ({"k_min": 1}, "parameter k_min=1: expected a whole number >= 2"),
+    ({"k_min": 5, "k_max": 4}, "parameter k_max=4: expected a whole number >= k_min (5)"),
 ])
 def test_params_refuse_bad_values_with_the_notebooks_message(values, message):
-    with pytest.raises(ValueError, match=re.escape(message)):
+    with pytest.raises(ParameterError, match=re.escape(message)):
         personas.Params(**values)
 
 

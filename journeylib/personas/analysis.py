@@ -9,8 +9,8 @@ import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
 from journeylib.analysis import Params as BaseParams
-from journeylib.analysis import Result
-from journeylib.errors import NotEstimable
+from journeylib.analysis import Result, whole_number
+from journeylib.errors import NotEstimable, ParameterError
 from journeylib.personas import feedback
 from journeylib.personas.clusters import fit_clusters, stability
 from journeylib.personas.features import MIN_LEVEL_CUSTOMERS, UNCLASSIFIED, classifiable, load_features
@@ -24,12 +24,6 @@ from journeylib.tables import ProcessedTables
 BANDS = ("promoter", "passive", "detractor")
 NO_COMMENTS = "No survey comments in this export: no themes, sentiment or pain points."
 STABLE_ARI, MODERATE_ARI = 0.8, 0.6  # mean ARI at which the personas read "stable" / "moderately stable"
-
-
-def _count(name: str, value) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"parameter {name}={value!r}: expected a non-negative integer")
-    return value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,9 +40,11 @@ class Params(BaseParams):
 
     def check(self) -> None:
         for field in dataclasses.fields(self):
-            _count(field.name, getattr(self, field.name))
-        if not 2 <= self.k_min <= self.k_max:
-            raise ValueError(f"need 2 <= k_min <= k_max, got k_min={self.k_min}, k_max={self.k_max}")
+            whole_number(field.name, getattr(self, field.name))
+        if self.k_min < 2:
+            raise ParameterError("k_min", self.k_min, "a whole number >= 2")
+        if self.k_max < self.k_min:
+            raise ParameterError("k_max", self.k_max, f"a whole number >= k_min ({self.k_min})")
 
 
 @dataclasses.dataclass
