@@ -2,7 +2,8 @@
 
 Built by keyword in `analyse.py`. A named condition leaves its part None and its reason in
 `missing_` (key -> sentence); `notes_` holds the fit notes. The takeaways a reviewer reads
-are the methods `Result` inherits from `advocacy.sentences.Sentences`.
+are the methods `Result` inherits from `advocacy.sentences.Sentences`, the tables reviewers
+see its properties from `advocacy.views.Views`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from journeylib.advocacy.count_models import NOT_ESTIMABLE_TERM, REQUIRED_TERMS,
 from journeylib.advocacy.nps import SURVEY_TYPES
 from journeylib.advocacy.referrals import MODEL_FEATURES
 from journeylib.advocacy.sentences import Sentences
+from journeylib.advocacy.views import Views
 from journeylib.analysis import Result as BaseResult
 from journeylib.results import SectionMetrics
 from journeylib.stats import level_notes
@@ -24,7 +26,7 @@ NO_MODEL = "referral_models"  # the `missing_` key when the count models cannot 
 
 
 @dataclass(kw_only=True)
-class Result(Sentences, BaseResult):
+class Result(Sentences, Views, BaseResult):
     """Notebook 04's numbers. A named condition leaves its part None with the reason in `missing_`."""
 
     params: object                      # journeylib.advocacy.Params

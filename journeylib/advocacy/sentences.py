@@ -26,8 +26,11 @@ class Sentences:
         return (f"{counted} of {total} referrals were made by a buyer after their first purchase and count below; "
                 f"{total - counted} do not (made before the referrer's purchase or by someone who never bought).")
 
-    def nps_sentences(self) -> list[str]:
+    def nps_sentence(self) -> str:
         """Why a survey has no NPS, then each survey's NPS and whether the two differ."""
+        return " ".join(self.nps_sentences())
+
+    def nps_sentences(self) -> list[str]:
         reasons = [self.missing_[key] for key in ("nps.sales", "nps.service") if key in self.missing_]
         if not len(self.nps_):
             return reasons
@@ -60,6 +63,14 @@ class Sentences:
         return (f"Sales NPS was {trend['first']['nps']:.0f} in {trend['first']['quarter']} and {trend['last']['nps']:.0f} "
                 f"in {trend['last']['quarter']} (quarters with at least {least} responses); quarterly intervals are "
                 f"about {trend['median_width']:.0f} points wide, so moves smaller than that are noise.")
+
+    def pooled_band_sentences(self) -> list[str]:
+        """Satisfaction bands pooled into "other" in the unadjusted rates (none, usually)."""
+        if not self.pooled_bands_:
+            return []
+        from journeylib.stats.levels import pooled_sentence
+
+        return [pooled_sentence("satisfaction", self.pooled_bands_, self.params.min_level_customers)]
 
     def referral_rate_sentence(self) -> str:
         rate, per_year = self.referral_rate_, self.referrals_per_buyer_year
