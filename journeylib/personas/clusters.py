@@ -9,12 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import KMeans
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.metrics import adjusted_rand_score, silhouette_score
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from journeylib.errors import NotEstimable
 from journeylib.personas.features import (CATEGORICAL_FEATURES, FLAG_FEATURES, LOG_FEATURES, NUMERIC_FEATURES,
@@ -46,6 +40,11 @@ def preprocessor(features: pd.DataFrame) -> Pipeline:
     # a feature no customer has (days to purchase in a leads-only export) carries nothing: leave it out,
     # as the imputer would, without its warning in the report
     numeric = [column for column in NUMERIC_FEATURES if features[column].notna().any()]
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
     columns = ColumnTransformer([
         ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
         ("flags", "passthrough", list(FLAG_FEATURES) + pain_columns(features)),
@@ -62,6 +61,8 @@ def _fit_sample(n: int, fit_size: int, seed: int) -> np.ndarray:
 
 
 def _kmeans(k: int, seed: int) -> KMeans:
+    from sklearn.cluster import KMeans  # scikit-learn is imported where it is used (seconds)
+
     return KMeans(n_clusters=k, n_init=10, random_state=seed)
 
 
@@ -82,6 +83,8 @@ def _select_k(matrix, k_min, k_max, seed, silhouette_size=SILHOUETTE_SIZE) -> tu
     if min(k_max, n - 1, distinct - 1) < k_min:
         raise NotEstimable(f"Only {n} customers with events ({distinct} distinct profiles): too few to form "
                            f"at least {k_min} personas, so every customer is unclassified.")
+    from sklearn.metrics import silhouette_score
+
     rows, models = [], {}
     for k in range(k_min, min(k_max, n - 1, distinct - 1) + 1):
         model = models[k] = _kmeans(k, seed).fit(matrix)
@@ -135,6 +138,8 @@ def stability(features: pd.DataFrame, k: int, seeds=range(1, 6), fraction: float
     sample of the size the model is fitted on gives the same personas, at a cost that does not grow with
     the customers. `reference`: the labels of `fit_clusters(features, k=k, seed=reference_seed)` if fitted.
     """
+    from sklearn.metrics import adjusted_rand_score
+
     rows = features[classifiable(features)]
     if reference is None:
         reference = fit_clusters(features, k=k, seed=reference_seed, fit_size=fit_size)["labels"]

@@ -10,7 +10,6 @@ import re
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 
 from journeylib.personas.features import (
     CATEGORICAL_FEATURES, FLAG_FEATURES, NUMERIC_FEATURES, UNCLASSIFIED, known_median, pain_columns,
@@ -127,6 +126,8 @@ def _descriptive_name(z_row: pd.Series, taken: set) -> str:
 def name_clusters(z: pd.DataFrame, rules=NAMING_RULES, min_score: float = MIN_NAME_SCORE) -> dict:
     """Cluster -> unique persona name: rule names by best one-to-one match, plain-words names for the rest."""
     scores = rule_scores(z, rules)
+    from scipy.optimize import linear_sum_assignment
+
     rows, cols = linear_sum_assignment(-scores.to_numpy())  # maximise the total score
     names, taken = {}, {UNCLASSIFIED}
     for r, c in zip(rows, cols):
