@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 
 from journeylib.errors import NotEstimable
-from journeylib.personas import feedback
-from journeylib.personas.clusters import fit_clusters, stability
-from journeylib.personas.features import classifiable
+from journeylib.derived import feedback
+from journeylib.derived.persona_model.clusters import fit_clusters, stability
+from journeylib.derived.persona_model.features import classifiable
 from journeylib.personas.inputs import load_inputs
-from journeylib.personas.naming import cluster_z
+from journeylib.derived.persona_model.naming import cluster_z
 from journeylib.personas.params import Params
 from journeylib.personas.profile import persona_profile
 from journeylib.personas.result import BANDS, NO_COMMENTS, Result

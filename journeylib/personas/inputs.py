@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from journeylib.personas import feedback
-from journeylib.personas.features import load_features
-from journeylib.personas.table import stored_k_choice
+from journeylib.derived import feedback
+from journeylib.derived.persona_model.features import load_features
+from journeylib.derived.persona_model.table import stored_k_choice
 
 
 @dataclass

@@ -7,7 +7,7 @@ import dataclasses
 from journeylib.analysis import Params as BaseParams
 from journeylib.analysis import whole_number
 from journeylib.errors import ParameterError
-from journeylib.personas.features import MIN_LEVEL_CUSTOMERS
+from journeylib.derived.persona_model.features import MIN_LEVEL_CUSTOMERS
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,7 +12,7 @@ import dataclasses
 import pandas as pd
 
 from journeylib.analysis import Result as BaseResult
-from journeylib.personas.features import UNCLASSIFIED, classifiable
+from journeylib.derived.persona_model.features import UNCLASSIFIED, classifiable
 from journeylib.personas.profile import DIFFERENCE_FEATURES
 from journeylib.personas.sentences import Sentences
 from journeylib.results import SectionMetrics
