@@ -4,7 +4,8 @@
 
 Each import runs in a new `python -c "import <module>"` so nothing is cached in
 the process; the time is the wall clock of that process minus an empty
-interpreter's (`python -c pass`), the median of `--repeat` runs. Defaults:
+interpreter's (`python -c pass`), the median of `--repeat` runs. The interpreters start in this
+checkout's root, so they import its journeylib whatever PYTHONPATH says. Defaults:
 `journeylib` and `journeylib.journey_map.attribution` (issue 23). A benchmark,
 not a timed unit test: run it by hand on a quiet machine.
 """
@@ -16,7 +17,9 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
 MODULES = ("journeylib", "journeylib.journey_map.attribution", "journeylib.advocacy", "journeylib.personas")
 
 
@@ -24,7 +27,7 @@ def seconds(code: str, repeat: int) -> float:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], check=True)
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
