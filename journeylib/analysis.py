@@ -3,7 +3,7 @@
 Each analysis package (`journey_map`, `time_to_purchase`, `retention`, `advocacy`,
 `personas`, ...) exposes
 
-    params = Params(...)              # a small dataclass; bad values raise ValueError
+    params = Params(...)              # a small dataclass; bad values raise errors.ParameterError
     result = analyse(tables, params)  # tables: journeylib.tables.ProcessedTables
     result.metrics()                  # exactly that notebook's section of metrics.json
 
@@ -19,36 +19,52 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from journeylib.errors import ParameterError
+
 
 def positive_int(name: str, value, expected: str = "a positive whole number") -> int:
     """A count parameter: a whole number above 0 (True/False are not counts)."""
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"parameter {name}={value!r}: expected {expected}")
+        raise ParameterError(name, value, expected)
+    return value
+
+
+def whole_number(name: str, value, low: int = 0, expected: str | None = None) -> int:
+    """A whole number at least `low` (True/False are not numbers)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ParameterError(name, value, expected or (f"a whole number >= {low}" if low else "a non-negative integer"))
     return value
 
 
 def positive_ints(name: str, values, expected: str = "a positive whole number") -> list[int]:
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise ValueError(f"parameter {name}={values!r}: expected a list of positive whole numbers")
+        raise ParameterError(name, values, "a list of positive whole numbers")
     return [positive_int(name, value, expected) for value in values]
+
+
+def positive_number(name: str, value, expected: str = "a positive number") -> float:
+    """A finite number above 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ParameterError(name, value, expected)
+    return float(value)
 
 
 def share(name: str, value, expected: str = "a share between 0 and 1") -> float:
     """A proportion strictly between 0 and 1."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not 0 < value < 1:
-        raise ValueError(f"parameter {name}={value!r}: expected {expected}")
+        raise ParameterError(name, value, expected)
     return float(value)
 
 
 def flag(name: str, value) -> bool:
     if not isinstance(value, bool):
-        raise ValueError(f"parameter {name}={value!r}: expected True or False")
+        raise ParameterError(name, value, "True or False")
     return value
 
 
 def one_of(name: str, value, choices) -> str:
     if value not in choices:
-        raise ValueError(f"parameter {name}={value!r}: expected one of {', '.join(map(str, choices))}")
+        raise ParameterError(name, value, f"one of {', '.join(map(str, choices))}")
     return value
 
 

@@ -12,7 +12,8 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from journeylib import paths
+from journeylib import asof, paths
+from journeylib.errors import InputError
 
 from journeylib.vocabulary import OPTIONAL_TABLES, TABLES
 
@@ -24,6 +25,10 @@ CUSTOMER_KEYS = {"referrals": "referrer_customer_id"}  # a referral is a row of 
 
 class MissingProcessedData(FileNotFoundError):
     pass
+
+
+class AsOfMismatch(InputError, ValueError):
+    """An `as_of` that is not the day the processed data was prepared as of (a ValueError, as it was)."""
 
 
 def _folder(processed_dir) -> Path:
@@ -61,10 +66,13 @@ def summary(processed_dir=None) -> dict:
     return json.loads((_folder(processed_dir) / "summary.json").read_text(encoding="utf-8"))
 
 
-def as_of(processed_dir=None) -> pd.Timestamp:
+def prepared_as_of(processed_dir=None) -> pd.Timestamp:
     """The as-of date the processed data was built with (UTC)."""
     stamp = pd.Timestamp(summary(processed_dir)["as_of"])
     return stamp.tz_convert("UTC") if stamp.tzinfo else stamp.tz_localize("UTC")
+
+
+as_of = prepared_as_of  # the older name, kept for callers
 
 
 class ProcessedTables:
@@ -72,20 +80,17 @@ class ProcessedTables:
 
     Holds the folder and the as-of date the data was prepared with (a different
     `as_of` is an error, not a silent mix); tables are read when asked for, with
-    only the columns and rows an analysis needs.
+    only the columns and rows an analysis needs. `as_of` is read by
+    `journeylib.asof.parse_as_of`, as `journey prepare --as-of` reads it, in `timezone`
+    (default: summary.json's `default_timezone` if prepare recorded it, else the
+    configured zone, `asof.configured_zone()`); it must name the prepared day there.
     """
 
-    def __init__(self, processed_dir=None, as_of=None, max_customers=None):
+    def __init__(self, processed_dir=None, as_of=None, max_customers=None, timezone=None):
         self.folder = _folder(processed_dir)
-        built = globals()["as_of"](self.folder)
+        built = prepared_as_of(self.folder)
         if as_of not in (None, ""):
-            wanted = pd.Timestamp(as_of)
-            wanted = wanted.tz_convert("UTC") if wanted.tzinfo else wanted.tz_localize("UTC")
-            if wanted.normalize() != built.normalize():
-                raise ValueError(
-                    f"as_of={as_of} but the processed data was prepared as of {built.date()}; "
-                    "run `journey prepare --as-of` (or `journey run --as-of`) with the same date"
-                )
+            _check_as_of(as_of, built, timezone or self.summary().get("default_timezone"))
         self.as_of = built
         self.max_customers = _max_customers(max_customers)
         self.customers, self.chosen = _choose_customers(self.folder, self.max_customers)
@@ -117,6 +122,16 @@ class ProcessedTables:
 
     def __repr__(self) -> str:
         return f"ProcessedTables({str(self.folder)!r}, as_of={self.as_of.date()})"
+
+
+def _check_as_of(value, built: pd.Timestamp, zone: str | None) -> None:
+    """A requested as-of that is not the prepared day (in the configured zone) is an InputError."""
+    zone = zone or asof.configured_zone()
+    if not asof.names_prepared_day(value, built.to_pydatetime(), zone):
+        raise AsOfMismatch(
+            f"as_of={value} but the processed data was prepared as of {asof.local_day(built, zone)} ({zone}); "
+            "run `journey prepare --as-of` (or `journey run --as-of`) with the same date"
+        )
 
 
 def _max_customers(value) -> int | None:

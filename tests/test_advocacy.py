@@ -95,7 +95,7 @@ def test_attach_dealer_uses_the_rated_sale_or_visit_else_the_home_dealer():
     visits = pd.DataFrame({"customer_id": ["C1", "C1"], "opened_at": [ts("2026-04-01"), ts("2026-05-01")],
                            "dealer_id": ["D3", "D4"]})
     journeys = pd.DataFrame({"customer_id": ["C1", "C2"], "dealer_id": ["D1", "D9"]})
-    out = advocacy.attach_dealer(surveys, sales, visits, journeys).set_index("response_id")
+    out = advocacy.inputs.attach_dealer(surveys, sales, visits, journeys).set_index("response_id")
     assert out["dealer_id"].to_dict() == {"r1": "D2", "r2": "D3", "r3": "D9"}
     assert out["quarter"].to_dict() == {"r1": "2026Q1", "r2": "2026Q2", "r3": "2025Q4"}
 
@@ -454,7 +454,7 @@ def default_sample(default_sample_dir):
 
 def test_load_inputs_reads_only_the_advocacy_touchpoints_and_loses_none(default_sample):
     _, tables, result = default_sample
-    subset = advocacy.load_inputs(tables).advocacy_touchpoints
+    subset = advocacy.inputs.load_inputs(tables).advocacy_touchpoints
     assert set(subset["event_type"]) <= set(advocacy.inputs.ADVOCACY_EVENTS) and len(subset) > 0
     full = tables.load("touchpoints")
     assert len(subset) == full["event_type"].isin(advocacy.inputs.ADVOCACY_EVENTS).sum()
@@ -467,10 +467,10 @@ def test_sample_counts_every_referral_and_keeps_the_reference(default_sample):
     truth, _, result = default_sample
     # the generator's referrals are all made by buyers after their purchase and before as-of
     assert (result.referrals_["status"] == "counted").sum() == truth["advocacy"]["referrals"]
-    assert result.referral_status == {"counted": truth["advocacy"]["referrals"], "before_purchase": 0,
+    assert result.referral_status_ == {"counted": truth["advocacy"]["referrals"], "before_purchase": 0,
                                       "after_as_of": 0, "not_a_buyer": 0}
     assert result.reference_satisfaction == truth["advocacy"]["reference_satisfaction"] == "passive"
-    assert result.models.plan.levels["satisfaction"] == ["detractor", "no_response", "passive", "promoter"]
+    assert result.models_.plan.levels["satisfaction"] == ["detractor", "no_response", "passive", "promoter"]
 
 
 def test_sample_intervals_cover_the_true_referral_rate_ratios(default_sample):
@@ -597,8 +597,8 @@ def test_metrics_are_the_result_tables_in_the_notebooks_keys(default_sample):
     assert metrics["nps_responses"]["sales"] == int(result.nps_.loc["sales", "responses"])
     assert metrics["referral_funnel"] == dict(zip(["referrals", "referred_customers", "referred_buyers"],
                                                   result.funnel_["count"].tolist()))
-    assert metrics["chain_depth"]["customers_by_depth"]["0"] + len(result.chain_depth_) == result.customers
-    assert metrics["k_factor"]["estimate"] == result.k_factor["estimate"] > 0
+    assert metrics["chain_depth"]["customers_by_depth"]["0"] + len(result.chain_depth_) == result.customers_
+    assert metrics["k_factor"]["estimate"] == result.k_factor_["estimate"] > 0
     assert list(result.rate_ratios_.columns) == count_models.RATE_RATIO_COLUMNS
     # what the notebook saves: the same section, notes once each
     notebook = Results(advocacy.SECTION, notebook=advocacy.NOTEBOOK)
@@ -621,14 +621,14 @@ def test_no_surveys_and_no_referrals_are_nulls_with_reasons(default_sample):
     _, tables, _ = default_sample
     result = advocacy.analyse(WithoutRows(tables, {"surveys", "referrals"}))
     metrics = result.metrics()
-    assert result.no_surveys and result.nps_by_dealer_ is None and result.dealer_range is None
+    assert result.missing_["nps_by_group"] and result.nps_by_dealer_ is None and result.dealer_range_ is None
     assert metrics["nps"] == {"sales": None, "service": None}
     assert metrics["missing"]["nps.sales"] == "No sales survey responses in this export, so there is no sales NPS."
-    assert result.models is None and result.rate_ratios_ is None
-    assert "0 referrals were made" in result.no_model
+    assert result.models_ is None and result.rate_ratios_ is None
+    assert "0 referrals were made" in result.missing_["referral_models"]
     for key in ("reference_satisfaction", "referral_rate_ratios.satisfaction:promoter",
                 "referral_rate_ratios.satisfaction:no_response"):
-        assert metrics["missing"][key] == result.no_model
+        assert metrics["missing"][key] == result.missing_["referral_models"]
     assert metrics["reference_satisfaction"] is None and "dispersion" not in metrics
     assert metrics["referred_hazard_ratio"] is None and "No referred lead" in metrics["missing"]["referred_hazard_ratio"]
     assert metrics["k_factor"] == {"estimate": 0.0, "ci_low": 0.0, "ci_high": metrics["k_factor"]["ci_high"]}
@@ -689,3 +689,160 @@ def test_the_notebook_records_the_section_analyse_all_names():
     code = "\n".join(c.source for c in nbformat.read(notebook, 4).cells if c.cell_type == "code")
     assert re.search(rf'Results\("{advocacy.SECTION}", notebook="{advocacy.NOTEBOOK}"', code)
     assert "results.record_all(result.metrics())" in code and code.count(".record") == 1
+
+
+# --- the takeaways notebook 04 shows: methods of the result, on known numbers ---------------------------
+
+def _result(**parts):
+    """A Result with only the parts a sentence reads (the others are not needed by the method under test)."""
+    result = object.__new__(advocacy.Result)
+    defaults = {"params": advocacy.Params(), "missing_": {}, "notes_": [], "models_": None}
+    for name, value in {**defaults, **parts}.items():
+        setattr(result, name, value)
+    return result
+
+
+def _nps_rows(**rows):
+    return pd.DataFrame([{"nps": n, "ci_low": lo, "ci_high": hi, "responses": r} for n, lo, hi, r in rows.values()],
+                        index=pd.Index(list(rows), name="survey_type"))
+
+
+def test_referral_count_sentence_says_how_many_count():
+    referrals = pd.DataFrame({"status": ["counted"] * 3 + ["not_a_buyer", "before_purchase"]})
+    assert _result(referral_status_={"counted": 3}, referrals_=referrals).referral_count_sentence() == (
+        "3 of 5 referrals were made by a buyer after their first purchase and count below; 2 do not (made before "
+        "the referrer's purchase or by someone who never bought).")
+    assert _result(referral_status_={}, referrals_=referrals.iloc[:0]).referral_count_sentence() == \
+        "This export has no referrals."
+
+
+def test_nps_sentences_name_each_survey_and_whether_they_differ():
+    apart = _result(nps_=_nps_rows(sales=(60.4, 50.2, 70.0, 300), service=(10.0, -0.4, 20.0, 200)))
+    assert apart.nps_sentences() == ["Sales: NPS 60 (95% interval 50 to 70) from 300 responses; Service: NPS 10 "
+                                     "(95% interval 0 to 20) from 200 responses; the intervals do not overlap: the two "
+                                     "surveys differ."]
+    close = _result(nps_=_nps_rows(sales=(30.0, 20.0, 40.0, 100), service=(25.0, 15.0, 35.0, 80)))
+    assert close.nps_sentences()[0].endswith("the two intervals overlap, so the surveys do not clearly differ.")
+    reason = "No service survey responses in this export, so there is no service NPS."
+    only_sales = _result(nps_=_nps_rows(sales=(30.0, 20.0, 40.0, 100)), missing_={"nps.service": reason})
+    assert only_sales.nps_sentences() == [reason, "Sales: NPS 30 (95% interval 20 to 40) from 100 responses."]
+
+
+def test_dealer_and_quarter_sentences():
+    row = lambda **v: pd.Series(v)  # noqa: E731
+    span = {"best": row(dealer_id="D2", nps=50.0), "worst": row(dealer_id="D1", nps=10.0), "separated": True}
+    trend = {"first": row(quarter="2025Q1", nps=20.0), "last": row(quarter="2025Q4", nps=31.0), "median_width": 18.2}
+    result = _result(dealer_range_=span, quarter_trend_=trend)
+    assert result.dealer_sentence() == ("Sales NPS ranges from 10 at dealer D1 to 50 at dealer D2 (dealers with at "
+                                        "least 30 responses); their intervals do not overlap.")
+    assert result.quarter_sentence() == ("Sales NPS was 20 in 2025Q1 and 31 in 2025Q4 (quarters with at least 30 "
+                                         "responses); quarterly intervals are about 18 points wide, so moves smaller "
+                                         "than that are noise.")
+    few = _result(dealer_range_=None, quarter_trend_=None, params=advocacy.Params(min_group_responses=50))
+    assert few.dealer_sentence() == "Fewer than two dealers have 50 sales responses: no dealer comparison."
+    assert few.quarter_sentence() == "Too few quarters with 50 sales responses to read a trend."
+    none = _result(missing_={"nps_by_group": "No survey responses"})
+    assert (none.dealer_sentence(), none.quarter_sentence()) == ("No survey responses: no NPS by dealer.",
+                                                                 "No survey responses: no NPS by quarter.")
+
+
+def test_referral_rate_sentence_gives_referrals_per_buyer_year():
+    frame = pd.DataFrame({"referrals": [0, 2, 1, 0], "exposure_years": [1.0, 2.0, 0.5, 0.5]})
+    rate = {"estimate": 0.5, "ci_low": 0.15, "ci_high": 0.85, "referrers": 2, "buyers": 4}
+    result = _result(model_frame_=frame, referral_rate_=rate)
+    assert result.referrals_per_buyer_year == {"referrals": 3, "buyer_years": 4.0, "estimate": 0.75}
+    assert result.referral_rate_sentence() == ("2 of 4 buyers (50.0%, 95% interval 15.0% to 85.0%) have referred "
+                                               "someone; 3 referrals over 4 buyer-years is 0.75 per buyer per year.")
+    empty = _result(model_frame_=frame.iloc[:0], referral_rate_={**rate, "referrers": 0, "buyers": 0})
+    assert math.isnan(empty.referrals_per_buyer_year["estimate"])
+    assert empty.referral_rate_sentence() == "No buyer has had time to refer anyone yet."
+
+
+def test_model_sentences_say_overdispersion_and_other_factors_in_plain_words():
+    disp = {"ct_p": 1e-9, "lr_p": 0.004, "nb2_alpha": 1.234}
+    assert _result(dispersion_=disp).dispersion_sentence() == (
+        "Referrals are overdispersed (Cameron-Trivedi p < 0.001, likelihood ratio p = 0.004; NB2 alpha = 1.23). "
+        "Poisson intervals would be too narrow; NB2 below corrects them.")
+    assert _result(dispersion_={**disp, "ct_p": 0.3, "lr_p": 0.5}).dispersion_sentence().startswith(
+        "No clear overdispersion (Cameron-Trivedi p = 0.30, likelihood ratio p = 0.50;")
+    ratios = pd.DataFrame({"term": ["satisfaction:promoter", "satisfaction:detractor", "satisfaction:no_response",
+                                    "acquisition_channel:walk_in", "condition:used"],
+                           "rate_ratio": [2.5, 0.42, 0.9, 1.8, 1.1], "ci_low": [2.0, 0.31, 0.7, 1.2, 0.9],
+                           "ci_high": [3.1, 0.55, 1.1, 2.6, 1.3], "p": [1e-6, 1e-4, 0.4, 0.01, 0.3]})
+    assert _result(rate_ratios_=ratios).satisfaction_sentence() == (
+        "Promoters make 2.5 times as many referrals per year as passives (95% interval 2.0 to 3.1), detractors 0.42 "
+        "times (95% interval 0.31 to 0.55). Other factors with p < 0.05: Acquisition channel: Walk-in (with 2 "
+        "non-satisfaction terms, about 0.1 are expected by chance).")
+    quiet = ratios.assign(p=[1e-6, 1e-4, 0.4, 0.2, 0.3])
+    assert _result(rate_ratios_=quiet).satisfaction_sentence().endswith(
+        "No finance type, condition or channel effect reaches p < 0.05.")
+    reason = "0 referrals were made: no referral model."
+    no_model = _result(missing_={"referral_models": reason}, rate_ratios_=None, dispersion_=None, zero_inflation_=None)
+    assert [no_model.dispersion_sentence(), no_model.satisfaction_sentence(), no_model.zero_inflation_sentence()] == \
+        [reason] * 3 and no_model.model_sentences() == [reason]
+
+
+def test_zero_inflation_sentence_says_whether_it_matters():
+    z = {"observed_zeros": 700, "nb2_expected_zeros": 690.4, "poisson_expected_zeros": 610.2, "zinb_inflation": 0.31,
+         "lr_p": 0.0002, "matters": True, "promoter_rr_zinb": 1.84, "promoter_rr_nb2": 2.51}
+    assert _result(zero_inflation_=z).zero_inflation_sentence() == (
+        "700 buyers made no referral; NB2 expects 690 and Poisson 610. The zero-inflated model estimates 31% "
+        "never-referrers (likelihood ratio p < 0.001): zero inflation matters: part of the satisfaction effect is "
+        "about whether buyers refer at all; among buyers who refer, promoters refer 1.8 times as often as passives "
+        "(NB2: 2.5).")
+    assert _result(zero_inflation_={**z, "matters": False}).zero_inflation_sentence().endswith(
+        "zero inflation does not matter here; the promoter rate ratio would be 1.8 against NB2's 2.5.")
+
+
+def test_funnel_lead_time_chain_and_review_sentences():
+    funnel = pd.DataFrame({"step": ["referrals", "referred customers", "referred buyers"], "count": [100, 40, 10],
+                           "share_of_previous": [np.nan, 0.4, 0.25], "ci_low": [np.nan, 0.31, 0.14],
+                           "ci_high": [np.nan, 0.5, 0.41]})
+    k = {"estimate": 0.025, "ci_low": 0.012, "ci_high": 0.046}
+    assert _result(outcomes_=pd.DataFrame({"x": [1]}), funnel_=funnel, k_factor_=k).funnel_sentence() == (
+        "40% of referrals became customers and 25% of those bought (95% interval 14% to 41%). Each buyer brings "
+        "0.025 referred buyers per year (k, 95% interval 0.012 to 0.046), about one new buyer a year for every 40 "
+        "buyers. Recent referrals have had little time to convert, so k is a floor.")
+    assert _result(outcomes_=pd.DataFrame(), funnel_=funnel, k_factor_={"estimate": 0.0}).funnel_sentence() == (
+        "No referrals were made by the as-of date: there is no referral funnel. The referral coefficient k is 0.")
+    times = pd.DataFrame({"referred": [True, True, False, False, False], "referred_after_first_touch": [True] + [False] * 4})
+    hr = {"estimate": 1.64, "ci_low": 1.21, "ci_high": 2.2, "logrank_p": 0.0004}
+    assert _result(lead_times_=times, referred_hazard_ratio_=hr).lead_time_sentence() == (
+        "2 referred leads against 3 others: referred leads buy 1.6 times as fast per day (Cox hazard ratio, 95% "
+        "interval 1.2 to 2.2; log-rank p < 0.001). 1 referred leads were referred only after their first touch; "
+        "they count as referred from day 0.")
+    assert _result(lead_times_=times, referred_hazard_ratio_=None,
+                   missing_={"referred_hazard_ratio": "No referred lead."}).lead_time_sentence() == "No referred lead."
+    depth = pd.Series([1, 1, 2, 3])
+    table = pd.DataFrame({"depth": [0, 1, 2, 3], "customers": [196, 2, 1, 1]})
+    assert _result(chain_depth_=depth, depth_table_=table, customers_=200).chain_sentence() == (
+        "4 customers came through a referral (2.0% of all customers); 2 of them were referred by someone who had "
+        "been referred in turn (chains up to depth 3).")
+    shares = {("review_posted", "all"): 0.2, ("review_posted", "promoter"): 0.3, ("review_posted", "passive"): 0.15,
+              ("review_posted", "detractor"): 0.1, ("review_posted", "no_response"): 0.12,
+              ("social_share", "all"): 0.05, ("social_share", "promoter"): 0.08, ("social_share", "passive"): 0.04,
+              ("social_share", "detractor"): 0.01, ("social_share", "no_response"): 0.02}
+    by_band = pd.DataFrame([{"event": e, "satisfaction": b, "share": s} for (e, b), s in shares.items()])
+    assert _result(advocacy_by_band_=by_band).reviews_sentence() == (
+        "20% of buyers posted a review and 5% shared after their purchase; reviews are most common among promoters "
+        "(30%; detractors 10%, passives 15%) and shares among promoters (8%).")
+
+
+def test_every_sentence_on_the_sample_is_plain_and_its_numbers_are_in_the_metrics(default_sample):
+    import re
+
+    _, tables, _ = default_sample
+    result = advocacy.analyse(tables)
+    sentences = [result.referral_count_sentence(), *result.nps_sentences(), result.dealer_sentence(),
+                 result.quarter_sentence(), result.referral_rate_sentence(), result.dispersion_sentence(),
+                 *result.model_sentences(), result.satisfaction_sentence(), result.zero_inflation_sentence(),
+                 result.funnel_sentence(), result.lead_time_sentence(), result.chain_sentence(), result.reviews_sentence()]
+    for sentence in sentences:
+        assert sentence and not re.search(r"[a-z]_[a-z]|e-\d|nan\b", sentence), sentence
+    metrics = result.metrics()
+    per_year = metrics["referrals_per_buyer_year"]
+    assert per_year["estimate"] == pytest.approx(result.model_frame_["referrals"].sum()
+                                                 / result.model_frame_["exposure_years"].sum())
+    assert f"is {per_year['estimate']:.2f} per buyer per year" in result.referral_rate_sentence()
+    assert metrics["referral_status"]["counted"] == result.referral_status_["counted"]
+    assert f"{metrics['referred_leads']['referred']} referred leads" in result.lead_time_sentence()

@@ -50,6 +50,8 @@ def test_wald_interval_is_estimate_plus_minus_z_se():
     from journeylib.stats.intervals import Z95, wald_interval
 
     assert Z95 == pytest.approx(1.959964, abs=1e-6)
+    from scipy import stats
+    assert Z95 == float(stats.norm.ppf(0.975))  # exactly: metrics.json must not move by a rounding
     assert wald_interval(1.0, 0.5) == pytest.approx((1.0 - 0.5 * Z95, 1.0 + 0.5 * Z95))
 
 
@@ -68,3 +70,11 @@ def test_ratio_table_exponentiates_and_keeps_required_terms():
     row = table.set_index("term").loc["group:b"]
     assert row["ci_low"] < 2.0 < row["ci_high"] and row["reference"] == "a"
     assert np.isnan(table.set_index("term").loc["group:c", "ratio"])
+
+
+def test_importing_the_intervals_does_not_import_scipy_stats():
+    import subprocess
+    import sys
+
+    code = "import sys, journeylib.stats.intervals; assert 'scipy.stats' not in sys.modules, 'scipy.stats imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)

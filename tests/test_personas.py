@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from journeylib.errors import ParameterError
+
 from journeylib import personas
 
 AS_OF = pd.Timestamp("2024-12-31", tz="UTC")
@@ -343,11 +345,11 @@ def planted_folder(tmp_path_factory):
     ({"seed": -1}, "parameter seed=-1: expected a non-negative integer"),
     ({"stability_seeds": 2.5}, "parameter stability_seeds=2.5"),
     ({"quotes_per_theme": True}, "parameter quotes_per_theme=True"),
-    ({"k_min": 1}, "need 2 <= k_min <= k_max, got k_min=1, k_max=8"),
-    ({"k_min": 5, "k_max": 4}, "need 2 <= k_min <= k_max, got k_min=5, k_max=4"),
+    ({"k_min": 1}, "parameter k_min=1: expected a whole number >= 2"),
+    ({"k_min": 5, "k_max": 4}, "parameter k_max=4: expected a whole number >= k_min (5)"),
 ])
 def test_params_refuse_bad_values_with_the_notebooks_message(values, message):
-    with pytest.raises(ValueError, match=re.escape(message)):
+    with pytest.raises(ParameterError, match=re.escape(message)):
         personas.Params(**values)
 
 
@@ -366,7 +368,7 @@ def test_analyse_recovers_the_planted_personas_and_complaints(planted_folder):
     assert section["sizes"] == {"digital_researcher": 60, "walk_in_decider": 60, "social_browser": 60,
                                 personas.UNCLASSIFIED: 3}
     assert section["conversion"]["social_browser"] == 0.0 and section["conversion"]["walk_in_decider"] == 1.0
-    assert section["stability"]["min_ari"] > 0.95 and result.stored_agreement > 0.999
+    assert section["stability"]["min_ari"] > 0.95 and result.stored_agreement_ > 0.999
     assert list(result.stability_.columns) == ["seed", "ari"] and len(result.stability_) == 3
     feedback = metrics["feedback"]
     assert feedback["comments"] == 180 and feedback["themes"]["price"]["mentions"] == 60
@@ -412,13 +414,15 @@ def test_the_chosen_k_model_is_the_final_model(planted):
 def test_stability_refits_on_at_most_the_fitting_size(planted, monkeypatch):
     features, _ = planted
     sizes = []
-    fit = personas.clusters.KMeans.fit
+    from sklearn.cluster import KMeans  # personas.clusters imports it where it fits
+
+    fit = KMeans.fit
 
     def recording_fit(self, matrix, *args, **kwargs):
         sizes.append(len(matrix))
         return fit(self, matrix, *args, **kwargs)
 
-    monkeypatch.setattr(personas.clusters.KMeans, "fit", recording_fit)
+    monkeypatch.setattr(KMeans, "fit", recording_fit)
     table = personas.stability(features, k=3, seeds=[1, 2], fit_size=50)
     assert sizes == [50, 50, 50]  # the reference fit, then one refit per seed
     assert table["ari"].min() > 0.9
@@ -443,3 +447,68 @@ def test_the_stored_k_choice_gives_the_metrics_a_refit_gives(planted_folder, tmp
     assert stored.metrics() == refit.metrics()
     pd.testing.assert_frame_equal(stored.k_table_, refit.k_table_)
     personas.write_personas(folder, seed=0)  # back to the fixture's table
+
+
+# --- the takeaways notebook 05 shows: methods of the result ---------------------------------------------
+
+def test_persona_sentences_on_the_planted_personas(planted_folder):
+    folder, _ = planted_folder
+    result = personas.analyse(ProcessedTables(folder), personas.Params(k_max=6, stability_seeds=3))
+    assert result.customers_sentence() == (f"183 customers as of {result.as_of.date()}; 180 with at least one event "
+                                           "are segmented.")
+    assert result.k_sentence().startswith("3 personas separate customers best (silhouette ")
+    assert result.k_sentence().endswith("Agreement with the stored personas: adjusted Rand index 1.00 (identical).")
+    assert result.stability_sentence().startswith("The personas are stable: mean ARI 1.00 over 3 refits")
+    assert result.sizes_sentence().startswith("3 personas; the largest, ")
+    assert result.sizes_sentence().endswith("holds 32.8% of customers.")
+    assert result.unclassified_sentence() == "3 customers have no events yet and are unclassified."
+    persona, feature, z = result.sharpest_difference()
+    assert result.difference_sentence() == (f"The sharpest difference: {personas_label(persona)} on "
+                                            f"{personas_label(feature)} ({z:+.1f} standard deviations from the "
+                                            "average customer).")
+    assert result.top_pain_sentence() == "The top pain point is price: 60 negative mentions, 33.3% of all comments."
+    assert result.hottest_pain_sentence() == ("The most concentrated pain: price for social browser (100% of their "
+                                              "comments).")
+    assert [heading for heading, _ in result.pain_point_quotes()] == [
+        f"1. Price: 60 negative mentions (mean sentiment {result.themes_.loc['price', 'mean_sentiment']:+.2f})"]
+    metrics = result.metrics()
+    assert metrics["feedback"]["top_pain_share"] == {"theme": "price", "negative_mentions": 60,
+                                                     "share_of_comments": 60 / 180}
+    assert metrics["feedback"]["hottest_pain"] == {"persona": "social_browser", "theme": "price", "per_100_comments": 100.0}
+    assert metrics["personas"]["customers"] == 183 and metrics["personas"]["classified"] == 180
+    assert metrics["personas"]["k_choice"]["k"] == 3 and metrics["personas"]["k_choice"]["stored_agreement"] == 1.0
+    assert metrics["personas"]["sharpest_difference"] == {"persona": persona, "feature": feature, "z": z}
+    for sentence in (result.themes_sentence(), result.gap_sentence(), result.band_sentiment_sentence()):
+        assert "_" not in sentence and "nan" not in sentence
+
+
+def personas_label(code: str) -> str:
+    from journeylib.labels import label
+
+    return label(code).lower()
+
+
+def test_persona_sentences_say_why_when_there_are_no_personas_or_comments(tmp_path):
+    frames, _ = planted_tables(per_profile=3, silent=1)
+    frames["surveys"]["comment"] = None
+    _write_processed(tmp_path / "processed", frames)
+    personas.write_personas(tmp_path / "processed", seed=0)
+    result = personas.analyse(ProcessedTables(tmp_path / "processed"))
+    reason = result.missing_["personas"]
+    for method in (result.k_sentence, result.stability_sentence, result.sizes_sentence, result.unclassified_sentence,
+                   result.difference_sentence):
+        assert method() == f"No personas: {reason}"
+    for method in (result.themes_sentence, result.gap_sentence, result.band_sentiment_sentence,
+                   result.top_pain_sentence, result.hottest_pain_sentence):
+        assert method() == result.missing_["comments"] == "No survey comments in this export: no themes, sentiment or pain points."
+    assert result.pain_point_quotes() == []
+    metrics = result.metrics()
+    assert metrics["feedback"]["top_pain_share"] is None and metrics["personas"]["k_choice"] is None
+    assert "top_pain_share" not in metrics["feedback"].get("missing", {})  # new keys: null, old reasons unchanged
+
+
+def test_stability_verdict_follows_the_documented_thresholds():
+    result = object.__new__(personas.Result)
+    for aris, verdict in (([0.9, 0.8], "stable"), ([0.7, 0.6], "moderately stable"), ([0.5, 0.6], "unstable")):
+        result.stability_ = pd.DataFrame({"seed": [1, 2], "ari": aris})
+        assert result.stability_verdict() == verdict

@@ -91,3 +91,46 @@ def test_parameter_checks_refuse_bad_values_with_the_notebook_message():
         analysis.flag("cluster_by_dealer", "yes")
     with pytest.raises(ValueError, match="list of positive"):
         analysis.positive_ints("sensitivity_days", 365)
+
+
+def test_parameter_errors_are_input_errors_naming_parameter_value_and_expectation():
+    from journeylib import analysis
+    from journeylib.errors import InputError, ParameterError
+
+    with pytest.raises(ParameterError) as caught:
+        analysis.positive_int("top_dealers", 0)
+    error = caught.value
+    assert isinstance(error, InputError) and isinstance(error, ValueError)  # exit 2; old `except ValueError` holds
+    assert (error.name, error.value, error.expected) == ("top_dealers", 0, "a positive whole number")
+    assert str(error) == "parameter top_dealers=0: expected a positive whole number"
+    assert analysis.whole_number("seed", 0) == 0
+    with pytest.raises(ParameterError, match=r"^parameter seed=-1: expected a non-negative integer$"):
+        analysis.whole_number("seed", -1)
+    with pytest.raises(ParameterError, match=r"^parameter k_min=1: expected a whole number >= 2$"):
+        analysis.whole_number("k_min", 1, low=2)
+    assert analysis.positive_number("half_life_days", 2) == 2.0
+    for bad in (0, -1.5, float("nan"), float("inf"), True, "3"):
+        with pytest.raises(ParameterError, match="expected a positive number"):
+            analysis.positive_number("half_life_days", bad)
+    with pytest.raises(ParameterError, match=r"expected one of a, b$"):
+        analysis.one_of("segment_by", "c", ("a", "b"))
+
+
+def test_not_converged_is_a_named_not_estimable_reason():
+    from journeylib.errors import NotConverged, NotEstimable
+
+    error = NotConverged("the NB2 model did not converge")
+    assert isinstance(error, NotEstimable) and error.reason == "the NB2 model did not converge"
+
+
+def test_top_level_analyse_all_is_imported_on_first_use():
+    import subprocess
+    import sys
+
+    code = ("import sys, journeylib; assert 'journeylib.headless' not in sys.modules; "
+            "from journeylib import analyse_all; import journeylib.headless as h; "
+            "assert analyse_all is h.analyse_all; assert 'analyse_all' in dir(journeylib)")
+    subprocess.run([sys.executable, "-c", code], check=True)
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        import journeylib
+        journeylib.nothing_here

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from journeylib.advocacy import zinb
 from journeylib.advocacy.referrals import MODEL_FEATURES, NO_EXPOSURE
@@ -170,6 +169,8 @@ def overdispersion(models: ReferralModels) -> dict:
     - Likelihood ratio test of NB2 against Poisson (alpha = 0 on the boundary:
       half the chi2(1) tail).
     """
+    from scipy import stats
+
     fit = models.poisson
     y = models.data["referrals"].to_numpy(float)
     mu = np.asarray(fit.fittedvalues, dtype=float)
@@ -240,6 +241,8 @@ def _predicted_means(models: ReferralModels, fit) -> np.ndarray:
 
 def count_fit_table(models: ReferralModels, top: int = 4) -> pd.DataFrame:
     """Buyers with 0, 1, ..., top+ referrals: observed against expected under Poisson and NB2."""
+    from scipy import stats
+
     y = models.data["referrals"].to_numpy()
     mu_p = np.asarray(models.poisson.fittedvalues, dtype=float)
     mu_nb = _predicted_means(models, models.nb2)
@@ -271,6 +274,8 @@ def zero_inflation(models: ReferralModels, min_inflation: float = 0.05, level: f
     least `min_inflation` (default 5%): then NB2's rate ratios mix "whether" and "how often"
     a buyer refers. `promoter_rr_zinb` is the promoter rate ratio among buyers who refer at all.
     """
+    from scipy import stats
+
     table = count_fit_table(models)
     observed, expected = int(table.loc[0, "observed"]), float(table.loc[0, "nb2_expected"])
     nb2 = models.nb2

@@ -1,4 +1,7 @@
-"""What notebook 04 reads: the processed tables it needs, deduplicated surveys placed at their dealer."""
+"""What notebook 04 reads: the processed tables it needs, deduplicated surveys placed at their dealer.
+
+The only module of the package that reads `ProcessedTables`; the others are functions on DataFrames.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ class Inputs:
     advocacy_touchpoints: pd.DataFrame   # only the review and social-share rows
     buyers: pd.DataFrame                 # journeylib.buyers.buyer_table
     duplicate_responses: int             # survey rows dropped as repeated response ids
+    as_of: pd.Timestamp                  # the as-of date the tables were prepared with (UTC)
 
 
 def load_inputs(tables) -> Inputs:
@@ -36,8 +40,9 @@ def load_inputs(tables) -> Inputs:
     surveys, dropped = dedupe_surveys(loaded["surveys"])
     buyers = buyer_table(loaded["journeys"], loaded["sales"], surveys, tables.as_of)
     surveys = attach_dealer(surveys, loaded["sales"], loaded["service_visits"], loaded["journeys"])
-    return Inputs(loaded["journeys"], loaded["sales"], surveys, loaded["referrals"],
-                  load_advocacy_touchpoints(tables), buyers, dropped)
+    return Inputs(journeys=loaded["journeys"], sales=loaded["sales"], surveys=surveys, referrals=loaded["referrals"],
+                  advocacy_touchpoints=load_advocacy_touchpoints(tables), buyers=buyers, duplicate_responses=dropped,
+                  as_of=tables.as_of)
 
 
 def load_advocacy_touchpoints(tables) -> pd.DataFrame:

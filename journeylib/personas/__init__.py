@@ -2,29 +2,53 @@
 
     from journeylib import personas
     result = personas.analyse(ProcessedTables(folder), personas.Params())
-    result.metrics()   # {"personas": {...}, "feedback": {...}}: the notebook records two sections
+    result.metrics()        # {"personas": {...}, "feedback": {...}}: the notebook records two sections
+    result.k_sentence()     # a takeaway, as the notebook shows it
 
 `SECTION` is therefore a pair, ("personas", "feedback"). The persona table itself is built during prepare
-(`write_personas`, called by journeylib.prepare.cache) into processed/personas.parquet; the analysis reads
-it and explains it. Modules by topic: `features` (one row per customer), `clusters` (k-means, choosing k,
-stability), `naming` (rule and plain-words names), `table` (the stored table), `profile` (the persona
-cards), `feedback` (themes, sentiment, pain points, quotes), `analysis` (Params, analyse, the result).
-Definitions: docs/personas_and_feedback.md.
+(`journeylib.derived.persona_model.table.write_personas`) into processed/personas.parquet; the
+analysis reads it and explains it. Files, as in every analysis package: `params`, `inputs` (the only
+module reading `ProcessedTables`), `analyse`, `result`, `sentences` (the takeaways, methods of Result);
+topic: `profile` (the persona cards). The persona model (`features`, `clusters`, `naming`, `table`) and
+the comment scoring (`feedback`) live in `journeylib.derived`, below prepare; the modules of those names
+here are the same modules under their old paths. scikit-learn and scipy are imported where they are
+used. Definitions: docs/personas_and_feedback.md.
 """
 
-from journeylib.errors import NotEstimable  # noqa: F401 - what the persona functions raise
-from journeylib.personas.analysis import Params, PersonasResult, analyse
-from journeylib.personas.clusters import fit_clusters, select_k, stability
-from journeylib.personas.features import (CATEGORICAL_FEATURES, UNCLASSIFIED, classifiable, customer_features,
-                                          load_features)
-from journeylib.personas.naming import NAMING_RULES, PLAIN_NAMES, name_clusters, plain_name
-from journeylib.personas.profile import persona_profile
-from journeylib.personas.table import PERSONAS_TABLE, assign_personas, write_personas
+from __future__ import annotations
+
+from journeylib.personas.analyse import analyse  # first, so `personas.analyse` is the function, not the module
+from journeylib.personas.params import Params
+from journeylib.personas.result import Result
 
 SECTION = ("personas", "feedback")
 NOTEBOOK = "05_personas_and_feedback"
 
-__all__ = ["Params", "PersonasResult", "analyse", "SECTION", "NOTEBOOK", "write_personas", "assign_personas",
-           "customer_features", "load_features", "classifiable", "fit_clusters", "select_k", "stability",
-           "name_clusters", "plain_name", "persona_profile", "NAMING_RULES", "PLAIN_NAMES", "CATEGORICAL_FEATURES",
-           "UNCLASSIFIED", "PERSONAS_TABLE"]
+__all__ = ["Params", "analyse", "Result", "SECTION", "NOTEBOOK"]
+
+# Older names kept for callers (prepare runs `personas.write_personas`; tests and notebooks use the rest):
+# name -> module defining it, imported on first use. New code imports them from that module.
+_MODEL = "journeylib.derived.persona_model"
+_OLD_NAMES = {
+    "PersonasResult": ("journeylib.personas.result", "Result"), "NotEstimable": ("journeylib.errors", "NotEstimable"),
+    **{name: (f"{_MODEL}.clusters", name) for name in ("fit_clusters", "select_k", "stability")},
+    **{name: (f"{_MODEL}.features", name) for name in ("CATEGORICAL_FEATURES", "UNCLASSIFIED", "classifiable",
+                                                        "customer_features", "load_features")},
+    **{name: (f"{_MODEL}.naming", name) for name in ("NAMING_RULES", "PLAIN_NAMES", "name_clusters", "plain_name")},
+    "persona_profile": ("journeylib.personas.profile", "persona_profile"),
+    **{name: (f"{_MODEL}.table", name) for name in ("PERSONAS_TABLE", "assign_personas", "write_personas")},
+}
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _OLD_NAMES:
+        module, attribute = _OLD_NAMES[name]
+        return getattr(importlib.import_module(module), attribute)
+    try:  # a module of the package (`personas.naming`), some of them shims of the derived layer
+        return importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as error:
+        if error.name != f"{__name__}.{name}":
+            raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from journeylib.personas.features import known_median, pain_columns
+from journeylib.derived.persona_model.features import known_median, pain_columns
 
 # The features the "what sets each persona apart" heat map shows (and its takeaway reads).
 DIFFERENCE_FEATURES = ("age", "channels", "digital_share", "social_share", "in_person_share", "vdp_views",
