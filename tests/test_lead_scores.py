@@ -156,7 +156,7 @@ class Tables:
     def __init__(self, journeys, events, as_of=AS_OF):
         self.frames, self.as_of = {"journeys": journeys, "touchpoints": events}, as_of
 
-    def load(self, name, columns=None):
+    def load(self, name, columns=None, filters=None, categories=None):
         return self.frames[name][columns] if columns else self.frames[name]
 
 
@@ -224,6 +224,7 @@ def test_lists_are_written_only_in_a_run_and_hold_ids_only(tmp_path, simulated):
     assert not (tmp_path / "other").exists()
 
 
+@pytest.mark.slow  # prepares the default sample (about 30 s): python -m pytest -m slow tests/test_lead_scores.py
 def test_scores_on_the_sample_meet_its_future(tmp_path):
     """The sample's truth.json knows who bought in the 30 and 90 days after its as-of date."""
     from journeylib.prepare import prepare

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from journeylib.errors import NotEstimable
-from journeylib.time_to_purchase.lead_history import DAY, seconds
-from journeylib.time_to_purchase.lead_scores import as_seconds, score_leads, to_call
+from journeylib.time_to_purchase.lead_history import DAY, History, history
+from journeylib.time_to_purchase.lead_scores import as_of_seconds, score, to_call
 
 HORIZON_DAYS = 90
 
@@ -87,24 +87,25 @@ def auc(score, outcome) -> float:
 
 
 def backtest(journeys: pd.DataFrame, events: pd.DataFrame, as_of, top_per_dealer: int = 25,
-             horizon_days: int = HORIZON_DAYS, min_level_customers: int = 20, max_rows: int = 300_000,
-             seed: int = 0) -> Backtest:
-    """Score the leads open at `as_of - horizon_days` from what was known then and judge them by the as-of date."""
+             horizon_days: int = HORIZON_DAYS, min_level_customers: int = 20, max_rows: int = 150_000,
+             seed: int = 0, known: History | None = None) -> Backtest:
+    """Score the leads open at `as_of - horizon_days` from what was known then and judge them by the as-of date.
+
+    `known`: the history at the as-of date when already built (the scores' own); it is cut at the backtest date.
+    """
     end = pd.Timestamp(as_of)
     end = end.tz_localize("UTC") if end.tzinfo is None else end.tz_convert("UTC")
     start = end - pd.Timedelta(days=horizon_days)
+    known = history(journeys, events, as_of_seconds(end)) if known is None else known
+    cutoff = as_of_seconds(start)
     try:
-        scores = score_leads(journeys, events, start, min_level_customers=min_level_customers, max_rows=max_rows,
-                             seed=seed)
+        scores = score(known.cut(cutoff), min_level_customers=min_level_customers, max_rows=max_rows, seed=seed)
     except NotEstimable as error:
         raise NotEstimable(f"The backtest as of {_date(start)} could not be run: {error.reason[0].lower()}"
                            f"{error.reason[1:]}") from None
     table = scores.table
-    cutoff = as_seconds(start)
-    purchase = pd.Series(seconds(journeys["first_purchase_at"]), index=journeys["customer_id"].astype(str))
-    bought_at = purchase.reindex(table["customer_id"]).to_numpy()
-    table = table.assign(bought_30d=bought_at <= cutoff + 30 * DAY,
-                         bought_90d=bought_at <= min(cutoff + horizon_days * DAY, as_seconds(end)))
+    bought_at = known.purchase[pd.Index(known.ids).get_indexer(table["customer_id"])]  # purchases up to as-of
+    table = table.assign(bought_30d=bought_at <= cutoff + 30 * DAY, bought_90d=bought_at <= known.cutoff)
     calls = to_call(table, top_per_dealer)
     called = table.set_index("customer_id").loc[calls["customer_id"]]
     missing, aucs = {}, {}

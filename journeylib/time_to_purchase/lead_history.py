@@ -54,13 +54,35 @@ class History:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def cut(self, cutoff: int) -> "History":
+        """What was known at an earlier `cutoff`: later leads absent (first touch NEVER), later purchases unknown,
+        later events dropped; lead positions stay the same."""
+        def before(keys):
+            return keys % self.span + self.origin <= cutoff
+
+        intent = before(self.intent_key)
+        return History(int(cutoff), self.ids, self.dealer, self.channel,
+                       np.where(self.first <= cutoff, self.first, NEVER),
+                       np.where(self.purchase <= cutoff, self.purchase, NEVER),
+                       self.key[before(self.key)], self.intent_key[intent], self.intent_type[intent],
+                       self.drive_key[before(self.drive_key)], self.origin, self.span)
+
+    @property
+    def seen(self) -> np.ndarray:
+        """Leads with a first touch on or before the cutoff."""
+        return self.first <= self.cutoff
+
     def open_at(self, moment: int) -> np.ndarray:
         """Leads open at `moment`: first touch on or before it, no purchase on or before it."""
         return (self.first <= moment) & (self.purchase > moment)
 
 
 def history(journeys: pd.DataFrame, events: pd.DataFrame, cutoff: int) -> History:
-    """The history known at `cutoff` (seconds) from the `journeys` and `touchpoints` tables."""
+    """The history known at `cutoff` (seconds) from the `journeys` and `touchpoints` tables.
+
+    Text columns may come as pandas Categoricals (ProcessedTables.load(categories=...)): only their
+    distinct values are looked up, which is what keeps this fast on millions of events.
+    """
     first = seconds(journeys["first_touch_at"])
     keep = first <= cutoff
     frame = journeys.loc[keep]
@@ -68,25 +90,40 @@ def history(journeys: pd.DataFrame, events: pd.DataFrame, cutoff: int) -> Histor
     purchase = seconds(frame["first_purchase_at"])
     purchase = np.where(purchase <= cutoff, purchase, NEVER)
     ids = frame["customer_id"].astype(str).to_numpy()
-    lead = pd.Index(ids)
     # journey events of the leads themselves (not sales, visits or referrals), up to the cutoff
-    ev = events.loc[events["source"].astype(str).eq("touchpoints").to_numpy()]
-    t = seconds(ev["occurred_at"])
-    who = lead.get_indexer(ev["customer_id"].astype(str))
+    if "source" in events:
+        events = events.loc[_codes(events["source"], ["touchpoints"])[0] >= 0]
+    t = seconds(events["occurred_at"])
+    who = _codes(events["customer_id"], ids)[0]
+    kind, kinds = _codes(events["event_type"])
     ok = (who >= 0) & (t <= cutoff)
-    who, t, kind = who[ok], t[ok], ev["event_type"].astype(str).to_numpy()[ok]
+    who, t, kind = who[ok], t[ok], kind[ok]
     origin = int(min(first.min(initial=cutoff), t.min(initial=cutoff))) - DAY
     span = int(cutoff - origin) + 2 * DAY
     key = who.astype(np.int64) * span + (t - origin)
     order = np.argsort(key, kind="stable")
     key, kind = key[order], kind[order]
-    intent = np.isin(kind, HIGH_INTENT)
+    intent = np.isin(kind, np.flatnonzero(np.isin(kinds, HIGH_INTENT)))
+    drive = np.isin(kind, np.flatnonzero(kinds == TEST_DRIVE))
     return History(
         cutoff=int(cutoff), ids=ids,
         dealer=frame["dealer_id"].fillna("(none)").astype(str).to_numpy(),
         channel=frame["acquisition_channel"].fillna(UNKNOWN).astype(str).to_numpy(),
-        first=first, purchase=purchase, key=key, intent_key=key[intent], intent_type=kind[intent],
-        drive_key=key[kind == TEST_DRIVE], origin=origin, span=span)
+        first=first, purchase=purchase, key=key, intent_key=key[intent], intent_type=kinds[kind[intent]],
+        drive_key=key[drive], origin=origin, span=span)
+
+
+def _codes(values: pd.Series, levels=None) -> tuple[np.ndarray, np.ndarray]:
+    """(code per row, the levels as strings): position in `levels` (-1 when absent), or in the distinct values."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
+    else:
+        codes, uniques = pd.factorize(values)
+    uniques = np.asarray(pd.Index(uniques).astype(str), dtype=object)
+    if levels is None:
+        return codes.astype(np.int64), uniques
+    position = pd.Index(levels).get_indexer(uniques)
+    return np.where(codes >= 0, position[np.maximum(codes, 0)], -1), np.asarray(levels, dtype=object)
 
 
 def _count(keys: np.ndarray, base: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:

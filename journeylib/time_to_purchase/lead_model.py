@@ -11,6 +11,7 @@ conditional survival: docs/time_to_purchase.md ("Lead scores").
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -97,7 +98,9 @@ def design(known: pd.DataFrame, plan: levels.LevelPlan) -> pd.DataFrame:
 
 def level_plan(h: History, min_level_customers: int) -> levels.LevelPlan:
     """Sparse channels and dealers pooled as notebook 02 does (fewer leads than the minimum, or no purchase)."""
-    frame = pd.DataFrame({"acquisition_channel": h.channel, "dealer_id": h.dealer, "purchased": h.purchase <= h.cutoff})
+    seen = h.seen
+    frame = pd.DataFrame({"acquisition_channel": h.channel[seen], "dealer_id": h.dealer[seen],
+                          "purchased": h.purchase[seen] <= h.cutoff})
 
     def is_sparse(rows: pd.DataFrame) -> bool:
         return len(rows) < min_level_customers or not rows["purchased"].any()
@@ -109,7 +112,7 @@ def level_plan(h: History, min_level_customers: int) -> levels.LevelPlan:
 def landmark_rows(h: History, days: int, step_days: int, max_rows: int, rng) -> tuple[np.ndarray, np.ndarray]:
     """(lead, landmark) pairs with the whole horizon before the cutoff; a random set of whole leads past max_rows."""
     last = h.cutoff - days * DAY
-    if not len(h) or last < h.first.min():
+    if not h.seen.any() or last < h.first.min():
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     count = int((last - h.first.min()) // (step_days * DAY)) + 1
     marks = last - step_days * DAY * np.arange(count)[::-1]          # ascending
@@ -124,8 +127,22 @@ def landmark_rows(h: History, days: int, step_days: int, max_rows: int, rng) -> 
     return lead, marks[lo[lead] + offset]
 
 
+def _one_thread():
+    """Tall, thin products run fastest on one BLAS thread (threads spin against each other on a busy machine)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - comes with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
+
+
 def fit_logistic(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE, iterations: int = 50) -> np.ndarray:
     """Ridge-penalised logistic regression by Newton steps (column 0, the intercept, is not penalised)."""
+    with _one_thread():
+        return _newton(x, y, ridge, iterations)
+
+
+def _newton(x, y, ridge, iterations):
     penalty = np.full(x.shape[1], ridge)
     penalty[0] = 0.0
     beta = np.zeros(x.shape[1])
@@ -137,15 +154,15 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE, iterations:
         hessian = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty)
         step = np.linalg.solve(hessian, gradient)
         beta += step
-        if np.max(np.abs(step)) < 1e-8:
+        if np.max(np.abs(step)) < 1e-6:
             break
     return beta
 
 
-def fit(h: History, min_level_customers: int = 20, step_days: int = 30, max_rows: int = 300_000,
+def fit(h: History, min_level_customers: int = 20, step_days: int = 30, max_rows: int = 150_000,
         seed: int = 0) -> LeadModel:
     """Fit both horizons on the history known at `h.cutoff`. NotEstimable when the history cannot support it."""
-    if not len(h):
+    if not h.seen.any():
         raise NotEstimable("No lead had a first touch by then, so there is no history to learn from.")
     if not (h.purchase <= h.cutoff).any():
         raise NotEstimable("No lead had bought by then, so there is no purchase to learn from.")

@@ -18,7 +18,7 @@ import pandas as pd
 from journeylib.errors import NotEstimable
 from journeylib.labels import label
 from journeylib.time_to_purchase import lead_model
-from journeylib.time_to_purchase.lead_history import NEVER, facts, history, seconds
+from journeylib.time_to_purchase.lead_history import NEVER, History, facts, history, seconds
 
 SCORE_COLUMNS = ["customer_id", "dealer_id", "p_purchase_30d", "p_purchase_90d", "last_touch_at", "reason_1",
                  "reason_2"]
@@ -43,16 +43,20 @@ class LeadScores:
         return float(self.table["p_purchase_90d"].sum())
 
 
-def as_seconds(moment) -> int:
+def as_of_seconds(moment) -> int:
     return int(seconds([pd.Timestamp(moment)])[0])
 
 
 def score_leads(journeys: pd.DataFrame, events: pd.DataFrame, as_of, min_level_customers: int = 20,
-                max_rows: int = 300_000, seed: int = 0) -> LeadScores:
+                max_rows: int = 150_000, seed: int = 0) -> LeadScores:
     """Fit on the history known at `as_of` and score the leads open then. NotEstimable: no open lead, or no
     history to learn from (the reason says which)."""
-    cutoff = as_seconds(as_of)
-    h = history(journeys, events, cutoff)
+    return score(history(journeys, events, as_of_seconds(as_of)), min_level_customers, max_rows, seed)
+
+
+def score(h: History, min_level_customers: int = 20, max_rows: int = 150_000, seed: int = 0) -> LeadScores:
+    """`score_leads` on a history already cut at its as-of date (`h.cutoff`)."""
+    cutoff = h.cutoff
     open_leads = np.flatnonzero(h.open_at(cutoff))
     if not open_leads.size:
         raise NotEstimable("No lead is open at the as-of date (every lead has bought), so there is no one to score.")

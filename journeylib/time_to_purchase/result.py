@@ -28,7 +28,7 @@ from journeylib.time_to_purchase.km import curves_by_level, logrank, median_days
 from journeylib.time_to_purchase.leads import TEST_DRIVE, customer_table
 from journeylib.time_to_purchase import lead_history
 from journeylib.time_to_purchase.lead_backtest import Backtest, backtest
-from journeylib.time_to_purchase.lead_scores import SCORES_FILE, TO_CALL_FILE, LeadScores, score_leads, to_call, \
+from journeylib.time_to_purchase.lead_scores import SCORES_FILE, TO_CALL_FILE, LeadScores, score, to_call, \
     write_lead_lists
 from journeylib.time_to_purchase.scenario import Scenario, test_drive_scenario
 
@@ -413,21 +413,21 @@ BACKTEST_KEYS = [("lead_scores", "backtest", k) for k in ("as_of", "leads", "auc
 def _lead_scores(tables, params, messages):
     """Who to call: the open leads' scores at the as-of date and the backtest 90 days earlier."""
     journeys = tables.load("journeys", columns=lead_history.JOURNEY_COLUMNS)
-    events = tables.load("touchpoints", columns=lead_history.EVENT_COLUMNS)
+    events = tables.load("touchpoints", columns=lead_history.EVENT_COLUMNS, filters=[("source", "==", "touchpoints")],
+                         categories=["customer_id", "event_type", "source"])
     as_of = tables.as_of
-    known = lead_history.history(journeys, events.iloc[:0], lead_history.seconds([as_of])[0])
+    known = lead_history.history(journeys, events, lead_history.seconds([as_of])[0])
     open_leads = int(known.open_at(known.cutoff).sum())
     scores = test = None
     try:
-        scores = score_leads(journeys, events, as_of, min_level_customers=params.min_level_customers,
-                             seed=params.seed)
+        scores = score(known, min_level_customers=params.min_level_customers, seed=params.seed)
         for sentence in scores.notes:
             messages.note("leads", sentence)
     except NotEstimable as error:
         messages.missing("leads", LEAD_KEYS, f"No lead scores: {_lower_first(error.reason)}")
     try:
         test = backtest(journeys, events, as_of, top_per_dealer=params.leads_to_call_top,
-                        min_level_customers=params.min_level_customers, seed=params.seed)
+                        min_level_customers=params.min_level_customers, seed=params.seed, known=known)
         for key, reason in test.missing.items():
             messages.missing("leads", [("lead_scores", "backtest", key)], reason)
     except NotEstimable as error:

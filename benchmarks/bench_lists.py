@@ -1,0 +1,97 @@
+"""Time the lead-score list (issue 24) at scale: what it adds to notebook 02.
+
+    python benchmarks/bench_lists.py                          # simulated leads, 100k customers
+    python benchmarks/bench_lists.py --customers 20000
+    python benchmarks/bench_lists.py --processed /tmp/proc100k   # a prepared folder (tables read as notebook 02 does)
+
+Per step: reading the two tables (with --processed), the scores at the as-of date (history, both fits,
+scoring, reasons), the backtest (a second history and fit, 90 days earlier), and writing the two files.
+Simulated leads: first touches over two years, about 12 journey events each (a tenth of them high-intent),
+half test-drive; purchases under a known hazard (tests/test_lead_scores.py's world plus the touches).
+Do not run above 100k on the shared machine: the issue's 1M figure is extrapolated (the steps are linear
+in leads and events, apart from the fits, which are capped at 300k rows).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from test_lead_scores import AS_OF, simulate  # noqa: E402  (the tests' world with a known truth)
+
+from journeylib.time_to_purchase import lead_history  # noqa: E402
+from journeylib.time_to_purchase.lead_backtest import backtest  # noqa: E402
+from journeylib.time_to_purchase.lead_scores import score, write_lead_lists  # noqa: E402
+
+
+def simulated(customers: int, seed: int = 11):
+    journeys, events, _ = simulate(customers, seed=seed)
+    rng = np.random.default_rng(seed)
+    count = rng.poisson(10, customers)
+    lead = np.repeat(np.arange(customers), count)
+    first = lead_history.seconds(journeys["first_touch_at"])
+    end = np.minimum(lead_history.seconds(journeys["first_purchase_at"]), lead_history.seconds([AS_OF])[0])
+    when = first[lead] + (rng.random(lead.size) * (end - first)[lead]).astype(np.int64)
+    when = pd.to_datetime(when, unit="s", utc=True)
+    kinds = np.where(rng.random(lead.size) < 0.1, rng.choice(list(lead_history.HIGH_INTENT), lead.size),
+                     rng.choice(["site_visit", "vdp_view", "email_reply", "chat"], lead.size))
+    touches = pd.DataFrame({"customer_id": journeys["customer_id"].to_numpy()[lead], "occurred_at": when,
+                            "event_type": kinds, "source": "touchpoints"})
+    events = pd.concat([events, touches], ignore_index=True)
+    # as notebook 02 reads them: ids and labels as Categoricals
+    return journeys, events.astype({"customer_id": "category", "event_type": "category", "source": "category"})
+
+
+def timed(label, function, *args, **kwargs):
+    started = time.perf_counter()
+    value = function(*args, **kwargs)
+    print(f"  {label:<28} {time.perf_counter() - started:6.1f} s", flush=True)
+    return value, time.perf_counter() - started
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--processed", help="a prepared folder instead of simulated leads")
+    args = parser.parse_args(argv)
+    total = 0.0
+    if args.processed:
+        from journeylib.tables import ProcessedTables
+
+        tables = ProcessedTables(args.processed)
+        (journeys, events), seconds = timed("read journeys, touchpoints", lambda: (
+            tables.load("journeys", columns=lead_history.JOURNEY_COLUMNS),
+            tables.load("touchpoints", columns=lead_history.EVENT_COLUMNS, filters=[("source", "==", "touchpoints")],
+                        categories=["customer_id", "event_type", "source"])))
+        total += seconds
+        as_of = tables.as_of
+    else:
+        journeys, events = simulated(args.customers)
+        as_of = AS_OF
+    print(f"{len(journeys)} leads, {len(events)} events")
+    known, seconds = timed("history at the as-of date", lead_history.history, journeys, events,
+                           lead_history.seconds([as_of])[0])
+    total += seconds
+    scores, seconds = timed("scores (fits, scoring, reasons)", score, known)
+    total += seconds
+    test, seconds = timed("backtest (90 days earlier)", backtest, journeys, events, as_of, known=known)
+    total += seconds
+    with tempfile.TemporaryDirectory() as run:
+        _, seconds = timed("write the two files", write_lead_lists, scores.table, run)
+    total += seconds
+    print(f"  {'total':<28} {total:6.1f} s  ({len(scores.table)} open leads scored)")
+    totals = test.totals()
+    print(f"backtest: AUC 30d {test.auc_30d:.3f}, 90d {test.auc_90d:.3f}; expected/observed 30d "
+          f"{totals['expected_30d']:.0f}/{totals['observed_30d']}, 90d {totals['expected_90d']:.0f}/"
+          f"{totals['observed_90d']}; {test.sentence()}")
+
+
+if __name__ == "__main__":
+    main()
