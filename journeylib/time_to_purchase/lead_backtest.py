@@ -99,7 +99,8 @@ def backtest(journeys: pd.DataFrame, events: pd.DataFrame, as_of, top_per_dealer
     known = history(journeys, events, as_of_seconds(end)) if known is None else known
     cutoff = as_of_seconds(start)
     try:
-        scores = score(known.cut(cutoff), min_level_customers=min_level_customers, max_rows=max_rows, seed=seed)
+        scores = score(known.cut(cutoff), min_level_customers=min_level_customers, max_rows=max_rows, seed=seed,
+                       reasons=False)
     except NotEstimable as error:
         raise NotEstimable(f"The backtest as of {_date(start)} could not be run: {error.reason[0].lower()}"
                            f"{error.reason[1:]}") from None

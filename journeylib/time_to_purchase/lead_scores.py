@@ -54,8 +54,9 @@ def score_leads(journeys: pd.DataFrame, events: pd.DataFrame, as_of, min_level_c
     return score(history(journeys, events, as_of_seconds(as_of)), min_level_customers, max_rows, seed)
 
 
-def score(h: History, min_level_customers: int = 20, max_rows: int = 150_000, seed: int = 0) -> LeadScores:
-    """`score_leads` on a history already cut at its as-of date (`h.cutoff`)."""
+def score(h: History, min_level_customers: int = 20, max_rows: int = 150_000, seed: int = 0,
+          reasons: bool = True) -> LeadScores:
+    """`score_leads` on a history already cut at its as-of date (`h.cutoff`); `reasons=False` leaves them blank."""
     cutoff = h.cutoff
     open_leads = np.flatnonzero(h.open_at(cutoff))
     if not open_leads.size:
@@ -63,7 +64,7 @@ def score(h: History, min_level_customers: int = 20, max_rows: int = 150_000, se
     model = lead_model.fit(h, min_level_customers=min_level_customers, max_rows=max_rows, seed=seed)
     known = facts(h, open_leads, cutoff)
     p = model.predict(known)
-    reasons = top_reasons(model, known)
+    reasons = top_reasons(model, known) if reasons else [np.full(len(known), ""), np.full(len(known), "")]
     last = known["last_touch"].to_numpy()
     table = pd.DataFrame({
         "customer_id": h.ids[open_leads],
@@ -90,22 +91,24 @@ def _days(values) -> np.ndarray:
     return np.where(d <= 0, "today", np.where(d == 1, "1 day ago", np.char.add(d.astype(str), " days ago")))
 
 
-def _phrases(known: pd.DataFrame) -> dict:
-    """The sentence each reason group says for each lead."""
-    touches = known["touches_14"].to_numpy()
-    kinds = pd.Series(known["intent_type"].to_numpy())
-    intent_words = kinds.map({k: label(k).lower() if k else "" for k in kinds.unique()}).to_numpy(str)
-    channel = pd.Series(known["channel"].to_numpy())
-    dealer = pd.Series(known["dealer"].to_numpy())
-    return {
-        "age": np.char.add("first touch ", _days(known["age_days"])),
-        "drive": np.char.add("test drive ", _days(known["days_since_drive"])),
-        "touches": np.char.add(touches.astype(str), np.where(touches == 1, " touch in the last 14 days",
-                                                              " touches in the last 14 days")),
-        "intent": np.char.add(np.char.add(intent_words, " "), _days(known["days_since_intent"])),
-        "channel": ("came through " + channel.map({c: label(c) for c in channel.unique()})).to_numpy(str),
-        "dealer": ("leads at dealer " + dealer).to_numpy(str),
-    }
+def _phrase(group: str, known: pd.DataFrame) -> np.ndarray:
+    """The words reason group `group` says for each row of `known`."""
+    if group == "age":
+        return np.char.add("first touch ", _days(known["age_days"]))
+    if group == "drive":
+        return np.char.add("test drive ", _days(known["days_since_drive"]))
+    if group == "touches":
+        touches = known["touches_14"].to_numpy()
+        return np.char.add(touches.astype(str), np.where(touches == 1, " touch in the last 14 days",
+                                                          " touches in the last 14 days"))
+    if group == "intent":
+        kinds = pd.Series(known["intent_type"].to_numpy())
+        words = kinds.map({k: label(k).lower() if k else "" for k in kinds.unique()}).to_numpy(str)
+        return np.char.add(np.char.add(words, " "), _days(known["days_since_intent"]))
+    values = pd.Series(known["channel" if group == "channel" else "dealer"].to_numpy())
+    if group == "channel":
+        return values.map({c: "came through " + label(c) for c in values.unique()}).to_numpy(str)
+    return ("leads at dealer " + values).to_numpy(str)
 
 
 def top_reasons(model: lead_model.LeadModel, known: pd.DataFrame, k: int = 2) -> list[np.ndarray]:
@@ -117,15 +120,18 @@ def top_reasons(model: lead_model.LeadModel, known: pd.DataFrame, k: int = 2) ->
         group = _group(column)
         if group is not None:
             contribution[:, REASON_GROUPS.index(group)] += coefficient * x[column].to_numpy(float)
-    phrases = _phrases(known)
-    words = np.column_stack([phrases[g] for g in REASON_GROUPS]).astype(object)
     order = np.argsort(-contribution, axis=1, kind="stable")
     rows = np.arange(len(known))
     out = []
     for i in range(k):
         picked = order[:, i]
-        value = contribution[rows, picked]
-        out.append(np.where(value > 0.05, words[rows, picked], ""))
+        said = contribution[rows, picked] > 0.05
+        words = np.full(len(known), "", dtype=object)
+        for g, group in enumerate(REASON_GROUPS):  # words only for the rows that give this reason
+            where = np.flatnonzero(said & (picked == g))
+            if where.size:
+                words[where] = _phrase(group, known.iloc[where])
+        out.append(words)
     return out
 
 
