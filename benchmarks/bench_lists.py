@@ -3,6 +3,7 @@
     python benchmarks/bench_lists.py                          # simulated leads, 100k customers
     python benchmarks/bench_lists.py --customers 20000
     python benchmarks/bench_lists.py --processed /tmp/proc100k   # a prepared folder (tables read as notebook 02 does)
+    python benchmarks/bench_lists.py --customers 20000 --compare-cox   # the backtest against the Cox alternative
 
 Per step: reading the two tables (with --processed), the scores at the as-of date (history, both fits,
 scoring, reasons), the backtest (a second history and fit, 90 days earlier), and writing the two files.
@@ -60,6 +61,8 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--processed", help="a prepared folder instead of simulated leads")
+    parser.add_argument("--compare-cox", action="store_true",
+                        help="also score the backtest's leads with the Cox model's conditional survival")
     args = parser.parse_args(argv)
     total = 0.0
     if args.processed:
@@ -67,7 +70,7 @@ def main(argv=None) -> None:
 
         tables = ProcessedTables(args.processed)
         (journeys, events), seconds = timed("read journeys, touchpoints", lambda: (
-            tables.load("journeys", columns=lead_history.JOURNEY_COLUMNS),
+            tables.load("journeys", columns=[*lead_history.JOURNEY_COLUMNS, "first_test_drive_at"]),
             tables.load("touchpoints", columns=lead_history.EVENT_COLUMNS, filters=[("source", "==", "touchpoints")],
                         categories=["customer_id", "event_type", "source"])))
         total += seconds
@@ -75,6 +78,10 @@ def main(argv=None) -> None:
     else:
         journeys, events = simulated(args.customers)
         as_of = AS_OF
+    if args.compare_cox and "first_test_drive_at" not in journeys:
+        drives = events[events["event_type"].astype(str) == "test_drive"]
+        first = drives.groupby(drives["customer_id"].astype(str), observed=True)["occurred_at"].min()
+        journeys = journeys.assign(first_test_drive_at=first.reindex(journeys["customer_id"]).to_numpy())
     print(f"{len(journeys)} leads, {len(events)} events")
     known, seconds = timed("history at the as-of date", lead_history.history, journeys, events,
                            lead_history.seconds([as_of])[0])
@@ -91,6 +98,18 @@ def main(argv=None) -> None:
     print(f"backtest: AUC 30d {test.auc_30d:.3f}, 90d {test.auc_90d:.3f}; expected/observed 30d "
           f"{totals['expected_30d']:.0f}/{totals['observed_30d']}, 90d {totals['expected_90d']:.0f}/"
           f"{totals['observed_90d']}; {test.sentence()}")
+    if args.compare_cox:
+        from journeylib.time_to_purchase.lead_backtest import auc
+        from journeylib.time_to_purchase.lead_cox import cox_scores
+
+        scored = test.scored.set_index("customer_id")
+        cox, seconds = timed("Cox conditional survival", cox_scores, journeys, test.as_of)
+        cox = cox.set_index("customer_id").loc[scored.index]
+        for days in (30, 90):
+            outcome = scored[f"bought_{days}d"]
+            print(f"{days} days: landmark AUC {auc(scored[f'p_purchase_{days}d'], outcome):.3f}, expected "
+                  f"{scored[f'p_purchase_{days}d'].sum():.0f}; Cox AUC {auc(cox[f'p_purchase_{days}d'], outcome):.3f}, "
+                  f"expected {cox[f'p_purchase_{days}d'].sum():.0f}; observed {int(outcome.sum())}")
 
 
 if __name__ == "__main__":
