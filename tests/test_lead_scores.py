@@ -160,15 +160,40 @@ class Tables:
         return self.frames[name][columns] if columns else self.frames[name]
 
 
-def _lead_metrics(journeys, events):
+def _lead_result(journeys, events, params=None):
+    """notebook 02's result with only its lead-score part filled in, and the messages."""
     from journeylib.time_to_purchase.result import TimeToPurchaseResult
 
-    messages = _Messages()
-    open_leads, scores, test = _lead_scores(Tables(journeys, events), Params(), messages)
+    params, messages = params or Params(), _Messages()
+    open_leads, scores, test = _lead_scores(Tables(journeys, events), params, messages)
     result = TimeToPurchaseResult.__new__(TimeToPurchaseResult)
-    result.params, result.open_leads_, result.lead_scores_, result.lead_backtest_ = Params(), open_leads, scores, test
+    result.params, result.open_leads_, result.lead_scores_, result.lead_backtest_ = params, open_leads, scores, test
+    return result, messages
+
+
+def _lead_metrics(journeys, events):
+    result, messages = _lead_result(journeys, events)
     missing = {".".join(key): sentence for _, key, sentence in messages if isinstance(key, tuple)}
     return result.lead_metrics(), missing
+
+
+def test_takeaways_say_the_results_numbers():
+    journeys, events, _ = simulate(3000, seed=8)
+    result, _ = _lead_result(journeys, events, Params(leads_to_call_top=10))
+    scores, test = result.lead_scores_, result.lead_backtest_
+    text = result.lead_takeaway()
+    assert text.startswith(f"{result.open_leads_:,} leads are still shopping; the model expects about "
+                           f"{scores.expected_30d:.0f} of them to buy within 30 days and {scores.expected_90d:.0f} "
+                           "within 90 days.")
+    assert text.endswith("The call list holds the 10 most likely per dealer (20 leads).")
+    metrics = result.lead_metrics()
+    assert metrics["to_call_rows"] == 20 and metrics["file"] == "lead_scores.parquet"
+    assert metrics["backtest"]["top_n"] == 20 and metrics["backtest"]["as_of"] == "2026-04-01"
+    said = result.backtest_takeaway()
+    totals = test.totals()
+    assert said.startswith(test.sentence())
+    assert f"the model expected {totals['expected_90d']:.0f} purchases within 90 days and {totals['observed_90d']} " \
+           "happened" in said and f"{test.auc_90d:.0%} of the time (AUC)" in said
 
 
 def test_no_open_lead_gives_nulls_with_reasons():

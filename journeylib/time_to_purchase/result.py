@@ -121,15 +121,15 @@ class TimeToPurchaseResult(Result):
     def lead_takeaway(self) -> str:
         """What the scores say, in one sentence (requires scores)."""
         scores, calls = self.lead_scores_, self.leads_to_call_
-        return (f"{self.open_leads_} leads are still shopping; the model expects about {scores.expected_30d:.0f} of them "
+        return (f"{self.open_leads_:,} leads are still shopping; the model expects about {scores.expected_30d:.0f} of them "
                 f"to buy within 30 days and {scores.expected_90d:.0f} within 90 days. The call list holds the "
-                f"{self.params.leads_to_call_top} most likely per dealer ({len(calls)} leads).")
+                f"{self.params.leads_to_call_top} most likely per dealer ({len(calls):,} leads).")
 
     def backtest_takeaway(self) -> str:
         """The backtest's plain sentence, then the totals and the ranking (requires the backtest)."""
         test = self.lead_backtest_
         totals = test.totals()
-        text = (f"{test.sentence()} Across all {test.leads} leads open then, the model expected "
+        text = (f"{test.sentence()} Across all {test.leads:,} leads open then, the model expected "
                 f"{totals['expected_90d']:.0f} purchases within 90 days and {totals['observed_90d']} happened "
                 f"({totals['expected_30d']:.0f} expected and {totals['observed_30d']} happened within 30 days).")
         if test.auc_90d is not None:
