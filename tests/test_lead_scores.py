@@ -34,7 +34,8 @@ def simulate(n: int = 8000, seed: int = 1):
     e = rng.exponential(1.0, n)
     before = rate * drive_at >= e
     with np.errstate(invalid="ignore"):  # no test drive: the second branch is never taken
-        buy_at = np.where(before, e / rate, drive_at + (e - rate * drive_at) / (rate * DRIVE_HR))  # days after first touch
+        # days after first touch
+        buy_at = np.where(before, e / rate, drive_at + (e - rate * drive_at) / (rate * DRIVE_HR))
     first = AS_OF - pd.to_timedelta(age, unit="D")
     bought = buy_at <= age
     ids = np.array([f"L{i:05d}" for i in range(n)])

@@ -52,8 +52,8 @@ class Backtest:
         """The reviewer's one sentence on the list we would have made on the backtest date."""
         start, end = _date(self.as_of), _date(self.end)
         people = "lead" if self.top_n == 1 else "leads"
-        return (f"Of the {self.top_n:,} {people} we would have called on {start}, {self.bought_top_n:,} bought by {end}; "
-                f"we expected {self.expected_top_n:.0f}.")
+        return (f"Of the {self.top_n:,} {people} we would have called on {start}, {self.bought_top_n:,} bought by "
+                f"{end}; we expected {self.expected_top_n:.0f}.")
 
 
 def _date(stamp: pd.Timestamp) -> str:

@@ -121,8 +121,8 @@ class TimeToPurchaseResult(Result):
     def lead_takeaway(self) -> str:
         """What the scores say, in one sentence (requires scores)."""
         scores, calls = self.lead_scores_, self.leads_to_call_
-        return (f"{self.open_leads_:,} leads are still shopping; the model expects about {scores.expected_30d:.0f} of them "
-                f"to buy within 30 days and {scores.expected_90d:.0f} within 90 days. The call list holds the "
+        return (f"{self.open_leads_:,} leads are still shopping; the model expects about {scores.expected_30d:.0f} "
+                f"of them to buy within 30 days and {scores.expected_90d:.0f} within 90 days. The call list holds the "
                 f"{self.params.leads_to_call_top} most likely per dealer ({len(calls):,} leads).")
 
     def backtest_takeaway(self) -> str:
