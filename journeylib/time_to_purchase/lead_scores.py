@@ -71,8 +71,7 @@ def score(h: History, min_level_customers: int = 20, max_rows: int = 150_000, se
         "dealer_id": h.dealer[open_leads],
         "p_purchase_30d": p["p_30"].to_numpy(),
         "p_purchase_90d": p["p_90"].to_numpy(),
-        "last_touch_at": pd.to_datetime(np.where(last == NEVER, np.iinfo(np.int64).min, last), unit="s", utc=True)
-        .where(last != NEVER),
+        "last_touch_at": pd.to_datetime(np.where(last == NEVER, 0, last), unit="s", utc=True).where(last != NEVER),
         "reason_1": reasons[0],
         "reason_2": reasons[1],
     })
