@@ -274,3 +274,19 @@ def test_scores_on_the_sample_meet_its_future(tmp_path):
         assert 0.8 <= ratio <= 1.25, (days, ratio)
         outcome = scores["customer_id"].isin(bought)
         assert auc(scores[f"p_purchase_{days}d"], outcome) > 0.6
+
+
+def test_leads_nothing_tells_apart_give_equal_scores_and_auc_nulls_with_reasons():
+    journeys, _, _ = simulate(2000, seed=9)
+    first = pd.Timestamp("2024-07-01T00:00:00Z")
+    buy = first + pd.to_timedelta(np.random.default_rng(1).exponential(400, len(journeys)), unit="D")
+    journeys = journeys.assign(acquisition_channel="website", dealer_id="D1", first_touch_at=first,
+                               first_purchase_at=buy.where(buy <= AS_OF))
+    events = pd.DataFrame({"customer_id": journeys["customer_id"], "occurred_at": first, "event_type": "site_visit",
+                           "source": "touchpoints"})
+    metrics, missing = _lead_metrics(journeys, events)
+    assert metrics["expected_purchases_30d"] > 0 and metrics["backtest"]["leads"] > 0
+    for days in (30, 90):
+        assert metrics["backtest"][f"auc_{days}d"] is None
+        assert "every lead got the same score" in missing[f"lead_scores.backtest.auc_{days}d"]
+    assert metrics["backtest"]["expected_90d"] > 0 and metrics["backtest"]["observed_90d"] > 0
