@@ -585,12 +585,17 @@ def test_sample_true_test_drive_effect_lies_inside_the_interval(tmp_path):
 # ----------------------------------------------------------------------------- the entry point
 
 class SimulatedTables:
-    """Stands in for ProcessedTables: the journeys table of a simulation, only the columns asked for."""
+    """Stands in for ProcessedTables: the journeys table of a simulation, only the columns asked for; the lead
+    scores' event log is the simulation's test drives (as of the simulation's default as-of date)."""
 
-    def __init__(self, journeys):
-        self.journeys = journeys
+    def __init__(self, journeys, as_of="2024-12-31"):
+        self.journeys, self.as_of = journeys, pd.Timestamp(as_of, tz="UTC")
 
-    def load(self, name, columns=None, filters=None):
+    def load(self, name, columns=None, filters=None, categories=None):
+        if name == "touchpoints":
+            drives = self.journeys.dropna(subset=["first_test_drive_at"])
+            return pd.DataFrame({"customer_id": drives["customer_id"], "occurred_at": drives["first_test_drive_at"],
+                                 "event_type": "test_drive", "source": "touchpoints"})
         assert name == "journeys" and filters is None
         return self.journeys[columns] if columns else self.journeys
 

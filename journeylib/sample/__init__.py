@@ -78,6 +78,7 @@ def generate(folder: Path, customers: int, seed: int, shift: bool = True) -> dic
     from journeylib.sample import _spec as S, _tail
     from journeylib.sample.assemble import build_all
     from journeylib.sample._events import journey_events
+    from journeylib.sample._future import future
     from journeylib.sample._identity import build as build_records, record_chooser
     from journeylib.sample._people import ACQ, ACQ_TO_CHANNEL, service_visits, simulate
     from journeylib.sample._tables import Writer
@@ -95,7 +96,9 @@ def generate(folder: Path, customers: int, seed: int, shift: bool = True) -> dic
     mess, themes = build_all(rng, people, ev, visits, refs, records, choose, writer)
     truth = _truth(S, people, ev, visits, refs, records, mess, themes, writer, customers, seed, ACQ)
     truth["recent_shift"] = recent_shift
-    return _tail.add_to_truth(truth, _tail.plant(folder, seed, writer))
+    truth = _tail.add_to_truth(truth, _tail.plant(folder, seed, writer))
+    truth["future"] = future(seed, people, visits, records.ids[: len(people)])
+    return truth
 
 
 def _planted_shift(people, ev, shift: bool) -> dict:

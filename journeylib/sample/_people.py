@@ -76,7 +76,9 @@ def _purchase(rng, persona, channel, first_touch):
     purchase = np.maximum(purchase, first_touch + 240)
     td_recorded = has_td & (test_drive < purchase - 60) & (test_drive <= S.AS_OF)
     bought = purchase <= S.AS_OF - 60
-    return bought, np.where(bought, purchase, -1), np.where(td_recorded, test_drive, -1)
+    # the drawn purchase time of a lead still open at the as-of date: its future (truth.json `future`)
+    later = np.where(bought, -1, purchase)
+    return bought, np.where(bought, purchase, -1), np.where(td_recorded, test_drive, -1), later
 
 
 def simulate(rng: np.random.Generator, customers: int) -> tuple[People, dict]:
@@ -85,16 +87,16 @@ def simulate(rng: np.random.Generator, customers: int) -> tuple[People, dict]:
     batch = _new_persons(rng, customers, first_touch)
     referred_by = np.full(customers, -1, np.int64)
     columns = {k: [] for k in ("persona", "channel", "dealer", "first_touch", "referred_by", "generation",
-                               "bought", "purchase", "test_drive")}
+                               "bought", "purchase", "test_drive", "later_purchase")}
     referrals = {k: [] for k in ("referrer", "at", "referred")}
     offset, generation = 0, 0
     sales_cols = None
     while len(batch[0]):
         persona, channel, dealer, ft = batch
         n = len(persona)
-        bought, purchase, test_drive = _purchase(rng, persona, channel, ft)
+        bought, purchase, test_drive, later = _purchase(rng, persona, channel, ft)
         for key, value in zip(columns, (persona, channel, dealer, ft, referred_by, np.full(n, generation),
-                                         bought, purchase, test_drive)):
+                                         bought, purchase, test_drive, later)):
             columns[key].append(value)
         sale = _sales(rng, persona, dealer, bought, purchase)
         sales_cols = sale if sales_cols is None else {k: np.concatenate([sales_cols[k], v]) for k, v in sale.items()}
@@ -158,7 +160,8 @@ def _sales(rng, persona, dealer, bought, purchase):
     return {"condition": condition.astype(np.int8), "finance": finance.astype(np.int8), "model": model.astype(np.int8),
             "price": price, "trade_in": trade_in, "sale_dealer": sale_dealer.astype(np.int16),
             "responds": responds, "responded_at": np.where(responds, responded_at, -1),
-            "score": score, "band": band, "churn_eligible": eligible, "churned": eligible & churn_draw}
+            "score": score, "band": band, "churn_eligible": eligible, "churned": eligible & churn_draw,
+            "churn_draw": churn_draw}
 
 
 def business_hours(rng, t: np.ndarray, tz: np.ndarray) -> np.ndarray:
@@ -211,5 +214,6 @@ def service_visits(rng, people: People) -> dict:
     pay = categorical(rng, np.array([.70, .25, .05]), size=n)
     amount = np.round(rng.lognormal(5.4, 0.8, n), 2)
     amount = np.where(pay == 2, 0.0, amount)
+    # the drawn visit times (and stop times) continue past the as-of date: truth.json `future`
     return {"person": person, "t": t, "dealer": dealer.astype(np.int16), "mileage": mileage, "pay": pay,
-            "amount": amount}
+            "amount": amount, "drawn": {"buyers": buyers, "times": times, "stop": np.where(churned, end, -1)}}

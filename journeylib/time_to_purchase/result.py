@@ -26,6 +26,10 @@ from journeylib.time_to_purchase.cox import CoxResult, hazard_ratios, naive_mode
 from journeylib.time_to_purchase.km import curves_by_level, logrank, median_days, purchase_probability, \
     restricted_mean, kaplan_meier
 from journeylib.time_to_purchase.leads import TEST_DRIVE, customer_table
+from journeylib.time_to_purchase import lead_history
+from journeylib.time_to_purchase.lead_backtest import Backtest, backtest
+from journeylib.time_to_purchase.lead_scores import SCORES_FILE, TO_CALL_FILE, LeadScores, score, to_call, \
+    write_lead_lists
 from journeylib.time_to_purchase.scenario import Scenario, test_drive_scenario
 
 SECTION = "time_to_purchase"
@@ -45,9 +49,11 @@ class Params(BaseParams):
     scenario_horizon_days: int = 90
     seed: int = 0
     min_level_customers: int = 20
+    leads_to_call_top: int = 25       # leads per dealer on leads_to_call.csv (and on the backtest's call list)
 
     def check(self) -> None:
-        for name in ("max_rows", "scenario_window_days", "scenario_horizon_days", "min_level_customers"):
+        for name in ("max_rows", "scenario_window_days", "scenario_horizon_days", "min_level_customers",
+                     "leads_to_call_top"):
             positive_int(name, getattr(self, name), expected=f"a positive {int}")
         _number("rmst_horizon_days", self.rmst_horizon_days, (int, float), positive=True)
         _number("scenario_share", self.scenario_share, float, positive=True)
@@ -96,7 +102,57 @@ class TimeToPurchaseResult(Result):
     rmst_: pd.DataFrame                     # per channel, fastest first: estimate (mean days), ci_low, ci_high
     scenario_: Scenario | None
     messages_: list = field(default_factory=list)
+    open_leads_: int = 0                    # leads open at the as-of date (first touch by then, no purchase by then)
+    lead_scores_: LeadScores | None = None  # every open lead's p_purchase_30d/90d and reasons
+    lead_backtest_: Backtest | None = None  # the same model refitted as of as_of - 90 days, judged by the as-of date
     section = SECTION
+
+    @property
+    def leads_to_call_(self) -> pd.DataFrame | None:
+        """The top `leads_to_call_top` open leads per dealer by p_purchase_30d."""
+        return None if self.lead_scores_ is None else to_call(self.lead_scores_.table, self.params.leads_to_call_top)
+
+    def write_lead_lists(self, run_dir):
+        """lead_scores.parquet and leads_to_call.csv into the run folder; nothing without scores or a run."""
+        if self.lead_scores_ is None:
+            return None
+        return write_lead_lists(self.lead_scores_.table, run_dir, self.params.leads_to_call_top)
+
+    def lead_takeaway(self) -> str:
+        """What the scores say, in one sentence (requires scores)."""
+        scores, calls = self.lead_scores_, self.leads_to_call_
+        return (f"{self.open_leads_:,} leads are still shopping; the model expects about {scores.expected_30d:.0f} "
+                f"of them to buy within 30 days and {scores.expected_90d:.0f} within 90 days. The call list holds the "
+                f"{self.params.leads_to_call_top} most likely per dealer ({len(calls):,} leads).")
+
+    def backtest_takeaway(self) -> str:
+        """The backtest's plain sentence, then the totals and the ranking (requires the backtest)."""
+        test = self.lead_backtest_
+        totals = test.totals()
+        text = (f"{test.sentence()} Across all {test.leads:,} leads open then, the model expected "
+                f"{totals['expected_90d']:.0f} purchases within 90 days and {totals['observed_90d']} happened "
+                f"({totals['expected_30d']:.0f} expected and {totals['observed_30d']} happened within 30 days).")
+        if test.auc_90d is not None:
+            text += (f" It ranks a lead who bought within 90 days above one who did not {test.auc_90d:.0%} of the "
+                     "time (AUC).")
+        return text
+
+    def lead_metrics(self) -> dict:
+        """The `lead_scores` object of the section (None where the reason is under `missing`)."""
+        scores, test = self.lead_scores_, self.lead_backtest_
+        out = {"leads": self.open_leads_, "expected_purchases_30d": None, "expected_purchases_90d": None,
+               "file": None, "to_call_file": None, "to_call_rows": None}
+        if scores is not None:
+            out.update(expected_purchases_30d=scores.expected_30d, expected_purchases_90d=scores.expected_90d,
+                       file=SCORES_FILE, to_call_file=TO_CALL_FILE, to_call_rows=len(self.leads_to_call_))
+        backtest_keys = ("as_of", "leads", "auc_30d", "auc_90d", "expected_30d", "observed_30d", "expected_90d",
+                         "observed_90d", "top_n", "precision_top_n")
+        back = dict.fromkeys(backtest_keys)
+        if test is not None:
+            back.update(as_of=test.as_of.date().isoformat(), leads=test.leads, auc_30d=test.auc_30d,
+                        auc_90d=test.auc_90d, **test.totals(), top_n=test.top_n, precision_top_n=test.precision_top_n)
+        out["backtest"] = back
+        return out
 
     @property
     def hazard_ratios_(self) -> pd.DataFrame | None:
@@ -176,6 +232,7 @@ class TimeToPurchaseResult(Result):
                                     "horizon_days": p.scenario_horizon_days, "eligible_leads": s.eligible,
                                     "extra_purchases": {"estimate": s.extra_purchases, "ci_low": s.ci_low,
                                                         "ci_high": s.ci_high}})
+        out.record("lead_scores", self.lead_metrics())
         return out.values
 
 
@@ -230,11 +287,13 @@ def analyse(tables, params: Params | None = None) -> TimeToPurchaseResult:
                         columns=["channel", "estimate", "ci_low", "ci_high"]).set_index("channel") \
         .sort_values("estimate")
     scenario = _scenario(model, params, messages)
+    open_leads, scores, test = _lead_scores(tables, params, messages)
     return TimeToPurchaseResult(
         params, len(customers), int(customers["purchased"].sum()), int(customers["test_drive_days"].notna().sum()),
         float(customers["days"].median()), choice, overall, channel_curves, dealer_curves, logrank_table, probability,
         model, naive, ph, violated, by_period, stratified, strata, aft,
-        None if aft is None else aft_module.time_ratios(aft.fitter), medians, rmst, scenario, list(messages))
+        None if aft is None else aft_module.time_ratios(aft.fitter), medians, rmst, scenario, list(messages),
+        open_leads, scores, test)
 
 
 def _largest(values: pd.Series, n: int) -> list:
@@ -342,3 +401,35 @@ def _scenario(model, params, messages) -> Scenario | None:
     except NotEstimable as error:
         messages.note("scenario", error.reason)
         return None
+
+
+LEAD_KEYS = [("lead_scores", k) for k in ("expected_purchases_30d", "expected_purchases_90d", "file", "to_call_file",
+                                          "to_call_rows")]
+BACKTEST_KEYS = [("lead_scores", "backtest", k) for k in ("as_of", "leads", "auc_30d", "auc_90d", "expected_30d",
+                                                          "observed_30d", "expected_90d", "observed_90d", "top_n",
+                                                          "precision_top_n")]
+
+
+def _lead_scores(tables, params, messages):
+    """Who to call: the open leads' scores at the as-of date and the backtest 90 days earlier."""
+    journeys = tables.load("journeys", columns=lead_history.JOURNEY_COLUMNS)
+    events = tables.load("touchpoints", columns=lead_history.EVENT_COLUMNS, filters=[("source", "==", "touchpoints")],
+                         categories=["customer_id", "event_type", "source"])
+    as_of = tables.as_of
+    known = lead_history.history(journeys, events, lead_history.seconds([as_of])[0])
+    open_leads = int(known.open_at(known.cutoff).sum())
+    scores = test = None
+    try:
+        scores = score(known, min_level_customers=params.min_level_customers, seed=params.seed)
+        for sentence in scores.notes:
+            messages.note("leads", sentence)
+    except NotEstimable as error:
+        messages.missing("leads", LEAD_KEYS, f"No lead scores: {_lower_first(error.reason)}")
+    try:
+        test = backtest(journeys, events, as_of, top_per_dealer=params.leads_to_call_top,
+                        min_level_customers=params.min_level_customers, seed=params.seed, known=known)
+        for key, reason in test.missing.items():
+            messages.missing("leads", [("lead_scores", "backtest", key)], reason)
+    except NotEstimable as error:
+        messages.missing("leads", BACKTEST_KEYS, error.reason)
+    return open_leads, scores, test
