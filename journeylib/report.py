@@ -13,7 +13,7 @@ import re
 
 import pandas as pd
 
-from journeylib import tables
+from journeylib import labels, tables
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
@@ -93,12 +93,72 @@ def open_tables(processed_dir=None, as_of=None) -> tables.ProcessedTables:
 
 
 def show_table(frame: pd.DataFrame, title: str | None = None) -> None:
-    """A table for reviewers; pandas' HTML repr escapes cell text."""
+    """A DataFrame as pandas shows it (index and all); for reviewers prefer `table`."""
     from IPython.display import display
 
     if title:
         heading(title, level=4)
     display(frame)
+
+
+FORMATS = {
+    "percent": labels.percent, "points": labels.points, "days": labels.days, "p": labels.p_value,
+    "count": lambda v: labels.number(v, 0), "money": lambda v: labels.number(v, 0),
+    "number": lambda v: labels.number(v, 1), "ratio": lambda v: labels.number(v, 2), "label": labels.label,
+}
+
+
+def reviewer_frame(frame: pd.DataFrame, headers: dict | None = None, formats: dict | None = None,
+                   index: bool = False) -> pd.DataFrame:
+    """The table a reviewer reads, as text: the index dropped (or made a first column with `index=True`),
+    headers through `labels.label` unless `headers` names them, each column formatted by `formats`
+    (column -> "percent" | "points" | "days" | "p" | "count" | "money" | "number" | "ratio" | "label"
+    or a function of one value), numbers with thousands separators, and every missing value '—'."""
+    table = frame.reset_index() if index else frame.reset_index(drop=True)
+    formats = formats or {}
+    out = {}
+    for column in table.columns:
+        how = formats.get(column)
+        fmt = FORMATS[how] if isinstance(how, str) else how
+        values = table[column]
+        if fmt is None:
+            fmt = _default_format(values)
+        out[column] = [labels.MISSING if _missing(v) else fmt(v) for v in values]
+    headers = headers or {}
+    return pd.DataFrame(out, columns=list(table.columns)).rename(
+        columns={c: headers.get(c, labels.label(c)) for c in table.columns})
+
+
+def _missing(value) -> bool:
+    if value is None or value is pd.NaT:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # lists and other containers
+        return False
+
+
+def _default_format(values: pd.Series):
+    if pd.api.types.is_bool_dtype(values):
+        return lambda v: "Yes" if v else "No"
+    if pd.api.types.is_integer_dtype(values):
+        return lambda v: labels.number(v, 0)
+    if pd.api.types.is_float_dtype(values):
+        whole = values.dropna().map(float.is_integer).all() if values.notna().any() else False
+        return (lambda v: labels.number(v, 0)) if whole else (lambda v: labels.number(v, 2))
+    return str
+
+
+def table(frame: pd.DataFrame, title: str | None = None, headers: dict | None = None,
+          formats: dict | None = None, index: bool = False) -> None:
+    """A DataFrame shown to reviewers (see `reviewer_frame`): no index column, human headers, '—' for missing,
+    percentages, days and p-values formatted; cell text escaped."""
+    from IPython.display import HTML, display
+
+    if title:
+        heading(title, level=4)
+    shown = reviewer_frame(frame, headers, formats, index)
+    display(HTML(shown.to_html(index=False, escape=True, na_rep=labels.MISSING, classes="dataframe")))
 
 
 def check_as_of(as_of, processed_dir=None) -> pd.Timestamp:
