@@ -79,7 +79,10 @@ def quote(text) -> None:
 
 
 def bullets(sentences) -> None:
-    """Sentences as a bulleted list, each escaped."""
+    """Sentences as a bulleted list, each escaped; nothing at all for no sentence."""
+    sentences = [sentence for sentence in sentences if sentence]
+    if not sentences:
+        return
     _markdown("\n".join(f"- {escape_text(sentence)}" for sentence in sentences))
 
 
@@ -126,7 +129,13 @@ def reviewer_frame(frame: pd.DataFrame, headers: dict | None = None, formats: di
         out[column] = [labels.MISSING if _missing(v) else fmt(v) for v in values]
     headers = headers or {}
     return pd.DataFrame(out, columns=list(table.columns)).rename(
-        columns={c: headers.get(c, labels.label(c)) for c in table.columns})
+        columns={c: headers.get(c, _header(c)) for c in table.columns})
+
+
+def _header(column) -> str:
+    """A code (`ci_low`, `walk_in`, `leads`) as its label; a header already in words stays as written."""
+    text = str(column)
+    return labels.label(text) if text in labels.LABELS or "_" in text or ":" in text else text
 
 
 def _missing(value) -> bool:

@@ -28,6 +28,7 @@ from journeylib.changes import cohorts, effects, nesting, sentences
 from journeylib.changes.cohorts import Measure, Population, check_period
 from journeylib.changes.compare import ALL, YEAR_AGO_COLUMNS, YEAR_LAG, baseline_window, compare_measure
 from journeylib.changes.screen import Thresholds, screen
+from journeylib.changes.sentences import level_label
 from journeylib.changes.result import COMPARISON_COLUMNS, NOTEBOOK, SECTION, WhatChanged
 from journeylib.errors import NotEstimable
 
@@ -105,14 +106,18 @@ def _skipped_sentences(skipped: dict, pop: Population, min_latest: int, min_base
         feature = FEATURE_NAMES.get(group_by, group_by)
         small = sorted({lvl for kind in ("pooled", "left_out") for g, lvl in skipped[kind] if g == group_by})
         if small:
-            out.append(f"{feature} {', '.join(small)}: fewer than {min_latest} {pop.unit} in {pop.latest} or "
-                       f"{min_baseline} in the baseline for at least one measure; there pooled into 'other' "
-                       "(left out when 'other' is still too small).")
+            names = ", ".join(level_label(group_by, v) for v in small)
+            out.append(f"{feature} {names}: fewer than {min_latest} {pop.unit} in {pop.latest} or "
+                       f"{min_baseline} in the baseline for at least one measure; there compared together as "
+                       f"'{sentences.GROUP_NAMES.get(group_by, ('', 'other'))[1].lower()}' (left out when even that "
+                       "group is too small).")
         for level in sorted({lvl for g, lvl in skipped["only_latest"] if g == group_by}):
-            out.append(f"{feature} {level} has {pop.unit} in {pop.latest} but none in the baseline "
+            out.append(f"{feature} {level_label(group_by, level)} has {pop.unit} in {pop.latest} but none in the "
+                       "baseline "
                        f"({window[0]} to {window[-1]}): nothing to compare with.")
         for level in sorted({lvl for g, lvl in skipped["only_baseline"] if g == group_by}):
-            out.append(f"{feature} {level} has no {pop.unit} in {pop.latest} (it had some in the baseline): "
+            out.append(f"{feature} {level_label(group_by, level)} has no {pop.unit} in {pop.latest} (it had some "
+                       "in the baseline): "
                        "not compared.")
     return out
 

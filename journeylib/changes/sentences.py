@@ -21,7 +21,7 @@ def _plain(value: float, digits: int = 0) -> str:
     return f"{value:.{digits}f}".replace("-", MINUS)
 
 
-def _level(group_by: str, level) -> str:
+def level_label(group_by: str, level) -> str:
     """A dealer id as it is (D01); a channel or other code as a label (Walk-in); '(none)' as 'not recorded'."""
     text = label(level)
     if group_by == "dealer_id" and text not in ("Not recorded",):
@@ -35,8 +35,8 @@ def group_label(row: dict) -> str:
         return f"All {row['unit']}"
     single, pooled = GROUP_NAMES.get(row["group_by"], (label(row["group_by"]), f"Other {label(row['group_by'])}"))
     if row["group"] == "other":
-        return f"{pooled} ({', '.join(_level(row['group_by'], m) for m in row['members'])})"
-    return f"{single} {_level(row['group_by'], row['group'])}"
+        return f"{pooled} ({', '.join(level_label(row['group_by'], m) for m in row['members'])})"
+    return f"{single} {level_label(row['group_by'], row['group'])}"
 
 
 def explained_sentence(row: dict, parent: dict) -> str:
