@@ -135,7 +135,8 @@ def reviewer_frame(frame: pd.DataFrame, headers: dict | None = None, formats: di
 def _header(column) -> str:
     """A code (`ci_low`, `walk_in`, `leads`) as its label; a header already in words stays as written."""
     text = str(column)
-    return labels.label(text) if text in labels.LABELS or "_" in text or ":" in text else text
+    coded = text in labels.LABELS or "_" in text or ":" in text or (text.isidentifier() and text.islower())
+    return labels.label(text) if coded else text
 
 
 def _missing(value) -> bool:

@@ -93,3 +93,38 @@ def test_a_scheduled_run_turns_autoreload_off_and_an_interactive_session_keeps_i
         assert not reloader.enabled  # papermill: nothing is edited, no module scan before each cell
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_a_reviewer_table_has_no_index_human_headers_and_no_nan():
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame({"channel": ["walk_in", "third_party", None], "share": [0.1234, np.nan, 0.5],
+                          "ci_low": [0.1, 0.2, np.nan], "median_days": [12.0, np.nan, 1.0], "p": [4.4e-49, 0.03, None],
+                          "leads": [1200, 35, 7], "Revenue": [125000.4, np.nan, 0.0]},
+                         index=pd.Index([5, 6, 7], name="row"))
+    shown = report.reviewer_frame(frame, headers={"median_days": "Median time to purchase"},
+                                  formats={"channel": "label", "share": "percent", "ci_low": "percent",
+                                           "median_days": "days", "p": "p", "Revenue": "money"})
+    assert list(shown.columns) == ["Channel", "Share", "95% interval, low", "Median time to purchase", "p-value",
+                                   "Leads", "Revenue"]
+    assert shown.to_dict("list") == {
+        "Channel": ["Walk-in", "Third-party sites", "—"], "Share": ["12.3%", "—", "50.0%"],
+        "95% interval, low": ["10.0%", "20.0%", "—"], "Median time to purchase": ["12 days", "—", "1 day"],
+        "p-value": ["p < 0.001", "p = 0.03", "—"], "Leads": ["1,200", "35", "7"], "Revenue": ["125,000", "—", "0"]}
+    assert list(shown.index) == [0, 1, 2]
+    with_index = report.reviewer_frame(frame, index=True)
+    assert list(with_index.columns)[0] == "Row" and with_index.iloc[0, 0] == "5"
+
+
+def test_a_reviewer_table_renders_without_index_or_nan(monkeypatch):
+    import numpy as np
+    import pandas as pd
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    report.table(pd.DataFrame({"ci_high": [np.nan, 0.5], "group": ["<b>D01</b>", "D02"]}))
+    html_text = shown[-1].data
+    assert "NaN" not in html_text and "—" in html_text and "<th></th>" not in html_text
+    assert "95% interval, high" in html_text and "&lt;b&gt;D01&lt;/b&gt;" in html_text
+    assert "<tbody>\n    <tr>\n      <th>" not in html_text  # no index cells
