@@ -96,12 +96,10 @@ def open_tables(processed_dir=None, as_of=None) -> tables.ProcessedTables:
 
 
 def show_table(frame: pd.DataFrame, title: str | None = None) -> None:
-    """A DataFrame as pandas shows it (index and all); for reviewers prefer `table`."""
-    from IPython.display import display
-
-    if title:
-        heading(title, level=4)
-    display(frame)
+    """`table` with default formats: a meaningful index (named, or not 0..n-1) becomes the first column,
+    a plain 0..n-1 index is dropped; codes in text cells read as labels, missing values as '—'."""
+    plain_index = isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
+    table(frame, title, index=not plain_index)
 
 
 FORMATS = {
@@ -117,6 +115,8 @@ def reviewer_frame(frame: pd.DataFrame, headers: dict | None = None, formats: di
     headers through `labels.label` unless `headers` names them, each column formatted by `formats`
     (column -> "percent" | "points" | "days" | "p" | "count" | "money" | "number" | "ratio" | "label"
     or a function of one value), numbers with thousands separators, and every missing value '—'."""
+    if index and frame.index.nlevels == 1 and frame.index.name is None:
+        frame = frame.rename_axis(" ")  # an unnamed index (labels of the rows): a blank header
     table = frame.reset_index() if index else frame.reset_index(drop=True)
     formats = formats or {}
     out = {}
@@ -148,15 +148,30 @@ def _missing(value) -> bool:
         return False
 
 
+_CODE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)+|[a-z][a-z0-9_]*:[a-z0-9_]+|\(none\)")
+
+
 def _default_format(values: pd.Series):
+    """Whole numbers with separators; other floats with 3 decimals below 10 (shares, ratios), else 1;
+    text cells that are codes (`walk_in`, `channel:third_party`, a known label) as words; the rest as written."""
     if pd.api.types.is_bool_dtype(values):
         return lambda v: "Yes" if v else "No"
     if pd.api.types.is_integer_dtype(values):
         return lambda v: labels.number(v, 0)
     if pd.api.types.is_float_dtype(values):
-        whole = values.dropna().map(float.is_integer).all() if values.notna().any() else False
-        return (lambda v: labels.number(v, 0)) if whole else (lambda v: labels.number(v, 2))
-    return str
+        known = values.dropna()
+        if len(known) and known.map(float.is_integer).all():
+            return lambda v: labels.number(v, 0)
+        return lambda v: labels.number(v, 3 if abs(float(v)) < 10 else 1)
+    return _text
+
+
+def _text(value) -> str:
+    if isinstance(value, str) and (value in labels.LABELS or _CODE.fullmatch(value)):
+        return labels.label(value)
+    if isinstance(value, float):
+        return labels.number(value, 3)
+    return str(value)
 
 
 def table(frame: pd.DataFrame, title: str | None = None, headers: dict | None = None,

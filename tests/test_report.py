@@ -128,3 +128,19 @@ def test_a_reviewer_table_renders_without_index_or_nan(monkeypatch):
     assert "NaN" not in html_text and "—" in html_text and "<th></th>" not in html_text
     assert "95% interval, high" in html_text and "&lt;b&gt;D01&lt;/b&gt;" in html_text
     assert "<tbody>\n    <tr>\n      <th>" not in html_text  # no index cells
+
+
+def test_show_table_keeps_a_meaningful_index_as_a_column_and_reads_codes_as_words(monkeypatch):
+    import numpy as np
+    import pandas as pd
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    by_channel = pd.DataFrame({"share": [0.0031, np.nan], "term": ["channel:third_party", "D01"]},
+                              index=pd.Index(["walk_in", "website"], name="channel"))
+    report.show_table(by_channel)
+    page = shown[-1].data
+    assert "Walk-in" in page and "Channel: Third-party sites" in page and "0.003" in page and "D01" in page
+    assert "NaN" not in page and "walk_in" not in page and "third_party" not in page
+    report.show_table(pd.DataFrame({"leads": [3, 4]}))
+    assert ">0<" not in shown[-1].data and ">1<" not in shown[-1].data  # a plain 0..n-1 index is dropped
