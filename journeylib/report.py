@@ -96,9 +96,19 @@ def open_tables(processed_dir=None, as_of=None) -> tables.ProcessedTables:
 
 
 def show_table(frame: pd.DataFrame, title: str | None = None) -> None:
-    """`table` with default formats: a meaningful index (named, or not 0..n-1) becomes the first column,
+    """`table` with default formats (a pandas Styler is shown as styled): a meaningful index (named, or not 0..n-1) becomes the first column,
     a plain 0..n-1 index is dropped; codes in text cells read as labels, missing values as '—'."""
-    plain_index = isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
+    from pandas.io.formats.style import Styler
+
+    data = frame.data if isinstance(frame, Styler) else frame
+    plain_index = isinstance(data.index, pd.RangeIndex) and data.index.name is None
+    if isinstance(frame, Styler):  # the caller formatted it: shown as styled, without a 0..n-1 index
+        from IPython.display import display
+
+        if title:
+            heading(title, level=4)
+        display(frame.hide(axis="index") if plain_index else frame)
+        return
     table(frame, title, index=not plain_index)
 
 

@@ -144,3 +144,13 @@ def test_show_table_keeps_a_meaningful_index_as_a_column_and_reads_codes_as_word
     assert "NaN" not in page and "walk_in" not in page and "third_party" not in page
     report.show_table(pd.DataFrame({"leads": [3, 4]}))
     assert ">0<" not in shown[-1].data and ">1<" not in shown[-1].data  # a plain 0..n-1 index is dropped
+
+
+def test_show_table_shows_a_styler_as_styled_without_its_plain_index(monkeypatch):
+    import pandas as pd
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    report.show_table(pd.DataFrame({"share": [0.25, 0.5]}).style.format({"share": "{:.0%}"}))
+    page = shown[-1].to_html()
+    assert "25%" in page and "50%" in page and ">0<" not in page
