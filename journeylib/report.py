@@ -176,9 +176,21 @@ def _default_format(values: pd.Series):
     return _text
 
 
+_PATH = re.compile(r"\s+(>|→)\s+")  # a path of codes: site_visit > vdp_view
+
+
+def _is_code(text: str) -> bool:
+    return text in labels.LABELS or bool(_CODE.fullmatch(text))
+
+
 def _text(value) -> str:
-    if isinstance(value, str) and (value in labels.LABELS or _CODE.fullmatch(value)):
+    if isinstance(value, str) and _is_code(value):
         return labels.label(value)
+    if isinstance(value, str) and _PATH.search(value):
+        parts = _PATH.split(value)  # codes and separators in turn
+        if all(_is_code(part) or part == "..." for part in parts[::2]):
+            return "".join(labels.label(p) if i % 2 == 0 and p != "..." else f" {p} " if i % 2 else p
+                           for i, p in enumerate(parts))
     if isinstance(value, float):
         return labels.number(value, 3)
     return str(value)

@@ -136,11 +136,13 @@ def test_show_table_keeps_a_meaningful_index_as_a_column_and_reads_codes_as_word
 
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
-    by_channel = pd.DataFrame({"share": [0.0031, np.nan], "term": ["channel:third_party", "D01"]},
+    by_channel = pd.DataFrame({"share": [0.0031, np.nan], "term": ["channel:third_party", "D01"],
+                               "path": ["site_visit > vdp_view", "walk in > 2 visits"]},
                               index=pd.Index(["walk_in", "website"], name="channel"))
     report.show_table(by_channel)
     page = shown[-1].data
     assert "Walk-in" in page and "Channel: Third-party sites" in page and "0.003" in page and "D01" in page
+    assert "Site visit &gt; Vehicle page view" in page and "walk in &gt; 2 visits" in page
     assert "NaN" not in page and "walk_in" not in page and "third_party" not in page
     report.show_table(pd.DataFrame({"leads": [3, 4]}))
     assert ">0<" not in shown[-1].data and ">1<" not in shown[-1].data  # a plain 0..n-1 index is dropped
