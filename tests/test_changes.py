@@ -319,8 +319,12 @@ def test_the_sentence_has_the_issues_form():
     assert sentences.change_sentence(row, 3, 48, 0.1) == (
         "Dealer D05: consideration → purchase within 90 days fell from 21% to 14% (−7 points, 95% CI −11 to −3) "
         "in 2026-05 against 2025-11 to 2026-04; 3 of 48 comparisons flagged, q = 0.1")
+    near_zero = {**row, "estimate": 0.08, "ci_low": -0.002, "ci_high": 0.21, "before": 0.10, "after": 0.18}
+    assert "95% CI 0 to 21)" in sentences.change_text(near_zero)  # never '−0 to 21'
     pooled = {**row, "group": "other", "members": ["D03", "D04"]}
     assert sentences.group_label(pooled) == "Other dealers (D03, D04)"
+    assert sentences.group_label({**pooled, "members": ["(none)", "D07"]}) == "Other dealers (not recorded, D07)"
+    assert sentences.group_label({**row, "group_by": "acquisition_channel", "group": "walk_in"}) == "Channel Walk-in"
 
 
 # ---------------------------------------------------------------- the sample and the exit code

@@ -18,7 +18,9 @@ def _signed(value: float, digits: int = 0) -> str:
 
 
 def _plain(value: float, digits: int = 0) -> str:
-    return f"{value:.{digits}f}".replace("-", MINUS)
+    """A number with a true minus sign and never a negative zero ('−0' reads '0')."""
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text.replace("-", MINUS)
 
 
 def level_label(group_by: str, level) -> str:
