@@ -264,7 +264,8 @@ def test_a_group_in_only_one_of_the_two_is_named():
     new = simulate(8, months=[9], dealers=("D9",))["journeys"].assign(customer_id=lambda f: "N" + f["customer_id"])
     data["journeys"] = pd.concat([data["journeys"], new], ignore_index=True)
     found = changes.what_changed(data, AS_OF)
-    assert any(note.startswith("Dealer D9 has leads in 2025-09 but none in the baseline") for note in found.notes)
+    assert any(note.startswith("Leads (2025-09 against 2025-03 to 2025-08)") and
+               "not compared: dealer D9 (none in the baseline)" in note for note in found.notes)
     compared = found.comparisons_[found.comparisons_["population"] == "leads"]
     assert "D9" not in set(compared["group"])
 
@@ -277,6 +278,7 @@ def test_small_groups_are_pooled_and_said_so():
     row = _row(found, "awareness_to_consideration", "other")
     assert row["members"] == ["D7", "D8"] and row["n_after"] == 6
     assert found.pooled["leads:dealer_id"] == ["D7", "D8"]
+    assert any("compared together as 'other'" in note and "dealers D7 and D8" in note for note in found.notes)
 
 
 def test_a_tiny_export_and_leads_only_give_sentences():

@@ -32,7 +32,6 @@ from journeylib.changes.sentences import level_label
 from journeylib.changes.result import COMPARISON_COLUMNS, NOTEBOOK, SECTION, WhatChanged
 from journeylib.errors import NotEstimable
 
-FEATURE_NAMES = {"dealer_id": "Dealer", "acquisition_channel": "Acquisition channel"}
 
 
 @dataclass(frozen=True)
@@ -100,26 +99,42 @@ def _populations(inputs: dict, as_of, period: str, horizon_days: int, window_day
     return found, reasons
 
 
+PLURAL = {"dealer_id": ("dealer", "dealers"), "acquisition_channel": ("channel", "channels")}
+
+
+def _names(group_by: str, levels) -> str:
+    """'channels Chat, Email and Walk-in', 'dealer D07'; a missing value last, as 'not recorded'."""
+    names = sorted((level_label(group_by, v) for v in levels), key=lambda n: (n == "not recorded", n))
+    one, many = PLURAL.get(group_by, (group_by, group_by))
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"{one if len(names) == 1 else many} {listed}"
+
+
 def _skipped_sentences(skipped: dict, pop: Population, min_latest: int, min_baseline: int, window: list) -> list:
-    out = []
-    for group_by in sorted({g for kind in skipped.values() for g, _ in kind}):
-        feature = FEATURE_NAMES.get(group_by, group_by)
-        small = sorted({lvl for kind in ("pooled", "left_out") for g, lvl in skipped[kind] if g == group_by})
+    """One sentence per kind of unit: the small groups compared together, and the groups not compared."""
+    features = sorted({g for kind in skipped.values() for g, _ in kind})
+    parts, missing = [], []
+    for group_by in features:
+        small = {lvl for kind in ("pooled", "left_out") for g, lvl in skipped[kind] if g == group_by}
         if small:
-            names = ", ".join(level_label(group_by, v) for v in small)
-            out.append(f"{feature} {names}: fewer than {min_latest} {pop.unit} in {pop.latest} or "
-                       f"{min_baseline} in the baseline for at least one measure; there compared together as "
-                       f"'{sentences.GROUP_NAMES.get(group_by, ('', 'other'))[1].lower()}' (left out when even that "
-                       "group is too small).")
-        for level in sorted({lvl for g, lvl in skipped["only_latest"] if g == group_by}):
-            out.append(f"{feature} {level_label(group_by, level)} has {pop.unit} in {pop.latest} but none in the "
-                       "baseline "
-                       f"({window[0]} to {window[-1]}): nothing to compare with.")
-        for level in sorted({lvl for g, lvl in skipped["only_baseline"] if g == group_by}):
-            out.append(f"{feature} {level_label(group_by, level)} has no {pop.unit} in {pop.latest} (it had some "
-                       "in the baseline): "
-                       "not compared.")
-    return out
+            parts.append(_names(group_by, small))
+        latest_only = {lvl for g, lvl in skipped["only_latest"] if g == group_by}
+        if latest_only:
+            missing.append(f"{_names(group_by, latest_only)} (none in the baseline)")
+        baseline_only = {lvl for g, lvl in skipped["only_baseline"] if g == group_by}
+        if baseline_only:
+            missing.append(f"{_names(group_by, baseline_only)} (none in {pop.latest})")
+    unit = pop.unit[0].upper() + pop.unit[1:]
+    text = []
+    if parts:
+        text.append(f"fewer than {min_latest} in {pop.latest} or {min_baseline} in the baseline for at least one "
+                    f"measure, so compared together as 'other' (left out when even that is too small): "
+                    f"{'; '.join(parts)}")
+    if missing:
+        text.append(f"not compared: {'; '.join(missing)}")
+    if not text:
+        return []
+    return [f"{unit} ({pop.latest} against {window[0]} to {window[-1]}): {'. Also '.join(text)}."]
 
 
 def what_changed(inputs: dict, as_of, period: str = "month", baseline_periods: int = 6, q: float = 0.1,
