@@ -43,17 +43,23 @@ LABELS = {
     # interval and count columns
     "ci_low": "95% interval, low", "ci_high": "95% interval, high", "customers": "Customers",
     "buyers": "Buyers", "leads": "Leads", "share": "Share", "rate": "Rate",
+    "estimate": "Estimate", "p": "p-value", "q_value": "Adjusted p-value (q)", "n": "Count",
+    "n_before": "Count, baseline", "n_after": "Count, latest", "dealer": "Dealer", "channel": "Channel",
+    "stage": "Stage", "event_type": "Event type", "period": "Period", "group": "Group", "measure": "Measure",
+    # missing or pooled levels
+    "(none)": "Not recorded", "": "Not recorded",
 }
+MISSING = "—"  # a missing number in a reviewer table or sentence (never NaN)
 
 
 def label(code) -> str:
     """The plain label of a code: a known one from LABELS, else underscores as spaces, first letter capital.
 
     A term of a model (`acquisition_channel:third_party`, `channel[T.walk_in]`) reads
-    "Acquisition channel: Third-party sites". Missing values read "(none)".
+    "Acquisition channel: Third-party sites". A missing value (None, NaN, the '(none)' level) reads "Not recorded".
     """
     if code is None or (isinstance(code, float) and math.isnan(code)):
-        return "(none)"
+        return LABELS["(none)"]
     text = str(code)
     if text in LABELS:
         return LABELS[text]
@@ -92,3 +98,41 @@ def number_range(low, high, digits: int = 0) -> str:
         text = f"{float(value):.{digits}f}"
         return text[1:] if text.startswith("-") and float(text) == 0 else text
     return f"{fmt(low)} to {fmt(high)}"
+
+
+def number(value, digits: int = 0, missing: str = MISSING) -> str:
+    """A number with thousands separators, no negative zero; missing or not finite reads '—'."""
+    if not _finite(value):
+        return missing
+    text = f"{float(value):,.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text.replace(",", "")) == 0 else text
+
+
+def percent(share, digits: int = 1, missing: str = MISSING) -> str:
+    """A share 0..1 as a percentage: `0.123` -> `12.3%`; missing reads '—'."""
+    return missing if not _finite(share) else f"{number(100 * float(share), digits)}%"
+
+
+def points(difference, digits: int = 1, missing: str = MISSING) -> str:
+    """A difference of two shares 0..1 in percentage points, signed: `-0.016` -> `-1.6 pts`."""
+    if not _finite(difference):
+        return missing
+    text = number(100 * float(difference), digits)
+    return f"{'' if text.startswith('-') or float(text.replace(',', '')) == 0 else '+'}{text} pts"
+
+
+def days(value, digits: int = 0, missing: str = MISSING) -> str:
+    """A duration in days (the one unit of every time measure a reviewer reads): `12 days`, `1 day`."""
+    if not _finite(value):
+        return missing
+    text = number(value, digits)
+    return f"{text} day" if text == "1" else f"{text} days"
+
+
+def _finite(value) -> bool:
+    if value is None or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False

@@ -13,7 +13,7 @@ import re
 
 import pandas as pd
 
-from journeylib import tables
+from journeylib import labels, tables
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
@@ -79,7 +79,10 @@ def quote(text) -> None:
 
 
 def bullets(sentences) -> None:
-    """Sentences as a bulleted list, each escaped."""
+    """Sentences as a bulleted list, each escaped; nothing at all for no sentence."""
+    sentences = [sentence for sentence in sentences if sentence]
+    if not sentences:
+        return
     _markdown("\n".join(f"- {escape_text(sentence)}" for sentence in sentences))
 
 
@@ -93,12 +96,116 @@ def open_tables(processed_dir=None, as_of=None) -> tables.ProcessedTables:
 
 
 def show_table(frame: pd.DataFrame, title: str | None = None) -> None:
-    """A table for reviewers; pandas' HTML repr escapes cell text."""
-    from IPython.display import display
+    """`table` with default formats (a pandas Styler is shown as styled): a meaningful index (named, or not 0..n-1) becomes the first column,
+    a plain 0..n-1 index is dropped; codes in text cells read as labels, missing values as '—'."""
+    from pandas.io.formats.style import Styler
+
+    data = frame.data if isinstance(frame, Styler) else frame
+    plain_index = isinstance(data.index, pd.RangeIndex) and data.index.name is None
+    if isinstance(frame, Styler):  # the caller formatted it: shown as styled, without a 0..n-1 index
+        from IPython.display import display
+
+        if title:
+            heading(title, level=4)
+        display(frame.hide(axis="index") if plain_index else frame)
+        return
+    table(frame, title, index=not plain_index)
+
+
+FORMATS = {
+    "percent": labels.percent, "points": labels.points, "days": labels.days, "p": labels.p_value,
+    "count": lambda v: labels.number(v, 0), "money": lambda v: labels.number(v, 0),
+    "number": lambda v: labels.number(v, 1), "ratio": lambda v: labels.number(v, 2), "label": labels.label,
+}
+
+
+def reviewer_frame(frame: pd.DataFrame, headers: dict | None = None, formats: dict | None = None,
+                   index: bool = False) -> pd.DataFrame:
+    """The table a reviewer reads, as text: the index dropped (or made a first column with `index=True`),
+    headers through `labels.label` unless `headers` names them, each column formatted by `formats`
+    (column -> "percent" | "points" | "days" | "p" | "count" | "money" | "number" | "ratio" | "label"
+    or a function of one value), numbers with thousands separators, and every missing value '—'."""
+    if index and frame.index.nlevels == 1 and frame.index.name is None:
+        frame = frame.rename_axis(" ")  # an unnamed index (labels of the rows): a blank header
+    table = frame.reset_index() if index else frame.reset_index(drop=True)
+    formats = formats or {}
+    out = {}
+    for column in table.columns:
+        how = formats.get(column)
+        fmt = FORMATS[how] if isinstance(how, str) else how
+        values = table[column]
+        if fmt is None:
+            fmt = _default_format(values)
+        out[column] = [labels.MISSING if _missing(v) else fmt(v) for v in values]
+    headers = headers or {}
+    return pd.DataFrame(out, columns=list(table.columns)).rename(
+        columns={c: headers.get(c, _header(c)) for c in table.columns})
+
+
+def _header(column) -> str:
+    """A code (`ci_low`, `walk_in`, `leads`) as its label; a header already in words stays as written."""
+    text = str(column)
+    coded = text in labels.LABELS or "_" in text or ":" in text or (text.isidentifier() and text.islower())
+    return labels.label(text) if coded else text
+
+
+def _missing(value) -> bool:
+    if value is None or value is pd.NaT:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # lists and other containers
+        return False
+
+
+_CODE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)+|[a-z][a-z0-9_]*:[a-z0-9_]+|\(none\)")
+
+
+def _default_format(values: pd.Series):
+    """Whole numbers with separators; other floats with 3 decimals below 10 (shares, ratios), else 1;
+    text cells that are codes (`walk_in`, `channel:third_party`, a known label) as words; the rest as written."""
+    if pd.api.types.is_bool_dtype(values):
+        return lambda v: "Yes" if v else "No"
+    if pd.api.types.is_integer_dtype(values):
+        return lambda v: labels.number(v, 0)
+    if pd.api.types.is_float_dtype(values):
+        known = values.dropna()
+        if len(known) and known.map(float.is_integer).all():
+            return lambda v: labels.number(v, 0)
+        return lambda v: labels.number(v, 3 if abs(float(v)) < 10 else 1)
+    return _text
+
+
+_PATH = re.compile(r"\s+(>|→)\s+")  # a path of codes: site_visit > vdp_view
+
+
+def _is_code(text: str) -> bool:
+    return text in labels.LABELS or bool(_CODE.fullmatch(text))
+
+
+def _text(value) -> str:
+    if isinstance(value, str) and _is_code(value):
+        return labels.label(value)
+    if isinstance(value, str) and _PATH.search(value):
+        parts = _PATH.split(value)  # codes and separators in turn
+        if all(_is_code(part) or part == "..." for part in parts[::2]):
+            return "".join(labels.label(p) if i % 2 == 0 and p != "..." else f" {p} " if i % 2 else p
+                           for i, p in enumerate(parts))
+    if isinstance(value, float):
+        return labels.number(value, 3)
+    return str(value)
+
+
+def table(frame: pd.DataFrame, title: str | None = None, headers: dict | None = None,
+          formats: dict | None = None, index: bool = False) -> None:
+    """A DataFrame shown to reviewers (see `reviewer_frame`): no index column, human headers, '—' for missing,
+    percentages, days and p-values formatted; cell text escaped."""
+    from IPython.display import HTML, display
 
     if title:
         heading(title, level=4)
-    display(frame)
+    shown = reviewer_frame(frame, headers, formats, index)
+    display(HTML(shown.to_html(index=False, escape=True, na_rep=labels.MISSING, classes="dataframe")))
 
 
 def check_as_of(as_of, processed_dir=None) -> pd.Timestamp:

@@ -21,14 +21,15 @@ DEALERS = ("D1", "D2", "D3", "D4")
 
 def simulate(seed: int, per_month: int = 60, months=range(1, 13), p_consider: float = 0.6,
              shift: tuple | None = None, dealers=DEALERS, buy: float = 0.2) -> dict:
-    """Leads (journeys rows) per dealer and month of 2025; `shift=(dealer, month, p)` changes one cell."""
+    """Leads (journeys rows) per dealer and month of 2025; `shift=(dealer, month, p)` changes one cell
+    (dealer '*': every dealer)."""
     rng = np.random.default_rng(seed)
     rows = []
     for month in months:
         start = pd.Timestamp(2025, month, 1, tz="UTC")
         days = (start + pd.offsets.MonthBegin(1) - start).days
         for dealer in dealers:
-            p = shift[2] if shift and shift[0] == dealer and shift[1] == month else p_consider
+            p = shift[2] if shift and shift[0] in (dealer, "*") and shift[1] == month else p_consider
             first = start + pd.to_timedelta(rng.uniform(0, days - 0.01, per_month), unit="D")
             considered = rng.random(per_month) < p
             bought = considered & (rng.random(per_month) < buy)
@@ -72,6 +73,83 @@ def test_a_planted_drop_at_one_dealer_is_found_with_its_interval_covering_the_tr
     assert top["estimate"] < 0 and "fell from" in top["sentence"]
     # the other dealers did not change, and are not flagged for it
     assert not ((flagged["measure"] == "awareness_to_consideration") & flagged["group"].isin(["D1", "D3", "D4"])).any()
+
+
+def test_a_dealers_drop_seen_through_its_channels_is_one_change_with_the_channels_beneath_it():
+    found = changes.what_changed(simulate(3, per_month=300, shift=("D2", 9, 0.1)), AS_OF)
+    flagged = found.flagged_
+    moved = flagged[flagged["measure"] == "awareness_to_consideration"]
+    # the dealer, both channels and all leads moved: four comparisons beyond chance and the threshold ...
+    assert set(zip(moved["group_by"], moved["group"])) == {
+        ("dealer_id", "D2"), ("acquisition_channel", "website"), ("acquisition_channel", "search"), ("all", "all")}
+    # ... reported once, at the dealer, with the rest beneath it
+    reported = found.reported_[found.reported_["measure"] == "awareness_to_consideration"]
+    assert list(zip(reported["group_by"], reported["group"])) == [("dealer_id", "D2")]
+    beneath = found.beneath(reported.iloc[0].to_dict())
+    assert set(beneath["group"]) == {"website", "search", "all"}
+    assert all("without Dealer D2's leads it is not flagged" in s for s in beneath["sentence"])
+    assert not (found.reported_["group_by"] == "acquisition_channel").any()
+    metrics = found.metrics()
+    top = next(r for r in metrics["flagged"] if r["measure"] == "awareness_to_consideration")
+    assert top["group"] == "D2" and {b["group"] for b in top["beneath"]} == {"website", "search", "all"}
+    assert metrics["flagged_count"] == len(found.reported_) < metrics["flagged_comparisons"] == len(flagged)
+    assert metrics["overall"]["awareness_to_consideration"]["explained_by"] == "dealer_id=D2"
+
+
+def simulate_seasonal(years=(2024, 2025), dealers=DEALERS, per_month=200) -> dict:
+    """Two years of leads with the same seasonal swing each year (volume and conversion), no change at all:
+    counts and conversions exact (no sampling noise), so a year earlier is the same as now."""
+    rows = []
+    for year in years:
+        for month in range(1, 13):
+            season = np.sin(2 * np.pi * (month - 3) / 12)
+            n = int(round(per_month * (1 + 0.4 * season)))
+            k = int(round(n * (0.6 + 0.2 * season)))
+            start = pd.Timestamp(year, month, 1, tz="UTC")
+            for dealer in dealers:
+                first = start + pd.to_timedelta(np.linspace(0, 27, n), unit="D")
+                considered = np.arange(n) < k
+                rows.append(pd.DataFrame({
+                    "dealer_id": dealer, "acquisition_channel": np.where(np.arange(n) % 2, "website", "search"),
+                    "first_touch_at": first, "awareness_at": first,
+                    "consideration_at": pd.Series(first + pd.Timedelta(days=1)).where(considered),
+                    "purchase_at": pd.NaT, "first_purchase_at": pd.NaT, "first_test_drive_at": pd.NaT}))
+    inputs = simulate(0, per_month=1)
+    journeys = pd.concat(rows, ignore_index=True)
+    for column in ("purchase_at", "first_purchase_at", "first_test_drive_at"):
+        journeys[column] = pd.to_datetime(journeys[column], utc=True)
+    journeys.insert(0, "customer_id", [f"C{i}" for i in range(len(journeys))])
+    return {**inputs, "journeys": journeys}
+
+
+def test_a_seasonal_swing_with_no_change_raises_no_flag():
+    inputs = simulate_seasonal()
+    found = changes.what_changed(inputs, AS_OF)
+    assert found.flagged_.empty, found.flagged_[["measure", "group_by", "group", "estimate"]]
+    # against the six months before alone the swing is beyond chance and the thresholds: the season, not news
+    naive = changes.what_changed(inputs, AS_OF, year_over_year=False)
+    assert {"awareness_to_consideration", "lead_volume"} <= set(naive.flagged_["measure"])
+    seasonal = found.comparisons_[found.comparisons_["significant"] & found.comparisons_["seasonal"]]
+    assert {"awareness_to_consideration", "lead_volume"} <= set(seasonal["measure"])
+    assert found.metrics()["seasonal_count"] == len(seasonal)
+    assert "same period a year earlier" in found.screen_sentence
+
+
+def test_a_small_but_significant_change_in_a_huge_group_is_not_flagged():
+    inputs = simulate(5, per_month=4000, p_consider=0.6, shift=("*", 9, 0.58))
+    found = changes.what_changed(inputs, AS_OF)
+    overall = _row(found, "awareness_to_consideration", "all")
+    assert overall["significant"] and -0.03 < overall["estimate"] < 0 and not overall["material"]
+    assert found.flagged_.empty
+    assert "at least 3 percentage points" in found.screen_sentence
+    assert changes.what_changed(inputs, AS_OF, min_share_points=1.0).flagged_["group"].eq("all").any()
+
+
+def test_the_thresholds_are_parameters_refused_when_nonsense():
+    for bad in ({"min_share_points": -1}, {"min_volume_change": "10%"}, {"min_nps_points": float("nan")},
+                {"year_over_year": "yes"}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            changes.Params(**bad)
 
 
 def test_with_no_shift_nothing_is_flagged_and_the_detectable_change_is_stated():
@@ -186,7 +264,8 @@ def test_a_group_in_only_one_of_the_two_is_named():
     new = simulate(8, months=[9], dealers=("D9",))["journeys"].assign(customer_id=lambda f: "N" + f["customer_id"])
     data["journeys"] = pd.concat([data["journeys"], new], ignore_index=True)
     found = changes.what_changed(data, AS_OF)
-    assert any(note.startswith("Dealer D9 has leads in 2025-09 but none in the baseline") for note in found.notes)
+    assert any(note.startswith("Leads (2025-09 against 2025-03 to 2025-08)") and
+               "not compared: dealer D9 (none in the baseline)" in note for note in found.notes)
     compared = found.comparisons_[found.comparisons_["population"] == "leads"]
     assert "D9" not in set(compared["group"])
 
@@ -199,6 +278,7 @@ def test_small_groups_are_pooled_and_said_so():
     row = _row(found, "awareness_to_consideration", "other")
     assert row["members"] == ["D7", "D8"] and row["n_after"] == 6
     assert found.pooled["leads:dealer_id"] == ["D7", "D8"]
+    assert any("compared together as 'other'" in note and "dealers D7 and D8" in note for note in found.notes)
 
 
 def test_a_tiny_export_and_leads_only_give_sentences():
@@ -241,8 +321,12 @@ def test_the_sentence_has_the_issues_form():
     assert sentences.change_sentence(row, 3, 48, 0.1) == (
         "Dealer D05: consideration → purchase within 90 days fell from 21% to 14% (−7 points, 95% CI −11 to −3) "
         "in 2026-05 against 2025-11 to 2026-04; 3 of 48 comparisons flagged, q = 0.1")
+    near_zero = {**row, "estimate": 0.08, "ci_low": -0.002, "ci_high": 0.21, "before": 0.10, "after": 0.18}
+    assert "95% CI 0 to 21)" in sentences.change_text(near_zero)  # never '−0 to 21'
     pooled = {**row, "group": "other", "members": ["D03", "D04"]}
     assert sentences.group_label(pooled) == "Other dealers (D03, D04)"
+    assert sentences.group_label({**pooled, "members": ["(none)", "D07"]}) == "Other dealers (not recorded, D07)"
+    assert sentences.group_label({**row, "group_by": "acquisition_channel", "group": "walk_in"}) == "Channel Walk-in"
 
 
 # ---------------------------------------------------------------- the sample and the exit code

@@ -106,3 +106,27 @@ def test_one_group_purchase_share_panel_draws_without_a_warning():
     x, _ = bars.lines[0].get_data()
     assert list(x) == [0.4]
     plt.close(fig)
+
+
+def test_a_shown_figure_carries_its_title_and_axes_as_alt_text(monkeypatch):
+    import matplotlib.pyplot as plt
+
+    from journeylib import figures
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    fig, ax = plt.subplots()
+    ax.plot([1, 2], [3, 4])
+    ax.set_title("Leads per month", loc="left")
+    ax.set_xlabel("month")
+    ax.set_ylabel("leads ($)")
+    assert figures.describe(fig) == "Chart. Leads per month; x axis: month; y axis: leads ()."
+    figures.show(fig)
+    assert shown[-1]._repr_png_()[1] == {"alt": "Chart. Leads per month; x axis: month; y axis: leads ()."}
+    assert not plt.get_fignums()  # closed
+    fig, _ = plt.subplots()
+    figures.show(fig, alt="An empty chart: nothing to draw.")
+    assert shown[-1]._repr_png_()[1] == {"alt": "An empty chart: nothing to draw."}
+    fig, _ = plt.subplots()
+    assert figures.describe(fig) == "Chart without a title."
+    plt.close(fig)

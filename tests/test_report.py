@@ -93,3 +93,66 @@ def test_a_scheduled_run_turns_autoreload_off_and_an_interactive_session_keeps_i
         assert not reloader.enabled  # papermill: nothing is edited, no module scan before each cell
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_a_reviewer_table_has_no_index_human_headers_and_no_nan():
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame({"channel": ["walk_in", "third_party", None], "share": [0.1234, np.nan, 0.5],
+                          "ci_low": [0.1, 0.2, np.nan], "median_days": [12.0, np.nan, 1.0], "p": [4.4e-49, 0.03, None],
+                          "leads": [1200, 35, 7], "Revenue": [125000.4, np.nan, 0.0]},
+                         index=pd.Index([5, 6, 7], name="row"))
+    shown = report.reviewer_frame(frame, headers={"median_days": "Median time to purchase"},
+                                  formats={"channel": "label", "share": "percent", "ci_low": "percent",
+                                           "median_days": "days", "p": "p", "Revenue": "money"})
+    assert list(shown.columns) == ["Channel", "Share", "95% interval, low", "Median time to purchase", "p-value",
+                                   "Leads", "Revenue"]
+    assert shown.to_dict("list") == {
+        "Channel": ["Walk-in", "Third-party sites", "—"], "Share": ["12.3%", "—", "50.0%"],
+        "95% interval, low": ["10.0%", "20.0%", "—"], "Median time to purchase": ["12 days", "—", "1 day"],
+        "p-value": ["p < 0.001", "p = 0.03", "—"], "Leads": ["1,200", "35", "7"], "Revenue": ["125,000", "—", "0"]}
+    assert list(shown.index) == [0, 1, 2]
+    with_index = report.reviewer_frame(frame, index=True)
+    assert list(with_index.columns)[0] == "Row" and with_index.iloc[0, 0] == "5"
+
+
+def test_a_reviewer_table_renders_without_index_or_nan(monkeypatch):
+    import numpy as np
+    import pandas as pd
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    report.table(pd.DataFrame({"ci_high": [np.nan, 0.5], "group": ["<b>D01</b>", "D02"]}))
+    html_text = shown[-1].data
+    assert "NaN" not in html_text and "—" in html_text and "<th></th>" not in html_text
+    assert "95% interval, high" in html_text and "&lt;b&gt;D01&lt;/b&gt;" in html_text
+    assert "<tbody>\n    <tr>\n      <th>" not in html_text  # no index cells
+
+
+def test_show_table_keeps_a_meaningful_index_as_a_column_and_reads_codes_as_words(monkeypatch):
+    import numpy as np
+    import pandas as pd
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    by_channel = pd.DataFrame({"share": [0.0031, np.nan], "term": ["channel:third_party", "D01"],
+                               "path": ["site_visit > vdp_view", "walk in > 2 visits"]},
+                              index=pd.Index(["walk_in", "website"], name="channel"))
+    report.show_table(by_channel)
+    page = shown[-1].data
+    assert "Walk-in" in page and "Channel: Third-party sites" in page and "0.003" in page and "D01" in page
+    assert "Site visit &gt; Vehicle page view" in page and "walk in &gt; 2 visits" in page
+    assert "NaN" not in page and "walk_in" not in page and "third_party" not in page
+    report.show_table(pd.DataFrame({"leads": [3, 4]}))
+    assert ">0<" not in shown[-1].data and ">1<" not in shown[-1].data  # a plain 0..n-1 index is dropped
+
+
+def test_show_table_shows_a_styler_as_styled_without_its_plain_index(monkeypatch):
+    import pandas as pd
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    report.show_table(pd.DataFrame({"share": [0.25, 0.5]}).style.format({"share": "{:.0%}"}))
+    page = shown[-1].to_html()
+    assert "25%" in page and "50%" in page and ">0<" not in page

@@ -5,12 +5,14 @@
     result.metrics()     # the `changes` section of metrics.json (docs/metrics.md)
 
 The latest complete period of each measure is compared with the pooled baseline
-periods before it, overall, per dealer and per acquisition channel; every
-comparison has an effect with a 95% interval and a p-value, and the family is
-controlled for false discoveries (Benjamini-Hochberg at q). Modules:
+periods before it (and with the same period a year earlier), overall, per dealer and per acquisition
+channel; every comparison has an effect with a 95% interval and a p-value, and the family is
+controlled for false discoveries (Benjamini-Hochberg at q). A comparison is flagged when it is beyond
+chance, at least a practical threshold and not seasonal (`screen`); a group's change that explains
+others is reported once with them beneath it (`nesting`). Modules:
 `cohorts` (units, periods, measures), `compare` (groups, sparse levels),
-`effects` (the tests), `sentences`, `result` (WhatChanged, its tables and metrics); the figure is
-journeylib.figures.changes.
+`effects` (the tests), `screen`, `nesting`, `sentences`, `result` (WhatChanged, its tables and metrics);
+the figure is journeylib.figures.changes.
 """
 
 from __future__ import annotations
@@ -21,14 +23,15 @@ from dataclasses import dataclass
 import pandas as pd
 
 from journeylib.analysis import Params as BaseParams
-from journeylib.analysis import positive_int, share
-from journeylib.changes import cohorts, effects, sentences
+from journeylib.analysis import flag, positive_int, share
+from journeylib.changes import cohorts, effects, nesting, sentences
 from journeylib.changes.cohorts import Measure, Population, check_period
-from journeylib.changes.compare import ALL, baseline_window, compare_measure
+from journeylib.changes.compare import ALL, YEAR_AGO_COLUMNS, YEAR_LAG, baseline_window, compare_measure
+from journeylib.changes.screen import Thresholds, screen
+from journeylib.changes.sentences import level_label
 from journeylib.changes.result import COMPARISON_COLUMNS, NOTEBOOK, SECTION, WhatChanged
 from journeylib.errors import NotEstimable
 
-FEATURE_NAMES = {"dealer_id": "Dealer", "acquisition_channel": "Acquisition channel"}
 
 
 @dataclass(frozen=True)
@@ -42,12 +45,25 @@ class Params(BaseParams):
     window_days: int = 180  # buyers: a service visit or a referral within this many days of the purchase
     min_latest: int = 10  # a group with fewer units than this in the latest period is pooled or left out
     min_baseline: int = 30  # ... and so is one with fewer than this in the baseline
+    min_share_points: float = 3.0  # a share or rate is flagged only when it moved at least this many points
+    min_volume_change: float = 0.10  # ... a volume only when it moved at least this much (0.10 = 10%)
+    min_nps_points: float = 5.0  # ... an NPS only when it moved at least this many points
+    year_over_year: bool = True  # shares and volumes must also differ from the same period a year earlier
 
     def check(self) -> None:
         check_period(self.period)
         for name in ("baseline_periods", "horizon_days", "window_days", "min_latest", "min_baseline"):
             positive_int(name, getattr(self, name), expected="a whole number >= 1")
         share("q", self.q, expected="a false-discovery rate between 0 and 1")
+        for name, top in (("min_share_points", 100), ("min_volume_change", 10), ("min_nps_points", 200)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= top:
+                raise ValueError(f"parameter {name}={value!r}: expected a number from 0 to {top}")
+        flag("year_over_year", self.year_over_year)
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(float(self.min_share_points), float(self.min_volume_change), float(self.min_nps_points))
 
 
 def load_inputs(tables) -> dict:
@@ -83,29 +99,54 @@ def _populations(inputs: dict, as_of, period: str, horizon_days: int, window_day
     return found, reasons
 
 
+PLURAL = {"dealer_id": ("dealer", "dealers"), "acquisition_channel": ("channel", "channels")}
+
+
+def _names(group_by: str, levels) -> str:
+    """'channels Chat, Email and Walk-in', 'dealer D07'; a missing value last, as 'not recorded'."""
+    names = sorted((level_label(group_by, v) for v in levels), key=lambda n: (n == "not recorded", n))
+    one, many = PLURAL.get(group_by, (group_by, group_by))
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"{one if len(names) == 1 else many} {listed}"
+
+
 def _skipped_sentences(skipped: dict, pop: Population, min_latest: int, min_baseline: int, window: list) -> list:
-    out = []
-    for group_by in sorted({g for kind in skipped.values() for g, _ in kind}):
-        feature = FEATURE_NAMES.get(group_by, group_by)
-        small = sorted({lvl for kind in ("pooled", "left_out") for g, lvl in skipped[kind] if g == group_by})
+    """One sentence per kind of unit: the small groups compared together, and the groups not compared."""
+    features = sorted({g for kind in skipped.values() for g, _ in kind})
+    parts, missing = [], []
+    for group_by in features:
+        small = {lvl for kind in ("pooled", "left_out") for g, lvl in skipped[kind] if g == group_by}
         if small:
-            out.append(f"{feature} {', '.join(small)}: fewer than {min_latest} {pop.unit} in {pop.latest} or "
-                       f"{min_baseline} in the baseline for at least one measure; there pooled into 'other' "
-                       "(left out when 'other' is still too small).")
-        for level in sorted({lvl for g, lvl in skipped["only_latest"] if g == group_by}):
-            out.append(f"{feature} {level} has {pop.unit} in {pop.latest} but none in the baseline "
-                       f"({window[0]} to {window[-1]}): nothing to compare with.")
-        for level in sorted({lvl for g, lvl in skipped["only_baseline"] if g == group_by}):
-            out.append(f"{feature} {level} has no {pop.unit} in {pop.latest} (it had some in the baseline): "
-                       "not compared.")
-    return out
+            parts.append(_names(group_by, small))
+        latest_only = {lvl for g, lvl in skipped["only_latest"] if g == group_by}
+        if latest_only:
+            missing.append(f"{_names(group_by, latest_only)} (none in the baseline)")
+        baseline_only = {lvl for g, lvl in skipped["only_baseline"] if g == group_by}
+        if baseline_only:
+            missing.append(f"{_names(group_by, baseline_only)} (none in {pop.latest})")
+    unit = pop.unit[0].upper() + pop.unit[1:]
+    text = []
+    if parts:
+        text.append(f"fewer than {min_latest} in {pop.latest} or {min_baseline} in the baseline for at least one "
+                    f"measure, so compared together as 'other' (left out when even that is too small): "
+                    f"{'; '.join(parts)}")
+    if missing:
+        text.append(f"not compared: {'; '.join(missing)}")
+    if not text:
+        return []
+    return [f"{unit} ({pop.latest} against {window[0]} to {window[-1]}): {'. Also '.join(text)}."]
 
 
 def what_changed(inputs: dict, as_of, period: str = "month", baseline_periods: int = 6, q: float = 0.1,
                  horizon_days: int = 90, window_days: int = 180, min_latest: int = 10,
-                 min_baseline: int = 30) -> WhatChanged:
-    """Every comparison, the Benjamini-Hochberg flags, the sentences and what could not be compared."""
-    Params(period, baseline_periods, q, horizon_days, window_days, min_latest, min_baseline)  # refuses bad values
+                 min_baseline: int = 30, min_share_points: float = 3.0, min_volume_change: float = 0.10,
+                 min_nps_points: float = 5.0, year_over_year: bool = True) -> WhatChanged:
+    """Every comparison, the flags (beyond chance, above the thresholds, not seasonal), the changes that
+    explain others, the sentences and what could not be compared."""
+    params = Params(period, baseline_periods, q, horizon_days, window_days, min_latest, min_baseline,
+                    min_share_points, min_volume_change, min_nps_points, year_over_year)  # refuses bad values
+    thresholds = params.thresholds
+    year_lag = YEAR_LAG[period] if year_over_year else None
     populations, reasons = _populations(inputs, as_of, period, horizon_days, window_days)
     channels = sorted(populations["new_leads"].frame["acquisition_channel"].unique()) \
         if "new_leads" in populations else []
@@ -127,7 +168,7 @@ def what_changed(inputs: dict, as_of, period: str = "month", baseline_periods: i
         if len(window) < baseline_periods:
             notes.append(f"The baseline for {pop.unit} has only {len(window)} of the {baseline_periods} "
                          f"{period}s asked for ({window[0]} to {window[-1]}): the data starts in {pop.first}.")
-        found, skipped = compare_measure(pop, measure, baseline_periods, min_latest, min_baseline)
+        found, skipped = compare_measure(pop, measure, baseline_periods, min_latest, min_baseline, year_lag)
         if skipped["overall_small"]:
             n1, n0 = skipped["overall_small"][0]
             missing[measure.key] = (f"{label}: too little data to compare ({n1} {pop.unit} in {pop.latest}, "
@@ -152,20 +193,31 @@ def what_changed(inputs: dict, as_of, period: str = "month", baseline_periods: i
     if table.empty:
         table = pd.DataFrame(columns=list(COMPARISON_COLUMNS))
     # an empty table (or one whose estimates are all None) must still have numeric columns
-    numeric = ["estimate", "ci_low", "ci_high", "p", "before", "after"]
+    for column in YEAR_AGO_COLUMNS:
+        if column not in table:
+            table[column] = None
+    numeric = ["estimate", "ci_low", "ci_high", "p", "before", "after", "year_ago_before", "year_ago_estimate",
+               "year_ago_p", "n_year_ago"]
     table[numeric] = table[numeric].apply(pd.to_numeric, errors="coerce").astype("float64")
-    flags, adjusted = effects.benjamini_hochberg(table["p"], q)
-    table["q_value"], table["flagged"] = adjusted, flags
+    significant, adjusted = effects.benjamini_hochberg(table["p"], q)
+    table["q_value"], table["significant"] = adjusted, significant.astype(bool)
+    table = screen(table, thresholds)
+    p_cut = float(table.loc[table["significant"], "p"].max()) if table["significant"].any() else 0.0
     flagged = table[table["flagged"]].copy()
-    if not flagged.empty:
-        flagged["size"] = [sentences.size(r) for r in flagged.to_dict("records")]
-        flagged = flagged.sort_values(["size", "p"], ascending=[False, True], ignore_index=True)
-        flagged["sentence"] = [sentences.change_sentence(r, len(flagged), len(table), q)
-                               for r in flagged.to_dict("records")]
+    flagged["size"] = [sentences.size(r) for r in flagged.to_dict("records")]
+    flagged = flagged.sort_values(["size", "p"], ascending=[False, True], ignore_index=True)
+    flagged = nesting.nest(flagged, populations, measures, baseline_periods, p_cut, thresholds)
+    by_key = {f"{r['group_by']}={r['group']}|{r['measure']}": r for r in flagged.to_dict("records")}
+    flagged["sentence"] = [
+        sentences.change_sentence(r, len(flagged), len(table), q) if r["explained_by"] is None else
+        sentences.explained_sentence(r, by_key[f"{r['explained_by']}|{r['measure']}"])
+        for r in flagged.to_dict("records")]
     result = WhatChanged(table, flagged, populations, measures, notes, missing, {}, pooled, q,
                          {"period": period, "baseline_periods": baseline_periods, "horizon_days": horizon_days,
-                          "window_days": window_days, "min_latest": min_latest, "min_baseline": min_baseline},
-                         pd.Timestamp(as_of))
+                          "window_days": window_days, "min_latest": min_latest, "min_baseline": min_baseline,
+                          "min_share_points": float(min_share_points), "min_volume_change": float(min_volume_change),
+                          "min_nps_points": float(min_nps_points), "year_over_year": year_over_year},
+                         pd.Timestamp(as_of), thresholds)
     result.detectable = _detectable(result)
     return result
 

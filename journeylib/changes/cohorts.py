@@ -214,9 +214,16 @@ def measures(horizon_days: int, window_days: int, channels=()) -> list[Measure]:
         Measure("nps_service", "NPS, service", "nps", "service_surveys", main=True),
         Measure("lead_volume", "lead volume", "count", "new_leads", main=True),
     ]
-    out += [Measure(f"channel_share:{c}", f"share of leads from {c}", "share", "new_leads", f"channel:{c}",
+    out += [Measure(f"channel_share:{c}", f"share of leads from {_channel(c)}", "share", "new_leads", f"channel:{c}",
                     group_bys=(None,)) for c in channels]
     return out
+
+
+def _channel(code: str) -> str:
+    from journeylib.labels import label
+
+    text = label(code)
+    return "no recorded channel" if text == "Not recorded" else text
 
 
 def nps_counts(scores: pd.Series) -> tuple[int, int, int]:

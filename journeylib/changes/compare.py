@@ -5,6 +5,9 @@ the same minimum sizes, else the measure is not compared; a group with fewer
 than `min_latest` units in the latest period or `min_baseline` in the baseline is
 pooled into 'other' (compared when 'other' is big enough, else left out); a group
 present in only one of the two is named in a sentence, not compared.
+
+Shares and counts are also compared with the same period a year earlier (`year_ago` columns) when the data
+reaches back that far, so a seasonal swing can be told from a change (journeylib.changes.screen).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from journeylib.stats.levels import OTHER_LEVEL
 from journeylib.stats.intervals import wilson_interval
 
 ALL = "all"
+YEAR_LAG = {"month": 12, "week": 52}  # periods back to the same period a year earlier
+YEAR_AGO_COLUMNS = ("year_ago_period", "year_ago_before", "year_ago_estimate", "year_ago_p", "n_year_ago")
 
 
 def baseline_window(pop: Population, baseline_periods: int) -> list:
@@ -56,8 +61,50 @@ def _effect(measure: Measure, latest: tuple, base: tuple, latest_days: float, ba
     return effects.rate_change(latest[0], latest_days, base[0], base_days)
 
 
-def compare_measure(pop: Population, measure: Measure, baseline_periods: int, min_latest: int, min_baseline: int):
-    """(rows, skipped): one row per comparison made; skipped = {kind: [group labels]} for the sentences."""
+def year_ago_period(pop: Population, lag: int | None):
+    """The same period a year before the latest one, when the data reaches back that far; else None."""
+    if not lag or pop.first is None or pop.latest - lag < pop.first:
+        return None
+    return pop.latest - lag
+
+
+def _year_ago(measure: Measure, latest: tuple, part: pd.DataFrame, period, min_latest: int,
+              latest_days: float) -> dict:
+    """The latest period against the same period a year earlier (shares and counts only)."""
+    empty = dict.fromkeys(YEAR_AGO_COLUMNS)
+    if period is None or measure.kind == "nps":
+        return empty
+    then = _summary(part, measure)
+    if measure.kind == "share" and (then[1] < min_latest or latest[1] == 0):
+        return empty
+    if measure.kind == "share":
+        found = effects.proportion_change(latest[0], latest[1], then[0], then[1])
+    else:
+        found = effects.rate_change(latest[0], latest_days, then[0], period_days([period]))
+        if not np.isfinite(found["estimate"]):
+            return empty
+    return {"year_ago_period": str(period), "year_ago_before": found["before"],
+            "year_ago_estimate": found["estimate"], "year_ago_p": found["p"], "n_year_ago": _size(then)}
+
+
+def effect_of(pop: Population, measure: Measure, baseline_periods: int, keep: pd.Series | None = None) -> dict | None:
+    """The latest period against the baseline for the units where `keep` holds (all units without it):
+    what is left of a change once another group's units are set aside (journeylib.changes.nesting)."""
+    window = baseline_window(pop, baseline_periods)
+    units = _units(pop, measure)
+    if keep is not None:
+        units = units[keep.reindex(units.index, fill_value=False)]
+    s1 = _summary(units[units["period"] == pop.latest], measure)
+    s0 = _summary(units[units["period"].isin(window)], measure)
+    if not window or _size(s0) == 0 or (measure.kind != "count" and _size(s1) == 0):
+        return None
+    return _effect(measure, s1, s0, period_days([pop.latest]), period_days(window))
+
+
+def compare_measure(pop: Population, measure: Measure, baseline_periods: int, min_latest: int, min_baseline: int,
+                    year_lag: int | None = None):
+    """(rows, skipped): one row per comparison made; skipped = {kind: [group labels]} for the sentences.
+    With `year_lag`, shares and counts are also compared with the period that many periods earlier."""
     window = baseline_window(pop, baseline_periods)
     skipped = {"only_latest": [], "only_baseline": [], "pooled": [], "left_out": [], "overall_small": []}
     if not window:
@@ -65,6 +112,8 @@ def compare_measure(pop: Population, measure: Measure, baseline_periods: int, mi
     units = _units(pop, measure)
     latest = units[units["period"] == pop.latest]
     base = units[units["period"].isin(window)]
+    then = year_ago_period(pop, year_lag)
+    year_ago = units[units["period"] == then] if then is not None else units.iloc[:0]
     latest_days, base_days = period_days([pop.latest]), period_days(window)
     common = {"measure": measure.key, "label": measure.label, "kind": measure.kind, "population": pop.name,
               "unit": pop.unit, "latest_period": str(pop.latest), "baseline_from": str(window[0]),
@@ -113,8 +162,10 @@ def compare_measure(pop: Population, measure: Measure, baseline_periods: int, mi
             s1, s0 = _summary(part1, measure), _summary(part0, measure)
             if measure.kind != "count" and (_size(s1) == 0 or _size(s0) == 0):
                 continue  # nothing in the latest period (said once per measure by the caller)
+            part_ago = year_ago if group_by_name == ALL else year_ago[year_ago[group_by_name].isin(members)]
             row = {**common, "group_by": group_by_name, "group": str(level), "members": [str(m) for m in members],
-                   **_effect(measure, s1, s0, latest_days, base_days)}
+                   **_effect(measure, s1, s0, latest_days, base_days),
+                   **_year_ago(measure, s1, part_ago, then, min_latest, latest_days)}
             if measure.kind == "count":
                 row["per_period_before"] = s0[0] / len(window)
             rows.append(row)

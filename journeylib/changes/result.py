@@ -9,6 +9,7 @@ import pandas as pd
 from journeylib.analysis import Result
 from journeylib.changes import sentences
 from journeylib.changes.compare import ALL, baseline_window, series
+from journeylib.changes.screen import Thresholds
 from journeylib.results import SectionMetrics
 
 SECTION = "changes"
@@ -19,14 +20,16 @@ COMPARISON_COLUMNS = ("measure", "label", "kind", "population", "group_by", "gro
                       "baseline_to", "main")
 FLAGGED_FIELDS = ("measure", "label", "kind", "group_by", "group", "members", "latest_period", "baseline_from",
                   "baseline_to", "before", "after", "n_before", "n_after", "estimate", "ci_low", "ci_high", "p",
-                  "q_value", "sentence")
+                  "q_value", "year_ago_period", "year_ago_before", "year_ago_estimate", "year_ago_p", "explained_by",
+                  "sentence")
 
 
 @dataclass
 class WhatChanged(Result):
     section = SECTION
     comparisons_: pd.DataFrame  # every comparison made, with q_value and flagged (COMPARISON_COLUMNS + q_value, flagged)
-    flagged_: pd.DataFrame  # the flagged ones, largest first, with their size and sentence
+    flagged_: pd.DataFrame  # the flagged ones as reported: each change largest first, those it explains beneath
+    # it (`explained_by` set), with their size and sentence
     populations: dict
     measures: dict
     notes: list = field(default_factory=list)
@@ -36,14 +39,48 @@ class WhatChanged(Result):
     q: float = 0.1
     settings: dict = field(default_factory=dict)
     as_of: pd.Timestamp | None = None
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+    @property
+    def reported_(self) -> pd.DataFrame:
+        """The flagged changes reported on their own (not explained by a larger one), largest first."""
+        return self.flagged_[self.flagged_["explained_by"].isna()]
+
+    def beneath(self, row: dict) -> pd.DataFrame:
+        """The flagged comparisons a reported change explains."""
+        key = f"{row['group_by']}={row['group']}"
+        return self.flagged_[(self.flagged_["explained_by"] == key) & (self.flagged_["measure"] == row["measure"])]
 
     @property
     def summary(self) -> str:
-        """The headline sentence: how many comparisons, how many flagged."""
+        """The headline sentence: how many changes, how many comparisons flagged."""
         if self.flagged_.empty:
             return sentences.nothing_flagged(len(self.comparisons_), self.q)
-        return (f"{len(self.flagged_)} of {len(self.comparisons_)} comparisons flagged at a false-discovery rate "
-                f"q = {self.q:g}.")
+        reported, flagged = len(self.reported_), len(self.flagged_)
+        text = (f"{flagged} of {len(self.comparisons_)} comparisons flagged at a false-discovery rate "
+                f"q = {self.q:g}")
+        if reported == flagged:
+            return text + "."
+        changes = "1 change" if reported == 1 else f"{reported} changes"
+        return f"{changes} flagged ({text}; the rest are part of a larger change and listed beneath it)."
+
+    @property
+    def screen_sentence(self) -> str:
+        """The practical thresholds, and how many comparisons beyond chance they or the season set aside."""
+        table = self.comparisons_
+        significant = table["significant"]
+        small = int((significant & ~table["material"]).sum())
+        seasonal = int((significant & table["material"] & table["seasonal"]).sum())
+        text = self.thresholds.sentence()
+        if self.settings.get("year_over_year", True):
+            text += (" Where the data reaches back a year, shares and volumes must also differ by that much from "
+                     "the same period a year earlier, so a seasonal swing is not flagged.")
+        if small or seasonal:
+            parts = [f"{small} below the threshold" if small else "",
+                     f"{seasonal} matching the same period a year earlier" if seasonal else ""]
+            text += (f" Of {int(significant.sum())} comparisons beyond chance, "
+                     f"{' and '.join(p for p in parts if p)} {'were' if small + seasonal > 1 else 'was'} not flagged.")
+        return text
 
     def series(self, row: dict, periods: int | None = None) -> pd.DataFrame:
         """The flagged (or any) comparison's measure per period: baseline periods and the latest."""
@@ -55,18 +92,43 @@ class WhatChanged(Result):
         return series(pop, self.measures[row["measure"]], row["group_by"], row["members"], shown)
 
     def closest_calls(self, n: int = 12) -> pd.DataFrame:
-        """The n comparisons with the smallest p-values, flagged or not, formatted for reviewers
-        (shares and their changes in percent, NPS in points, lead volume as a rate ratio)."""
+        """The n comparisons with the smallest p-values, flagged or not, for reviewers: human labels, shares
+        and their changes in percent (points), NPS in points, lead volume as a change in percent; no NaN."""
+        from journeylib import labels
+
         table = self.comparisons_.sort_values("p").head(n)
         records = table.to_dict("records")
+
+        def change(r):
+            if r["kind"] == "share":
+                return f"{labels.points(r['estimate'], 1)} ({labels.number_range(100 * r['ci_low'], 100 * r['ci_high'])})"
+            if r["kind"] == "nps":
+                return f"{labels.number(r['estimate'], 1)} NPS points ({labels.number_range(r['ci_low'], r['ci_high'])})"
+            if not all(map(labels._finite, (r["estimate"], r["ci_low"], r["ci_high"]))):
+                return labels.MISSING
+            return (f"{labels.number(100 * (r['estimate'] - 1), 0)}% "
+                    f"({labels.number_range(100 * (r['ci_low'] - 1), 100 * (r['ci_high'] - 1))})")
+
+        def verdict(r):
+            if r["flagged"]:
+                return "flagged"
+            if not r["significant"]:
+                return "within chance"
+            return "seasonal" if r["material"] and r["seasonal"] else "below threshold"
+
         return pd.DataFrame({
-            "measure": table["label"], "group": [sentences.group_label(r) for r in records],
-            "latest": table["latest_period"], "n latest": table["n_after"], "n baseline": table["n_before"],
-            "change": table["estimate"].where(table["kind"] != "share", 100 * table["estimate"]).round(1),
-            "95% CI": [f"{100 * r['ci_low']:.0f} to {100 * r['ci_high']:.0f}" if r["kind"] == "share"
-                       else f"{r['ci_low']:.2f} to {r['ci_high']:.2f}" for r in records],
-            "p": ["< 0.0001" if p < 0.0001 else f"{p:.4f}" for p in table["p"]],
-            "q value": table["q_value"].round(3), "flagged": table["flagged"].map({True: "yes", False: ""})})
+            "Measure": [r["label"][:1].upper() + r["label"][1:] for r in records],
+            "Group": [sentences.group_label(r) for r in records],
+            "Latest period": table["latest_period"].to_list(),
+            "Units, latest": [labels.number(v) for v in table["n_after"]],
+            "Units, baseline": [labels.number(v) for v in table["n_before"]],
+            "Change (95% interval)": [change(r) for r in records],
+            "p-value": [labels.p_value(p) for p in table["p"]],
+            "Reading": [verdict(r) for r in records]})
+
+    def _explained_by(self, row) -> str | None:
+        match = self.flagged_[(self.flagged_["measure"] == row["measure"]) & (self.flagged_["group_by"] == ALL)]
+        return None if match.empty else match.iloc[0]["explained_by"]
 
     def metrics(self) -> dict:
         """The `changes` section of metrics.json (docs/metrics.md)."""
@@ -77,8 +139,16 @@ class WhatChanged(Result):
         for name, pop in self.populations.items():
             out.record(("latest_period", name), str(pop.latest))
         out.record("comparisons", len(self.comparisons_))
-        out.record("flagged_count", len(self.flagged_))
-        out.record("flagged", [{k: r.get(k) for k in FLAGGED_FIELDS} for r in self.flagged_.to_dict("records")])
+        table = self.comparisons_
+        out.record("significant_count", int(table["significant"].sum()))
+        out.record("below_threshold_count", int((table["significant"] & ~table["material"]).sum()))
+        out.record("seasonal_count", int((table["significant"] & table["material"] & table["seasonal"]).sum()))
+        out.record("flagged_comparisons", len(self.flagged_))
+        out.record("flagged_count", len(self.reported_))
+        out.record("flagged", [{**{k: r.get(k) for k in FLAGGED_FIELDS},
+                                "beneath": [{k: b.get(k) for k in FLAGGED_FIELDS}
+                                            for b in self.beneath(r).to_dict("records")]}
+                               for r in self.reported_.to_dict("records")])
         overall = self.comparisons_[self.comparisons_["group_by"] == ALL]
         for key, measure in self.measures.items():
             if not measure.main:
@@ -92,7 +162,10 @@ class WhatChanged(Result):
                     "label": measure.label,
                     "estimate": row["estimate"], "ci_low": row["ci_low"], "ci_high": row["ci_high"], "p": row["p"],
                     "q_value": row["q_value"], "flagged": bool(row["flagged"]), "before": row["before"],
-                    "after": row["after"], "latest_period": row["latest_period"]})
+                    "after": row["after"], "latest_period": row["latest_period"],
+                    "beyond_threshold": bool(row["material"]), "seasonal": bool(row["seasonal"]),
+                    "year_ago_period": row["year_ago_period"], "year_ago_estimate": row["year_ago_estimate"],
+                    "explained_by": self._explained_by(row)})
             out.record(("detectable", key), self.detectable[key]["value"])
             pop = self.populations.get(measure.population)
             if pop is not None and len(pop.frame):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from journeylib.labels import label
+
 MINUS = "\u2212"
 GROUP_NAMES = {"dealer_id": ("Dealer", "Other dealers"), "acquisition_channel": ("Channel", "Other channels")}
 
@@ -16,16 +18,33 @@ def _signed(value: float, digits: int = 0) -> str:
 
 
 def _plain(value: float, digits: int = 0) -> str:
-    return f"{value:.{digits}f}".replace("-", MINUS)
+    """A number with a true minus sign and never a negative zero ('−0' reads '0')."""
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text.replace("-", MINUS)
+
+
+def level_label(group_by: str, level) -> str:
+    """A dealer id as it is (D01); a channel or other code as a label (Walk-in); '(none)' as 'not recorded'."""
+    text = label(level)
+    if group_by == "dealer_id" and text not in ("Not recorded",):
+        return str(level)
+    return text if text != "Not recorded" else "not recorded"
 
 
 def group_label(row: dict) -> str:
+    """'Dealer D05', 'Channel Walk-in', 'Other dealers (D07, not recorded)', 'All leads'."""
     if row["group_by"] == "all":
         return f"All {row['unit']}"
-    single, pooled = GROUP_NAMES.get(row["group_by"], (row["group_by"], f"Other {row['group_by']}"))
+    single, pooled = GROUP_NAMES.get(row["group_by"], (label(row["group_by"]), f"Other {label(row['group_by'])}"))
     if row["group"] == "other":
-        return f"{pooled} ({', '.join(row['members'])})"
-    return f"{single} {row['group']}"
+        return f"{pooled} ({', '.join(level_label(row['group_by'], m) for m in row['members'])})"
+    return f"{single} {level_label(row['group_by'], row['group'])}"
+
+
+def explained_sentence(row: dict, parent: dict) -> str:
+    """A change explained by a larger one: '... ; without Dealer D01's leads it is not flagged'."""
+    return (f"{group_label(row)}: {change_text(row)} in {row['latest_period']}; without "
+            f"{group_label(parent)}'s {row['unit']} it is not flagged, so it is part of that change")
 
 
 def _ratio(value: float) -> str:

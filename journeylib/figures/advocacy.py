@@ -9,7 +9,7 @@ import numpy as np
 
 from journeylib.advocacy.referrals import BANDS
 from journeylib.figures.curves import draw_km
-from journeylib.figures.style import error_bars, percent_axis, plain
+from journeylib.figures.style import error_bars, named, percent_axis, plain
 
 CATEGORY_COLOURS = {"detractor": "#d55e00", "passive": "#999999", "promoter": "#009e73"}
 SURVEY_COLOURS = {"sales": "C0", "service": "C1"}
@@ -94,7 +94,7 @@ def referrals_per_buyer(model_frame, rates_by_band, top: int = 5):
     axes[0].bar([str(c) if c < top else f"{top}+" for c in counts.index], counts.to_numpy())
     axes[0].set(title="Referrals per buyer", xlabel="referrals made since the first purchase", ylabel="buyers")
     rate, errors = error_bars(rates_by_band, "per_buyer_year")
-    axes[1].bar(rates_by_band["satisfaction"].astype(str).to_numpy(), rate, capsize=4, color="C2", yerr=errors)
+    axes[1].bar([named(b) for b in rates_by_band["satisfaction"].astype(str)], rate, capsize=4, color="C2", yerr=errors)
     axes[1].set(title="Referrals per buyer-year by satisfaction band", xlabel="satisfaction band (sales survey)",
                 ylabel="referrals per buyer per year (95% interval)")
     fig.tight_layout()
@@ -172,7 +172,7 @@ def reviews_by_band(by_band, bands=BANDS, width: float = 0.38):
         x = np.arange(len(bands)) + (i - 0.5) * width
         share, errors = error_bars(part, "share")
         ax.bar(x, share, width=width, label=EVENT_LABELS.get(event, event), yerr=errors, capsize=3)
-    ax.set_xticks(np.arange(len(bands)), bands)
+    ax.set_xticks(np.arange(len(bands)), [named(b) for b in bands])
     percent_axis(ax)
     ax.set(title="Buyers who reviewed or shared after their purchase, by satisfaction band",
            xlabel="satisfaction band (sales survey)", ylabel="share of buyers (95% interval)")

@@ -10,7 +10,7 @@ import pandas as pd
 
 from journeylib.figures.curves import draw_km
 from journeylib.figures.forest import forest
-from journeylib.figures.style import error_bars, percent_axis, plain
+from journeylib.figures.style import error_bars, named, percent_axis
 
 SATISFACTION_BANDS = ("promoter", "passive", "detractor", "no_response")
 
@@ -26,7 +26,7 @@ def rate_panels(rates: pd.DataFrame, overall_rate: float, labels: dict, title: s
         rate, errors = error_bars(table, "churn_rate")
         ax.errorbar(rate, range(len(table)), xerr=errors, fmt="o", capsize=3)
         ax.axvline(overall_rate, color="grey", linestyle="--", linewidth=1, label="all eligible buyers")
-        ax.set_yticks(range(len(table)), [plain(f"{level} (n={n})") for level, n in zip(table["level"], table["buyers"])])
+        ax.set_yticks(range(len(table)), [f"{named(level)} (n={n:,})" for level, n in zip(table["level"], table["buyers"])])
         percent_axis(ax, "x")
         ax.set(title=f"Churn rate by {label}", xlabel="share of eligible buyers churned (95% interval)", ylabel=label)
     axes.flat[0].legend(loc="lower right")

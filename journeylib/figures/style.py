@@ -8,6 +8,13 @@ def plain(text) -> str:
     return str(text).replace("$", r"\$")
 
 
+def named(code) -> str:
+    """A code drawn as its label (`walk_in` -> Walk-in, journeylib.labels), safe from mathtext."""
+    from journeylib.labels import label
+
+    return plain(label(code))
+
+
 def error_bars(table, estimate: str, low: str = "ci_low", high: str = "ci_high"):
     """(estimates, [below, above]) of a table's interval columns as float arrays, as matplotlib's errorbar
     and bar take them: a one-element pandas Series as an error bar makes matplotlib print a

@@ -38,10 +38,32 @@ def strip_remote_assets(html: str) -> str:
     return html
 
 
+CHECK_TAG = "nbval-check-output"  # cells whose printed summary tests compare; not for reviewers
+
+
+def reviewer_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy for the reviewer page: no output of the tagged check cells and no printed output (stdout or
+    stderr streams); figures, tables, Markdown and a failed cell's error stay. The analyst page keeps everything."""
+    import copy
+
+    notebook = copy.deepcopy(notebook)
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        if CHECK_TAG in cell.metadata.get("tags", []):
+            cell.outputs = []
+        else:
+            cell.outputs = [o for o in cell.get("outputs", []) if o.get("output_type") != "stream"]
+    return notebook
+
+
 def notebook_html(notebook: nbformat.NotebookNode, with_code: bool) -> str:
-    """The lab look without web assets; the reviewer version (with_code=False) is nbconvert --no-input."""
+    """The lab look without web assets; the reviewer version (with_code=False) is nbconvert --no-input
+    on `reviewer_notebook` (no printouts)."""
     from nbconvert import HTMLExporter
 
+    if not with_code:
+        notebook = reviewer_notebook(notebook)
     exporter = HTMLExporter(template_name="lab", template_file=str(NOTEBOOK_TEMPLATE),
                             exclude_input=not with_code, exclude_input_prompt=not with_code,
                             exclude_output_prompt=not with_code)
