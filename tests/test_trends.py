@@ -88,7 +88,7 @@ def test_index_opens_with_the_poster_and_the_flagged_changes(tmp_path):
     metrics = _metrics(run_dir.name, 1934, flagged=True)
     page = render.write_index(run_dir, metrics, [], None).read_text(encoding="utf-8")
     assert page.index(f"data:image/png;base64,{PNG}") < page.index("What changed") < page.index("Headline numbers")
-    assert "1 of 68 comparisons flagged" in page
+    assert "1 change reported out of 68 comparisons" in page
     assert "fell from 91% to 54% &lt;b&gt;x&lt;/b&gt;" in page  # data text escaped
     assert 'href="../trends.html"' in page and 'href="changes.json"' in page
     assert "−50 pts" not in page and "rate ×0.50 in 2026-06, flagged" in page  # customers row: lead volume

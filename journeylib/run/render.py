@@ -302,11 +302,15 @@ def change_summary(metrics: dict) -> dict:
         return {"computed": False, "flagged": [], "sentence": "What changed was not computed in this run."}
     flagged = [row.get("sentence") for row in changes.get("flagged") or [] if row.get("sentence")]
     comparisons, q = changes.get("comparisons") or 0, changes.get("q")
+    behind = changes.get("flagged_comparisons")  # comparisons flagged, the reported changes among them
     if flagged:
-        sentence = f"{len(flagged)} of {comparisons} comparisons flagged at a false-discovery rate q = {q:g}."
+        reported = f"{len(flagged)} change{'s' if len(flagged) != 1 else ''} reported"
+        rule = f"beyond chance at a false-discovery rate q = {q:g} and above the practical thresholds"
+        sentence = (f"{reported} ({behind} of {comparisons} comparisons flagged: {rule})." if isinstance(behind, int)
+                    else f"{reported} out of {comparisons} comparisons ({rule}).")
     elif comparisons:
-        sentence = (f"Nothing changed beyond chance: none of the {comparisons} comparisons passed the "
-                    f"false-discovery control at q = {q:g}.")
+        sentence = (f"Nothing changed beyond chance and the practical thresholds: none of the {comparisons} "
+                    f"comparisons was flagged at q = {q:g}.")
     else:
         sentence = "No comparison could be made on this export (see the What changed report)."
     return {"computed": True, "flagged": flagged, "sentence": sentence}
