@@ -17,7 +17,7 @@ from __future__ import annotations
 import pandas as pd
 
 from journeylib.errors import NotEstimable
-from journeylib.journey_map import attribution, channels, engine, funnel, groups, poster, surveys, variants
+from journeylib.journey_map import attribution, channels, engine, funnel, funnels, groups, poster, surveys, variants
 from journeylib.journey_map.params import Params
 from journeylib.journey_map.result import NOTEBOOK, SECTION, JourneyMapResult, SegmentMap
 from journeylib.vocabulary import STAGES
@@ -128,6 +128,10 @@ def _analyse(tables, params: Params, con) -> JourneyMapResult:
     by_segment = groups.funnel_by_segment(journeys, segment_of)
     sizes = segment_of.value_counts()
     buy = by_segment[by_segment["stage"] == "purchase"]
+    defined = funnels.configured(tables)
+    labels = {by: groups.pool_segments(groups.segment_labels(journeys, by), low)[0].to_numpy()
+              for by in ("dealer_id", "acquisition_channel")}
+    funnel_overall, funnel_groups = funnels.funnel_tables(events, journeys, defined, as_of, labels)
     maps = _segment_maps(journeys, segment_of, list(sizes.index[:params.segment_maps]), events, survey_rows,
                          scored, themes)
 
@@ -149,6 +153,7 @@ def _analyse(tables, params: Params, con) -> JourneyMapResult:
         segment_funnel_=by_segment, segment_sizes_=sizes,
         segment_extremes=groups.extremes(buy, "share_of_segment", "segment_customers"),
         segment_maps_=maps, notes_=notes,
+        funnels_=funnel_overall, funnel_groups_=funnel_groups, funnel_steps=defined,
     )
 
 

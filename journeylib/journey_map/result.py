@@ -72,6 +72,9 @@ class JourneyMapResult(Result):
     segment_extremes: dict
     segment_maps_: list  # SegmentMap per largest segment
     notes_: dict
+    funnels_: pd.DataFrame | None = None  # funnels.funnel_tables: every configured funnel, overall
+    funnel_groups_: pd.DataFrame | None = None  # ... per dealer and acquisition channel (with `shrunk`)
+    funnel_steps: dict | None = None  # the funnels' definitions (configured, else the default)
     section = SECTION
 
     # ------------------------------------------------------------ picks the sentences use
@@ -157,6 +160,29 @@ class JourneyMapResult(Result):
         first_heavy = (shares["first_touch"] - shares["last_touch"]).sort_values()
         return first_heavy.index[-1], first_heavy.index[0]
 
+    def funnel_sentences(self) -> list[str]:
+        """Per funnel: the step losing most of its eligible customers, and how many are still in progress."""
+        from journeylib.labels import label
+
+        out = []
+        for name, table in (self.funnels_ if self.funnels_ is not None else pd.DataFrame(columns=["funnel"])).groupby(
+                "funnel", sort=False):
+            later = table.iloc[1:].dropna(subset=["conversion"])
+            if later.empty:
+                out.append(f"{label(name)} funnel: nobody could reach a step past {label(table['step'].iloc[0])}, "
+                           "so no step conversion can be computed.")
+                continue
+            weak = later.loc[later["conversion"].idxmin()]
+            waiting = int(table["in_progress"].sum())
+            sentence = (f"{label(name)} funnel: the weakest step is {label(weak['step'])}, reached by "
+                        f"{weak['conversion']:.0%} of the {int(weak['eligible']):,} customers who could reach it "
+                        f"(95% CI {weak['ci_low']:.0%} to {weak['ci_high']:.0%}).")
+            if waiting:
+                sentence += (f" {waiting:,} customers are still inside a step's window at the as-of date; "
+                             "they count neither as converted nor as lost.")
+            out.append(sentence)
+        return out
+
     # ------------------------------------------------------------ metrics
 
     def notes(self) -> list[str]:
@@ -176,6 +202,10 @@ class JourneyMapResult(Result):
             section.record_pooled(feature, names)
         for sentence in self.notes():
             section.note(sentence)
+        for row in (self.funnels_.itertuples() if self.funnels_ is not None else []):
+            section.record(("funnels", row.funnel, row.step), {
+                "reached": int(row.reached), "in_progress": int(row.in_progress), "conversion": row.conversion,
+                "ci_low": row.ci_low, "ci_high": row.ci_high, "median_days": row.median_days})
         for model in MODELS:
             if self.credits_ is None:
                 section.record_missing(("attribution", model), self.attribution_reason)
