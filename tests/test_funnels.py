@@ -162,3 +162,34 @@ def test_funnel_sentences_name_the_weakest_step_and_who_is_still_in_progress():
     assert "2 customers are still inside a step's window" in sentence
     result.funnels_ = table.assign(conversion=[1.0, None, None], reached=[8, 0, 0], eligible=[8, 0, 0])
     assert "nobody could reach a step past Received" in result.funnel_sentences()[0]
+
+
+# ------------------------------------------------------------------ through prepare and analyse
+
+def test_a_configured_funnel_goes_through_prepare_into_the_journey_section(tmp_path):
+    import yaml
+
+    from journeylib import journey_map as jm
+    from journeylib.prepare import prepare
+    from journeylib.sample import write_sample
+    from journeylib.tables import ProcessedTables
+
+    raw = write_sample(tmp_path / "raw", customers=300, seed=7)
+    config = yaml.safe_load((raw / "journey.yaml").read_text(encoding="utf-8"))
+    config["funnels"] = {"web": [{"step": "visit", "events": ["site_visit"]},
+                                 {"step": "vehicle_page", "events": ["vdp_*"], "within_days": 14}]}
+    (raw / "journey.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    prepare(raw=raw, out=tmp_path / "processed")
+    tables = ProcessedTables(tmp_path / "processed")
+    metrics = jm.analyse(tables, jm.Params()).metrics()
+    assert list(metrics["funnels"]) == ["web"] and list(metrics["funnels"]["web"]) == ["visit", "vehicle_page"]
+    events = pd.read_parquet(tmp_path / "processed" / "touchpoints.parquet")
+    events = events[events["occurred_at"] <= tables.as_of]
+    first = events[events["event_type"] == "site_visit"].groupby("customer_id")["occurred_at"].min()
+    pages = events[events["event_type"] == "vdp_view"].merge(first.rename("visit_at"), on="customer_id")
+    gap = pages["occurred_at"] - pages["visit_at"]
+    reached = pages[(gap >= pd.Timedelta(0)) & (gap <= pd.Timedelta(days=14))]["customer_id"].nunique()
+    waiting = (tables.as_of - first < pd.Timedelta(days=14)).sum()  # an upper bound: some of them did reach it
+    assert metrics["funnels"]["web"]["visit"]["reached"] == len(first)
+    assert metrics["funnels"]["web"]["vehicle_page"]["reached"] == reached
+    assert metrics["funnels"]["web"]["vehicle_page"]["in_progress"] <= waiting

@@ -329,3 +329,41 @@ def segment_funnel(by_segment: pd.DataFrame, shown: list, segment_by: str):
     percent_axis(ax)
     ax.legend(title=word, bbox_to_anchor=(1.01, 1), loc="upper left")
     return fig
+
+
+def step_funnel(name: str, overall: pd.DataFrame, by_group: pd.DataFrame):
+    """One configured funnel: customers reaching each step (bars, with the step's conversion and in-progress
+    count), and each step's conversion per dealer and per acquisition channel (empirical-Bayes rates)."""
+    import matplotlib.pyplot as plt
+
+    from journeylib.labels import label
+
+    groupings = [by for by in ("dealer_id", "acquisition_channel") if by in set(by_group["by"])]
+    fig, axes = plt.subplots(1, 1 + len(groupings), figsize=(6 + 5 * len(groupings), 0.6 * len(overall) + 3.2),
+                             gridspec_kw={"width_ratios": [1.3] + [1] * len(groupings)})
+    axes = np.atleast_1d(axes)
+    steps = [label(s) for s in overall["step"]]
+    bars = axes[0]
+    bars.barh(steps, overall["reached"].to_numpy(dtype=float))
+    bars.invert_yaxis()
+    top = max(float(overall["reached"].max()), 1.0)
+    for i, row in enumerate(overall.itertuples()):
+        text = f" {row.reached:,}"
+        if i and not pd.isna(row.conversion):
+            text += f" ({row.conversion:.0%} of {row.eligible:,})"
+        if row.in_progress:
+            text += f", {row.in_progress:,} in progress"
+        bars.text(row.reached, i, text, va="center", fontsize=9)
+    bars.set(title=f"{plain(label(name))} funnel: customers reaching each step", xlabel="customers", ylabel="step",
+             xlim=(0, top * 1.9))
+    for ax, by in zip(axes[1:], groupings):
+        rows = by_group[by_group["by"] == by]
+        matrix = rows.pivot_table(index="group", columns="step", values="shrunk", aggfunc="first", dropna=False)
+        order = rows.drop_duplicates("group").sort_values("customers", ascending=False)["group"]
+        matrix = matrix.reindex(index=list(order), columns=list(overall["step"])).iloc[:, 1:].dropna(how="all")
+        matrix.index = [plain(label(g)) for g in matrix.index]
+        matrix.columns = [label(s) for s in matrix.columns]
+        heatmap(matrix, ax, f"Step conversion by {label(by).lower()}", "step", label(by), vmin=0, vmax=1)
+        ax.tick_params(axis="x", rotation=30)
+    fig.tight_layout()
+    return fig
