@@ -367,3 +367,44 @@ def step_funnel(name: str, overall: pd.DataFrame, by_group: pd.DataFrame):
         ax.tick_params(axis="x", rotation=30)
     fig.tight_layout()
     return fig
+
+
+def revenue_bars(credits: pd.DataFrame, total: float):
+    """Revenue credited to each channel under each model (each model's bars sum to the attributed revenue)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    from journeylib.labels import label
+
+    credits = credits.loc[credits.mean(axis=1).sort_values(ascending=False).index]
+    long = credits.rename_axis("channel").reset_index().melt(id_vars="channel", var_name="model", value_name="revenue")
+    long["channel"], long["model"] = long["channel"].map(lambda c: plain(label(c))), long["model"].map(label)
+    fig, ax = plt.subplots(figsize=(13, 5))
+    sns.barplot(data=long, x="channel", y="revenue", hue="model", ax=ax)
+    ax.set(title=f"Revenue of the attributed purchases ({total:,.0f}) credited to each channel, by model",
+           xlabel="channel", ylabel="revenue credited")
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    ax.tick_params(axis="x", rotation=30)
+    ax.legend(title="model")
+    return fig
+
+
+def revenue_per_lead(tables: dict):
+    """Revenue per lead (every customer a group brought in) and per purchase, one row of panels per grouping."""
+    import matplotlib.pyplot as plt
+
+    from journeylib.labels import label
+
+    tables = {title: table for title, table in tables.items() if table is not None and len(table)}
+    fig, axes = plt.subplots(len(tables), 2, figsize=(13, 0.35 * sum(len(t) for t in tables.values()) + 2.5 * len(tables)),
+                             squeeze=False)
+    for (title, table), (left, right) in zip(tables.items(), axes):
+        names = [plain(label(g)) for g in table["group"]]
+        left.barh(names, table["per_lead"].to_numpy(dtype=float))
+        right.barh(names, table["per_purchase"].fillna(0).to_numpy(dtype=float), color="#55a868")
+        for ax, what in ((left, "per lead"), (right, "per purchase")):
+            ax.invert_yaxis()
+            ax.set(title=f"Revenue {what}, by {title}", xlabel=f"revenue {what}", ylabel=title)
+            ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    fig.tight_layout()
+    return fig

@@ -17,7 +17,8 @@ from __future__ import annotations
 import pandas as pd
 
 from journeylib.errors import NotEstimable
-from journeylib.journey_map import attribution, channels, engine, funnel, funnels, groups, poster, surveys, variants
+from journeylib.journey_map import (attribution, channels, engine, funnel, funnels, groups, poster, revenue, surveys,
+                                    variants)
 from journeylib.journey_map.params import Params
 from journeylib.journey_map.result import NOTEBOOK, SECTION, JourneyMapResult, SegmentMap
 from journeylib.vocabulary import STAGES
@@ -87,8 +88,11 @@ def _analyse(tables, params: Params, con) -> JourneyMapResult:
     touches = attribution.pre_purchase_touches(events, as_of)
     used = attribution.channels_used(touches)
 
+    sales = tables.load("sales")
+    values = revenue.purchase_values(events, sales)
     try:
-        credits, info = attribution.attribute(events, half_life_days=params.half_life_days, as_of=as_of)
+        credits, info = attribution.attribute(events, half_life_days=params.half_life_days, as_of=as_of,
+                                              values=values)
         reason, paths = None, info["channel_paths"]
     except NotEstimable as error:
         credits, info, reason = None, None, error.reason
@@ -128,6 +132,17 @@ def _analyse(tables, params: Params, con) -> JourneyMapResult:
     by_segment = groups.funnel_by_segment(journeys, segment_of)
     sizes = segment_of.value_counts()
     buy = by_segment[by_segment["stage"] == "purchase"]
+    sale_prices = sales[["customer_id", "price"]] if "price" in sales else values.rename(columns={"value": "price"})
+    by_channel = revenue.revenue_by(journeys, sale_prices, groups.pool_segments(
+        groups.segment_labels(journeys, "acquisition_channel"), low)[0])
+    campaigns = revenue.first_campaigns(events) if "campaign" in events.columns else pd.DataFrame()
+    by_campaign = None
+    if len(campaigns):
+        campaign_of = journeys["customer_id"].astype(str).map(
+            campaigns.set_index("customer_id")["campaign"]).fillna(revenue.NO_CAMPAIGN)
+        by_campaign = revenue.revenue_by(journeys, sale_prices, campaign_of, top_n=params.top_n)
+    else:
+        notes["attribution"].append("The touchpoints name no campaign, so revenue cannot be shown by campaign.")
     defined = funnels.configured(tables)
     labels = {by: groups.pool_segments(groups.segment_labels(journeys, by), low)[0].to_numpy()
               for by in ("dealer_id", "acquisition_channel")}
@@ -154,6 +169,7 @@ def _analyse(tables, params: Params, con) -> JourneyMapResult:
         segment_extremes=groups.extremes(buy, "share_of_segment", "segment_customers"),
         segment_maps_=maps, notes_=notes,
         funnels_=funnel_overall, funnel_groups_=funnel_groups, funnel_steps=defined,
+        revenue_by_channel_=by_channel, revenue_by_campaign_=by_campaign,
     )
 
 

@@ -75,6 +75,8 @@ class JourneyMapResult(Result):
     funnels_: pd.DataFrame | None = None  # funnels.funnel_tables: every configured funnel, overall
     funnel_groups_: pd.DataFrame | None = None  # ... per dealer and acquisition channel (with `shrunk`)
     funnel_steps: dict | None = None  # the funnels' definitions (configured, else the default)
+    revenue_by_channel_: pd.DataFrame | None = None  # revenue.revenue_by per acquisition channel
+    revenue_by_campaign_: pd.DataFrame | None = None  # ... per first-touch campaign (top_n, rest pooled); None: none
     section = SECTION
 
     # ------------------------------------------------------------ picks the sentences use
@@ -183,6 +185,29 @@ class JourneyMapResult(Result):
             out.append(sentence)
         return out
 
+    @property
+    def revenue_credits_(self) -> pd.DataFrame | None:
+        """Revenue credited to each channel by the five models (columns sum to the attributed revenue)."""
+        info = self.attribution_info_
+        return None if info is None or "revenue_credits" not in info else info["revenue_credits"]
+
+    def revenue_sentences(self) -> list[str]:
+        """What the revenue credit says: the channel earning most revenue per model family, and unpriced buyers."""
+        credits = self.revenue_credits_
+        if credits is None or not self.attribution_info_["revenue"] > 0:
+            return ["No attributed purchase has a known price, so no revenue can be credited to channels."]
+        from journeylib.labels import label
+
+        info, shares = self.attribution_info_, credits / credits.sum()
+        first, last, markov = (shares[m].idxmax() for m in ("first_touch", "last_touch", "markov"))
+        out = [f"{info['purchases_attributed']:,} attributed purchases brought in {info['revenue']:,.0f} in revenue; "
+               f"{label(first)} opens the most of it ({shares.loc[first, 'first_touch']:.0%} by first touch), "
+               f"{label(last)} closes the most ({shares.loc[last, 'last_touch']:.0%} by last touch), and the Markov "
+               f"model credits {label(markov)} with most ({shares.loc[markov, 'markov']:.0%})."]
+        if info.get("unpriced"):
+            out.append(f"{info['unpriced']:,} attributed buyers' purchases have no price; they count as 0 revenue.")
+        return out
+
     # ------------------------------------------------------------ metrics
 
     def notes(self) -> list[str]:
@@ -212,7 +237,24 @@ class JourneyMapResult(Result):
             else:
                 for channel, value in self.credits_[model].items():
                     section.record(("attribution", model, channel), round(float(value), 6))
+        self._record_revenue(section)
         return section.values
+
+    def _record_revenue(self, section) -> None:
+        for model in MODELS:
+            if self.revenue_credits_ is None:
+                section.record_missing(("attribution_revenue", model), self.attribution_reason or
+                                       "No purchase could be attributed, so no revenue is credited.")
+            else:
+                for channel, value in self.revenue_credits_[model].items():
+                    section.record(("attribution_revenue", model, channel), round(float(value), 2))
+        for key, table in (("by_acquisition_channel", self.revenue_by_channel_),
+                           ("by_campaign", self.revenue_by_campaign_)):
+            for row in (table.itertuples() if table is not None else []):
+                section.record(("revenue", key, row.group), {
+                    "customers": int(row.customers), "purchases": int(row.purchases),
+                    "revenue": round(float(row.revenue), 2), "per_lead": row.per_lead,
+                    "per_purchase": row.per_purchase})
 
 
 def missing_conversion(row) -> str:
