@@ -292,6 +292,18 @@ def test_stage_transitions_probabilities_and_median_hours():
     assert matrix.sum(axis=1).tolist() == pytest.approx([1.0] * len(matrix))
 
 
+def test_event_type_transitions_pool_all_but_the_most_frequent_types():
+    trans = variants.transitions(three_logs(), kind="event_type", top_n=1)
+    counts = {(r.from_state, r.to_state): r.transitions for r in trans.itertuples()}
+    # site visits (4 events) stay; the VDP views and the purchase become 'other', repeats collapsed
+    assert counts == {("(start)", "site_visit"): 3, ("site_visit", "other"): 2, ("site_visit", "(end)"): 1,
+                      ("other", "(end)"): 2}
+    full = variants.transitions(three_logs(), kind="event_type")
+    assert ("vdp_view", "purchase") in set(zip(full["from_state"], full["to_state"]))
+    with pytest.raises(ValueError, match="expected 'stage', 'channel' or 'event_type'"):
+        variants.transitions(three_logs(), kind="dealer")
+
+
 def test_channel_transitions_use_every_event():
     trans = variants.transitions(three_logs(), kind="channel").set_index(["from_state", "to_state"])
     assert trans.loc[("website", "search"), "transitions"] == 1

@@ -285,6 +285,23 @@ def channel_transitions(trans: pd.DataFrame, channels: list):
     return fig
 
 
+def event_type_transitions(trans: pd.DataFrame, event_types: list):
+    """Event type to next event type (the most frequent types; the rest pooled into 'other')."""
+    import matplotlib.pyplot as plt
+
+    from journeylib.labels import label
+
+    matrix = transition_matrix(trans, "probability", event_types)
+    matrix.index = [plain(label(s)) if not s.startswith("(") else s for s in matrix.index]
+    matrix.columns = [plain(label(s)) if not s.startswith("(") else s for s in matrix.columns]
+    fig, ax = plt.subplots(figsize=(13, 6.5))
+    heatmap(matrix, ax, "Event-type transitions: share of next steps (events that count for the journey)",
+            "next event type", "from event type", cmap="Greens", annot_kws={"fontsize": 8})
+    ax.tick_params(axis="x", rotation=35)
+    fig.tight_layout()
+    return fig
+
+
 def flows(stage_flows: pd.DataFrame, channel_flows: pd.DataFrame):
     """Two Sankeys: stage to next step, and first-touch channel to furthest stage."""
     import matplotlib.pyplot as plt

@@ -105,6 +105,7 @@ def _analyse(tables, params: Params, con) -> JourneyMapResult:
     found = {kind: variants.variants(events, kind=kind, top_n=params.top_n) for kind in ("stage", "event_type")}
     stage_trans = variants.transitions(events, kind="stage")
     channel_trans = variants.transitions(events, kind="channel")
+    event_trans = variants.transitions(events, kind="event_type", top_n=variants.TOP_EVENT_TYPES)
     channel_order = list(channel_trans.groupby("to_state")["transitions"].sum().drop(engine.END, errors="ignore")
                          .sort_values(ascending=False).index)
     stage_flows, channel_flows = _flows(journeys, stage_trans, low)
@@ -140,7 +141,7 @@ def _analyse(tables, params: Params, con) -> JourneyMapResult:
     if len(campaigns):
         campaign_of = journeys["customer_id"].astype(str).map(
             campaigns.set_index("customer_id")["campaign"]).fillna(revenue.NO_CAMPAIGN)
-        by_campaign = revenue.revenue_by(journeys, sale_prices, campaign_of, top_n=params.top_n)
+        by_campaign = revenue.revenue_by(journeys, sale_prices, campaign_of, top_n=revenue.TOP_CAMPAIGNS)
     else:
         notes["attribution"].append("The touchpoints name no campaign, so revenue cannot be shown by campaign.")
     defined = funnels.configured(tables)
@@ -169,7 +170,7 @@ def _analyse(tables, params: Params, con) -> JourneyMapResult:
         segment_extremes=groups.extremes(buy, "share_of_segment", "segment_customers"),
         segment_maps_=maps, notes_=notes,
         funnels_=funnel_overall, funnel_groups_=funnel_groups, funnel_steps=defined,
-        revenue_by_channel_=by_channel, revenue_by_campaign_=by_campaign,
+        event_type_transitions_=event_trans, revenue_by_channel_=by_channel, revenue_by_campaign_=by_campaign,
     )
 
 

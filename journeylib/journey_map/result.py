@@ -75,6 +75,7 @@ class JourneyMapResult(Result):
     funnels_: pd.DataFrame | None = None  # funnels.funnel_tables: every configured funnel, overall
     funnel_groups_: pd.DataFrame | None = None  # ... per dealer and acquisition channel (with `shrunk`)
     funnel_steps: dict | None = None  # the funnels' definitions (configured, else the default)
+    event_type_transitions_: pd.DataFrame | None = None  # variants.transitions over the top_n event types
     revenue_by_channel_: pd.DataFrame | None = None  # revenue.revenue_by per acquisition channel
     revenue_by_campaign_: pd.DataFrame | None = None  # ... per first-touch campaign (top_n, rest pooled); None: none
     section = SECTION
@@ -186,6 +187,26 @@ class JourneyMapResult(Result):
         return out
 
     @property
+    def event_type_order(self) -> list:
+        """The event types of `event_type_transitions_`, most entered first ('other' last)."""
+        from journeylib.journey_map.engine import END
+        from journeylib.vocabulary import OTHER_LEVEL
+
+        trans = self.event_type_transitions_
+        entered = trans.groupby("to_state")["transitions"].sum().drop([END, OTHER_LEVEL], errors="ignore")
+        order = list(entered.sort_values(ascending=False, kind="stable").index)
+        return order + ([OTHER_LEVEL] if OTHER_LEVEL in set(trans["to_state"]) else [])
+
+    @property
+    def strongest_event_step(self) -> pd.Series | None:
+        """The most frequent move from one event type to another (neither pooled)."""
+        from journeylib.vocabulary import OTHER_LEVEL
+
+        trans, order = self.event_type_transitions_, [s for s in self.event_type_order if s != OTHER_LEVEL]
+        moves = trans[trans["from_state"].isin(order) & trans["to_state"].isin(order)]
+        return moves.loc[moves["transitions"].idxmax()] if len(moves) else None
+
+    @property
     def revenue_credits_(self) -> pd.DataFrame | None:
         """Revenue credited to each channel by the five models (columns sum to the attributed revenue)."""
         info = self.attribution_info_
@@ -238,7 +259,18 @@ class JourneyMapResult(Result):
                 for channel, value in self.credits_[model].items():
                     section.record(("attribution", model, channel), round(float(value), 6))
         self._record_revenue(section)
+        self._record_paths(section)
         return section.values
+
+    def _record_paths(self, section) -> None:
+        """Event-type transitions (the TOP_EVENT_TYPES most frequent, the rest as 'other') and the variants' totals
+        (not the top rows: those follow the top_n display parameter)."""
+        if self.event_type_transitions_ is not None:
+            for row in self.event_type_transitions_.itertuples():
+                section.record(("event_type_transitions", row.from_state, row.to_state),
+                               {"transitions": int(row.transitions), "probability": round(float(row.probability), 6)})
+        for kind, (_, totals) in self.variants_.items():
+            section.record(("variants", kind), {"journeys": int(totals["journeys"]), "variants": int(totals["variants"])})
 
     def _record_revenue(self, section) -> None:
         for model in MODELS:

@@ -24,6 +24,7 @@ import pandas as pd
 from journeylib.vocabulary import OTHER_LEVEL
 
 SALE_PREFIX = "sale:"
+TOP_CAMPAIGNS = 10  # campaigns shown and recorded by name (the rest pooled into 'other')
 NO_CAMPAIGN = "no_campaign"  # customers none of whose touches names a campaign
 
 
