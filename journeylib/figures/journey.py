@@ -425,3 +425,24 @@ def revenue_per_lead(tables: dict):
             ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda value, _: f"{value:,.0f}"))
     fig.tight_layout()
     return fig
+
+
+def behaviour_differences(comparison, top: int = 15):
+    """Diverging bars: the flagged behaviours' difference in share between the two groups, with 95% intervals."""
+    import matplotlib.pyplot as plt
+
+    from journeylib.journey_map.compare import behaviour_label
+
+    shown = comparison.flagged_.head(top).iloc[::-1]
+    a, b = comparison.names
+    fig, ax = plt.subplots(figsize=(11, 0.42 * len(shown) + 1.8))
+    names = [plain(behaviour_label(k, v)) for k, v in zip(shown["kind"], shown["behaviour"])]
+    centre, errors = error_bars(shown, "difference")
+    colors = np.where(centre > 0, "#4c72b0", "#dd8452")
+    ax.barh(names, centre, color=colors, xerr=errors, capsize=3, ecolor="#444444")
+    ax.axvline(0, color="#333333", linewidth=0.8)
+    ax.set(title=f"What {plain(a)} do more (right) or less (left) than {plain(b)}: flagged differences",
+           xlabel=f"share of {plain(a)} minus share of {plain(b)} (95% CI)", ylabel="")
+    percent_axis(ax, "x")
+    fig.tight_layout()
+    return fig

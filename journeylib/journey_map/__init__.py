@@ -17,7 +17,7 @@ from __future__ import annotations
 import pandas as pd
 
 from journeylib.errors import NotEstimable
-from journeylib.journey_map import (attribution, channels, engine, funnel, funnels, groups, poster, revenue, surveys,
+from journeylib.journey_map import (attribution, channels, compare, engine, funnel, funnels, groups, poster, revenue, surveys,
                                     variants)
 from journeylib.journey_map.params import Params
 from journeylib.journey_map.result import NOTEBOOK, SECTION, JourneyMapResult, SegmentMap
@@ -144,6 +144,13 @@ def _analyse(tables, params: Params, con) -> JourneyMapResult:
         by_campaign = revenue.revenue_by(journeys, sale_prices, campaign_of, top_n=revenue.TOP_CAMPAIGNS)
     else:
         notes["attribution"].append("The touchpoints name no campaign, so revenue cannot be shown by campaign.")
+    buyers_compared = compare.buyers_against_others(events, journeys, params.compare_q)
+    chosen = params.compared_groups()
+    compared = buyers_compared
+    if chosen is not None:
+        grouping, a, b = chosen
+        compared = compare.two_groups(events, journeys, groups.segment_labels(journeys, grouping, personas_for(
+            tables, grouping, personas)), a, b, params.compare_q)
     defined = funnels.configured(tables)
     labels = {by: groups.pool_segments(groups.segment_labels(journeys, by), low)[0].to_numpy()
               for by in ("dealer_id", "acquisition_channel")}
@@ -170,8 +177,16 @@ def _analyse(tables, params: Params, con) -> JourneyMapResult:
         segment_extremes=groups.extremes(buy, "share_of_segment", "segment_customers"),
         segment_maps_=maps, notes_=notes,
         funnels_=funnel_overall, funnel_groups_=funnel_groups, funnel_steps=defined,
-        event_type_transitions_=event_trans, revenue_by_channel_=by_channel, revenue_by_campaign_=by_campaign,
+        event_type_transitions_=event_trans, revenue_by_channel_=by_channel,
+        buyers_compared_=buyers_compared, compared_=compared, revenue_by_campaign_=by_campaign,
     )
+
+
+def personas_for(tables, grouping: str, loaded):
+    """The personas table when a comparison groups by persona (loaded once)."""
+    if grouping != "persona":
+        return None
+    return loaded if loaded is not None else tables.load("personas")
 
 
 def _flows(journeys: pd.DataFrame, stage_trans: pd.DataFrame, min_customers: int):

@@ -76,6 +76,8 @@ class JourneyMapResult(Result):
     funnel_groups_: pd.DataFrame | None = None  # ... per dealer and acquisition channel (with `shrunk`)
     funnel_steps: dict | None = None  # the funnels' definitions (configured, else the default)
     event_type_transitions_: pd.DataFrame | None = None  # variants.transitions over the top_n event types
+    buyers_compared_: object = None  # compare.GroupComparison: buyers against non-buyers (recorded in metrics)
+    compared_: object = None  # the comparison the `compare` parameter asks for (buyers by default)
     revenue_by_channel_: pd.DataFrame | None = None  # revenue.revenue_by per acquisition channel
     revenue_by_campaign_: pd.DataFrame | None = None  # ... per first-touch campaign (top_n, rest pooled); None: none
     section = SECTION
@@ -260,7 +262,21 @@ class JourneyMapResult(Result):
                     section.record(("attribution", model, channel), round(float(value), 6))
         self._record_revenue(section)
         self._record_paths(section)
+        self._record_buyers(section)
         return section.values
+
+    def _record_buyers(self, section) -> None:
+        """Buyers against non-buyers: the family's size, what was flagged, the detectable difference."""
+        found = self.buyers_compared_
+        if found is None:
+            return
+        flagged = found.flagged_
+        section.record("what_buyers_do", {
+            "buyers": found.sizes[0], "non_buyers": found.sizes[1], "window_days": found.window_days,
+            "compared": len(found.table_), "flagged": len(flagged), "q": found.q, "detectable": found.detectable,
+            "largest": [{"kind": r.kind, "behaviour": r.behaviour, "difference": round(float(r.difference), 6),
+                         "ci_low": round(float(r.ci_low), 6), "ci_high": round(float(r.ci_high), 6),
+                         "q_value": round(float(r.q_value), 6)} for r in flagged.head(10).itertuples()]})
 
     def _record_paths(self, section) -> None:
         """Event-type transitions (the TOP_EVENT_TYPES most frequent, the rest as 'other') and the variants' totals
