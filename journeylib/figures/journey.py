@@ -446,3 +446,20 @@ def behaviour_differences(comparison, top: int = 15):
     percent_axis(ax, "x")
     fig.tight_layout()
     return fig
+
+
+def markov_k_credits(credits: pd.DataFrame, order: int):
+    """Purchases credited to each channel by the order-k Markov model, with resampling 95% intervals."""
+    import matplotlib.pyplot as plt
+
+    from journeylib.labels import label
+
+    shown = credits.sort_values("markov", ascending=False)
+    fig, ax = plt.subplots(figsize=(11, 0.4 * len(shown) + 1.8))
+    centre, errors = error_bars(shown, "markov")
+    ax.errorbar(centre, [plain(label(c)) for c in shown.index], xerr=errors, fmt="o", capsize=3)
+    ax.invert_yaxis()
+    ax.set(title=f"Purchases credited by the Markov model of order {order} (95% interval, customers resampled)",
+           xlabel="purchases credited", ylabel="channel")
+    fig.tight_layout()
+    return fig

@@ -17,7 +17,8 @@ from __future__ import annotations
 import pandas as pd
 
 from journeylib.errors import NotEstimable
-from journeylib.journey_map import (attribution, channels, compare, engine, funnel, funnels, groups, poster, revenue, surveys,
+from journeylib.journey_map import (attribution, channels, compare, engine, funnel, funnels, groups, markov_k, poster,
+                                    revenue, surveys,
                                     variants)
 from journeylib.journey_map.params import Params
 from journeylib.journey_map.result import NOTEBOOK, SECTION, JourneyMapResult, SegmentMap
@@ -94,8 +95,9 @@ def _analyse(tables, params: Params, con) -> JourneyMapResult:
         credits, info = attribution.attribute(events, half_life_days=params.half_life_days, as_of=as_of,
                                               values=values)
         reason, paths = None, info["channel_paths"]
+        higher = markov_k.fit(paths, params.attribution_markov_order)
     except NotEstimable as error:
-        credits, info, reason = None, None, error.reason
+        credits, info, reason, higher = None, None, error.reason, None
         notes["attribution"].append(reason)
         paths = attribution.channel_paths(touches)
     buyer_paths = paths[paths["conversions"] > 0].sort_values(["conversions", "path"], ascending=[False, True])
@@ -178,7 +180,7 @@ def _analyse(tables, params: Params, con) -> JourneyMapResult:
         segment_maps_=maps, notes_=notes,
         funnels_=funnel_overall, funnel_groups_=funnel_groups, funnel_steps=defined,
         event_type_transitions_=event_trans, revenue_by_channel_=by_channel,
-        buyers_compared_=buyers_compared, compared_=compared, revenue_by_campaign_=by_campaign,
+        buyers_compared_=buyers_compared, compared_=compared, markov_k_=higher, revenue_by_campaign_=by_campaign,
     )
 
 

@@ -77,6 +77,7 @@ class JourneyMapResult(Result):
     funnel_steps: dict | None = None  # the funnels' definitions (configured, else the default)
     event_type_transitions_: pd.DataFrame | None = None  # variants.transitions over the top_n event types
     buyers_compared_: object = None  # compare.GroupComparison: buyers against non-buyers (recorded in metrics)
+    markov_k_: object = None  # markov_k.MarkovK: the order-k chain's credits with intervals (None: no attribution)
     compared_: object = None  # the comparison the `compare` parameter asks for (buyers by default)
     revenue_by_channel_: pd.DataFrame | None = None  # revenue.revenue_by per acquisition channel
     revenue_by_campaign_: pd.DataFrame | None = None  # ... per first-touch campaign (top_n, rest pooled); None: none
@@ -263,6 +264,14 @@ class JourneyMapResult(Result):
         self._record_revenue(section)
         self._record_paths(section)
         self._record_buyers(section)
+        if self.markov_k_ is not None:
+            found = self.markov_k_
+            section.record("attribution_markov_order", {
+                "order": found.order, "chosen": found.chosen,
+                "held_out_log_likelihood": {str(k): round(float(v), 6) for k, v in found.log_likelihood.items()}})
+            for channel, row in found.credits_.iterrows():
+                section.record_effect(("attribution_markov_k", channel), round(float(row["markov"]), 6),
+                                      round(float(row["ci_low"]), 6), round(float(row["ci_high"]), 6))
         return section.values
 
     def _record_buyers(self, section) -> None:
