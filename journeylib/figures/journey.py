@@ -380,6 +380,10 @@ def step_funnel(name: str, overall: pd.DataFrame, by_group: pd.DataFrame):
         matrix = matrix.reindex(index=list(order), columns=list(overall["step"])).iloc[:, 1:].dropna(how="all")
         matrix.index = [plain(label(g)) for g in matrix.index]
         matrix.columns = [label(s) for s in matrix.columns]
+        if matrix.empty:  # nobody in any group could reach a later step
+            ax.set_axis_off()
+            ax.set_title(f"Step conversion by {label(by).lower()}: nobody could reach a later step")
+            continue
         heatmap(matrix, ax, f"Step conversion by {label(by).lower()}", "step", label(by), vmin=0, vmax=1)
         ax.tick_params(axis="x", rotation=30)
     fig.tight_layout()

@@ -218,7 +218,9 @@ class JourneyMapResult(Result):
     def revenue_sentences(self) -> list[str]:
         """What the revenue credit says: the channel earning most revenue per model family, and unpriced buyers."""
         credits = self.revenue_credits_
-        if credits is None or not self.attribution_info_["revenue"] > 0:
+        if credits is None:
+            return []  # attribution's own sentence says why nothing is credited
+        if not self.attribution_info_["revenue"] > 0:
             return ["No attributed purchase has a known price, so no revenue can be credited to channels."]
         from journeylib.labels import label
 
