@@ -294,3 +294,12 @@ def test_an_order_k_chain_solved_exactly_on_a_small_example():
     credits = markov_k.fit(paths, order=2, resamples=0).credits_
     assert credits["removal_effect"].to_dict() == pytest.approx({"a": 0.8, "b": 1.0})
     assert credits["markov"].to_dict() == pytest.approx({"a": 10 * 0.8 / 1.8, "b": 10 / 1.8})
+
+
+def test_the_markov_order_parameter_is_one_to_three_or_zero_for_chosen():
+    from journeylib.journey_map.params import Params
+
+    Params(attribution_markov_order=2).check()
+    for bad in (4, -1, 1.5, True):
+        with pytest.raises(ValueError, match="parameter attribution_markov_order="):
+            Params(attribution_markov_order=bad).check()

@@ -95,7 +95,7 @@ def _analyse(tables, params: Params, con) -> JourneyMapResult:
         credits, info = attribution.attribute(events, half_life_days=params.half_life_days, as_of=as_of,
                                               values=values)
         reason, paths = None, info["channel_paths"]
-        higher = markov_k.fit(paths, params.attribution_markov_order)
+        higher = markov_k.fit(paths, params.attribution_markov_order or None)
     except NotEstimable as error:
         credits, info, reason, higher = None, None, error.reason, None
         notes["attribution"].append(reason)
@@ -150,9 +150,11 @@ def _analyse(tables, params: Params, con) -> JourneyMapResult:
     chosen = params.compared_groups()
     compared = buyers_compared
     if chosen is not None:
+        from journeylib.labels import label
+
         grouping, a, b = chosen
         compared = compare.two_groups(events, journeys, groups.segment_labels(journeys, grouping, personas_for(
-            tables, grouping, personas)), a, b, params.compare_q)
+            tables, grouping, personas)), a, b, params.compare_q, names=(label(a), label(b)))
     defined = funnels.configured(tables)
     labels = {by: groups.pool_segments(groups.segment_labels(journeys, by), low)[0].to_numpy()
               for by in ("dealer_id", "acquisition_channel")}
