@@ -495,7 +495,18 @@ def groupings(tables, con) -> dict:
     segments = journeys.rename(columns={"acquisition_channel": "segment"}).fillna("(none)")
     touches = attribution.pre_purchase_touches(events, tables.as_of)
     credits, info = attribution.attribute(events, as_of=tables.as_of)
+    from journeylib.journey_map import compare, funnels, revenue
+
+    values = revenue.purchase_values(events, tables.load("sales"))
+    steps = funnels.DEFAULT_FUNNELS["dealer"]
+    windows, _ = compare.buyers_windows(tables.load("journeys"))
     return {
+        "funnel step times": funnels.step_times(events, steps, tables.as_of).sort_values("customer_id"),
+        "event-type transitions": variants.transitions(events, "event_type", top_n=10),
+        "purchase values": values.sort_values("customer_id"),
+        "channel paths with revenue": attribution.channel_paths(touches, values=values),
+        "behaviour counts": compare.behaviour_counts(events, windows).sort_values(["group", "kind", "behaviour"]),
+        "first campaigns": revenue.first_campaigns(events).sort_values("customer_id"),
         "stage x channel": channels.stage_counts(events, "channel"),
         "stage x event type by segment": channels.stage_counts(events, "event_type", segments),
         "stage variants": variants.variants(events, "stage", top_n=50)[0],

@@ -64,7 +64,9 @@ def channel_paths(touches, top_n: int | None = None, values: pd.DataFrame | None
     per_customer = sequences(steps, "channel", by=["customer_id", "bought"])
     sums = {}
     if values is not None:
-        per_customer = per_customer.left_join(ibis.memtable(values[["customer_id", "value"]]), "customer_id")
+        # unknown prices as 0 here: Spark keeps a pandas NaN as NaN (not null), which fill_null would not catch
+        known = values[["customer_id", "value"]].fillna({"value": 0.0})
+        per_customer = per_customer.left_join(ibis.memtable(known), "customer_id")
         sums["revenue"] = per_customer.bought.ifelse(per_customer.value.fill_null(0.0), 0.0).sum()
     grouped = per_customer.group_by("path").aggregate(
         customers=per_customer.count(),

@@ -178,7 +178,8 @@ def shrink(successes, trials) -> np.ndarray:
 
 def _utc_column(values: pd.Series) -> pd.Series:
     values = pd.to_datetime(values)
-    return values.dt.tz_convert("UTC") if values.dt.tz is not None else values.dt.tz_localize("UTC")
+    values = values.dt.tz_convert("UTC") if values.dt.tz is not None else values.dt.tz_localize("UTC")
+    return values.astype("datetime64[us, UTC]")  # the processed tables' precision, whatever the engine returns
 
 
 def _utc(stamp) -> pd.Timestamp:
