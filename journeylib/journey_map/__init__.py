@@ -7,8 +7,10 @@
 Two inputs, two engines: the `journeys` table (one row per customer) is read into
 pandas; the event log stays in the engine that prepared it (`engine.connect`) and
 only small summaries (per variant, transition, stage and channel, distinct path)
-come back. Modules by topic: `funnel`, `groups`, `channels`, `variants`,
-`attribution`, `surveys`, `poster`; figures are in `journeylib.figures.journey`.
+come back. Modules by topic: `funnel` (the five stages), `funnels` (configured
+funnels with windows), `groups`, `channels`, `variants`, `attribution`,
+`revenue` (revenue credit), `markov_k` (Markov of order k), `compare` (what buyers
+do that others don't), `surveys`, `poster`; figures are in `journeylib.figures.journey`.
 Definitions: docs/journey_map.md.
 """
 
