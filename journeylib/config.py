@@ -53,7 +53,8 @@ TIMESTAMP_COLUMNS = {
     "service_visits": "opened_at", "surveys": "responded_at", "referrals": "referred_at",
 }
 CONFIG_FILE_NAME = "journey.yaml"
-TOP_LEVEL_KEYS = ("default_timezone", "internal_domains", "columns", "timestamp_formats", "taxonomy", "engine", "spark")
+TOP_LEVEL_KEYS = ("default_timezone", "internal_domains", "columns", "timestamp_formats", "taxonomy", "engine", "spark",
+                  "funnels")
 TAXONOMY_KEYS = ("channels", "event_types", "stages")
 ENGINES = ("duckdb", "spark")
 DEFAULT_ENGINE = "duckdb"
@@ -74,6 +75,7 @@ class Config:
     engine: str | None = None  # duckdb or spark; None: the default (duckdb) unless --engine says otherwise
     spark_master: str = DEFAULT_SPARK_MASTER
     spark_conf: dict = field(default_factory=dict)  # Spark setting -> value (text)
+    funnels: dict | None = None  # name -> [{step, events, within_days}]; None: the journey map's default funnel
 
 
 def check_timezone(name, where: str) -> str:
@@ -187,6 +189,44 @@ def _spark(value, where: str) -> tuple[str, dict]:
     return master.strip(), conf
 
 
+def _funnels(value, where: str) -> dict | None:
+    """`funnels:` name -> ordered steps {step, events: [patterns], within_days} (docs/journey_map.md)."""
+    if value is None:
+        return None
+    funnels = {}
+    for name, steps in _mapping(value, where).items():
+        here = f"{where}.{name}"
+        if not re.fullmatch(r"[A-Za-z0-9_\-]+", str(name)):
+            raise ConfigError(f"{here}: a funnel name uses letters, digits, '_' and '-' only")
+        if not isinstance(steps, list) or len(steps) < 2:
+            raise ConfigError(f"{here}: expected a list of at least two steps, got {steps!r}")
+        out = []
+        for i, step in enumerate(steps):
+            at = f"{here}[{i}]"
+            step = _mapping(step, at)
+            _unknown(step, ("step", "events", "within_days"), at)
+            title = step.get("step")
+            if not isinstance(title, str) or not re.fullmatch(r"[A-Za-z0-9_\-]+", title.strip()):
+                raise ConfigError(f"{at}.step: expected a step name of letters, digits, '_' and '-', got {title!r}")
+            if title.strip() in [s["step"] for s in out]:
+                raise ConfigError(f"{at}.step: step {title.strip()!r} is named twice in funnel {name!r}")
+            events = step.get("events")
+            events = [events] if isinstance(events, str) else events
+            if not isinstance(events, list) or not events or not all(isinstance(e, str) and e.strip() for e in events):
+                raise ConfigError(f"{at}.events: expected a list of event types or patterns, got {step.get('events')!r}")
+            days = step.get("within_days")
+            if days is not None and (i == 0 or isinstance(days, bool) or not isinstance(days, (int, float))
+                                     or not days > 0):
+                raise ConfigError(f"{at}.within_days: " + ("the first step has no window" if i == 0 else
+                                  f"expected a positive number of days, got {days!r}"))
+            out.append({"step": title.strip(), "events": [e.strip() for e in events],
+                        "within_days": None if days is None else float(days)})
+        funnels[str(name)] = out
+    if not funnels:
+        raise ConfigError(f"{where}: expected at least one funnel")
+    return funnels
+
+
 def from_dict(data, source: str | None = None) -> Config:
     """A validated Config from a parsed file (a dict); `source` prefixes messages."""
     prefix = f"{source}: " if source else ""
@@ -207,6 +247,7 @@ def from_dict(data, source: str | None = None) -> Config:
         engine=_engine(data.get("engine"), f"{where}engine"),
         spark_master=spark_master,
         spark_conf=spark_conf,
+        funnels=_funnels(data.get("funnels"), f"{where}funnels"),
     )
 
 

@@ -237,3 +237,69 @@ def test_first_and_last_touch_from_paths_equal_the_per_touch_counts():
     ours = attribution.rule_based(touches)[["first_touch", "last_touch"]]
     reference = per_journey_first_last(touches).reindex(ours.index, fill_value=0.0)
     pd.testing.assert_frame_equal(ours, reference)
+
+
+# ------------------------------------------------------------------ Markov of order k
+
+def _second_order_paths(seed=0, n=3000):
+    """Planted second-order dependence: email converts (60%) only right after search; everywhere else 5%."""
+    rng = np.random.default_rng(seed)
+    rows = {}
+    for _ in range(n):
+        steps = list(rng.choice(["search", "social", "display"], rng.integers(1, 3)))
+        steps = [s for i, s in enumerate(steps) if i == 0 or steps[i - 1] != s]
+        if rng.random() < 0.6:
+            steps.append("email")
+        rate = 0.6 if len(steps) > 1 and steps[-1] == "email" and steps[-2] == "search" else 0.05
+        path = " > ".join(steps)
+        customers, conversions = rows.get(path, (0, 0))
+        rows[path] = (customers + 1, conversions + int(rng.random() < rate))
+    frame = pd.DataFrame([(p, c, k) for p, (c, k) in rows.items()], columns=["path", "customers", "conversions"])
+    return frame.assign(nulls=frame["customers"] - frame["conversions"])
+
+
+def test_markov_order_one_reproduces_the_first_order_model():
+    from journeylib.journey_map import markov_k
+
+    paths = _second_order_paths(1, 800)
+    expected = attribution.markov_removal(attribution.markov_transitions(paths))
+    got = markov_k.fit(paths, order=1, resamples=0).credits_
+    pd.testing.assert_series_equal(got["markov"].sort_index(), expected["markov"].sort_index(), check_names=False)
+
+
+def test_a_planted_second_order_dependence_is_chosen_by_held_out_paths_with_credit_intervals():
+    from journeylib.journey_map import markov_k
+
+    found = markov_k.fit(_second_order_paths(), resamples=30)
+    assert found.chosen and found.order == 2
+    assert found.log_likelihood[2] > found.log_likelihood[1]
+    credits = found.credits_
+    assert credits["markov"].sum() == pytest.approx(_second_order_paths()["conversions"].sum())
+    assert (credits["ci_low"] <= credits["markov"]).all() and (credits["markov"] <= credits["ci_high"]).all()
+    # search and email share the conversions the planted rule makes; social and display bring little
+    assert credits.loc["search", "markov"] > credits.loc["social", "markov"]
+    assert credits.loc["email", "ci_low"] > credits.loc["display", "ci_high"]
+
+
+def test_an_order_k_chain_solved_exactly_on_a_small_example():
+    """Paths: 'a > b' (10 customers, 8 buy), 'b' (10, 2 buy). Order 2: P(conv) = .5 * .8 + .5 * .2 = .5;
+    without a: start -> a goes to null, so .5 * .2 = .1 (effect .8); without b: 0 (effect 1)."""
+    from journeylib.journey_map import markov_k
+
+    paths = pd.DataFrame({"path": ["a > b", "b"], "customers": [10, 10], "conversions": [8, 2], "nulls": [2, 8]})
+    chain = markov_k.Chain([["a", "b"], ["b"]], 2)
+    counts = chain.counts([10, 10], [8, 2], [2, 8])
+    assert chain.conversion_probability(counts) == pytest.approx(0.5)
+    assert chain.conversion_probability(counts, removed="a") == pytest.approx(0.1)
+    credits = markov_k.fit(paths, order=2, resamples=0).credits_
+    assert credits["removal_effect"].to_dict() == pytest.approx({"a": 0.8, "b": 1.0})
+    assert credits["markov"].to_dict() == pytest.approx({"a": 10 * 0.8 / 1.8, "b": 10 / 1.8})
+
+
+def test_the_markov_order_parameter_is_one_to_three_or_zero_for_chosen():
+    from journeylib.journey_map.params import Params
+
+    Params(attribution_markov_order=2).check()
+    for bad in (4, -1, 1.5, True):
+        with pytest.raises(ValueError, match="parameter attribution_markov_order="):
+            Params(attribution_markov_order=bad).check()

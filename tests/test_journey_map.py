@@ -292,6 +292,18 @@ def test_stage_transitions_probabilities_and_median_hours():
     assert matrix.sum(axis=1).tolist() == pytest.approx([1.0] * len(matrix))
 
 
+def test_event_type_transitions_pool_all_but_the_most_frequent_types():
+    trans = variants.transitions(three_logs(), kind="event_type", top_n=1)
+    counts = {(r.from_state, r.to_state): r.transitions for r in trans.itertuples()}
+    # site visits (4 events) stay; the VDP views and the purchase become 'other', repeats collapsed
+    assert counts == {("(start)", "site_visit"): 3, ("site_visit", "other"): 2, ("site_visit", "(end)"): 1,
+                      ("other", "(end)"): 2}
+    full = variants.transitions(three_logs(), kind="event_type")
+    assert ("vdp_view", "purchase") in set(zip(full["from_state"], full["to_state"]))
+    with pytest.raises(ValueError, match="expected 'stage', 'channel' or 'event_type'"):
+        variants.transitions(three_logs(), kind="dealer")
+
+
 def test_channel_transitions_use_every_event():
     trans = variants.transitions(three_logs(), kind="channel").set_index(["from_state", "to_state"])
     assert trans.loc[("website", "search"), "transitions"] == 1
@@ -483,7 +495,18 @@ def groupings(tables, con) -> dict:
     segments = journeys.rename(columns={"acquisition_channel": "segment"}).fillna("(none)")
     touches = attribution.pre_purchase_touches(events, tables.as_of)
     credits, info = attribution.attribute(events, as_of=tables.as_of)
+    from journeylib.journey_map import compare, funnels, revenue
+
+    values = revenue.purchase_values(events, tables.load("sales"))
+    steps = funnels.DEFAULT_FUNNELS["dealer"]
+    windows, _ = compare.buyers_windows(tables.load("journeys"))
     return {
+        "funnel step times": funnels.step_times(events, steps, tables.as_of).sort_values("customer_id"),
+        "event-type transitions": variants.transitions(events, "event_type", top_n=10),
+        "purchase values": values.sort_values("customer_id"),
+        "channel paths with revenue": attribution.channel_paths(touches, values=values),
+        "behaviour counts": compare.behaviour_counts(events, windows).sort_values(["group", "kind", "behaviour"]),
+        "first campaigns": revenue.first_campaigns(events).sort_values("customer_id"),
         "stage x channel": channels.stage_counts(events, "channel"),
         "stage x event type by segment": channels.stage_counts(events, "event_type", segments),
         "stage variants": variants.variants(events, "stage", top_n=50)[0],

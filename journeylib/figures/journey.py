@@ -285,6 +285,23 @@ def channel_transitions(trans: pd.DataFrame, channels: list):
     return fig
 
 
+def event_type_transitions(trans: pd.DataFrame, event_types: list):
+    """Event type to next event type (the most frequent types; the rest pooled into 'other')."""
+    import matplotlib.pyplot as plt
+
+    from journeylib.labels import label
+
+    matrix = transition_matrix(trans, "probability", event_types)
+    matrix.index = [plain(label(s)) if not s.startswith("(") else s for s in matrix.index]
+    matrix.columns = [plain(label(s)) if not s.startswith("(") else s for s in matrix.columns]
+    fig, ax = plt.subplots(figsize=(13, 6.5))
+    heatmap(matrix, ax, "Event-type transitions: share of next steps (events that count for the journey)",
+            "next event type", "from event type", cmap="Greens", annot_kws={"fontsize": 8})
+    ax.tick_params(axis="x", rotation=35)
+    fig.tight_layout()
+    return fig
+
+
 def flows(stage_flows: pd.DataFrame, channel_flows: pd.DataFrame):
     """Two Sankeys: stage to next step, and first-touch channel to furthest stage."""
     import matplotlib.pyplot as plt
@@ -328,4 +345,125 @@ def segment_funnel(by_segment: pd.DataFrame, shown: list, segment_by: str):
            ylabel="share of the segment's customers reaching the stage", ylim=(0, 1))
     percent_axis(ax)
     ax.legend(title=word, bbox_to_anchor=(1.01, 1), loc="upper left")
+    return fig
+
+
+def step_funnel(name: str, overall: pd.DataFrame, by_group: pd.DataFrame):
+    """One configured funnel: customers reaching each step (bars, with the step's conversion and in-progress
+    count), and each step's conversion per dealer and per acquisition channel (empirical-Bayes rates)."""
+    import matplotlib.pyplot as plt
+
+    from journeylib.labels import label
+
+    groupings = [by for by in ("dealer_id", "acquisition_channel") if by in set(by_group["by"])]
+    fig, axes = plt.subplots(1, 1 + len(groupings), figsize=(6 + 5 * len(groupings), 0.6 * len(overall) + 3.2),
+                             gridspec_kw={"width_ratios": [1.3] + [1] * len(groupings)})
+    axes = np.atleast_1d(axes)
+    steps = [label(s) for s in overall["step"]]
+    bars = axes[0]
+    bars.barh(steps, overall["reached"].to_numpy(dtype=float))
+    bars.invert_yaxis()
+    top = max(float(overall["reached"].max()), 1.0)
+    for i, row in enumerate(overall.itertuples()):
+        text = f" {row.reached:,}"
+        if i and not pd.isna(row.conversion):
+            text += f" ({row.conversion:.0%} of {row.eligible:,})"
+        if row.in_progress:
+            text += f", {row.in_progress:,} in progress"
+        bars.text(row.reached, i, text, va="center", fontsize=9)
+    bars.set(title=f"{plain(label(name))} funnel: customers reaching each step", xlabel="customers", ylabel="step",
+             xlim=(0, top * 1.9))
+    for ax, by in zip(axes[1:], groupings):
+        rows = by_group[by_group["by"] == by]
+        matrix = rows.pivot_table(index="group", columns="step", values="shrunk", aggfunc="first", dropna=False)
+        order = rows.drop_duplicates("group").sort_values("customers", ascending=False)["group"]
+        matrix = matrix.reindex(index=list(order), columns=list(overall["step"])).iloc[:, 1:].dropna(how="all")
+        matrix.index = [plain(label(g)) for g in matrix.index]
+        matrix.columns = [label(s) for s in matrix.columns]
+        if matrix.empty:  # nobody in any group could reach a later step
+            ax.set_axis_off()
+            ax.set_title(f"Step conversion by {label(by).lower()}: nobody could reach a later step")
+            continue
+        heatmap(matrix, ax, f"Step conversion by {label(by).lower()}", "step", label(by), vmin=0, vmax=1)
+        ax.tick_params(axis="x", rotation=30)
+    fig.tight_layout()
+    return fig
+
+
+def revenue_bars(credits: pd.DataFrame, total: float):
+    """Revenue credited to each channel under each model (each model's bars sum to the attributed revenue)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    from journeylib.labels import label
+
+    credits = credits.loc[credits.mean(axis=1).sort_values(ascending=False).index]
+    long = credits.rename_axis("channel").reset_index().melt(id_vars="channel", var_name="model", value_name="revenue")
+    long["channel"], long["model"] = long["channel"].map(lambda c: plain(label(c))), long["model"].map(label)
+    fig, ax = plt.subplots(figsize=(13, 5))
+    sns.barplot(data=long, x="channel", y="revenue", hue="model", ax=ax)
+    ax.set(title=f"Revenue of the attributed purchases ({total:,.0f}) credited to each channel, by model",
+           xlabel="channel", ylabel="revenue credited")
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    ax.tick_params(axis="x", rotation=30)
+    ax.legend(title="model")
+    return fig
+
+
+def revenue_per_lead(tables: dict):
+    """Revenue per lead (every customer a group brought in) and per purchase, one row of panels per grouping."""
+    import matplotlib.pyplot as plt
+
+    from journeylib.labels import label
+
+    tables = {title: table for title, table in tables.items() if table is not None and len(table)}
+    fig, axes = plt.subplots(len(tables), 2, figsize=(13, 0.35 * sum(len(t) for t in tables.values()) + 2.5 * len(tables)),
+                             squeeze=False)
+    for (title, table), (left, right) in zip(tables.items(), axes):
+        names = [plain(label(g)) for g in table["group"]]
+        left.barh(names, table["per_lead"].to_numpy(dtype=float))
+        right.barh(names, table["per_purchase"].fillna(0).to_numpy(dtype=float), color="#55a868")
+        for ax, what in ((left, "per lead"), (right, "per purchase")):
+            ax.invert_yaxis()
+            ax.set(title=f"Revenue {what}, by {title}", xlabel=f"revenue {what}", ylabel=title)
+            ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    fig.tight_layout()
+    return fig
+
+
+def behaviour_differences(comparison, top: int = 15):
+    """Diverging bars: the flagged behaviours' difference in share between the two groups, with 95% intervals."""
+    import matplotlib.pyplot as plt
+
+    from journeylib.journey_map.compare import behaviour_label
+
+    shown = comparison.flagged_.head(top).iloc[::-1]
+    a, b = comparison.names
+    fig, ax = plt.subplots(figsize=(11, 0.42 * len(shown) + 1.8))
+    names = [plain(behaviour_label(k, v)) for k, v in zip(shown["kind"], shown["behaviour"])]
+    centre, errors = error_bars(shown, "difference")
+    colors = np.where(centre > 0, "#4c72b0", "#dd8452")
+    ax.barh(names, centre, color=colors, xerr=errors, capsize=3, ecolor="#444444")
+    ax.axvline(0, color="#333333", linewidth=0.8)
+    ax.set(title=f"What {plain(a)} do more (right) or less (left) than {plain(b)}: flagged differences",
+           xlabel=f"share of {plain(a)} minus share of {plain(b)} (95% CI)", ylabel="")
+    percent_axis(ax, "x")
+    fig.tight_layout()
+    return fig
+
+
+def markov_k_credits(credits: pd.DataFrame, order: int):
+    """Purchases credited to each channel by the order-k Markov model, with resampling 95% intervals."""
+    import matplotlib.pyplot as plt
+
+    from journeylib.labels import label
+
+    shown = credits.sort_values("markov", ascending=False)
+    fig, ax = plt.subplots(figsize=(11, 0.4 * len(shown) + 1.8))
+    centre, errors = error_bars(shown, "markov")
+    ax.errorbar(centre, [plain(label(c)) for c in shown.index], xerr=errors, fmt="o", capsize=3)
+    ax.invert_yaxis()
+    ax.set(title=f"Purchases credited by the Markov model of order {order} (95% interval, customers resampled)",
+           xlabel="purchases credited", ylabel="channel")
+    fig.tight_layout()
     return fig

@@ -7,8 +7,10 @@
 Two inputs, two engines: the `journeys` table (one row per customer) is read into
 pandas; the event log stays in the engine that prepared it (`engine.connect`) and
 only small summaries (per variant, transition, stage and channel, distinct path)
-come back. Modules by topic: `funnel`, `groups`, `channels`, `variants`,
-`attribution`, `surveys`, `poster`; figures are in `journeylib.figures.journey`.
+come back. Modules by topic: `funnel` (the five stages), `funnels` (configured
+funnels with windows), `groups`, `channels`, `variants`, `attribution`,
+`revenue` (revenue credit), `markov_k` (Markov of order k), `compare` (what buyers
+do that others don't), `surveys`, `poster`; figures are in `journeylib.figures.journey`.
 Definitions: docs/journey_map.md.
 """
 
@@ -17,7 +19,9 @@ from __future__ import annotations
 import pandas as pd
 
 from journeylib.errors import NotEstimable
-from journeylib.journey_map import attribution, channels, engine, funnel, groups, poster, surveys, variants
+from journeylib.journey_map import (attribution, channels, compare, engine, funnel, funnels, groups, markov_k, poster,
+                                    revenue, surveys,
+                                    variants)
 from journeylib.journey_map.params import Params
 from journeylib.journey_map.result import NOTEBOOK, SECTION, JourneyMapResult, SegmentMap
 from journeylib.vocabulary import STAGES
@@ -87,11 +91,15 @@ def _analyse(tables, params: Params, con) -> JourneyMapResult:
     touches = attribution.pre_purchase_touches(events, as_of)
     used = attribution.channels_used(touches)
 
+    sales = tables.load("sales")
+    values = revenue.purchase_values(events, sales)
     try:
-        credits, info = attribution.attribute(events, half_life_days=params.half_life_days, as_of=as_of)
+        credits, info = attribution.attribute(events, half_life_days=params.half_life_days, as_of=as_of,
+                                              values=values)
         reason, paths = None, info["channel_paths"]
+        higher = markov_k.fit(paths, params.attribution_markov_order or None)
     except NotEstimable as error:
-        credits, info, reason = None, None, error.reason
+        credits, info, reason, higher = None, None, error.reason, None
         notes["attribution"].append(reason)
         paths = attribution.channel_paths(touches)
     buyer_paths = paths[paths["conversions"] > 0].sort_values(["conversions", "path"], ascending=[False, True])
@@ -101,6 +109,7 @@ def _analyse(tables, params: Params, con) -> JourneyMapResult:
     found = {kind: variants.variants(events, kind=kind, top_n=params.top_n) for kind in ("stage", "event_type")}
     stage_trans = variants.transitions(events, kind="stage")
     channel_trans = variants.transitions(events, kind="channel")
+    event_trans = variants.transitions(events, kind="event_type", top_n=variants.TOP_EVENT_TYPES)
     channel_order = list(channel_trans.groupby("to_state")["transitions"].sum().drop(engine.END, errors="ignore")
                          .sort_values(ascending=False).index)
     stage_flows, channel_flows = _flows(journeys, stage_trans, low)
@@ -128,6 +137,30 @@ def _analyse(tables, params: Params, con) -> JourneyMapResult:
     by_segment = groups.funnel_by_segment(journeys, segment_of)
     sizes = segment_of.value_counts()
     buy = by_segment[by_segment["stage"] == "purchase"]
+    sale_prices = sales[["customer_id", "price"]] if "price" in sales else values.rename(columns={"value": "price"})
+    by_channel = revenue.revenue_by(journeys, sale_prices, groups.pool_segments(
+        groups.segment_labels(journeys, "acquisition_channel"), low)[0])
+    campaigns = revenue.first_campaigns(events) if "campaign" in events.columns else pd.DataFrame()
+    by_campaign = None
+    if len(campaigns):
+        campaign_of = journeys["customer_id"].astype(str).map(
+            campaigns.set_index("customer_id")["campaign"]).fillna(revenue.NO_CAMPAIGN)
+        by_campaign = revenue.revenue_by(journeys, sale_prices, campaign_of, top_n=revenue.TOP_CAMPAIGNS)
+    else:
+        notes["attribution"].append("The touchpoints name no campaign, so revenue cannot be shown by campaign.")
+    buyers_compared = compare.buyers_against_others(events, journeys, params.compare_q)
+    chosen = params.compared_groups()
+    compared = buyers_compared
+    if chosen is not None:
+        from journeylib.labels import label
+
+        grouping, a, b = chosen
+        compared = compare.two_groups(events, journeys, groups.segment_labels(journeys, grouping, personas_for(
+            tables, grouping, personas)), a, b, params.compare_q, names=(label(a), label(b)))
+    defined = funnels.configured(tables)
+    labels = {by: groups.pool_segments(groups.segment_labels(journeys, by), low)[0].to_numpy()
+              for by in ("dealer_id", "acquisition_channel")}
+    funnel_overall, funnel_groups = funnels.funnel_tables(events, journeys, defined, as_of, labels)
     maps = _segment_maps(journeys, segment_of, list(sizes.index[:params.segment_maps]), events, survey_rows,
                          scored, themes)
 
@@ -149,7 +182,17 @@ def _analyse(tables, params: Params, con) -> JourneyMapResult:
         segment_funnel_=by_segment, segment_sizes_=sizes,
         segment_extremes=groups.extremes(buy, "share_of_segment", "segment_customers"),
         segment_maps_=maps, notes_=notes,
+        funnels_=funnel_overall, funnel_groups_=funnel_groups, funnel_steps=defined,
+        event_type_transitions_=event_trans, revenue_by_channel_=by_channel,
+        buyers_compared_=buyers_compared, compared_=compared, markov_k_=higher, revenue_by_campaign_=by_campaign,
     )
+
+
+def personas_for(tables, grouping: str, loaded):
+    """The personas table when a comparison groups by persona (loaded once)."""
+    if grouping != "persona":
+        return None
+    return loaded if loaded is not None else tables.load("personas")
 
 
 def _flows(journeys: pd.DataFrame, stage_trans: pd.DataFrame, min_customers: int):

@@ -54,14 +54,24 @@ def pre_purchase_touches(events, as_of=None):
                     bought=t.first_purchase_at.notnull())
 
 
-def channel_paths(touches, top_n: int | None = None) -> pd.DataFrame:
+def channel_paths(touches, top_n: int | None = None, values: pd.DataFrame | None = None) -> pd.DataFrame:
     """Identical journeys collapsed in the engine: distinct channel paths (consecutive repeats collapsed)
-    with customers, conversions and nulls, most common first. Every path-based model runs on this form."""
+    with customers, conversions and nulls, most common first. Every path-based model runs on this form.
+    `values` (customer_id, value: `revenue.purchase_values`): also the buyers' `revenue` per path."""
+    import ibis
+
     steps = collapsed(touches, "channel")
     per_customer = sequences(steps, "channel", by=["customer_id", "bought"])
+    sums = {}
+    if values is not None:
+        # unknown prices as 0 here: Spark keeps a pandas NaN as NaN (not null), which fill_null would not catch
+        known = values[["customer_id", "value"]].fillna({"value": 0.0})
+        per_customer = per_customer.left_join(ibis.memtable(known), "customer_id")
+        sums["revenue"] = per_customer.bought.ifelse(per_customer.value.fill_null(0.0), 0.0).sum()
     grouped = per_customer.group_by("path").aggregate(
         customers=per_customer.count(),
         conversions=per_customer.bought.cast("int64").sum(),
+        **sums,
     )
     grouped = grouped.mutate(nulls=grouped.customers - grouped.conversions)
     grouped = grouped.order_by([grouped.customers.desc(), grouped.path])
@@ -197,17 +207,20 @@ def markov_removal(transition_counts: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"removal_effect": effects, "markov": credits}).rename_axis("channel")
 
 
-def attribute(events, half_life_days: float = 7.0, as_of=None) -> tuple[pd.DataFrame, dict]:
+def attribute(events, half_life_days: float = 7.0, as_of=None, values: pd.DataFrame | None = None
+              ) -> tuple[pd.DataFrame, dict]:
     """Credits per channel (rows) for the five models (columns), and counts that explain them.
 
     NotEstimable when no purchase has a touch before it (no buyers, or none with a touch).
 
     info: purchases_attributed (buyers with at least one touch before the first purchase),
     buyers (customers with a purchase), paths (customers with at least one touch), conversion_probability,
-    transitions, removal_effects, and channel_paths (the distinct paths every model ran on).
+    transitions, removal_effects, and channel_paths (the distinct paths every model ran on). With `values`
+    (`revenue.purchase_values`): revenue_credits (channels x models, `revenue.revenue_credits`), revenue
+    (the attributed buyers' total) and unpriced (attributed buyers whose purchase has no price).
     """
     touches = pre_purchase_touches(events, as_of)
-    paths = channel_paths(touches)
+    paths = channel_paths(touches, values=values)
     trans = markov_transitions(paths)
     buyers = int(events.filter(events.event_type == "purchase").customer_id.nunique().to_pandas())
     attributed = int(trans.loc[trans["to_state"] == CONVERSION, "count"].sum())
@@ -227,6 +240,15 @@ def attribute(events, half_life_days: float = 7.0, as_of=None) -> tuple[pd.DataF
         "removal_effects": markov["removal_effect"],
         "channel_paths": paths,
     }
+    if values is not None:
+        from journeylib.journey_map import revenue
+
+        info["revenue_credits"] = revenue.revenue_credits(touches, paths, values, markov["removal_effect"],
+                                                          half_life_days)
+        info["revenue"] = float(paths["revenue"].sum())
+        attributed_buyers = touches.filter(touches.bought).select("customer_id").distinct().to_pandas()["customer_id"]
+        known = values.dropna(subset=["value"])["customer_id"]
+        info["unpriced"] = int((~attributed_buyers.astype(str).isin(known.astype(str))).sum())
     return credits.sort_values("last_touch", ascending=False), info
 
 

@@ -21,6 +21,9 @@ class Params(analysis.Params):
     top_n: int = 10  # rows in the top-variants and top-sequences tables
     segment_maps: int = 3  # journey maps drawn for the largest segments
     min_level_customers: int = MIN_SEGMENT_CUSTOMERS  # smaller channels, dealers and segments pooled into 'other'
+    attribution_markov_order: int = 0  # Markov attribution of order k (1-3); 0: chosen among 1-3 by held-out paths
+    compare: str = "buyers"  # part 5's comparison: "buyers" (against non-buyers) or "<grouping>:<a>,<b>"
+    compare_q: float = 0.1  # false-discovery rate over the compared behaviours (Benjamini-Hochberg)
 
     def check(self) -> None:
         if self.segment_by not in SEGMENTS:
@@ -32,3 +35,25 @@ class Params(analysis.Params):
         _whole("top_n", self.top_n, 1)
         _whole("segment_maps", self.segment_maps, 0)
         _whole("min_level_customers", self.min_level_customers, 1)
+        self.compared_groups()
+        order = self.attribution_markov_order
+        if isinstance(order, bool) or not isinstance(order, int) or not 0 <= order <= 3:
+            raise ValueError(f"parameter attribution_markov_order={order!r}: expected 1, 2, 3 or 0 (chosen among them)")
+        q = self.compare_q
+        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 < q < 1:
+            raise ValueError(f"parameter compare_q={q!r}: expected a number between 0 and 1")
+
+    def compared_groups(self) -> tuple[str, str, str] | None:
+        """(grouping, a, b) from `compare`, or None for buyers against non-buyers."""
+        text = self.compare
+        if text == "buyers":
+            return None
+        message = (f"parameter compare={text!r}: expected 'buyers' or '<grouping>:<a>,<b>' with a grouping among "
+                   f"{SEGMENTS} (e.g. 'dealer_id:D01,D02')")
+        if not isinstance(text, str) or ":" not in text:
+            raise ValueError(message)
+        grouping, _, pair = text.partition(":")
+        parts = [p.strip() for p in pair.split(",")]
+        if grouping.strip() not in SEGMENTS or len(parts) != 2 or not all(parts) or parts[0] == parts[1]:
+            raise ValueError(message)
+        return grouping.strip(), parts[0], parts[1]

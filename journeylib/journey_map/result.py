@@ -72,6 +72,15 @@ class JourneyMapResult(Result):
     segment_extremes: dict
     segment_maps_: list  # SegmentMap per largest segment
     notes_: dict
+    funnels_: pd.DataFrame | None = None  # funnels.funnel_tables: every configured funnel, overall
+    funnel_groups_: pd.DataFrame | None = None  # ... per dealer and acquisition channel (with `shrunk`)
+    funnel_steps: dict | None = None  # the funnels' definitions (configured, else the default)
+    event_type_transitions_: pd.DataFrame | None = None  # variants.transitions over the top_n event types
+    buyers_compared_: object = None  # compare.GroupComparison: buyers against non-buyers (recorded in metrics)
+    markov_k_: object = None  # markov_k.MarkovK: the order-k chain's credits with intervals (None: no attribution)
+    compared_: object = None  # the comparison the `compare` parameter asks for (buyers by default)
+    revenue_by_channel_: pd.DataFrame | None = None  # revenue.revenue_by per acquisition channel
+    revenue_by_campaign_: pd.DataFrame | None = None  # ... per first-touch campaign (top_n, rest pooled); None: none
     section = SECTION
 
     # ------------------------------------------------------------ picks the sentences use
@@ -157,6 +166,74 @@ class JourneyMapResult(Result):
         first_heavy = (shares["first_touch"] - shares["last_touch"]).sort_values()
         return first_heavy.index[-1], first_heavy.index[0]
 
+    def funnel_sentences(self) -> list[str]:
+        """Per funnel: the step losing most of its eligible customers, and how many are still in progress."""
+        from journeylib.labels import label
+
+        out = []
+        for name, table in (self.funnels_ if self.funnels_ is not None else pd.DataFrame(columns=["funnel"])).groupby(
+                "funnel", sort=False):
+            later = table.iloc[1:].dropna(subset=["conversion"])
+            if later.empty:
+                out.append(f"{label(name)} funnel: nobody could reach a step past {label(table['step'].iloc[0])}, "
+                           "so no step conversion can be computed.")
+                continue
+            weak = later.loc[later["conversion"].idxmin()]
+            waiting = int(table["in_progress"].sum())
+            sentence = (f"{label(name)} funnel: the weakest step is {label(weak['step'])}, reached by "
+                        f"{weak['conversion']:.0%} of the {int(weak['eligible']):,} customers who could reach it "
+                        f"(95% CI {weak['ci_low']:.0%} to {weak['ci_high']:.0%}).")
+            if waiting:
+                sentence += (f" {waiting:,} customers are still inside a step's window at the as-of date; "
+                             "they count neither as converted nor as lost.")
+            out.append(sentence)
+        return out
+
+    @property
+    def event_type_order(self) -> list:
+        """The event types of `event_type_transitions_`, most entered first ('other' last)."""
+        from journeylib.journey_map.engine import END
+        from journeylib.vocabulary import OTHER_LEVEL
+
+        trans = self.event_type_transitions_
+        entered = trans.groupby("to_state")["transitions"].sum().drop([END, OTHER_LEVEL], errors="ignore")
+        order = list(entered.sort_values(ascending=False, kind="stable").index)
+        return order + ([OTHER_LEVEL] if OTHER_LEVEL in set(trans["to_state"]) else [])
+
+    @property
+    def strongest_event_step(self) -> pd.Series | None:
+        """The most frequent move from one event type to another (neither pooled)."""
+        from journeylib.vocabulary import OTHER_LEVEL
+
+        trans, order = self.event_type_transitions_, [s for s in self.event_type_order if s != OTHER_LEVEL]
+        moves = trans[trans["from_state"].isin(order) & trans["to_state"].isin(order)]
+        return moves.loc[moves["transitions"].idxmax()] if len(moves) else None
+
+    @property
+    def revenue_credits_(self) -> pd.DataFrame | None:
+        """Revenue credited to each channel by the five models (columns sum to the attributed revenue)."""
+        info = self.attribution_info_
+        return None if info is None or "revenue_credits" not in info else info["revenue_credits"]
+
+    def revenue_sentences(self) -> list[str]:
+        """What the revenue credit says: the channel earning most revenue per model family, and unpriced buyers."""
+        credits = self.revenue_credits_
+        if credits is None:
+            return []  # attribution's own sentence says why nothing is credited
+        if not self.attribution_info_["revenue"] > 0:
+            return ["No attributed purchase has a known price, so no revenue can be credited to channels."]
+        from journeylib.labels import label
+
+        info, shares = self.attribution_info_, credits / credits.sum()
+        first, last, markov = (shares[m].idxmax() for m in ("first_touch", "last_touch", "markov"))
+        out = [f"{info['purchases_attributed']:,} attributed purchases brought in {info['revenue']:,.0f} in revenue; "
+               f"{label(first)} opens the most of it ({shares.loc[first, 'first_touch']:.0%} by first touch), "
+               f"{label(last)} closes the most ({shares.loc[last, 'last_touch']:.0%} by last touch), and the Markov "
+               f"model credits {label(markov)} with most ({shares.loc[markov, 'markov']:.0%})."]
+        if info.get("unpriced"):
+            out.append(f"{info['unpriced']:,} attributed buyers' purchases have no price; they count as 0 revenue.")
+        return out
+
     # ------------------------------------------------------------ metrics
 
     def notes(self) -> list[str]:
@@ -176,13 +253,67 @@ class JourneyMapResult(Result):
             section.record_pooled(feature, names)
         for sentence in self.notes():
             section.note(sentence)
+        for row in (self.funnels_.itertuples() if self.funnels_ is not None else []):
+            section.record(("funnels", row.funnel, row.step), {
+                "reached": int(row.reached), "in_progress": int(row.in_progress), "conversion": row.conversion,
+                "ci_low": row.ci_low, "ci_high": row.ci_high, "median_days": row.median_days})
         for model in MODELS:
             if self.credits_ is None:
                 section.record_missing(("attribution", model), self.attribution_reason)
             else:
                 for channel, value in self.credits_[model].items():
                     section.record(("attribution", model, channel), round(float(value), 6))
+        self._record_revenue(section)
+        self._record_paths(section)
+        self._record_buyers(section)
+        if self.markov_k_ is not None:
+            found = self.markov_k_
+            section.record("attribution_markov_order", {
+                "order": found.order, "chosen": found.chosen,
+                "held_out_log_likelihood": {str(k): round(float(v), 6) for k, v in found.log_likelihood.items()}})
+            for channel, row in found.credits_.iterrows():
+                section.record_effect(("attribution_markov_k", channel), round(float(row["markov"]), 6),
+                                      round(float(row["ci_low"]), 6), round(float(row["ci_high"]), 6))
         return section.values
+
+    def _record_buyers(self, section) -> None:
+        """Buyers against non-buyers: the family's size, what was flagged, the detectable difference."""
+        found = self.buyers_compared_
+        if found is None:
+            return
+        flagged = found.flagged_
+        section.record("what_buyers_do", {
+            "buyers": found.sizes[0], "non_buyers": found.sizes[1], "window_days": found.window_days,
+            "compared": len(found.table_), "flagged": len(flagged), "q": found.q, "detectable": found.detectable,
+            "largest": [{"kind": r.kind, "behaviour": r.behaviour, "difference": round(float(r.difference), 6),
+                         "ci_low": round(float(r.ci_low), 6), "ci_high": round(float(r.ci_high), 6),
+                         "q_value": round(float(r.q_value), 6)} for r in flagged.head(10).itertuples()]})
+
+    def _record_paths(self, section) -> None:
+        """Event-type transitions (the TOP_EVENT_TYPES most frequent, the rest as 'other') and the variants' totals
+        (not the top rows: those follow the top_n display parameter)."""
+        if self.event_type_transitions_ is not None:
+            for row in self.event_type_transitions_.itertuples():
+                section.record(("event_type_transitions", row.from_state, row.to_state),
+                               {"transitions": int(row.transitions), "probability": round(float(row.probability), 6)})
+        for kind, (_, totals) in self.variants_.items():
+            section.record(("variants", kind), {"journeys": int(totals["journeys"]), "variants": int(totals["variants"])})
+
+    def _record_revenue(self, section) -> None:
+        for model in MODELS:
+            if self.revenue_credits_ is None:
+                section.record_missing(("attribution_revenue", model), self.attribution_reason or
+                                       "No purchase could be attributed, so no revenue is credited.")
+            else:
+                for channel, value in self.revenue_credits_[model].items():
+                    section.record(("attribution_revenue", model, channel), round(float(value), 2))
+        for key, table in (("by_acquisition_channel", self.revenue_by_channel_),
+                           ("by_campaign", self.revenue_by_campaign_)):
+            for row in (table.itertuples() if table is not None else []):
+                section.record(("revenue", key, row.group), {
+                    "customers": int(row.customers), "purchases": int(row.purchases),
+                    "revenue": round(float(row.revenue), 2), "per_lead": row.per_lead,
+                    "per_purchase": row.per_purchase})
 
 
 def missing_conversion(row) -> str:

@@ -10,6 +10,9 @@ from __future__ import annotations
 import pandas as pd
 
 from journeylib.journey_map.engine import END, SEP, START, collapsed, journey_events, order, sequences, with_segments
+from journeylib.vocabulary import OTHER_LEVEL
+
+TOP_EVENT_TYPES = 10  # event-type transitions: states of their own (the rest pooled into 'other')
 
 
 def variants(events, kind: str = "stage", top_n: int = 10) -> tuple[pd.DataFrame, dict]:
@@ -45,20 +48,25 @@ def variants(events, kind: str = "stage", top_n: int = 10) -> tuple[pd.DataFrame
     return top, totals
 
 
-def transitions(events, kind: str = "stage", segments: pd.DataFrame | None = None) -> pd.DataFrame:
-    """First-order transitions between stages or channels, consecutive repeats collapsed.
+def transitions(events, kind: str = "stage", segments: pd.DataFrame | None = None,
+                top_n: int | None = None) -> pd.DataFrame:
+    """First-order transitions between stages, channels or event types, consecutive repeats collapsed.
 
     Each customer's sequence runs (start) -> s1 -> s2 ... -> (end). Per
     (from, to): transitions, probability (share of the from-state's exits) and
     median hours between the last event of the from-step and the first of the
-    to-step. Stages use events that count for the journey; channels use every
-    event in the log (`unknown` is kept as a state of its own).
+    to-step. Stages and event types use events that count for the journey; channels use every
+    event in the log (`unknown` is kept as a state of its own). `top_n`: only the `top_n` most
+    frequent values (by events) are states of their own, the rest pooled into 'other' before
+    repeats are collapsed, so an export with thousands of labels still gives a readable matrix.
     """
     import ibis
 
-    if kind not in ("stage", "channel"):
-        raise ValueError(f"kind={kind!r}: expected 'stage' or 'channel'")
-    t = journey_events(events) if kind == "stage" else events
+    if kind not in ("stage", "channel", "event_type"):
+        raise ValueError(f"kind={kind!r}: expected 'stage', 'channel' or 'event_type'")
+    t = events if kind == "channel" else journey_events(events)
+    if top_n is not None:
+        t = t.mutate(**{kind: pooled(t, kind, top_event_types(t, kind, top_n))})
     t = with_segments(t, segments)
     w = ibis.window(group_by=t.customer_id, order_by=order(t))
     # one window for all three (one sort); event_id is never null, so only the last event has no next one
@@ -76,6 +84,20 @@ def transitions(events, kind: str = "stage", segments: pd.DataFrame | None = Non
     # to_state breaks ties, so equal counts come out in one order whatever the engine's grouping order
     return out.sort_values(["segment", "from_state", "transitions", "to_state"], ascending=[True, True, False, True],
                            ignore_index=True)
+
+
+def top_event_types(t, column: str = "event_type", top_n: int = 10) -> list:
+    """The `top_n` most frequent values of `column` (by events; ties by name), computed in the engine."""
+    counts = t.group_by(column).aggregate(_events=t.count())
+    counts = counts.order_by([counts._events.desc(), counts[column]]).limit(top_n)
+    return counts.to_pandas()[column].dropna().tolist()
+
+
+def pooled(t, column: str, kept: list):
+    """`column` with every value outside `kept` replaced by 'other'."""
+    import ibis
+
+    return t[column].isin(kept or [""]).ifelse(t[column], ibis.literal(OTHER_LEVEL))
 
 
 def transition_matrix(trans: pd.DataFrame, value: str = "probability", states=None) -> pd.DataFrame:

@@ -124,6 +124,8 @@ def summary(run) -> dict:
         "tables": counts,
         "cleared_values": cleared_values(run),
         "journey_log": derived_events(counts),
+        # the configured funnels, for the journey map (absent: its default funnel)
+        **({"funnels": run.config.funnels} if run.config.funnels is not None else {}),
     }
 
 

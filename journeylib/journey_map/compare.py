@@ -1,0 +1,156 @@
+"""What buyers do that others don't, or any two groups: the share of customers with each behaviour, side by side.
+
+Behaviours: each event type, each step from one event type to another (the TOP_EVENT_TYPES most
+frequent types, the rest pooled into 'other', repeats collapsed) and each channel, over events that
+count for the journey. Buyers against non-buyers: a buyer's events strictly before the first purchase;
+a non-buyer's events within the same time window, the buyers' median days from first touch to first
+purchase counted from their own first touch. Any two groups (`groups`): every event up to the as-of date.
+
+Per behaviour: the two shares, their difference with Newcombe's 95% interval and the score test's p
+(`journeylib.changes.effects.proportion_change`), the family controlled by Benjamini-Hochberg at q
+(`effects.benjamini_hochberg`). The customer-level flags are grouped in the engine; only counts per
+(group, behaviour) come back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from journeylib.changes import effects
+from journeylib.journey_map.engine import journey_events, order
+from journeylib.journey_map.variants import TOP_EVENT_TYPES, pooled, top_event_types
+
+KINDS = {"event": "event type", "step": "step", "channel": "channel"}
+STEP_SEP = " → "
+
+
+@dataclasses.dataclass
+class GroupComparison:
+    """`table_`: kind, behaviour, share_a, share_b, difference (a - b), ci_low, ci_high, p, q_value, flagged;
+    flagged first, then by the size of the difference."""
+
+    names: tuple  # (group a, group b) as a reviewer reads them
+    sizes: tuple  # customers in each
+    table_: pd.DataFrame
+    q: float
+    window_days: float | None  # buyers against non-buyers: the non-buyers' window
+    detectable: float | None  # with nothing flagged: the smallest difference that could have been detected
+
+    @property
+    def flagged_(self) -> pd.DataFrame:
+        return self.table_[self.table_["flagged"]]
+
+    def sentences(self, top: int = 5) -> list[str]:
+        """Plain sentences: the largest flagged differences, or the smallest detectable one."""
+        a, b = self.names
+        if min(self.sizes) == 0:
+            return [f"There are no {a if not self.sizes[0] else b} to compare with, so no behaviour can be compared."]
+        flagged = self.flagged_
+        if flagged.empty:
+            return [f"No behaviour differs between {a} ({self.sizes[0]:,}) and {b} ({self.sizes[1]:,}) beyond chance "
+                    f"(Benjamini-Hochberg at q = {self.q:g}, {len(self.table_):,} behaviours compared); a difference "
+                    f"in share of about {self.detectable:.0%} or more would probably have been seen."]
+        out = [f"{len(flagged):,} of {len(self.table_):,} behaviours differ between {a} ({self.sizes[0]:,}) and {b} "
+               f"({self.sizes[1]:,}) beyond chance (Benjamini-Hochberg at q = {self.q:g}); the largest:"]
+        for row in flagged.head(top).itertuples():
+            what = behaviour_label(row.kind, row.behaviour)
+            out.append(f"{what}: {row.share_a:.0%} of {a} against {row.share_b:.0%} of {b}, a difference of "
+                       f"{100 * row.difference:+.0f} points (95% CI {100 * row.ci_low:+.0f} to {100 * row.ci_high:+.0f}).")
+        return out
+
+
+def behaviour_label(kind: str, behaviour: str) -> str:
+    from journeylib.labels import label
+
+    if kind == "step":
+        return "Step " + STEP_SEP.join(label(part) for part in behaviour.split(STEP_SEP))
+    return f"{KINDS[kind].capitalize()} {label(behaviour)}"
+
+
+def behaviour_counts(events, windows: pd.DataFrame, top_n: int = TOP_EVENT_TYPES) -> pd.DataFrame:
+    """Customers per (group, kind, behaviour), in the engine. `windows`: customer_id, group, until (events strictly
+    before `until` count; NaT: every event)."""
+    import ibis
+
+    t = journey_events(events)
+    kept = top_event_types(t, "event_type", top_n)
+    frame = windows[["customer_id", "group", "until"]].assign(customer_id=lambda f: f["customer_id"].astype(str),
+                                                              group=lambda f: f["group"].astype(str))
+    far = pd.Timestamp("2262-01-01", tz="UTC")
+    frame["until"] = pd.to_datetime(frame["until"], utc=True).fillna(far).astype("datetime64[us, UTC]")
+    t = t.join(ibis.memtable(frame), "customer_id")
+    t = t.filter(t.occurred_at < t.until)
+    t = t.mutate(_type=pooled(t, "event_type", kept))
+    w = ibis.window(group_by=t.customer_id, order_by=order(t))
+    t = t.mutate(_previous=t._type.lag().over(w))
+    kinds = [
+        t.select("customer_id", "group", kind=ibis.literal("event"), behaviour=t.event_type),
+        t.select("customer_id", "group", kind=ibis.literal("channel"), behaviour=t.channel),
+        t.filter(t._previous.notnull() & (t._previous != t._type)).select(
+            "customer_id", "group", kind=ibis.literal("step"), behaviour=t._previous + STEP_SEP + t._type),
+    ]
+    both = kinds[0].union(kinds[1]).union(kinds[2]).distinct()
+    return both.group_by(["group", "kind", "behaviour"]).aggregate(customers=both.count()).to_pandas()
+
+
+def compare(counts: pd.DataFrame, names: tuple, labels: tuple, sizes: tuple, q: float = 0.1,
+            window_days: float | None = None) -> GroupComparison:
+    """Each behaviour's share in group labels[0] against labels[1] (`counts` from `behaviour_counts`)."""
+    wide = counts.pivot_table(index=["kind", "behaviour"], columns="group", values="customers", aggfunc="sum",
+                              fill_value=0).reindex(columns=list(labels), fill_value=0)
+    n_a, n_b = sizes
+    rows = []
+    if n_a and n_b:
+        for (kind, behaviour), (k_a, k_b) in zip(wide.index, wide.to_numpy()):
+            change = effects.proportion_change(int(k_a), n_a, int(k_b), n_b)
+            rows.append({"kind": kind, "behaviour": behaviour, "share_a": k_a / n_a, "share_b": k_b / n_b,
+                         "difference": change["estimate"], "ci_low": change["ci_low"], "ci_high": change["ci_high"],
+                         "p": change["p"]})
+    table = pd.DataFrame(rows, columns=["kind", "behaviour", "share_a", "share_b", "difference", "ci_low", "ci_high",
+                                        "p"])
+    table["flagged"], table["q_value"] = effects.benjamini_hochberg(table["p"], q)
+    table["flagged"] = table["flagged"].astype(bool)
+    table = table.assign(_size=table["difference"].abs()).sort_values(
+        ["flagged", "_size", "kind", "behaviour"], ascending=[False, False, True, True]).drop(columns="_size")
+    detectable = None
+    if n_a and n_b and not table["flagged"].any():
+        prevalence = float(np.median((table["share_a"] * n_a + table["share_b"] * n_b) / (n_a + n_b))) if len(table) \
+            else 0.5
+        detectable = effects.detectable_share(prevalence, n_a, n_b, q / max(len(table), 1))
+    return GroupComparison(names, sizes, table.reset_index(drop=True), q, window_days, detectable)
+
+
+def buyers_windows(journeys: pd.DataFrame) -> tuple[pd.DataFrame, float | None]:
+    """Buyers (until their first purchase) and non-buyers (until first touch + the buyers' median days to
+    purchase); returns the windows and that median."""
+    bought = journeys["first_purchase_at"].notna()
+    days = (journeys.loc[bought, "first_purchase_at"] - journeys.loc[bought, "first_touch_at"]).dt.total_seconds() / 86400
+    median = float(days.median()) if days.notna().any() else None
+    until = journeys["first_purchase_at"].where(bought, journeys["first_touch_at"] + pd.Timedelta(days=median or 0))
+    frame = pd.DataFrame({"customer_id": journeys["customer_id"], "group": np.where(bought, "buyers", "others"),
+                          "until": until})
+    return frame[journeys["first_touch_at"].notna()], median
+
+
+def buyers_against_others(events, journeys: pd.DataFrame, q: float = 0.1) -> GroupComparison:
+    windows, median = buyers_windows(journeys)
+    sizes = (int((windows["group"] == "buyers").sum()), int((windows["group"] == "others").sum()))
+    counts = behaviour_counts(events, windows) if min(sizes) else pd.DataFrame(
+        columns=["group", "kind", "behaviour", "customers"])
+    return compare(counts, ("buyers", "non-buyers"), ("buyers", "others"), sizes, q, median)
+
+
+def two_groups(events, journeys: pd.DataFrame, labels, a: str, b: str, q: float = 0.1,
+               names: tuple | None = None) -> GroupComparison:
+    """Customers labelled `a` against those labelled `b` (`labels` aligned with `journeys`), every event."""
+    labels = pd.Series(np.asarray(labels, dtype=object), index=journeys.index).astype(str)
+    chosen = labels.isin([a, b])
+    windows = pd.DataFrame({"customer_id": journeys.loc[chosen, "customer_id"], "group": labels[chosen],
+                            "until": pd.NaT})
+    sizes = (int((labels == a).sum()), int((labels == b).sum()))
+    counts = behaviour_counts(events, windows) if min(sizes) else pd.DataFrame(
+        columns=["group", "kind", "behaviour", "customers"])
+    return compare(counts, names or (a, b), (a, b), sizes, q)
