@@ -53,7 +53,8 @@ TIMESTAMP_COLUMNS = {
     "service_visits": "opened_at", "surveys": "responded_at", "referrals": "referred_at",
 }
 CONFIG_FILE_NAME = "journey.yaml"
-TOP_LEVEL_KEYS = ("default_timezone", "internal_domains", "columns", "timestamp_formats", "taxonomy", "engine", "spark")
+TOP_LEVEL_KEYS = ("default_timezone", "internal_domains", "columns", "timestamp_formats", "taxonomy", "engine", "spark",
+                  "max_rejected_share", "purchase_events", "purchase_price_column")
 TAXONOMY_KEYS = ("channels", "event_types", "stages")
 ENGINES = ("duckdb", "spark")
 DEFAULT_ENGINE = "duckdb"
@@ -74,6 +75,9 @@ class Config:
     engine: str | None = None  # duckdb or spark; None: the default (duckdb) unless --engine says otherwise
     spark_master: str = DEFAULT_SPARK_MASTER
     spark_conf: dict = field(default_factory=dict)  # Spark setting -> value (text)
+    max_rejected_share: float = 0.5  # a table losing more of its rows than this stops prepare (0 < x <= 1)
+    purchase_events: tuple[str, ...] | None = None  # without sales: the event types (patterns allowed) that are purchases
+    purchase_price_column: str | None = None  # without sales: the event log's column holding a purchase's price
 
 
 def check_timezone(name, where: str) -> str:
@@ -187,6 +191,37 @@ def _spark(value, where: str) -> tuple[str, dict]:
     return master.strip(), conf
 
 
+def _share(value, where: str) -> float:
+    if value is None:
+        return 0.5
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        raise ConfigError(f"{where}: expected a share above 0 and at most 1 (such as 0.5), got {value!r}")
+    return float(value)
+
+
+def _event_names(value, where: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise ConfigError(f"{where}: expected a list of event types (patterns such as 'sold*' allowed), got {value!r}")
+    names = []
+    for item in value:
+        if not isinstance(item, str) or not item.strip():
+            raise ConfigError(f"{where}: expected event type names, got {item!r}")
+        names.append(item.strip())
+    return tuple(names)
+
+
+def _column_name(value, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: expected the name of a column of the event log, got {value!r}")
+    return value.strip()
+
+
 def from_dict(data, source: str | None = None) -> Config:
     """A validated Config from a parsed file (a dict); `source` prefixes messages."""
     prefix = f"{source}: " if source else ""
@@ -207,6 +242,9 @@ def from_dict(data, source: str | None = None) -> Config:
         engine=_engine(data.get("engine"), f"{where}engine"),
         spark_master=spark_master,
         spark_conf=spark_conf,
+        max_rejected_share=_share(data.get("max_rejected_share"), f"{where}max_rejected_share"),
+        purchase_events=_event_names(data.get("purchase_events"), f"{where}purchase_events"),
+        purchase_price_column=_column_name(data.get("purchase_price_column"), f"{where}purchase_price_column"),
     )
 
 
