@@ -1,0 +1,70 @@
+"""Exports as they come: a gzip-compressed CSV, another delimiter or another encoding (configuration `csv:`).
+
+Such a file is rewritten once, record by record, into the plain CSV the engines read (UTF-8, comma, `"`
+quotes): the same records in the same order, so row numbers, messages and every later rule are those of a
+plain export. Its problems (a bad byte, a quote left open, a ragged row) are found here and named by the
+original file and line.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import zlib
+from pathlib import Path
+
+from journeylib.config import DEFAULT_CSV
+from journeylib.errors import InputError
+from journeylib.prepare.connection import MAX_LINE_BYTES
+
+QUOTE_PROBLEM = 'a quoted value is not closed properly (unbalanced ")'
+UTF8 = ("utf-8", "utf_8")
+
+
+def is_gzip(path: Path) -> bool:
+    return Path(path).name.lower().endswith(".gz")
+
+
+def needs_rewrite(path: Path, dialect: dict) -> bool:
+    return is_gzip(path) or dialect["delimiter"] != DEFAULT_CSV["delimiter"] or dialect["encoding"] not in UTF8
+
+
+def rewrite(path: Path, dialect: dict, target: Path) -> Path:
+    """`path` (as `dialect` describes it, gzip or not) as a plain UTF-8 comma-separated CSV at `target`."""
+    path, target = Path(path), Path(target)
+    encoding = "utf-8-sig" if dialect["encoding"] in UTF8 else dialect["encoding"]
+    opener = gzip.open if is_gzip(path) else open
+    line = 1
+    limit = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)  # long values are measured against MAX_LINE_BYTES, not refused here
+    try:
+        with opener(path, "rt", encoding=encoding, newline="") as source, \
+                open(target, "w", encoding="utf-8", newline="") as out:
+            records = csv.reader(source, delimiter=dialect["delimiter"], quotechar='"', doublequote=True, strict=True)
+            writer = csv.writer(out, lineterminator="\n")
+            width = None
+            for record in records:
+                if record:
+                    size = sum(len(value.encode("utf-8")) for value in record) + len(record)
+                    if width is None:
+                        width = len(record)
+                    elif len(record) != width:
+                        raise InputError(f"{path}: malformed CSV at line {line}: {len(record)} values, "
+                                         f"but the header has {width} columns")
+                    if size > MAX_LINE_BYTES:
+                        raise InputError(f"{path}: malformed CSV at line {line}: the row is longer than "
+                                         f"{MAX_LINE_BYTES:,} bytes (the longest row read)")
+                    writer.writerow(record)
+                line = records.line_num + 1
+            if width is None:
+                raise InputError(f"{path}: empty file (no header row)")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not {dialect['encoding']} text (bad byte near line {line}); name the file's "
+                         f"encoding under csv: in the configuration (such as encoding: latin-1)")
+    except csv.Error:
+        raise InputError(f"{path}: malformed CSV at line {line}: {QUOTE_PROBLEM}")
+    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+        raise InputError(f"{path}: not a readable gzip file ({str(error) or error.__class__.__name__})")
+    finally:
+        csv.field_size_limit(limit)
+    return target
