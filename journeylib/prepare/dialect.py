@@ -59,7 +59,8 @@ def rewrite(path: Path, dialect: dict, target: Path) -> Path:
             if width is None:
                 raise InputError(f"{path}: empty file (no header row)")
     except UnicodeDecodeError:
-        raise InputError(f"{path}: not {dialect['encoding']} text (bad byte near line {line}); name the file's "
+        raise InputError(f"{path}: not {dialect['encoding']} text (bad byte at line {_bad_line(path, encoding)}); "
+                         f"name the file's "
                          f"encoding under csv: in the configuration (such as encoding: latin-1)")
     except csv.Error:
         raise InputError(f"{path}: malformed CSV at line {line}: {QUOTE_PROBLEM}")
@@ -68,3 +69,18 @@ def rewrite(path: Path, dialect: dict, target: Path) -> Path:
     finally:
         csv.field_size_limit(limit)
     return target
+
+
+def _bad_line(path: Path, encoding: str) -> int:
+    """The file line of the first byte `encoding` cannot decode (the text reader decodes ahead in blocks)."""
+    import codecs
+
+    decoder, line = codecs.getincrementaldecoder(encoding)(), 1
+    with (gzip.open if is_gzip(path) else open)(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as error:
+                return line + block[: error.start].count(b"\n")
+            line += block.count(b"\n")
+    return line
