@@ -210,3 +210,102 @@ def test_bad_export_settings_are_one_line_errors(tmp_path, text, expected):
     with pytest.raises(ConfigError) as error:
         load_config(path)
     assert str(error.value).startswith(f"{path}: {expected}") and "\n" not in str(error.value)
+
+
+@pytest.mark.slow  # Spark: minutes on a shared machine
+def test_duckdb_and_spark_agree_on_a_described_export_with_patterns(tmp_path, spark_session):
+    """Dialect, gzip, month names, values:, patterns and keep: the same tables on both engines."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from journeylib.prepare import prepare
+
+    rows = {"touchpoints": ROWS["touchpoints"] + [["E5", "C2", "2024-02-05T09:00:00Z", "T07 Advice Call", "t07 desk"]],
+            "sales": [["S1", "C1", "28-JUN-24", "Demo", "lease", "32.500,50"]],
+            "service_visits": [["R1", "C1", "2024-07-01T08:00:00Z", "W", "120,5"],
+                               ["R2", "C1", "2024-07-02T08:00:00Z", "X", "1"]]}
+    config = ('csv: {delimiter: ";", encoding: latin-1, decimal: ","}\ntimestamp_formats: {sales: "%d-%b-%y"}\n'
+              "values: {service_visits: {pay_type: {W: warranty}}}\n"
+              'taxonomy: {channels: {"t07*": phone}, event_types: {"*": keep}, stages: {"t07*": consideration}}\n')
+    raw = tiny_export(tmp_path / "raw", rows=rows, delimiter=";", encoding="latin-1", gzipped=("touchpoints",),
+                      config=config)
+    prepare(raw=raw, out=tmp_path / "duckdb")
+    prepare(raw=raw, out=tmp_path / "spark", engine="spark", session=spark_session)
+    a, b = (json.loads((tmp_path / name / "summary.json").read_text()) for name in ("duckdb", "spark"))
+    assert (a.pop("engine"), b.pop("engine")) == ("duckdb", "spark") and a == b
+    assert a["cleared_labels"]["service_visits.pay_type"] == {"X": 1}
+    for name in sorted(p.name for p in (tmp_path / "duckdb").glob("*.parquet")):
+        pd.testing.assert_frame_equal(pq.read_table(tmp_path / "duckdb" / name).to_pandas(),
+                                      pq.read_table(tmp_path / "spark" / name).to_pandas(), obj=name)
+    events = read(tmp_path / "spark", "touchpoints").set_index("event_id")
+    assert events.loc["E5", ["event_type", "channel", "stage"]].tolist() == ["t07_advice_call", "phone", "consideration"]
+
+
+# ---------------------------------------------------------------- a whole run on a described export
+
+RUN_CONFIG = """\
+default_timezone: America/Chicago
+internal_domains: [autogroup-internal.com]
+columns: {sales: {deal_id: DealNumber, sold_at: SoldDate}}
+timestamp_formats: {service_visits: "%m/%d/%Y %H:%M", sales: "%d-%b-%y"}
+csv: {delimiter: ";", encoding: latin-1}
+values: {service_visits: {pay_type: {W: warranty, C: customer_pay, I: internal}}}
+"""
+
+
+def described_export(sample, raw):
+    """The sample as a CRM writes it: semicolon-separated Latin-1, touchpoints gzip-compressed, sale dates as
+    `28-JUN-24`, pay types as one letter; the configuration describes it all."""
+    import csv
+    import gzip
+    from datetime import date
+
+    raw.mkdir(parents=True)
+    for path in sorted(sample.glob("*.csv")):
+        with open(path, encoding="utf-8", newline="") as handle:
+            records = list(csv.reader(handle))
+        header = records[0]
+        if path.stem == "sales":
+            at = header.index("SoldDate")
+            for record in records[1:]:
+                try:
+                    record[at] = date.fromisoformat(record[at][:10]).strftime("%d-%b-%y").upper()
+                except ValueError:  # the sample's unparseable dates stay as they are
+                    pass
+        if path.stem == "service_visits":
+            at = header.index("pay_type")
+            for record in records[1:]:
+                record[at] = {"warranty": "W", "customer": "C", "internal": "I"}.get(record[at], record[at])
+        text = "".join(";".join('"' + v.replace('"', '""') + '"' for v in record) + "\n" for record in records)
+        data = text.encode("latin-1", errors="replace")
+        if path.stem == "touchpoints":
+            (raw / "touchpoints.csv.gz").write_bytes(gzip.compress(data))
+        else:
+            (raw / path.name).write_bytes(data)
+    (raw / "journey.yaml").write_text(RUN_CONFIG, encoding="utf-8")
+    return raw
+
+
+@pytest.mark.slow  # a whole run: minutes
+def test_journey_run_on_a_described_export_has_every_notebook_ok(tmp_path):
+    import json
+
+    from journeylib.run import folders
+    from journeylib.sample import write_sample
+
+    write_sample(tmp_path / "sample", customers=1500, seed=7)
+    raw = described_export(tmp_path / "sample", tmp_path / "raw")
+    code = main(["run", "--raw", str(raw), "--processed", str(tmp_path / "processed"),
+                 "--reports", str(tmp_path / "reports")])
+    run_dir = folders.complete_runs(tmp_path / "reports")[-1]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert code == 0
+    assert {nb: info["status"] for nb, info in metrics["run"]["notebooks"].items()} == \
+        {nb: "ok" for nb in metrics["run"]["notebooks"]}
+    summary = json.loads((tmp_path / "processed" / "summary.json").read_text())
+    plain = prepare_data(raw=tmp_path / "sample", processed=tmp_path / "plain", log=quiet)
+    for table in ("customers", "touchpoints", "service_visits", "surveys", "referrals"):
+        assert summary["tables"][table] == plain["tables"][table], table  # the same rows as the plain export
+    assert summary["tables"]["sales"]["raw"] == plain["tables"]["sales"]["raw"]
+    assert summary["cleared_values"]["service_visits.pay_type"] == 0
