@@ -167,9 +167,12 @@ def test_a_broken_gzip_file_and_a_wrong_encoding_are_one_line(tmp_path):
     assert prepare_error(raw, tmp_path).startswith(f"{raw}/customers.csv.gz: not a readable gzip file (")
     raw = tiny_export(tmp_path / "raw2", rows={"customers": [["C1", "", "", "Zoë", "", ""]]}, encoding="latin-1",
                       gzipped=("customers",))
-    assert prepare_error(raw, tmp_path) == (
-        f"{raw}/customers.csv.gz: not utf-8 text (bad byte at line 2); name the file's encoding under csv: in "
-        f"the configuration (such as encoding: latin-1)")
+    advice = "name the file's encoding under csv: in the configuration (such as encoding: latin-1)"
+    assert prepare_error(raw, tmp_path) == f"{raw}/customers.csv.gz: not UTF-8 text (bad byte at line 2); {advice}"
+    # the same bytes with a semicolon (rewritten in Python, not only decompressed): the same line
+    raw = tiny_export(tmp_path / "raw3", rows={"customers": [["C1", "", "", "Zoë", "", ""]]}, encoding="latin-1",
+                      gzipped=("customers",), delimiter=";", config='csv: {delimiter: ";"}\n')
+    assert prepare_error(raw, tmp_path) == f"{raw}/customers.csv.gz: not UTF-8 text (bad byte at line 2); {advice}"
 
 
 def test_a_ragged_row_in_a_rewritten_file_names_the_export_and_line(tmp_path):
@@ -178,6 +181,11 @@ def test_a_ragged_row_in_a_rewritten_file_names_the_export_and_line(tmp_path):
         handle.write("S2;C2;2024-03-02T12:00:00Z;new\n")
     assert prepare_error(raw, tmp_path) == \
         f"{raw}/sales.csv: malformed CSV at line 3: 4 values, but the header has 6 columns"
+    raw = tiny_export(tmp_path / "raw2", rows={"sales": [["S1", "C1", "2024-03-01T12:00:00Z", "new", "lease", "1"],
+                                                         ["S2", "C1", "2024-03-02T12:00:00Z", "new"]]},
+                      gzipped=("sales",))  # only decompressed: the engine finds it, the message names the export
+    assert prepare_error(raw, tmp_path) == \
+        f"{raw}/sales.csv.gz: malformed CSV at line 3: 4 values, but the header has 6 columns"
 
 
 def test_another_delimiter_without_a_setting_says_which_setting(tmp_path):

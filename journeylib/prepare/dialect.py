@@ -32,6 +32,8 @@ def needs_rewrite(path: Path, dialect: dict) -> bool:
 def rewrite(path: Path, dialect: dict, target: Path) -> Path:
     """`path` (as `dialect` describes it, gzip or not) as a plain UTF-8 comma-separated CSV at `target`."""
     path, target = Path(path), Path(target)
+    if dialect["delimiter"] == DEFAULT_CSV["delimiter"] and dialect["encoding"] in UTF8:
+        return _decompress(path, target)  # byte for byte: the engine's checks and line numbers apply as they are
     encoding = "utf-8-sig" if dialect["encoding"] in UTF8 else dialect["encoding"]
     opener = gzip.open if is_gzip(path) else open
     line = 1
@@ -43,15 +45,16 @@ def rewrite(path: Path, dialect: dict, target: Path) -> Path:
             records = csv.reader(source, delimiter=dialect["delimiter"], quotechar='"', doublequote=True, strict=True)
             writer = csv.writer(out, lineterminator="\n")
             width = None
+            long = MAX_LINE_BYTES // 4  # characters: below it a row cannot exceed the limit in UTF-8 bytes
             for record in records:
                 if record:
-                    size = sum(len(value.encode("utf-8")) for value in record) + len(record)
                     if width is None:
                         width = len(record)
                     elif len(record) != width:
                         raise InputError(f"{path}: malformed CSV at line {line}: {len(record)} values, "
                                          f"but the header has {width} columns")
-                    if size > MAX_LINE_BYTES:
+                    if sum(map(len, record)) > long and \
+                            sum(len(value.encode("utf-8")) for value in record) + len(record) > MAX_LINE_BYTES:
                         raise InputError(f"{path}: malformed CSV at line {line}: the row is longer than "
                                          f"{MAX_LINE_BYTES:,} bytes (the longest row read)")
                     writer.writerow(record)
@@ -59,15 +62,26 @@ def rewrite(path: Path, dialect: dict, target: Path) -> Path:
             if width is None:
                 raise InputError(f"{path}: empty file (no header row)")
     except UnicodeDecodeError:
-        raise InputError(f"{path}: not {dialect['encoding']} text (bad byte at line {_bad_line(path, encoding)}); "
-                         f"name the file's "
-                         f"encoding under csv: in the configuration (such as encoding: latin-1)")
+        name = "UTF-8" if dialect["encoding"] in UTF8 else dialect["encoding"]
+        raise InputError(f"{path}: not {name} text (bad byte at line {_bad_line(path, encoding)}); "
+                         "name the file's encoding under csv: in the configuration (such as encoding: latin-1)")
     except csv.Error:
         raise InputError(f"{path}: malformed CSV at line {line}: {QUOTE_PROBLEM}")
     except (gzip.BadGzipFile, EOFError, zlib.error) as error:
         raise InputError(f"{path}: not a readable gzip file ({str(error) or error.__class__.__name__})")
     finally:
         csv.field_size_limit(limit)
+    return target
+
+
+def _decompress(path: Path, target: Path) -> Path:
+    import shutil
+
+    try:
+        with gzip.open(path, "rb") as source, open(target, "wb") as out:
+            shutil.copyfileobj(source, out, 1 << 22)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+        raise InputError(f"{path}: not a readable gzip file ({str(error) or error.__class__.__name__})")
     return target
 
 

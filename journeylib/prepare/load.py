@@ -23,6 +23,7 @@ from journeylib.prepare.engine import label, store, text
 ROW = "_row"  # 1-based data row in the raw file (the header is not counted)
 OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 QUOTE_PROBLEM = 'a quoted value is not closed properly (unbalanced ")'
+ENCODING_ADVICE = "name the file's encoding under csv: in the configuration (such as encoding: latin-1)"
 
 
 @dataclass
@@ -113,7 +114,7 @@ def _check_utf8(path: Path):
                 decoder.decode(block)
             except UnicodeDecodeError as error:
                 decoder_line += block[: error.start].count(b"\n")
-                raise InputError(f"{path}: not UTF-8 text (bad byte at line {decoder_line}); re-export as UTF-8")
+                raise InputError(f"{path}: not UTF-8 text (bad byte at line {decoder_line}); {ENCODING_ADVICE}")
             decoder_line += block.count(b"\n")
 
 
