@@ -54,14 +54,32 @@ TIMESTAMP_COLUMNS = {
 }
 CONFIG_FILE_NAME = "journey.yaml"
 TOP_LEVEL_KEYS = ("default_timezone", "internal_domains", "columns", "timestamp_formats", "taxonomy", "engine", "spark",
+                  "max_rejected_share", "purchase_events", "purchase_price_column", "csv", "values",
                   "funnels")
 TAXONOMY_KEYS = ("channels", "event_types", "stages")
 ENGINES = ("duckdb", "spark")
 DEFAULT_ENGINE = "duckdb"
 SPARK_KEYS = ("master", "conf")
 DEFAULT_SPARK_MASTER = "local[*]"
-# strptime directives the engine can translate into portable expressions.
-SUPPORTED_DIRECTIVES = set("YymdHIMSfp%")
+# strptime directives the engine can translate into portable expressions (%b/%B: English month names).
+SUPPORTED_DIRECTIVES = set("YymbBdHIMSfp%")
+# How a CSV export is written: per table, or for every table at once (csv: {delimiter: ";"}).
+CSV_KEYS = ("delimiter", "encoding", "decimal")
+DEFAULT_CSV = {"delimiter": ",", "encoding": "utf-8", "decimal": "."}
+DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
+# Categorical columns whose export spellings may be mapped under `values:`: table -> column -> {canonical
+# value: the spellings prepare.clean knows} (None: free text). tests/test_export_dialects.py checks them
+# against prepare.clean's vocabularies.
+CATEGORICAL = {
+    "customers": {"gender": None},
+    "sales": {"condition": {"new": ["new"], "used": ["used", "pre_owned", "preowned"],
+                            "cpo": ["cpo", "certified", "certified_pre_owned", "certified_used"]},
+              "finance_type": {"cash": ["cash"], "finance": ["finance", "financed", "loan"],
+                               "lease": ["lease", "leased", "leasing"]}},
+    "service_visits": {"pay_type": {"customer": ["customer", "customer_pay", "cp"], "warranty": ["warranty"],
+                                    "internal": ["internal"]}},
+    "surveys": {"survey_type": {"sales": ["sales", "sale"], "service": ["service"]}},
+}
 
 
 @dataclass(frozen=True)
@@ -75,7 +93,16 @@ class Config:
     engine: str | None = None  # duckdb or spark; None: the default (duckdb) unless --engine says otherwise
     spark_master: str = DEFAULT_SPARK_MASTER
     spark_conf: dict = field(default_factory=dict)  # Spark setting -> value (text)
+    max_rejected_share: float = 0.5  # a table losing more of its rows than this stops prepare (0 < x <= 1)
+    purchase_events: tuple[str, ...] | None = None  # without sales: the event types (patterns allowed) that are purchases
+    purchase_price_column: str | None = None  # without sales: the event log's column holding a purchase's price
+    csv: dict = field(default_factory=dict)  # table -> {delimiter, encoding, decimal} (tables not named: DEFAULT_CSV)
+    values: dict = field(default_factory=dict)  # table -> column -> {normalised export spelling: canonical value}
     funnels: dict | None = None  # name -> [{step, events, within_days}]; None: the journey map's default funnel
+
+    def dialect(self, table: str) -> dict:
+        """How `table`'s CSV file is written: {delimiter, encoding, decimal}."""
+        return self.csv.get(table, DEFAULT_CSV)
 
 
 def check_timezone(name, where: str) -> str:
@@ -98,8 +125,8 @@ def check_format(fmt, where: str) -> str:
             f"{where}: unsupported directive(s) {', '.join('%' + d for d in unsupported)} in {fmt!r}"
             f" (supported: {' '.join('%' + d for d in sorted(SUPPORTED_DIRECTIVES))})"
         )
-    if not {"Y", "y"} & set(directives) or "m" not in directives or "d" not in directives:
-        raise ConfigError(f"{where}: format {fmt!r} needs a year (%Y or %y), a month (%m) and a day (%d)")
+    if not {"Y", "y"} & set(directives) or not {"m", "b", "B"} & set(directives) or "d" not in directives:
+        raise ConfigError(f"{where}: format {fmt!r} needs a year (%Y or %y), a month (%m, %b or %B) and a day (%d)")
     return fmt
 
 
@@ -226,6 +253,111 @@ def _funnels(value, where: str) -> dict | None:
         raise ConfigError(f"{where}: expected at least one funnel")
     return funnels
 
+def _share(value, where: str) -> float:
+    if value is None:
+        return 0.5
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        raise ConfigError(f"{where}: expected a share above 0 and at most 1 (such as 0.5), got {value!r}")
+    return float(value)
+
+
+def _event_names(value, where: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise ConfigError(f"{where}: expected a list of event types (patterns such as 'sold*' allowed), got {value!r}")
+    names = []
+    for item in value:
+        if not isinstance(item, str) or not item.strip():
+            raise ConfigError(f"{where}: expected event type names, got {item!r}")
+        names.append(item.strip())
+    return tuple(names)
+
+
+def _column_name(value, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: expected the name of a column of the event log, got {value!r}")
+    return value.strip()
+
+
+def _dialect(value, where: str, base: dict) -> dict:
+    mapping = _mapping(value, where)
+    _unknown(mapping, CSV_KEYS, where)
+    out = dict(base)
+    if "delimiter" in mapping:
+        delimiter = mapping["delimiter"]
+        delimiter = DELIMITER_NAMES.get(delimiter, delimiter) if isinstance(delimiter, str) else delimiter
+        if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n' or delimiter.isalnum():
+            raise ConfigError(f"{where}.delimiter: expected one character such as ';' or a name "
+                              f"({', '.join(DELIMITER_NAMES)}), got {mapping['delimiter']!r}")
+        out["delimiter"] = delimiter
+    if "encoding" in mapping:
+        import codecs
+
+        encoding = mapping["encoding"]
+        try:
+            out["encoding"] = codecs.lookup(encoding).name if isinstance(encoding, str) and encoding.strip() else None
+        except LookupError:
+            out["encoding"] = None
+        if out["encoding"] is None:
+            raise ConfigError(f"{where}.encoding: unknown encoding {encoding!r} (such as utf-8, latin-1, cp1252)")
+    if "decimal" in mapping:
+        if mapping["decimal"] not in (".", ","):
+            raise ConfigError(f"{where}.decimal: expected '.' or ',', got {mapping['decimal']!r}")
+        out["decimal"] = mapping["decimal"]
+    if out["decimal"] == out["delimiter"]:
+        raise ConfigError(f"{where}: the decimal mark and the delimiter are both {out['delimiter']!r}")
+    return out
+
+
+def _csv(value, where: str) -> dict:
+    """table -> dialect; dialect keys at the top apply to every table, a table's own keys win."""
+    mapping = _mapping(value, where)
+    _unknown(mapping, CSV_KEYS + tuple(CONTRACT), where)
+    shared = _dialect({k: v for k, v in mapping.items() if k in CSV_KEYS}, where, DEFAULT_CSV)
+    out = {}
+    for table in CONTRACT:
+        dialect = _dialect(mapping[table], f"{where}.{table}", shared) if table in mapping else shared
+        if dialect != DEFAULT_CSV:
+            out[table] = dialect
+    return out
+
+
+def _values(value, where: str) -> dict:
+    """table -> column -> {normalised export spelling: canonical value}."""
+    from journeylib.taxonomy import normalise_label
+
+    mapping = _mapping(value, where)
+    _unknown(mapping, tuple(CATEGORICAL), where)
+    out = {}
+    for table, columns in mapping.items():
+        columns = _mapping(columns, f"{where}.{table}")
+        _unknown(columns, tuple(CATEGORICAL[table]), f"{where}.{table}")
+        for column, spellings in columns.items():
+            allowed, here = CATEGORICAL[table][column], f"{where}.{table}.{column}"
+            mapped = {}
+            known = {normalise_label(s): c for c, spellings_ in (allowed or {}).items() for s in [c] + spellings_}
+            for raw, target in _mapping(spellings, here).items():
+                canonical = target.strip() if isinstance(target, str) else None
+                if allowed and canonical:
+                    canonical = known.get(normalise_label(canonical))
+                if not canonical:
+                    expected = f"one of {', '.join(allowed)}" if allowed else "a non-empty string"
+                    raise ConfigError(f"{here}: {raw!r} maps to {target!r}; expected {expected}")
+                key = normalise_label(str(raw))
+                if not key:
+                    raise ConfigError(f"{here}: {raw!r} is not a value an export can hold")
+                if key in mapped and mapped[key] != canonical:
+                    raise ConfigError(f"{here}: two spellings of {key!r} map to {mapped[key]!r} and {canonical!r}")
+                mapped[key] = canonical
+            if mapped:
+                out.setdefault(table, {})[column] = mapped
+    return out
+
 
 def from_dict(data, source: str | None = None) -> Config:
     """A validated Config from a parsed file (a dict); `source` prefixes messages."""
@@ -248,6 +380,11 @@ def from_dict(data, source: str | None = None) -> Config:
         spark_master=spark_master,
         spark_conf=spark_conf,
         funnels=_funnels(data.get("funnels"), f"{where}funnels"),
+        max_rejected_share=_share(data.get("max_rejected_share"), f"{where}max_rejected_share"),
+        purchase_events=_event_names(data.get("purchase_events"), f"{where}purchase_events"),
+        purchase_price_column=_column_name(data.get("purchase_price_column"), f"{where}purchase_price_column"),
+        csv=_csv(data.get("csv"), f"{where}csv"),
+        values=_values(data.get("values"), f"{where}values"),
     )
 
 

@@ -27,18 +27,23 @@ _DOMAIN = re.compile(r"[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 
 # Shapes that look like phone numbers but are not, kept as they are: ISO dates and timestamps
 # (2024-06-05, 2024-06-05T23:59:00.123456, 2024.06.05), day-first or month-first dates with a
-# four-digit year (05.06.2024, 06-05-2024), clock times (23:59:00.123456), and one digit, a point
-# and more digits (0.1234567, 3.14159265).
+# four-digit year (05.06.2024, 06-05-2024), clock times (23:59:00.123456), one digit, a point
+# and more digits (0.1234567, 3.14159265), and the digit runs of _NUMBERS below.
 _DATE = (r"(?:(?:19|20)\d\d[-.](?:0[1-9]|1[0-2])[-.](?:0[1-9]|[12]\d|3[01])"
          r"|(?:0?[1-9]|[12]\d|3[01])[-.](?:0?[1-9]|[12]\d|3[01])[-.](?:19|20)\d\d)(?!\d)")
 _TIME = r"\d\d:\d\d(?::\d\d(?:[.,]\d++)?)?+"
+# Whole runs of digits that are not phone numbers: a basic ISO date (20240625), epoch seconds (ten digits
+# from 1; no North American area code starts with 1) and a ZIP+4 code (60614-1234). Each must end the run
+# (no digit, nor a separator and a digit, after it): `20240625 1234` may still be a phone number.
+_RUN_END = r"(?!\d)(?![\s().\-]\d)"
+_NUMBERS = (rf"(?:(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])|1\d{{9}}|\d{{5}}-\d{{4}}){_RUN_END}")
 _DECIMAL = r"\d\.\d++(?![.\-]\d)"
 # A phone: digits with separators between them (spaces, brackets, '.', '-'), optional leading + and (,
 # stopping before a date that follows a separator. It starts where a run starts: not glued to a
 # word character and not inside a joined id (`a456-426614174000`, `runs/20261130`, `v1.2345678`).
 _SEPARATORS = r"[\s().\-]"
 _PHONE = rf"\+?\(?\d(?:{_SEPARATORS}++(?!{_DATE})\d|\d)*+"
-_SHAPES = re.compile(rf"(?<!\w)(?<!\w[-./])(?:(?P<kept>{_DATE}(?:[Tt ]{_TIME})?+|{_TIME}|{_DECIMAL})|(?P<phone>{_PHONE}))")
+_SHAPES = re.compile(rf"(?<!\w)(?<!\w[-./])(?:(?P<kept>{_DATE}(?:[Tt ]{_TIME})?+|{_TIME}|{_DECIMAL}|{_NUMBERS})|(?P<phone>{_PHONE}))")
 _GLUED = re.compile(r"(?!x\d|ext)\w")  # a word character right after the digits: part of an id
 PHONE_MIN_DIGITS = 7
 

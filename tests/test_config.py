@@ -60,6 +60,12 @@ def test_toml_and_explicit_path_win(tmp_path):
     ("taxonomy: {colours: {}}\n", "taxonomy: unknown key 'colours'"),
     ("default_timezone: [unclosed\n", "invalid YAML at line"),
     ("- a\n- b\n", "expected a mapping"),
+    ("max_rejected_share: 0\n", "max_rejected_share: expected a share above 0 and at most 1 (such as 0.5), got 0"),
+    ("max_rejected_share: 1.5\n", "max_rejected_share: expected a share above 0 and at most 1"),
+    ("max_rejected_share: half\n", "max_rejected_share: expected a share above 0 and at most 1"),
+    ("purchase_events: {sold: yes}\n", "purchase_events: expected a list of event types"),
+    ("purchase_events: [sold, 3]\n", "purchase_events: expected event type names, got 3"),
+    ("purchase_price_column: [a]\n", "purchase_price_column: expected the name of a column of the event log"),
     # a key given twice is ambiguous (plain YAML keeps the last one silently): issue 12, item 8
     ("default_timezone: UTC\ninternal_domains: []\ndefault_timezone: America/Chicago\n",
      "key 'default_timezone' is given twice (lines 1 and 3)"),
@@ -99,3 +105,12 @@ taxonomy:
 """)
     config = load_config(path)
     assert config.taxonomy.channel("billboard") == "other" and config.taxonomy.channel("CARS.COM") == "third_party"
+
+
+def test_purchase_settings_and_rejected_share(tmp_path):
+    assert (Config().max_rejected_share, Config().purchase_events, Config().purchase_price_column) == (0.5, None, None)
+    config = load_config(write(tmp_path, 'max_rejected_share: 1\npurchase_events: ["Sold*", deposit]\n'
+                                         "purchase_price_column: Amount\n"))
+    assert config.max_rejected_share == 1.0
+    assert config.purchase_events == ("Sold*", "deposit") and config.purchase_price_column == "Amount"
+    assert load_config(write(tmp_path, "purchase_events: sold\n")).purchase_events == ("sold",)

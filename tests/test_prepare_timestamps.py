@@ -57,6 +57,11 @@ def test_naive_local_times_match_zoneinfo_fold_0_around_dst_changes(con):
     ("20240625T140500,5+0200", "UTC", None, "2024-06-25T12:05:00.500000+00:00"),
     ("20240625T1405", "America/Chicago", None, "2024-06-25T19:05:00+00:00"),
     ("20240625", "America/Chicago", None, "2024-06-25T05:00:00+00:00"),
+    # month names, any case (issue 21, item 6): a CRM's 28-JUN-24
+    ("28-JUN-24", "America/Chicago", "%d-%b-%y", "2024-06-28T05:00:00+00:00"),
+    ("5-sep-99", "UTC", "%d-%b-%y", "1999-09-05T00:00:00+00:00"),
+    ("Dec 31 2024 11:59 PM", "UTC", "%b %d %Y %I:%M %p", "2024-12-31T23:59:00+00:00"),
+    ("3 March 2024", "UTC", "%d %B %Y", "2024-03-03T00:00:00+00:00"),
     # the extreme offsets clocks use
     ("2024-06-25T14:05:00+14:00", "UTC", None, "2024-06-25T00:05:00+00:00"),
     ("2024-06-25T14:05:00-12:00", "UTC", None, "2024-06-26T02:05:00+00:00"),
@@ -76,3 +81,8 @@ def test_formats(con, text, zone, fmt, expected):
                                   "2024-06-25T14:05:00." + "0" * 100 + "Z"])
 def test_unparseable_values_are_null(con, text):
     assert to_utc(con, [text], "UTC", "%m/%d/%Y %H:%M") == [None]
+
+
+@pytest.mark.parametrize("text", ["28-JUX-24", "31-FEB-24", "28-June-24", "28-06-24", "28-JUN-2024"])
+def test_a_month_name_that_is_no_month_or_no_date_is_null(con, text):
+    assert to_utc(con, [text], "UTC", "%d-%b-%y") == [None]

@@ -57,3 +57,24 @@ def test_a_long_run_is_redacted_whole():
     # one pass over a long value: an address or a phone number at the end of a long run is still found
     text = "a." * 5000 + " ann@example.com " + "1 " * 3 + "x" * 10000 + " 312 555 0101"
     assert redact(text) == "a." * 5000 + " [email] " + "1 " * 3 + "x" * 10000 + " [phone]"
+
+
+@pytest.mark.parametrize("text", [
+    "ordered 20240625, delivered 20240701.",              # basic ISO dates (issue 22, item 5)
+    "epoch 1719331200 and 1719331200",                    # epoch seconds: ten digits from 1 (no area code starts with 1)
+    "ZIP 60614-1234, Chicago IL 60614-1234",              # ZIP+4 codes
+])
+def test_basic_dates_epoch_seconds_and_zip_plus_four_are_kept(text):
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("20240625 1234", "[phone]"),                        # a date-like run followed by more digits may be a phone
+    ("2024062512", "[phone]"),                           # ten digits from 2: a North American number
+    ("13125550101", "[phone]"),                          # eleven digits from 1: country code and number
+    ("60614-1234-5", "[phone]"),                         # more digits after a ZIP+4 shape
+    ("zip 60614-1234, call 312-555-0101", "zip 60614-1234, call [phone]"),
+    ("on 20240625 call 3125550101", "on 20240625 call [phone]"),
+])
+def test_phone_numbers_next_to_those_shapes_are_still_redacted(text, expected):
+    assert redact(text) == expected

@@ -45,17 +45,26 @@ def code_digest(package_dir: Path | None = None, parts=PREPARE_CODE) -> str:
 
 def input_fingerprint(raw: Path, config=None, as_of=None) -> dict:
     """What prepare's output depends on: raw files, configuration, as-of date, package version and code."""
-    files = {p.name: sha256(p) for p in sorted(Path(raw).iterdir()) if p.is_file() and not p.name.startswith(".")}
+    files = {p.name: _digest(p) for p in sorted(Path(raw).iterdir()) if p.is_file() and not p.name.startswith(".")}
     config_sha = None
     if config not in (None, ""):
         config_path = Path(config).expanduser()
         if not config_path.is_file():
             raise InputError(f"{config_path}: configuration file not found")
-        config_sha = sha256(config_path)
+        config_sha = _digest(config_path)
     parts = {"raw": files, "config": config_sha, "as_of": None if as_of in (None, "") else str(as_of),
              "journeylib": journeylib.__version__, "code": code_digest()}
     parts["digest"] = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
     return parts
+
+
+def _digest(path: Path) -> str:
+    try:
+        return sha256(path)
+    except OSError as error:  # an unreadable raw file is one line, exit 2 (not a PermissionError traceback)
+        from journeylib.prepare.load import unreadable_file
+
+        raise unreadable_file(path, error)
 
 
 def stored_fingerprint(folder: Path) -> dict | None:

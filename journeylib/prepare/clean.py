@@ -152,9 +152,22 @@ def _vocabulary(column, lookup):
     return j.select(v_spelling=j.spelling, v_canonical=canonical)
 
 
+def _resolved(run, kind, *columns):
+    """{normalised label: canonical} for `kind`; with patterns or `keep` configured, the data's distinct labels
+    are resolved in Python and joined back as a small table (the same on every engine)."""
+    taxonomy, keys = run.config.taxonomy, set()
+    if taxonomy.needs_labels(kind):
+        for column in columns:
+            keys |= set(run.con.execute(label(text(column)).name("key").as_table().distinct())["key"].dropna())
+    lookup = taxonomy.lookup(kind, keys)
+    if kind == "event_types":
+        run.facts["event_types"] = set(lookup.values())  # every canonical event type: tag_stages finds their stages
+    return lookup
+
+
 def _touchpoints(run, r):
-    events = _lookup_table(run, "lookup_event_types", run.config.taxonomy.event_lookup)
-    channels = _lookup_table(run, "lookup_channels", run.config.taxonomy.channel_lookup)
+    events = _lookup_table(run, "lookup_event_types", _resolved(run, "event_types", r.event_type))
+    channels = _lookup_table(run, "lookup_channels", _resolved(run, "channels", r.channel, run.raw["referrals"].channel))
     t = r.select(
         ROW, event_id=ident(r.event_id), customer_id=ident(r.customer_id), anonymous_id=ident(r.anonymous_id),
         occurred_at=text(r.occurred_at), event_type_raw=r.event_type, channel_raw=r.channel,
@@ -189,8 +202,7 @@ def _sales(run, r):
         _invalid=first_problem(
             (t._price.notnull() & t.price.isnull(), "price: " + quoted(t._price) + " is not a number"),
             (t.price < 0, "price: " + quoted(t._price) + " is negative"),
-            bad_enum(t._condition, t.condition, "condition"),
-            bad_enum(t._finance_type, t.finance_type, "finance_type"),
+            # an unknown condition or finance type is left missing, the sale kept (counted: prepare.values)
             bad_enum(t._trade_in, t.trade_in.cast("string"), "trade_in"),
         ),
     )
@@ -215,7 +227,7 @@ def _service_visits(run, r):
             *missing(t, "ro_id", "_opened_at_text"),
             (t.customer_id.isnull() & t.vin.isnull(), ibis.literal("customer_id: missing (and no vin)")),
         ),
-        _invalid=first_problem(*checks, bad_enum(t._pay_type, t.pay_type, "pay_type")),
+        _invalid=first_problem(*checks),  # an unknown pay type is left missing, the visit kept (prepare.values)
     )
     return t.drop("_pay_type", "_amount", "_mileage")
 

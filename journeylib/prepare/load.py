@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,12 +16,14 @@ import pyarrow as pa
 from journeylib.config import CONTRACT, OPTIONAL_TABLES, Config
 from journeylib.digest import sha256
 from journeylib.errors import InputError
+from journeylib.prepare import dialect as dialects
 from journeylib.prepare.connection import MAX_LINE_BYTES, read_raw
-from journeylib.prepare.engine import store
+from journeylib.prepare.engine import label, store, text
 
 ROW = "_row"  # 1-based data row in the raw file (the header is not counted)
 OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 QUOTE_PROBLEM = 'a quoted value is not closed properly (unbalanced ")'
+ENCODING_ADVICE = "name the file's encoding under csv: in the configuration (such as encoding: latin-1)"
 
 
 @dataclass
@@ -38,20 +42,64 @@ class Run:
     facts: dict = field(default_factory=dict)      # counts for the summary
 
 
+EXTENSIONS = ("csv", "csv.gz", "parquet")  # the file types read, in the order messages name them
+# Files an export is often saved as instead: what to do with each.
+SAVE_AS = {".xlsx": "save it as CSV (UTF-8) or Parquet", ".xls": "save it as CSV (UTF-8) or Parquet",
+           ".xlsm": "save it as CSV (UTF-8) or Parquet", ".ods": "save it as CSV (UTF-8) or Parquet",
+           ".numbers": "save it as CSV (UTF-8) or Parquet",
+           ".tsv": "rename it {table}.csv and set csv: {{{table}: {{delimiter: tab}}}} in the configuration",
+           ".txt": "rename it {table}.csv (and name its delimiter under csv: in the configuration)",
+           ".zip": "unzip it (a single gzip-compressed {table}.csv.gz is read as it is)"}
+
+
 def find_files(raw_dir: Path) -> dict:
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         raise InputError(f"{raw_dir}: raw exports folder not found")
     files = {}
     for table in CONTRACT:
-        found = [raw_dir / f"{table}.{ext}" for ext in ("csv", "parquet") if (raw_dir / f"{table}.{ext}").is_file()]
+        found = [raw_dir / f"{table}.{ext}" for ext in EXTENSIONS if (raw_dir / f"{table}.{ext}").is_file()]
         if len(found) > 1:
             raise InputError(f"{raw_dir}: both {found[0].name} and {found[1].name} exist; keep one")
         if found:
             files[table] = found[0]
         elif table not in OPTIONAL_TABLES:
-            raise InputError(f"{raw_dir / (table + '.csv')}: required file not found (expected {table}.csv or {table}.parquet)")
+            raise InputError(not_found(raw_dir, table))
     return files
+
+
+def not_found(raw_dir: Path, table: str) -> str:
+    """The one line for a table whose file is missing, naming what is there instead (if anything)."""
+    expected = ", ".join(f"{table}.{ext}" for ext in EXTENSIONS[:-1]) + f" or {table}.{EXTENSIONS[-1]}"
+    line = f"{raw_dir / (table + '.csv')}: required file not found (expected {expected})"
+    for ext in EXTENSIONS:  # a link to nothing, or a folder, under the expected name
+        path = raw_dir / f"{table}.{ext}"
+        if path.is_symlink() and not path.exists():
+            return f"{line}; {path.name} is a broken symbolic link (its target {os.readlink(path)} does not exist)"
+        if path.is_dir():
+            return f"{line}; {path.name} is a folder, not a file"
+    others = sorted(p for p in raw_dir.iterdir() if p.name.lower().split(".")[0] == table and not p.name.startswith("."))
+    for path in others:
+        suffix = "".join(path.suffixes[-1:]).lower()
+        if path.name.lower() in (f"{table}.{ext}" for ext in EXTENSIONS):
+            return f"{line}; found {path.name}: rename it {table}.{path.name.split('.', 1)[1].lower()} (names are lower case)"
+        advice = SAVE_AS.get(suffix, f"expected {expected}").format(table=table)
+        return f"{line}; found {path.name}: {advice}"
+    return line
+
+
+def unreadable_file(path: Path, error: OSError) -> InputError:
+    """One line for a file the operating system will not let us read (permissions, a vanished file)."""
+    reason = (error.strerror or error.__class__.__name__).lower()
+    return InputError(f"{path}: cannot read the file ({reason}); check that it exists and is readable")
+
+
+def check_readable(path: Path):
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except OSError as error:
+        raise unreadable_file(path, error)
 
 
 def _check_utf8(path: Path):
@@ -66,7 +114,7 @@ def _check_utf8(path: Path):
                 decoder.decode(block)
             except UnicodeDecodeError as error:
                 decoder_line += block[: error.start].count(b"\n")
-                raise InputError(f"{path}: not UTF-8 text (bad byte at line {decoder_line}); re-export as UTF-8")
+                raise InputError(f"{path}: not UTF-8 text (bad byte at line {decoder_line}); {ENCODING_ADVICE}")
             decoder_line += block.count(b"\n")
 
 
@@ -174,18 +222,41 @@ def _match(headers, wanted: str, path: Path):
 
 def _delimiter_hint(path: Path, headers, wanted: str) -> str:
     """When the header splits on another delimiter into a header that has `wanted`, say so."""
-    if path.suffix != ".csv":
+    if path.suffix == ".parquet":
         return ""
     line = ",".join(headers)
     for delimiter, name in OTHER_DELIMITERS.items():
         fields = next(csv.reader([line], delimiter=delimiter), [])
         if len(fields) > 1 and any(f.strip().lower() == wanted.strip().lower() for f in fields):
-            return f"; the header looks {name}-separated, but exports must be comma-separated (re-export with ',')"
+            return (f"; the header looks {name}-separated: name its delimiter in the configuration "
+                    f"(csv: {{{path.name.split('.')[0]}: {{delimiter: {'tab' if delimiter == chr(9) else repr(delimiter)}}}}})")
     return ""
 
 
-def read_table(con, table: str, path: Path, config: Config):
-    """The raw table in the engine: `_row` plus each contract column as text, as exported."""
+# Numeric text columns: with `decimal: ","` their `1.234,5` is read as 1234.5.
+NUMERIC = {"customers": ("birth_year",), "sales": ("price",), "service_visits": ("amount", "mileage"),
+           "surveys": ("score",)}
+
+
+def read_table(con, table: str, path: Path, config: Config, work: Path | None = None):
+    """The raw table in the engine: `_row` plus each contract column as text, as exported (after the
+    configured `values:` spellings and decimal mark).
+
+    A gzip-compressed CSV, or one with another delimiter or encoding, is first rewritten as a plain CSV in
+    `work` (dialect.rewrite); messages still name `path`.
+    """
+    check_readable(path)
+    dialect = config.dialect(table)
+    source = path
+    if path.suffix != ".parquet" and dialects.needs_rewrite(path, dialect):
+        source = dialects.rewrite(path, dialect, Path(work or tempfile.mkdtemp(prefix="journey-csv-")) / f"{table}.csv")
+    try:
+        return _read_table(con, table, source, config, path)
+    except InputError as error:  # a message about the rewritten file names the export
+        raise InputError(str(error).replace(str(source), str(path))) if source != path else error
+
+
+def _read_table(con, table: str, path: Path, config: Config, shown: Path):
     headers = _headers(path)
     mapping = config.columns.get(table, {})
     required, optional = CONTRACT[table]
@@ -195,12 +266,19 @@ def read_table(con, table: str, path: Path, config: Config):
         position = _match(headers, wanted, path)
         if position is None and column in required:
             named = f"'{wanted}' (mapped to {column})" if wanted != column else f"'{column}'"
-            raise InputError(f"{path}: required column {named} not found{_delimiter_hint(path, headers, wanted)}")
+            raise InputError(f"{path}: required column {named} not found{_delimiter_hint(shown, headers, wanted)}")
         positions[column] = position
     source = _open(con, path, len(headers))
     names = [name for name in source.columns if name != ROW]  # in file order, as `headers`
     columns = {column: source[names[i]].cast("string") if i is not None else ibis.null("string")
                for column, i in positions.items()}
+    if config.dialect(table)["decimal"] == ",":
+        for column in NUMERIC.get(table, ()):
+            columns[column] = columns[column].replace(".", "").replace(",", ".")
+    for column, spellings in config.values.get(table, {}).items():
+        key = label(text(columns[column]))
+        columns[column] = ibis.cases(*[(key == raw, ibis.literal(canonical)) for raw, canonical in spellings.items()],
+                                     else_=columns[column])
     present = [column for column, i in positions.items() if i is not None]
     expr = source.select(**{ROW: source[ROW]}, **columns)
     try:
@@ -226,17 +304,18 @@ def load(raw=None, config=None, con=None, work_dir=None) -> Run:
     config = load_config(config, raw_dir)
     files = find_files(raw_dir)
     if con is None:
-        import tempfile
-
         con = connect(config.engine, Path(work_dir or tempfile.mkdtemp(prefix="journey-prepare-")), config=config)
     run = Run(con=con, config=config, raw_dir=raw_dir, files=files)
     hashed = [path for path in files.values()]
     if config.source:
         hashed.append(Path(config.source))
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    for path in hashed:
+        check_readable(path)
+    with ThreadPoolExecutor(max_workers=1) as pool, tempfile.TemporaryDirectory(prefix="journey-csv-") as work:
         digests = pool.map(sha256, hashed)
         for table, path in files.items():
-            run.raw[table], run.facts.setdefault("present", {})[table] = read_table(con, table, path, config)
+            run.raw[table], run.facts.setdefault("present", {})[table] = read_table(con, table, path, config,
+                                                                                     Path(work))
         for table in OPTIONAL_TABLES:  # an absent optional file is an empty table: every step treats it alike
             if table not in files:
                 run.raw[table], run.facts["present"][table] = empty_table(con, table), []

@@ -46,7 +46,7 @@ def journey_log(run):
 
 
 def stage_table(run):
-    stages = run.config.taxonomy.event_stage
+    stages = run.config.taxonomy.stage_map(run.facts.get("event_types", ()))  # patterns resolved, e.g. {"*": ...}
     names = sorted(stages)
     return store(run.con, "event_stages", pa.table({
         "s_event": names, "stage": [stages[n] for n in names],

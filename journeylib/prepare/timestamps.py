@@ -42,6 +42,17 @@ DIRECTIVES = {
     "M": (r"(\d{2})", "minute"), "S": (r"(\d{2})", "second"), "f": (r"(\d{1,6})", "fraction"),
     "p": (r"([AaPp][Mm])", "ampm"),
 }
+# English month names, any case (%b: `Jun`, `JUN`; %B: `June`); the character classes keep the regex portable.
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+          "november", "december")
+
+
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.upper()}{c}]" for c in word)
+
+
+DIRECTIVES["b"] = ("(" + "|".join(_any_case(m[:3]) for m in MONTHS) + ")", "month_name")
+DIRECTIVES["B"] = ("(" + "|".join(_any_case(m) for m in MONTHS) + ")", "month_name")
 TIME_DIRECTIVES = set("HIMSfp")
 
 
@@ -177,8 +188,14 @@ def _with_format(t, body: str, fmt: str, name: str):
     fraction = get["fraction"].rpad(6, "0") if "fraction" in get else ibis.literal("000000")
     t = t.mutate(**{f"{name}_y": year, f"{name}_h": hour, f"{name}_mi": minute, f"{name}_s": second})
     year, hour, minute, second = (t[f"{name}_{k}"] for k in ("y", "h", "mi", "s"))
+    if "month" in get:
+        month = _int(get["month"])
+    else:
+        abbreviation = get["month_name"].upper().substr(0, 3)
+        month = ibis.cases(*[(abbreviation == m[:3].upper(), i + 1) for i, m in enumerate(MONTHS)],
+                           else_=ibis.null("int32"))
     iso = (
-        year.cast("string").lpad(4, "0") + "-" + _int(get["month"]).cast("string").lpad(2, "0") + "-"
+        year.cast("string").lpad(4, "0") + "-" + month.cast("string").lpad(2, "0") + "-"
         + _int(get["day"]).cast("string").lpad(2, "0") + " " + hour.cast("string").lpad(2, "0") + ":"
         + minute.cast("string").lpad(2, "0") + ":" + second.cast("string").lpad(2, "0") + "." + fraction
     )

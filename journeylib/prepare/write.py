@@ -114,7 +114,10 @@ def derived_events(counts: dict) -> dict:
 
 
 def summary(run) -> dict:
+    from journeylib.prepare.values import cleared_labels
+
     counts = table_counts(run)
+    labels = cleared_labels(run)  # optional categorical spellings no vocabulary knows: kept rows, value missing
     return {
         "as_of": run.as_of.isoformat(),
         "engine": engine_name(run.con),  # the engine that made the tables (both give the same)
@@ -122,7 +125,8 @@ def summary(run) -> dict:
         "customers_merged": run.facts["customers_merged"],
         "unknown_values": unknown_values(run),
         "tables": counts,
-        "cleared_values": cleared_values(run),
+        "cleared_values": {**cleared_values(run), **{k: sum(v.values()) for k, v in labels.items()}},
+        "cleared_labels": labels,
         "journey_log": derived_events(counts),
         # the configured funnels, for the journey map (absent: its default funnel)
         **({"funnels": run.config.funnels} if run.config.funnels is not None else {}),
