@@ -183,6 +183,20 @@ def test_backtest_refits_a_year_earlier_and_compares_with_what_happened(world):
     assert "nan" not in sentence.lower()
 
 
+def test_backtest_quality_sentence_says_how_well_it_ranked_and_when_it_barely_did(world):
+    buyers, visits, _, _, _, _ = world
+    checked = backtest(buyers, visits[visits["opened_at"] <= AS_OF], AS_OF, top_per_dealer=20)
+    text = checked.quality_sentence()
+    assert text.startswith(f"The return probability put a buyer who came back above one who did not "
+                           f"{checked.auc:.0%} of the time")
+    assert f"of the 60 buyers the list would have named, {checked.precision_top_n:.0%} did not come back" in text
+    assert "barely differ" not in text
+    flat = checked.calibration.assign(predicted=0.76)
+    from dataclasses import replace
+
+    assert "barely differ between buyers (76% to 76% by tenth)" in replace(checked, calibration=flat).quality_sentence()
+
+
 def test_backtest_needs_a_buyer_a_year_before():
     buyers, visits, _ = simulate(200, seed=3, years=0.5)
     with pytest.raises(NotEstimable, match="a year before the as-of date"):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from journeylib.errors import NotEstimable
+from journeylib.labels import label
 from journeylib.retention import service_scores
 from journeylib.retention.service_backtest import ServiceBacktest, backtest, money
 from journeylib.retention.service_list import SCORES_FILE, TO_CALL_FILE, to_call
@@ -41,6 +42,21 @@ class ServiceResult:
                      f"{money(s['value_at_risk_12m'].sum())} more would come in if every buyer who may have "
                      "stopped coming were still a service customer")
         return text + "."
+
+    def to_call_view(self, rows: int = 15) -> pd.DataFrame:
+        """The top of the to-call list as the reviewer reads it: plain column names, percentages, money, dates."""
+        table = self.to_call_.sort_values("value_at_risk_12m" if self.no_revenue is None else "p_return_12m",
+                                          ascending=self.no_revenue is not None, kind="stable").head(rows)
+        view = pd.DataFrame({
+            "Customer": table["customer_id"], "Dealer": table["dealer_id"].map(label),
+            "Chance of a visit in 12 months": table["p_return_12m"].map("{:.0%}".format),
+            "Expected visits": table["expected_visits_12m"].map("{:.1f}".format)})
+        if self.no_revenue is None:
+            view["Expected customer pay"] = table["expected_customer_pay_12m"].map(money)
+            view["Value at risk"] = table["value_at_risk_12m"].map(money)
+        view["Last visit"] = table["last_visit_at"].map(lambda t: "none yet" if pd.isna(t) else f"{t:%d %b %Y}")
+        view["Why"] = table["reason"]
+        return view.reset_index(drop=True)
 
     def metrics(self) -> tuple[dict, dict]:
         """(the `service_scores` object, {dotted key under it: reason} for its nulls)."""

@@ -20,6 +20,9 @@ ONE_CLASS = ("All {n} buyers of the backtest {what} within the year, so the AUC 
              "is not defined.")
 
 
+FLAT_SPREAD = 0.05  # mean predicted chances of the tenths of buyers closer than this: the scores barely rank
+
+
 def money(value: float) -> str:
     """An amount as a reviewer reads it: thousands separated, no cents (the export's currency)."""
     return f"{value:,.0f}"
@@ -84,6 +87,19 @@ class ServiceBacktest:
             text += (f", and they paid {money(self.scores['customer_pay'].sum())} for customer-pay work against "
                      f"{money(self.scores['expected_customer_pay_12m'].sum())} expected")
         return text + "."
+
+    def quality_sentence(self) -> str:
+        """How well the scores ranked the buyers and how good the list would have been, in one sentence."""
+        ranking = (f"The return probability put a buyer who came back above one who did not {self.auc:.0%} of the "
+                   "time (AUC; 50% is guessing)" if self.auc is not None else self.no_auc.rstrip("."))
+        text = ranking + "." if self.precision_top_n is None else (
+            f"{ranking}; of the {self.top_n:,} buyers the list would have named, {self.precision_top_n:.0%} did not "
+            "come back within the year.")
+        low, high = self.calibration["predicted"].min(), self.calibration["predicted"].max()
+        if high - low < FLAT_SPREAD:
+            text += (f" The chances of then barely differ between buyers ({low:.0%} to {high:.0%} by tenth): "
+                     "a year earlier their visits did not yet show who would stop coming.")
+        return text
 
     def metrics(self) -> dict:
         s = self.scores

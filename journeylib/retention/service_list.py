@@ -22,7 +22,11 @@ def at_stake(scores: pd.DataFrame) -> pd.Series:
 
 def to_call(scores: pd.DataFrame, top: int = 25) -> pd.DataFrame:
     """The `top` buyers per dealer by value at risk (ties by customer id), dealers in order, SCORE_COLUMNS only."""
-    ranked = scores.reset_index(drop=True).assign(_stake=at_stake(scores).to_numpy(), _dealer=scores["dealer_id"].astype(str).to_numpy())
+    ranked = scores.reset_index(drop=True).assign(_stake=at_stake(scores).to_numpy(),
+                                                  _dealer=scores["dealer_id"].astype(str).to_numpy())
+    # only buyers within their dealer's top (ties kept) need the full sort with its tie-break by id
+    rank = ranked.groupby("_dealer")["_stake"].rank(method="min", ascending=False)
+    ranked = ranked[rank <= top]
     ranked = ranked.sort_values(["_dealer", "_stake", "customer_id"], ascending=[True, False, True], kind="stable")
     return ranked.groupby("_dealer", sort=False).head(top)[SCORE_COLUMNS].reset_index(drop=True)
 

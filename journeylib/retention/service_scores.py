@@ -33,23 +33,36 @@ def history(buyers: pd.DataFrame, visits: pd.DataFrame, as_of: pd.Timestamp) -> 
     out = pd.DataFrame(index=bought.index)
     out["dealer_id"] = bought["dealer_id"].astype("object")
     out["first_purchase_at"] = bought["first_purchase_at"]
-    v = visits[visits["customer_id"].isin(bought.index) & (visits["opened_at"] <= as_of)]
-    v = v.assign(first=v["customer_id"].map(bought["first_purchase_at"]))
-    v = v[v["opened_at"] > v["first"]]
-    pay = v["amount"].where(v["pay_type"] == CUSTOMER_PAY).fillna(0.0).clip(lower=0)
-    v = v.assign(day=v["opened_at"].dt.floor("D"), pay=pay)
-    days = v.groupby(["customer_id", "day"], sort=False).agg(at=("opened_at", "max"), pay=("pay", "sum"))
-    days = days.reset_index()
-    days["recent"] = days["at"] > as_of - pd.Timedelta(days=HORIZON_DAYS)
-    days["paying"] = days["pay"] > 0
-    per = days.groupby("customer_id").agg(x=("at", "size"), last_visit_at=("at", "max"), paying=("paying", "sum"),
-                                          pay_total=("pay", "sum"), visits_last_year=("recent", "sum"))
-    per = per.reindex(out.index)
-    out["x"] = per["x"].fillna(0).astype(int)
-    out["last_visit_at"] = per["last_visit_at"]
-    out["paying"] = per["paying"].fillna(0).astype(int)
-    out["mean_pay"] = (per["pay_total"] / per["paying"].where(per["paying"] > 0)).astype(float)
-    out["visits_last_year"] = per["visits_last_year"].fillna(0).astype(int)
+    # integer keys (buyer position, day number): grouping strings and timestamps is slow at a million buyers
+    position = pd.Series(np.arange(len(bought)), index=bought.index)
+    who = visits["customer_id"].map(position)
+    known = (who.notna() & (visits["opened_at"] <= as_of)).to_numpy()
+    v, who = visits[known], who.to_numpy()[known].astype(np.int64)
+    at = v["opened_at"].to_numpy("datetime64[ns]").astype(np.int64)
+    first = bought["first_purchase_at"].to_numpy("datetime64[ns]").astype(np.int64)
+    after = at > first[who]
+    who, at = who[after], at[after]
+    pay = v["amount"].where(v["pay_type"] == CUSTOMER_PAY).fillna(0.0).clip(lower=0).to_numpy()[after]
+    day_ns = 86_400 * 10**9
+    key = who * 1_000_000 + at // day_ns  # one visit per buyer and calendar day (UTC)
+    days, where = np.unique(key, return_inverse=True)
+    day_at = np.full(len(days), np.iinfo(np.int64).min)
+    np.maximum.at(day_at, where, at)
+    day_pay = np.bincount(where, weights=pay, minlength=len(days))
+    day_who = days // 1_000_000
+    n = len(bought)
+    x = np.bincount(day_who, minlength=n)
+    last = np.full(n, np.iinfo(np.int64).min)
+    np.maximum.at(last, day_who, day_at)
+    paying = np.bincount(day_who, weights=day_pay > 0, minlength=n)
+    total = np.bincount(day_who, weights=day_pay, minlength=n)
+    cutoff = (as_of - pd.Timedelta(days=HORIZON_DAYS)).value
+    out["x"] = x.astype(int)
+    out["last_visit_at"] = pd.to_datetime(last, unit="ns", utc=True)  # int64 min is NaT: no visit
+    out["paying"] = paying.astype(int)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["mean_pay"] = np.where(paying > 0, total / np.maximum(paying, 1), np.nan)
+    out["visits_last_year"] = np.bincount(day_who, weights=day_at > cutoff, minlength=n).astype(int)
     years = lambda delta: delta.dt.total_seconds().to_numpy() / 86400 / YEAR_DAYS  # noqa: E731
     out["T"] = years(as_of - out["first_purchase_at"])
     out["t_x"] = np.where(out["x"] > 0, years(out["last_visit_at"] - out["first_purchase_at"]), 0.0)
@@ -106,43 +119,58 @@ def score(hist: pd.DataFrame, model: ServiceModel, as_of: pd.Timestamp,
                      * model.spend.expected_spend(hist["paying"], hist["mean_pay"]))
         out["expected_customer_pay_12m"] = out["expected_visits_12m"] * per_visit
         out["value_at_risk_12m"] = (if_alive - out["expected_visits_12m"]) * per_visit
-    out["last_visit_at"] = hist["last_visit_at"].to_numpy()
+    out["last_visit_at"] = hist["last_visit_at"].array  # keeps the dtype (to_numpy makes Timestamp objects)
     out["reason"] = reasons(hist, as_of, model.due_days)
     out["p_alive"] = alive
     out["expected_if_alive"] = if_alive
     return out
 
 
-def _span(days: np.ndarray) -> np.ndarray:
-    """'today', '5 days', '1 month', '14 months' for whole days (few distinct values: formatted once each)."""
-    def one(d: float) -> str:
-        if d < 1:
-            return "today"
-        if d < 30.44:
-            return f"{int(d)} day{'s' if int(d) != 1 else ''}"
-        months = int(round(d / 30.44))
-        return f"{months} month{'s' if months != 1 else ''}"
+def _span_code(days: np.ndarray) -> np.ndarray:
+    """Whole days as the unit a reader gets: 0 today, 1–30 days, 100 + months from a month on."""
+    days = np.floor(np.asarray(days, dtype=float))
+    return np.where(days < 1, 0, np.where(days < 30.44, days, 100 + np.round(days / 30.44))).astype(np.int64)
 
-    whole = np.floor(np.asarray(days, dtype=float))
-    distinct, where = np.unique(whole, return_inverse=True)
-    return np.array([one(d) for d in distinct], dtype=object)[where.ravel()]
+
+def _span(code: int) -> str:
+    """'today', '5 days', '1 month', '14 months' (from _span_code)."""
+    if code == 0:
+        return "today"
+    count, unit = (code, "day") if code < 100 else (code - 100, "month")
+    return f"{count} {unit}{'s' if count != 1 else ''}"
+
+
+def _ago(code: int) -> str:
+    return "today" if code == 0 else _span(code) + " ago"
+
+
+REASONS = (  # kind -> phrase from two span codes, or a visit count
+    lambda a, b: f"bought {_ago(a)}, first service not yet due",
+    lambda a, b: f"bought {_ago(a)}, no service visit since",
+    lambda a, b: f"came {a} times in the last year",
+    lambda a, b: f"no visit for {_span(a)}, usually every {_span(b)}",
+    lambda a, b: f"last visit {_ago(a)}, usually every {_span(b)}",
+)
 
 
 def reasons(hist: pd.DataFrame, as_of: pd.Timestamp, due_days: float) -> np.ndarray:
-    """A short plain phrase per buyer saying what the score rests on (docs/retention_churn.md lists them)."""
+    """A short plain phrase per buyer saying what the score rests on (docs/retention_churn.md lists them).
+
+    Each phrase is one of REASONS with its spans filled in: the distinct (kind, span, span) are few,
+    so each is formatted once.
+    """
     x = hist["x"].to_numpy()
-    since_purchase = (as_of - hist["first_purchase_at"]).dt.total_seconds().to_numpy() / 86400
-    since_visit = (as_of - hist["last_visit_at"]).dt.total_seconds().to_numpy() / 86400
-    usual = np.where(x > 0, hist["t_x"].to_numpy() * YEAR_DAYS / np.maximum(x, 1), np.nan)
-    ago = lambda days: np.where(_span(days) == "today", "today", _span(days) + " ago")  # noqa: E731
-    bought = "bought " + ago(since_purchase)
+    since_purchase = np.floor((as_of - hist["first_purchase_at"]).dt.total_seconds().to_numpy() / 86400)
+    since_visit = np.floor(np.nan_to_num((as_of - hist["last_visit_at"]).dt.total_seconds().to_numpy() / 86400))
+    usual = np.floor(np.where(x > 0, hist["t_x"].to_numpy() * YEAR_DAYS / np.maximum(x, 1), 0.0))
     recent = hist["visits_last_year"].to_numpy()
-    safe_since = np.nan_to_num(since_visit)
-    safe_usual = np.nan_to_num(usual, nan=1.0)
-    return np.select(
-        [(x == 0) & (since_purchase < due_days), x == 0, recent >= 2, safe_since > 1.5 * safe_usual],
-        [bought + ", first service not yet due",
-         bought + ", no service visit since",
-         "came " + recent.astype(str) + " times in the last year",
-         "no visit for " + _span(safe_since) + ", usually every " + _span(safe_usual)],
-        "last visit " + ago(safe_since) + ", usually every " + _span(safe_usual))
+    kind = np.select([(x == 0) & (since_purchase < due_days), x == 0, recent >= 2, since_visit > 1.5 * usual],
+                     [0, 1, 2, 3], 4)
+    first = np.select([kind <= 1, kind == 2], [_span_code(since_purchase), recent], _span_code(since_visit))
+    second = np.where(kind >= 3, _span_code(usual), 0)
+    scale = 1 << 20  # span codes and visit counts stay far below it
+    keys = (kind * scale + np.clip(first, 0, scale - 1)) * scale + np.clip(second, 0, scale - 1)
+    distinct, where = np.unique(keys, return_inverse=True)
+    phrases = np.array([REASONS[k // scale // scale]((k // scale) % scale, k % scale) for k in distinct.tolist()],
+                       dtype=object)
+    return phrases[where.ravel()]
