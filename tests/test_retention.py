@@ -577,6 +577,18 @@ def test_sample_metrics_come_from_the_result_tables(default_sample):
     assert metrics["odds_ratios"]["condition:used"]["estimate"] == pytest.approx(odds.loc["condition:used", "odds_ratio"])
     assert metrics["at_risk"]["file"] == retention.AT_RISK_FILE == "at_risk_buyers.csv"  # the same in and outside a run
     assert metrics["at_risk"]["buyers"] == len(result.at_risk_) == 100
+    scores = result.service.scores_
+    assert metrics["at_risk"]["mean_risk"] == pytest.approx(result.at_risk_["risk"].mean())
+    active = result.dataset_.index[result.dataset_["active"]]
+    assert metrics["at_risk"]["mean_risk_all_active"] == pytest.approx(
+        1 - scores.set_index("customer_id").loc[active, "p_return_12m"].mean())
+    service = metrics["service_scores"]
+    assert service["buyers"] == len(scores) == result.buyers
+    assert service["expected_customer_pay_12m"] == pytest.approx(scores["expected_customer_pay_12m"].sum())
+    assert service["file"] == "service_scores.parquet" and service["to_call_file"] == "service_to_call.csv"
+    assert service["to_call_rows"] == len(result.service.to_call_) <= 25 * result.dataset_["dealer_id"].nunique()
+    assert set(service["backtest"]) == set(retention.service_backtest.BACKTEST_KEYS)
+    assert 0.5 < service["backtest"]["auc_return_12m"] <= 1
     assert metrics["auc"] == result.holdout.metrics["auc"] and 0.5 < metrics["auc"] < 1
     windows = {str(d) for d in retention.Params().sensitivity_days}
     assert set(metrics["sensitivity"]) == windows

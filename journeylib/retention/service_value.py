@@ -18,6 +18,7 @@ log-likelihoods written here; everything is vectorised over buyers.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,12 +48,17 @@ def _distinct(*columns) -> tuple[list, np.ndarray]:
 
 
 def _maximise(negll, start) -> np.ndarray:
-    """Minimise `negll` over log-parameters: L-BFGS, and Nelder–Mead from there when it stopped short."""
-    chosen = optimize.minimize(negll, start, method="L-BFGS-B", bounds=[(-12, 12)] * len(start))
-    if not chosen.success:
-        polished = optimize.minimize(negll, chosen.x, method="Nelder-Mead",
-                                     options={"xatol": 1e-6, "fatol": 1e-8, "maxiter": 4000})
-        chosen = polished if polished.fun <= chosen.fun else chosen
+    """Minimise `negll` over log-parameters: L-BFGS, and Nelder–Mead from there when it stopped short.
+
+    Steps far out (a rate of 10^5) overflow on the way; they are scored as impossible (1e300), not shown.
+    """
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        chosen = optimize.minimize(negll, start, method="L-BFGS-B", bounds=[(-12, 12)] * len(start))
+        if not chosen.success:
+            polished = optimize.minimize(negll, chosen.x, method="Nelder-Mead",
+                                         options={"xatol": 1e-6, "fatol": 1e-8, "maxiter": 4000})
+            chosen = polished if polished.fun <= chosen.fun else chosen
     if not np.isfinite(chosen.fun):
         raise NotEstimable("The service-visit model could not be estimated on this export (the likelihood "
                            "has no finite maximum).")
@@ -113,25 +119,28 @@ class MBGNBD:
         x = np.asarray(x, dtype=float)
         return 1.0 - np.exp((self.r + x) * (np.log(self.alpha + T) - np.log(self.alpha + T + horizon)))
 
-    def expected_if_alive(self, x, T, horizon, nodes: int = 24) -> np.ndarray:
+    def expected_if_alive(self, x, T, horizon, nodes: int = 32) -> np.ndarray:
         """E[visits in (T, T + horizon] | alive at T, x].
 
         Given λ and p, a live buyer makes (1 − exp(−λ·p·horizon)) / p visits in the window (the NBD with
         geometric dropout); averaged over λ ~ Gamma(r + x, α + T) in closed form and over p ~ Beta(a, b + x + 1)
-        by Gauss–Jacobi quadrature. The closed form with 2F1 (Batislam et al. 2007) fails when the fit makes
-        the visit rates nearly equal (r and α in the thousands); this does not.
+        by Gauss–Legendre quadrature on its quantiles. The closed form with 2F1 (Batislam et al. 2007) fails
+        when the fit makes the visit rates nearly equal (r and α in the thousands), Gauss–Jacobi when b is
+        in the thousands; this does not.
         """
         x = np.asarray(x, dtype=float)
         T = np.broadcast_to(np.asarray(T, dtype=float), x.shape)
+        u, w = special.roots_legendre(nodes)
+        u, w = (u + 1) / 2, w / 2
         out = np.empty_like(x)
         for value in np.unique(x):
             rows = x == value
-            # Beta(a, b') on p = (1 + u) / 2 is the Jacobi weight (1 − u)^(b' − 1) (1 + u)^(a − 1)
-            u, w = special.roots_jacobi(nodes, self.b + value, self.a - 1)
-            p, w = (1 + u) / 2, w / w.sum()
+            p = special.betaincinv(self.a, self.b + value + 1, u)[None, :]
             scale = self.alpha + T[rows][:, None]
-            no_visit = np.exp((self.r + value) * (np.log(scale) - np.log(scale + p[None, :] * horizon)))
-            out[rows] = ((1 - no_visit) / p[None, :]) @ w
+            with np.errstate(divide="ignore", invalid="ignore"):
+                visits = -np.expm1(-(self.r + value) * np.log1p(p * horizon / scale)) / p
+            visits = np.where(p > 0, visits, (self.r + value) * horizon / scale)  # the limit as p → 0
+            out[rows] = visits @ w
         return out
 
 
