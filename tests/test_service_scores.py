@@ -296,3 +296,20 @@ def test_pay_share_with_no_paying_visit_is_refused_by_fit_not_silently_zero():
     assert PayShare.fit([0, 1, 2], [2, 2, 2]).expected_share([1], [2])[0] == pytest.approx(0.5, abs=0.2)
     with pytest.raises(NotEstimable):
         GammaGamma.fit([0, 0], [np.nan, np.nan])
+
+
+def test_expected_visits_if_alive_match_the_closed_form_and_survive_degenerate_fits():
+    from scipy import special
+
+    x, T, h = np.array([0, 1, 3, 10.0]), np.array([0.1, 1, 2, 3.0]), 1.0
+    for r, alpha, a, b in [(2, 1, 0.8, 4), (0.8, 1, 0.05, 0.6), (5, 2, 3, 10)]:
+        closed = (a + b + x) / (a - 1) * (1 - ((alpha + T) / (alpha + T + h)) ** (r + x)
+                                          * special.hyp2f1(r + x, b + x + 1, a + b + x, h / (alpha + T + h)))
+        assert np.allclose(MBGNBD(r, alpha, a, b).expected_if_alive(x, T, h), closed, rtol=1e-4)
+    # a fit on an awkward export: equal rates (r, alpha huge), almost no dropout (b huge): about r / alpha a year
+    flat = MBGNBD(105_187.8, 66_717.7, 0.00308, 2053.9)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning would show in the reviewer report
+        assert np.allclose(flat.expected_if_alive(x, T, h), 105_187.8 / 66_717.7, rtol=1e-3)
