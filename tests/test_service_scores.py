@@ -313,3 +313,23 @@ def test_expected_visits_if_alive_match_the_closed_form_and_survive_degenerate_f
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a warning would show in the reviewer report
         assert np.allclose(flat.expected_if_alive(x, T, h), 105_187.8 / 66_717.7, rtol=1e-3)
+
+
+def test_service_sentence_and_the_reviewers_table():
+    buyers, visits, _ = simulate(3000, seed=8)
+    result = analyse_service(buyers, visits[visits["opened_at"] <= AS_OF], AS_OF, top=4)
+    s = result.scores_
+    assert result.sentence() == (
+        f"Of the {len(s):,} buyers, we expect {s['p_return_12m'].sum():,.0f} to come back for service in the next "
+        f"12 months ({s['expected_visits_12m'].sum():,.0f} visits), paying {s['expected_customer_pay_12m'].sum():,.0f} "
+        f"for customer-pay work; {s['value_at_risk_12m'].sum():,.0f} more would come in if every buyer who may have "
+        "stopped coming were still a service customer.")
+    view = result.to_call_view(5)
+    assert view.columns.tolist() == ["Customer", "Dealer", "Chance of a visit in 12 months", "Expected visits",
+                                     "Expected customer pay", "Value at risk", "Last visit", "Why"]
+    assert view.index.tolist() == list(range(5)) and len(result.to_call_) == 12
+    top = result.to_call_.nlargest(5, "value_at_risk_12m")
+    assert view["Customer"].tolist() == top["customer_id"].tolist()
+    assert view["Value at risk"].tolist() == [f"{v:,.0f}" for v in top["value_at_risk_12m"]]
+    assert view["Chance of a visit in 12 months"].str.fullmatch(r"\d{1,3}%").all()
+    assert not view.isin(["nan", "NaN", "NaT"]).any().any()

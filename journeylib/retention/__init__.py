@@ -9,8 +9,9 @@ Modules by topic: `labels` (the churn data set, eligibility, lapse times),
 logistic model, its level plan and odds ratios), `sensitivity` (other churn
 windows), `validation` (temporal holdout, calibration, lift), `at_risk` (the
 action list and its CSV), `params`, `result`; the service scores: `service_value`
-(BG/NBD and Gamma–Gamma), `service_scores` (history, fit, scores, reasons),
-`service_backtest`, `service_list` (the lists and their files), `service` (all of it in one call). Definitions: docs/retention_churn.md.
+(MBG/NBD, Gamma–Gamma, Beta–Binomial), `service_scores` (history, fit, scores, reasons),
+`service_backtest`, `service_list` (the lists and their files), `service` (all of it in
+one call). Definitions: docs/retention_churn.md.
 """
 
 from __future__ import annotations

@@ -35,8 +35,8 @@ class ServiceResult:
         if self.scores_ is None:
             return self.no_scores
         s = self.scores_
-        text = (f"Of the {len(s):,} buyers, we expect {s['p_return_12m'].sum():,.0f} to come back for service in the next "
-                f"12 months ({s['expected_visits_12m'].sum():,.0f} visits)")
+        text = (f"Of the {len(s):,} buyers, we expect {s['p_return_12m'].sum():,.0f} to come back for service in the "
+                f"next 12 months ({s['expected_visits_12m'].sum():,.0f} visits)")
         if self.no_revenue is None:
             text += (f", paying {money(s['expected_customer_pay_12m'].sum())} for customer-pay work; "
                      f"{money(s['value_at_risk_12m'].sum())} more would come in if every buyer who may have "

@@ -71,7 +71,7 @@ def history(buyers: pd.DataFrame, visits: pd.DataFrame, as_of: pd.Timestamp) -> 
 
 @dataclass
 class ServiceModel:
-    """The fitted models: visits (BG/NBD), the customer-pay share and spend (None with a reason when not estimable)."""
+    """The fitted models: visits (MBG/NBD), the customer-pay share and spend (None with a reason when not estimable)."""
 
     visits: MBGNBD
     pay_share: PayShare | None

@@ -67,7 +67,7 @@ def _maximise(negll, start) -> np.ndarray:
 
 @dataclass(frozen=True)
 class MBGNBD:
-    """MBG/NBD parameters: r, alpha (visit rate, alpha in years) and a, b (dropout at the purchase and after a visit)."""
+    """MBG/NBD parameters: r, alpha (visit rate; alpha in years) and a, b (dropout at the purchase, after a visit)."""
 
     r: float
     alpha: float
@@ -115,7 +115,7 @@ class MBGNBD:
         return 1.0 / (1.0 + self.a / (self.b + x) * ratio)
 
     def p_visit_if_alive(self, x, T, horizon) -> np.ndarray:
-        """P(at least one visit in (T, T + horizon] | alive at T): 1 − E[exp(−λ·horizon)], λ ~ Gamma(r+x, α+T)."""
+        """P(≥ 1 visit in (T, T + horizon] | alive at T) = 1 − E[exp(−λ·horizon)], λ ~ Gamma(r+x, α+T)."""
         x = np.asarray(x, dtype=float)
         return 1.0 - np.exp((self.r + x) * (np.log(self.alpha + T) - np.log(self.alpha + T + horizon)))
 
