@@ -309,6 +309,46 @@ def test_calibration_slope_and_intercept_detect_miscalibration():
     assert too_low["calibration_intercept"] == pytest.approx(1, abs=0.06)
 
 
+def test_calibration_of_one_class_or_equal_predictions_is_not_estimable():
+    y = np.array([0, 1, 0, 1, 1, 0])
+    with pytest.raises(NotEstimable, match="same risk"):
+        validation.calibration(y, np.full(6, 0.4))  # an intercept-only model: once an IndexError
+    with pytest.raises(NotEstimable, match="all churned or all retained"):
+        validation.calibration(np.ones(6), np.linspace(0.2, 0.8, 6))
+
+
+def test_churn_model_with_no_varying_feature_is_not_estimable(simulated):
+    flat = simulated.copy()
+    for column in labels.CATEGORICAL_FEATURES:
+        flat[column] = "x"
+    flat[labels.NUMERIC_FEATURE] = 3.0
+    with pytest.raises(NotEstimable, match="No purchase-time feature varies"):
+        model.fit_churn_model(flat)
+
+
+def test_holdout_with_equal_predictions_records_nulls_with_reasons(simulated, monkeypatch):
+    from journeylib.retention.result import RetentionResult
+
+    class Same:
+        def predict(self, frame):
+            return pd.Series(0.3, index=frame.index)
+
+    monkeypatch.setattr(validation, "fit_churn_model", lambda *args, **kwargs: Same())
+    out = validation.holdout_validation(simulated, holdout_share=0.25)
+    assert np.isnan(out.metrics["auc"]) and np.isnan(out.metrics["calibration_slope"])
+    assert out.missing["auc"] == validation.EQUAL_RISKS == out.missing["calibration_slope"]
+    assert out.lift["buyers"].sum() == out.metrics["test_buyers"]  # the rest of the holdout stands
+    m = RetentionResult._record_holdout.__get__(type("R", (), {"holdout": out, "no_validation": None})())
+    from journeylib.results import SectionMetrics
+
+    values = SectionMetrics()
+    m(values)
+    assert values.values["auc"] is None and values.values["holdout"]["calibration_slope"] is None
+    assert values.values["missing"]["auc"] == validation.EQUAL_RISKS
+    assert values.values["missing"]["holdout.calibration_intercept"] == validation.EQUAL_RISKS
+    assert values.values["brier"] == pytest.approx(out.metrics["brier"])
+
+
 def test_lift_table_orders_deciles_from_highest_risk():
     p = np.linspace(0.95, 0.0, 20)
     y = np.array([1, 1, 1, 0] + [0] * 16)
@@ -499,8 +539,11 @@ def test_sample_intervals_cover_the_true_odds_ratios(default_sample):
 
 def test_sample_at_risk_csv_holds_no_personal_data(default_sample, tmp_path):
     folder, _, result = default_sample
-    table = result.at_risk_  # the notebook's default: 100 buyers
-    assert table.equals(at_risk.at_risk_buyers(result.model, result.dataset_, top=100))
+    table = result.at_risk_  # the notebook's default: 100 buyers, ranked by the service model
+    assert table.equals(at_risk.service_at_risk(result.service.scores_, result.dataset_, result.model, top=100))
+    p_return = result.service.scores_.set_index("customer_id")["p_return_12m"]
+    assert np.allclose(table["risk"], (1 - p_return.loc[table["customer_id"]]).round(4))
+    assert table["risk"].is_monotonic_decreasing
     path = at_risk.write_at_risk(table, tmp_path)
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
@@ -534,6 +577,18 @@ def test_sample_metrics_come_from_the_result_tables(default_sample):
     assert metrics["odds_ratios"]["condition:used"]["estimate"] == pytest.approx(odds.loc["condition:used", "odds_ratio"])
     assert metrics["at_risk"]["file"] == retention.AT_RISK_FILE == "at_risk_buyers.csv"  # the same in and outside a run
     assert metrics["at_risk"]["buyers"] == len(result.at_risk_) == 100
+    scores = result.service.scores_
+    assert metrics["at_risk"]["mean_risk"] == pytest.approx(result.at_risk_["risk"].mean())
+    active = result.dataset_.index[result.dataset_["active"]]
+    assert metrics["at_risk"]["mean_risk_all_active"] == pytest.approx(
+        1 - scores.set_index("customer_id").loc[active, "p_return_12m"].mean())
+    service = metrics["service_scores"]
+    assert service["buyers"] == len(scores) == result.buyers
+    assert service["expected_customer_pay_12m"] == pytest.approx(scores["expected_customer_pay_12m"].sum())
+    assert service["file"] == "service_scores.parquet" and service["to_call_file"] == "service_to_call.csv"
+    assert service["to_call_rows"] == len(result.service.to_call_) <= 25 * result.dataset_["dealer_id"].nunique()
+    assert set(service["backtest"]) == set(retention.service_backtest.BACKTEST_KEYS)
+    assert 0.5 < service["backtest"]["auc_return_12m"] <= 1
     assert metrics["auc"] == result.holdout.metrics["auc"] and 0.5 < metrics["auc"] < 1
     windows = {str(d) for d in retention.Params().sensitivity_days}
     assert set(metrics["sensitivity"]) == windows
@@ -547,9 +602,12 @@ def test_nobody_eligible_gives_nulls_with_reasons(default_sample):
     result = retention.analyse(ProcessedTables(folder / "processed"), retention.Params(churn_after_days=5000))
     assert result.eligible == 0 and result.buyers > 0
     assert "nobody is eligible" in result.no_rate and result.no_model == result.no_rate
-    assert result.model is None and result.odds_ratios_ is None and result.holdout is None and result.at_risk_ is None
+    assert result.model is None and result.odds_ratios_ is None and result.holdout is None
+    # the at-risk list comes from the service scores, which need no eligible buyer; no churn model: no factors
+    assert len(result.at_risk_) == 100 and (result.at_risk_[["factor_1", "factor_2"]] == "").all().all()
     metrics = result.metrics()
-    assert metrics["churn_rate"] is None and metrics["auc"] is None and metrics["at_risk"] is None
+    assert metrics["churn_rate"] is None and metrics["auc"] is None and metrics["at_risk"]["buyers"] == 100
+    assert metrics["service_scores"]["buyers"] == result.buyers
     assert all(metrics["odds_ratios"][term] is None for term in model.REQUIRED_TERMS)
     assert metrics["missing"]["churn_rate"] == result.no_rate == metrics["missing"]["odds_ratios.condition:used"]
     assert result.no_rate in metrics["notes"]

@@ -118,3 +118,21 @@ def calibration_and_lift(calibration: pd.DataFrame, lift: pd.DataFrame, measures
     right.legend(loc="upper right")
     fig.tight_layout()
     return fig
+
+
+def return_calibration(calibration: pd.DataFrame, as_of, until):
+    """The service backtest: share who came back against the mean predicted probability, per tenth of buyers."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 5))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfect calibration")
+    ax.plot(calibration["predicted"].to_numpy(dtype=float), calibration["observed"].to_numpy(dtype=float), "o-",
+            label=f"{len(calibration)} groups of about {calibration['buyers'].median():.0f} buyers")
+    ax.set(title=f"Scored on {as_of:%d %b %Y}, checked on {until:%d %b %Y}",
+           xlabel="predicted probability of a service visit within 12 months",
+           ylabel="share who came back within 12 months", xlim=(0, 1), ylim=(0, 1))
+    percent_axis(ax, "x")
+    percent_axis(ax, "y")
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    return fig

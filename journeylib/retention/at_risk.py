@@ -61,24 +61,48 @@ def at_risk_buyers(model: ChurnModel, frame: pd.DataFrame, top: int = 50) -> pd.
     return table.head(top).reset_index(drop=True)[AT_RISK_COLUMNS]
 
 
+def service_at_risk(scores: pd.DataFrame, frame: pd.DataFrame, model: ChurnModel | None = None,
+                    top: int = 50) -> pd.DataFrame:
+    """Active buyers ranked by the service model: risk = 1 − p_return_12m (no service visit in the next 12 months).
+
+    The factors are the churn model's (what about the sale raises the risk), blank without one.
+    """
+    active = frame[frame["active"].astype(bool)]
+    risk = scores.set_index("customer_id")["p_return_12m"].reindex(active.index.astype(str))
+    if model is None:
+        table = pd.DataFrame({"factor_1": "", "factor_2": ""}, index=active.index)
+    else:
+        table = top_factors(model, active)
+    table.insert(0, "risk", (1 - risk.to_numpy()).round(4))
+    table.insert(0, "customer_id", active.index.astype(str))
+    table = table.reset_index(drop=True)
+    table = table.sort_values(["risk", "customer_id"], ascending=[False, True], kind="stable")
+    return table.head(top).reset_index(drop=True)[AT_RISK_COLUMNS]
+
+
 def factor_counts(table: pd.DataFrame) -> pd.Series:
     """How many listed buyers each factor applies to (as first or second factor), most common first."""
     factors = pd.concat([table["factor_1"], table["factor_2"]])
     return factors[factors != ""].value_counts().rename("buyers").rename_axis("factor raising the risk")
 
 
+def check_shareable(table: pd.DataFrame, allowed, what: str) -> None:
+    """The privacy guard of every list the service team gets: the allowed columns only, ids that are not emails."""
+    unexpected = set(table.columns) - set(allowed)
+    if unexpected:
+        raise ValueError(f"the {what} holds ids and scores only, not {sorted(unexpected)}")
+    from journeylib.privacy import EMAIL_PATTERN
+
+    if table["customer_id"].astype(str).str.contains(EMAIL_PATTERN, regex=True).any():
+        raise ValueError(f"customer ids look like email addresses: map the export's customer_id to a "
+                         f"non-personal id before sharing the {what}")
+
+
 def write_at_risk(table: pd.DataFrame, run_dir, name: str = AT_RISK_FILE) -> Path | None:
     """Write the action list into the run folder (nothing outside a run)."""
     if run_dir in (None, ""):
         return None
-    unexpected = set(table.columns) - set(AT_RISK_COLUMNS)
-    if unexpected:
-        raise ValueError(f"the at-risk list holds ids, risk and factors only, not {sorted(unexpected)}")
-    from journeylib.privacy import EMAIL_PATTERN
-
-    if table["customer_id"].astype(str).str.contains(EMAIL_PATTERN, regex=True).any():
-        raise ValueError("customer ids look like email addresses: map the export's customer_id to a "
-                         "non-personal id before sharing the at-risk list")
+    check_shareable(table, AT_RISK_COLUMNS, "at-risk list")
     path = Path(run_dir) / name
     path.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(path, index=False)

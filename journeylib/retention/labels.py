@@ -31,9 +31,9 @@ NUMERIC_FEATURE = "log2_days_to_purchase"  # odds ratio per doubling of (1 + day
 
 def load_inputs(tables) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(buyers, service_visits) from `tables` (a ProcessedTables): the shared buyer table
-    (journeylib.buyers) and each service visit's customer and time."""
+    (journeylib.buyers) and each service visit's customer, time, pay type and amount."""
     buyers = buyer_table(tables.load("journeys"), tables.load("sales"), tables.load("surveys"), tables.as_of)
-    visits = tables.load("service_visits", columns=["ro_id", "customer_id", "opened_at"])
+    visits = tables.load("service_visits", columns=["ro_id", "customer_id", "opened_at", "pay_type", "amount"])
     return buyers, visits
 
 

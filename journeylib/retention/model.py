@@ -29,6 +29,8 @@ REQUIRED_TERMS = ("finance_type:lease", "finance_type:cash", "condition:used", "
 MAIN_TERMS = ("finance_type:lease", "finance_type:cash", "condition:used", "satisfaction:detractor")
 NOT_ESTIMABLE_TERM = ("Odds ratios of levels absent from this export, or pooled for too few buyers or events, "
                       "are not estimable and recorded as null.")
+NO_VARYING_FEATURE = ("No purchase-time feature varies among the eligible buyers (or every one had to be left out), "
+                      "so the churn model would give everyone the same risk; no odds ratios are reported.")
 # Fallback order when the model cannot be fitted: drop these features (least needed first), then skip.
 DROPPABLE_FEATURES = ("dealer_id", "price_band", "trade_in", "acquisition_channel", NUMERIC_FEATURE)
 LARGEST_STANDARD_ERROR = 8.0  # on the log-odds scale: beyond it the term is (quasi-)separated
@@ -143,6 +145,8 @@ def fit_churn_model(frame: pd.DataFrame, cluster_by_dealer: bool = False, plan: 
                                "from retained buyers, or the design is singular), even with only finance type, "
                                "condition and satisfaction; no odds ratios are reported.")
         dropped.append(remaining[0])
+    if not terms:  # an intercept only: every buyer gets the same risk, nothing is explained
+        raise NotEstimable(NO_VARYING_FEATURE)
     for feature in dropped:
         label = "days to purchase" if feature == NUMERIC_FEATURE else feature.replace("_", " ")
         notes.append(f"{label} left out of the model: with it the model could not be estimated "

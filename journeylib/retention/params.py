@@ -19,9 +19,11 @@ class Params(analysis.Params):
     min_level_events: int = 5  # ... or with fewer churned or retained buyers than this
     holdout_share: float = 0.25  # share of eligible buyers (latest purchase months) held out for validation
     at_risk_top: int = 100  # active buyers in the at-risk list for the service team
+    service_to_call_top: int = 25  # buyers per dealer in the service to-call list (by value at risk)
 
     def check(self) -> None:
-        for name in ("churn_after_days", "window_months", "min_level_customers", "min_level_events", "at_risk_top"):
+        for name in ("churn_after_days", "window_months", "min_level_customers", "min_level_events", "at_risk_top",
+                     "service_to_call_top"):
             analysis.positive_int(name, getattr(self, name))
         object.__setattr__(self, "sensitivity_days",
                            tuple(analysis.positive_ints("sensitivity_days", self.sensitivity_days)))

@@ -14,6 +14,7 @@ from journeylib.retention.model import MAIN_TERMS, NOT_ESTIMABLE_TERM, REQUIRED_
 from journeylib.retention.params import Params
 from journeylib.retention.rates import rate_extremes
 from journeylib.retention.sensitivity import stable_terms
+from journeylib.retention.service import ServiceResult
 from journeylib.retention.validation import HOLDOUT_KEYS, ONE_CLASS_AUC, Holdout
 from journeylib.stats import level_notes, levels
 from journeylib.vocabulary import RETENTION_REFERENCES
@@ -44,8 +45,9 @@ class RetentionResult(Result):
     sensitivity_: pd.DataFrame  # sensitivity.sensitivity's columns, one row per window
     holdout: Holdout | None
     no_validation: str | None
-    at_risk_: pd.DataFrame | None  # at_risk.AT_RISK_COLUMNS
+    at_risk_: pd.DataFrame | None  # at_risk.AT_RISK_COLUMNS, ranked by the service model (risk = 1 − p_return_12m)
     mean_risk_all_active: float | None
+    service: ServiceResult | None = None  # the service scores, their list and backtest
 
     section = SECTION
 
@@ -137,12 +139,17 @@ class RetentionResult(Result):
             for term in MAIN_TERMS:
                 m.record(key + ("odds_ratios", term), row[f"OR {term}"])
         self._record_holdout(m)
-        if self.model is None:
+        if self.at_risk_ is None:
             m.record("at_risk", None)
         else:
             m.record("at_risk", {"buyers": len(self.at_risk_), "active_buyers": self.active_buyers,
                                  "mean_risk": self.at_risk_["risk"].mean(),
                                  "mean_risk_all_active": self.mean_risk_all_active, "file": AT_RISK_FILE})
+        if self.service is not None:
+            values, missing = self.service.metrics()
+            m.record("service_scores", values)
+            for key, reason in missing.items():
+                m.record_missing(("service_scores",) + tuple(key.split(".")), reason)
         return m.values
 
     def _record_model(self, m: SectionMetrics) -> None:
@@ -167,11 +174,14 @@ class RetentionResult(Result):
             m.record_missing("auc", self.no_validation)
             m.record_missing("brier", self.no_validation)
             return
-        measures = self.holdout.metrics
+        measures, missing = self.holdout.metrics, self.holdout.missing
         if pd.isna(measures["auc"]):
-            m.record_missing("auc", ONE_CLASS_AUC)
+            m.record_missing("auc", missing.get("auc", ONE_CLASS_AUC))
         else:
             m.record("auc", measures["auc"])
         m.record("brier", measures["brier"])
         m.record("holdout", {key: measures[key] for key in HOLDOUT_KEYS})
+        for key in HOLDOUT_KEYS:
+            if key in missing:
+                m.record_missing(("holdout", key), missing[key])
         m.record("lift_top_decile", self.holdout.lift.loc[0, "lift"])

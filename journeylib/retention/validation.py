@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,9 @@ from journeylib.stats.intervals import wilson_interval
 HOLDOUT_KEYS = ("train_buyers", "test_buyers", "train_until", "test_from", "train_churn_rate", "test_churn_rate",
                 "baseline_auc", "baseline_brier", "calibration_slope", "calibration_intercept")
 ONE_CLASS_AUC = "The holdout buyers are all churned or all retained, so the AUC is not defined."
+ONE_CLASS_CALIBRATION = "The holdout buyers are all churned or all retained, so the calibration is not defined."
+EQUAL_RISKS = ("The model gives every holdout buyer the same risk (no feature varies among them), so it ranks "
+               "nobody: the AUC and the calibration are not defined.")
 
 
 def temporal_split(frame: pd.DataFrame, holdout_share: float = 0.25) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -37,13 +40,22 @@ def temporal_split(frame: pd.DataFrame, holdout_share: float = 0.25) -> tuple[pd
 
 
 def calibration(y, p) -> dict:
-    """Calibration slope (logit(y) on logit(p)) and intercept (calibration-in-the-large, slope fixed at 1)."""
+    """Calibration slope (logit(y) on logit(p)) and intercept (calibration-in-the-large, slope fixed at 1).
+
+    NotEstimable when the buyers are all of one class, or when every prediction is the same
+    (a model with no varying feature: there is no slope to fit).
+    """
     import statsmodels.api as sm
 
     y = np.asarray(y, dtype=float)
+    if len(np.unique(y)) < 2:
+        raise NotEstimable(ONE_CLASS_CALIBRATION)
     p = np.clip(np.asarray(p, dtype=float), 1e-9, 1 - 1e-9)
     logit = np.log(p / (1 - p))
-    slope_fit = sm.GLM(y, sm.add_constant(logit), family=sm.families.Binomial()).fit()
+    if np.ptp(logit) < 1e-9:
+        raise NotEstimable(EQUAL_RISKS)
+    design = np.column_stack([np.ones(len(logit)), logit])  # sm.add_constant would skip a constant column
+    slope_fit = sm.GLM(y, design, family=sm.families.Binomial()).fit()
     intercept_fit = sm.GLM(y, np.ones((len(y), 1)), family=sm.families.Binomial(), offset=logit).fit()
     return {"calibration_slope": float(slope_fit.params[1]), "calibration_intercept": float(intercept_fit.params[0])}
 
@@ -83,6 +95,7 @@ class Holdout:
     predictions: pd.DataFrame  # test buyers: churned, risk
     calibration: pd.DataFrame  # calibration_table
     lift: pd.DataFrame  # lift_table
+    missing: dict = field(default_factory=dict)  # metric key (auc, calibration_slope, ...) -> why it is null
 
     @property
     def comparison(self) -> pd.DataFrame:
@@ -121,13 +134,20 @@ def _holdout(frame, holdout_share, cluster_by_dealer, min_count, min_events) -> 
     y = test["churned"].astype(int)
     baseline = float(train["churned"].mean())
     both_classes = y.nunique() == 2
+    equal = np.ptp(np.asarray(p, dtype=float)) < 1e-12
+    missing = {} if both_classes and not equal else {"auc": ONE_CLASS_AUC if not both_classes else EQUAL_RISKS}
     metrics = {
         "train_buyers": len(train), "test_buyers": len(test),
         "train_until": train["first_purchase_at"].max(), "test_from": test["first_purchase_at"].min(),
         "train_churn_rate": baseline, "test_churn_rate": float(y.mean()),
-        "auc": float(roc_auc_score(y, p)) if both_classes else float("nan"),
+        "auc": float("nan") if missing else float(roc_auc_score(y, p)),
         "brier": float(brier_score_loss(y, p)),
         "baseline_auc": 0.5, "baseline_brier": float(brier_score_loss(y, np.full(len(y), baseline))),
     }
-    metrics.update(calibration(y, p) if both_classes else {"calibration_slope": np.nan, "calibration_intercept": np.nan})
-    return Holdout(metrics, model, pd.DataFrame({"churned": y, "risk": p}), calibration_table(y, p), lift_table(y, p))
+    try:
+        metrics.update(calibration(y, p))
+    except NotEstimable as error:
+        metrics.update(calibration_slope=np.nan, calibration_intercept=np.nan)
+        missing.update(calibration_slope=error.reason, calibration_intercept=error.reason)
+    return Holdout(metrics, model, pd.DataFrame({"churned": y, "risk": p}), calibration_table(y, p), lift_table(y, p),
+                   missing)

@@ -1,0 +1,162 @@
+"""The service scores' backtest: refit a year before the as-of date with only what was known then,
+score the buyers of then, and compare with what they did up to the as-of date."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from journeylib.errors import NotEstimable
+from journeylib.retention import service_scores
+from journeylib.retention.service_list import to_call
+from journeylib.retention.service_scores import HORIZON_DAYS
+
+BACKTEST_KEYS = ("as_of", "buyers", "auc_return_12m", "expected_visits", "observed_visits", "expected_customer_pay",
+                 "observed_customer_pay", "spearman_customer_pay", "top_n", "precision_top_n")
+ONE_CLASS = ("All {n} buyers of the backtest {what} within the year, so the AUC of the return probability "
+             "is not defined.")
+
+
+FLAT_SPREAD = 0.05  # mean predicted chances of the tenths of buyers closer than this: the scores barely rank
+
+
+def money(value: float) -> str:
+    """An amount as a reviewer reads it: thousands separated, no cents (the export's currency)."""
+    return f"{value:,.0f}"
+
+
+def observed(hist: pd.DataFrame, visits: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Visit days and customer-pay revenue of each buyer of `hist` in (start, end] (index customer_id)."""
+    v = visits[visits["customer_id"].isin(hist.index) & (visits["opened_at"] > start) & (visits["opened_at"] <= end)]
+    pay = v["amount"].where(v["pay_type"] == service_scores.CUSTOMER_PAY).fillna(0.0).clip(lower=0)
+    v = v.assign(day=v["opened_at"].dt.floor("D"), pay=pay)
+    out = pd.DataFrame(index=hist.index)
+    out["visits"] = v.groupby("customer_id")["day"].nunique().reindex(hist.index).fillna(0).astype(int)
+    out["customer_pay"] = v.groupby("customer_id")["pay"].sum().reindex(hist.index).fillna(0.0)
+    return out
+
+
+def decile_calibration(predicted, came_back, bins: int = 10) -> pd.DataFrame:
+    """Mean predicted probability of a return against the observed share, in (up to) `bins` equal groups."""
+    data = pd.DataFrame({"p": np.asarray(predicted, float), "y": np.asarray(came_back, float)})
+    groups = max(1, min(bins, len(data)))
+    data["decile"] = pd.qcut(data["p"].rank(method="first"), groups, labels=False) + 1
+    return data.groupby("decile").agg(buyers=("y", "size"), predicted=("p", "mean"), observed=("y", "mean"),
+                                      returned=("y", "sum")).reset_index()
+
+
+@dataclass
+class ServiceBacktest:
+    """Scores made at `as_of` (a year before the real as-of date `until`) beside what happened by `until`."""
+
+    as_of: pd.Timestamp
+    until: pd.Timestamp
+    scores: pd.DataFrame  # service_scores.score's columns plus observed visits, customer_pay, returned
+    auc: float | None
+    no_auc: str | None
+    spearman: float | None
+    no_spearman: str | None
+    calibration: pd.DataFrame  # decile_calibration
+    top_n: int
+    precision_top_n: float | None  # share of the backtest's to-call list that did not come back
+
+    @property
+    def buyers(self) -> int:
+        return len(self.scores)
+
+    @property
+    def returned(self) -> int:
+        return int(self.scores["returned"].sum())
+
+    @property
+    def expected_returns(self) -> float:
+        return float(self.scores["p_return_12m"].sum())
+
+    @property
+    def has_revenue(self) -> bool:
+        return bool(self.scores["expected_customer_pay_12m"].notna().all())
+
+    def sentence(self) -> str:
+        """The backtest in one plain sentence for the reviewer."""
+        text = (f"Of the {self.buyers:,} buyers we would have scored on {self.as_of:%d %B %Y}, {self.returned:,} came "
+                f"back for service by {self.until:%d %B %Y}; we expected {self.expected_returns:,.0f}")
+        if self.has_revenue:
+            text += (f", and they paid {money(self.scores['customer_pay'].sum())} for customer-pay work against "
+                     f"{money(self.scores['expected_customer_pay_12m'].sum())} expected")
+        return text + "."
+
+    def quality_sentence(self) -> str:
+        """How well the scores ranked the buyers and how good the list would have been, in one sentence."""
+        ranking = (f"The return probability put a buyer who came back above one who did not {self.auc:.0%} of the "
+                   "time (AUC; 50% is guessing)" if self.auc is not None else self.no_auc.rstrip("."))
+        text = ranking + "." if self.precision_top_n is None else (
+            f"{ranking}; of the {self.top_n:,} buyers the list would have named, {self.precision_top_n:.0%} did not "
+            "come back within the year.")
+        low, high = self.calibration["predicted"].min(), self.calibration["predicted"].max()
+        if high - low < FLAT_SPREAD:
+            text += (f" The chances of then barely differ between buyers ({low:.0%} to {high:.0%} by tenth): "
+                     "a year earlier their visits did not yet show who would stop coming.")
+        return text
+
+    def metrics(self) -> dict:
+        s = self.scores
+        revenue = self.has_revenue
+        return {"as_of": self.as_of, "buyers": self.buyers, "auc_return_12m": self.auc,
+                "expected_visits": float(s["expected_visits_12m"].sum()), "observed_visits": int(s["visits"].sum()),
+                "expected_customer_pay": float(s["expected_customer_pay_12m"].sum()) if revenue else None,
+                "observed_customer_pay": float(s["customer_pay"].sum()),
+                "spearman_customer_pay": self.spearman, "top_n": self.top_n, "precision_top_n": self.precision_top_n}
+
+    def missing(self) -> dict:
+        """Backtest keys that are null, and why."""
+        out = {}
+        if self.auc is None:
+            out["auc_return_12m"] = self.no_auc
+        if self.spearman is None:
+            out["spearman_customer_pay"] = self.no_spearman
+        if not self.has_revenue:
+            out["expected_customer_pay"] = self.no_spearman
+        return out
+
+
+def backtest(buyers: pd.DataFrame, visits: pd.DataFrame, as_of: pd.Timestamp, top_per_dealer: int = 25,
+             horizon_days: int = HORIZON_DAYS) -> ServiceBacktest:
+    """Refit as of `as_of − horizon_days` on the visits known then, score its buyers, compare with the year after."""
+    from scipy.stats import spearmanr
+    from sklearn.metrics import roc_auc_score
+
+    start = as_of - pd.Timedelta(days=horizon_days)
+    hist = service_scores.history(buyers, visits[visits["opened_at"] <= start], start)
+    if hist.empty:
+        raise NotEstimable(f"No buyer had bought by {start.date()}, a year before the as-of date, so the service "
+                           "scores cannot be checked against a year that followed.")
+    try:
+        model = service_scores.fit(hist)
+    except NotEstimable as error:
+        raise NotEstimable(f"No backtest as of {start.date()}: {error.reason[0].lower() + error.reason[1:]}") from None
+    scores = service_scores.score(hist, model, start, horizon_days).set_index("customer_id", drop=False)
+    seen = observed(hist, visits, start, as_of)
+    seen.index = seen.index.astype(str)
+    scores = scores.join(seen)
+    scores["returned"] = scores["visits"] > 0
+    auc = no_auc = spearman = no_spearman = None
+    if scores["returned"].nunique() == 2:
+        auc = float(roc_auc_score(scores["returned"], scores["p_return_12m"]))
+    else:
+        no_auc = ONE_CLASS.format(n=len(scores), what="came back" if scores["returned"].all() else "stayed away")
+    if model.spend is None:
+        no_spearman = model.no_revenue
+    elif scores["customer_pay"].nunique() < 2 or scores["expected_customer_pay_12m"].nunique() < 2:
+        no_spearman = ("The customer-pay revenue of the backtest's buyers (expected or observed) is the same for "
+                       "everyone, so its rank correlation is not defined.")
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            spearman = float(spearmanr(scores["expected_customer_pay_12m"], scores["customer_pay"]).statistic)
+    listed = to_call(scores, top_per_dealer)
+    precision = float((~scores.loc[listed["customer_id"], "returned"]).mean()) if len(listed) else None
+    return ServiceBacktest(start, as_of, scores.reset_index(drop=True), auc, no_auc, spearman, no_spearman,
+                           decile_calibration(scores["p_return_12m"], scores["returned"]), len(listed), precision)
