@@ -142,7 +142,8 @@ def simulate_service(rng, world):
                              p=[0.5, 0.05, 0.45] if years < 3 else [0.1, 0.05, 0.85])
             rows.append((b, t, pay, round(float(rng.gamma(3, spend[i] / 3)), 2)))
             t += rng.gamma(4, mean_gap[i] / 4)
-    return buyers, pd.DataFrame(rows, columns=["lead", "t", "pay_type", "amount"])
+    hidden = {"mean_gap": mean_gap, "moves": moves, "spend": spend}
+    return buyers, pd.DataFrame(rows, columns=["lead", "t", "pay_type", "amount"]), hidden
 
 
 def _ts(days):
@@ -210,7 +211,7 @@ def main(argv=None):
     work = Path(a.work)
     shutil.rmtree(work, ignore_errors=True)
     world = simulate_leads(rng, a.leads)
-    buyers, visits = simulate_service(rng, world)
+    buyers, visits, hidden = simulate_service(rng, world)
     ids = write_export(world, visits, work / "raw")
     lead_idx, best30, best90 = best_probabilities(np.random.default_rng(a.seed + 1), world)
     env = dict(os.environ, MPLBACKEND="Agg")
@@ -246,10 +247,20 @@ def main(argv=None):
     per["returned"] = per.customer_id.isin(came)
     pay = fut[fut.pay_type == "customer"].groupby("lead").amount.sum()
     per["customer_pay"] = pd.Series(ids[buyers]).map(dict(zip(ids[pay.index], pay.to_numpy()))).fillna(0.0).to_numpy()
+    # bounds: an oracle that knows who has moved away, their gap and spend; a heuristic from what is known
+    from scipy.stats import spearmanr
+
+    alive_for = np.clip((np.minimum(hidden["moves"], AS_OF_DAY + HORIZON) - AS_OF_DAY) / HORIZON, 0, 1)
+    share = np.where((AS_OF_DAY - bought[buyers]) / 365 < 3, 0.45, 0.85)
+    oracle_pay = alive_for * HORIZON / hidden["mean_gap"] * hidden["spend"] * share
+    last = visits[visits.t < AS_OF_DAY].groupby("lead").t.max()
+    recency = AS_OF_DAY - pd.Series(buyers).map(last).fillna(pd.Series(bought[buyers])).to_numpy()
+    out["service_bounds"] = {
+        "oracle_auc_return_12m": auc(alive_for, per.returned), "heuristic_auc_return_12m": auc(-recency, per.returned),
+        "oracle_spearman_customer_pay": float(spearmanr(oracle_pay, per.customer_pay).statistic),
+    }
     service_path = run / "service_scores.parquet"
     if service_path.exists():
-        from scipy.stats import spearmanr
-
         s = pd.read_parquet(service_path).merge(per, on="customer_id", how="inner")
         out["service_scores"] = {
             "buyers_true": int(len(per)), "scored": int(len(pd.read_parquet(service_path))),
