@@ -53,7 +53,8 @@ TIMESTAMP_COLUMNS = {
     "service_visits": "opened_at", "surveys": "responded_at", "referrals": "referred_at",
 }
 CONFIG_FILE_NAME = "journey.yaml"
-TOP_LEVEL_KEYS = ("default_timezone", "internal_domains", "columns", "timestamp_formats", "taxonomy", "engine", "spark")
+TOP_LEVEL_KEYS = ("default_timezone", "internal_domains", "columns", "timestamp_formats", "taxonomy", "engine", "spark",
+                  "max_rejected_share", "purchase_events", "purchase_price_column")
 TAXONOMY_KEYS = ("channels", "event_types", "stages")
 ENGINES = ("duckdb", "spark")
 DEFAULT_ENGINE = "duckdb"
@@ -74,6 +75,9 @@ class Config:
     engine: str | None = None  # duckdb or spark; None: the default (duckdb) unless --engine says otherwise
     spark_master: str = DEFAULT_SPARK_MASTER
     spark_conf: dict = field(default_factory=dict)  # Spark setting -> value (text)
+    max_rejected_share: float = 0.5  # a table losing more of its rows stops prepare
+    purchase_events: tuple[str, ...] | None = None  # without sales: the event types (or patterns) that are purchases
+    purchase_price_column: str | None = None  # without sales: the event-log column holding a purchase's price
 
 
 def check_timezone(name, where: str) -> str:
@@ -207,6 +211,12 @@ def from_dict(data, source: str | None = None) -> Config:
         engine=_engine(data.get("engine"), f"{where}engine"),
         spark_master=spark_master,
         spark_conf=spark_conf,
+        # minimal parsing until the `prep` branch (which owns their validation) is merged
+        max_rejected_share=float(data.get("max_rejected_share", 0.5)),
+        purchase_events=(None if data.get("purchase_events") is None else
+                         tuple(str(p) for p in ([data["purchase_events"]] if isinstance(data["purchase_events"], str)
+                                                else data["purchase_events"]))),
+        purchase_price_column=data.get("purchase_price_column"),
     )
 
 

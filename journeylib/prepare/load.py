@@ -11,13 +11,14 @@ from pathlib import Path
 import ibis
 import pyarrow as pa
 
-from journeylib.config import CONTRACT, OPTIONAL_TABLES, Config
+from journeylib.config import CONTRACT, Config
 from journeylib.digest import sha256
 from journeylib.errors import InputError
 from journeylib.prepare.connection import MAX_LINE_BYTES, read_raw
 from journeylib.prepare.engine import store
 
 ROW = "_row"  # 1-based data row in the raw file (the header is not counted)
+PRICE = "purchase_price"  # the configured purchase_price_column of the event log, read as this column
 OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 QUOTE_PROBLEM = 'a quoted value is not closed properly (unbalanced ")'
 
@@ -49,8 +50,9 @@ def find_files(raw_dir: Path) -> dict:
             raise InputError(f"{raw_dir}: both {found[0].name} and {found[1].name} exist; keep one")
         if found:
             files[table] = found[0]
-        elif table not in OPTIONAL_TABLES:
-            raise InputError(f"{raw_dir / (table + '.csv')}: required file not found (expected {table}.csv or {table}.parquet)")
+    if not {"touchpoints", "sales"} & set(files):  # every other table may be absent (docs/prepare.md)
+        raise InputError(f"{raw_dir / 'touchpoints.csv'}: required file not found (an export needs an event log, "
+                         f"touchpoints.csv or .parquet, or sales.csv or .parquet)")
     return files
 
 
@@ -190,7 +192,11 @@ def read_table(con, table: str, path: Path, config: Config):
     mapping = config.columns.get(table, {})
     required, optional = CONTRACT[table]
     positions = {}
-    for column in required + optional:
+    wanted_columns = required + optional
+    if table == "touchpoints" and config.purchase_price_column:  # a purchase's price, when sales are events
+        wanted_columns += (PRICE,)
+        mapping = {**mapping, PRICE: config.purchase_price_column}
+    for column in wanted_columns:
         wanted = mapping.get(column, column)
         position = _match(headers, wanted, path)
         if position is None and column in required:
@@ -237,7 +243,7 @@ def load(raw=None, config=None, con=None, work_dir=None) -> Run:
         digests = pool.map(sha256, hashed)
         for table, path in files.items():
             run.raw[table], run.facts.setdefault("present", {})[table] = read_table(con, table, path, config)
-        for table in OPTIONAL_TABLES:  # an absent optional file is an empty table: every step treats it alike
+        for table in CONTRACT:  # an absent file is an empty table: every step treats it alike
             if table not in files:
                 run.raw[table], run.facts["present"][table] = empty_table(con, table), []
         run.inputs = {_input_name(path, raw_dir): digest for path, digest in zip(hashed, digests)}
