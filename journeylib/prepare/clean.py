@@ -274,7 +274,7 @@ OUTLIER_SHARE = 0.001  # ... and are fewer than this share of the usable rows
 OUTLIERS_LISTED = 10  # outlying rows named in summary.json
 
 
-def usable_stamps(run, now):
+def usable_stamps(run, now, real_only=True):
     """Per table, the usable timestamps of rows that name a real customer: (table, expression of _row and `at`).
 
     A timestamp is usable when it parses, is from 1990 on and not later than `now`,
@@ -284,7 +284,8 @@ def usable_stamps(run, now):
     is such an id as exported. Rows without a customer id (anonymous touchpoints,
     VIN-only service visits), with an unknown id or of a test customer do not count.
     Identity merging, cookies, VINs and duplicates are not looked at (they depend on
-    the as-of date itself).
+    the as-of date itself). `real_only=False`: rows of any customer id (when no row names a real customer,
+    the as-of date still comes from the data, and the rejection check says why they are lost).
     """
     c = run.work["customers"]
     ids = c.filter(c.customer_id.notnull()).group_by(real_id=c.customer_id).agg(_test=c.is_test.any())
@@ -295,7 +296,7 @@ def usable_stamps(run, now):
               & t._invalid.isnull() & ~t._header)
         t = t.filter(ok)
         key = "customer_id" if table == "customers" else CUSTOMER_REFERENCE[table]
-        t = t.semi_join(real, t[key] == real.real_id)
+        t = t.semi_join(real, t[key] == real.real_id) if real_only else t
         yield table, t.select(ROW, at=t[column])
 
 
@@ -306,12 +307,12 @@ def _utc(value):
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def data_span(run, now):
+def data_span(run, now, real_only=True):
     """(first, last, rows, latest rows): the usable timestamps' range and count, and the latest rows
     (table, row, at), latest first, as many as could be isolated future outliers (plus one)."""
     first = last = None
     rows, tops = 0, []
-    stamps = list(usable_stamps(run, now))
+    stamps = list(usable_stamps(run, now, real_only))
     for table, t in stamps:
         got = run.con.to_pyarrow(t.aggregate(lo=t.at.min(), hi=t.at.max(), n=t.count())).to_pylist()[0]
         rows += int(got["n"])
@@ -340,6 +341,8 @@ def future_outliers(tops):
 def latest_valid(run, now):
     """The default as-of: the latest usable timestamp (usable_stamps), isolated future outliers set aside."""
     first, last, rows, tops = data_span(run, now)
+    if not rows:
+        first, last, rows, tops = data_span(run, now, real_only=False)
     outliers, latest = future_outliers(tops)
     if outliers:
         run.facts["as_of_outliers"] = {

@@ -43,8 +43,10 @@ def calibration(y, p) -> dict:
     y = np.asarray(y, dtype=float)
     p = np.clip(np.asarray(p, dtype=float), 1e-9, 1 - 1e-9)
     logit = np.log(p / (1 - p))
-    slope_fit = sm.GLM(y, sm.add_constant(logit), family=sm.families.Binomial()).fit()
     intercept_fit = sm.GLM(y, np.ones((len(y), 1)), family=sm.families.Binomial(), offset=logit).fit()
+    if np.ptp(logit) == 0:  # every prediction equal (an intercept-only model): there is no slope
+        return {"calibration_slope": np.nan, "calibration_intercept": float(intercept_fit.params[0])}
+    slope_fit = sm.GLM(y, sm.add_constant(logit, has_constant="add"), family=sm.families.Binomial()).fit()
     return {"calibration_slope": float(slope_fit.params[1]), "calibration_intercept": float(intercept_fit.params[0])}
 
 
