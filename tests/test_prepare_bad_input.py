@@ -92,6 +92,7 @@ def test_row_problems_are_not_errors(raw, tmp_path, capsys):
 
 def test_bad_input_creates_no_output_folder(raw, tmp_path, capsys):
     (raw / "sales.csv").unlink()
+    (raw / "touchpoints.csv").unlink()
     code, _ = run_cli(raw, tmp_path / "fresh", capsys)
     assert code == 2 and not (tmp_path / "fresh").exists()
 

@@ -62,8 +62,8 @@ def check_rejections(run) -> dict:
     limit = run.config.max_rejected_share
     for table, n in counts.items():
         raw, rejected = n["raw"], sum(n["rejected"].values())
-        if not raw or not rejected or (rejected < raw and rejected / raw <= limit):
-            continue
+        if not raw or not rejected or rejected / raw <= limit and (rejected < raw or limit >= 1):
+            continue  # max_rejected_share: 1 turns the check off (every row lost included)
         reason = max(n["rejected"], key=lambda r: (n["rejected"][r], r))
         share = "" if rejected == raw else f" ({rejected / raw:.0%}, more than max_rejected_share {limit:g})"
         raise InputError(f"{file_name(run, table)}: {rejected:,} of {raw:,} rows{share} rejected ({reason}): "
