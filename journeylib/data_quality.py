@@ -166,12 +166,12 @@ class DataQuality(Result):
         """Per table and reason, the column and its most frequent offending values, for reviewers."""
         frame = self.rejects_ if self.rejects_ is not None else _rejects({})
         if frame.empty:
-            return pd.DataFrame(columns=["Table", "Reason", "Column", "Most frequent values (rows)"])
+            return pd.DataFrame(columns=["Table", "Reason", "Column", "Most frequent values (rows)"]).set_index("Table")
         grouped = frame.fillna({"column": "(whole row)"}).groupby(["table", "reason", "column"], sort=False)
         rows = [{"Table": label(table), "Reason": label(reason), "Column": column,
                  "Most frequent values (rows)": "; ".join(f"{v} ({n:,})" for v, n in zip(g["value"], g["rows"]))}
                 for (table, reason, column), g in grouped]
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows).set_index("Table")
 
     def outliers_sentence(self) -> str | None:
         outliers = self.as_of_outliers

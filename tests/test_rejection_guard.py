@@ -111,7 +111,7 @@ def test_a_repeated_header_row_is_rejected_and_counted(tmp_path, capsys):
     tables = ProcessedTables(out)
     assert "user" not in set(tables.load("customers")["customer_id"])
     assert len(tables.load("customers")) == log["user"].nunique()
-    table = data_quality(tables).rejects_table()
+    table = data_quality(tables).rejects_table().reset_index()
     assert table.to_dict("records") == [{"Table": "Touchpoints", "Reason": "Invalid value", "Column": "(whole row)",
                                          "Most frequent values (rows)": "(the header line, repeated) (1)"}]
 
@@ -123,7 +123,7 @@ def test_notebook_00_names_the_column_and_the_offending_values(tmp_path, capsys)
     log.loc[log.index[3:4], "timestamp"] = "yesterday"
     log.to_csv(raw / "touchpoints.csv", index=False)
     assert prepare(raw, out, capsys)[0] == 0
-    rows = data_quality(ProcessedTables(out)).rejects_table().to_dict("records")
+    rows = data_quality(ProcessedTables(out)).rejects_table().reset_index().to_dict("records")
     assert rows == [{"Table": "Touchpoints", "Reason": "Unparseable timestamp", "Column": "occurred_at",
                      "Most frequent values (rows)": "'28-JUN-24' (3); 'yesterday' (1)"}]
 
