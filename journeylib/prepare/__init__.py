@@ -3,10 +3,11 @@
 The steps are plain functions an analyst can run one at a time::
 
     run = load(raw_dir)                # read the exports (CSV as text) into DuckDB
-    clean(run, as_of=None)             # missing markers, vocabularies, UTC timestamps, as-of
+    clean(run, as_of=None)             # missing markers, vocabularies, UTC timestamps, absent tables, as-of
     resolve_identities(run)            # test records, people, references remapped, duplicates
     tag_stages(run)                    # the journey log with stages
     build_journeys(run)                # one row per customer
+    check_rejections(run)              # a table losing most of its rows stops here (journeylib.prepare.guard)
     write(run, out_dir)                # Parquet tables, rejects, summary.json: a new version of out_dir
 
 `prepare()` runs them all and publishes the result as a new version of the processed folder
