@@ -47,7 +47,8 @@ def likely_cause(run, table: str, reason: str, counts: dict) -> str:
     if reason == "out_of_range_timestamp":
         return (f"for example {detail} (as-of date {run.as_of:%Y-%m-%d}); check --as-of and the timestamp format")
     if reason == "missing_required":
-        return f"for example {detail}; map the export's column under columns.{table} in the configuration"
+        source = table if table in run.files else "touchpoints"  # sales made from events: the event log's columns
+        return f"for example {detail}; map the export's column under columns.{source} in the configuration"
     if reason == "duplicate":
         return f"for example {detail}; the export repeats its rows (or its ids are not unique)"
     if reason == "test_record":
