@@ -12,12 +12,14 @@ same rows for schedulers; this section is the notebook's reading of them.
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pandas as pd
 
 from journeylib.analysis import Params as BaseParams
 from journeylib.analysis import Result, positive_int
-from journeylib.privacy import redact
+from journeylib.labels import label
+from journeylib.privacy import PERSONAL_COLUMNS, redact
 from journeylib.report import pct
 from journeylib.results import SectionMetrics
 
@@ -62,6 +64,11 @@ class DataQuality(Result):
     first_event: pd.Timestamp | None
     last_event: pd.Timestamp | None
     events_after_as_of: int
+    customers_from: str = "customers"  # customers (the export) or derived (the ids of the other exports)
+    purchases_from: str = "sales"  # sales, purchase_stage, purchase_events or none (journeylib.prepare.derive)
+    absent_files: list = dataclasses.field(default_factory=list)  # tables the export left out
+    rejects_: pd.DataFrame = None  # table, reason, column, value (redacted), rows: the most frequent offending values
+    as_of_outliers: dict | None = None  # summary.json's isolated future dates set aside (None: none)
     notes: list = dataclasses.field(default_factory=list)
 
     @property
@@ -146,6 +153,37 @@ class DataQuality(Result):
                 f"({self.coverage_days:,} days) and is analysed as of {self.as_of:%d %b %Y}"
                 + (f", {gap} days after the last event: check the latest exports are complete." if gap > 7 else "."))
 
+    def sources_sentence(self) -> str:
+        """Where the customers and the purchases came from (an export may leave either out)."""
+        from journeylib.prepare.derive import CUSTOMER_RULES, PURCHASE_RULES
+
+        if self.customers_from == "customers" and self.purchases_from == "sales":
+            return "Customers come from the customers export and purchases from the sales export."
+        return (f"Customers are {CUSTOMER_RULES.get(self.customers_from, self.customers_from)}. "
+                f"Purchases are {PURCHASE_RULES.get(self.purchases_from, self.purchases_from)}.")
+
+    def rejects_table(self) -> pd.DataFrame:
+        """Per table and reason, the column and its most frequent offending values, for reviewers."""
+        frame = self.rejects_ if self.rejects_ is not None else _rejects({})
+        if frame.empty:
+            return pd.DataFrame(columns=["Table", "Reason", "Column", "Most frequent values (rows)"]).set_index("Table")
+        grouped = frame.fillna({"column": "(whole row)"}).groupby(["table", "reason", "column"], sort=False)
+        rows = [{"Table": label(table), "Reason": label(reason), "Column": column,
+                 "Most frequent values (rows)": "; ".join(f"{v} ({n:,})" for v, n in zip(g["value"], g["rows"]))}
+                for (table, reason, column), g in grouped]
+        return pd.DataFrame(rows).set_index("Table")
+
+    def outliers_sentence(self) -> str | None:
+        outliers = self.as_of_outliers
+        if not outliers:
+            return None
+        listed = ", ".join(f"{label(o['table']).lower()} row {o['row']} ({o['at'][:10]})" for o in outliers["listed"])
+        more = " and others" if outliers["rows"] > len(outliers["listed"]) else ""
+        return (f"{outliers['rows']:,} row{'s' if outliers['rows'] != 1 else ''} dated far in the future "
+                f"({outliers['rule']}) {'were' if outliers['rows'] != 1 else 'was'} set aside as out of range, so "
+                f"that a mistyped date does not move the as-of date: {listed}{more}. The as-of date is the latest "
+                f"other timestamp, {outliers['latest_kept'][:10]}.")
+
     def lacking_sentence(self) -> str:
         return " ".join(self.notes) if self.notes else "Every source is present and almost every label is known."
 
@@ -182,6 +220,10 @@ class DataQuality(Result):
         out.record("coverage.last_event", self.last_event)
         out.record("coverage.days", self.coverage_days)
         out.record("coverage.events_after_as_of", self.events_after_as_of)
+        out.record("customers_from", self.customers_from)
+        out.record("purchases_from", self.purchases_from)
+        out.record("absent_files", list(self.absent_files))
+        out.record("coverage.future_outliers", int(self.as_of_outliers["rows"]) if self.as_of_outliers else 0)
         for sentence in self.notes:
             out.note(sentence)
         return out.values
@@ -206,6 +248,44 @@ def _unknown(summary: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["column", "raw label", "rows"])
 
 
+def offending(detail: str) -> tuple[str | None, str]:
+    """(column, value) a reject's detail names: `price: '-3' is negative` -> ('price', "'-3'");
+    `customer_id: C1 is not in customers` -> ('customer_id', 'C1'); `same deal_id as ...` -> ('deal_id', '')."""
+    detail = detail or ""
+    if detail.startswith("the row repeats the header"):
+        return None, "(the header line, repeated)"
+    same = re.match(r"^same (\w+) as a kept row", detail)
+    if same:
+        return same.group(1), "(repeated rows)"
+    column = re.match(r"^(\w+):? ", detail)
+    name = column.group(1) if column else None
+    if name == "customer":
+        name = "customer_id"
+    quoted = re.search(r"'(.*)'", detail)
+    if quoted:
+        return name, f"'{quoted.group(1)}'"
+    if name and re.match(r"^\w+: missing", detail):
+        return name, "(missing)"
+    value = re.match(r"^\w+:? (\S+)", detail)
+    if name in ("the", None):
+        return None, detail
+    return name, value.group(1) if value else detail
+
+
+def _rejects(summary: dict) -> pd.DataFrame:
+    """summary.json's most frequent reject details as (table, reason, column, value, rows); values are data:
+    personal columns hidden, the rest redacted."""
+    rows = []
+    for table, reasons in (summary.get("reject_examples") or {}).items():
+        for reason, examples in reasons.items():
+            for example in examples:
+                column, value = offending(example["detail"])
+                value = "[personal]" if column in PERSONAL_COLUMNS else redact(value)
+                rows.append({"table": table, "reason": reason, "column": column, "value": value,
+                             "rows": int(example["rows"])})
+    return pd.DataFrame(rows, columns=["table", "reason", "column", "value", "rows"])
+
+
 def _by_dealer(events: pd.DataFrame, top: int) -> pd.Series:
     per_dealer = events["dealer_id"].fillna("(no dealer)").value_counts()
     if len(per_dealer) > top:
@@ -223,6 +303,13 @@ def _notes(summary: dict, accounting: pd.DataFrame, unknown_channel_rows: int, t
         listed = ", ".join(empty[:-1]) + " or " + empty[-1] if len(empty) > 1 else empty[0]
         notes.append(f"There are no {listed} in this export: the reports that need them say what they could not "
                      "compute.")
+    if summary.get("customers_from") == "derived":
+        notes.append("There is no customers export: the customers are the distinct ids of the other exports, "
+                     "each created at their first row, with no profile (age, gender, postal code).")
+    if summary.get("purchases_from") in ("purchase_stage", "purchase_events"):
+        rule = ("the event types named by purchase_events" if summary["purchases_from"] == "purchase_events"
+                else "the events of the purchase stage")
+        notes.append(f"There is no sales export: the purchases are {rule} of the event log.")
     if (summary["tables"].get("dealers") or {}).get("raw", 0) == 0:
         notes.append("There is no dealers export: timestamps without a time zone are read in the configured "
                      "default time zone.")
@@ -253,6 +340,9 @@ def analyse(tables, params: Params = Params()) -> DataQuality:
         first_event=events["occurred_at"].min() if len(events) else None,
         last_event=events["occurred_at"].max() if len(events) else None,
         events_after_as_of=int((events["occurred_at"] > tables.as_of).sum()),
+        customers_from=summary.get("customers_from", "customers"), purchases_from=summary.get("purchases_from", "sales"),
+        absent_files=list(summary.get("absent_files") or []), rejects_=_rejects(summary),
+        as_of_outliers=summary.get("as_of_outliers"),
     )
     result.notes = _notes(summary, accounting, result.unknown_rows("channel"), result.touchpoint_rows)
     return result

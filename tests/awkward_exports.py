@@ -286,10 +286,49 @@ def no_website(src: Path, dst: Path, seed: int) -> dict:
     return {}
 
 
+def allow_rejections(dst: Path) -> None:
+    """The case sets most rows aside on purpose: turn prepare's rejection check off (max_rejected_share: 1)."""
+    with open(Path(dst) / "journey.yaml", "a", encoding="utf-8") as handle:
+        handle.write("\nmax_rejected_share: 1\n")
+
+
+def keep_only(src: Path, dst: Path, *tables: str) -> None:
+    """The export with only `tables` (and the configuration): every other file absent."""
+    copy_export(src, dst)
+    for table in set(TABLES) - set(tables):
+        (Path(dst) / f"{table}.csv").unlink(missing_ok=True)
+
+
+def no_customers_file(src: Path, dst: Path, seed: int) -> dict:
+    """No customers.csv: the customers are the ids of the other exports (issue 21)."""
+    keep_only(src, dst, *(t for t in TABLES if t != "customers"))
+    return {}
+
+
+def no_sales_file(src: Path, dst: Path, seed: int) -> dict:
+    """No sales.csv: the purchases are the touchpoints of the purchase stage (issue 21)."""
+    keep_only(src, dst, *(t for t in TABLES if t != "sales"))
+    return {}
+
+
+def event_log_only(src: Path, dst: Path, seed: int) -> dict:
+    """touchpoints.csv alone (issue 21)."""
+    keep_only(src, dst, "touchpoints")
+    return {}
+
+
+def purchases_only(src: Path, dst: Path, seed: int) -> dict:
+    """sales.csv and service_visits.csv alone (issue 21)."""
+    keep_only(src, dst, "sales", "service_visits")
+    return {}
+
+
 def nobody_churn_eligible(src: Path, dst: Path, seed: int, churn_after_days: int = 365) -> dict:
     """The export as it is, with an as-of date 200 days after the first sale: no buyer has had
-    `churn_after_days` since buying. Everything after the as-of is rejected as out of range, as the contract says."""
+    `churn_after_days` since buying. Everything after the as-of is rejected as out of range, as the contract says
+    (most rows: the rejection check is turned off)."""
     copy_export(src, dst)
+    allow_rejections(dst)
     sold = utc_times(read(dst, "sales")[col(dst, "sales", "sold_at")]).dropna()
     as_of = sold.min().normalize() + pd.Timedelta(days=min(200, churn_after_days - 30))
     return {"as_of": as_of.strftime("%Y-%m-%dT%H:%M:%SZ")}
@@ -336,6 +375,12 @@ CASES = {
     "nobody_churn_eligible": Case(nobody_churn_eligible, test_drive_estimable=False,
                                   missing=("retention.churn_rate", "retention.auc")),
     "random_subset": Case(random_subset),
+    "no_customers_file": Case(no_customers_file, test_drive_estimable=False),
+    "no_sales_file": Case(no_sales_file, test_drive_estimable=False),
+    "event_log_only": Case(event_log_only, test_drive_estimable=False, missing=(
+        "advocacy.nps.sales", "advocacy.nps.service")),
+    "purchases_only": Case(purchases_only, test_drive_estimable=False, missing=(
+        "time_to_purchase.hazard_ratios.test_drive", "advocacy.nps.sales", "advocacy.nps.service")),
 }
 
 

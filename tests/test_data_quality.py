@@ -89,7 +89,8 @@ def test_an_empty_journey_log_is_said_not_failed():
                           "source": pd.Series([], dtype=object)})
     result = analyse(_tables(touchpoints=empty), Params())
     metrics = result.metrics()
-    assert metrics["coverage"] == {"first_event": None, "last_event": None, "days": 0, "events_after_as_of": 0}
+    assert metrics["coverage"] == {"first_event": None, "last_event": None, "days": 0, "events_after_as_of": 0,
+                                   "future_outliers": 0}
     assert metrics["events"]["months"] == 0
     assert result.events_sentence() == "The journey log holds no events." and result.coverage_sentence() is None
 

@@ -40,9 +40,12 @@ def untouched(out):
 
 
 def test_missing_file(raw, out, capsys):
+    """Every table may be absent but one: an export needs an event log or sales (issue 21)."""
     (raw / "sales.csv").unlink()
+    (raw / "touchpoints.csv").unlink()
     code, err = run_cli(raw, out, capsys)
-    assert code == 2 and "sales.csv" in err and "required file not found" in err and "\n" not in err
+    assert code == 2 and "touchpoints.csv" in err and "sales.csv" in err and "required file not found" in err
+    assert "\n" not in err
     assert untouched(out)
 
 
@@ -89,6 +92,7 @@ def test_row_problems_are_not_errors(raw, tmp_path, capsys):
 
 def test_bad_input_creates_no_output_folder(raw, tmp_path, capsys):
     (raw / "sales.csv").unlink()
+    (raw / "touchpoints.csv").unlink()
     code, _ = run_cli(raw, tmp_path / "fresh", capsys)
     assert code == 2 and not (tmp_path / "fresh").exists()
 

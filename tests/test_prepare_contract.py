@@ -134,6 +134,7 @@ def test_customers_created_after_the_as_of_date_are_rejected(tmp_path):
                      "E4,C4,,2024-06-02T09:00:00Z,site visit,www,"],
         sales=["S1,C2,2024-06-10T00:00:00Z,V1"],
     )
+    (raw / "journey.yaml").write_text("max_rejected_share: 1\n", encoding="utf-8")  # most rows planted to go
     summary = prepare(raw=raw, out=tmp_path / "out", as_of="2024-06-30")
     out = tmp_path / "out"
     assert sorted(read(out, "customers")["customer_id"]) == ["C1", "C3"]
@@ -229,6 +230,7 @@ def test_the_default_as_of_comes_from_rows_of_real_customers(tmp_path):
         referrals=["F1,C5,2024-05-06T00:00:00Z,,"],
         surveys=["Q1,C1,sales,2024-02-03T00:00:00Z,9", "Q2,C1,sales,2024-05-07T00:00:00Z,11"],  # score 11: invalid
     )
+    (raw / "journey.yaml").write_text("max_rejected_share: 1\n", encoding="utf-8")  # most rows planted to go
     summary = prepare(raw=raw, out=tmp_path / "out", now=datetime(2025, 1, 1, tzinfo=timezone.utc))
     assert summary["as_of"] == "2024-02-03T00:00:00+00:00"
     add_up(summary)

@@ -68,6 +68,7 @@ def prepared(tmp_path_factory):
     raw.mkdir()
     for name, header in HEADERS.items():
         (raw / f"{name}.csv").write_text("\n".join([header] + ROWS[name]) + "\n", encoding="utf-8")
+    (raw / "journey.yaml").write_text("max_rejected_share: 1\n", encoding="utf-8")  # hostile rows, rejected on purpose
     out = raw.parent / "processed"
     summary = prepare(raw=raw, out=out, as_of="2024-12-31")
     return out, summary

@@ -219,8 +219,9 @@ def test_a_run_reads_the_version_it_started_with_while_another_process_publishes
 # ---------------------------------------------------------------- bad input and --out
 
 def _spoil(raw: Path, how: str) -> None:
-    if how == "missing raw file":
+    if how == "missing raw file":  # an export needs an event log or sales (issue 21)
         (raw / "sales.csv").unlink()
+        (raw / "touchpoints.csv").unlink()
     else:
         (raw / "journey.yaml").write_text("default_timezone: Atlantis/Capital\n", encoding="utf-8")
 

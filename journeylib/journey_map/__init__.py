@@ -217,6 +217,9 @@ def _segment_maps(journeys, segment_of, largest, events, survey_rows, scored, th
     maps = []
     for name in largest:
         members = journeys[segment_of.to_numpy() == name]
+        conv = funnel.conversion(members)
+        if not (conv["reached"] > 0).any():  # nobody in it reached a stage (customers without counted events)
+            continue
         table = poster.journey_map_table(members, seg_channel, seg_event, survey_rows, scored, themes, segment=name)
-        maps.append(SegmentMap(name, len(members), table, funnel.largest_drop_off(funnel.conversion(members))))
+        maps.append(SegmentMap(name, len(members), table, funnel.largest_drop_off(conv)))
     return maps

@@ -3,10 +3,11 @@
 The steps are plain functions an analyst can run one at a time::
 
     run = load(raw_dir)                # read the exports (CSV as text) into DuckDB
-    clean(run, as_of=None)             # missing markers, vocabularies, UTC timestamps, as-of
+    clean(run, as_of=None)             # missing markers, vocabularies, UTC timestamps, absent tables, as-of
     resolve_identities(run)            # test records, people, references remapped, duplicates
     tag_stages(run)                    # the journey log with stages
     build_journeys(run)                # one row per customer
+    check_rejections(run)              # a table losing most of its rows stops here (journeylib.prepare.guard)
     write(run, out_dir)                # Parquet tables, rejects, summary.json: a new version of out_dir
 
 `prepare()` runs them all and publishes the result as a new version of the processed folder
@@ -25,6 +26,7 @@ from journeylib.config import load_config
 from journeylib.prepare import store
 from journeylib.prepare.clean import clean, resolve_as_of
 from journeylib.prepare.connection import connect, disconnect
+from journeylib.prepare.guard import check_rejections
 from journeylib.prepare.identity import resolve_identities
 from journeylib.prepare.journeys import build_journeys
 from journeylib.prepare.load import Run, load
@@ -70,10 +72,16 @@ def build(raw_dir, settings, folder, as_of=None, now=None, engine=None, session=
         timed("identities", resolve_identities, run)
         timed("stages", tag_stages, run)
         timed("journeys", build_journeys, run)
+        timed("check", check_rejections, run)  # before anything is written: nothing silently thrown away
         summary = timed("write", write_tables, run, folder)
     finally:
         disconnect(con)
         shutil.rmtree(work, ignore_errors=True)
+    outliers = run.facts.get("as_of_outliers")
+    if log and outliers:
+        listed = ", ".join(f"{o['table']} row {o['row']} ({o['at'][:10]})" for o in outliers["listed"][:3])
+        log(f"prepare: {outliers['rows']:,} row(s) set aside as isolated future dates ({outliers['rule']}): "
+            f"{listed}; the as-of date is the latest other one, {outliers['latest_kept'][:10]} (pass --as-of to keep them)")
     if log:  # the engine evaluates lazily: most of the work shows where a table is materialised or written
         log("prepare: steps " + ", ".join(f"{name} {value:.1f} s" for name, value in seconds.items()))
     return summary

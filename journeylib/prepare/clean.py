@@ -8,6 +8,7 @@ reasons are assigned once the as-of date is known (`assign_reasons`).
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,7 +19,7 @@ import pyarrow as pa
 from journeylib.config import TIMESTAMP_COLUMNS
 from journeylib.prepare import timestamps
 from journeylib.prepare.engine import INVISIBLE_PATTERN, ident, label, number, quoted, store, text
-from journeylib.prepare.load import ROW
+from journeylib.prepare.load import PRICE, ROW
 from journeylib.vocabulary import UNKNOWN
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
@@ -172,6 +173,8 @@ def _touchpoints(run, r):
         ROW, event_id=ident(r.event_id), customer_id=ident(r.customer_id), anonymous_id=ident(r.anonymous_id),
         occurred_at=text(r.occurred_at), event_type_raw=r.event_type, channel_raw=r.channel,
         campaign=text(r.campaign), dealer_id=ident(r.dealer_id), vehicle_model=text(r.vehicle_model),
+        # the configured purchase_price_column, read when the purchases are events
+        **({f"_{PRICE}": text(r[PRICE])} if PRICE in r.columns else {}),
     )
     ev, ch = _vocabulary(r.event_type, events), _vocabulary(r.channel, channels)
     t = t.left_join(ev, t.event_type_raw == ev.v_spelling).select(*t.columns, event_type=ev.v_canonical)
@@ -278,48 +281,134 @@ CUSTOMER_REFERENCE = {"touchpoints": "customer_id", "sales": "customer_id", "ser
                       "surveys": "customer_id", "referrals": "referrer_customer_id"}
 
 
-def latest_valid(run, now):
-    """The default as-of: the latest usable timestamp of a row that names a real customer.
+OUTLIER_GAP = timedelta(days=30)  # future outliers lie further than this past the rest of the data
+OUTLIER_SHARE = 0.001  # ... and are fewer than this share of the usable rows
+OUTLIERS_LISTED = 10  # outlying rows named in summary.json
+
+
+def usable_stamps(run, now, real_only=True):
+    """Per table, the usable timestamps of rows that name a real customer: (table, expression of _row and `at`).
 
     A timestamp is usable when it parses, is from 1990 on and not later than `now`,
-    and its row has no missing required value and no invalid value. Only rows of
-    real customers count: customers records with an id that is not a test id, and
+    and its row has no missing required value and no invalid value and is no repeated header.
+    Only rows of real customers count: customers records with an id that is not a test id, and
     rows of the other tables whose `customer_id` (referrals: `referrer_customer_id`)
     is such an id as exported. Rows without a customer id (anonymous touchpoints,
     VIN-only service visits), with an unknown id or of a test customer do not count.
     Identity merging, cookies, VINs and duplicates are not looked at (they depend on
-    the as-of date itself).
+    the as-of date itself). `real_only=False`: rows of any customer id (when no row names a real customer,
+    the as-of date still comes from the data, and the rejection check says why they are lost).
     """
     c = run.work["customers"]
     ids = c.filter(c.customer_id.notnull()).group_by(real_id=c.customer_id).agg(_test=c.is_test.any())
     real = ids.filter(~ids._test).select("real_id")
-    latest = None
     for table, column in TIMESTAMP_COLUMNS.items():
         t = run.work[table]
-        ok = t[column].notnull() & (t[column] >= EARLIEST) & (t[column] <= now) & t._missing.isnull() & t._invalid.isnull()
+        ok = (t[column].notnull() & (t[column] >= EARLIEST) & (t[column] <= now) & t._missing.isnull()
+              & t._invalid.isnull() & ~t._header)
         t = t.filter(ok)
         key = "customer_id" if table == "customers" else CUSTOMER_REFERENCE[table]
-        t = t.semi_join(real, t[key] == real.real_id)
-        value = run.con.execute(t[column].max())
-        if value is not None and not (value != value):  # NaT
-            value = value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
-            value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-            latest = value if latest is None or value > latest else latest
-    return latest
+        t = t.semi_join(real, t[key] == real.real_id) if real_only else t
+        yield table, t.select(ROW, at=t[column])
+
+
+def _utc(value):
+    if value is None or value != value:  # NaT
+        return None
+    value = value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def data_span(run, now, real_only=True):
+    """(first, last, rows, latest rows): the usable timestamps' range and count, and the latest rows
+    (table, row, at), latest first, as many as could be isolated future outliers (plus one)."""
+    first = last = None
+    rows, tops = 0, []
+    stamps = list(usable_stamps(run, now, real_only))
+    for table, t in stamps:
+        got = run.con.to_pyarrow(t.aggregate(lo=t.at.min(), hi=t.at.max(), n=t.count())).to_pylist()[0]
+        rows += int(got["n"])
+        lo, hi = _utc(got["lo"]), _utc(got["hi"])
+        first = lo if first is None or (lo is not None and lo < first) else first
+        last = hi if last is None or (hi is not None and hi > last) else last
+    allowed = max(0, math.ceil(rows * OUTLIER_SHARE) - 1)  # strictly fewer than the share
+    if allowed:
+        for table, t in stamps:
+            top = run.con.to_pyarrow(t.order_by([t.at.desc(), t[ROW]]).limit(allowed + 1)).to_pylist()
+            tops += [(table, int(r[ROW]), _utc(r["at"])) for r in top]
+        tops.sort(key=lambda r: (r[2], r[0], -r[1]), reverse=True)
+        tops = tops[: allowed + 1]
+    return first, last, rows, tops
+
+
+def future_outliers(tops):
+    """The latest rows lying more than OUTLIER_GAP past all the others (as few as OUTLIER_SHARE allows):
+    the largest such group of `tops` (latest first), and the timestamp of the latest row that stays."""
+    for n in range(len(tops) - 1, 0, -1):
+        if tops[n - 1][2] - tops[n][2] > OUTLIER_GAP:
+            return tops[:n], tops[n][2]
+    return [], None
+
+
+def latest_valid(run, now):
+    """The default as-of: the latest usable timestamp (usable_stamps), isolated future outliers set aside."""
+    first, last, rows, tops = data_span(run, now)
+    if not rows:
+        first, last, rows, tops = data_span(run, now, real_only=False)
+    outliers, latest = future_outliers(tops)
+    if outliers:
+        run.facts["as_of_outliers"] = {
+            "rows": len(outliers), "latest_kept": latest.isoformat(),
+            "rule": f"fewer than {OUTLIER_SHARE:.1%} of the rows, more than {OUTLIER_GAP.days} days after the rest",
+            "listed": [{"table": table, "row": row, "at": at.isoformat()} for table, row, at in outliers[:OUTLIERS_LISTED]],
+        }
+        return latest
+    return last
+
+
+def mark_repeated_headers(run, table, t):
+    """`_header`: the row repeats the file's header line (two exports joined with `cat`)."""
+    present = run.facts.get("present", {}).get(table) or []
+    if table not in run.files or run.files[table].suffix != ".csv" or not present:
+        return t.mutate(_header=ibis.literal(False))
+    r, mapping = run.raw[table], run.config.columns.get(table, {})
+    same = ibis.literal(True)
+    for column in present:
+        wanted = mapping.get(column, column).strip().lower()
+        same = same & (r[column].strip().lower() == wanted).fill_null(False)
+    headers = r.filter(same).select(h_row=r[ROW])
+    if not run.con.execute(headers.count()):
+        return t.mutate(_header=ibis.literal(False))
+    headers = store(run.con, f"header_rows_{table}", headers)
+    j = t.left_join(headers, t[ROW] == headers.h_row)
+    return j.select(*t.columns, _header=j.h_row.notnull())
 
 
 def clean(run, as_of=None, now=None):
-    """Clean every table into `clean_<table>`, then settle the as-of date."""
+    """Clean every table into `clean_<table>`, fill in the tables the export left out, settle the as-of date."""
+    from journeylib.errors import InputError
+    from journeylib.prepare.derive import derive_missing
+
     run.work["dealers"] = clean_dealers(run)
     run.facts["zones"] = dealer_zones(run)
     zone_names = set(run.con.execute(run.facts["zones"].zone).dropna()) | {run.config.default_timezone}
     run.facts["offsets"] = store(run.con, "tz_offsets", timestamps.offsets_table(zone_names))
     for table, cleaner in CLEANERS.items():
-        run.work[table] = store(run.con, f"clean_{table}", cleaner(run, run.raw[table]))
+        run.work[table] = store(run.con, f"clean_{table}", mark_repeated_headers(run, table, cleaner(run, run.raw[table])))
+    derive_missing(run)
     now = now or datetime.now(timezone.utc)
-    run.as_of = resolve_as_of(as_of, run.config.default_timezone) if as_of is not None else latest_valid(run, now)
-    if run.as_of is None:
-        run.as_of = now.replace(microsecond=0)
+    if as_of is None:
+        run.as_of = latest_valid(run, now)
+        if run.as_of is None:  # never today's date: it would look like data
+            raise InputError(f"{run.raw_dir}: no row has a usable timestamp (each is missing, does not parse, or is "
+                             "before 1990), so there is no as-of date; describe the format under timestamp_formats "
+                             "in the configuration, or pass --as-of")
+    else:
+        run.as_of = resolve_as_of(as_of, run.config.default_timezone)
+        first = data_span(run, datetime(2100, 1, 1, tzinfo=timezone.utc))[0]
+        if first is not None and run.as_of < first:
+            raise InputError(f"--as-of: {as_of} is before all the data (the first usable timestamp is "
+                             f"{first:%Y-%m-%d %H:%M} UTC); every row would be set aside")
     return run
 
 
@@ -379,6 +468,7 @@ def assign_reasons(run, table):
             _detail=ibis.coalesce(t._missing, t._invalid),
         )
     column = TIMESTAMP_COLUMNS[table]
+    header = t._header if "_header" in t.columns else ibis.literal(False)
     stamp, raw = t[column], t[f"_{column}_text"]
     unparseable = raw.notnull() & stamp.isnull()
     out_of_range = (stamp < EARLIEST) | (stamp > run.as_of)
@@ -391,10 +481,18 @@ def assign_reasons(run, table):
         unparseable = ibis.literal(False)
         out_of_range = t._after_as_of
         range_detail = f"{column}: " + quoted(raw) + " is after the as-of date"
+    elif run.facts.get("as_of_outliers"):
+        range_detail = ibis.cases(
+            (stamp > run.as_of, f"{column}: " + quoted(raw) + " lies more than "
+             f"{OUTLIER_GAP.days} days after the rest of the data (an isolated future date; "
+             "pass --as-of to keep it)"),
+            else_=f"{column}: " + quoted(raw) + " is before 1990")
     else:
         range_detail = f"{column}: " + quoted(raw) + " is before 1990 or after the as-of date"
+    header_detail = "the row repeats the header line (two exports joined one after the other?)"
     return t.mutate(
         _reason=ibis.cases(
+            (header, "invalid_value"),
             (t._missing.notnull(), "missing_required"),
             (unparseable, "unparseable_timestamp"),
             (out_of_range.fill_null(False), "out_of_range_timestamp"),
@@ -402,6 +500,7 @@ def assign_reasons(run, table):
             else_=ibis.null("string"),
         ),
         _detail=ibis.cases(
+            (header, header_detail),
             (t._missing.notnull(), t._missing),
             (unparseable, f"{column}: " + quoted(raw) + " is not a timestamp"),
             (out_of_range.fill_null(False), range_detail),

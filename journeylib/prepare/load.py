@@ -13,7 +13,7 @@ from pathlib import Path
 import ibis
 import pyarrow as pa
 
-from journeylib.config import CONTRACT, OPTIONAL_TABLES, Config
+from journeylib.config import CONTRACT, Config
 from journeylib.digest import sha256
 from journeylib.errors import InputError
 from journeylib.prepare import dialect as dialects
@@ -21,6 +21,7 @@ from journeylib.prepare.connection import MAX_LINE_BYTES, read_raw
 from journeylib.prepare.engine import label, store, text
 
 ROW = "_row"  # 1-based data row in the raw file (the header is not counted)
+PRICE = "purchase_price"  # the configured purchase_price_column of the event log, read as this column
 OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 QUOTE_PROBLEM = 'a quoted value is not closed properly (unbalanced ")'
 ENCODING_ADVICE = "name the file's encoding under csv: in the configuration (such as encoding: latin-1)"
@@ -63,15 +64,26 @@ def find_files(raw_dir: Path) -> dict:
             raise InputError(f"{raw_dir}: both {found[0].name} and {found[1].name} exist; keep one")
         if found:
             files[table] = found[0]
-        elif table not in OPTIONAL_TABLES:
-            raise InputError(not_found(raw_dir, table))
+        else:
+            line = not_found(raw_dir, table)
+            if line != missing_line(raw_dir, table):  # there under another name or form: say so, never treat it as absent
+                raise InputError(line)
+    if not {"touchpoints", "sales"} & set(files):  # every other table may be absent (docs/prepare.md)
+        raise InputError(f"{raw_dir / 'touchpoints.csv'}: required file not found (an export needs an event log, "
+                         f"touchpoints.csv or .parquet, or sales.csv or .parquet)")
     return files
+
+
+def missing_line(raw_dir: Path, table: str) -> str:
+    """The one line for a table whose file is not there at all."""
+    expected = ", ".join(f"{table}.{ext}" for ext in EXTENSIONS[:-1]) + f" or {table}.{EXTENSIONS[-1]}"
+    return f"{raw_dir / (table + '.csv')}: required file not found (expected {expected})"
 
 
 def not_found(raw_dir: Path, table: str) -> str:
     """The one line for a table whose file is missing, naming what is there instead (if anything)."""
     expected = ", ".join(f"{table}.{ext}" for ext in EXTENSIONS[:-1]) + f" or {table}.{EXTENSIONS[-1]}"
-    line = f"{raw_dir / (table + '.csv')}: required file not found (expected {expected})"
+    line = missing_line(raw_dir, table)
     for ext in EXTENSIONS:  # a link to nothing, or a folder, under the expected name
         path = raw_dir / f"{table}.{ext}"
         if path.is_symlink() and not path.exists():
@@ -261,7 +273,11 @@ def _read_table(con, table: str, path: Path, config: Config, shown: Path):
     mapping = config.columns.get(table, {})
     required, optional = CONTRACT[table]
     positions = {}
-    for column in required + optional:
+    wanted_columns = required + optional
+    if table == "touchpoints" and config.purchase_price_column:  # a purchase's price, when sales are events
+        wanted_columns += (PRICE,)
+        mapping = {**mapping, PRICE: config.purchase_price_column}
+    for column in wanted_columns:
         wanted = mapping.get(column, column)
         position = _match(headers, wanted, path)
         if position is None and column in required:
@@ -316,7 +332,7 @@ def load(raw=None, config=None, con=None, work_dir=None) -> Run:
         for table, path in files.items():
             run.raw[table], run.facts.setdefault("present", {})[table] = read_table(con, table, path, config,
                                                                                      Path(work))
-        for table in OPTIONAL_TABLES:  # an absent optional file is an empty table: every step treats it alike
+        for table in CONTRACT:  # an absent file is an empty table: every step treats it alike
             if table not in files:
                 run.raw[table], run.facts["present"][table] = empty_table(con, table), []
         run.inputs = {_input_name(path, raw_dir): digest for path, digest in zip(hashed, digests)}

@@ -17,14 +17,21 @@ def kept(t):
     return t.filter(t._reason.isnull())
 
 
-def _derived(t, event_id, occurred_at, event_type, channel, source, dealer_id, vehicle_model, customer_id="customer_id"):
+def _derived(t, event_id, occurred_at, event_type, channel, source, dealer_id, vehicle_model, customer_id="customer_id",
+             event_type_raw=None, channel_raw=None):
     none = ibis.null("string")
     return t.select(
         event_id=event_id, customer_id=t[customer_id], occurred_at=t[occurred_at], event_type=ibis.literal(event_type),
-        event_type_raw=none, channel=channel, channel_raw=none, source=ibis.literal(source),
+        event_type_raw=none if event_type_raw is None else event_type_raw, channel=channel,
+        channel_raw=none if channel_raw is None else channel_raw, source=ibis.literal(source),
         linked_by=t.linked_by if "linked_by" in t.columns else ibis.literal("customer_id"),
         dealer_id=dealer_id, campaign=none, vehicle_model=vehicle_model,
     )
+
+
+def from_events(run) -> bool:
+    """Whether the purchases were made from the event log (there is no sales export)."""
+    return run.facts.get("purchases_from") in ("purchase_stage", "purchase_events")
 
 
 def journey_log(run):
@@ -32,11 +39,18 @@ def journey_log(run):
     tp, sales = kept(run.work["touchpoints"]), kept(run.work["sales"])
     visits, refs = kept(run.work["service_visits"]), kept(run.work["referrals"])
     none = ibis.null("string")
+    if from_events(run):  # a purchase event is in the log once, as the purchase, with its own channel and labels
+        tp = tp.anti_join(sales, tp.event_id == sales.deal_id)
+        purchase = _derived(sales, "sale:" + sales.deal_id, "sold_at", "purchase", sales.channel, "sales",
+                            sales.dealer_id, sales.vehicle_model, event_type_raw=sales.event_type_raw,
+                            channel_raw=sales.channel_raw)
+    else:
+        purchase = _derived(sales, "sale:" + sales.deal_id, "sold_at", "purchase", ibis.literal("walk_in"), "sales",
+                            sales.dealer_id, sales.vehicle_model)
     parts = [
         tp.select(*LOG_COLUMNS[:7], source=ibis.literal("touchpoints"), linked_by=tp.linked_by,
                   dealer_id=tp.dealer_id, campaign=tp.campaign, vehicle_model=tp.vehicle_model),
-        _derived(sales, "sale:" + sales.deal_id, "sold_at", "purchase", ibis.literal("walk_in"), "sales",
-                 sales.dealer_id, sales.vehicle_model),
+        purchase,
         _derived(visits, "ro:" + visits.ro_id, "opened_at", "service_visit", ibis.literal("walk_in"),
                  "service_visits", visits.dealer_id, none),
         _derived(refs, "ref:" + refs.referral_id, "referred_at", "referral_made", refs.channel.fill_null("referral"),

@@ -108,15 +108,41 @@ def cleared_values(run) -> dict:
 LOG_SOURCES = ("referrals", "sales", "service_visits", "touchpoints")
 
 
-def derived_events(counts: dict) -> dict:
-    """Events in the journey log by source: the log is every kept row of these four tables."""
-    return {source: counts[source]["kept"] for source in LOG_SOURCES if counts[source]["kept"]}
+def derived_events(counts: dict, purchases_from: str = "sales") -> dict:
+    """Events in the journey log by source: the log is every kept row of these four tables (a purchase made
+    from an event is in the log once, as a sale)."""
+    events = {source: counts[source]["kept"] for source in LOG_SOURCES}
+    if purchases_from in ("purchase_stage", "purchase_events"):
+        events["touchpoints"] -= events["sales"]
+    return {source: n for source, n in events.items() if n}
+
+
+REJECT_EXAMPLES = 3  # the most frequent offending values named per table and reason
+
+
+def reject_examples(run) -> dict:
+    """Per table and reject reason, the column and the most frequent details (each naming the offending
+    value; personal values are redacted where they are shown, journeylib.data_quality)."""
+    out = {}
+    for table in TABLE_ORDER:
+        if table not in run.work:
+            continue
+        t = run.work[table]
+        t = t.filter(t._reason.notnull())
+        grouped = t.group_by(reason=t._reason, detail=t._detail).agg(n=t.count())
+        ranked = grouped.mutate(_k=ibis.row_number().over(group_by=grouped.reason,
+                                                          order_by=[grouped.n.desc(), grouped.detail]))
+        rows = run.con.to_pyarrow(ranked.filter(ranked._k < REJECT_EXAMPLES).order_by(["reason", "_k"])).to_pylist()
+        for row in rows:
+            out.setdefault(table, {}).setdefault(row["reason"], []).append(
+                {"detail": row["detail"] or "", "rows": int(row["n"])})
+    return out
 
 
 def summary(run) -> dict:
     from journeylib.prepare.values import cleared_labels
 
-    counts = table_counts(run)
+    counts = run.facts.get("counts") or table_counts(run)
     labels = cleared_labels(run)  # optional categorical spellings no vocabulary knows: kept rows, value missing
     return {
         "as_of": run.as_of.isoformat(),
@@ -127,7 +153,12 @@ def summary(run) -> dict:
         "tables": counts,
         "cleared_values": {**cleared_values(run), **{k: sum(v.values()) for k, v in labels.items()}},
         "cleared_labels": labels,
-        "journey_log": derived_events(counts),
+        "journey_log": derived_events(counts, run.facts.get("purchases_from", "sales")),
+        "absent_files": [table for table in TABLE_ORDER if table not in run.files],
+        "customers_from": run.facts.get("customers_from", "customers"),
+        "purchases_from": run.facts.get("purchases_from", "sales"),
+        "as_of_outliers": run.facts.get("as_of_outliers"),
+        "reject_examples": reject_examples(run),
         # the configured funnels, for the journey map (absent: its default funnel)
         **({"funnels": run.config.funnels} if run.config.funnels is not None else {}),
     }

@@ -218,7 +218,12 @@ class TimeToPurchaseResult(Result):
                 if name == TEST_DRIVE or name.startswith("channel:"):
                     out.record_effect(("hazard_ratios", name), row["hazard_ratio"], row["ci_low"], row["ci_high"],
                                       p=row["p"])
-            out.record("concordance", self.model_.concordance)
+            if self.model_.concordance == self.model_.concordance:
+                out.record("concordance", self.model_.concordance)
+            else:  # NaN: no buyer had anyone else at risk on their purchase day (all bought at the first touch)
+                out.record_missing("concordance", "No buyer can be compared with a customer still deciding on "
+                                   "the day they bought (every purchase is on the first day), so the model's "
+                                   "concordance is not defined.")
         if self.naive_ is not None:
             out.record_effect("naive_test_drive_hazard_ratio", self.naive_["hazard_ratio"], self.naive_["ci_low"],
                               self.naive_["ci_high"], p=self.naive_["p"])
