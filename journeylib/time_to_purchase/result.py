@@ -31,6 +31,7 @@ from journeylib.time_to_purchase.lead_backtest import Backtest, backtest
 from journeylib.time_to_purchase.lead_scores import SCORES_FILE, TO_CALL_FILE, LeadScores, score, to_call, \
     write_lead_lists
 from journeylib.time_to_purchase.scenario import Scenario, test_drive_scenario
+from journeylib.time_to_purchase.sentences import Sentences
 
 SECTION = "time_to_purchase"
 NOTEBOOK = "02_time_to_purchase"
@@ -74,7 +75,7 @@ def _lower_first(reason: str) -> str:
 
 
 @dataclass
-class TimeToPurchaseResult(Result):
+class TimeToPurchaseResult(Sentences, Result):
     """Notebook 02's numbers. Tables end in `_`; None where a step could not be computed (the reason is in
     `messages_`, as (report section, metrics key or None, sentence), in the order the notebook says them)."""
 
@@ -117,25 +118,6 @@ class TimeToPurchaseResult(Result):
         if self.lead_scores_ is None:
             return None
         return write_lead_lists(self.lead_scores_.table, run_dir, self.params.leads_to_call_top)
-
-    def lead_takeaway(self) -> str:
-        """What the scores say, in one sentence (requires scores)."""
-        scores, calls = self.lead_scores_, self.leads_to_call_
-        return (f"{self.open_leads_:,} leads are still shopping; the model expects about {scores.expected_30d:.0f} "
-                f"of them to buy within 30 days and {scores.expected_90d:.0f} within 90 days. The call list holds the "
-                f"{self.params.leads_to_call_top} most likely per dealer ({len(calls):,} leads).")
-
-    def backtest_takeaway(self) -> str:
-        """The backtest's plain sentence, then the totals and the ranking (requires the backtest)."""
-        test = self.lead_backtest_
-        totals = test.totals()
-        text = (f"{test.sentence()} Across all {test.leads:,} leads open then, the model expected "
-                f"{totals['expected_90d']:.0f} purchases within 90 days and {totals['observed_90d']} happened "
-                f"({totals['expected_30d']:.0f} expected and {totals['observed_30d']} happened within 30 days).")
-        if test.auc_90d is not None:
-            text += (f" It ranks a lead who bought within 90 days above one who did not {test.auc_90d:.0%} of the "
-                     "time (AUC).")
-        return text
 
     def lead_metrics(self) -> dict:
         """The `lead_scores` object of the section (None where the reason is under `missing`)."""
@@ -233,7 +215,51 @@ class TimeToPurchaseResult(Result):
                                     "extra_purchases": {"estimate": s.extra_purchases, "ci_low": s.ci_low,
                                                         "ci_high": s.ci_high}})
         out.record("lead_scores", self.lead_metrics())
+        self._shown_metrics(out)
         return out.values
+
+    def _shown_metrics(self, out: SectionMetrics) -> None:
+        """The numbers the notebook shows beyond the keys above (issue 23): counts, tests and tables."""
+        out.record("leads", self.leads_)
+        out.record("bought", self.bought_)
+        out.record("test_drives", self.test_drives_)
+        out.record("follow_up_median_days", self.follow_up_median_days_)
+        out.record("logrank", {feature: {"statistic": row["statistic"], "df": row["df"], "p": row["p"]}
+                               for feature, row in self.logrank_.iterrows()})
+        if self.model_ is not None:
+            out.record("dealer_hazard_ratios", {
+                name: {"estimate": row["hazard_ratio"], "ci_low": row["ci_low"], "ci_high": row["ci_high"],
+                       "p": row["p"]}
+                for name, row in self.model_.hazard_ratios.iterrows() if name.startswith("dealer:")})
+        if self.ph_test_ is not None:
+            out.record("proportional_hazards", {
+                "rows_used": self.ph_test_.attrs.get("rows_used"), "violated": list(self.ph_violated_),
+                "tests": {name: {"statistic": row["test_statistic"], "p": row["p"]}
+                          for name, row in self.ph_test_.iterrows()}})
+        if self.by_period_ is not None:
+            out.record("test_drive_by_period", {str(name): {"estimate": row["hazard_ratio"], "ci_low": row["ci_low"],
+                                                            "ci_high": row["ci_high"]}
+                                                for name, row in self.by_period_.iterrows()})
+        if self.stratified_ is not None:
+            out.record_effect("stratified_test_drive_hazard_ratio", self.stratified_["hazard_ratio"],
+                              self.stratified_["ci_low"], self.stratified_["ci_high"])
+            out.record("strata", list(self.strata_))
+        if self.time_ratios_ is not None:
+            out.record("time_ratios", {name: {"estimate": row["time_ratio"], "ci_low": row["ci_low"],
+                                              "ci_high": row["ci_high"], "p": row["p"]}
+                                       for name, row in self.time_ratios_.iterrows()})
+            agree, both = self.channel_agreement()
+            out.record("channel_agreement", {"agree": agree, "channels": both})
+        out.record("median_days", {channel: {_MEDIAN_KEYS.get(k, k): v for k, v in row.items()}
+                                   for channel, row in self.medians_.iterrows()})
+        if self.scenario_ is not None:
+            s = self.scenario_
+            out.record("scenario_detail", {"extra_test_drives": s.extra_test_drives, "p_without": s.p_without,
+                                           "p_with": s.p_with})
+
+
+_MEDIAN_KEYS = {"KM median days": "km_median", "95% low": "km_ci_low", "95% high": "km_ci_high",
+                "Weibull median days (reference dealer)": "weibull_median"}
 
 
 class _Messages(list):
