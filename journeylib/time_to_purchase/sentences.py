@@ -216,7 +216,7 @@ class Sentences:
         out = pd.DataFrame({"Channel": [label(c) for c in medians.index],
                             "Leads": medians["leads"].map(number).to_numpy()})
         for column in medians.columns.drop("leads"):
-            out[column] = medians[column].map(lambda v: number(v, 0, missing=NOT_REACHED)).to_numpy()
+            out[MEDIAN_HEADERS.get(column, column)] = medians[column].map(lambda v: number(v, 0, missing=NOT_REACHED)).to_numpy()
         return out
 
     def call_table(self, rows: int = 15) -> pd.DataFrame | None:
@@ -250,6 +250,9 @@ def _ratio_table(ratios: pd.DataFrame | None, column: str, header: str) -> pd.Da
 
 
 NOT_REACHED = "not reached"
+MEDIAN_HEADERS = {"KM median days": "Median days (Kaplan-Meier)", "95% low": "95% interval, low",
+                  "95% high": "95% interval, high", "Weibull median days (reference dealer)":
+                  "Median days (Weibull, reference dealer)"}
 
 SECTIONS = {
     "censoring": "censoring_sentences", "logrank:acquisition_channel": "channel_logrank_sentences",
