@@ -830,3 +830,17 @@ def test_the_notebook_words_nothing_itself():
     source = "\n".join(cell.source for cell in cells)
     assert "print(" not in source and "report.takeaway(f" not in source and "Markdown(" not in source
     assert source.count("report.takeaway(") == source.count("for sentence in result.takeaways(")
+
+
+def test_the_period_remedy_reads_as_days(analysed):
+    from journeylib.time_to_purchase.sentences import period_words
+
+    assert [period_words(t) for t in ("test_drive[0-30]", "test_drive[30-90]", "test_drive[90+]")] == \
+        ["days 0 to 30", "days 30 to 90", "day 90 on"]
+    by_period = pd.DataFrame({"hazard_ratio": [3.0, 1.5], "ci_low": [2.0, 1.0], "ci_high": [4.0, 2.0], "p": [0.0, 0.1]},
+                             index=["test_drive[0-30]", "test_drive[30+]"])
+    result = dataclasses.replace(analysed, by_period_=by_period, ph_violated_=["test_drive"])
+    assert result.takeaways("remedy") == ["The effect of the test drive differs across the journey: days 0 to 30: 3.00; "
+                                          "day 30 on: 1.50. The single hazard ratio above is an average over these "
+                                          "periods."]
+    assert result.by_period_table()["Period of the journey"].tolist() == ["days 0 to 30", "day 30 on"]

@@ -87,7 +87,8 @@ class Sentences:
         out = []
         if self.by_period_ is not None:
             out.append("The effect of the test drive differs across the journey: "
-                       + "; ".join(f"{name}: {row.hazard_ratio:.2f}" for name, row in self.by_period_.iterrows())
+                       + "; ".join(f"{period_words(name)}: {row.hazard_ratio:.2f}"
+                                   for name, row in self.by_period_.iterrows())
                        + ". The single hazard ratio above is an average over these periods.")
         if self.stratified_ is not None and self.test_drive_ is not None:
             s = self.stratified_
@@ -204,7 +205,7 @@ class Sentences:
         table = self.by_period_
         if table is None:
             return None
-        return pd.DataFrame({"Period of the journey": [str(name) for name in table.index],
+        return pd.DataFrame({"Period of the journey": [period_words(name) for name in table.index],
                              "Hazard ratio": table["hazard_ratio"].map(_ratio).to_numpy(), **_interval(table, _ratio)})
 
     def time_ratio_table(self) -> pd.DataFrame | None:
@@ -231,6 +232,15 @@ class Sentences:
             "Within 90 days": top["p_purchase_90d"].map(lambda v: percent(v, 0)).to_numpy(),
             "Last touch": top["last_touch_at"].dt.strftime("%d %b %Y").fillna("none").to_numpy(),
             "Why": top["reason_1"].fillna(MISSING).to_numpy(), "And": top["reason_2"].fillna(MISSING).to_numpy()})
+
+
+def period_words(term: str) -> str:
+    """A period term of the remedy as words: `test_drive[30-90]` -> 'days 30 to 90', `test_drive[90+]` -> 'day 90 on'."""
+    period = str(term).rsplit("[", 1)[-1].rstrip("]")
+    if period.endswith("+"):
+        return f"day {period[:-1]} on"
+    low, _, high = period.partition("-")
+    return f"days {low} to {high}" if high else period
 
 
 def _ratio(value) -> str:
