@@ -844,3 +844,28 @@ def test_the_period_remedy_reads_as_days(analysed):
                                           "day 30 on: 1.50. The single hazard ratio above is an average over these "
                                           "periods."]
     assert result.by_period_table()["Period of the journey"].tolist() == ["days 0 to 30", "day 30 on"]
+
+
+@pytest.mark.parametrize("case", ["no purchases", "no test drives"])
+def test_the_notebook_runs_on_results_that_could_not_estimate(case, monkeypatch, tmp_path):
+    """The notebook's own cells (check cells aside) on a result where steps are missing: nothing fails."""
+    import nbformat
+
+    from journeylib import report
+
+    journeys = simulate_journeys(400, seed=3)
+    journeys = (journeys.assign(purchased=False, first_purchase_at=pd.NaT) if case == "no purchases"
+                else journeys.assign(first_test_drive_at=journeys["first_test_drive_at"].where(lambda t: t.isna())))
+    result = time_to_purchase.analyse(SimulatedTables(journeys))
+    monkeypatch.setattr(time_to_purchase, "analyse", lambda tables, params: result)
+    monkeypatch.setattr(report, "open_tables", lambda processed_dir, as_of: None)
+    shown = []
+    monkeypatch.setattr(report, "_markdown", shown.append)
+    monkeypatch.setattr(report, "table", lambda frame, title=None, **kw: shown.append(report.reviewer_frame(frame)))
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / f"{time_to_purchase.NOTEBOOK}.ipynb"
+    namespace = {"run_dir": str(tmp_path)}
+    for cell in nbformat.read(notebook, 4).cells:
+        if cell.cell_type == "code" and "nbval-check-output" not in cell.metadata.get("tags", []):
+            exec(cell.source.replace("results.save()", ""), namespace)
+    text = " ".join(map(str, shown))
+    assert not CODE_OR_RAW.search(text) and "Takeaway" in text
