@@ -215,51 +215,8 @@ class TimeToPurchaseResult(Sentences, Result):
                                     "extra_purchases": {"estimate": s.extra_purchases, "ci_low": s.ci_low,
                                                         "ci_high": s.ci_high}})
         out.record("lead_scores", self.lead_metrics())
-        self._shown_metrics(out)
+        self.record_shown(out)
         return out.values
-
-    def _shown_metrics(self, out: SectionMetrics) -> None:
-        """The numbers the notebook shows beyond the keys above (issue 23): counts, tests and tables."""
-        out.record("leads", self.leads_)
-        out.record("bought", self.bought_)
-        out.record("test_drives", self.test_drives_)
-        out.record("follow_up_median_days", self.follow_up_median_days_)
-        out.record("logrank", {feature: {"statistic": row["statistic"], "df": row["df"], "p": row["p"]}
-                               for feature, row in self.logrank_.iterrows()})
-        if self.model_ is not None:
-            out.record("dealer_hazard_ratios", {
-                name: {"estimate": row["hazard_ratio"], "ci_low": row["ci_low"], "ci_high": row["ci_high"],
-                       "p": row["p"]}
-                for name, row in self.model_.hazard_ratios.iterrows() if name.startswith("dealer:")})
-        if self.ph_test_ is not None:
-            out.record("proportional_hazards", {
-                "rows_used": self.ph_test_.attrs.get("rows_used"), "violated": list(self.ph_violated_),
-                "tests": {name: {"statistic": row["test_statistic"], "p": row["p"]}
-                          for name, row in self.ph_test_.iterrows()}})
-        if self.by_period_ is not None:
-            out.record("test_drive_by_period", {str(name): {"estimate": row["hazard_ratio"], "ci_low": row["ci_low"],
-                                                            "ci_high": row["ci_high"]}
-                                                for name, row in self.by_period_.iterrows()})
-        if self.stratified_ is not None:
-            out.record_effect("stratified_test_drive_hazard_ratio", self.stratified_["hazard_ratio"],
-                              self.stratified_["ci_low"], self.stratified_["ci_high"])
-            out.record("strata", list(self.strata_))
-        if self.time_ratios_ is not None:
-            out.record("time_ratios", {name: {"estimate": row["time_ratio"], "ci_low": row["ci_low"],
-                                              "ci_high": row["ci_high"], "p": row["p"]}
-                                       for name, row in self.time_ratios_.iterrows()})
-            agree, both = self.channel_agreement()
-            out.record("channel_agreement", {"agree": agree, "channels": both})
-        out.record("median_days", {channel: {_MEDIAN_KEYS.get(k, k): v for k, v in row.items()}
-                                   for channel, row in self.medians_.iterrows()})
-        if self.scenario_ is not None:
-            s = self.scenario_
-            out.record("scenario_detail", {"extra_test_drives": s.extra_test_drives, "p_without": s.p_without,
-                                           "p_with": s.p_with})
-
-
-_MEDIAN_KEYS = {"KM median days": "km_median", "95% low": "km_ci_low", "95% high": "km_ci_high",
-                "Weibull median days (reference dealer)": "weibull_median"}
 
 
 class _Messages(list):

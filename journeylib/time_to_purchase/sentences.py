@@ -2,7 +2,7 @@
 
 `TimeToPurchaseResult` inherits these. Each takeaway method returns the sentences of one report
 section (a list, empty where the section has nothing to say; why is in `notes_for(section)`), and
-every number in them is in `metrics()`. Codes pass through `journeylib.labels`, p-values through
+every number in them is in `metrics()` (`record_shown` adds those not recorded before). Codes pass through `journeylib.labels`, p-values through
 `labels.p_value`, and every time measure is in days.
 """
 
@@ -150,6 +150,48 @@ class Sentences:
                      "time (AUC).")
         return text
 
+    # ------------------------------------------------------------------ the numbers shown, in metrics
+
+    def record_shown(self, out) -> None:
+        """Into `out` (the result's `metrics()`): every number these sentences and tables show beyond the
+        section's earlier keys (issue 23): counts, tests and tables."""
+        out.record("leads", self.leads_)
+        out.record("bought", self.bought_)
+        out.record("test_drives", self.test_drives_)
+        out.record("follow_up_median_days", self.follow_up_median_days_)
+        out.record("logrank", {feature: {"statistic": row["statistic"], "df": row["df"], "p": row["p"]}
+                               for feature, row in self.logrank_.iterrows()})
+        if self.model_ is not None:
+            out.record("dealer_hazard_ratios", {
+                name: {"estimate": row["hazard_ratio"], "ci_low": row["ci_low"], "ci_high": row["ci_high"],
+                       "p": row["p"]}
+                for name, row in self.model_.hazard_ratios.iterrows() if name.startswith("dealer:")})
+        if self.ph_test_ is not None:
+            out.record("proportional_hazards", {
+                "rows_used": self.ph_test_.attrs.get("rows_used"), "violated": list(self.ph_violated_),
+                "tests": {name: {"statistic": row["test_statistic"], "p": row["p"]}
+                          for name, row in self.ph_test_.iterrows()}})
+        if self.by_period_ is not None:
+            out.record("test_drive_by_period", {str(name): {"estimate": row["hazard_ratio"], "ci_low": row["ci_low"],
+                                                            "ci_high": row["ci_high"]}
+                                                for name, row in self.by_period_.iterrows()})
+        if self.stratified_ is not None:
+            out.record_effect("stratified_test_drive_hazard_ratio", self.stratified_["hazard_ratio"],
+                              self.stratified_["ci_low"], self.stratified_["ci_high"])
+            out.record("strata", list(self.strata_))
+        if self.time_ratios_ is not None:
+            out.record("time_ratios", {name: {"estimate": row["time_ratio"], "ci_low": row["ci_low"],
+                                              "ci_high": row["ci_high"], "p": row["p"]}
+                                       for name, row in self.time_ratios_.iterrows()})
+            agree, both = self.channel_agreement()
+            out.record("channel_agreement", {"agree": agree, "channels": both})
+        out.record("median_days", {channel: {MEDIAN_KEYS.get(k, k): v for k, v in row.items()}
+                                   for channel, row in self.medians_.iterrows()})
+        if self.scenario_ is not None:
+            s = self.scenario_
+            out.record("scenario_detail", {"extra_test_drives": s.extra_test_drives, "p_without": s.p_without,
+                                           "p_with": s.p_with})
+
     # ------------------------------------------------------------------ titles and alt text that depend on the data
 
     def channel_panel_title(self) -> str:
@@ -260,6 +302,8 @@ def _ratio_table(ratios: pd.DataFrame | None, column: str, header: str) -> pd.Da
 
 
 NOT_REACHED = "not reached"
+MEDIAN_KEYS = {"KM median days": "km_median", "95% low": "km_ci_low", "95% high": "km_ci_high",
+                "Weibull median days (reference dealer)": "weibull_median"}
 MEDIAN_HEADERS = {"KM median days": "Median days (Kaplan-Meier)", "95% low": "95% interval, low",
                   "95% high": "95% interval, high", "Weibull median days (reference dealer)":
                   "Median days (Weibull, reference dealer)"}
