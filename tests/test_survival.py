@@ -869,3 +869,25 @@ def test_the_notebook_runs_on_results_that_could_not_estimate(case, monkeypatch,
             exec(cell.source.replace("results.save()", ""), namespace)
     text = " ".join(map(str, shown))
     assert not CODE_OR_RAW.search(text) and "Takeaway" in text
+
+
+def test_pooled_levels_read_as_labels_and_what_they_joined(analysed):
+    from journeylib.stats import levels as level_rules
+    from journeylib.time_to_purchase.leads import NO_DEALER
+
+    pooled = {"acquisition_channel": ["sms", "walk_in"], "dealer_id": [NO_DEALER]}
+    targets = {"acquisition_channel": "website", "dealer_id": "other"}
+    said = [level_rules.pooled_sentence("acquisition channel", ["sms", "walk_in"], 20, target="website",
+                                        events="purchases", units="leads"),
+            level_rules.pooled_sentence("dealer", ["(no dealer recorded)"], 20, target="other", events="purchases",
+                                        units="leads"),
+            "Every lead has the same dealer (D1), so dealer is left out of the models."]
+    result = dataclasses.replace(analysed, levels_=dataclasses.replace(analysed.levels_, pooled=pooled, targets=targets),
+                                 messages_=[("levels", None, sentence) for sentence in said])
+    assert result.level_notes() == [
+        "These acquisition channels had fewer than 20 leads or no purchase and are counted with acquisition channel "
+        "Website: Text message, Walk-in.",
+        "This dealer had fewer than 20 leads or no purchase and is counted with the other small ones ('Other'): "
+        "no dealer recorded.",
+        said[2]]
+    assert result.metrics()["notes"] == said  # metrics keep the analyst's wording

@@ -11,8 +11,10 @@ from __future__ import annotations
 import pandas as pd
 
 from journeylib.labels import MISSING, label, number, number_range, p_value, percent
+from journeylib.stats import levels
 from journeylib.time_to_purchase.coding import FEATURE_WORDS
-from journeylib.time_to_purchase.leads import TEST_DRIVE
+from journeylib.time_to_purchase.leads import NO_DEALER, TEST_DRIVE
+from journeylib.vocabulary import OTHER_LEVEL
 
 SIGNIFICANCE = 0.05  # a log-rank or proportional-hazards p below this is reported as a difference
 
@@ -25,6 +27,22 @@ class Sentences:
     def takeaways(self, section: str) -> list[str]:
         """The takeaway sentences of one report section, in order (see SECTIONS)."""
         return list(getattr(self, SECTIONS[section])())
+
+    def level_notes(self) -> list[str]:
+        """The levels section's notes as a reviewer reads them: a pooled level by its label and what it joined
+        (metrics' `notes` keep the analyst's wording, `pooled into 'D01'`)."""
+        worded = {}
+        for feature, merged in self.levels_.pooled.items():
+            word, target = FEATURE_WORDS[feature], self.levels_.targets[feature]
+            raw = ["(no dealer recorded)" if name == NO_DEALER else name for name in merged]
+            said = levels.pooled_sentence(word, raw, self.params.min_level_customers, target=target,
+                                          events="purchases", units="leads")
+            names = [NO_DEALER_WORDS if name == NO_DEALER else label(name) for name in merged]
+            joined = "the other small ones ('Other')" if target == OTHER_LEVEL else f"{word} {label(target)}"
+            worded[said] = (f"{'These' if len(names) > 1 else 'This'} {word}{'s' if len(names) > 1 else ''} had fewer "
+                            f"than {self.params.min_level_customers} leads or no purchase and "
+                            f"{'are' if len(names) > 1 else 'is'} counted with {joined}: {', '.join(names)}.")
+        return [worded.get(sentence, sentence) for sentence in self.notes_for("levels")]
 
     def censoring_sentences(self) -> list[str]:
         text = (f"{self.leads_ - self.bought_:,} of {self.leads_:,} leads have not bought yet; they are followed for a "
@@ -302,6 +320,7 @@ def _ratio_table(ratios: pd.DataFrame | None, column: str, header: str) -> pd.Da
 
 
 NOT_REACHED = "not reached"
+NO_DEALER_WORDS = "no dealer recorded"
 MEDIAN_KEYS = {"KM median days": "km_median", "95% low": "km_ci_low", "95% high": "km_ci_high",
                 "Weibull median days (reference dealer)": "weibull_median"}
 MEDIAN_HEADERS = {"KM median days": "Median days (Kaplan-Meier)", "95% low": "95% interval, low",
