@@ -11,7 +11,7 @@ references, dummy columns), `fallbacks` (what a fit that does not converge falls
 Weibull cross-check), `scenario` (the test-drive scenario), `lead_history` / `lead_model` /
 `lead_scores` / `lead_backtest` (who to call: open leads' chances of buying within 30 and 90 days, their
 reasons, the files and the backtest; `lead_cox` the Cox alternative they were chosen against), `result`
-(the entry point).
+(the entry point), `sentences` (the takeaways and reviewer tables of the result).
 Definitions: docs/time_to_purchase.md.
 """
 

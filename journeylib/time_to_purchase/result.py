@@ -31,6 +31,7 @@ from journeylib.time_to_purchase.lead_backtest import Backtest, backtest
 from journeylib.time_to_purchase.lead_scores import SCORES_FILE, TO_CALL_FILE, LeadScores, score, to_call, \
     write_lead_lists
 from journeylib.time_to_purchase.scenario import Scenario, test_drive_scenario
+from journeylib.time_to_purchase.sentences import Sentences
 
 SECTION = "time_to_purchase"
 NOTEBOOK = "02_time_to_purchase"
@@ -74,7 +75,7 @@ def _lower_first(reason: str) -> str:
 
 
 @dataclass
-class TimeToPurchaseResult(Result):
+class TimeToPurchaseResult(Sentences, Result):
     """Notebook 02's numbers. Tables end in `_`; None where a step could not be computed (the reason is in
     `messages_`, as (report section, metrics key or None, sentence), in the order the notebook says them)."""
 
@@ -117,25 +118,6 @@ class TimeToPurchaseResult(Result):
         if self.lead_scores_ is None:
             return None
         return write_lead_lists(self.lead_scores_.table, run_dir, self.params.leads_to_call_top)
-
-    def lead_takeaway(self) -> str:
-        """What the scores say, in one sentence (requires scores)."""
-        scores, calls = self.lead_scores_, self.leads_to_call_
-        return (f"{self.open_leads_:,} leads are still shopping; the model expects about {scores.expected_30d:.0f} "
-                f"of them to buy within 30 days and {scores.expected_90d:.0f} within 90 days. The call list holds the "
-                f"{self.params.leads_to_call_top} most likely per dealer ({len(calls):,} leads).")
-
-    def backtest_takeaway(self) -> str:
-        """The backtest's plain sentence, then the totals and the ranking (requires the backtest)."""
-        test = self.lead_backtest_
-        totals = test.totals()
-        text = (f"{test.sentence()} Across all {test.leads:,} leads open then, the model expected "
-                f"{totals['expected_90d']:.0f} purchases within 90 days and {totals['observed_90d']} happened "
-                f"({totals['expected_30d']:.0f} expected and {totals['observed_30d']} happened within 30 days).")
-        if test.auc_90d is not None:
-            text += (f" It ranks a lead who bought within 90 days above one who did not {test.auc_90d:.0%} of the "
-                     "time (AUC).")
-        return text
 
     def lead_metrics(self) -> dict:
         """The `lead_scores` object of the section (None where the reason is under `missing`)."""
@@ -238,6 +220,7 @@ class TimeToPurchaseResult(Result):
                                     "extra_purchases": {"estimate": s.extra_purchases, "ci_low": s.ci_low,
                                                         "ci_high": s.ci_high}})
         out.record("lead_scores", self.lead_metrics())
+        self.record_shown(out)
         return out.values
 
 
