@@ -155,7 +155,7 @@ class DataQuality(Result):
 
     def sources_sentence(self) -> str:
         """Where the customers and the purchases came from (an export may leave either out)."""
-        from journeylib.prepare.derive import CUSTOMER_RULES, PURCHASE_RULES
+        from journeylib.vocabulary import CUSTOMER_RULES, PURCHASE_RULES
 
         if self.customers_from == "customers" and self.purchases_from == "sales":
             return "Customers come from the customers export and purchases from the sales export."

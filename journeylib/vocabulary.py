@@ -30,3 +30,16 @@ RETENTION_REFERENCES = {"finance_type": "finance", "condition": "new", "satisfac
                         "acquisition_channel": REFERENCE_CHANNEL, "trade_in": "no", "price_band": "low"}
 ADVOCACY_REFERENCES = {"satisfaction": "passive", "finance_type": "finance", "condition": "new",
                        "acquisition_channel": REFERENCE_CHANNEL}
+
+# Where an export's purchases and customers came from (summary.json purchases_from / customers_from), in words.
+PURCHASE_RULES = {
+    "sales": "the rows of the sales export",
+    "purchase_stage": "events of the purchase stage (there is no sales export)",
+    "purchase_events": "the event types named by purchase_events in the configuration (there is no sales export)",
+    "none": "none: there is neither a sales export nor an event log to take them from",
+}
+CUSTOMER_RULES = {
+    "customers": "the rows of the customers export",
+    "derived": "the distinct customer ids of the other exports, each created at their first row (there is "
+               "no customers export)",
+}

@@ -29,7 +29,7 @@ def test_every_import_contract_is_kept():
 
 
 def test_the_layers_contract_fails_on_a_wrong_way_import(tmp_path):
-    """Without its ignore list the layers contract names the known wrong-way import of prepare into an analysis."""
+    """Without its ignore list the layers contract names a known wrong-way import (one analysis into another)."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
     layers = next(c for c in config["contracts"] if c["id"] == "layers")
     lines = ["[importlinter]", f"root_package = {config['root_package']}", "",
@@ -38,4 +38,4 @@ def test_the_layers_contract_fails_on_a_wrong_way_import(tmp_path):
     (tmp_path / "strict.ini").write_text("\n".join(lines) + "\n", encoding="utf-8")
     run = _lint(tmp_path / "strict.ini")
     assert run.returncode == 1, run.stdout + run.stderr
-    assert "journeylib.prepare.cache -> journeylib.personas" in run.stdout
+    assert "journeylib.advocacy.lead_times -> journeylib.time_to_purchase" in run.stdout

@@ -68,14 +68,14 @@ class Params(BaseParams):
 
 def load_inputs(tables) -> dict:
     """The processed tables notebook 06 reads; surveys deduplicated and placed at a dealer as notebook 04 does."""
-    from journeylib import advocacy
+    from journeylib.derived.surveys import attach_dealer, dedupe_surveys
 
     journeys = tables.load("journeys")
     sales = tables.load("sales", columns=["customer_id", "sold_at", "dealer_id"])
     visits = tables.load("service_visits", columns=["customer_id", "opened_at", "dealer_id"])
     referrals = tables.load("referrals", columns=["referrer_customer_id", "referred_at"])
-    surveys, _ = advocacy.dedupe_surveys(tables.load("surveys"))
-    surveys = advocacy.attach_dealer(surveys, sales, visits, journeys)
+    surveys, _ = dedupe_surveys(tables.load("surveys"))
+    surveys = attach_dealer(surveys, sales, visits, journeys)
     return {"journeys": journeys, "service_visits": visits, "referrals": referrals, "surveys": surveys}
 
 

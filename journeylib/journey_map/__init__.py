@@ -50,7 +50,7 @@ def analyse(tables, params: Params = Params(), con=None) -> JourneyMapResult:
 
 
 def _analyse(tables, params: Params, con) -> JourneyMapResult:
-    from journeylib.personas import feedback
+    from journeylib.derived import feedback
 
     as_of = tables.as_of
     journeys = tables.load("journeys")

@@ -19,7 +19,7 @@ def journey_map_table(journeys: pd.DataFrame, counts_channel: pd.DataFrame, coun
     """One row per stage: everything the printable map shows, for the customers in `journeys`.
 
     `counts_*` come from `stage_counts` (the rows of `segment` are used); `scored`
-    and `themes` from `journeylib.personas.feedback`; surveys and comments are restricted to
+    and `themes` from `journeylib.derived.feedback`; surveys and comments are restricted to
     the customers in `journeys`.
     """
     fun = funnel(journeys).set_index("stage")

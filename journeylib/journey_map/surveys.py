@@ -33,11 +33,11 @@ def satisfaction_by_stage(surveys: pd.DataFrame) -> pd.DataFrame:
 def stage_pain_points(scored: pd.DataFrame, themes: list[str], top: int = 3) -> pd.DataFrame:
     """The top complaint themes per stage with a survey (sales -> purchase, service -> retention).
 
-    `scored` and `themes` come from `journeylib.personas.feedback` (score_comments, load_taxonomy): a
+    `scored` and `themes` come from `journeylib.derived.feedback` (score_comments, load_taxonomy): a
     complaint is a comment with negative sentiment or from a detractor; themes are ranked by
     complaints mentioning them.
     """
-    from journeylib.personas import feedback
+    from journeylib.derived import feedback
 
     frames = []
     for survey_type, stage in SURVEY_STAGE.items():

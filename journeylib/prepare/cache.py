@@ -25,8 +25,8 @@ FINGERPRINT_FILE = "fingerprint.json"
 # journeylib module they import (tests/test_prepare_cache.py checks the list against their imports). Editing an
 # analysis helper (journeylib/time_to_purchase, say) must not redo a prepare that takes minutes on real data.
 PREPARE_CODE = ("__init__.py", "prepare", "config.py", "digest.py", "errors.py", "paths.py", "privacy.py",
-                "segments.py", "tables.py", "taxonomy.py", "vocabulary.py", "personas", "stats/__init__.py",
-                "stats/levels.py", "personas/feedback_themes.yaml", "analysis.py", "results.py")
+                "segments.py", "tables.py", "taxonomy.py", "vocabulary.py", "derived", "asof.py", "stats/__init__.py",
+                "stats/levels.py", "derived/feedback_themes.yaml", "analysis.py", "results.py")
 
 
 def code_digest(package_dir: Path | None = None, parts=PREPARE_CODE) -> str:
@@ -75,7 +75,7 @@ def stored_fingerprint(folder: Path) -> dict | None:
 
 
 def build_personas(folder: Path, log) -> None:
-    from journeylib.personas import write_personas
+    from journeylib.derived.persona_model.table import write_personas
 
     started = time.monotonic()
     try:

@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import ibis
 import pyarrow as pa
 
+from journeylib.asof import EARLIEST
+from journeylib.asof import parse_as_of as resolve_as_of  # one as-of rule everywhere (journeylib.asof)
 from journeylib.config import TIMESTAMP_COLUMNS
 from journeylib.prepare import timestamps
 from journeylib.prepare.engine import INVISIBLE_PATTERN, ident, label, number, quoted, store, text
 from journeylib.prepare.load import PRICE, ROW
 from journeylib.vocabulary import UNKNOWN
 
-EARLIEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
-# The last --as-of date: the time-zone table (timestamps.LAST_DAY) covers it with a day to spare.
-LATEST_AS_OF = date(2060, 12, 31)
 
 CONDITIONS = {"new": ["new"], "used": ["used", "pre_owned", "preowned"],
               "cpo": ["cpo", "certified", "certified_pre_owned", "certified_used"]}
@@ -410,52 +409,6 @@ def clean(run, as_of=None, now=None):
             raise InputError(f"--as-of: {as_of} is before all the data (the first usable timestamp is "
                              f"{first:%Y-%m-%d %H:%M} UTC); every row would be set aside")
     return run
-
-
-def resolve_as_of(value, default_zone: str) -> datetime:
-    """--as-of: an ISO-8601 date (the end of that local day) or timestamp (naive = default zone).
-
-    Dates: `2024-06-05`, `20240605` (and ISO week dates, `2024-W23-3`) all mean the
-    end of that day in `default_zone`. Timestamps: anything Python's
-    `datetime.fromisoformat` reads (`T` or a space, `Z` or an offset; `t`/`z` in any
-    case). Other spellings (`2024-6-5`, `06/05/2024`, `next tuesday`) are errors, and so
-    are a date outside 1990-01-01 .. 2060-12-31 (before it nothing is kept, after it the
-    time-zone table ends; 9999-12-31 would overflow the arithmetic) and an offset no
-    clock uses (outside -12:00 .. +14:00, as in the data).
-    """
-    from journeylib.errors import InputError
-
-    day, stamp = _as_of_parts(value)
-    if day is None and stamp is None:
-        raise InputError(f"--as-of: {value!r} is not an ISO-8601 date (YYYY-MM-DD) or timestamp "
-                         f"(YYYY-MM-DDTHH:MM[:SS][Z or +HH:MM])")
-    first, last = EARLIEST.date(), LATEST_AS_OF
-    if not first <= (day or stamp.date()) <= last:
-        raise InputError(f"--as-of: {value!r} is outside the supported dates {first} to {last}")
-    if day is not None:  # a date: everything on that local day is included
-        following = datetime.combine(day + timedelta(days=1), time()).replace(tzinfo=ZoneInfo(default_zone))
-        return following.astimezone(timezone.utc) - timedelta(microseconds=1)
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=ZoneInfo(default_zone))  # fold=0, like naive timestamps in the data
-    minutes = stamp.utcoffset().total_seconds() / 60
-    if not timestamps.MIN_OFFSET_MINUTES <= minutes <= timestamps.MAX_OFFSET_MINUTES:
-        raise InputError(f"--as-of: {value!r} has a UTC offset no clock uses (they run from -12:00 to +14:00)")
-    return stamp.astimezone(timezone.utc)
-
-
-def _as_of_parts(value):
-    """(date, None) for an ISO date, (None, datetime) for a timestamp, (None, None) otherwise."""
-    if isinstance(value, datetime):
-        return None, value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
-    text_ = str(value).strip().upper()
-    try:
-        return date.fromisoformat(text_), None
-    except ValueError:
-        pass
-    try:
-        return None, datetime.fromisoformat(text_)
-    except ValueError:  # also offsets of a day or more (`+99:99`)
-        return None, None
 
 
 def assign_reasons(run, table):

@@ -17,18 +17,8 @@ from journeylib.prepare.clean import EARLIEST, TIMESTAMP_COLUMNS, first_problem
 from journeylib.prepare.engine import as_text, content_id, number, quoted, store
 from journeylib.prepare.load import PRICE, ROW
 from journeylib.taxonomy import matches_any
+from journeylib.vocabulary import CUSTOMER_RULES, PURCHASE_RULES  # noqa: F401 - where they came from, in words
 
-PURCHASE_RULES = {
-    "sales": "the rows of the sales export",
-    "purchase_stage": "events of the purchase stage (there is no sales export)",
-    "purchase_events": "the event types named by purchase_events in the configuration (there is no sales export)",
-    "none": "none: there is neither a sales export nor an event log to take them from",
-}
-CUSTOMER_RULES = {
-    "customers": "the rows of the customers export",
-    "derived": "the distinct customer ids of the other exports, each created at their first row (there is "
-               "no customers export)",
-}
 # The tables whose ids make customers when there is no customers file, with the column naming the customer.
 ID_COLUMNS = {"touchpoints": "customer_id", "sales": "customer_id", "service_visits": "customer_id",
               "surveys": "customer_id", "referrals": "referrer_customer_id"}

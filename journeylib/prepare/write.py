@@ -146,6 +146,7 @@ def summary(run) -> dict:
     labels = cleared_labels(run)  # optional categorical spellings no vocabulary knows: kept rows, value missing
     return {
         "as_of": run.as_of.isoformat(),
+        "default_timezone": run.config.default_timezone,  # the zone an as-of date is read in (journeylib.asof)
         "engine": engine_name(run.con),  # the engine that made the tables (both give the same)
         "inputs": dict(sorted(run.inputs.items())),
         "customers_merged": run.facts["customers_merged"],
