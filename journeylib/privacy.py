@@ -72,3 +72,16 @@ def redact(text):
     if text is None:
         return None
     return _SHAPES.sub(_phone, _redact_emails(str(text)))
+
+
+def check_shareable(table, allowed, what: str) -> None:
+    """The guard of every list a run hands to the people who call: the allowed columns only, ids that are not emails.
+
+    Raises ValueError before anything is written (at-risk buyers, the service and lead lists).
+    """
+    unexpected = set(table.columns) - set(allowed)
+    if unexpected:
+        raise ValueError(f"the {what} holds ids and scores only, not {sorted(unexpected)}")
+    if table["customer_id"].astype(str).str.contains(EMAIL_PATTERN, regex=True).any():
+        raise ValueError(f"customer ids look like email addresses: map the export's customer_id to a "
+                         f"non-personal id before sharing the {what}")

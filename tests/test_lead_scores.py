@@ -243,7 +243,7 @@ def test_lists_are_written_only_in_a_run_and_hold_ids_only(tmp_path, simulated):
     calls = pd.read_csv(csv)
     assert list(calls.columns) == SCORE_COLUMNS and calls.groupby("dealer_id").size().max() == 5
     assert calls.groupby("dealer_id")["p_purchase_30d"].apply(lambda s: s.is_monotonic_decreasing).all()
-    with pytest.raises(ValueError, match="ids, scores and reasons only"):
+    with pytest.raises(ValueError, match="holds ids and scores only"):
         write_lead_lists(table.assign(email="a@b.com"), tmp_path / "other")
     with pytest.raises(ValueError, match="email"):
         write_lead_lists(table.assign(customer_id="someone@example.com"), tmp_path / "other")

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from journeylib.privacy import check_shareable
 from journeylib.retention.labels import NUMERIC_FEATURE
 from journeylib.retention.model import ChurnModel, term_prefix
 
@@ -84,18 +85,6 @@ def factor_counts(table: pd.DataFrame) -> pd.Series:
     """How many listed buyers each factor applies to (as first or second factor), most common first."""
     factors = pd.concat([table["factor_1"], table["factor_2"]])
     return factors[factors != ""].value_counts().rename("buyers").rename_axis("factor raising the risk")
-
-
-def check_shareable(table: pd.DataFrame, allowed, what: str) -> None:
-    """The privacy guard of every list the service team gets: the allowed columns only, ids that are not emails."""
-    unexpected = set(table.columns) - set(allowed)
-    if unexpected:
-        raise ValueError(f"the {what} holds ids and scores only, not {sorted(unexpected)}")
-    from journeylib.privacy import EMAIL_PATTERN
-
-    if table["customer_id"].astype(str).str.contains(EMAIL_PATTERN, regex=True).any():
-        raise ValueError(f"customer ids look like email addresses: map the export's customer_id to a "
-                         f"non-personal id before sharing the {what}")
 
 
 def write_at_risk(table: pd.DataFrame, run_dir, name: str = AT_RISK_FILE) -> Path | None:

@@ -149,14 +149,9 @@ def write_lead_lists(table: pd.DataFrame, run_dir, top: int = 25) -> tuple[Path,
     """
     if run_dir in (None, ""):
         return None
-    unexpected = set(table.columns) - set(SCORE_COLUMNS)
-    if unexpected:
-        raise ValueError(f"the lead lists hold ids, scores and reasons only, not {sorted(unexpected)}")
-    from journeylib.privacy import EMAIL_PATTERN
+    from journeylib.privacy import check_shareable
 
-    if table["customer_id"].astype(str).str.contains(EMAIL_PATTERN, regex=True).any():
-        raise ValueError("customer ids look like email addresses: map the export's customer_id to a "
-                         "non-personal id before sharing the lead lists")
+    check_shareable(table, SCORE_COLUMNS, "lead lists")
     folder = Path(run_dir)
     folder.mkdir(parents=True, exist_ok=True)
     scores, calls = folder / SCORES_FILE, folder / TO_CALL_FILE
