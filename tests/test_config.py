@@ -114,3 +114,20 @@ def test_purchase_settings_and_rejected_share(tmp_path):
     assert config.max_rejected_share == 1.0
     assert config.purchase_events == ("Sold*", "deposit") and config.purchase_price_column == "Amount"
     assert load_config(write(tmp_path, "purchase_events: sold\n")).purchase_events == ("sold",)
+
+
+def test_the_readme_configuration_example_is_valid():
+    """The settings the README shows a new user are accepted as written."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from journeylib.config import from_dict
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(.*?)```", readme, re.S).group(1)
+    config = from_dict(yaml.safe_load(block), source="README.md")
+    assert [step["step"] for step in config.funnels["showroom"]] == ["lead", "test_drive", "sold"]
+    assert config.values["service_visits"]["pay_type"] == {"w": "warranty", "c": "customer"}
+    assert config.taxonomy.event_type("T07 drive") == "test_drive" and config.taxonomy.event_type("flyer") == "flyer"
