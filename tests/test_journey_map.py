@@ -227,6 +227,9 @@ def test_the_steepest_step_names_every_step_of_a_tie():
     one = conversion_of([0.8, 0.3, 0.9, 0.5])
     assert Picks(conversion_=one, most_lost_=one.iloc[1]).funnel_sentence().startswith(
         "The steepest step is Consideration to purchase: only 30% (95% CI 25% to 35%) go on;")
+    poster = pd.DataFrame({"stage": list(STAGES), "reach": [10, 8, 4, 3, 1], "conversion": [0.8, 0.334, 0.75, 0.33, None]})
+    assert Picks().segment_map_sentence(jm.SegmentMap("walk_in", 10, poster, None)) == (
+        "Walk-in: 10 aware, 4 bought; weakest link Consideration to purchase and Retention to advocacy (33%).")
     nobody = one.assign(rate=np.nan)
     assert Picks(conversion_=nobody, most_lost_=None).funnel_sentence().startswith("No customer reached")
 

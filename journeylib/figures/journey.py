@@ -474,11 +474,30 @@ def markov_k_credits(credits: pd.DataFrame, order: int):
 # ---------------------------------------------------------------- a result's figures, None when nothing to draw
 
 def show(fig, alt: str | None = None) -> None:
-    """`figures.show`, and nothing at all for no figure (a section with nothing to draw says so in its sentence)."""
+    """`figures.show` for a figure or each of a list of figures; nothing at all for None (a section with nothing
+    to draw says so in its sentence)."""
     from journeylib.figures import show as show_figure
 
-    if fig is not None:
-        show_figure(fig, alt)
+    for one in (fig if isinstance(fig, list) else [fig]):
+        if one is not None:
+            show_figure(one, alt)
+
+
+def step_funnels(result) -> list:
+    """Each configured funnel: its steps overall and by dealer and acquisition channel."""
+    by_group = result.funnel_groups_
+    return [step_funnel(name, steps, by_group[by_group["funnel"] == name])
+            for name, steps in result.funnels_.groupby("funnel", sort=False)]
+
+
+def segment_maps(result) -> list:
+    """A journey map per largest segment."""
+    return [draw_journey_map(seg.table, title=result.segment_map_title(seg)) for seg in result.segment_maps_]
+
+
+def segments(result):
+    """The funnel of the twelve largest segments."""
+    return segment_funnel(result.segment_funnel_, list(result.segment_sizes_.index[:12]), result.params.segment_by)
 
 
 def cohorts(result):
@@ -513,5 +532,5 @@ def revenue(result):
 
 
 def revenue_per_group(result):
-    return revenue_per_lead({"acquisition channel": result.revenue_by_channel_,
-                             "campaign": result.revenue_by_campaign_})
+    tables = {"acquisition channel": result.revenue_by_channel_, "campaign": result.revenue_by_campaign_}
+    return revenue_per_lead(tables) if any(t is not None and len(t) for t in tables.values()) else None

@@ -34,6 +34,12 @@ def _step(row) -> str:
 class Sentences:
     """Mixed into `JourneyMapResult`: its tables and picks in words."""
 
+    # how the reviewer tables' columns read (`report.table(..., formats=result.formats)`)
+    formats = {**{c: "percent" for c in ("Share", "Cumulative share", "Bought", "Share of buyers",
+                                         "Moved on within 30 days (KM)", "Within 90 days (KM)",
+                                         "Within 180 days (KM)")},
+               **{c: "days" for c in ("Median days", "Days, 25th percentile", "Days, 75th percentile")}}
+
     # ------------------------------------------------------------ 1. the funnel
 
     @property
@@ -205,15 +211,16 @@ class Sentences:
         return credits.rename(index=label, columns=label).rename_axis("Channel")
 
     def attribution_sentences(self) -> list[str]:
-        """Who is attributed; where the models disagree; opener and closer; the leader per model."""
-        info = self.attribution_info_
+        """The attribution notes (why nothing is attributed, campaigns missing); who is attributed; where the models
+        disagree; opener and closer; the leader per model."""
+        info, notes = self.attribution_info_, list(self.notes_.get("attribution", []))
         if self.credits_ is None:
-            return []  # the note says why
+            return notes
         shares, spread = self.shares_, self.disagreement_
         top, most = spread.index[0], spread.iloc[0]
         opener, closer = self.opener_closer
         leaders = self.leaders
-        out = [f"{info['purchases_attributed']:,} of {info['buyers']:,} buyers had a marketing touch before buying "
+        out = notes + [f"{info['purchases_attributed']:,} of {info['buyers']:,} buyers had a marketing touch before buying "
                f"and are attributed; {info['buyers'] - info['purchases_attributed']:,} bought with no recorded "
                "touch before.",
                f"The models disagree most on {label(top)}: {_pct(most[most['highest_model']])} of the credit under "
@@ -233,6 +240,10 @@ class Sentences:
         return [] if self.markov_k_ is None else [self.markov_k_.sentence()]
 
     # ------------------------------------------------------------ 7. the journey map
+
+    @property
+    def credits_title(self) -> str:
+        return "Purchases credited to each channel (each column sums to the purchases)"
 
     @property
     def map_title(self) -> str:
@@ -260,13 +271,30 @@ class Sentences:
 
     # ------------------------------------------------------------ 8. segments
 
+    def segment_map_sentences(self) -> list[str]:
+        return [self.segment_map_sentence(seg) for seg in self.segment_maps_]
+
     def segment_map_sentence(self, seg) -> str:
-        reach, step = seg.table.set_index("stage")["reach"], seg.weakest_step
-        return (f"{label(seg.name)}: {int(reach['awareness']):,} aware, {int(reach['purchase']):,} bought; "
-                f"weakest link {_step(step)} ({_pct(step['rate'])}).")
+        """A segment's reach and its weakest link (every step of a tie, as `funnel_sentence`)."""
+        table = seg.table.set_index("stage")
+        reach = table["reach"]
+        out = f"{label(seg.name)}: {int(reach['awareness']):,} aware, {int(reach['purchase']):,} bought"
+        rates = table["conversion"].dropna()
+        if rates.empty:
+            return out + "."
+        shown = (rates * 100).round()
+        weakest = [s for s in rates.index if shown[s] == shown.min()]
+        steps = _join(_step({"from_stage": s, "to_stage": _next(s)}) for s in weakest)
+        return out + f"; weakest link {steps} ({_pct(rates[weakest[0]])})."
 
     def segment_map_title(self, seg) -> str:
         return f"Journey map · {label(self.params.segment_by)}: {label(seg.name)} · {seg.customers:,} customers"
+
+
+def _next(stage: str) -> str:
+    from journeylib.vocabulary import STAGES
+
+    return STAGES[STAGES.index(stage) + 1]
 
 
 def _join(parts) -> str:
