@@ -165,6 +165,11 @@ def test_funnel_step_times_follow_the_window_rule():
     assert pd.isna(times.loc["a", "appointment"])  # 40 days after the lead: outside the 30-day window
     assert pd.isna(times.loc["b", "appointment"])  # before the lead: it does not count
     assert times.loc["b", "lead"] == t0 + pd.Timedelta(days=6)
+    nobody = funnel_steps.step_times(events.iloc[:0], FUNNEL, AS_OF)
+    assert nobody.empty and list(nobody.columns) == ["customer_id", "lead", "appointment", "test_drive"]
+    found = changes.what_changed({**simulate(1), "funnel_steps": {"mine": (FUNNEL, nobody)}}, AS_OF)
+    steps = found.comparisons_[found.comparisons_["measure"].str.startswith("funnel:")]
+    assert (steps["after"] == 0).all() and not steps["flagged"].any()  # nobody reached a step: 0%, no change
 
 
 def simulate_seasonal(years=(2024, 2025), dealers=DEALERS, per_month=200) -> dict:

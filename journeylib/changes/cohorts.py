@@ -123,7 +123,7 @@ def leads(journeys: pd.DataFrame, as_of, period: str, horizon_days: int, funnel_
     for name, (steps, times) in (funnel_steps or {}).items():
         aligned = times.assign(customer_id=times["customer_id"].astype(str)).set_index("customer_id").reindex(ids)
         for step in steps:
-            at = pd.Series(aligned[step["step"]].to_numpy(), index=first.index)
+            at = pd.to_datetime(aligned[step["step"]], utc=True).set_axis(first.index)
             out[funnel_column(name, step["step"])] = _within(first, at, horizon_days).to_numpy()
     out = _groups(out.assign(dealer_id=frame["dealer_id"].to_numpy(),
                              acquisition_channel=frame["acquisition_channel"].to_numpy()), journeys)

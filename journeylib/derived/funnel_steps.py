@@ -50,14 +50,17 @@ def step_times(events: pd.DataFrame, steps: list, as_of) -> pd.DataFrame:
         m = events.loc[events["event_type"].astype(str).isin(names), ["customer_id", "occurred_at"]]
         m = m.assign(customer_id=m["customer_id"].astype(str))
         if i:
-            m = m.merge(previous.rename("_previous_at"), left_on="customer_id", right_index=True)
+            m = m.merge(previous.rename("_previous_at").reset_index(), on="customer_id")
             keep = m["occurred_at"] >= m["_previous_at"]
             if step.get("within_days") is not None:
                 keep &= m["occurred_at"] - m["_previous_at"] <= pd.Timedelta(days=step["within_days"])
             m = m[keep]
         previous = m.groupby("customer_id")["occurred_at"].min().rename(step["step"])
         out = previous.to_frame() if out is None else out.join(previous, how="left")
-    return out.rename_axis("customer_id").reset_index()
+    out = out.rename_axis("customer_id").reset_index()
+    for step in steps:  # timestamps even when nobody reached a step (an empty or unmatched log)
+        out[step["step"]] = pd.to_datetime(out[step["step"]], utc=True)
+    return out
 
 
 def _utc(stamp) -> pd.Timestamp:
