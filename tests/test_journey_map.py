@@ -611,3 +611,20 @@ def test_the_groupings_on_spark_equal_duckdbs(both_engines):
         got = on_spark[name]
         pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True), check_dtype=False,
                                       check_categorical=False, obj=name)
+
+
+def test_the_engines_funnel_step_times_equal_the_pandas_ones_what_changed_uses(prepared):
+    """Notebook 01 matches funnel steps in the engine; notebook 06 in pandas (derived.funnel_steps): the same times."""
+    from journeylib.derived import funnel_steps
+    from journeylib.journey_map import funnels
+
+    tables = ProcessedTables(prepared)
+    steps = funnels.DEFAULT_FUNNELS["dealer"]
+    con = engine.connect(tables)
+    in_engine = funnels.step_times(engine.open_events(tables, con), steps, tables.as_of)
+    events = tables.load("touchpoints", columns=["customer_id", "occurred_at", "event_type"])
+    in_pandas = funnel_steps.step_times(events, steps, tables.as_of)
+    in_engine, in_pandas = (t.assign(customer_id=t["customer_id"].astype(str)).set_index("customer_id").sort_index()
+                            for t in (in_engine, in_pandas))
+    assert len(in_engine) > 100 and in_engine[steps[-1]["step"]].notna().sum() > 10
+    pd.testing.assert_frame_equal(in_engine, in_pandas, check_dtype=False)
