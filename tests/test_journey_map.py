@@ -530,6 +530,7 @@ def test_analyse_records_the_section_from_its_own_tables(prepared):
                  result.switch_sentence(), result.event_step_sentence(), result.share_bought_sentence(),
                  result.map_sentence(), *result.attribution_sentences(), *result.funnel_sentences(),
                  *(result.segment_map_sentence(seg) for seg in result.segment_maps_)]
+    sentences += result.notes_for("groups") + result.notes_for("segments")
     for sentence in sentences:
         assert "_" not in sentence and "nan" not in sentence.lower() and "(none)" not in sentence, sentence
     assert metrics == jm.analyse(ProcessedTables(prepared), jm.Params(top_n=3, segment_maps=1)).metrics()

@@ -40,6 +40,16 @@ class Sentences:
                                          "Within 180 days (KM)")},
                **{c: "days" for c in ("Median days", "Days, 25th percentile", "Days, 75th percentile")}}
 
+    def notes_for(self, topic: str) -> list[str]:
+        """The named conditions of a topic ("groups", "segments") as a reviewer reads them: the pooled groups by
+        their labels ("Text message, Unknown"; metrics' notes keep the codes)."""
+        from journeylib.journey_map.groups import NO_SEGMENT, pooled_note
+
+        low = self.params.min_level_customers
+        worded = {pooled_note(feature, names, low): pooled_note(
+            feature, [n if n == NO_SEGMENT else label(n) for n in names], low) for feature, names in self.pooled_.items()}
+        return [worded.get(sentence, sentence) for sentence in self.notes_.get(topic, [])]
+
     # ------------------------------------------------------------ 1. the funnel
 
     @property
