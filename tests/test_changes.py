@@ -96,6 +96,82 @@ def test_a_dealers_drop_seen_through_its_channels_is_one_change_with_the_channel
     assert metrics["overall"]["awareness_to_consideration"]["explained_by"] == "dealer_id=D2"
 
 
+FUNNEL = [{"step": "lead", "events": ["lead_form"], "within_days": None},
+          {"step": "appointment", "events": ["appointment_set"], "within_days": 30},
+          {"step": "test_drive", "events": ["test_drive"], "within_days": 30}]
+
+
+def with_funnel(inputs: dict, seed: int, p_appointment: float = 0.5, shift: tuple | None = None) -> dict:
+    """`inputs` plus a three-step funnel's events per lead: a lead form half a day after the first touch,
+    an appointment 3 days later with `p_appointment` (`shift=(dealer, month, p)` changes one cell), a test drive
+    5 days later for 60% of those; step times by `derived.funnel_steps.step_times`, as `load_inputs` does."""
+    from journeylib.derived import funnel_steps
+
+    rng = np.random.default_rng(seed)
+    journeys = inputs["journeys"]
+    first = journeys["first_touch_at"]
+    p = np.full(len(journeys), p_appointment)
+    if shift:
+        cell = (journeys["dealer_id"] == shift[0]) & (first.dt.month == shift[1])
+        p[cell.to_numpy()] = shift[2]
+    appointment = rng.random(len(journeys)) < p
+    drive = appointment & (rng.random(len(journeys)) < 0.6)
+    events = pd.concat([
+        pd.DataFrame({"customer_id": journeys["customer_id"], "occurred_at": first + pd.Timedelta(hours=12),
+                      "event_type": "lead_form"}),
+        pd.DataFrame({"customer_id": journeys["customer_id"], "occurred_at": first + pd.Timedelta(days=3),
+                      "event_type": "appointment_set"})[appointment],
+        pd.DataFrame({"customer_id": journeys["customer_id"], "occurred_at": first + pd.Timedelta(days=8),
+                      "event_type": "test_drive"})[drive]], ignore_index=True)
+    return {**inputs, "funnel_steps": {"mine": (FUNNEL, funnel_steps.step_times(events, FUNNEL, AS_OF))}}
+
+
+def test_a_planted_drop_in_one_funnel_steps_conversion_is_flagged():
+    found = changes.what_changed(with_funnel(simulate(7, per_month=100), 7, shift=("D3", 9, 0.15)), AS_OF)
+    steps = found.comparisons_[found.comparisons_["measure"].str.startswith("funnel:mine:")]
+    # each step overall and per dealer, in the leads' cohorts (latest complete month for 90 days: 2025-09)
+    assert set(steps["measure"]) == {"funnel:mine:lead", "funnel:mine:appointment", "funnel:mine:test_drive"}
+    assert set(steps["group"]) == {"all", *DEALERS} and set(steps["latest_period"]) == {"2025-09"}
+    flagged = found.flagged_[found.flagged_["measure"].str.startswith("funnel:")]
+    assert set(zip(flagged["measure"], flagged["group"])) <= {("funnel:mine:appointment", "D3"),
+                                                            ("funnel:mine:appointment", "all")}
+    top = _row(found, "funnel:mine:appointment", "D3")
+    assert top["flagged"] and top["ci_low"] <= 0.15 - 0.5 <= top["ci_high"]
+    assert top["n_after"] == 100  # among the leads at the previous step (every lead filled the form)
+    assert "funnel: appointment within 90 days (of leads at lead)" in top["label"]
+    drive = _row(found, "funnel:mine:test_drive", "D3")
+    assert not drive["flagged"] and drive["ci_low"] <= 0 <= drive["ci_high"]
+    assert found.metrics()["funnels"]["mine"]["appointment"]["estimate"] == pytest.approx(
+        _row(found, "funnel:mine:appointment", "all")["estimate"])
+
+
+def test_a_funnel_with_no_change_raises_no_flag():
+    found = changes.what_changed(with_funnel(simulate(8, per_month=100), 8), AS_OF)
+    assert found.comparisons_["measure"].str.startswith("funnel:mine:").sum() == 15
+    assert not found.flagged_["measure"].str.startswith("funnel:").any()
+
+
+def test_funnel_step_times_follow_the_window_rule():
+    from journeylib.derived import funnel_steps
+
+    t0 = pd.Timestamp("2025-01-01", tz="UTC")
+    events = pd.DataFrame({"customer_id": ["a", "a", "a", "b", "b", "c"],
+                           "occurred_at": [t0, t0 + pd.Timedelta(days=40), t0 + pd.Timedelta(days=41),
+                                           t0 + pd.Timedelta(days=5), t0 + pd.Timedelta(days=6), t0],
+                           "event_type": ["lead_form", "appointment_set", "test_drive", "appointment_set",
+                                          "lead_form", "test_drive"]})
+    times = funnel_steps.step_times(events, FUNNEL, AS_OF).set_index("customer_id")
+    assert list(times.index) == ["a", "b"]  # c never filled a form
+    assert pd.isna(times.loc["a", "appointment"])  # 40 days after the lead: outside the 30-day window
+    assert pd.isna(times.loc["b", "appointment"])  # before the lead: it does not count
+    assert times.loc["b", "lead"] == t0 + pd.Timedelta(days=6)
+    nobody = funnel_steps.step_times(events.iloc[:0], FUNNEL, AS_OF)
+    assert nobody.empty and list(nobody.columns) == ["customer_id", "lead", "appointment", "test_drive"]
+    found = changes.what_changed({**simulate(1), "funnel_steps": {"mine": (FUNNEL, nobody)}}, AS_OF)
+    steps = found.comparisons_[found.comparisons_["measure"].str.startswith("funnel:")]
+    assert (steps["after"] == 0).all() and not steps["flagged"].any()  # nobody reached a step: 0%, no change
+
+
 def simulate_seasonal(years=(2024, 2025), dealers=DEALERS, per_month=200) -> dict:
     """Two years of leads with the same seasonal swing each year (volume and conversion), no change at all:
     counts and conversions exact (no sampling noise), so a year earlier is the same as now."""

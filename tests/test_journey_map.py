@@ -202,14 +202,70 @@ def test_cohort_funnel_uses_a_fixed_horizon():
         funnel.cohort_funnel(six_journeys(), as_of, horizon_days=0)
 
 
+# ------------------------------------------------------------------ sentences
+
+class Picks(jm.JourneyMapResult):
+    """The sentence methods on hand-made tables (a result holds many more)."""
+
+    def __init__(self, **tables):
+        self.__dict__.update(tables)
+
+
+def conversion_of(rates):
+    rows = [{"from_stage": a, "to_stage": b, "reached": 100, "converted": round(100 * r), "dropped": 100 - round(100 * r),
+             "rate": r, "ci_low": r - 0.05, "ci_high": r + 0.05} for (a, b), r in zip(funnel.STAGE_PAIRS, rates)]
+    return pd.DataFrame(rows)
+
+
+def test_the_steepest_step_names_every_step_of_a_tie():
+    tie = conversion_of([0.8, 0.492, 0.9, 0.488])  # both read 49%
+    picks = Picks(conversion_=tie, most_lost_=tie.iloc[1])
+    assert list(picks.steepest_steps_["from_stage"]) == ["consideration", "retention"]
+    assert picks.funnel_sentence() == ("The steepest steps tie at 49% going on: Consideration to purchase and "
+                                       "Retention to advocacy; in head count, most customers are lost between "
+                                       "consideration and purchase (51).")
+    one = conversion_of([0.8, 0.3, 0.9, 0.5])
+    assert Picks(conversion_=one, most_lost_=one.iloc[1]).funnel_sentence().startswith(
+        "The steepest step is Consideration to purchase: only 30% (95% CI 25% to 35%) go on;")
+    poster = pd.DataFrame({"stage": list(STAGES), "reach": [10, 8, 4, 3, 1], "conversion": [0.8, 0.334, 0.75, 0.33, None]})
+    assert Picks().segment_map_sentence(jm.SegmentMap("walk_in", 10, poster, None)) == (
+        "Walk-in: 10 aware, 4 bought; weakest link Consideration to purchase and Retention to advocacy (33%).")
+    nobody = one.assign(rate=np.nan)
+    assert Picks(conversion_=nobody, most_lost_=None).funnel_sentence().startswith("No customer reached")
+
+
+def test_sentences_read_labels_and_whole_paths():
+    paths = pd.DataFrame({"path": ["third_party > walk_in > website"], "conversions": [3], "share_of_buyers": [0.25],
+                          "customers": [7]})
+    picks = Picks(buyer_paths_=paths)
+    assert picks.buyer_paths_sentence() == ("The top 1 sequences cover 25% of buyers; the most common, "
+                                            "Third-party sites → Walk-in → Website, alone covers 25%.")
+    assert list(picks.buyer_paths_table_.iloc[0]) == ["Third-party sites → Walk-in → Website", 3, 0.25, 7]
+    switch = pd.DataFrame({"from_state": ["third_party", "walk_in"], "to_state": ["walk_in", "(end)"],
+                           "transitions": [12, 40], "median_hours": [36.0, np.nan], "probability": [0.5, 0.5]})
+    assert Picks(channel_transitions_=switch, channel_order=["third_party", "walk_in"]).switch_sentence() == (
+        "The most frequent channel switch is Third-party sites → Walk-in (12 times, median 1.5 days apart).")
+
+
+def test_the_time_between_stages_says_who_reached_two_stages_at_once():
+    journeys = six_journeys()
+    picks = Picks(durations_=funnel.stage_durations(journeys), progression_=funnel.progression(
+        journeys, BASE + pd.Timedelta(days=100))[0])
+    sentence = picks.timing_sentence()
+    assert sentence.startswith("The slowest step is Purchase to retention (median 28 days among those who moved on")
+    assert "1 for Awareness to consideration" in sentence and "_" not in sentence
+    assert list(picks.step_times_["Moved on later"]) == [3, 2, 1, 0]
+
+
 # ------------------------------------------------------------------ time between stages
 
-def test_stage_durations_among_those_who_progressed():
+def test_stage_durations_among_those_who_progressed_later():
     out = funnel.stage_durations(six_journeys()).set_index("from_stage")
-    # awareness -> consideration: 2, 4, 0, 6 days
+    # awareness -> consideration: 2, 4, 0, 6 days; c reached both at once (day 1), which is no 0-day step
     assert out.loc["awareness", "progressed"] == 4
-    assert out.loc["awareness", "median_days"] == pytest.approx(3.0)
-    assert out.loc["awareness", "q1_days"] == pytest.approx(1.5)
+    assert (out.loc["awareness", "later"], out.loc["awareness", "same_moment"]) == (3, 1)
+    assert out.loc["awareness", "median_days"] == pytest.approx(4.0)
+    assert out.loc["awareness", "q1_days"] == pytest.approx(3.0)
     assert out.loc["consideration", "median_days"] == pytest.approx(15.0)  # 10 and 20 days
 
 
@@ -460,6 +516,23 @@ def test_analyse_records_the_section_from_its_own_tables(prepared):
     for model, credits in metrics["attribution"].items():
         assert sum(credits.values()) == pytest.approx(attributed, abs=1e-4), model
     assert set(metrics["levels_pooled"]) <= {"acquisition_channel", "dealer_id"}
+    # every number a sentence shows is recorded: the head count lost, the timing, the map's reach and NPS
+    lost = result.most_lost_
+    assert metrics["steps"][f"{lost['from_stage']}_to_{lost['to_stage']}"]["dropped"] == int(lost["dropped"])
+    assert f"({int(lost['dropped']):,})." in result.funnel_sentence()
+    slowest = result.slowest_step
+    assert metrics["steps"][f"{slowest['from_stage']}_to_{slowest['to_stage']}"]["median_days"] == pytest.approx(
+        slowest["median_days"])
+    assert metrics["journey_map"]["awareness"]["reach"] == metrics["funnel"]["awareness"]
+    sentences = [result.funnel_sentence(), result.groups_sentence("channel"), result.groups_sentence("segment"),
+                 result.cohort_sentence(), result.timing_sentence(), result.channel_mix_sentence(),
+                 result.channels_used_sentence(), result.buyer_paths_sentence(), result.stop_sentence(),
+                 result.switch_sentence(), result.event_step_sentence(), result.share_bought_sentence(),
+                 result.map_sentence(), *result.attribution_sentences(), *result.funnel_sentences(),
+                 *(result.segment_map_sentence(seg) for seg in result.segment_maps_)]
+    sentences += result.notes_for("groups") + result.notes_for("segments")
+    for sentence in sentences:
+        assert "_" not in sentence and "nan" not in sentence.lower() and "(none)" not in sentence, sentence
     assert metrics == jm.analyse(ProcessedTables(prepared), jm.Params(top_n=3, segment_maps=1)).metrics()
 
 
@@ -539,3 +612,20 @@ def test_the_groupings_on_spark_equal_duckdbs(both_engines):
         got = on_spark[name]
         pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True), check_dtype=False,
                                       check_categorical=False, obj=name)
+
+
+def test_the_engines_funnel_step_times_equal_the_pandas_ones_what_changed_uses(prepared):
+    """Notebook 01 matches funnel steps in the engine; notebook 06 in pandas (derived.funnel_steps): the same times."""
+    from journeylib.derived import funnel_steps
+    from journeylib.journey_map import funnels
+
+    tables = ProcessedTables(prepared)
+    steps = funnels.DEFAULT_FUNNELS["dealer"]
+    con = engine.connect(tables)
+    in_engine = funnels.step_times(engine.open_events(tables, con), steps, tables.as_of)
+    events = tables.load("touchpoints", columns=["customer_id", "occurred_at", "event_type"])
+    in_pandas = funnel_steps.step_times(events, steps, tables.as_of)
+    in_engine, in_pandas = (t.assign(customer_id=t["customer_id"].astype(str)).set_index("customer_id").sort_index()
+                            for t in (in_engine, in_pandas))
+    assert len(in_engine) > 100 and in_engine[steps[-1]["step"]].notna().sum() > 10
+    pd.testing.assert_frame_equal(in_engine, in_pandas, check_dtype=False)

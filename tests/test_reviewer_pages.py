@@ -25,7 +25,8 @@ SNAKE_CODES = sorted({code for code in (*taxonomy.CHANNELS, *taxonomy.STAGES,
                       if "_" in code})
 NOTEBOOKS = ("00_data_quality", "01_journey_map", "02_time_to_purchase", "03_retention_churn",
              "04_advocacy_referrals", "05_personas_and_feedback", "06_what_changed")
-OWNED_HERE = {"00_data_quality", "02_time_to_purchase", "03_retention_churn", "04_advocacy_referrals", "05_personas_and_feedback", "06_what_changed"}
+OWNED_HERE = {"00_data_quality", "01_journey_map", "02_time_to_purchase", "03_retention_churn", "04_advocacy_referrals",
+              "05_personas_and_feedback", "06_what_changed"}
 CLEANED_AFTER_MERGE = "reviewer page cleaned by the notebook's owner (issue 22 item 6); drop the mark on merge"
 
 

@@ -76,13 +76,29 @@ def load_inputs(tables) -> dict:
     referrals = tables.load("referrals", columns=["referrer_customer_id", "referred_at"])
     surveys, _ = dedupe_surveys(tables.load("surveys"))
     surveys = attach_dealer(surveys, sales, visits, journeys)
-    return {"journeys": journeys, "service_visits": visits, "referrals": referrals, "surveys": surveys}
+    return {"journeys": journeys, "service_visits": visits, "referrals": referrals, "surveys": surveys,
+            "funnel_steps": _funnel_steps(tables)}
+
+
+def _funnel_steps(tables) -> dict:
+    """{funnel: (steps, each customer's step times)} for the funnels notebook 01 draws (configured, else the
+    dealer funnel); only the event rows a step names are read."""
+    from journeylib.derived import funnel_steps
+    from journeylib.taxonomy import matches_any
+
+    defined = funnel_steps.configured(tables)
+    patterns = funnel_steps.event_types(defined)
+    kinds = tables.load("touchpoints", columns=["event_type"], categories=["event_type"])["event_type"].dropna().astype(str).unique()
+    named = [kind for kind in kinds if matches_any(kind, patterns)]
+    events = tables.load("touchpoints", columns=["customer_id", "occurred_at", "event_type"],
+                         filters=[("event_type", "in", named or ["\x00"])])
+    return {name: (steps, funnel_steps.step_times(events, steps, tables.as_of)) for name, steps in defined.items()}
 
 
 def _populations(inputs: dict, as_of, period: str, horizon_days: int, window_days: int):
     journeys = inputs["journeys"]
     builders = {
-        "leads": lambda: cohorts.leads(journeys, as_of, period, horizon_days),
+        "leads": lambda: cohorts.leads(journeys, as_of, period, horizon_days, inputs.get("funnel_steps")),
         "new_leads": lambda: cohorts.new_leads(journeys, as_of, period),
         "test_drives": lambda: cohorts.test_drives(journeys, as_of, period, horizon_days),
         "buyers": lambda: cohorts.buyers(journeys, inputs["service_visits"], inputs["referrals"], as_of, period,
@@ -150,7 +166,7 @@ def what_changed(inputs: dict, as_of, period: str = "month", baseline_periods: i
     populations, reasons = _populations(inputs, as_of, period, horizon_days, window_days)
     channels = sorted(populations["new_leads"].frame["acquisition_channel"].unique()) \
         if "new_leads" in populations else []
-    measure_list = cohorts.measures(horizon_days, window_days, channels)
+    measure_list = cohorts.measures(horizon_days, window_days, channels, inputs.get("funnel_steps"))
     measures = {m.key: m for m in measure_list}
     rows, notes, missing, pooled = [], list(dict.fromkeys(reasons.values())), {}, {}
     skipped_by_pop: dict = {}

@@ -100,8 +100,13 @@ def _within(start: pd.Series, end: pd.Series, days: int) -> pd.Series:
     return (end.notna() & (delta >= pd.Timedelta(0)) & (delta <= pd.Timedelta(days=days))).astype(bool)
 
 
-def leads(journeys: pd.DataFrame, as_of, period: str, horizon_days: int) -> Population:
-    """Leads by first-touch period; stages, test drive and purchase counted within the horizon."""
+def leads(journeys: pd.DataFrame, as_of, period: str, horizon_days: int, funnel_steps: dict | None = None
+          ) -> Population:
+    """Leads by first-touch period; stages, test drive, purchase and each funnel step counted within the horizon.
+
+    `funnel_steps`: {funnel: (steps, times)} with `times` from `journeylib.derived.funnel_steps.step_times`;
+    each step becomes a column `funnel:<funnel>:<step>` (reached within the horizon of the first touch).
+    """
     frame = journeys[journeys["first_touch_at"].notna()]
     if frame.empty:
         raise NotEstimable("No customer has a first touch, so there are no leads to compare.")
@@ -114,6 +119,12 @@ def leads(journeys: pd.DataFrame, as_of, period: str, horizon_days: int) -> Popu
         "bought": _within(first, frame["first_purchase_at"], horizon_days).to_numpy(),
         "test_drive": _within(first, frame["first_test_drive_at"], horizon_days).to_numpy(),
     })
+    ids = frame["customer_id"].astype(str).to_numpy()
+    for name, (steps, times) in (funnel_steps or {}).items():
+        aligned = times.assign(customer_id=times["customer_id"].astype(str)).set_index("customer_id").reindex(ids)
+        for step in steps:
+            at = pd.to_datetime(aligned[step["step"]], utc=True).set_axis(first.index)
+            out[funnel_column(name, step["step"])] = _within(first, at, horizon_days).to_numpy()
     out = _groups(out.assign(dealer_id=frame["dealer_id"].to_numpy(),
                              acquisition_channel=frame["acquisition_channel"].to_numpy()), journeys)
     return Population("leads", "leads", out, latest_complete(as_of, period, horizon_days), horizon_days,
@@ -195,7 +206,31 @@ def responses(surveys: pd.DataFrame, survey_type: str, journeys: pd.DataFrame, a
                       latest_complete(as_of, period, 0), 0, "response")
 
 
-def measures(horizon_days: int, window_days: int, channels=()) -> list[Measure]:
+def funnel_column(funnel: str, step: str) -> str:
+    return f"funnel:{funnel}:{step}"
+
+
+def funnel_measures(funnel_steps: dict, horizon_days: int) -> list[Measure]:
+    """Each funnel step's conversion among the leads who reached the previous step (the first step: among all
+    leads), both within `horizon_days` of the first touch: the cohort rule of the stage conversions. Overall
+    and per dealer (a dealer's own funnel)."""
+    from journeylib.labels import label
+
+    out = []
+    for name, (steps, _) in funnel_steps.items():
+        previous = None
+        for step in steps:
+            text = f"{label(name).lower()} funnel: {label(step['step']).lower()} within {horizon_days} days"
+            text += f" (of leads at {label(previous).lower()})" if previous else " (of all leads)"
+            out.append(Measure(funnel_column(name, step["step"]), text, "share", "leads",
+                               funnel_column(name, step["step"]),
+                               among=funnel_column(name, previous) if previous else None,
+                               group_bys=(None, "dealer_id")))
+            previous = step["step"]
+    return out
+
+
+def measures(horizon_days: int, window_days: int, channels=(), funnel_steps: dict | None = None) -> list[Measure]:
     """Every measure compared; `main` ones get a smallest-detectable-change sentence and a trend."""
     h, w = horizon_days, window_days
     out = [
@@ -216,7 +251,7 @@ def measures(horizon_days: int, window_days: int, channels=()) -> list[Measure]:
     ]
     out += [Measure(f"channel_share:{c}", f"share of leads from {_channel(c)}", "share", "new_leads", f"channel:{c}",
                     group_bys=(None,)) for c in channels]
-    return out
+    return out + funnel_measures(funnel_steps or {}, h)
 
 
 def _channel(code: str) -> str:

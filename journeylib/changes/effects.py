@@ -1,7 +1,6 @@
-"""The change statistics live in `journeylib.stats.effects` (shared with the journey map's group comparison)."""
+"""The tests of a comparison (latest period against the baseline), kept in `journeylib.stats.comparisons`
+below every analysis so notebook 01's group comparison shares them; re-exported here under the old name."""
 
-from journeylib.stats.effects import *  # noqa: F401,F403
-from journeylib.stats.effects import (  # noqa: F401
-    benjamini_hochberg, detectable_nps, detectable_rate, detectable_share, nps_change, nps_parts,
-    proportion_change, rate_change,
-)
+from journeylib.stats.comparisons import (POWER_Z, Z95, benjamini_hochberg, detectable_nps,  # noqa: F401
+                                          detectable_rate, detectable_share, nps_change, nps_parts,
+                                          proportion_change, rate_change)

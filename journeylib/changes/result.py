@@ -151,6 +151,17 @@ class WhatChanged(Result):
                                for r in self.reported_.to_dict("records")])
         overall = self.comparisons_[self.comparisons_["group_by"] == ALL]
         for key, measure in self.measures.items():
+            if key.startswith("funnel:"):  # a funnel step's conversion: changes.funnels.<funnel>.<step>
+                match = overall[overall["measure"] == key]
+                where = ("funnels", *key.split(":", 2)[1:])
+                if match.empty:
+                    out.record_missing(where, self.missing.get(key, "not compared"))
+                else:
+                    row = match.iloc[0]
+                    out.record(where, {"label": measure.label, "estimate": row["estimate"], "ci_low": row["ci_low"],
+                                       "ci_high": row["ci_high"], "p": row["p"], "q_value": row["q_value"],
+                                       "flagged": bool(row["flagged"]), "before": row["before"],
+                                       "after": row["after"], "latest_period": row["latest_period"]})
             if not measure.main:
                 continue
             match = overall[overall["measure"] == key]

@@ -14,6 +14,7 @@ from journeylib.figures.curves import thinned
 from journeylib.figures.style import error_bars, percent_axis, plain
 from journeylib.journey_map.surveys import SURVEY_STAGE
 from journeylib.journey_map.variants import transition_matrix
+from journeylib.labels import label
 from journeylib.vocabulary import STAGES
 
 
@@ -262,15 +263,16 @@ def channels_used(per_journey: pd.Series, used: pd.DataFrame):
 
 
 def stage_transitions(trans: pd.DataFrame):
-    """Stage to next step: shares (rows sum to 1) and median hours between the steps."""
+    """Stage to next step: shares (rows sum to 1) and median days between the steps (days, as every time measure
+    a reviewer reads)."""
     import matplotlib.pyplot as plt
 
     probability = transition_matrix(trans, "probability", STAGES)
-    hours = transition_matrix(trans, "median_hours", STAGES)
+    days = transition_matrix(trans, "median_hours", STAGES) / 24
     fig, (left, right) = plt.subplots(1, 2, figsize=(14, 4.5))
     heatmap(probability, left, "Stage transitions: share of next steps", "next step", "from")
-    heatmap(hours.drop(columns=[c for c in ["(end)"] if c in hours]), right, "Median hours between the steps",
-            "next step", "from", fmt=".0f", cmap="Oranges")
+    heatmap(days.drop(columns=[c for c in ["(end)"] if c in days]), right, "Median days between the steps",
+            "next step", "from", fmt=".1f", cmap="Oranges")
     fig.tight_layout()
     return fig
 
@@ -467,3 +469,68 @@ def markov_k_credits(credits: pd.DataFrame, order: int):
            xlabel="purchases credited", ylabel="channel")
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------- a result's figures, None when nothing to draw
+
+def show(fig, alt: str | None = None) -> None:
+    """`figures.show` for a figure or each of a list of figures; nothing at all for None (a section with nothing
+    to draw says so in its sentence)."""
+    from journeylib.figures import show as show_figure
+
+    for one in (fig if isinstance(fig, list) else [fig]):
+        if one is not None:
+            show_figure(one, alt)
+
+
+def step_funnels(result) -> list:
+    """Each configured funnel: its steps overall and by dealer and acquisition channel."""
+    by_group = result.funnel_groups_
+    return [step_funnel(name, steps, by_group[by_group["funnel"] == name])
+            for name, steps in result.funnels_.groupby("funnel", sort=False)]
+
+
+def segment_maps(result) -> list:
+    """A journey map per largest segment."""
+    return [draw_journey_map(seg.table, title=result.segment_map_title(seg)) for seg in result.segment_maps_]
+
+
+def segments(result):
+    """The funnel of the twelve largest segments."""
+    return segment_funnel(result.segment_funnel_, list(result.segment_sizes_.index[:12]), result.params.segment_by)
+
+
+def cohorts(result):
+    return None if result.cohorts_.empty else cohort_lines(result.cohorts_, result.params.cohort_horizon_days)
+
+
+def progression(result):
+    return progression_curves(result.progression_curves_) if len(result.progression_curves_) else None
+
+
+def differences(comparison):
+    return behaviour_differences(comparison) if len(comparison.flagged_) else None
+
+
+def attribution(result):
+    if result.credits_ is None:
+        return None
+    return attribution_bars(result.shares_.rename(index=label, columns=label),
+                            result.attribution_info_["purchases_attributed"])
+
+
+def markov_k(result):
+    found = result.markov_k_
+    return None if found is None else markov_k_credits(found.credits_, found.order)
+
+
+def revenue(result):
+    info = result.attribution_info_
+    if result.revenue_credits_ is None or not info["revenue"] > 0:
+        return None
+    return revenue_bars(result.revenue_credits_, info["revenue"])
+
+
+def revenue_per_group(result):
+    tables = {"acquisition channel": result.revenue_by_channel_, "campaign": result.revenue_by_campaign_}
+    return revenue_per_lead(tables) if any(t is not None and len(t) for t in tables.values()) else None

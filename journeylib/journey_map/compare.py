@@ -7,7 +7,7 @@ a non-buyer's events within the same time window, the buyers' median days from f
 purchase counted from their own first touch. Any two groups (`groups`): every event up to the as-of date.
 
 Per behaviour: the two shares, their difference with Newcombe's 95% interval and the score test's p
-(`journeylib.stats.effects.proportion_change`), the family controlled by Benjamini-Hochberg at q
+(`journeylib.stats.comparisons.proportion_change`), the family controlled by Benjamini-Hochberg at q
 (`effects.benjamini_hochberg`). The customer-level flags are grouped in the engine; only counts per
 (group, behaviour) come back.
 """
@@ -19,7 +19,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from journeylib.stats import effects
+from journeylib.stats import comparisons as effects
 from journeylib.journey_map.engine import journey_events, order
 from journeylib.journey_map.variants import TOP_EVENT_TYPES, pooled, top_event_types
 

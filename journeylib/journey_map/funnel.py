@@ -86,12 +86,19 @@ def cohort_funnel(journeys: pd.DataFrame, as_of, horizon_days: int = 90) -> pd.D
 
 
 def stage_durations(journeys: pd.DataFrame) -> pd.DataFrame:
-    """Days from each stage to the next among those who reached both: median and quartiles."""
+    """Days from each stage to the next among those who reached the next one later: median and quartiles.
+
+    `progressed` counts everyone who reached both; `same_moment` those who reached both at once (an event of a
+    later stage counts for the earlier one: advocacy before any service reaches retention then too), left out
+    of the days, which would read as a 0-day step; `later` the rest, whose days are summarised.
+    """
     rows = []
     for a, b in STAGE_PAIRS:
         days = ((journeys[f"{b}_at"] - journeys[f"{a}_at"]).dt.total_seconds() / 86400).dropna()
-        rows.append({"from_stage": a, "to_stage": b, "progressed": len(days),
-                     "median_days": days.median(), "q1_days": days.quantile(0.25), "q3_days": days.quantile(0.75)})
+        later = days[days > 0]
+        rows.append({"from_stage": a, "to_stage": b, "progressed": len(days), "later": len(later),
+                     "same_moment": len(days) - len(later), "median_days": later.median(),
+                     "q1_days": later.quantile(0.25), "q3_days": later.quantile(0.75)})
     return pd.DataFrame(rows)
 
 

@@ -24,25 +24,9 @@ import pandas as pd
 from journeylib.stats.intervals import wilson_interval
 from journeylib.taxonomy import matches_any
 
-# The contract's dealer funnel, used when the configuration names none. "Lead": the customer reached
-# out (a form, call, chat, e-mail reply) or walked into the showroom. A later step's event also counts
-# for an earlier step (a test drive means the customer was in the showroom; a sale means they were a
-# lead), so a step the export did not record does not lose the customer.
-_DEALER_STEPS = [("lead", ["lead_form", "phone_call", "chat", "email_reply", "showroom_visit"], None),
-                 ("appointment_set", ["appointment_set"], 30.0), ("showroom_visit", ["showroom_visit"], 30.0),
-                 ("test_drive", ["test_drive"], 30.0), ("purchase", ["purchase"], 90.0)]
-DEFAULT_FUNNELS = {
-    "dealer": [{"step": step, "events": sorted({e for _, later, _ in _DEALER_STEPS[i:] for e in later} | set(own)),
-                "within_days": days}
-               for i, (step, own, days) in enumerate(_DEALER_STEPS)],
-}
+from journeylib.derived.funnel_steps import DEFAULT_FUNNELS, configured  # noqa: F401 (the definitions)
+
 SECONDS_PER_DAY = 86400.0
-
-
-def configured(tables) -> dict:
-    """The funnels of the configuration the data was prepared with (summary.json), else the default."""
-    funnels = tables.summary().get("funnels") if hasattr(tables, "summary") else None
-    return funnels or DEFAULT_FUNNELS
 
 
 def step_times(events, steps: list, as_of) -> pd.DataFrame:

@@ -9,6 +9,7 @@ import pandas as pd
 from journeylib.analysis import Result
 from journeylib.journey_map.attribution import MODELS
 from journeylib.journey_map.params import Params
+from journeylib.journey_map.sentences import Sentences
 from journeylib.results import SectionMetrics
 
 SECTION = "journey"
@@ -26,8 +27,9 @@ class SegmentMap:
 
 
 @dataclasses.dataclass
-class JourneyMapResult(Result):
-    """Tables end in `_` (DataFrames with fixed columns); picks are the rows the takeaways name.
+class JourneyMapResult(Sentences, Result):
+    """Tables end in `_` (DataFrames with fixed columns); picks are the rows the takeaways name; the takeaway
+    sentences are methods (`journeylib.journey_map.sentences`).
 
     `notes_` holds the report's sentences for named conditions by topic ("funnel",
     "groups", "attribution", "segments"); `metrics()` records them in that order.
@@ -265,6 +267,7 @@ class JourneyMapResult(Result):
                     section.record(("attribution", model, channel), round(float(value), 6))
         self._record_revenue(section)
         self._record_paths(section)
+        self._record_shown(section)
         self._record_buyers(section)
         if self.markov_k_ is not None:
             found = self.markov_k_
@@ -275,6 +278,41 @@ class JourneyMapResult(Result):
                 section.record_effect(("attribution_markov_k", channel), round(float(row["markov"]), 6),
                                       round(float(row["ci_low"]), 6), round(float(row["ci_high"]), 6))
         return section.values
+
+    def _record_shown(self, section) -> None:
+        """The numbers the notebook's tables and sentences show (none depends on a display parameter)."""
+        steps = self.durations_.merge(self.progression_, on=["from_stage", "to_stage", "progressed"])
+        for row, conv in zip(steps.itertuples(), self.conversion_.itertuples()):
+            section.record(("steps", conv.key), {
+                "reached": int(conv.reached), "converted": int(conv.converted), "dropped": int(conv.dropped),
+                "moved_on_later": int(row.later), "same_moment": int(row.same_moment),
+                "median_days": row.median_days, "q1_days": row.q1_days, "q3_days": row.q3_days,
+                "km_median_days": row.km_median_days, **{f"km_by_{d}_days": getattr(row, f"by_{d}_days")
+                                                         for d in (30, 90, 180)}})
+        for by, table in {**self.purchase_share_, self.params.segment_by + "_segments": self.segment_funnel_[
+                self.segment_funnel_["stage"] == "purchase"]}.items():
+            for row in table.itertuples():
+                section.record(("purchase_share", by, str(row.segment)), {
+                    "customers": int(row.segment_customers), "share": row.share_of_segment})
+        for row in self.cohorts_.itertuples():
+            section.record(("cohorts", row.cohort), {"eligible": int(row.eligible),
+                                                     "consideration": row.consideration, "purchase": row.purchase})
+        for stage, row in self.channel_mix_.iterrows():
+            section.record(("channel_mix", stage), {str(c): round(float(v), 6) for c, v in row.items() if v > 0})
+        section.record("channels_used", {"buyers_with_touches": self.buyers_with_path, "three_or_more": self.three_plus,
+                                         "median_per_journey": self.median_channels})
+        stop, switch = self.stopped_most, self.strongest_switch
+        section.record("flows", {
+            "steps_back": self.steps_back,
+            "stopped_most": None if stop is None else {"stage": stop["from_state"], "customers": int(stop["transitions"])},
+            "strongest_switch": None if switch is None else {
+                "from": switch["from_state"], "to": switch["to_state"], "transitions": int(switch["transitions"]),
+                "median_days": round(float(switch["median_hours"]) / 24, 6)},
+            "share_bought_by_first_channel": {str(k): round(float(v), 6) for k, v in self.share_bought_.items()}})
+        table = self.map_table_.set_index("stage")
+        section.record("journey_map", {stage: {"reach": int(row["reach"]), "nps": row["nps"],
+                                               "median_days_to_next": row["median_days_to_next"]}
+                                       for stage, row in table.iterrows()})
 
     def _record_buyers(self, section) -> None:
         """Buyers against non-buyers: the family's size, what was flagged, the detectable difference."""

@@ -1,0 +1,319 @@
+"""The takeaway sentences of notebook 01, as methods of the journey-map result (`JourneyMapResult` inherits them).
+
+Every code a sentence names passes through `labels.label` (`walk_in` -> "Walk-in"); every
+number it shows is one `metrics()` records. Each method returns one sentence (or a list),
+with the named conditions (nobody reached a stage, no buyer) worded here, not in the notebook.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from journeylib.labels import MISSING, days, label, percent
+
+
+def _pct(share) -> str:
+    return percent(share, 0)
+
+
+def _names(codes) -> str:
+    """'A', 'A and B', 'A, B and C'."""
+    names = [label(c) for c in codes]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _model(code) -> str:
+    """An attribution model in a sentence: 'first touch', 'Markov'."""
+    return "Markov" if code == "markov" else label(code).lower()
+
+
+def _step(row) -> str:
+    return f"{label(row['from_stage'])} to {label(row['to_stage']).lower()}"
+
+
+class Sentences:
+    """Mixed into `JourneyMapResult`: its tables and picks in words."""
+
+    # how the reviewer tables' columns read (`report.table(..., formats=result.formats)`)
+    formats = {**{c: "percent" for c in ("Share", "Cumulative share", "Bought", "Share of buyers",
+                                         "Moved on within 30 days (KM)", "Within 90 days (KM)",
+                                         "Within 180 days (KM)")},
+               **{c: "days" for c in ("Median days", "Days, 25th percentile", "Days, 75th percentile")}}
+
+    def notes_for(self, topic: str) -> list[str]:
+        """The named conditions of a topic ("groups", "segments") as a reviewer reads them: the pooled groups by
+        their labels ("Text message, Unknown"; metrics' notes keep the codes)."""
+        from journeylib.journey_map.groups import NO_SEGMENT, pooled_note
+
+        low = self.params.min_level_customers
+        worded = {pooled_note(feature, names, low): pooled_note(
+            feature, [n if n == NO_SEGMENT else label(n) for n in names], low) for feature, names in self.pooled_.items()}
+        return [worded.get(sentence, sentence) for sentence in self.notes_.get(topic, [])]
+
+    # ------------------------------------------------------------ 1. the funnel
+
+    @property
+    def steepest_steps_(self) -> pd.DataFrame:
+        """The steps with the lowest conversion, as a reviewer reads it (rounded to whole percent): a tie keeps
+        every step it ties."""
+        valid = self.conversion_.dropna(subset=["rate"])
+        shown = (valid["rate"] * 100).round()
+        return valid[shown == shown.min()]
+
+    def funnel_sentence(self) -> str:
+        steepest = self.steepest_steps_
+        if steepest.empty:
+            return "No customer reached any stage, so there is no step to compare."
+        if len(steepest) == 1:
+            row = steepest.iloc[0]
+            opening = (f"The steepest step is {_step(row)}: only {_pct(row['rate'])} "
+                       f"(95% CI {_pct(row['ci_low'])} to {_pct(row['ci_high'])}) go on")
+        else:
+            opening = (f"The steepest steps tie at {_pct(steepest['rate'].iloc[0])} going on: "
+                       + _join(_step(row) for _, row in steepest.iterrows()))
+        lost = self.most_lost_
+        return (f"{opening}; in head count, most customers are lost between {label(lost['from_stage']).lower()} "
+                f"and {label(lost['to_stage']).lower()} ({int(lost['dropped']):,}).")
+
+    def groups_sentence(self, which: str = "channel") -> str:
+        """The best and worst acquisition channel (`which="channel"`) or segment (`"segment"`) by purchase share."""
+        pick = self.channel_extremes if which == "channel" else self.segment_extremes
+        word = "acquisition channel" if which == "channel" else label(self.params.segment_by).lower()
+        best, worst = pick["best"], pick["worst"]
+        if pick["compared"] < 2:
+            return (f"There is a single {word} group ({label(best['segment'])}): {_pct(best['share_of_segment'])} "
+                    f"of its {int(best['segment_customers']):,} customers reach purchase.")
+        size = f" of at least {pick['min_n']} customers" if pick["all_large"] else ""
+        return (f"Among {word} groups{size}, {label(best['segment'])} reaches purchase most often "
+                f"({_pct(best['share_of_segment'])}, n={int(best['segment_customers']):,}) and "
+                f"{label(worst['segment'])} least ({_pct(worst['share_of_segment'])}, "
+                f"n={int(worst['segment_customers']):,}).")
+
+    def cohort_sentence(self) -> str:
+        horizon, cohorts, pick = self.params.cohort_horizon_days, self.cohorts_, self.cohort_extremes
+        if cohorts.empty:
+            return (f"No customer had {horizon} days of follow-up before {self.as_of.date()}: "
+                    "no cohort can be compared yet.")
+        hi, lo = pick["best"], pick["worst"]
+        size = f" of at least {pick['min_n']} customers" if pick["all_large"] else ""
+        return (f"Within {horizon} days, {_pct(lo['purchase'])} ({lo['cohort']}) to {_pct(hi['purchase'])} "
+                f"({hi['cohort']}) of a cohort bought, across {pick['compared']} cohorts{size} "
+                f"({int(cohorts['eligible'].sum()):,} customers in all).")
+
+    # ------------------------------------------------------------ 2. time between stages
+
+    @property
+    def step_times_(self) -> pd.DataFrame:
+        """The time-between-stages table a reviewer reads: one row per step, days and Kaplan-Meier shares."""
+        table = self.durations_.merge(self.progression_, on=["from_stage", "to_stage", "progressed"])
+        table["km_median_days"] = table["km_median_days"].where(table["km_median_days"] != float("inf"))
+        step = [f"{label(a)} → {label(b).lower()}" for a, b in zip(table["from_stage"], table["to_stage"])]
+        return pd.DataFrame({
+            "Step": step, "Reached the stage": table["at_risk"], "Moved on later": table["later"],
+            "Median days": table["median_days"], "Days, 25th percentile": table["q1_days"],
+            "Days, 75th percentile": table["q3_days"], "Moved on within 30 days (KM)": table["by_30_days"],
+            "Within 90 days (KM)": table["by_90_days"], "Within 180 days (KM)": table["by_180_days"]})
+
+    def timing_sentence(self) -> str:
+        slowest, buy_90 = self.slowest_step, self.buy_within_90_days
+        out = (f"The slowest step is {_step(slowest)} (median {days(slowest['median_days'])} among those who "
+               "moved on later). " if slowest is not None else "")
+        same = self.durations_[self.durations_["same_moment"] > 0]
+        if len(same):
+            out += ("Customers who reached two stages at the same moment (a later stage's event counts for an "
+                    "earlier stage) are left out of the days: " + _join(
+                        f"{int(r['same_moment']):,} for {_step(r)}" for _, r in same.iterrows()) + ". ")
+        if buy_90 is None:
+            return out + "No customer reached consideration, so the time to buy cannot be estimated."
+        return out + (f"Of customers in consideration, {_pct(buy_90)} are expected to buy within 90 days "
+                      "(Kaplan-Meier, with those still shopping counted as not yet).")
+
+    # ------------------------------------------------------------ 3. channels
+
+    def channel_mix_sentence(self) -> str:
+        return "The leading channel per stage: " + "; ".join(
+            f"{label(s).lower()} {label(c)} ({_pct(share)})" for s, (c, share) in self.leading_channels.items()) + "."
+
+    def channels_used_sentence(self) -> str:
+        with_path, three_plus = self.buyers_with_path, self.three_plus
+        if not with_path:
+            return "No buyer had a marketing touch before buying."
+        return (f"{_pct(three_plus / with_path)} of buyers ({three_plus:,} of {with_path:,} with touches before "
+                f"buying) used three or more channels before their first purchase; a journey uses "
+                f"{self.median_channels:.0f} channels at the median.")
+
+    @property
+    def buyer_paths_table_(self) -> pd.DataFrame:
+        paths = self.buyer_paths_
+        return pd.DataFrame({"Channel sequence before purchase": paths["path"].map(_path),
+                             "Buyers": paths["conversions"], "Share of buyers": paths["share_of_buyers"],
+                             "All customers on it": paths["customers"]})
+
+    def buyer_paths_sentence(self) -> str:
+        paths = self.buyer_paths_
+        if not len(paths):
+            return "No buyer had a touch before buying."
+        return (f"The top {len(paths)} sequences cover {_pct(paths['share_of_buyers'].sum())} of buyers; the most "
+                f"common, {_path(paths['path'].iloc[0])}, alone covers {_pct(paths['share_of_buyers'].iloc[0])}.")
+
+    # ------------------------------------------------------------ 4. paths
+
+    def variant_table(self, kind: str) -> pd.DataFrame:
+        top, _ = self.variants_[kind]
+        return pd.DataFrame({"Journey variant": top["variant"].map(_path), "Customers": top["customers"],
+                             "Share": top["share"], "Cumulative share": top["cumulative_share"],
+                             "Bought": top["conversion"]})
+
+    def variant_title(self, kind: str) -> str:
+        top, totals = self.variants_[kind]
+        title = "stages" if kind == "stage" else "event types"
+        return f"Top {len(top)} journey variants as {title} ({totals['variants']:,} distinct)"
+
+    def variant_sentence(self, kind: str) -> str:
+        top, totals = self.variants_[kind]
+        title = "stages" if kind == "stage" else "event types"
+        return (f"As {title}, the top {len(top)} variants cover {_pct(totals['top_share'])} of "
+                f"{totals['journeys']:,} journeys; there are {totals['variants']:,} distinct variants.")
+
+    # ------------------------------------------------------------ 5. flows
+
+    def stop_sentence(self) -> str:
+        stop = self.stopped_most
+        if stop is None:
+            return "No journey has a step yet."
+        return (f"Most journeys that stop, stop at {label(stop['from_state']).lower()} "
+                f"({int(stop['transitions']):,} customers); {self.steps_back:,} steps go back to an earlier stage "
+                "(e.g. shopping again after buying).")
+
+    def switch_sentence(self) -> str:
+        switch = self.strongest_switch
+        if switch is None:
+            return "No customer switched from one channel to another."
+        return (f"The most frequent channel switch is {label(switch['from_state'])} → {label(switch['to_state'])} "
+                f"({int(switch['transitions']):,} times, median {days(switch['median_hours'] / 24, 1)} apart).")
+
+    def event_step_sentence(self) -> str:
+        step = self.strongest_event_step
+        if step is None:
+            return "No customer moved from one event type to another."
+        return (f"Over event types (the ten most frequent; the rest as Other), the most frequent step is "
+                f"{label(step['from_state'])} → {label(step['to_state'])} ({int(step['transitions']):,} times, "
+                f"{_pct(step['probability'])} of what follows {label(step['from_state'])}).")
+
+    def share_bought_sentence(self) -> str:
+        bought = self.share_bought_
+        if not len(bought):
+            return "No customer has got as far as a purchase yet, whatever the first-touch channel."
+        return (f"By first-touch channel, the share whose journey got at least to purchase ranges from "
+                f"{_pct(bought.iloc[0])} ({label(bought.index[0])}) to {_pct(bought.iloc[-1])} "
+                f"({label(bought.index[-1])}).")
+
+    # ------------------------------------------------------------ 6. attribution
+
+    @property
+    def credits_table_(self) -> pd.DataFrame:
+        """Purchases credited per channel and model, channels as labels, largest mean share first."""
+        from journeylib.journey_map.attribution import MODELS
+
+        credits = self.credits_by_share_
+        if credits is None:
+            credits = pd.DataFrame(columns=list(MODELS), dtype=float)
+        return credits.rename(index=label, columns=label).rename_axis("Channel")
+
+    def attribution_sentences(self) -> list[str]:
+        """The attribution notes (why nothing is attributed, campaigns missing); who is attributed; where the models
+        disagree; opener and closer; the leader per model."""
+        info, notes = self.attribution_info_, list(self.notes_.get("attribution", []))
+        if self.credits_ is None:
+            return notes
+        shares, spread = self.shares_, self.disagreement_
+        top, most = spread.index[0], spread.iloc[0]
+        opener, closer = self.opener_closer
+        leaders = self.leaders
+        out = notes + [f"{info['purchases_attributed']:,} of {info['buyers']:,} buyers had a marketing touch before buying "
+               f"and are attributed; {info['buyers'] - info['purchases_attributed']:,} bought with no recorded "
+               "touch before.",
+               f"The models disagree most on {label(top)}: {_pct(most[most['highest_model']])} of the credit under "
+               f"{_model(most['highest_model'])} but {_pct(most[most['lowest_model']])} under "
+               f"{_model(most['lowest_model'])}. {label(opener)} is mostly an opener (first touch "
+               f"{_pct(shares.loc[opener, 'first_touch'])} vs last touch {_pct(shares.loc[opener, 'last_touch'])}), "
+               f"{label(closer)} mostly a closer (last touch {_pct(shares.loc[closer, 'last_touch'])} vs first "
+               f"{_pct(shares.loc[closer, 'first_touch'])})."]
+        if len(set(leaders.values())) == 1:
+            out.append(f"All five models rank {label(leaders['markov'])} first.")
+        else:
+            out.append("The top channel changes with the model: "
+                       + ", ".join(f"{_model(m)} {label(c)}" for m, c in leaders.items()) + ".")
+        return out
+
+    def markov_k_sentences(self) -> list[str]:
+        return [] if self.markov_k_ is None else [self.markov_k_.sentence()]
+
+    # ------------------------------------------------------------ 7. the journey map
+
+    @property
+    def credits_title(self) -> str:
+        return "Purchases credited to each channel (each column sums to the purchases)"
+
+    @property
+    def map_title(self) -> str:
+        return f"Customer journey map · {self.customers:,} customers · as of {self.as_of.date()}"
+
+    def map_sentence(self) -> str:
+        table = self.map_table_.set_index("stage")
+        reach, nps = table["reach"], table["nps"].dropna()
+        out = f"{int(reach['awareness']):,} customers became aware and {int(reach['purchase']):,} bought"
+        steepest = self.steepest_steps_
+        if len(steepest):
+            out += (f"; the weakest link is {_join(_step(r) for _, r in steepest.iterrows())} "
+                    f"({_pct(steepest['rate'].iloc[0])})")
+        after = [f"{nps[s]:+.0f} after {word}" for s, word in (("purchase", "the sale"), ("retention", "service"))
+                 if s in nps]
+        return out + (f"; NPS is {' and '.join(after)}." if after else ".")
+
+    def pain_headings(self) -> list[tuple[str, list]]:
+        """(heading, quotes) per stage's most frequent complaint theme."""
+        return [(f"{label(stage)}: {label(theme).lower()} ({complaints} complaints)", quotes)
+                for stage, theme, complaints, quotes in self.pains_]
+
+    def pains_sentence(self) -> str:
+        return "" if self.pains_ else "No survey comment complains about a known theme."
+
+    # ------------------------------------------------------------ 8. segments
+
+    def segment_map_sentences(self) -> list[str]:
+        return [self.segment_map_sentence(seg) for seg in self.segment_maps_]
+
+    def segment_map_sentence(self, seg) -> str:
+        """A segment's reach and its weakest link (every step of a tie, as `funnel_sentence`)."""
+        table = seg.table.set_index("stage")
+        reach = table["reach"]
+        out = f"{label(seg.name)}: {int(reach['awareness']):,} aware, {int(reach['purchase']):,} bought"
+        rates = table["conversion"].dropna()
+        if rates.empty:
+            return out + "."
+        shown = (rates * 100).round()
+        weakest = [s for s in rates.index if shown[s] == shown.min()]
+        steps = _join(_step({"from_stage": s, "to_stage": _next(s)}) for s in weakest)
+        return out + f"; weakest link {steps} ({_pct(rates[weakest[0]])})."
+
+    def segment_map_title(self, seg) -> str:
+        return f"Journey map · {label(self.params.segment_by)}: {label(seg.name)} · {seg.customers:,} customers"
+
+
+def _next(stage: str) -> str:
+    from journeylib.vocabulary import STAGES
+
+    return STAGES[STAGES.index(stage) + 1]
+
+
+def _join(parts) -> str:
+    parts = list(parts)
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _path(path) -> str:
+    """A path of codes (`search > website`) in words, whole (never cut off)."""
+    if not isinstance(path, str):
+        return MISSING
+    return " → ".join(label(part.strip()) for part in path.replace("→", ">").split(">"))
