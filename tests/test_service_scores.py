@@ -466,8 +466,9 @@ def test_landmark_features_are_what_was_known_at_the_date():
     buyers = pd.DataFrame({"first_purchase_at": [AS_OF - 1000 * day, AS_OF - 100 * day], "dealer_id": ["D1", "D2"]},
                           index=pd.Index(["A", "B"], name="customer_id"))
     visits = pd.DataFrame({"customer_id": ["A", "A", "A", "A", "B"],
-                           "opened_at": [AS_OF - 800 * day, AS_OF - 500 * day, AS_OF - 500 * day - pd.Timedelta(hours=1),
-                                         AS_OF - 300 * day, AS_OF + 10 * day],
+                           "opened_at": [AS_OF - 800 * day, AS_OF - 500 * day,
+                                         AS_OF - 500 * day - pd.Timedelta(hours=1), AS_OF - 300 * day,
+                                         AS_OF + 10 * day],
                            "pay_type": ["warranty", "customer", "customer", "customer", "customer"],
                            "amount": [100.0, 50.0, 30.0, 200.0, 70.0]})
     days = service_landmark.visit_days(buyers, visits, AS_OF + 30 * day)
