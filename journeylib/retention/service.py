@@ -119,9 +119,12 @@ def analyse_service(buyers: pd.DataFrame, visits: pd.DataFrame, as_of: pd.Timest
         model = service_scores.fit(hist)
         if chosen == "landmark":
             days = service_landmark.visit_days(buyers, visits, as_of)
-            landmark = service_landmark.fit(days, as_of)
-            scores = service_landmark.score(hist, days, landmark, as_of, model.due_days, service_scores.reasons)
-        else:
+            try:
+                landmark = service_landmark.fit(days, as_of)
+                scores = service_landmark.score(hist, days, landmark, as_of, model.due_days, service_scores.reasons)
+            except NotEstimable as error:  # backtested a year earlier but not fittable now: keep a list
+                chosen, choice = "mbg_nbd", f"The lists use the MBG/NBD visit model: {error.reason}"
+        if chosen == "mbg_nbd":
             scores = service_scores.score(hist, model, as_of)
         listed = to_call(scores, top)
     except NotEstimable as error:
