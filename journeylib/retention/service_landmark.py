@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 
 from journeylib.errors import NotEstimable
 from journeylib.retention.service_scores import CUSTOMER_PAY, HORIZON_DAYS
-from journeylib.time_to_purchase.lead_model import _expit, _one_thread, fit_logistic
 
 MIN_HISTORY_DAYS = 730  # a year to describe the buyers at the first landmark and a year to label them
 STEP_DAYS, LANDMARKS = 90, 4
@@ -127,6 +128,39 @@ def design(f: dict, dealers: list) -> tuple[list, np.ndarray]:
     for dealer in dealers[1:]:  # the first is the reference, together with the pooled small dealers
         cols[f"dealer:{dealer}"] = (f["dealer"] == dealer).astype(float)
     return list(cols), np.column_stack(list(cols.values()))
+
+
+def _expit(eta):
+    return 1.0 / (1.0 + np.exp(-np.clip(eta, -35, 35)))
+
+
+def _one_thread():
+    """Tall, thin products run fastest on one BLAS thread (threads spin against each other on a busy machine)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - comes with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE, iterations: int = 50) -> np.ndarray:
+    """Ridge-penalised logistic regression by Newton steps, column 0 (the intercept) not penalised: the lead
+    scores' fit (time_to_purchase.lead_model), not imported because the analyses do not import each other."""
+    penalty = np.full(x.shape[1], ridge)
+    penalty[0] = 0.0
+    beta = np.zeros(x.shape[1])
+    share = np.clip(y.mean(), 1e-6, 1 - 1e-6)
+    beta[0] = np.log(share / (1 - share))
+    with _one_thread():
+        for _ in range(iterations):
+            p = _expit(x @ beta)
+            gradient = x.T @ (y - p) - penalty * beta
+            hessian = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty)
+            step = np.linalg.solve(hessian, gradient)
+            beta += step
+            if np.max(np.abs(step)) < 1e-6:
+                break
+    return beta
 
 
 def fit_log_linear(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE, iterations: int = 50) -> np.ndarray:
