@@ -7,9 +7,9 @@ from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
 from journeylib.errors import NotEstimable
-from journeylib.retention import service_list, service_scores
+from journeylib.retention import service_landmark, service_list, service_scores
 from journeylib.retention.service import analyse_service
-from journeylib.retention.service_backtest import backtest, decile_calibration
+from journeylib.retention.service_backtest import AUC_SLACK, ServiceBacktest, backtest, choose, decile_calibration
 from journeylib.retention.service_value import YEAR_DAYS, GammaGamma, MBGNBD, PayShare
 
 AS_OF = pd.Timestamp("2025-06-30 23:59", tz="UTC")
@@ -333,3 +333,149 @@ def test_service_sentence_and_the_reviewers_table():
     assert view["Value at risk"].tolist() == [f"{v:,.0f}" for v in top["value_at_risk_12m"]]
     assert view["Chance of a visit in 12 months"].str.fullmatch(r"\d{1,3}%").all()
     assert not view.isin(["nan", "NaN", "NaT"]).any().any()
+
+
+# ------------------------------------------------------------------ the landmark model and the choice
+def simulate_regular(n, seed, years=5.0, future_years=1.0):
+    """Buyers who come to service in near-regular gaps (Gamma, shape 6, a usual gap of 4–10 months per buyer)
+    until they move away at an exponential time (mean 4 years; 15% never come), customer pay rising with the
+    vehicle's age (warranty first). Returns (buyers, visits up to AS_OF, truth: visits and customer pay in the
+    year after AS_OF)."""
+    rng = np.random.default_rng(seed)
+    ids = np.array([f"R{i:06d}" for i in range(n)])
+    T = rng.uniform(0, years, n)
+    gap = rng.uniform(0.33, 0.83, n)
+    move = np.where(rng.random(n) < 0.15, 0.0, rng.exponential(4.0, n))
+    scale = rng.lognormal(np.log(80), 0.5, n)
+    end = np.minimum(move, T + future_years)
+    t, who, when = np.zeros(n), [], []
+    active = np.ones(n, bool)
+    while active.any():
+        t = t + rng.gamma(6.0, gap / 6.0)
+        active &= t < end
+        who.append(np.flatnonzero(active))
+        when.append(t[active])
+    who, when = np.concatenate(who), np.concatenate(when)
+    paid = rng.random(who.size) < np.minimum(0.9, 0.05 + 0.25 * when)
+    amount = np.where(paid, rng.gamma(4.0, scale[who]), rng.gamma(2.0, 150.0, who.size))
+    purchase = AS_OF - pd.to_timedelta(T * YEAR_DAYS, unit="D")
+    buyers = pd.DataFrame({"first_purchase_at": purchase, "dealer_id": rng.choice(DEALERS, n)},
+                          index=pd.Index(ids, name="customer_id"))
+    visits = pd.DataFrame({"customer_id": ids[who],
+                           "opened_at": AS_OF + pd.to_timedelta((when - T[who]) * YEAR_DAYS, unit="D"),
+                           "pay_type": np.where(paid, "customer", "warranty"), "amount": amount.round(2)})
+    future = visits[visits["opened_at"] > AS_OF]
+    truth = pd.DataFrame(index=buyers.index)
+    truth["visits"] = future.groupby("customer_id").size().reindex(ids).fillna(0)
+    truth["customer_pay"] = future[future["pay_type"] == "customer"].groupby("customer_id")["amount"].sum() \
+        .reindex(ids).fillna(0)
+    return buyers, visits[visits["opened_at"] <= AS_OF].reset_index(drop=True), truth
+
+
+@pytest.fixture(scope="module")
+def regular():
+    buyers, visits, truth = simulate_regular(20_000, seed=21)
+    hist = service_scores.history(buyers, visits, AS_OF)
+    mbg = service_scores.score(hist, service_scores.fit(hist), AS_OF).set_index("customer_id")
+    days = service_landmark.visit_days(buyers, visits, AS_OF)
+    fitted = service_landmark.fit(days, AS_OF)
+    landmark = service_landmark.score(hist, days, fitted, AS_OF, service_scores.due_days(hist),
+                                      service_scores.reasons).set_index("customer_id")
+    return buyers, visits, truth.loc[landmark.index], fitted, mbg, landmark
+
+
+def test_landmark_model_reads_regular_visits_better_than_the_poisson_type_model(regular):
+    _, _, truth, fitted, mbg, landmark = regular
+    came = truth["visits"] > 0
+    assert len(fitted.landmarks) == 4 and fitted.rows > 20_000
+    auc_landmark = roc_auc_score(came, landmark["p_return_12m"])
+    auc_mbg = roc_auc_score(came, mbg["p_return_12m"])
+    assert auc_landmark > auc_mbg + 0.01 and auc_landmark > 0.9
+    rho_landmark = spearmanr(landmark["expected_customer_pay_12m"], truth["customer_pay"]).statistic
+    rho_mbg = spearmanr(mbg["expected_customer_pay_12m"], truth["customer_pay"]).statistic
+    assert rho_landmark > rho_mbg + 0.03
+
+
+def test_landmark_model_is_calibrated_in_total(regular):
+    _, _, truth, _, _, landmark = regular
+    assert landmark["p_return_12m"].sum() == pytest.approx((truth["visits"] > 0).sum(), rel=0.10)
+    assert landmark["expected_visits_12m"].sum() == pytest.approx(truth["visits"].sum(), rel=0.10)
+    assert landmark["expected_customer_pay_12m"].sum() == pytest.approx(truth["customer_pay"].sum(), rel=0.15)
+    calibration = decile_calibration(landmark["p_return_12m"], truth["visits"] > 0)
+    assert (calibration["predicted"] - calibration["observed"]).abs().max() < 0.10
+    # value at risk is what a returning buyer pays beyond what is expected: never negative, 0 for a sure return
+    assert (landmark["value_at_risk_12m"] >= 0).all()
+    assert np.allclose(landmark["value_at_risk_12m"] + landmark["expected_customer_pay_12m"],
+                       landmark["expected_customer_pay_12m"] / landmark["p_return_12m"])
+
+
+def test_the_backtest_chooses_the_landmark_model_for_regular_visits_and_says_why(regular):
+    buyers, visits, truth, _, _, _ = regular
+    result = analyse_service(buyers, visits, AS_OF)
+    assert result.chosen == "landmark" and result.backtest.model == "landmark"
+    assert result.checks["landmark"].auc > result.checks["mbg_nbd"].auc
+    values, missing = result.metrics()
+    assert values["model"] == "landmark" and not any(k.startswith("model_backtest") for k in missing)
+    assert values["model_backtest"]["landmark"]["auc_return_12m"] == result.backtest.auc
+    assert result.backtest.quality_sentence().endswith(result.choice)
+    assert result.choice.startswith("The lists use the landmark model") and "MBG/NBD visit model (AUC" in result.choice
+    scores = result.scores_.set_index("customer_id")
+    assert roc_auc_score(truth.loc[scores.index, "visits"] > 0, scores["p_return_12m"]) > 0.85
+    assert scores.columns.tolist()[:7] == service_scores.SCORE_COLUMNS[1:]
+
+
+def test_the_backtest_keeps_the_mbg_nbd_when_visits_are_poisson(world):
+    buyers, visits, _, _, _, _ = world
+    result = analyse_service(buyers, visits[visits["opened_at"] <= AS_OF], AS_OF)
+    assert result.chosen == "mbg_nbd" and result.metrics()[0]["model"] == "mbg_nbd"
+    assert result.choice.startswith("The lists use the MBG/NBD visit model: the landmark model")
+
+
+def _check(auc, spearman, ratio, model):
+    """A ServiceBacktest with the given AUC, Spearman and expected/observed customer pay."""
+    scores = pd.DataFrame({"expected_customer_pay_12m": [ratio * 100.0, 0.0], "customer_pay": [100.0, 0.0]})
+    return ServiceBacktest(AS_OF, AS_OF, scores, auc, None, spearman, None, pd.DataFrame(), 0, None, model)
+
+
+def test_choose_weighs_ranking_revenue_and_totals():
+    mbg = _check(0.80, 0.30, 1.0, "mbg_nbd")
+    assert choose({"mbg_nbd": mbg, "landmark": _check(0.82, 0.35, 1.0, "landmark")})[0] == "landmark"
+    assert choose({"mbg_nbd": mbg, "landmark": _check(0.80, 0.30, 1.0, "landmark")})[0] == "mbg_nbd"  # a tie
+    # better revenue but returns ranked worse by more than AUC_SLACK: the return probability ranks the at-risk list
+    assert choose({"mbg_nbd": mbg, "landmark": _check(0.80 - AUC_SLACK - 0.01, 0.60, 1.0, "landmark")})[0] == "mbg_nbd"
+    # totals off by half cost more than a slightly better ranking gains
+    assert choose({"mbg_nbd": mbg, "landmark": _check(0.82, 0.32, 0.5, "landmark")})[0] == "mbg_nbd"
+    name, why = choose({"mbg_nbd": mbg, "landmark": "The export holds 1.5 years of purchases."})
+    assert name == "mbg_nbd" and why.endswith("could not be checked: the export holds 1.5 years of purchases.")
+
+
+def test_landmark_model_needs_two_years_and_falls_back_to_the_mbg_nbd():
+    buyers, visits, _ = simulate(3000, seed=9, years=1.8)
+    known = visits[visits["opened_at"] <= AS_OF]
+    with pytest.raises(NotEstimable, match="1.8 years of purchases, fewer than the two"):
+        service_landmark.fit(service_landmark.visit_days(buyers, known, AS_OF), AS_OF)
+    result = analyse_service(buyers, known, AS_OF)
+    values, missing = result.metrics()
+    assert result.chosen == "mbg_nbd" and values["model"] == "mbg_nbd" and values["model_backtest"]["landmark"] is None
+    assert "fewer than the two a landmark model needs" in missing["model_backtest.landmark"]
+    assert "fewer than the two" in result.choice and result.scores_["p_return_12m"].between(0, 1).all()
+
+
+def test_landmark_features_are_what_was_known_at_the_date():
+    day = pd.Timedelta(days=1)
+    buyers = pd.DataFrame({"first_purchase_at": [AS_OF - 1000 * day, AS_OF - 100 * day], "dealer_id": ["D1", "D2"]},
+                          index=pd.Index(["A", "B"], name="customer_id"))
+    visits = pd.DataFrame({"customer_id": ["A", "A", "A", "A", "B"],
+                           "opened_at": [AS_OF - 800 * day, AS_OF - 500 * day,
+                                         AS_OF - 500 * day - pd.Timedelta(hours=1), AS_OF - 300 * day,
+                                         AS_OF + 10 * day],
+                           "pay_type": ["warranty", "customer", "customer", "customer", "customer"],
+                           "amount": [100.0, 50.0, 30.0, 200.0, 70.0]})
+    days = service_landmark.visit_days(buyers, visits, AS_OF + 30 * day)
+    f = service_landmark.facts(days, (AS_OF - 400 * day).value / service_landmark.DAY_NS)
+    # A at T − 400 days: two visit days (the two repair orders of one day are one visit), the last 100 days ago
+    assert f["visits"].tolist() == [2, 0] and f["bought"].tolist() == [True, False]
+    assert f["since"][0] == pytest.approx(100, abs=0.1) and f["mean_gap"][0] == pytest.approx(250, abs=0.1)
+    assert f["last_gap"][0] == pytest.approx(300, abs=0.1) and f["paying"][0] == 1 and f["mean_pay"][0] == 80.0
+    got, pay = service_landmark.outcome(days, (AS_OF - 400 * day).value / service_landmark.DAY_NS)
+    assert got.tolist() == [1.0, 0.0] and pay.tolist() == [200.0, 0.0]

@@ -8,8 +8,8 @@ import pandas as pd
 
 from journeylib.errors import NotEstimable
 from journeylib.labels import label
-from journeylib.retention import service_scores
-from journeylib.retention.service_backtest import ServiceBacktest, backtest, money
+from journeylib.retention import service_landmark, service_scores
+from journeylib.retention.service_backtest import MODELS, ServiceBacktest, backtest, choose, money
 from journeylib.retention.service_list import SCORES_FILE, TO_CALL_FILE, to_call
 from journeylib.retention.service_scores import ServiceModel
 
@@ -23,12 +23,18 @@ class ServiceResult:
     model: ServiceModel | None
     no_scores: str | None
     to_call_: pd.DataFrame | None  # service_scores.SCORE_COLUMNS, the top per dealer
-    backtest: ServiceBacktest | None
+    backtest: ServiceBacktest | None  # the backtest of the model the lists use
     no_backtest: str | None
+    chosen: str = "mbg_nbd"  # the model behind the scores (MODELS), chosen by the backtests
+    choice: str | None = None  # why, in one sentence
+    checks: dict | None = None  # {model: ServiceBacktest or the reason it has none}
+    landmark: service_landmark.LandmarkModel | None = None  # the landmark fit at as_of, when chosen
 
     @property
     def no_revenue(self) -> str | None:
-        return self.no_scores if self.model is None else self.model.no_revenue
+        if self.model is None:
+            return self.no_scores
+        return self.landmark.no_revenue if self.chosen == "landmark" else self.model.no_revenue
 
     def sentence(self) -> str:
         """What the scores say in one sentence."""
@@ -63,14 +69,29 @@ class ServiceResult:
         missing = {}
         if self.scores_ is None:
             values = dict.fromkeys(("buyers", "expected_visits_12m", "expected_customer_pay_12m", "value_at_risk_12m",
-                                    "file", "to_call_file", "to_call_rows"))
-            values["backtest"] = None
+                                    "file", "to_call_file", "to_call_rows", "model"))
+            values["backtest"] = values["model_backtest"] = None
             return values, dict.fromkeys(values, self.no_scores)
         s, revenue = self.scores_, self.no_revenue is None
         values = {"buyers": len(s), "expected_visits_12m": float(s["expected_visits_12m"].sum()),
                   "expected_customer_pay_12m": float(s["expected_customer_pay_12m"].sum()) if revenue else None,
                   "value_at_risk_12m": float(s["value_at_risk_12m"].sum()) if revenue else None,
-                  "file": SCORES_FILE, "to_call_file": TO_CALL_FILE, "to_call_rows": len(self.to_call_)}
+                  "file": SCORES_FILE, "to_call_file": TO_CALL_FILE, "to_call_rows": len(self.to_call_),
+                  "model": self.chosen, "model_backtest": {}}
+        for name in MODELS:
+            check = (self.checks or {}).get(name)
+            if isinstance(check, ServiceBacktest):
+                values["model_backtest"][name] = {"auc_return_12m": check.auc,
+                                                  "spearman_customer_pay": check.spearman,
+                                                  "customer_pay_ratio": check.customer_pay_ratio}
+                reasons = {"auc_return_12m": check.no_auc, "spearman_customer_pay": check.no_spearman,
+                           "customer_pay_ratio": check.no_spearman or "Nobody paid for customer-pay work in the "
+                           "backtest's year, so the ratio of expected to observed revenue is not defined."}
+                missing.update({f"model_backtest.{name}.{key}": reason for key, reason in reasons.items()
+                                if values["model_backtest"][name][key] is None})
+            else:
+                values["model_backtest"][name] = None
+                missing[f"model_backtest.{name}"] = check or self.no_backtest or "Not tried."
         if not revenue:
             missing["expected_customer_pay_12m"] = missing["value_at_risk_12m"] = self.no_revenue
         if self.backtest is None:
@@ -83,17 +104,35 @@ class ServiceResult:
 
 
 def analyse_service(buyers: pd.DataFrame, visits: pd.DataFrame, as_of: pd.Timestamp, top: int = 25) -> ServiceResult:
-    """Score every buyer at `as_of`, list the top `top` per dealer, and backtest a year earlier."""
-    scores = model = no_scores = listed = checked = no_backtest = None
+    """Score every buyer at `as_of`, list the top `top` per dealer, and backtest a year earlier: both service
+    models are backtested and the lists use the one that did better (`service_backtest.choose`)."""
+    scores = model = no_scores = listed = checked = no_backtest = landmark = None
+    checks = {}
+    for name in MODELS:
+        try:
+            checks[name] = backtest(buyers, visits, as_of, top, model=name)
+        except NotEstimable as error:
+            checks[name] = error.reason
+    chosen, choice = choose(checks)
     try:
         hist = service_scores.history(buyers, visits, as_of)
         model = service_scores.fit(hist)
-        scores = service_scores.score(hist, model, as_of)
+        if chosen == "landmark":
+            days = service_landmark.visit_days(buyers, visits, as_of)
+            try:
+                landmark = service_landmark.fit(days, as_of)
+                scores = service_landmark.score(hist, days, landmark, as_of, model.due_days, service_scores.reasons)
+            except NotEstimable as error:  # backtested a year earlier but not fittable now: keep a list
+                chosen, choice = "mbg_nbd", f"The lists use the MBG/NBD visit model: {error.reason}"
+        if chosen == "mbg_nbd":
+            scores = service_scores.score(hist, model, as_of)
         listed = to_call(scores, top)
     except NotEstimable as error:
         no_scores = error.reason
-    try:
-        checked = backtest(buyers, visits, as_of, top)
-    except NotEstimable as error:
-        no_backtest = error.reason
-    return ServiceResult(as_of, scores, model, no_scores, listed, checked, no_backtest)
+    if isinstance(checks[chosen], ServiceBacktest):
+        checked = checks[chosen]
+        checked.choice = choice
+    else:
+        no_backtest = checks[chosen]
+    return ServiceResult(as_of, scores, model, no_scores, listed, checked, no_backtest, chosen, choice, checks,
+                         landmark)

@@ -10,10 +10,12 @@ import numpy as np
 import pandas as pd
 
 from journeylib.errors import NotEstimable
-from journeylib.retention import service_scores
+from journeylib.retention import service_landmark, service_scores
 from journeylib.retention.service_list import to_call
 from journeylib.retention.service_scores import HORIZON_DAYS
 
+MODELS = ("mbg_nbd", "landmark")  # the service models a backtest can check (`retention.service_scores.model`)
+AUC_SLACK = 0.01  # the landmark model may rank returns this much worse in the backtest and still be chosen
 BACKTEST_KEYS = ("as_of", "buyers", "auc_return_12m", "expected_visits", "observed_visits", "expected_customer_pay",
                  "observed_customer_pay", "spearman_customer_pay", "top_n", "precision_top_n")
 ONE_CLASS = ("All {n} buyers of the backtest {what} within the year, so the AUC of the return probability "
@@ -62,6 +64,16 @@ class ServiceBacktest:
     calibration: pd.DataFrame  # decile_calibration
     top_n: int
     precision_top_n: float | None  # share of the backtest's to-call list that did not come back
+    model: str = "mbg_nbd"  # which service model was backtested (MODELS)
+    choice: str | None = None  # the sentence saying which model the lists use and why (set by `choose`)
+
+    @property
+    def customer_pay_ratio(self) -> float | None:
+        """Expected over observed customer-pay revenue (None without revenue or when nobody paid)."""
+        observed = float(self.scores["customer_pay"].sum())
+        if not self.has_revenue or observed <= 0:
+            return None
+        return float(self.scores["expected_customer_pay_12m"].sum()) / observed
 
     @property
     def buyers(self) -> int:
@@ -99,7 +111,7 @@ class ServiceBacktest:
         if high - low < FLAT_SPREAD:
             text += (f" The chances of then barely differ between buyers ({low:.0%} to {high:.0%} by tenth): "
                      "a year earlier their visits did not yet show who would stop coming.")
-        return text
+        return text if self.choice is None else f"{text} {self.choice}"
 
     def metrics(self) -> dict:
         s = self.scores
@@ -123,21 +135,30 @@ class ServiceBacktest:
 
 
 def backtest(buyers: pd.DataFrame, visits: pd.DataFrame, as_of: pd.Timestamp, top_per_dealer: int = 25,
-             horizon_days: int = HORIZON_DAYS) -> ServiceBacktest:
-    """Refit as of `as_of − horizon_days` on the visits known then, score its buyers, compare with the year after."""
+             horizon_days: int = HORIZON_DAYS, model: str = "mbg_nbd") -> ServiceBacktest:
+    """Refit `model` (MODELS) as of `as_of − horizon_days` on the visits known then, score its buyers, compare
+    with the year after."""
     from scipy.stats import spearmanr
     from sklearn.metrics import roc_auc_score
 
     start = as_of - pd.Timedelta(days=horizon_days)
-    hist = service_scores.history(buyers, visits[visits["opened_at"] <= start], start)
+    known = visits[visits["opened_at"] <= start]
+    hist = service_scores.history(buyers, known, start)
     if hist.empty:
         raise NotEstimable(f"No buyer had bought by {start.date()}, a year before the as-of date, so the service "
                            "scores cannot be checked against a year that followed.")
     try:
-        model = service_scores.fit(hist)
+        if model == "landmark":
+            days = service_landmark.visit_days(buyers, known, start)
+            fitted = service_landmark.fit(days, start)
+            scores = service_landmark.score(hist, days, fitted, start, service_scores.due_days(hist),
+                                            service_scores.reasons)
+        else:
+            fitted = service_scores.fit(hist)
+            scores = service_scores.score(hist, fitted, start, horizon_days)
     except NotEstimable as error:
         raise NotEstimable(f"No backtest as of {start.date()}: {error.reason[0].lower() + error.reason[1:]}") from None
-    scores = service_scores.score(hist, model, start, horizon_days).set_index("customer_id", drop=False)
+    scores = scores.set_index("customer_id", drop=False)
     seen = observed(hist, visits, start, as_of)
     seen.index = seen.index.astype(str)
     scores = scores.join(seen)
@@ -147,8 +168,8 @@ def backtest(buyers: pd.DataFrame, visits: pd.DataFrame, as_of: pd.Timestamp, to
         auc = float(roc_auc_score(scores["returned"], scores["p_return_12m"]))
     else:
         no_auc = ONE_CLASS.format(n=len(scores), what="came back" if scores["returned"].all() else "stayed away")
-    if model.spend is None:
-        no_spearman = model.no_revenue
+    if fitted.no_revenue is not None:
+        no_spearman = fitted.no_revenue
     elif scores["customer_pay"].nunique() < 2 or scores["expected_customer_pay_12m"].nunique() < 2:
         no_spearman = ("The customer-pay revenue of the backtest's buyers (expected or observed) is the same for "
                        "everyone, so its rank correlation is not defined.")
@@ -159,4 +180,46 @@ def backtest(buyers: pd.DataFrame, visits: pd.DataFrame, as_of: pd.Timestamp, to
     listed = to_call(scores, top_per_dealer)
     precision = float((~scores.loc[listed["customer_id"], "returned"]).mean()) if len(listed) else None
     return ServiceBacktest(start, as_of, scores.reset_index(drop=True), auc, no_auc, spearman, no_spearman,
-                           decile_calibration(scores["p_return_12m"], scores["returned"]), len(listed), precision)
+                           decile_calibration(scores["p_return_12m"], scores["returned"]), len(listed), precision,
+                           model)
+
+
+def merit(check: ServiceBacktest, revenue: bool) -> float:
+    """What `choose` compares: AUC, plus (with revenue) the Spearman correlation minus |log(expected / observed)|
+    of customer pay (a total off by 2× costs 0.69)."""
+    value = check.auc if check.auc is not None else 0.5
+    if revenue:
+        value += check.spearman - abs(np.log(check.customer_pay_ratio))
+    return float(value)
+
+
+def choose(checks: dict) -> tuple[str, str]:
+    """(the model the lists use, a sentence saying why) from {model: ServiceBacktest or the reason it has none}.
+
+    The landmark model is used when its backtest beats the MBG/NBD's on `merit` without ranking returns worse
+    (AUC lower by more than AUC_SLACK: the return probability also ranks the at-risk list); the MBG/NBD otherwise
+    (also when the landmark model could not be backtested: it needs two years of history before the backtest)."""
+    mbg, landmark = checks.get("mbg_nbd"), checks.get("landmark")
+    if not isinstance(landmark, ServiceBacktest):
+        why = landmark if isinstance(landmark, str) else "The landmark model was not tried."
+        return "mbg_nbd", ("The lists use the MBG/NBD visit model; the landmark model could not be checked: "
+                           f"{why[0].lower() + why[1:]}")
+    if not isinstance(mbg, ServiceBacktest):
+        return "landmark", "The lists use the landmark model; the MBG/NBD could not be checked."
+    revenue = all(c.spearman is not None and c.customer_pay_ratio for c in (mbg, landmark))
+    better = (merit(landmark, revenue) > merit(mbg, revenue)
+              and (landmark.auc or 0.5) >= (mbg.auc or 0.5) - AUC_SLACK)
+
+    def figures(c):
+        text = f"AUC {c.auc:.2f}" if c.auc is not None else "no AUC"
+        if revenue:
+            text += f", customer pay {c.customer_pay_ratio:.2f}× what happened, Spearman {c.spearman:.2f}"
+        return text
+
+    if better:
+        return "landmark", ("The lists use the landmark model (what similar buyers did in the year after earlier "
+                            f"dates): in the backtest it did better ({figures(landmark)}) than the MBG/NBD visit "
+                            f"model ({figures(mbg)}).")
+    return "mbg_nbd", ("The lists use the MBG/NBD visit model: the landmark model (what similar buyers did in the "
+                       f"year after earlier dates) did not do better in the same backtest ({figures(landmark)}; "
+                       f"the MBG/NBD: {figures(mbg)}).")

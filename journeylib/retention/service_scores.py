@@ -94,11 +94,15 @@ def fit(hist: pd.DataFrame) -> ServiceModel:
         spend = GammaGamma.fit(hist["paying"], hist["mean_pay"])
     except NotEstimable as error:
         pay_share, spend, no_revenue = None, None, error.reason
+    return ServiceModel(visits, pay_share, spend, no_revenue, due_days(hist))
+
+
+def due_days(hist: pd.DataFrame) -> float:
+    """Median days from the purchase to the first visit (DEFAULT_DUE_DAYS when nobody has come yet)."""
     came = hist[hist["x"] > 0]
     # the first visit is when t_x = T of one visit: we only know the last; for x = 1 they coincide
     first = came.loc[came["x"] == 1, "t_x"] * YEAR_DAYS
-    due = float(first.median()) if len(first) else DEFAULT_DUE_DAYS
-    return ServiceModel(visits, pay_share, spend, no_revenue, due)
+    return float(first.median()) if len(first) else DEFAULT_DUE_DAYS
 
 
 def score(hist: pd.DataFrame, model: ServiceModel, as_of: pd.Timestamp,

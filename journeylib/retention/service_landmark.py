@@ -1,0 +1,309 @@
+"""The landmark service model: what buyers like this one did in the year after an earlier date.
+
+At landmark dates `as_of − 365 − k·90 days` (k = 0..3, as the history allows) every buyer who had bought by
+then is one row, described by what was known at that date (vehicle age, days since the last visit, visits so
+far, the usual and the last gap and the silence measured in usual gaps, customer-pay visits and spend, the
+dealer when it has enough buyers), and labelled by the 365 days after it (came back? how many visits, how
+much customer pay). A ridge logistic regression gives P(return); two log-link (Poisson quasi-likelihood)
+regressions on the rows that came back give E[visits | returned] and E[customer pay | returned]. Scoring at
+the as-of date is one more landmark. It reads near-regular visits (a silence of two usual gaps is strong
+evidence) and a pay share that grows with the vehicle's age, which the MBG/NBD cannot. Which of the two is
+used is chosen per export by the backtest (`service_backtest.choose`); docs/retention_churn.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import contextlib
+
+import numpy as np
+import pandas as pd
+
+from journeylib.errors import NotEstimable
+from journeylib.retention.service_scores import CUSTOMER_PAY, HORIZON_DAYS
+
+MIN_HISTORY_DAYS = 730  # a year to describe the buyers at the first landmark and a year to label them
+STEP_DAYS, LANDMARKS = 90, 4
+MAX_ROWS = 300_000  # landmark rows a fit sees at most (a seeded sample of rows)
+MIN_DEALER_BUYERS = 200  # a dealer gets its own column from this many buyers at the latest landmark
+AGE_EDGES = (0.0, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0)  # vehicle age bands (years since the purchase)
+RATIO_EDGES = (0.0, 0.5, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0)  # days since the last visit / usual gap
+RIDGE = 10.0  # on standardised columns; the sample's and the independent export's backtests agree on 10
+DAY_NS = 86_400 * 10**9
+NO_PAY = ("No service visit after a purchase was paid by the customer (all warranty or internal work, or no "
+          "amounts), so there is no customer-pay revenue to predict.")
+
+
+@dataclass
+class VisitDays:
+    """The buyers who had bought by a date (in `history`'s order) and their visit days after the purchase."""
+
+    ids: pd.Index
+    dealer: np.ndarray
+    purchase: np.ndarray  # days (float, since the epoch)
+    who: np.ndarray       # per visit day, sorted by (who, day): buyer position
+    day: np.ndarray       # days (float): the latest repair order of that calendar day
+    pay: np.ndarray       # customer-pay revenue of that day
+
+    @property
+    def first_day(self) -> float:
+        return float(self.purchase.min()) if len(self.purchase) else np.inf
+
+
+def visit_days(buyers: pd.DataFrame, visits: pd.DataFrame, as_of: pd.Timestamp) -> VisitDays:
+    """Visit days of the buyers who had bought by `as_of`, up to `as_of` (the same rules as `history`)."""
+    bought = buyers[buyers["first_purchase_at"] <= as_of]
+    position = pd.Series(np.arange(len(bought)), index=bought.index)
+    who = visits["customer_id"].map(position)
+    known = (who.notna() & (visits["opened_at"] <= as_of)).to_numpy()
+    v, who = visits[known], who.to_numpy()[known].astype(np.int64)
+    at = v["opened_at"].to_numpy("datetime64[ns]").astype(np.int64)
+    first = bought["first_purchase_at"].to_numpy("datetime64[ns]").astype(np.int64)
+    after = at > first[who]
+    who, at = who[after], at[after]
+    pay = v["amount"].where(v["pay_type"] == CUSTOMER_PAY).fillna(0.0).clip(lower=0).to_numpy(float)[after]
+    key = who * 1_000_000 + at // DAY_NS
+    days, where = np.unique(key, return_inverse=True)  # sorted by buyer, then day
+    day_at = np.full(len(days), np.iinfo(np.int64).min)
+    np.maximum.at(day_at, where, at)
+    return VisitDays(bought.index, bought["dealer_id"].astype(str).to_numpy(), first / DAY_NS,
+                     (days // 1_000_000).astype(np.int64), day_at / DAY_NS,
+                     np.bincount(where, weights=pay, minlength=len(days)))
+
+
+def facts(vd: VisitDays, at: float) -> dict:
+    """What was known at day `at` of every buyer of `vd` (NaN rows for buyers who had not bought yet)."""
+    n = len(vd.ids)
+    seen = vd.day <= at
+    who, day, pay = vd.who[seen], vd.day[seen], vd.pay[seen]
+    count = np.bincount(who, minlength=n)
+    end = np.cumsum(count) - 1  # index of each buyer's last visit in the sorted (who, day) arrays
+    has = count > 0
+    last = np.where(has, day[np.clip(end, 0, None)] if day.size else 0.0, np.nan)
+    before = np.where(count > 1, day[np.clip(end - 1, 0, None)] if day.size else 0.0, vd.purchase)
+    age = at - vd.purchase
+    paying = np.bincount(who, weights=pay > 0, minlength=n)
+    total = np.bincount(who, weights=pay, minlength=n)
+    recent = np.bincount(who, weights=day > at - HORIZON_DAYS, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {"bought": age >= 0, "age": age, "visits": count, "since": np.where(has, at - last, age),
+                "mean_gap": np.where(has, (last - vd.purchase) / np.maximum(count, 1), np.nan),
+                "last_gap": np.where(has, last - before, np.nan), "paying": paying,
+                "mean_pay": np.where(paying > 0, total / np.maximum(paying, 1), 0.0), "recent": recent}
+
+
+def outcome(vd: VisitDays, at: float, days: int = HORIZON_DAYS) -> tuple[np.ndarray, np.ndarray]:
+    """(visit days, customer pay) of every buyer in (at, at + days]."""
+    inside = (vd.day > at) & (vd.day <= at + days)
+    n = len(vd.ids)
+    return (np.bincount(vd.who[inside], minlength=n).astype(float),
+            np.bincount(vd.who[inside], weights=vd.pay[inside], minlength=n))
+
+
+def _bands(values, edges, prefix, skip_first=False) -> dict:
+    bounds = list(edges) + [np.inf]
+    return {f"{prefix}:{low:g}": ((values >= low) & (values < bounds[i + 1])).astype(float)
+            for i, low in enumerate(edges) if not (skip_first and i == 0)}
+
+
+def design(f: dict, dealers: list) -> tuple[list, np.ndarray]:
+    """The model's columns (names, matrix) from `facts` rows. Buyers with no visit yet are described by the
+    vehicle's age only (a band each); buyers with visits by age, recency, frequency, gaps and spend."""
+    years = f["age"] / 365.25
+    came = (f["visits"] > 0).astype(float)
+    cols = {"intercept": np.ones(len(years))}
+    cols.update({k: v * (1 - came) for k, v in _bands(years, AGE_EDGES, "new age").items()})
+    cols.update({k: v * came for k, v in _bands(years, AGE_EDGES, "age", skip_first=True).items()})
+    gap = np.nan_to_num(f["mean_gap"], nan=1.0)
+    ratio = np.where(came > 0, f["since"] / np.maximum(gap, 1.0), 0.0)
+    cols.update({k: v * came for k, v in _bands(ratio, RATIO_EDGES, "silence", skip_first=True).items()})
+    cols["log since"] = came * np.log1p(np.maximum(f["since"], 0))
+    cols["log usual gap"] = came * np.log1p(gap)
+    cols["log last gap"] = came * np.log1p(np.nan_to_num(f["last_gap"], nan=0.0))
+    cols["log visits"] = np.log1p(f["visits"])
+    cols["log visits last year"] = np.log1p(f["recent"])
+    cols["pay share"] = np.where(came > 0, f["paying"] / np.maximum(f["visits"], 1), 0.0)
+    cols["log mean pay"] = np.log1p(f["mean_pay"])
+    for dealer in dealers[1:]:  # the first is the reference, together with the pooled small dealers
+        cols[f"dealer:{dealer}"] = (f["dealer"] == dealer).astype(float)
+    return list(cols), np.column_stack(list(cols.values()))
+
+
+def _expit(eta):
+    return 1.0 / (1.0 + np.exp(-np.clip(eta, -35, 35)))
+
+
+def _one_thread():
+    """Tall, thin products run fastest on one BLAS thread (threads spin against each other on a busy machine)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - comes with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE, iterations: int = 50) -> np.ndarray:
+    """Ridge-penalised logistic regression by Newton steps, column 0 (the intercept) not penalised: the lead
+    scores' fit (time_to_purchase.lead_model), not imported because the analyses do not import each other."""
+    penalty = np.full(x.shape[1], ridge)
+    penalty[0] = 0.0
+    beta = np.zeros(x.shape[1])
+    share = np.clip(y.mean(), 1e-6, 1 - 1e-6)
+    beta[0] = np.log(share / (1 - share))
+    with _one_thread():
+        for _ in range(iterations):
+            p = _expit(x @ beta)
+            gradient = x.T @ (y - p) - penalty * beta
+            hessian = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty)
+            step = np.linalg.solve(hessian, gradient)
+            beta += step
+            if np.max(np.abs(step)) < 1e-6:
+                break
+    return beta
+
+
+def fit_log_linear(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE, iterations: int = 50) -> np.ndarray:
+    """E[y] = exp(x·β) by Poisson quasi-likelihood (any y ≥ 0), ridge on all but the intercept: the fitted
+    mean matches the observed total on the fitting rows."""
+    penalty = np.full(x.shape[1], ridge)
+    penalty[0] = 0.0
+    beta = np.zeros(x.shape[1])
+    beta[0] = np.log(max(y.mean(), 1e-12))
+    with _one_thread():
+        for _ in range(iterations):
+            mu = np.exp(np.clip(x @ beta, -30, 30))
+            gradient = x.T @ (y - mu) - penalty * beta
+            hessian = (x * mu[:, None]).T @ x + np.diag(penalty)
+            step = np.linalg.solve(hessian, gradient)
+            step *= min(1.0, 2.0 / max(np.max(np.abs(step)), 1e-12))  # damped: the log link overshoots
+            beta += step
+            if np.max(np.abs(step)) < 1e-7:
+                break
+    return beta
+
+
+@dataclass
+class LandmarkModel:
+    """The three fits on one design: P(return), E[visits | returned], E[customer pay | returned] (None with
+    `no_revenue` when there is no customer-pay revenue to learn)."""
+
+    columns: list
+    dealers: list
+    beta_return: np.ndarray
+    beta_visits: np.ndarray
+    beta_pay: np.ndarray | None
+    pay_scale: float
+    no_revenue: str | None
+    landmarks: list  # the landmark dates used
+    rows: int
+    max_age: float  # the oldest vehicle (days) the fit saw: older ones are scored as that old, not extrapolated
+
+    def predict(self, vd: VisitDays, at: float) -> dict:
+        f = facts(vd, at)
+        f["age"] = np.minimum(f["age"], self.max_age)
+        f["dealer"] = vd.dealer
+        _, x = design(f, self.dealers)
+        p = _expit(x @ self.beta_return)
+        visits = np.maximum(np.exp(np.clip(x @ self.beta_visits, -30, 30)), 1.0)
+        pay = None if self.beta_pay is None else np.exp(np.clip(x @ self.beta_pay, -30, 30)) * self.pay_scale
+        return {"p": p, "visits_if_returned": visits, "pay_if_returned": pay}
+
+
+def landmark_dates(vd: VisitDays, as_of: pd.Timestamp) -> list:
+    """The landmark days (latest first) whose year ended by `as_of` and that have a year of history before them."""
+    top = as_of.value / DAY_NS - HORIZON_DAYS
+    marks = [top - STEP_DAYS * k for k in range(LANDMARKS)]
+    return [m for m in marks if m - vd.first_day >= HORIZON_DAYS]
+
+
+def fit(vd: VisitDays, as_of: pd.Timestamp, seed: int = 0) -> LandmarkModel:
+    """Fit on the landmarks before `as_of` (visits up to `as_of` only). NotEstimable with a reason when the
+    history is shorter than two years or nobody came back."""
+    span = as_of.value / DAY_NS - vd.first_day
+    if not np.isfinite(span) or span < MIN_HISTORY_DAYS:
+        raise NotEstimable(f"The export holds {max(span, 0) / 365.25:.1f} years of purchases, fewer than the two "
+                           "a landmark model needs (a year to know the buyers and a year to see who came back).")
+    marks = landmark_dates(vd, as_of)
+    rows, labels = [], []
+    for mark in marks:
+        f = facts(vd, mark)
+        visits, pay = outcome(vd, mark)
+        keep = f["bought"]
+        rows.append({k: v[keep] for k, v in f.items()} | {"dealer": vd.dealer[keep]})
+        labels.append((visits[keep], pay[keep]))
+    f = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
+    visits = np.concatenate([v for v, _ in labels])
+    pay = np.concatenate([p for _, p in labels])
+    if len(visits) > MAX_ROWS:
+        pick = np.sort(np.random.default_rng(seed).choice(len(visits), MAX_ROWS, replace=False))
+        f, visits, pay = {k: v[pick] for k, v in f.items()}, visits[pick], pay[pick]
+    came = visits > 0
+    if not came.any():
+        raise NotEstimable("No buyer came back for service within a year of any landmark date, so there is "
+                           "nothing for the landmark model to learn from.")
+    latest = pd.Series(rows[0]["dealer"]).value_counts()
+    dealers = sorted(latest.index[latest >= MIN_DEALER_BUYERS].tolist())
+    columns, x = design(f, dealers)
+    varying = np.r_[True, x[:, 1:].std(axis=0) > 0]
+    x = x[:, varying]
+    columns = [c for c, keep in zip(columns, varying) if keep]
+    # the ridge acts on standardised columns (one penalty means the same for a band and a log count)
+    centre = np.r_[0.0, x[:, 1:].mean(axis=0)]
+    spread = np.r_[1.0, x[:, 1:].std(axis=0)]
+    z = (x - centre) / spread
+
+    def raw(beta):  # back to the columns as designed
+        out = beta / spread
+        out[0] -= (out[1:] * centre[1:]).sum()
+        return out
+
+    beta_return = raw(fit_logistic(z, came.astype(float), RIDGE))
+    beta_visits = raw(fit_log_linear(z[came], visits[came]))
+    beta_pay, scale, no_revenue = None, 1.0, None
+    if pay[came].sum() <= 0 or (vd.pay > 0).sum() == 0:
+        no_revenue = NO_PAY
+    else:
+        scale = float(pay[came].mean())
+        beta_pay = raw(fit_log_linear(z[came], pay[came] / scale))
+    return LandmarkModel(columns, dealers, *_full(varying, beta_return, beta_visits, beta_pay), scale, no_revenue,
+                         [pd.Timestamp(m * DAY_NS, tz="UTC") for m in marks], int(len(visits)),
+                         float(f["age"].max()))
+
+
+def _full(varying, *betas):
+    """Coefficients on the whole design (0 for columns that did not vary while fitting)."""
+    out = []
+    for beta in betas:
+        if beta is None:
+            out.append(None)
+            continue
+        full = np.zeros(len(varying))
+        full[varying] = beta
+        out.append(full)
+    return out
+
+
+def score(hist: pd.DataFrame, vd: VisitDays, model: LandmarkModel, as_of: pd.Timestamp, due_days: float,
+          reasons) -> pd.DataFrame:
+    """service_scores.score's columns for every buyer of `hist` (the same buyers, in order, as `vd`).
+
+    p_alive is p_return_12m (the landmark model does not separate "still a customer" from "comes within the
+    year"); expected_if_alive is E[visits | returned], so value at risk = (1 − p) × E[customer pay | returned].
+    """
+    got = model.predict(vd, as_of.value / DAY_NS)
+    p, if_came = got["p"], got["visits_if_returned"]
+    out = pd.DataFrame({"customer_id": hist.index.astype(str), "dealer_id": hist["dealer_id"].to_numpy()})
+    out["p_return_12m"] = p
+    out["expected_visits_12m"] = p * if_came
+    if got["pay_if_returned"] is None:
+        out["expected_customer_pay_12m"] = np.nan
+        out["value_at_risk_12m"] = np.nan
+    else:
+        out["expected_customer_pay_12m"] = p * got["pay_if_returned"]
+        out["value_at_risk_12m"] = (1 - p) * got["pay_if_returned"]
+    out["last_visit_at"] = hist["last_visit_at"].array
+    out["reason"] = reasons(hist, as_of, due_days)
+    out["p_alive"] = p
+    out["expected_if_alive"] = if_came
+    return out
