@@ -25,7 +25,10 @@ def _metrics(run_id: str, customers: int, flagged: bool) -> dict:
                         "flagged": [row] if flagged else [], "horizon_days": 90, "window_days": 180,
                         "latest_period": {"leads": "2026-03"},
                         "overall": {"lead_volume": {"estimate": 0.5, "ci_low": 0.3, "ci_high": 0.8, "p": 0.001,
-                                                    "flagged": True, "latest_period": "2026-06"}},
+                                                    "flagged": True, "latest_period": "2026-06"},
+                                    "awareness_to_consideration": {
+                                        "label": "awareness → consideration within 90 days", "kind": "share",
+                                        "population": "leads", "estimate": -0.01, "flagged": False}},
                         "series": {"awareness_to_consideration": series, "unknown_measure": series}}}
 
 

@@ -170,7 +170,7 @@ class WhatChanged(Result):
             else:
                 row = match.iloc[0]
                 out.record(("overall", key), {
-                    "label": measure.label,
+                    "label": measure.label, "kind": measure.kind, "population": measure.population,
                     "estimate": row["estimate"], "ci_low": row["ci_low"], "ci_high": row["ci_high"], "p": row["p"],
                     "q_value": row["q_value"], "flagged": bool(row["flagged"]), "before": row["before"],
                     "after": row["after"], "latest_period": row["latest_period"],

@@ -92,23 +92,20 @@ def _period_chart(label: str, kind: str, rows: list, latest: str | None):
 
 
 def period_series(metrics: dict) -> list[dict]:
-    """The latest run's main measures per calendar period (metrics `changes.series`)."""
-    from journeylib.changes.cohorts import measures
-
+    """The latest run's main measures per calendar period (metrics `changes.series`), described by
+    `changes.overall.<measure>` (label, kind, population): the runner reads metrics.json, not the analysis."""
     changes = (metrics or {}).get("changes") or {}
     found = changes.get("series") or {}
-    if not found:
-        return []
-    known = {m.key: m for m in measures(changes.get("horizon_days", 90), changes.get("window_days", 180))}
+    overall = changes.get("overall") or {}
     latest = changes.get("latest_period") or {}
     out = []
     for key, rows in found.items():
-        measure = known.get(key)
-        if measure is None or not rows:
+        about = overall.get(key)
+        if not isinstance(about, dict) or not about.get("label") or not rows:
             continue
-        out.append({"key": key, "label": measure.label[0].upper() + measure.label[1:], "kind": measure.kind,
-                    "rows": rows,
-                    "latest": latest.get(measure.population)})
+        label = about["label"]
+        out.append({"key": key, "label": label[0].upper() + label[1:], "kind": about.get("kind", "share"),
+                    "rows": rows, "latest": latest.get(about.get("population"))})
     return out
 
 
