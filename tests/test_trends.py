@@ -85,8 +85,9 @@ def test_no_run_no_page(tmp_path):
 
 def test_index_opens_with_the_poster_and_the_flagged_changes(tmp_path):
     run_dir = _run(tmp_path, "2026-11-25T0315Z", 1934, flagged=True)
-    cell = new_code_cell("fig = jm.draw_journey_map(map_table)\nplt.show()",
-                         outputs=[new_output("display_data", data={"image/png": PNG})])
+    cell = new_code_cell("draw.show(draw.draw_journey_map(result.map_table_))",
+                         outputs=[new_output("display_data", data={"image/png": PNG})],
+                         metadata={"tags": [render.POSTER_TAG]})
     nbformat.write(new_notebook(cells=[new_code_cell("x = 1"), cell]), run_dir / "01_journey_map.ipynb")
     metrics = _metrics(run_dir.name, 1934, flagged=True)
     page = render.write_index(run_dir, metrics, [], None).read_text(encoding="utf-8")

@@ -273,11 +273,11 @@ def headline_rows(metrics: dict, previous: dict | None, redefined: dict | None =
 
 # ---------------------------------------------------------------- what changed, poster
 
-POSTER_CALL = "draw_journey_map("  # the notebook 01 cell that draws the one-page journey map
+POSTER_TAG = "journey-map-poster"  # the tag of the notebook 01 cell that draws the one-page journey map
 
 
 def poster_image(run_dir: Path, notebook: str = "01_journey_map") -> str | None:
-    """The journey-map poster as base64 PNG: the first image of the executed notebook 01 cell drawing it."""
+    """The journey-map poster as base64 PNG: the first image of the executed notebook 01 cell tagged POSTER_TAG."""
     path = run_dir / f"{notebook}.ipynb"
     if not path.exists():
         return None
@@ -286,8 +286,7 @@ def poster_image(run_dir: Path, notebook: str = "01_journey_map") -> str | None:
     except (OSError, ValueError):
         return None
     for cell in executed.cells:
-        tagged = "journey-map-poster" in cell.metadata.get("tags", [])
-        if cell.cell_type == "code" and (tagged or POSTER_CALL in cell.source):
+        if cell.cell_type == "code" and POSTER_TAG in cell.metadata.get("tags", []):
             for output in cell.get("outputs", []):
                 image = (output.get("data") or {}).get("image/png")
                 if image:
