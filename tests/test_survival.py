@@ -656,9 +656,9 @@ def test_no_purchases_gives_nulls_with_reasons_and_no_model():
     ({"max_rows": 0}, "parameter max_rows=0: expected a positive"),
     ({"min_level_customers": True}, "parameter min_level_customers=True: expected a positive"),
     ({"rmst_horizon_days": -5}, "parameter rmst_horizon_days=-5: expected a positive"),
-    ({"seed": 1.5}, "parameter seed=1.5: expected a positive"),
+    ({"seed": 1.5}, "parameter seed=1.5: expected a whole number"),
     ({"scenario_share": 1.5}, r"scenario_share=1.5: expected a share in \(0, 1\]"),
-    ({"scenario_window_days": 90}, "scenario_window_days must be shorter than scenario_horizon_days"),
+    ({"scenario_window_days": 90}, "parameter scenario_window_days=.*: expected fewer days than scenario_horizon_days"),
 ])
 def test_params_refuse_bad_values_with_the_notebook_message(values, message):
     with pytest.raises(ValueError, match=message):

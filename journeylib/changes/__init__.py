@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from journeylib.errors import ParameterError
 from journeylib.analysis import Params as BaseParams
 from journeylib.analysis import flag, positive_int, share
 from journeylib.changes import cohorts, effects, nesting, sentences
@@ -58,7 +59,7 @@ class Params(BaseParams):
         for name, top in (("min_share_points", 100), ("min_volume_change", 10), ("min_nps_points", 200)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= top:
-                raise ValueError(f"parameter {name}={value!r}: expected a number from 0 to {top}")
+                raise ParameterError(name, value, f"a number from 0 to {top}")
         flag("year_over_year", self.year_over_year)
 
     @property

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from journeylib.errors import ParameterError
 from journeylib.errors import NotEstimable
 
 PERIOD_FREQ = {"month": "M", "week": "W-SUN"}  # weeks run Monday to Sunday
@@ -55,7 +56,7 @@ class Population:
 
 def check_period(period: str) -> str:
     if period not in PERIOD_FREQ:
-        raise ValueError(f"parameter period={period!r}: expected one of {tuple(PERIOD_FREQ)}")
+        raise ParameterError("period", period, f"one of {tuple(PERIOD_FREQ)}")
     return period
 
 

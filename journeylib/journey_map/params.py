@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 
+from journeylib.errors import ParameterError
 from journeylib import analysis
 from journeylib.journey_map.groups import MIN_SEGMENT_CUSTOMERS, SEGMENTS
 
 
 def _whole(name: str, value, low: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"parameter {name}={value!r}: expected a whole number >= {low}")
+        raise ParameterError(name, value, f"a whole number >= {low}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,10 +28,10 @@ class Params(analysis.Params):
 
     def check(self) -> None:
         if self.segment_by not in SEGMENTS:
-            raise ValueError(f"parameter segment_by={self.segment_by!r}: expected one of {SEGMENTS}")
+            raise ParameterError("segment_by", self.segment_by, f"one of {SEGMENTS}")
         days = self.half_life_days
         if isinstance(days, bool) or not isinstance(days, (int, float)) or not days > 0:
-            raise ValueError(f"parameter half_life_days={days!r}: expected a positive number of days")
+            raise ParameterError("half_life_days", days, "a positive number of days")
         _whole("cohort_horizon_days", self.cohort_horizon_days, 1)
         _whole("top_n", self.top_n, 1)
         _whole("segment_maps", self.segment_maps, 0)
@@ -38,10 +39,10 @@ class Params(analysis.Params):
         self.compared_groups()
         order = self.attribution_markov_order
         if isinstance(order, bool) or not isinstance(order, int) or not 0 <= order <= 3:
-            raise ValueError(f"parameter attribution_markov_order={order!r}: expected 1, 2, 3 or 0 (chosen among them)")
+            raise ParameterError("attribution_markov_order", order, "1, 2, 3 or 0 (chosen among them)")
         q = self.compare_q
         if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 < q < 1:
-            raise ValueError(f"parameter compare_q={q!r}: expected a number between 0 and 1")
+            raise ParameterError("compare_q", q, "a number between 0 and 1")
 
     def compared_groups(self) -> tuple[str, str, str] | None:
         """(grouping, a, b) from `compare`, or None for buyers against non-buyers."""

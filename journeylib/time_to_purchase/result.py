@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from journeylib.errors import ParameterError
 from journeylib.analysis import Params as BaseParams
 from journeylib.analysis import Result, positive_int
 from journeylib.errors import NotEstimable
@@ -60,14 +61,16 @@ class Params(BaseParams):
         _number("scenario_share", self.scenario_share, float, positive=True)
         _number("seed", self.seed, int, positive=False)
         if not 0 < self.scenario_share <= 1:
-            raise ValueError(f"scenario_share={self.scenario_share!r}: expected a share in (0, 1]")
+            raise ParameterError("scenario_share", self.scenario_share, "a share in (0, 1]")
         if self.scenario_window_days >= self.scenario_horizon_days:
-            raise ValueError("scenario_window_days must be shorter than scenario_horizon_days")
+            raise ParameterError("scenario_window_days", self.scenario_window_days,
+                                 f"fewer days than scenario_horizon_days ({self.scenario_horizon_days})")
 
 
 def _number(name, value, kind, positive: bool) -> None:
     if isinstance(value, bool) or not isinstance(value, kind) or (positive and value <= 0):
-        raise ValueError(f"parameter {name}={value!r}: expected a positive {kind}")
+        what = "whole number" if kind is int else "number"
+        raise ParameterError(name, value, f"a positive {what}" if positive else f"a {what}")
 
 
 def _lower_first(reason: str) -> str:
