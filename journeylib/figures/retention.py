@@ -138,11 +138,11 @@ def return_calibration(calibration: pd.DataFrame, as_of, until):
     return fig
 
 
-# ---------------------------------------------------------------- one call per figure of notebook 03: None when nothing to draw
+# ------------------------------------------------ notebook 03's figures of a result, None when nothing to draw
 
 
 def show(fig, alt: str | None = None) -> None:
-    """`figures.show` for a figure; nothing at all for None (a section with nothing to draw says why in its takeaway)."""
+    """`figures.show` for a figure; nothing at all for None (the section's takeaway says why)."""
     from journeylib.figures import show as show_figure
 
     if fig is not None:

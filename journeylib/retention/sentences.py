@@ -188,18 +188,21 @@ class Sentences:
                               "Churn rate": sens["churn_rate"].map(_share).to_numpy()})
         for term in MAIN_TERMS:
             table[f"Odds ratio: {label(term)}"] = sens[f"OR {term}"].map(_ratio).to_numpy()
-        yield table, "Churn rate and main odds ratios by churn window"
+            interval = sens[f"CI {term}"].fillna("").str.replace("-", " to ")  # "0.45-1.13" -> "0.45 to 1.13"
+            table[f"95% interval: {label(term)}"] = interval.replace("", MISSING).to_numpy()
+        if "note" in sens:
+            table["Note"] = sens["note"].fillna("").to_numpy()
+        yield table, "Churn rate and main odds ratios by churn window (95% intervals)"
 
     def holdout_tables(self):
         if self.holdout is None:
             return
         m, comparison = self.holdout.metrics, self.holdout.comparison
-        yield (pd.DataFrame({"Measure": [label(name) for name in comparison.index],
-                             **{name: comparison[name].map(lambda v: number(v, 3, missing="not defined")).to_numpy()
-                                for name in comparison.columns}}).rename(columns={"model": "Model",
-                                                                                  "no-model baseline": "No-model baseline"}),
-               f"Temporal holdout: trained on {m['train_buyers']} buyers who bought by {m['train_until'].date()}, "
-               f"tested on {m['test_buyers']} who bought from {m['test_from'].date()}")
+        table = pd.DataFrame({"Measure": [label(name) for name in comparison.index]})
+        for column, header in (("model", "Model"), ("no-model baseline", "No-model baseline")):
+            table[header] = comparison[column].map(lambda v: number(v, 3, missing="not defined")).to_numpy()
+        yield (table, f"Temporal holdout: trained on {m['train_buyers']} buyers who bought by "
+                      f"{m['train_until'].date()}, tested on {m['test_buyers']} who bought from {m['test_from'].date()}")
 
     def at_risk_tables(self):
         if self.at_risk_ is None:
@@ -220,8 +223,9 @@ class Sentences:
         service = self.service
         if service.scores_ is None:
             return
-        yield (service.to_call_view(15), f"Top of the list: the buyers with the most at risk (of "
-                                         f"{len(service.to_call_)} listed, up to {self.params.service_to_call_top} per dealer)")
+        title = (f"Top of the list: the buyers with the most at risk (of {len(service.to_call_)} listed, up to "
+                 f"{self.params.service_to_call_top} per dealer)")
+        yield service.to_call_view(15), title
 
     # ------------------------------------------------------------------ titles that depend on the data
 
