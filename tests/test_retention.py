@@ -713,3 +713,120 @@ def test_churn_rates_by_group_pool_small_groups():
     frame.loc[frame.index[:5], "dealer_id"] = "D99"
     table, pooled = rates.churn_rates_pooled(frame, "dealer_id", 20)
     assert pooled == ["D99"] and "other" in set(table["dealer_id"]) and table["buyers"].sum() == 400
+
+
+# ---------------------------------------------------------------- the result's sentences and reviewer tables (notebook 03)
+
+CODE = re.compile(r"\b[a-z]+_[a-z_]+\b|\b[a-z_]+:[a-z_]+\b|\bnan\b|\bNaN\b")
+
+
+def _percent(share):
+    return f"{share:.0%}"
+
+
+def test_takeaways_state_the_numbers_recorded_in_metrics(default_sample):
+    _, _, result = default_sample
+    metrics = result.metrics()
+    overall = result.takeaways("overall")[0]
+    assert overall.startswith(f"{_percent(metrics['churn_rate'])} of the {metrics['eligible']} eligible buyers")
+    assert f"{metrics['buyers'] - metrics['eligible']} more recent buyers" in overall
+    high, low = result.rate_extremes()
+    extremes = result.takeaways("rates")[-1]
+    assert f"({_percent(high['churn_rate'])}, n={high['buyers']})" in extremes and "Dealer = D" in extremes
+    assert metrics["churn_rate_by"][high["feature"]][str(high["level"])]["estimate"] == high["churn_rate"]
+    first = metrics["retention_curve"][str(result.curve_.iloc[0]["months_from"])]["estimate"]
+    assert result.takeaways("curve")[0].startswith(f"{_percent(first)} of buyers came for service in the first 6 months")
+    by_two = metrics["not_lapsed"]["730"]
+    assert f"by day 730, {_percent(1 - by_two['estimate'])} have lapsed" in result.takeaways("lapses")[0]
+    shown = metrics["significant_odds"]
+    assert shown["tested"] == int(result.odds_ratios_["p"].notna().sum())
+    assert shown["expected_false_alarms"] == pytest.approx(0.05 * shown["tested"])
+    assert "satisfaction:detractor" in shown["raising"]  # the strongest true effect (see above)
+    significance = result.takeaways("significance")[0]
+    assert "Satisfaction: Detractor (" in significance and f"about {0.05 * shown['tested']:.1f} false alarms" in significance
+    assert f"{len(metrics['stable_terms'])} of 4 main odds ratios" in result.takeaways("sensitivity")[0]
+    assert f"hold {_percent(metrics['holdout_top_fifth_share'])} of the churned ones" in result.takeaways("holdout")[0]
+    assert f"top decile lift {metrics['lift_top_decile']:.1f}" in result.takeaways("holdout")[0]
+    factors = metrics["at_risk_factors"]
+    assert sum(factors.values()) <= 2 * metrics["at_risk"]["buyers"] and list(factors.values()) == sorted(
+        factors.values(), reverse=True)
+    assert metrics["expected_returners_12m"] == pytest.approx(result.service.scores_["p_return_12m"].sum())
+    assert f"we expect {metrics['expected_returners_12m']:,.0f} to come back" in result.takeaways("service")[0]
+
+
+def test_takeaways_and_tables_read_like_a_report(default_sample):
+    from journeylib.retention.sentences import SECTIONS, TABLES
+
+    _, _, result = default_sample
+    sentences = [s for section in SECTIONS for s in result.takeaways(section)]
+    assert len(sentences) >= len(SECTIONS) and all(isinstance(s, str) and s for s in sentences)
+    # the reviewer wording of pooled levels names labels, not codes (metrics' notes keep the analyst's wording)
+    model = result.takeaways("model")
+    assert any("counted with the other small ones ('Other')" in s for s in model)
+    assert not any(CODE.search(s.split("Note:")[0]) for s in sentences), [s for s in sentences if CODE.search(s)]
+    assert model[-1 - len(result.model.fit_notes)].startswith("Reference levels: Finance type = Finance;")
+    for section in TABLES:
+        for table in result.tables(section):
+            frame = table["frame"]
+            assert set(table) == {"frame", "title", "formats"} and table["title"]
+            assert isinstance(frame.index, pd.RangeIndex) and len(frame)
+            cells = [str(v) for v in frame.to_numpy().ravel()] + list(map(str, frame.columns))
+            assert all(isinstance(v, str) for v in frame.to_numpy().ravel()), section
+            assert not [c for c in cells if CODE.search(c) or c == "None"], (section, [c for c in cells if CODE.search(c)])
+    odds = result.tables("model")[0]["frame"]
+    assert len(odds) == len(result.odds_ratios_)
+    assert odds.loc[odds["Factor"] == "Condition: Used", "p-value"].item().startswith("p ")
+    assert (odds["Note"] == "").sum() > 0  # an empty note stays empty, not "Not recorded"
+    lapses = result.tables("lapses")[0]["frame"]
+    assert list(lapses["Days since purchase"]) == ["365", "730", "1,095"]
+
+
+def test_sections_without_a_table_say_why_and_draw_nothing(default_sample):
+    from dataclasses import replace
+
+    from journeylib.figures import retention as figures
+
+    _, _, result = default_sample
+    no_model = replace(result, model=None, no_model="Too few churned buyers.", holdout=None,
+                       no_validation="Too few churned buyers.")
+    assert no_model.takeaways("model") == ["Too few churned buyers."]
+    assert no_model.takeaways("significance") == [] and no_model.tables("model") == []
+    assert no_model.takeaways("holdout") == ["No holdout validation: too few churned buyers."]
+    assert no_model.tables("holdout") == []
+    assert figures.odds_ratios(no_model) is None and figures.holdout(no_model) is None
+    assert "significant_odds" not in no_model.metrics() and "holdout_top_fifth_share" not in no_model.metrics()
+    no_curve = replace(result, curve_=result.curve_.iloc[:0])
+    assert no_curve.takeaways("curve")[0].startswith("No buyer has had a complete 6-month window")
+    assert figures.retention_curve(no_curve) is None
+    one_class = replace(result, holdout=replace(result.holdout, missing={"auc": "One class.", "calibration_slope": "One class."}))
+    assert one_class.takeaways("holdout") == ["One class."] and figures.holdout(one_class) is None
+    figures.show(None)  # draws nothing, raises nothing
+
+
+def test_nobody_eligible_sentences_give_the_reason(default_sample):
+    from dataclasses import replace
+
+    from journeylib.figures import retention as figures
+
+    _, _, result = default_sample
+    nobody = replace(result, no_rate="Nobody is eligible yet.", churn_rate_=None, rates_=None, rate_levels_pooled={},
+                     lapses_=None, not_lapsed_=None)
+    for section in ("overall", "rates", "lapses"):
+        assert nobody.takeaways(section) == ["Nobody is eligible yet."]
+    assert nobody.tables("lapses") == [] and figures.churn_rates(nobody) is None and figures.lapses(nobody) is None
+
+
+def test_write_lists_only_in_a_run_and_the_sentences_say_so(default_sample, tmp_path):
+    from dataclasses import replace
+
+    _, _, sample = default_sample
+    result = replace(sample, written_={})
+    assert result.write_lists(None) == {}
+    assert result.takeaways("at_risk")[0].endswith("Not written (no run folder outside `journey run`).")
+    assert result.takeaways("service")[-1] == "Not written (no run folder outside `journey run`)."
+    written = result.write_lists(tmp_path)
+    assert {path.name for path in written.values()} == {"at_risk_buyers.csv", "service_to_call.csv"}
+    assert (tmp_path / "service_scores.parquet").exists()
+    assert result.takeaways("at_risk")[0].endswith("Written to at_risk_buyers.csv in the run folder.")
+    assert result.takeaways("service")[-1] == ("Written to service_to_call.csv and service_scores.parquet in the "
+                                               "run folder.")

@@ -136,3 +136,50 @@ def return_calibration(calibration: pd.DataFrame, as_of, until):
     ax.legend(loc="upper left")
     fig.tight_layout()
     return fig
+
+
+# ------------------------------------------------ notebook 03's figures of a result, None when nothing to draw
+
+
+def show(fig, alt: str | None = None) -> None:
+    """`figures.show` for a figure; nothing at all for None (the section's takeaway says why)."""
+    from journeylib.figures import show as show_figure
+
+    if fig is not None:
+        show_figure(fig, alt)
+
+
+def churn_rates(result):
+    """The churn-rate panels of a RetentionResult; None without a churn rate."""
+    from journeylib.retention.rates import RATE_FEATURES
+
+    if result.churn_rate_ is None:
+        return None
+    return rate_panels(result.rates_, result.churn_rate, RATE_FEATURES, result.rate_title())
+
+
+def retention_curve(result):
+    return None if result.curve_.empty else retention_bars(result.curve_, result.params.window_months)
+
+
+def lapses(result):
+    if result.lapses_ is None:
+        return None
+    return lapse_panels(result.lapses_, result.params.churn_after_days, result.params.min_level_customers)
+
+
+def odds_ratios(result):
+    return None if result.model is None else odds_ratio_forest(result.odds_ratios_, result.odds_title())
+
+
+def holdout(result):
+    """Calibration and lift on the holdout; None without a holdout or with a measure not defined on it."""
+    checked = result.holdout
+    if checked is None or checked.missing:
+        return None
+    return calibration_and_lift(checked.calibration, checked.lift, checked.metrics)
+
+
+def service_backtest(result):
+    checked = result.service.backtest
+    return None if checked is None else return_calibration(checked.calibration, checked.as_of, checked.until)

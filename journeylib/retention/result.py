@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -14,6 +14,7 @@ from journeylib.retention.model import MAIN_TERMS, NOT_ESTIMABLE_TERM, REQUIRED_
 from journeylib.retention.params import Params
 from journeylib.retention.rates import rate_extremes
 from journeylib.retention.sensitivity import stable_terms
+from journeylib.retention.sentences import Sentences
 from journeylib.retention.service import ServiceResult
 from journeylib.retention.validation import HOLDOUT_KEYS, ONE_CLASS_AUC, Holdout
 from journeylib.stats import level_notes, levels
@@ -24,9 +25,10 @@ NOTEBOOK = "03_retention_churn"
 
 
 @dataclass
-class RetentionResult(Result):
+class RetentionResult(Sentences, Result):
     """Every table of notebook 03. A named condition leaves a table None and says why in `no_*`:
-    `no_rate` (no buyer or nobody eligible), `no_model`, `no_validation`."""
+    `no_rate` (no buyer or nobody eligible), `no_model`, `no_validation`. Its sentences and reviewer tables:
+    `Sentences` (retention.sentences)."""
 
     params: Params
     as_of: pd.Timestamp
@@ -48,6 +50,7 @@ class RetentionResult(Result):
     at_risk_: pd.DataFrame | None  # at_risk.AT_RISK_COLUMNS, ranked by the service model (risk = 1 − p_return_12m)
     mean_risk_all_active: float | None
     service: ServiceResult | None = None  # the service scores, their list and backtest
+    written_: dict = field(default_factory=dict)  # name -> path of the lists `write_lists` wrote
 
     section = SECTION
 
@@ -150,6 +153,7 @@ class RetentionResult(Result):
             m.record("service_scores", values)
             for key, reason in missing.items():
                 m.record_missing(("service_scores",) + tuple(key.split(".")), reason)
+        self.record_shown(m)
         return m.values
 
     def _record_model(self, m: SectionMetrics) -> None:
