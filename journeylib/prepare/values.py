@@ -21,6 +21,12 @@ def cleared_labels(run) -> dict:
         if table not in run.work or table not in run.raw:
             continue
         t, raw = run.work[table], run.raw[table]
+        present = [c for c in columns if c in raw.columns and c in t.columns]  # sales made from events have none
+        for column in columns:
+            out[f"{table}.{column}"] = {}
+        if not present:
+            continue
+        columns = present
         kept = t.filter(t._reason.isnull()).select(k_row=t[ROW], **{f"k_{c}": t[c] for c in columns})
         j = kept.join(raw, kept.k_row == raw[ROW])
         for column in columns:
