@@ -323,7 +323,8 @@ def test_an_unreadable_raw_file_is_one_line_naming_it(exports, tmp_path, capsys,
     monkeypatch.setattr(cache, "sha256", unreadable)
     code = cli.main(["prepare", "--raw", str(exports), "--processed", str(tmp_path / "p")])
     assert code == cli.EXIT_BAD_INPUT
-    assert _one_line_error(capsys) == f"journey prepare: error: {exports / 'sales.csv'}: permission denied"
+    assert _one_line_error(capsys) == (f"journey prepare: error: {exports / 'sales.csv'}: cannot read the file "
+                                       "(permission denied); check that it exists and is readable")
 
 
 def test_a_notebook_that_failed_on_a_full_disk_is_an_environment_failure(tmp_path, monkeypatch):
