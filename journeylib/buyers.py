@@ -42,8 +42,10 @@ def sales_survey_scores(surveys: pd.DataFrame, purchase_at: pd.Series,
 
 
 def price_band(price: pd.Series) -> pd.Series:
-    """Quartile bands of price among buyers; missing prices are `unknown`."""
-    bands = pd.qcut(price, 4, labels=PRICE_BANDS) if price.notna().sum() >= 4 else pd.Series(pd.NA, index=price.index)
+    """Quartile bands of price among buyers; missing prices are `unknown`, and so is every price when fewer
+    than four distinct prices leave no quartiles to draw (one list price for every car)."""
+    quartiles = price.notna().sum() >= 4 and price.nunique() >= 4
+    bands = pd.qcut(price, 4, labels=PRICE_BANDS, duplicates="raise") if quartiles else pd.Series(pd.NA, index=price.index)
     return bands.astype("object").fillna(UNKNOWN).astype("category")
 
 
