@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 
 def plain(text) -> str:
     """A label from the data drawn as text: no matplotlib mathtext from a '$' in a dealer id."""
@@ -20,7 +22,9 @@ def error_bars(table, estimate: str, low: str = "ci_low", high: str = "ci_high")
     and bar take them: a one-element pandas Series as an error bar makes matplotlib print a
     FutureWarning, which would show in the report (one level left, e.g. a header-only surveys export)."""
     centre, lower, upper = (table[c].to_numpy(dtype=float) for c in (estimate, low, high))
-    return centre, [centre - lower, upper - centre]
+    # an estimate can sit outside its interval (a shrunk rate, a resampled interval on a few customers):
+    # matplotlib refuses negative bar lengths, so that side is drawn as zero
+    return centre, [np.maximum(centre - lower, 0), np.maximum(upper - centre, 0)]
 
 
 def percent_axis(ax, axis: str = "y", digits: int = 0) -> None:
