@@ -85,3 +85,20 @@ def check_shareable(table, allowed, what: str) -> None:
     if table["customer_id"].astype(str).str.contains(EMAIL_PATTERN, regex=True).any():
         raise ValueError(f"customer ids look like email addresses: map the export's customer_id to a "
                          f"non-personal id before sharing the {what}")
+
+
+def write_shareable(table, run_dir, name: str, allowed, what: str):
+    """Write a list for the people who call into the run folder (CSV, or Parquet for a `.parquet` name), after
+    `check_shareable`; nothing outside a run (`run_dir` None or empty). Returns the path, or None."""
+    from pathlib import Path
+
+    if run_dir in (None, ""):
+        return None
+    check_shareable(table, allowed, what)
+    path = Path(run_dir) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".parquet":
+        table.to_parquet(path, index=False)
+    else:
+        table.to_csv(path, index=False)
+    return path

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from journeylib.privacy import check_shareable
+from journeylib.privacy import write_shareable
 from journeylib.retention.labels import NUMERIC_FEATURE
 from journeylib.retention.model import ChurnModel, term_prefix
 
@@ -89,10 +89,4 @@ def factor_counts(table: pd.DataFrame) -> pd.Series:
 
 def write_at_risk(table: pd.DataFrame, run_dir, name: str = AT_RISK_FILE) -> Path | None:
     """Write the action list into the run folder (nothing outside a run)."""
-    if run_dir in (None, ""):
-        return None
-    check_shareable(table, AT_RISK_COLUMNS, "at-risk list")
-    path = Path(run_dir) / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(path, index=False)
-    return path
+    return write_shareable(table, run_dir, name, AT_RISK_COLUMNS, "at-risk list")

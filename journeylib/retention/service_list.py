@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from journeylib.retention.at_risk import check_shareable
+from journeylib.privacy import write_shareable
 from journeylib.retention.service_scores import SCORE_COLUMNS
 
 SCORES_FILE = "service_scores.parquet"  # in the run folder (metrics `service_scores.file`)
@@ -33,22 +33,9 @@ def to_call(scores: pd.DataFrame, top: int = 25) -> pd.DataFrame:
 
 def write_scores(scores: pd.DataFrame, run_dir, name: str = SCORES_FILE) -> Path | None:
     """Every buyer's scores as parquet in the run folder (nothing outside a run); ids only, no personal data."""
-    if run_dir in (None, ""):
-        return None
-    table = scores[SCORE_COLUMNS]
-    check_shareable(table, SCORE_COLUMNS, "service scores")
-    path = Path(run_dir) / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    table.to_parquet(path, index=False)
-    return path
+    return write_shareable(scores[SCORE_COLUMNS], run_dir, name, SCORE_COLUMNS, "service scores")
 
 
 def write_to_call(table: pd.DataFrame, run_dir, name: str = TO_CALL_FILE) -> Path | None:
     """The to-call list as CSV in the run folder (nothing outside a run)."""
-    if run_dir in (None, ""):
-        return None
-    check_shareable(table, SCORE_COLUMNS, "service list")
-    path = Path(run_dir) / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(path, index=False)
-    return path
+    return write_shareable(table, run_dir, name, SCORE_COLUMNS, "service list")
