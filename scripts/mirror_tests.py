@@ -91,7 +91,7 @@ from pathlib import Path
 FIXTURES = Path(__file__).resolve().parent / "fixtures"  # hand-made exports and notebooks the tests read
 '''
 GUARD = re.compile(r"\n# mirror_tests: guard start\n.*?# mirror_tests: guard end\n", re.S)
-PATH_CHAIN = re.compile(r"Path\(__file__\)(\.resolve\(\))?((?:\.parent)+|\.parents\[(\d+)\])")
+PATH_CHAIN = re.compile(r"Path\(__file__\)(\.resolve\(\))?(\.parents\[(\d+)\]|(?:\.parent)+(?![\w\[]))")
 
 
 def git(root: Path, *args: str) -> str:
