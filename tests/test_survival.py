@@ -883,7 +883,7 @@ def test_pooled_levels_read_as_labels_and_what_they_joined(analysed):
                                         units="leads"),
             "Every lead has the same dealer (D1), so dealer is left out of the models."]
     result = dataclasses.replace(analysed, levels_=dataclasses.replace(analysed.levels_, pooled=pooled, targets=targets),
-                                 messages_=[("levels", None, sentence) for sentence in said])
+                                 notes_=said, note_sections_={"levels": said})
     assert result.level_notes() == [
         "These acquisition channels had fewer than 20 leads or no purchase and are counted with acquisition channel "
         "Website: Text message, Walk-in.",
