@@ -338,7 +338,7 @@ def test_holdout_with_equal_predictions_records_nulls_with_reasons(simulated, mo
     assert np.isnan(out.metrics["auc"]) and np.isnan(out.metrics["calibration_slope"])
     assert out.missing["auc"] == validation.EQUAL_RISKS == out.missing["calibration_slope"]
     assert out.lift["buyers"].sum() == out.metrics["test_buyers"]  # the rest of the holdout stands
-    m = RetentionResult._record_holdout.__get__(type("R", (), {"holdout": out, "no_validation": None})())
+    m = RetentionResult._record_holdout.__get__(type("R", (), {"holdout_": out, "missing_": {}})())
     from journeylib.results import SectionMetrics
 
     values = SectionMetrics()
@@ -787,8 +787,8 @@ def test_sections_without_a_table_say_why_and_draw_nothing(default_sample):
     from journeylib.figures import retention as figures
 
     _, _, result = default_sample
-    no_model = replace(result, model=None, no_model="Too few churned buyers.", holdout=None,
-                       no_validation="Too few churned buyers.")
+    no_model = replace(result, model_=None, holdout_=None, notes_=[],
+                       missing_={"model": "Too few churned buyers.", "holdout": "Too few churned buyers."})
     assert no_model.takeaways("model") == ["Too few churned buyers."]
     assert no_model.takeaways("significance") == [] and no_model.tables("model") == []
     assert no_model.takeaways("holdout") == ["No holdout validation: too few churned buyers."]
@@ -798,7 +798,7 @@ def test_sections_without_a_table_say_why_and_draw_nothing(default_sample):
     no_curve = replace(result, curve_=result.curve_.iloc[:0])
     assert no_curve.takeaways("curve")[0].startswith("No buyer has had a complete 6-month window")
     assert figures.retention_curve(no_curve) is None
-    one_class = replace(result, holdout=replace(result.holdout, missing={"auc": "One class.", "calibration_slope": "One class."}))
+    one_class = replace(result, holdout_=replace(result.holdout_, missing={"auc": "One class.", "calibration_slope": "One class."}))
     assert one_class.takeaways("holdout") == ["One class."] and figures.holdout(one_class) is None
     figures.show(None)  # draws nothing, raises nothing
 
@@ -809,8 +809,8 @@ def test_nobody_eligible_sentences_give_the_reason(default_sample):
     from journeylib.figures import retention as figures
 
     _, _, result = default_sample
-    nobody = replace(result, no_rate="Nobody is eligible yet.", churn_rate_=None, rates_=None, rate_levels_pooled={},
-                     lapses_=None, not_lapsed_=None)
+    nobody = replace(result, missing_={"churn_rate": "Nobody is eligible yet."}, churn_rate_=None, rates_=None,
+                     rate_levels_pooled_={}, lapses_=None, not_lapsed_=None)
     for section in ("overall", "rates", "lapses"):
         assert nobody.takeaways(section) == ["Nobody is eligible yet."]
     assert nobody.tables("lapses") == [] and figures.churn_rates(nobody) is None and figures.lapses(nobody) is None
