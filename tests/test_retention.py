@@ -602,7 +602,9 @@ def test_nobody_eligible_gives_nulls_with_reasons(default_sample):
     result = retention.analyse(ProcessedTables(folder / "processed"), retention.Params(churn_after_days=5000))
     assert result.eligible == 0 and result.buyers > 0
     assert "nobody is eligible" in result.no_rate and result.no_model == result.no_rate
+    assert result.missing_ == dict.fromkeys(("churn_rate", "model", "holdout"), result.no_rate)  # one reason, three parts
     assert result.model is None and result.odds_ratios_ is None and result.holdout is None
+    assert result.model_ is None and result.holdout_ is None and result.notes_ == []
     # the at-risk list comes from the service scores, which need no eligible buyer; no churn model: no factors
     assert len(result.at_risk_) == 100 and (result.at_risk_[["factor_1", "factor_2"]] == "").all().all()
     metrics = result.metrics()
@@ -830,3 +832,22 @@ def test_write_lists_only_in_a_run_and_the_sentences_say_so(default_sample, tmp_
     assert result.takeaways("at_risk")[0].endswith("Written to at_risk_buyers.csv in the run folder.")
     assert result.takeaways("service")[-1] == ("Written to service_to_call.csv and service_scores.parquet in the "
                                                "run folder.")
+
+
+def test_the_package_is_the_analysis_template_and_imports_no_heavy_library():
+    """`journeylib.retention` re-exports the template's five names, the result is built by keyword, and importing
+    it loads neither scipy nor statsmodels (they come with the models, on first use)."""
+    import dataclasses
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    assert set(retention.__all__) == {"Params", "analyse", "Result", "SECTION", "NOTEBOOK"}
+    assert retention.RetentionResult is retention.Result and callable(retention.analyse)
+    assert all(f.kw_only for f in dataclasses.fields(retention.Result))
+    assert {"missing_", "notes_"} <= {f.name for f in dataclasses.fields(retention.Result)}
+    loaded = subprocess.run([sys.executable, "-c", "import sys, journeylib.retention; "
+                             "print(sorted(m for m in ('scipy', 'statsmodels', 'sklearn') if m in sys.modules))"],
+                            capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parents[1]).stdout.strip()  # this checkout's journeylib
+    assert loaded == "[]"
