@@ -29,7 +29,8 @@ def test_every_import_contract_is_kept():
 
 
 def test_the_layers_contract_fails_on_a_wrong_way_import(tmp_path):
-    """Without its ignore list the layers contract names a known wrong-way import (one analysis into another)."""
+    """Without its ignore list the layers contract names each wrong-way import listed there (so every entry is
+    still needed), and passes once the list is empty."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
     layers = next(c for c in config["contracts"] if c["id"] == "layers")
     lines = ["[importlinter]", f"root_package = {config['root_package']}", "",
@@ -37,5 +38,7 @@ def test_the_layers_contract_fails_on_a_wrong_way_import(tmp_path):
     lines += [f"    {layer}" for layer in layers["layers"]]
     (tmp_path / "strict.ini").write_text("\n".join(lines) + "\n", encoding="utf-8")
     run = _lint(tmp_path / "strict.ini")
-    assert run.returncode == 1, run.stdout + run.stderr
-    assert "journeylib.advocacy.lead_times -> journeylib.time_to_purchase" in run.stdout
+    ignored = [line.split("#")[0].strip() for line in layers.get("ignore_imports", [])]
+    assert run.returncode == (1 if ignored else 0), run.stdout + run.stderr
+    for wrong_way in ignored:
+        assert wrong_way in run.stdout, wrong_way

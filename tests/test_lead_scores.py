@@ -13,7 +13,9 @@ from journeylib.errors import NotEstimable
 from journeylib.time_to_purchase import lead_backtest, lead_history
 from journeylib.time_to_purchase.lead_backtest import auc, calibration_table
 from journeylib.time_to_purchase.lead_scores import SCORE_COLUMNS, score_leads, write_lead_lists
-from journeylib.time_to_purchase.result import Params, _lead_scores, _Messages
+from journeylib.time_to_purchase.analyse import Notes, _lead_scores
+from journeylib.time_to_purchase.inputs import load_lead_inputs
+from journeylib.time_to_purchase.params import Params
 
 AS_OF = pd.Timestamp("2026-06-30T23:59:00Z")
 DAY = pd.Timedelta(days=1)
@@ -162,20 +164,21 @@ class Tables:
 
 
 def _lead_result(journeys, events, params=None):
-    """notebook 02's result with only its lead-score part filled in, and the messages."""
-    from journeylib.time_to_purchase.result import TimeToPurchaseResult
+    """notebook 02's result with only its lead-score part filled in, and the notes."""
+    from journeylib.time_to_purchase.result import Result
 
-    params, messages = params or Params(), _Messages()
-    open_leads, scores, test = _lead_scores(Tables(journeys, events), params, messages)
-    result = TimeToPurchaseResult.__new__(TimeToPurchaseResult)
-    result.params, result.open_leads_, result.lead_scores_, result.lead_backtest_ = params, open_leads, scores, test
-    return result, messages
+    params, notes = params or Params(), Notes()
+    part = _lead_scores(load_lead_inputs(Tables(journeys, events)), params, notes)
+    result = Result.__new__(Result)
+    result.params = params
+    for name, value in part.items():
+        setattr(result, name, value)
+    return result, notes
 
 
 def _lead_metrics(journeys, events):
-    result, messages = _lead_result(journeys, events)
-    missing = {".".join(key): sentence for _, key, sentence in messages if isinstance(key, tuple)}
-    return result.lead_metrics(), missing
+    result, notes = _lead_result(journeys, events)
+    return result.lead_metrics(), notes.missing
 
 
 def test_takeaways_say_the_results_numbers():

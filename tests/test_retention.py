@@ -338,7 +338,7 @@ def test_holdout_with_equal_predictions_records_nulls_with_reasons(simulated, mo
     assert np.isnan(out.metrics["auc"]) and np.isnan(out.metrics["calibration_slope"])
     assert out.missing["auc"] == validation.EQUAL_RISKS == out.missing["calibration_slope"]
     assert out.lift["buyers"].sum() == out.metrics["test_buyers"]  # the rest of the holdout stands
-    m = RetentionResult._record_holdout.__get__(type("R", (), {"holdout": out, "no_validation": None})())
+    m = RetentionResult._record_holdout.__get__(type("R", (), {"holdout_": out, "missing_": {}})())
     from journeylib.results import SectionMetrics
 
     values = SectionMetrics()
@@ -602,7 +602,9 @@ def test_nobody_eligible_gives_nulls_with_reasons(default_sample):
     result = retention.analyse(ProcessedTables(folder / "processed"), retention.Params(churn_after_days=5000))
     assert result.eligible == 0 and result.buyers > 0
     assert "nobody is eligible" in result.no_rate and result.no_model == result.no_rate
+    assert result.missing_ == dict.fromkeys(("churn_rate", "model", "holdout"), result.no_rate)  # one reason, three parts
     assert result.model is None and result.odds_ratios_ is None and result.holdout is None
+    assert result.model_ is None and result.holdout_ is None and result.notes_ == []
     # the at-risk list comes from the service scores, which need no eligible buyer; no churn model: no factors
     assert len(result.at_risk_) == 100 and (result.at_risk_[["factor_1", "factor_2"]] == "").all().all()
     metrics = result.metrics()
@@ -787,8 +789,8 @@ def test_sections_without_a_table_say_why_and_draw_nothing(default_sample):
     from journeylib.figures import retention as figures
 
     _, _, result = default_sample
-    no_model = replace(result, model=None, no_model="Too few churned buyers.", holdout=None,
-                       no_validation="Too few churned buyers.")
+    no_model = replace(result, model_=None, holdout_=None, notes_=[],
+                       missing_={"model": "Too few churned buyers.", "holdout": "Too few churned buyers."})
     assert no_model.takeaways("model") == ["Too few churned buyers."]
     assert no_model.takeaways("significance") == [] and no_model.tables("model") == []
     assert no_model.takeaways("holdout") == ["No holdout validation: too few churned buyers."]
@@ -798,7 +800,7 @@ def test_sections_without_a_table_say_why_and_draw_nothing(default_sample):
     no_curve = replace(result, curve_=result.curve_.iloc[:0])
     assert no_curve.takeaways("curve")[0].startswith("No buyer has had a complete 6-month window")
     assert figures.retention_curve(no_curve) is None
-    one_class = replace(result, holdout=replace(result.holdout, missing={"auc": "One class.", "calibration_slope": "One class."}))
+    one_class = replace(result, holdout_=replace(result.holdout_, missing={"auc": "One class.", "calibration_slope": "One class."}))
     assert one_class.takeaways("holdout") == ["One class."] and figures.holdout(one_class) is None
     figures.show(None)  # draws nothing, raises nothing
 
@@ -809,8 +811,8 @@ def test_nobody_eligible_sentences_give_the_reason(default_sample):
     from journeylib.figures import retention as figures
 
     _, _, result = default_sample
-    nobody = replace(result, no_rate="Nobody is eligible yet.", churn_rate_=None, rates_=None, rate_levels_pooled={},
-                     lapses_=None, not_lapsed_=None)
+    nobody = replace(result, missing_={"churn_rate": "Nobody is eligible yet."}, churn_rate_=None, rates_=None,
+                     rate_levels_pooled_={}, lapses_=None, not_lapsed_=None)
     for section in ("overall", "rates", "lapses"):
         assert nobody.takeaways(section) == ["Nobody is eligible yet."]
     assert nobody.tables("lapses") == [] and figures.churn_rates(nobody) is None and figures.lapses(nobody) is None
@@ -830,3 +832,22 @@ def test_write_lists_only_in_a_run_and_the_sentences_say_so(default_sample, tmp_
     assert result.takeaways("at_risk")[0].endswith("Written to at_risk_buyers.csv in the run folder.")
     assert result.takeaways("service")[-1] == ("Written to service_to_call.csv and service_scores.parquet in the "
                                                "run folder.")
+
+
+def test_the_package_is_the_analysis_template_and_imports_no_heavy_library():
+    """`journeylib.retention` re-exports the template's five names, the result is built by keyword, and importing
+    it loads neither scipy nor statsmodels (they come with the models, on first use)."""
+    import dataclasses
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    assert set(retention.__all__) == {"Params", "analyse", "Result", "SECTION", "NOTEBOOK"}
+    assert retention.RetentionResult is retention.Result and callable(retention.analyse)
+    assert all(f.kw_only for f in dataclasses.fields(retention.Result))
+    assert {"missing_", "notes_"} <= {f.name for f in dataclasses.fields(retention.Result)}
+    loaded = subprocess.run([sys.executable, "-c", "import sys, journeylib.retention; "
+                             "print(sorted(m for m in ('scipy', 'statsmodels', 'sklearn') if m in sys.modules))"],
+                            capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parents[1]).stdout.strip()  # this checkout's journeylib
+    assert loaded == "[]"

@@ -883,7 +883,7 @@ def test_pooled_levels_read_as_labels_and_what_they_joined(analysed):
                                         units="leads"),
             "Every lead has the same dealer (D1), so dealer is left out of the models."]
     result = dataclasses.replace(analysed, levels_=dataclasses.replace(analysed.levels_, pooled=pooled, targets=targets),
-                                 messages_=[("levels", None, sentence) for sentence in said])
+                                 notes_=said, note_sections_={"levels": said})
     assert result.level_notes() == [
         "These acquisition channels had fewer than 20 leads or no purchase and are counted with acquisition channel "
         "Website: Text message, Walk-in.",
@@ -891,3 +891,45 @@ def test_pooled_levels_read_as_labels_and_what_they_joined(analysed):
         "no dealer recorded.",
         said[2]]
     assert result.metrics()["notes"] == said  # metrics keep the analyst's wording
+
+
+def test_notes_keep_each_sentence_once_in_order_with_its_sections_and_keys():
+    from journeylib.time_to_purchase.analyse import Notes
+
+    notes = Notes()
+    notes.note("levels", "A pooled.")
+    notes.missing_keys("model", [("hazard_ratios", "test_drive"), "concordance"], "No buyer.")
+    notes.note("ph", "A pooled.")
+    notes.note("levels", "A pooled.")
+    assert notes.notes == ["A pooled.", "No buyer."]
+    assert notes.missing == {"hazard_ratios.test_drive": "No buyer.", "concordance": "No buyer."}
+    assert notes.sections == {"levels": ["A pooled."], "model": ["No buyer."], "ph": ["A pooled."]}
+
+
+def test_the_package_is_the_analysis_template_and_imports_no_heavy_library():
+    """`journeylib.time_to_purchase` re-exports the template's five names (older names resolve on first use),
+    the result is built by keyword, and importing it loads neither scipy nor lifelines."""
+    import subprocess
+    import sys
+
+    from journeylib.stats import survival
+
+    assert set(time_to_purchase.__all__) == {"Params", "analyse", "Result", "SECTION", "NOTEBOOK"}
+    assert time_to_purchase.TimeToPurchaseResult is time_to_purchase.Result
+    assert time_to_purchase.fit_cox is survival.fit_cox and time_to_purchase.kaplan_meier is km.kaplan_meier
+    assert all(f.kw_only for f in dataclasses.fields(time_to_purchase.Result))
+    assert {"missing_", "notes_"} <= {f.name for f in dataclasses.fields(time_to_purchase.Result)}
+    loaded = subprocess.run([sys.executable, "-c", "import sys, journeylib.time_to_purchase; "
+                             "print(sorted(m for m in ('scipy', 'lifelines', 'statsmodels') if m in sys.modules))"],
+                            capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parents[1]).stdout.strip()  # this checkout's journeylib
+    assert loaded == "[]"
+
+
+def test_notebook_04_compares_referred_leads_on_notebook_02s_lead_table():
+    """The lead table and the survival helpers sit below both analyses; notebook 02's names are the same objects."""
+    from journeylib.advocacy import lead_times
+    from journeylib.derived import leads as lead_table
+
+    assert lead_times.customer_table is lead_table.customer_table is leads.customer_table
+    assert lead_times.fit_cox is cox.fit_cox and lead_times.logrank is km.logrank

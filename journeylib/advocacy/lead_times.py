@@ -1,7 +1,7 @@
 """Do referred leads buy faster? Notebook 02's lead table, referred leads against the others.
 
-The time-to-purchase functions come from `journeylib.time_to_purchase` (imported where used, so that
-loading the advocacy package does not load lifelines).
+The lead table (`journeylib.derived.leads`) and the survival helpers (`journeylib.stats.survival`) are the
+ones notebook 02 uses, shared below both analyses; lifelines is imported only when a curve or model is fitted.
 """
 
 from __future__ import annotations
@@ -9,14 +9,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from journeylib.derived.leads import ID, customer_table, model_day
 from journeylib.errors import NotEstimable
+from journeylib.stats.survival import fit_cox, hazard_ratios, kaplan_meier, logrank
 
 HORIZONS = (30, 90, 180, 365)
 GROUPS = ("referred", "other")
 
 
 def referred_lead_times(journeys: pd.DataFrame, referrals: pd.DataFrame) -> pd.DataFrame:
-    """Notebook 02's lead table (`time_to_purchase.customer_table`: days from first touch to purchase or
+    """Notebook 02's lead table (`derived.leads.customer_table`: days from first touch to purchase or
     as-of, purchased, journey day, ...) indexed by customer_id, plus `referred`,
     `referred_after_first_touch` and `lead` ("referred" or "other").
 
@@ -25,9 +27,7 @@ def referred_lead_times(journeys: pd.DataFrame, referrals: pd.DataFrame) -> pd.D
     did not bring it. `referred_after_first_touch` flags referred leads whose referral was logged
     after their first touch (they count as referred from day 0; see docs/advocacy.md).
     """
-    from journeylib import time_to_purchase
-
-    leads = time_to_purchase.customer_table(journeys).set_index(time_to_purchase.ID)
+    leads = customer_table(journeys).set_index(ID)
     known = journeys.set_index("customer_id")
     linked = referrals.dropna(subset=["referred_customer_id"])
     linked = linked[linked["referred_customer_id"].isin(leads.index)]
@@ -46,31 +46,26 @@ def referred_hazard_ratio(times: pd.DataFrame) -> dict:
     """Cox hazard ratio of purchase, referred leads against other leads (95% CI, p), and the log-rank p.
 
     Uses notebook 02's model time (`day`, whole journey days; Efron ties) through
-    `time_to_purchase.fit_cox`; the log-rank test uses the exact days. NotEstimable without
+    `stats.survival.fit_cox`; the log-rank test uses the exact days. NotEstimable without
     referred leads or without purchases.
     """
-    from journeylib import time_to_purchase
-
     if not times["referred"].any():
         raise NotEstimable("No referred lead in this export, so referred and other leads cannot be compared.")
     if times["referred"].all() or not times["purchased"].any():
         raise NotEstimable("No lead has bought yet, so how fast referred leads buy cannot be estimated.")
-    data = pd.DataFrame({"day": time_to_purchase.model_day(times["days"]) if "day" not in times else times["day"],
+    data = pd.DataFrame({"day": model_day(times["days"]) if "day" not in times else times["day"],
                          "days": times["days"], "purchased": times["purchased"].astype(bool),
                          "referred": times["referred"].astype(int)})
     # Whole journey days have many ties: lifelines' batch mode is the fast path for them (same fit).
-    ratio = time_to_purchase.hazard_ratios(time_to_purchase.fit_cox(data, "day", "purchased", ["referred"],
-                                                    batch_mode=True)).loc["referred"]
-    _, _, logrank_p = time_to_purchase.logrank(data, "referred")
+    ratio = hazard_ratios(fit_cox(data, "day", "purchased", ["referred"], batch_mode=True)).loc["referred"]
+    _, _, logrank_p = logrank(data, "referred")
     return {"estimate": float(ratio["hazard_ratio"]), "ci_low": float(ratio["ci_low"]),
             "ci_high": float(ratio["ci_high"]), "p": float(ratio["p"]), "logrank_p": logrank_p}
 
 
 def purchase_curves(times: pd.DataFrame) -> dict:
     """One Kaplan-Meier fit per lead group present (referred first), keyed by group."""
-    from journeylib import time_to_purchase
-
-    return {group: time_to_purchase.kaplan_meier(times[times["lead"] == group], label=group)
+    return {group: kaplan_meier(times[times["lead"] == group], label=group)
             for group in GROUPS if (times["lead"] == group).any()}
 
 

@@ -20,21 +20,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from journeylib.buyers import buyer_table
 from journeylib.vocabulary import UNKNOWN
 
 DEFAULT_CHURN_AFTER_DAYS = 365
 CATEGORICAL_FEATURES = ("finance_type", "condition", "satisfaction", "acquisition_channel", "price_band",
                         "trade_in", "dealer_id")
 NUMERIC_FEATURE = "log2_days_to_purchase"  # odds ratio per doubling of (1 + days to purchase)
-
-
-def load_inputs(tables) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(buyers, service_visits) from `tables` (a ProcessedTables): the shared buyer table
-    (journeylib.buyers) and each service visit's customer, time, pay type and amount."""
-    buyers = buyer_table(tables.load("journeys"), tables.load("sales"), tables.load("surveys"), tables.as_of)
-    visits = tables.load("service_visits", columns=["ro_id", "customer_id", "opened_at", "pay_type", "amount"])
-    return buyers, visits
 
 
 def churn_labels(buyers: pd.DataFrame, service_visits: pd.DataFrame, as_of: pd.Timestamp,

@@ -1,6 +1,6 @@
 """The takeaways and reviewer tables notebook 03 shows, as methods of its result.
 
-`RetentionResult` inherits these. `takeaways(section)` returns the sentences of one report section
+`retention.result.Result` inherits these. `takeaways(section)` returns the sentences of one report section
 (a list; where the section has nothing to compute, the reason why), `tables(section)` its reviewer
 tables as (text frame, title) pairs (none when there is nothing to show), and every number they
 show is in `metrics()` (`record_shown` adds those not recorded before). Codes pass through
@@ -13,7 +13,6 @@ import pandas as pd
 
 from journeylib.labels import MISSING, label, number, p_value, percent
 from journeylib.retention.model import MAIN_TERMS
-from journeylib.retention.service_list import SCORES_FILE
 from journeylib.stats import level_notes
 from journeylib.vocabulary import OTHER_LEVEL
 
@@ -27,7 +26,7 @@ def _lower_first(text: str) -> str:
 
 
 class Sentences:
-    """Takeaway sentences and reviewer tables of a `RetentionResult` (attributes as there)."""
+    """Takeaway sentences and reviewer tables of a retention `Result` (attributes as there)."""
 
     # ------------------------------------------------------------------ entry points
 
@@ -55,7 +54,7 @@ class Sentences:
         if self.churn_rate_ is None:
             return [self.no_rate]
         out = [_pooled_words(feature, pooled, [OTHER_LEVEL], self.params.min_level_customers)
-               for feature, pooled in self.rate_levels_pooled.items()]
+               for feature, pooled in self.rate_levels_pooled_.items()]
         extremes = self.rate_extremes()
         if extremes is not None:
             high, low = extremes
@@ -87,17 +86,17 @@ class Sentences:
 
     def model_sentences(self) -> list[str]:
         """Why there is no model, or what its level plan changed, its reference levels and fit notes."""
-        if self.model is None:
+        if self.model_ is None:
             return [self.no_model]
-        plan, pooled = self.model.plan, level_notes.pooled_levels(self.model.plan)
+        plan, pooled = self.model_.plan, level_notes.pooled_levels(self.model_.plan)
         worded = [_pooled_words(feature, merged, sorted({str(plan.mapping[feature][level]) for level in merged}),
                                 self.params.min_level_customers) for feature, merged in pooled.items()]
-        references = "; ".join(f"{label(f)} = {label(r)}" for f, r in self.reference_levels.items())
+        references = "; ".join(f"{label(f)} = {label(r)}" for f, r in self.reference_levels_.items())
         return [*worded, *self.plan_sentences[len(pooled):], f"Reference levels: {references}.",
-                *(f"Note: {note}." for note in self.model.fit_notes)]
+                *self.notes_]
 
     def significance_sentences(self) -> list[str]:
-        if self.model is None:
+        if self.model_ is None:
             return []
         raising, lowering, tested = self.significant_odds(SIGNIFICANCE)
 
@@ -118,41 +117,43 @@ class Sentences:
                 f"direction in every window{names}"]
 
     def holdout_sentences(self) -> list[str]:
-        if self.holdout is None:
+        if self.holdout_ is None:
             return [f"No holdout validation: {_lower_first(self.no_validation)}"]
-        if self.holdout.missing:
-            return list(dict.fromkeys(self.holdout.missing.values()))
-        m, lift = self.holdout.metrics, self.holdout.lift
+        if self.holdout_.missing:
+            return list(dict.fromkeys(self.holdout_.missing.values()))
+        m, lift = self.holdout_.metrics, self.holdout_.lift
         return [f"On buyers the model never saw, AUC is {m['auc']:.2f} (guessing: 0.50) and the Brier score "
                 f"{m['brier']:.3f} against {m['baseline_brier']:.3f} without a model; the riskiest 20% of buyers hold "
-                f"{self.holdout.top_fifth_share:.0%} of the churned ones (top decile lift {lift.loc[0, 'lift']:.1f})."]
+                f"{self.holdout_.top_fifth_share:.0%} of the churned ones (top decile lift {lift.loc[0, 'lift']:.1f})."]
 
     def at_risk_sentences(self) -> list[str]:
         if self.at_risk_ is None:
-            return [f"No at-risk list: {_lower_first(self.service.no_scores)}"]
+            return [f"No at-risk list: {_lower_first(self.service_.no_scores)}"]
         at_risk, factors = self.at_risk_, self.factor_counts_
         common = label(factors.index[0]) if len(factors) else "none"
         path = self.written_.get("at_risk")
         return [f"The {len(at_risk)} riskiest of {self.active_buyers} active buyers have a mean risk of no service "
-                f"visit in the next 12 months of {at_risk['risk'].mean():.0%}, against {self.mean_risk_all_active:.0%} "
+                f"visit in the next 12 months of {at_risk['risk'].mean():.0%}, against {self.mean_risk_all_active_:.0%} "
                 f"for all active buyers; the most common factor of the sale is {common}. "
                 + (f"Written to {path.name} in the run folder." if path else NO_RUN_FOLDER)]
 
     def service_sentences(self) -> list[str]:
-        service = self.service
+        service = self.service_
         if service.scores_ is None:
             return [service.no_scores]
         out = [service.sentence()]
         if service.no_revenue is not None:
             out.append(f"{service.no_revenue} The list is ranked by the visits at risk instead.")
+        from journeylib.retention.service_list import SCORES_FILE  # the service models import scipy: on use
+
         path = self.written_.get("to_call")
         out.append(f"Written to {path.name} and {SCORES_FILE} in the run folder." if path else NO_RUN_FOLDER)
         return out
 
     def backtest_sentences(self) -> list[str]:
-        checked = self.service.backtest
+        checked = self.service_.backtest
         if checked is None:
-            return [self.service.no_backtest]
+            return [self.service_.no_backtest]
         return [checked.sentence(), checked.quality_sentence()]
 
     # ------------------------------------------------------------------ reviewer tables (text, no index column)
@@ -168,7 +169,7 @@ class Sentences:
                "Share of buyers not yet lapsed (Kaplan-Meier, 95% interval; — past the longest follow-up)")
 
     def model_tables(self):
-        if self.model is None:
+        if self.model_ is None:
             return
         odds = self.odds_ratios_
         yield (pd.DataFrame({
@@ -195,9 +196,9 @@ class Sentences:
         yield table, "Churn rate and main odds ratios by churn window (95% intervals)"
 
     def holdout_tables(self):
-        if self.holdout is None:
+        if self.holdout_ is None:
             return
-        m, comparison = self.holdout.metrics, self.holdout.comparison
+        m, comparison = self.holdout_.metrics, self.holdout_.comparison
         table = pd.DataFrame({"Measure": [label(name) for name in comparison.index]})
         for column, header in (("model", "Model"), ("no-model baseline", "No-model baseline")):
             table[header] = comparison[column].map(lambda v: number(v, 3, missing="not defined")).to_numpy()
@@ -220,7 +221,7 @@ class Sentences:
                "The ten highest-risk active buyers")
 
     def service_tables(self):
-        service = self.service
+        service = self.service_
         if service.scores_ is None:
             return
         title = (f"Top of the list: the buyers with the most at risk (of {len(service.to_call_)} listed, up to "
@@ -243,19 +244,19 @@ class Sentences:
         """Into `out` (the result's `metrics()`): the numbers these sentences and tables show beyond the
         section's earlier keys: the significance count, the stable terms, the at-risk factors, the holdout's
         top-fifth share and the expected returners of the service sentence."""
-        if self.model is not None:
+        if self.model_ is not None:
             raising, lowering, tested = self.significant_odds(SIGNIFICANCE)
             out.record("significant_odds", {"alpha": SIGNIFICANCE, "raising": list(raising["term"]),
                                             "lowering": list(lowering["term"]), "tested": tested,
                                             "expected_false_alarms": SIGNIFICANCE * tested})
         if self.sensitivity_["churn_rate"].notna().any():
             out.record("stable_terms", list(self.stable_terms))
-        if self.holdout is not None and not self.holdout.missing:
-            out.record("holdout_top_fifth_share", self.holdout.top_fifth_share)
+        if self.holdout_ is not None and not self.holdout_.missing:
+            out.record("holdout_top_fifth_share", self.holdout_.top_fifth_share)
         if self.at_risk_ is not None:
             out.record("at_risk_factors", {str(k): int(v) for k, v in self.factor_counts_.head(8).items()})
-        if self.service is not None and self.service.scores_ is not None:
-            out.record("expected_returners_12m", float(self.service.scores_["p_return_12m"].sum()))
+        if self.service_ is not None and self.service_.scores_ is not None:
+            out.record("expected_returners_12m", float(self.service_.scores_["p_return_12m"].sum()))
 
     # ------------------------------------------------------------------ files for the service team
 
@@ -268,9 +269,9 @@ class Sentences:
         written = {}
         if self.at_risk_ is not None:
             written["at_risk"] = write_at_risk(self.at_risk_, run_dir)
-        if self.service is not None and self.service.scores_ is not None:
-            write_scores(self.service.scores_, run_dir)
-            written["to_call"] = write_to_call(self.service.to_call_, run_dir)
+        if self.service_ is not None and self.service_.scores_ is not None:
+            write_scores(self.service_.scores_, run_dir)
+            written["to_call"] = write_to_call(self.service_.to_call_, run_dir)
         self.written_ = {name: path for name, path in written.items() if path is not None}
         return self.written_
 

@@ -1,24 +1,54 @@
-"""Time to purchase (notebook 02): how long from first touch to purchase, and what speeds it up.
+"""Time to purchase (notebook 02): how long from first touch to purchase, what speeds it up, and who to call.
 
     from journeylib import time_to_purchase
     result = time_to_purchase.analyse(ProcessedTables(folder), time_to_purchase.Params())
-    result.metrics()          # the `time_to_purchase` section of metrics.json
+    result.metrics()                  # the `time_to_purchase` section of metrics.json
+    result.takeaways("model")         # a section's takeaways, as the notebook shows them
 
-Modules by topic: `leads` (the lead table and its start/stop rows), `coding` (sparse levels,
-references, dummy columns), `fallbacks` (what a fit that does not converge falls back to), `cox`
+Files, as in every analysis package: `params` (Params), `inputs` (the only module reading
+`ProcessedTables`), `analyse` (the topic calls in notebook order), `result` (Result and its metrics),
+`sentences` (the takeaways and reviewer tables, methods of Result); topics as functions on DataFrames:
+`leads` (the start/stop rows; the lead table itself is `journeylib.derived.leads`), `coding` (sparse
+levels, references, dummy columns), `fallbacks` (what a fit that does not converge falls back to), `cox`
 (the time-varying Cox model; its Efron likelihood is `efron`), `risksets` (concordance, Breslow hazard),
-`checks` (proportional hazards and remedies), `km` (Kaplan-Meier, log-rank, RMST), `aft` (the
-Weibull cross-check), `scenario` (the test-drive scenario), `lead_history` / `lead_model` /
-`lead_scores` / `lead_backtest` (who to call: open leads' chances of buying within 30 and 90 days, their
-reasons, the files and the backtest; `lead_cox` the Cox alternative they were chosen against), `result`
-(the entry point), `sentences` (the takeaways and reviewer tables of the result).
-Definitions: docs/time_to_purchase.md.
+`checks` (proportional hazards and remedies), `km` (Kaplan-Meier, restricted means; the curve, log-rank
+and Cox helpers shared with notebook 04 are `journeylib.stats.survival`), `aft` / `weibull` (the Weibull
+cross-check), `scenario` (the test-drive scenario), `lead_history` / `lead_model` / `lead_scores` /
+`lead_backtest` (who to call: open leads' chances of buying within 30 and 90 days, their reasons, the
+files and the backtest; `lead_cox` the Cox alternative they were chosen against).
+scipy and lifelines are imported inside the functions that use them. Definitions: docs/time_to_purchase.md.
 """
 
-from journeylib.time_to_purchase.cox import fit_cox, hazard_ratios  # noqa: F401
-from journeylib.time_to_purchase.km import kaplan_meier, logrank  # noqa: F401
-from journeylib.time_to_purchase.leads import ID, customer_table, model_day  # noqa: F401
-from journeylib.time_to_purchase.lead_scores import score_leads, write_lead_lists  # noqa: F401
-from journeylib.time_to_purchase.result import (  # noqa: F401
-    NOTEBOOK, SECTION, Params, TimeToPurchaseResult, analyse,
-)
+from __future__ import annotations
+
+from journeylib.time_to_purchase.analyse import analyse  # first, so `time_to_purchase.analyse` is the function
+from journeylib.time_to_purchase.params import Params
+from journeylib.time_to_purchase.result import Result
+
+SECTION = "time_to_purchase"
+NOTEBOOK = "02_time_to_purchase"
+
+__all__ = ["Params", "analyse", "Result", "SECTION", "NOTEBOOK"]
+
+# Older names kept for callers (tests, benchmarks, notebook 04 before the survival helpers moved down):
+# name -> (module defining it, attribute), imported on first use. New code imports them from that module.
+_OLD_NAMES = {
+    "TimeToPurchaseResult": ("journeylib.time_to_purchase.result", "Result"),
+    **{name: ("journeylib.stats.survival", name) for name in ("fit_cox", "hazard_ratios", "kaplan_meier", "logrank")},
+    **{name: ("journeylib.derived.leads", name) for name in ("ID", "customer_table", "model_day")},
+    **{name: ("journeylib.time_to_purchase.lead_scores", name) for name in ("score_leads", "write_lead_lists")},
+}
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _OLD_NAMES:
+        module, attribute = _OLD_NAMES[name]
+        return getattr(importlib.import_module(module), attribute)
+    try:  # a module of the package (`time_to_purchase.km`) not imported yet
+        return importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as error:
+        if error.name != f"{__name__}.{name}":
+            raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from journeylib.time_to_purchase.cox import CoxResult, TimeVaryingCox, fit_time_varying_cox, hazard_ratios
 from journeylib.time_to_purchase.leads import EVENT, ID, START, STOP, TEST_DRIVE
@@ -60,6 +59,8 @@ def schoenfeld_test(long: pd.DataFrame, covariates, max_rows=None, seed: int = 0
     g = _transform_times(times, data, time_transform, stop_col, event_col)
     centred = g - g.mean()
     statistic = (centred @ scaled) ** 2 / (n_events * np.diag(variance) * (centred ** 2).sum())
+    from scipy import stats
+
     result = pd.DataFrame({"test_statistic": statistic, "p": stats.chi2.sf(statistic, 1)},
                           index=pd.Index(list(covariates), name="covariate"))
     result.attrs["residuals"] = pd.DataFrame(scaled + beta, columns=list(covariates)).assign(time=times)
@@ -69,6 +70,8 @@ def schoenfeld_test(long: pd.DataFrame, covariates, max_rows=None, seed: int = 0
 
 def _transform_times(times, data, how, stop_col, event_col) -> np.ndarray:
     if how == "rank":
+        from scipy import stats
+
         return stats.rankdata(times)
     if how == "identity":
         return times.astype("float64")

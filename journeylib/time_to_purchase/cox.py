@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from journeylib.errors import NotEstimable
 from journeylib.stats.intervals import wald_interval
+from journeylib.stats.survival import exp_coef_table, fit_cox, hazard_ratios  # noqa: F401 - shared with notebook 04
 from journeylib.time_to_purchase.coding import Design, LevelChoice, dummy_code
 from journeylib.time_to_purchase.efron import EfronCox, NotConverging
 from journeylib.time_to_purchase.fallbacks import NotConverged, fit_without_a_group, term_groups
@@ -50,6 +50,8 @@ class TimeVaryingCox:
         coef, se = self.params_, self.standard_errors_
         z = coef / se
         low, high = wald_interval(coef, se)
+        from scipy import stats
+
         return pd.DataFrame({
             "coef": coef, "exp(coef)": np.exp(coef), "se(coef)": se,
             "exp(coef) lower 95%": np.exp(low), "exp(coef) upper 95%": np.exp(high),
@@ -98,33 +100,6 @@ def fit_time_varying_cox(long: pd.DataFrame, covariates, id_col=ID, start_col=ST
     variance = pd.DataFrame(cov, index=covariates, columns=covariates)
     return TimeVaryingCox(pd.Series(params, index=covariates, name="coef"), variance, llf, len(long),
                           int(event.sum()))
-
-
-def fit_cox(frame: pd.DataFrame, duration_col: str, event_col: str, covariates, batch_mode=None,
-            strata=None, penalizer: float = 0.0):
-    """lifelines' CoxPHFitter (Efron ties) on baseline covariates; batch_mode suits day-grained ties."""
-    from lifelines import CoxPHFitter
-
-    columns = [duration_col, event_col, *covariates, *(strata or [])]
-    fitter = CoxPHFitter(penalizer=penalizer)
-    fitter.fit(frame[columns], duration_col=duration_col, event_col=event_col, batch_mode=batch_mode,
-               strata=strata)
-    return fitter
-
-
-def hazard_ratios(fitter) -> pd.DataFrame:
-    """Hazard ratio, 95% interval and p-value per covariate of a fitted Cox model."""
-    return exp_coef_table(fitter.summary, "hazard_ratio")
-
-
-def exp_coef_table(summary: pd.DataFrame, name: str) -> pd.DataFrame:
-    """exp(coef) as `name`, its 95% interval and p, per covariate, from a lifelines-shaped summary."""
-    return pd.DataFrame({
-        name: summary["exp(coef)"],
-        "ci_low": summary["exp(coef) lower 95%"],
-        "ci_high": summary["exp(coef) upper 95%"],
-        "p": summary["p"],
-    }).rename_axis("covariate")
 
 
 @dataclass

@@ -5,17 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from journeylib.errors import NotEstimable
 from journeylib.stats.intervals import wald_interval
+from journeylib.stats.survival import kaplan_meier, logrank  # noqa: F401 - shared with notebook 04
 
 
 HORIZONS = (30, 90, 180, 365)
-
-
-def kaplan_meier(customers: pd.DataFrame, label: str = "all customers"):
-    from lifelines import KaplanMeierFitter
-
-    return KaplanMeierFitter(label=label).fit(customers["days"], customers["purchased"])
 
 
 def curves_by_level(customers: pd.DataFrame, group_col: str, levels) -> dict:
@@ -53,37 +47,6 @@ def _band_columns(bands: pd.DataFrame):
     upper = next(c for c in bands.columns if c.endswith("upper_0.95"))
     lower = next(c for c in bands.columns if c.endswith("lower_0.95"))
     return upper, lower
-
-
-def logrank(customers: pd.DataFrame, group_col: str):
-    """Log-rank test of equal purchase curves across the levels of group_col: (statistic, df, p).
-
-    The statistic of lifelines' `multivariate_logrank_test` (tests compare the two), from counts per
-    distinct purchase time and group instead of one survival table per group: seconds less at scale."""
-    from scipy import stats
-
-    if customers[group_col].nunique() < 2:
-        raise NotEstimable("There is only one group, so there are no purchase curves to compare.")
-    if not customers["purchased"].any():
-        raise NotEstimable("No lead has bought yet, so there are no purchase curves to compare.")
-    group, _ = pd.factorize(customers[group_col], sort=True)
-    k = group.max() + 1
-    times, time_index = np.unique(customers["days"].to_numpy(dtype="float64"), return_inverse=True)
-    cell = time_index * k + group
-    leaving = np.bincount(cell, minlength=len(times) * k).reshape(len(times), k)
-    bought = np.bincount(cell, weights=customers["purchased"].to_numpy(dtype="float64"),
-                         minlength=len(times) * k).reshape(len(times), k)
-    at_risk = np.cumsum(leaving[::-1], axis=0)[::-1].astype("float64")  # still shopping just before each time
-    rows = bought.sum(axis=1) > 0
-    at_risk, bought = at_risk[rows], bought[rows]
-    n, d = at_risk.sum(axis=1), bought.sum(axis=1)
-    observed_minus_expected = bought.sum(axis=0) - (d / n) @ at_risk
-    with np.errstate(invalid="ignore", divide="ignore"):
-        c = np.where(n > 1, d * (n - d) / (n ** 2 * (n - 1)), 0.0)
-    variance = np.diag((c * n) @ at_risk) - at_risk.T @ (c[:, None] * at_risk)
-    z = observed_minus_expected[:-1]
-    statistic = float(z @ np.linalg.pinv(variance[:-1, :-1]) @ z)
-    return statistic, int(k - 1), float(stats.chi2.sf(statistic, k - 1))
 
 
 def median_days(km):

@@ -1,99 +1,43 @@
-"""Notebook 02's one entry point: `analyse(tables, Params()) -> TimeToPurchaseResult`.
+"""What one time-to-purchase analysis found: its tables (attributes ending in `_`) and the `time_to_purchase` metrics.
 
-Everything a metric or a takeaway's number depends on is computed here, in the
-notebook's order, so `result.metrics()` is the notebook's `time_to_purchase`
-section and the notebook only draws and words it. Named conditions become
-sentences in `messages_` (with the section of the report they belong to) and,
-where a metric goes missing, a null with the reason.
+Built by keyword in `analyse.py`. A named condition leaves its part None and says why: `missing_` (metrics
+key -> reason) for the metrics it leaves null, `notes_` (every sentence, in the order said) and
+`note_sections_` (report section -> its sentences, `notes_for`). The takeaways and reviewer tables are the
+methods `Result` inherits from `time_to_purchase.sentences.Sentences`.
 """
 
 from __future__ import annotations
 
-import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
-from journeylib.errors import ParameterError
-from journeylib.analysis import Params as BaseParams
-from journeylib.analysis import Result, positive_int
-from journeylib.errors import NotEstimable
+from journeylib.analysis import Result as BaseResult
 from journeylib.results import SectionMetrics
-from journeylib.time_to_purchase import aft as aft_module
-from journeylib.time_to_purchase.checks import period_effects, proportional_hazards, stratified_refit
-from journeylib.time_to_purchase.coding import FEATURE_WORDS, LevelChoice, choose_levels
-from journeylib.time_to_purchase.cox import CoxResult, hazard_ratios, naive_model, purchase_model
-from journeylib.time_to_purchase.km import curves_by_level, logrank, median_days, purchase_probability, \
-    restricted_mean, kaplan_meier
-from journeylib.time_to_purchase.leads import TEST_DRIVE, customer_table
-from journeylib.time_to_purchase import lead_history
-from journeylib.time_to_purchase.lead_backtest import Backtest, backtest
-from journeylib.time_to_purchase.lead_scores import SCORES_FILE, TO_CALL_FILE, LeadScores, score, to_call, \
-    write_lead_lists
-from journeylib.time_to_purchase.scenario import Scenario, test_drive_scenario
+from journeylib.time_to_purchase.leads import TEST_DRIVE
+from journeylib.time_to_purchase.lead_scores import SCORES_FILE, TO_CALL_FILE, to_call, write_lead_lists
 from journeylib.time_to_purchase.sentences import Sentences
 
 SECTION = "time_to_purchase"
 NOTEBOOK = "02_time_to_purchase"
-JOURNEY_COLUMNS = ["customer_id", "dealer_id", "first_touch_at", "acquisition_channel", "first_test_drive_at",
-                   "purchased", "days_to_purchase"]
-PANEL_LEVELS = 6        # curves drawn per panel (channel: the reference and the five largest others)
-REMEDY_CUTS = (30, 90)  # journey days where the test drive's effect may change (the period remedy)
 
 
-@dataclass(frozen=True)
-class Params(BaseParams):
-    max_rows: int = 20000             # rows for the proportional-hazards check and the concordance
-    rmst_horizon_days: float = 180
-    scenario_share: float = 0.10
-    scenario_window_days: int = 14
-    scenario_horizon_days: int = 90
-    seed: int = 0
-    min_level_customers: int = 20
-    leads_to_call_top: int = 25       # leads per dealer on leads_to_call.csv (and on the backtest's call list)
+@dataclass(kw_only=True)
+class Result(Sentences, BaseResult):
+    """Notebook 02's numbers. A named condition leaves its part None with the reason in `missing_`/`notes_`."""
 
-    def check(self) -> None:
-        for name in ("max_rows", "scenario_window_days", "scenario_horizon_days", "min_level_customers",
-                     "leads_to_call_top"):
-            positive_int(name, getattr(self, name), expected=f"a positive {int}")
-        _number("rmst_horizon_days", self.rmst_horizon_days, (int, float), positive=True)
-        _number("scenario_share", self.scenario_share, float, positive=True)
-        _number("seed", self.seed, int, positive=False)
-        if not 0 < self.scenario_share <= 1:
-            raise ParameterError("scenario_share", self.scenario_share, "a share in (0, 1]")
-        if self.scenario_window_days >= self.scenario_horizon_days:
-            raise ParameterError("scenario_window_days", self.scenario_window_days,
-                                 f"fewer days than scenario_horizon_days ({self.scenario_horizon_days})")
-
-
-def _number(name, value, kind, positive: bool) -> None:
-    if isinstance(value, bool) or not isinstance(value, kind) or (positive and value <= 0):
-        what = "whole number" if kind is int else "number"
-        raise ParameterError(name, value, f"a positive {what}" if positive else f"a {what}")
-
-
-def _lower_first(reason: str) -> str:
-    return f"{reason[0].lower()}{reason[1:]}"
-
-
-@dataclass
-class TimeToPurchaseResult(Sentences, Result):
-    """Notebook 02's numbers. Tables end in `_`; None where a step could not be computed (the reason is in
-    `messages_`, as (report section, metrics key or None, sentence), in the order the notebook says them)."""
-
-    params: Params
-    leads_: int
+    params: object                          # journeylib.time_to_purchase.Params
+    leads_: int                             # customers with a first touch
     bought_: int
-    test_drives_: int
+    test_drives_: int                       # leads with a test drive before buying or the as-of date
     follow_up_median_days_: float
-    levels_: LevelChoice
+    levels_: object                         # coding.LevelChoice: pooled levels, references, the pooled lead table
     overall_curve_: object                  # lifelines KaplanMeierFitter, all leads
     channel_curves_: dict                   # channel -> KaplanMeierFitter, every channel (reference first)
-    dealer_curves_: dict                    # dealer -> KaplanMeierFitter, the largest PANEL_LEVELS dealers
-    logrank_: pd.DataFrame                  # feature -> levels, statistic, df, p (NaN: skipped)
+    dealer_curves_: dict                    # dealer -> KaplanMeierFitter, the largest six dealers
+    logrank_: pd.DataFrame                  # feature -> statistic, df, p (NaN: skipped)
     purchase_probability_: pd.DataFrame     # by horizon: estimate, ci_low, ci_high
-    model_: CoxResult | None
+    model_: object | None                   # cox.CoxResult
     naive_: pd.Series | None                # naive "ever test-drove" hazard ratio row
     ph_test_: pd.DataFrame | None           # per covariate: test_statistic, p
     ph_violated_: list
@@ -104,11 +48,14 @@ class TimeToPurchaseResult(Sentences, Result):
     time_ratios_: pd.DataFrame | None
     medians_: pd.DataFrame                  # per channel: leads, KM median and interval, Weibull median
     rmst_: pd.DataFrame                     # per channel, fastest first: estimate (mean days), ci_low, ci_high
-    scenario_: Scenario | None
-    messages_: list = field(default_factory=list)
+    scenario_: object | None                # scenario.Scenario
     open_leads_: int = 0                    # leads open at the as-of date (first touch by then, no purchase by then)
-    lead_scores_: LeadScores | None = None  # every open lead's p_purchase_30d/90d and reasons
-    lead_backtest_: Backtest | None = None  # the same model refitted as of as_of - 90 days, judged by the as-of date
+    lead_scores_: object | None = None      # lead_scores.LeadScores: every open lead's p_purchase_30d/90d, reasons
+    lead_backtest_: object | None = None    # lead_backtest.Backtest: refitted as of as_of - 90 days, judged by as_of
+    missing_: dict                          # metrics key (dotted) -> why it is null
+    notes_: list                            # every sentence said, in order, each once
+    note_sections_: dict                    # report section -> its sentences (notes_for)
+
     section = SECTION
 
     @property
@@ -170,8 +117,8 @@ class TimeToPurchaseResult(Sentences, Result):
                              for name, r in rows.items()}).T
 
     def notes_for(self, section: str) -> list[str]:
-        """The sentences one report section shows, each once."""
-        return list(dict.fromkeys(sentence for where, _, sentence in self.messages_ if where == section))
+        """The sentences one report section shows, each once (why it has nothing, a fallback, a pooled level)."""
+        return list(self.note_sections_.get(section, []))
 
     def channel_agreement(self) -> tuple[int, int]:
         """(channels whose Weibull time ratio and Cox hazard ratio point the same way, channels in both)."""
@@ -186,13 +133,10 @@ class TimeToPurchaseResult(Sentences, Result):
         out = SectionMetrics()
         for feature, names in self.levels_.pooled.items():
             out.record_pooled(feature, names)
-        missing_keys = set()
-        for _, key, sentence in self.messages_:
-            if key is None:
-                out.note(sentence)
-            else:
+        for sentence in self.notes_:  # in the order said; a reason's keys where it was first said
+            for key in [key for key, reason in self.missing_.items() if reason == sentence]:
                 out.record_missing(key, sentence)
-                missing_keys.add(key)
+            out.note(sentence)
         for days, row in self.purchase_probability_.dropna(subset=["estimate"]).iterrows():
             out.record_effect(("purchase_probability", str(days)), row["estimate"], row["ci_low"], row["ci_high"])
         if self.levels_.reference_channel is not None:
@@ -227,200 +171,4 @@ class TimeToPurchaseResult(Sentences, Result):
         return out.values
 
 
-class _Messages(list):
-    def note(self, section: str, sentence: str) -> None:
-        self.append((section, None, sentence))
-
-    def missing(self, section: str, keys, sentence: str) -> None:
-        for key in keys:
-            self.append((section, key, sentence))
-
-
-def analyse(tables, params: Params | None = None) -> TimeToPurchaseResult:
-    """Notebook 02 headless: the lead table from `tables` (ProcessedTables), every curve, model and check."""
-    params = params or Params()
-    customers = customer_table(tables.load("journeys", columns=JOURNEY_COLUMNS))
-    choice = choose_levels(customers, min_level_customers=params.min_level_customers)
-    pooled, messages = choice.customers, _Messages()
-    for sentence in choice.sentences:
-        messages.note("levels", sentence)
-
-    overall = kaplan_meier(customers, label="all leads")
-    channel_curves = curves_by_level(pooled, "acquisition_channel", choice.channels())
-    dealer_curves = curves_by_level(pooled, "dealer_id", _largest(pooled["dealer_id"], PANEL_LEVELS))
-    logrank_rows = {}
-    for feature in ("acquisition_channel", "dealer_id"):
-        words = FEATURE_WORDS[feature] + "s"
-        try:
-            logrank_rows[feature] = logrank(pooled, feature)
-        except NotEstimable as error:
-            logrank_rows[feature] = (np.nan, np.nan, np.nan)
-            messages.note(f"logrank:{feature}", f"Log-rank test across {words} skipped: {_lower_first(error.reason)}")
-    logrank_table = pd.DataFrame.from_dict(logrank_rows, orient="index", columns=["statistic", "df", "p"])
-
-    probability = purchase_probability(overall)
-    for days, row in probability.iterrows():
-        if pd.isna(row["estimate"]):
-            messages.missing("probability", [("purchase_probability", str(days))],
-                             f"No lead has been followed for {days} days yet, so the share bought by day {days} "
-                             "is unknown.")
-
-    if choice.reference_channel is None:
-        messages.missing("model", ["reference_channel"], "No model compares acquisition channels on this export, "
-                                                         "so there is no reference channel.")
-    model = _model(choice, params, messages)
-    naive = _naive(pooled, model, messages)
-    ph, violated = _ph_check(model, params, messages)
-    by_period, stratified, strata = _remedies(model, violated, messages)
-    aft = _aft(model, messages)
-    medians = _medians(pooled, channel_curves, model, aft)
-    rmst = pd.DataFrame([(c, *restricted_mean(km, params.rmst_horizon_days)) for c, km in channel_curves.items()],
-                        columns=["channel", "estimate", "ci_low", "ci_high"]).set_index("channel") \
-        .sort_values("estimate")
-    scenario = _scenario(model, params, messages)
-    open_leads, scores, test = _lead_scores(tables, params, messages)
-    return TimeToPurchaseResult(
-        params, len(customers), int(customers["purchased"].sum()), int(customers["test_drive_days"].notna().sum()),
-        float(customers["days"].median()), choice, overall, channel_curves, dealer_curves, logrank_table, probability,
-        model, naive, ph, violated, by_period, stratified, strata, aft,
-        None if aft is None else aft_module.time_ratios(aft.fitter), medians, rmst, scenario, list(messages),
-        open_leads, scores, test)
-
-
-def _largest(values: pd.Series, n: int) -> list:
-    sizes = values.value_counts()
-    return sorted(sizes.index, key=lambda level: (-sizes[level], level))[:n]
-
-
-def _model(choice, params, messages) -> CoxResult | None:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", category=RuntimeWarning)
-            model = purchase_model(choice, concordance_rows=params.max_rows, seed=params.seed)
-    except NotEstimable as error:
-        messages.missing("model", [("hazard_ratios", TEST_DRIVE), "concordance"], error.reason)
-        return None
-    for sentence in dict.fromkeys([*model.notes, *model.missing.values()]):
-        messages.note("model", sentence)
-    for term, reason in model.missing.items():
-        if term == TEST_DRIVE or term.startswith("channel:"):
-            messages.missing("model", [("hazard_ratios", term)], reason)
-    return model
-
-
-def _has_test_drive(model) -> bool:
-    return model is not None and TEST_DRIVE in model.hazard_ratios.index
-
-
-def _naive(pooled, model, messages) -> pd.Series | None:
-    if not _has_test_drive(model):
-        messages.missing("naive", ["naive_test_drive_hazard_ratio"], "Without a test-drive effect from the model "
-                                                                     "there is nothing to compare the naive coding with.")
-        return None
-    terms = [t for t in model.hazard_ratios.index if t != TEST_DRIVE]
-    try:
-        return hazard_ratios(naive_model(pooled, model.design, terms)).loc["ever_test_drove"]
-    except NotEstimable as error:
-        messages.missing("naive", ["naive_test_drive_hazard_ratio"], error.reason)
-        return None
-
-
-def _ph_check(model, params, messages):
-    if model is None:
-        messages.note("ph", "Without the model there is no proportional-hazards check.")
-        return None, []
-    try:
-        ph = proportional_hazards(model, max_rows=params.max_rows, seed=params.seed)
-    except NotEstimable as error:
-        messages.note("ph", f"The proportional-hazards check could not be run: {_lower_first(error.reason)}")
-        return None, []
-    return ph, list(ph.index[ph["p"] < 0.05])
-
-
-def _remedies(model, violated, messages):
-    """Where proportional hazards fail: the test drive's effect by period; the other factors as strata."""
-    by_period = stratified = None
-    strata: list = []
-    if TEST_DRIVE in violated:
-        try:
-            by_period = period_effects(model, REMEDY_CUTS)
-        except NotEstimable as error:
-            messages.note("remedy", "The test drive's effect by period of the journey could not be estimated: "
-                                    f"{_lower_first(error.reason)}")
-    others = [c for c in violated if c != TEST_DRIVE]
-    if others:
-        try:
-            refit, strata = stratified_refit(model, others)
-            if TEST_DRIVE in refit.params_.index:
-                stratified = hazard_ratios(refit).loc[TEST_DRIVE]
-        except NotEstimable as error:
-            messages.note("remedy", f"The stratified remedy could not be fitted: {_lower_first(error.reason)}")
-    return by_period, stratified, strata
-
-
-def _aft(model, messages):
-    if model is None:
-        messages.note("aft", "Without the Cox model's design there is no Weibull cross-check.")
-        return None
-    try:
-        aft = aft_module.cross_check_aft(model.design, [t for t in model.fitter.params_.index if t != TEST_DRIVE])
-    except NotEstimable as error:
-        messages.note("aft", error.reason)
-        return None
-    for sentence in aft.notes:
-        messages.note("aft", sentence)
-    return aft
-
-
-def _medians(pooled, curves, model, aft) -> pd.DataFrame:
-    sizes = pooled["acquisition_channel"].value_counts()
-    table = pd.DataFrame([(c, int(sizes[c]), *median_days(km)) for c, km in curves.items()],
-                         columns=["channel", "leads", "KM median days", "95% low", "95% high"]).set_index("channel")
-    if aft is not None:
-        table["Weibull median days (reference dealer)"] = aft_module.aft_median_by_channel(aft.fitter, model.design,
-                                                                                          aft.covariates)
-    return table.replace(np.inf, np.nan)
-
-
-def _scenario(model, params, messages) -> Scenario | None:
-    if model is None:
-        messages.note("scenario", "Without the model there is no test-drive scenario.")
-        return None
-    try:
-        return test_drive_scenario(model, share=params.scenario_share, window_days=params.scenario_window_days,
-                                   horizon_days=params.scenario_horizon_days, seed=params.seed)
-    except NotEstimable as error:
-        messages.note("scenario", error.reason)
-        return None
-
-
-LEAD_KEYS = [("lead_scores", k) for k in ("expected_purchases_30d", "expected_purchases_90d", "file", "to_call_file",
-                                          "to_call_rows")]
-BACKTEST_KEYS = [("lead_scores", "backtest", k) for k in ("as_of", "leads", "auc_30d", "auc_90d", "expected_30d",
-                                                          "observed_30d", "expected_90d", "observed_90d", "top_n",
-                                                          "precision_top_n")]
-
-
-def _lead_scores(tables, params, messages):
-    """Who to call: the open leads' scores at the as-of date and the backtest 90 days earlier."""
-    journeys = tables.load("journeys", columns=lead_history.JOURNEY_COLUMNS)
-    events = tables.load("touchpoints", columns=lead_history.EVENT_COLUMNS, filters=[("source", "==", "touchpoints")],
-                         categories=["customer_id", "event_type", "source"])
-    as_of = tables.as_of
-    known = lead_history.history(journeys, events, lead_history.seconds([as_of])[0])
-    open_leads = int(known.open_at(known.cutoff).sum())
-    scores = test = None
-    try:
-        scores = score(known, min_level_customers=params.min_level_customers, seed=params.seed)
-        for sentence in scores.notes:
-            messages.note("leads", sentence)
-    except NotEstimable as error:
-        messages.missing("leads", LEAD_KEYS, f"No lead scores: {_lower_first(error.reason)}")
-    try:
-        test = backtest(journeys, events, as_of, top_per_dealer=params.leads_to_call_top,
-                        min_level_customers=params.min_level_customers, seed=params.seed, known=known)
-        for key, reason in test.missing.items():
-            messages.missing("leads", [("lead_scores", "backtest", key)], reason)
-    except NotEstimable as error:
-        messages.missing("leads", BACKTEST_KEYS, error.reason)
-    return open_leads, scores, test
+TimeToPurchaseResult = Result  # the older name, kept for callers

@@ -1,6 +1,6 @@
 """The takeaways and reviewer tables notebook 02 shows, as methods of its result.
 
-`TimeToPurchaseResult` inherits these. Each takeaway method returns the sentences of one report
+`time_to_purchase.result.Result` inherits these. Each takeaway method returns the sentences of one report
 section (a list, empty where the section has nothing to say; why is in `notes_for(section)`), and
 every number in them is in `metrics()` (`record_shown` adds those not recorded before). Codes pass through `journeylib.labels`, p-values through
 `labels.p_value`, and every time measure is in days.
@@ -20,7 +20,7 @@ SIGNIFICANCE = 0.05  # a log-rank or proportional-hazards p below this is report
 
 
 class Sentences:
-    """Takeaway sentences and reviewer tables of a `TimeToPurchaseResult` (attributes as there)."""
+    """Takeaway sentences and reviewer tables of a time-to-purchase `Result` (attributes as there)."""
 
     # ------------------------------------------------------------------ takeaways, in the notebook's order
 

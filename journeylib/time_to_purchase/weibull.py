@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from journeylib.stats.intervals import wald_interval
 from journeylib.time_to_purchase.risksets import covariate_patterns
@@ -94,6 +93,8 @@ class WeibullAFT:
         se = pd.Series(np.sqrt(np.diag(self.variance_matrix_)), index=coef.index)
         low, high = wald_interval(coef, se)
         z = coef / se
+        from scipy import stats
+
         return pd.DataFrame({"coef": coef, "exp(coef)": np.exp(coef), "se(coef)": se,
                              "exp(coef) lower 95%": np.exp(low), "exp(coef) upper 95%": np.exp(high),
                              "z": z, "p": 2 * stats.norm.sf(np.abs(z))})
