@@ -147,14 +147,11 @@ def write_lead_lists(table: pd.DataFrame, run_dir, top: int = 25) -> tuple[Path,
     Ids and scores only: a column outside SCORE_COLUMNS, or customer ids that look like email addresses,
     stop the write before anything is written.
     """
-    if run_dir in (None, ""):
-        return None
-    from journeylib.privacy import check_shareable
+    from journeylib.privacy import check_shareable, write_shareable
 
-    check_shareable(table, SCORE_COLUMNS, "lead lists")
-    folder = Path(run_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    scores, calls = folder / SCORES_FILE, folder / TO_CALL_FILE
-    table[SCORE_COLUMNS].to_parquet(scores, index=False)
-    to_call(table, top).to_csv(calls, index=False)
+    check_shareable(table, SCORE_COLUMNS, "lead lists")  # the whole table: a stray column stops the write
+    scores = write_shareable(table[SCORE_COLUMNS], run_dir, SCORES_FILE, SCORE_COLUMNS, "lead lists")
+    if scores is None:
+        return None
+    calls = write_shareable(to_call(table, top), run_dir, TO_CALL_FILE, SCORE_COLUMNS, "lead lists")
     return scores, calls
