@@ -79,7 +79,8 @@ def test_the_permit_funnel_equals_a_direct_count_on_the_raw_file(receipt):
     assert list(got.index) == list(expected)
     for step, (reached, in_progress) in expected.items():
         assert got.loc[step, "reached"] == reached, step
-        assert abs(got.loc[step, "in_progress"] - in_progress) <= 1, step
+        # the issue asks for in progress within one; on this log it is exact
+        assert got.loc[step, "in_progress"] == in_progress, step
     # the real log is not trivial: some cases drop out and some are still inside a window
     assert expected["checked"][0] < expected["received"][0] and expected["answered"][0] < expected["checked"][0]
     assert expected["checked"][1] > 0
@@ -115,9 +116,8 @@ def channel_attribution_events(data: pd.DataFrame) -> pd.DataFrame:
     value = (data["total_conversion_value"] / data["total_conversions"].where(data["total_conversions"] > 0)).to_numpy()
     purchases = pd.DataFrame({"event_id": [f"sale{i}" for i in buyers], "customer_id": ids[buyers],
                               "occurred_at": base + pd.to_timedelta(lengths[row][buyers], unit="D"),
-                              "event_type": "purchase", "channel": "website", "source": "touchpoints",
+                              "event_type": "purchase", "channel": "website", "source": "sales",
                               "price": value[row][buyers]})
-    purchases["source"] = "sales"
     frame = pd.concat([touches, purchases], ignore_index=True)
     frame["occurred_at"] = frame["occurred_at"].astype("datetime64[us, UTC]")
     return frame
