@@ -165,3 +165,20 @@ def test_every_models_revenue_credit_sums_to_the_total_conversion_value(channel_
         assert info["revenue_credits"][model].sum() == pytest.approx(total, rel=1e-9), model
         assert credits[model].sum() == pytest.approx(data["total_conversions"].sum(), rel=1e-9), model
         assert (info["revenue_credits"][model] >= 0).all(), model
+
+
+# ------------------------------------------------------------------ what the report draws for a log without prices
+
+def test_revenue_per_lead_is_not_drawn_when_no_purchase_has_a_price():
+    """The receipt log has no prices: revenue per lead and per purchase would be empty charts of zeros."""
+    from types import SimpleNamespace
+
+    from journeylib.figures import journey as draw
+
+    unpriced = pd.DataFrame({"group": ["website", "desk"], "customers": [10, 5], "buyers": [8, 4],
+                             "purchases": [0, 0], "revenue": [0.0, 0.0], "per_lead": [0.0, 0.0],
+                             "per_purchase": [np.nan, np.nan]})
+    assert draw.revenue_per_group(SimpleNamespace(revenue_by_channel_=unpriced, revenue_by_campaign_=None)) is None
+    priced = unpriced.assign(purchases=[2, 0], revenue=[50.0, 0.0], per_lead=[5.0, 0.0], per_purchase=[25.0, np.nan])
+    fig = draw.revenue_per_group(SimpleNamespace(revenue_by_channel_=priced, revenue_by_campaign_=unpriced))
+    assert fig is not None and len(fig.axes) == 2  # the campaign row without revenue is left out

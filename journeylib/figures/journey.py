@@ -372,7 +372,7 @@ def step_funnel(name: str, overall: pd.DataFrame, by_group: pd.DataFrame):
             text += f" ({row.conversion:.0%} of {row.eligible:,})"
         if row.in_progress:
             text += f", {row.in_progress:,} in progress"
-        bars.text(row.reached, i, text, va="center", fontsize=9)
+        bars.text(row.reached, i, text, va="center", fontsize=11)
     bars.set(title=f"{plain(label(name))} funnel: customers reaching each step", xlabel="customers", ylabel="step",
              xlim=(0, top * 1.9))
     for ax, by in zip(axes[1:], groupings):
@@ -418,7 +418,7 @@ def revenue_per_lead(tables: dict):
 
     from journeylib.labels import label
 
-    tables = {title: table for title, table in tables.items() if table is not None and len(table)}
+    tables = priced_tables(tables)
     fig, axes = plt.subplots(len(tables), 2, figsize=(13, 0.35 * sum(len(t) for t in tables.values()) + 2.5 * len(tables)),
                              squeeze=False)
     for (title, table), (left, right) in zip(tables.items(), axes):
@@ -431,6 +431,12 @@ def revenue_per_lead(tables: dict):
             ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda value, _: f"{value:,.0f}"))
     fig.tight_layout()
     return fig
+
+
+def priced_tables(tables: dict) -> dict:
+    """The revenue-by-group tables with some revenue: without a known price every bar is 0 (an empty chart)."""
+    return {title: table for title, table in tables.items()
+            if table is not None and len(table) and table["revenue"].sum() > 0}
 
 
 def behaviour_differences(comparison, top: int = 15):
@@ -533,4 +539,4 @@ def revenue(result):
 
 def revenue_per_group(result):
     tables = {"acquisition channel": result.revenue_by_channel_, "campaign": result.revenue_by_campaign_}
-    return revenue_per_lead(tables) if any(t is not None and len(t) for t in tables.values()) else None
+    return revenue_per_lead(tables) if priced_tables(tables) else None
