@@ -182,3 +182,27 @@ def test_revenue_per_lead_is_not_drawn_when_no_purchase_has_a_price():
     priced = unpriced.assign(purchases=[2, 0], revenue=[50.0, 0.0], per_lead=[5.0, 0.0], per_purchase=[25.0, np.nan])
     fig = draw.revenue_per_group(SimpleNamespace(revenue_by_channel_=priced, revenue_by_campaign_=unpriced))
     assert fig is not None and len(fig.axes) == 2  # the campaign row without revenue is left out
+
+
+def test_the_default_funnel_on_paths_without_its_steps_says_each_step_came_at_the_same_moment(channel_paths):
+    """ChannelAttribution's journeys have site visits and purchases only: the default dealer funnel counts every
+    buyer's purchase for each step (a later step's event counts for an earlier one), so each step is reached at
+    the moment of the one before; the figure says so and draws no dealer heatmap (nobody has a dealer)."""
+    data, frame, _, _ = channel_paths
+    events = engine.events_table(frame)
+    journeys = pd.DataFrame({"customer_id": frame["customer_id"].unique()})
+    labels = {"dealer_id": np.full(len(journeys), "(none)", dtype=object),
+              "acquisition_channel": np.where(np.arange(len(journeys)) % 2, "alpha", "beta")}
+    overall, by_group = funnels.funnel_tables(events, journeys, funnels.DEFAULT_FUNNELS, frame["occurred_at"].max(),
+                                              labels)
+    buyers = data["total_conversions"].sum()
+    assert (overall["reached"] == buyers).all()
+    assert overall["same_moment"].tolist() == [0] + [buyers] * (len(overall) - 1)
+    from journeylib.figures import journey as draw
+
+    fig = draw.step_funnel("dealer", overall.drop(columns="funnel"), by_group)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["Dealer funnel: customers reaching each step", "Step conversion by acquisition channel"]
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts[0].strip() == f"{buyers:,} ({buyers / len(journeys):.0%} of all {len(journeys):,})"
+    assert all("all at the moment of the step before" in t for t in texts[1:])

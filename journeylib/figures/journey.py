@@ -357,7 +357,9 @@ def step_funnel(name: str, overall: pd.DataFrame, by_group: pd.DataFrame):
 
     from journeylib.labels import label
 
-    groupings = [by for by in ("dealer_id", "acquisition_channel") if by in set(by_group["by"])]
+    # a grouping with one group (every customer without a dealer) has nothing to compare: no heatmap
+    groupings = [by for by in ("dealer_id", "acquisition_channel")
+                 if by_group.loc[by_group["by"] == by, "group"].nunique() > 1]
     fig, axes = plt.subplots(1, 1 + len(groupings), figsize=(6 + 5 * len(groupings), 0.6 * len(overall) + 3.2),
                              gridspec_kw={"width_ratios": [1.3] + [1] * len(groupings)})
     axes = np.atleast_1d(axes)
@@ -368,10 +370,12 @@ def step_funnel(name: str, overall: pd.DataFrame, by_group: pd.DataFrame):
     top = max(float(overall["reached"].max()), 1.0)
     for i, row in enumerate(overall.itertuples()):
         text = f" {row.reached:,}"
-        if i and not pd.isna(row.conversion):
-            text += f" ({row.conversion:.0%} of {row.eligible:,})"
+        if not pd.isna(row.conversion):
+            text += f" ({row.conversion:.0%} of {'all ' if not i else ''}{row.eligible:,})"
         if row.in_progress:
             text += f", {row.in_progress:,} in progress"
+        if i and row.reached and getattr(row, "same_moment", 0) == row.reached:
+            text += "\n  all at the moment of the step before"
         bars.text(row.reached, i, text, va="center", fontsize=11)
     bars.set(title=f"{plain(label(name))} funnel: customers reaching each step", xlabel="customers", ylabel="step",
              xlim=(0, top * 1.9))
