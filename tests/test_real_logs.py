@@ -206,3 +206,12 @@ def test_the_default_funnel_on_paths_without_its_steps_says_each_step_came_at_th
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert texts[0].strip() == f"{buyers:,} ({buyers / len(journeys):.0%} of all {len(journeys):,})"
     assert all("all at the moment of the step before" in t for t in texts[1:])
+
+
+def test_revenue_ticks_keep_small_amounts_apart():
+    """ChannelAttribution's revenue per lead is a few units: whole-number ticks read 0, 0, 1, 1."""
+    from journeylib.figures import journey as draw
+
+    assert [draw.money_ticks(1.2)(v, None) for v in (0, 0.4, 0.8, 1.2)] == ["0.00", "0.40", "0.80", "1.20"]
+    assert draw.money_ticks(40)(12.5, None) == "12.5"
+    assert draw.money_ticks(30_000)(25_000, None) == "25,000"

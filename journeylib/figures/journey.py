@@ -410,7 +410,7 @@ def revenue_bars(credits: pd.DataFrame, total: float):
     sns.barplot(data=long, x="channel", y="revenue", hue="model", ax=ax)
     ax.set(title=f"Revenue of the attributed purchases ({total:,.0f}) credited to each channel, by model",
            xlabel="channel", ylabel="revenue credited")
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    ax.yaxis.set_major_formatter(money_ticks(ax.get_ylim()[1]))
     ax.tick_params(axis="x", rotation=30)
     ax.legend(title="model")
     return fig
@@ -432,9 +432,18 @@ def revenue_per_lead(tables: dict):
         for ax, what in ((left, "per lead"), (right, "per purchase")):
             ax.invert_yaxis()
             ax.set(title=f"Revenue {what}, by {title}", xlabel=f"revenue {what}", ylabel=title)
-            ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda value, _: f"{value:,.0f}"))
+            ax.xaxis.set_major_formatter(money_ticks(ax.get_xlim()[1]))
     fig.tight_layout()
     return fig
+
+
+def money_ticks(top: float):
+    """Tick labels for amounts up to `top`: whole numbers with thousands separators, and decimals when the
+    amounts are small (per-lead revenue of a few units would read 0, 0, 1, 1)."""
+    import matplotlib.pyplot as plt
+
+    decimals = 2 if top < 10 else 1 if top < 100 else 0
+    return plt.FuncFormatter(lambda value, _: f"{value:,.{decimals}f}")
 
 
 def priced_tables(tables: dict) -> dict:
