@@ -215,3 +215,18 @@ def test_revenue_ticks_keep_small_amounts_apart():
     assert [draw.money_ticks(1.2)(v, None) for v in (0, 0.4, 0.8, 1.2)] == ["0.00", "0.40", "0.80", "1.20"]
     assert draw.money_ticks(40)(12.5, None) == "12.5"
     assert draw.money_ticks(30_000)(25_000, None) == "25,000"
+
+
+def test_the_markov_k_sentence_on_a_log_where_every_order_predicts_alike():
+    """The receipt log: every case keeps one channel, so orders 1-3 score the same on held-out paths."""
+    from journeylib.journey_map.markov_k import MarkovK
+
+    credits = pd.DataFrame({"markov": [1132.04, 97.0], "ci_low": [1097.2, 80.0], "ci_high": [1154.6, 110.0],
+                            "removal_effect": [0.9, 0.1]}, index=["website", "desk"])
+    tied = MarkovK(1, True, {1: -0.822276, 2: -0.822276, 3: -0.822276}, credits)
+    assert tied.sentence() == ("The Markov model of order 1 (orders 1 to 3 predict held-out customers' paths equally "
+                               "well, so the simplest) credits Website with most purchases: 1,132 (95% interval from "
+                               "resampling customers 1,097 to 1,155).")
+    chosen = MarkovK(3, True, {1: -6.02, 2: -5.68, 3: -5.57}, credits / 100)
+    assert "(chosen among orders 1 to 3 as the one that best predicts held-out customers' paths)" in chosen.sentence()
+    assert chosen.sentence().endswith("most purchases: 11.3 (95% interval from resampling customers 11.0 to 11.5).")
