@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -182,6 +183,7 @@ def test_revenue_per_lead_is_not_drawn_when_no_purchase_has_a_price():
     priced = unpriced.assign(purchases=[2, 0], revenue=[50.0, 0.0], per_lead=[5.0, 0.0], per_purchase=[25.0, np.nan])
     fig = draw.revenue_per_group(SimpleNamespace(revenue_by_channel_=priced, revenue_by_campaign_=unpriced))
     assert fig is not None and len(fig.axes) == 2  # the campaign row without revenue is left out
+    plt.close(fig)
 
 
 def test_the_default_funnel_on_paths_without_its_steps_says_each_step_came_at_the_same_moment(channel_paths):
@@ -206,6 +208,7 @@ def test_the_default_funnel_on_paths_without_its_steps_says_each_step_came_at_th
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert texts[0].strip() == f"{buyers:,} ({buyers / len(journeys):.0%} of all {len(journeys):,})"
     assert all("all at the moment of the step before" in t for t in texts[1:])
+    plt.close(fig)
 
 
 def test_revenue_ticks_keep_small_amounts_apart():

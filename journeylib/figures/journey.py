@@ -373,7 +373,7 @@ def step_funnel(name: str, overall: pd.DataFrame, by_group: pd.DataFrame):
         if not pd.isna(row.conversion):
             text += f" ({row.conversion:.0%} of {'all ' if not i else ''}{row.eligible:,})"
         if row.in_progress:
-            text += f", {row.in_progress:,} in progress"
+            text += f"\n  {row.in_progress:,} in progress"
         if i and row.reached and getattr(row, "same_moment", 0) == row.reached:
             text += "\n  all at the moment of the step before"
         bars.text(row.reached, i, text, va="center", fontsize=11)
@@ -392,6 +392,7 @@ def step_funnel(name: str, overall: pd.DataFrame, by_group: pd.DataFrame):
             continue
         heatmap(matrix, ax, f"Step conversion by {label(by).lower()}", "step", label(by), vmin=0, vmax=1)
         ax.tick_params(axis="x", rotation=30)
+        ax.tick_params(axis="y", rotation=0)  # group names read across, however few rows
     fig.tight_layout()
     return fig
 
