@@ -207,7 +207,7 @@ def test_the_default_funnel_on_paths_without_its_steps_says_each_step_came_at_th
     assert titles == ["Dealer funnel: customers reaching each step", "Step conversion by acquisition channel"]
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert texts[0].strip() == f"{buyers:,} ({buyers / len(journeys):.0%} of all {len(journeys):,})"
-    assert all("all at the moment of the step before" in t for t in texts[1:])
+    assert all("same moment as the step before" in t for t in texts[1:])
     plt.close(fig)
 
 

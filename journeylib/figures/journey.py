@@ -368,6 +368,7 @@ def step_funnel(name: str, overall: pd.DataFrame, by_group: pd.DataFrame):
     bars.barh(steps, overall["reached"].to_numpy(dtype=float))
     bars.invert_yaxis()
     top = max(float(overall["reached"].max()), 1.0)
+    wide = False  # a longer label: more room right of the bars
     for i, row in enumerate(overall.itertuples()):
         text = f" {row.reached:,}"
         if not pd.isna(row.conversion):
@@ -375,10 +376,11 @@ def step_funnel(name: str, overall: pd.DataFrame, by_group: pd.DataFrame):
         if row.in_progress:
             text += f"\n  {row.in_progress:,} in progress"
         if i and row.reached and getattr(row, "same_moment", 0) == row.reached:
-            text += "\n  all at the moment of the step before"
+            text += "\n  same moment as the step before"
+            wide = True
         bars.text(row.reached, i, text, va="center", fontsize=11)
     bars.set(title=f"{plain(label(name))} funnel: customers reaching each step", xlabel="customers", ylabel="step",
-             xlim=(0, top * 1.9))
+             xlim=(0, top * (2.4 if wide else 1.9)))
     for ax, by in zip(axes[1:], groupings):
         rows = by_group[by_group["by"] == by]
         matrix = rows.pivot_table(index="group", columns="step", values="shrunk", aggfunc="first", dropna=False)
