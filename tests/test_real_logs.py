@@ -233,3 +233,22 @@ def test_the_markov_k_sentence_on_a_log_where_every_order_predicts_alike():
     chosen = MarkovK(3, True, {1: -6.02, 2: -5.68, 3: -5.57}, credits / 100)
     assert "(chosen among orders 1 to 3 as the one that best predicts held-out customers' paths)" in chosen.sentence()
     assert chosen.sentence().endswith("most purchases: 11.3 (95% interval from resampling customers 11.0 to 11.5).")
+
+
+def test_two_acquisition_channels_are_not_compared_on_the_channels_that_define_them(receipt):
+    """Receipt cases keep one channel: comparing Website with Desk, 'used Website' is 100% against 0% by
+    definition; it is left out, and the process steps are compared."""
+    from journeylib.journey_map import compare, groups
+
+    _, tables, raw = receipt
+    journeys = tables.load("journeys")
+    events = engine.open_events(tables, engine.connect(tables))
+    labels = groups.segment_labels(journeys, "acquisition_channel")
+    found = compare.two_groups(events, journeys, labels, "website", "desk", 0.1)
+    channels = set(found.table_.loc[found.table_["kind"] == "channel", "behaviour"])
+    assert not channels & {"website", "desk"}
+    assert "post" not in channels  # nobody in either group used it: nothing to compare
+    first = raw.sort_values("at").groupby("case")["channel"].first()
+    assert found.sizes == ((first == "Internet").sum(), (first == "Desk").sum())
+    assert (found.table_["kind"] == "step").sum() > 10 and not found.flagged_.empty
+    assert "Channel" not in found.sentences()[1]
