@@ -357,7 +357,9 @@ def step_funnel(name: str, overall: pd.DataFrame, by_group: pd.DataFrame):
 
     from journeylib.labels import label
 
-    groupings = [by for by in ("dealer_id", "acquisition_channel") if by in set(by_group["by"])]
+    # a grouping with one group (every customer without a dealer) has nothing to compare: no heatmap
+    groupings = [by for by in ("dealer_id", "acquisition_channel")
+                 if by_group.loc[by_group["by"] == by, "group"].nunique() > 1]
     fig, axes = plt.subplots(1, 1 + len(groupings), figsize=(6 + 5 * len(groupings), 0.6 * len(overall) + 3.2),
                              gridspec_kw={"width_ratios": [1.3] + [1] * len(groupings)})
     axes = np.atleast_1d(axes)
@@ -366,15 +368,19 @@ def step_funnel(name: str, overall: pd.DataFrame, by_group: pd.DataFrame):
     bars.barh(steps, overall["reached"].to_numpy(dtype=float))
     bars.invert_yaxis()
     top = max(float(overall["reached"].max()), 1.0)
+    wide = False  # a longer label: more room right of the bars
     for i, row in enumerate(overall.itertuples()):
         text = f" {row.reached:,}"
-        if i and not pd.isna(row.conversion):
-            text += f" ({row.conversion:.0%} of {row.eligible:,})"
+        if not pd.isna(row.conversion):
+            text += f" ({row.conversion:.0%} of {'all ' if not i else ''}{row.eligible:,})"
         if row.in_progress:
-            text += f", {row.in_progress:,} in progress"
-        bars.text(row.reached, i, text, va="center", fontsize=9)
+            text += f"\n  {row.in_progress:,} in progress"
+        if i and row.reached and getattr(row, "same_moment", 0) == row.reached:
+            text += "\n  same moment as the step before"
+            wide = True
+        bars.text(row.reached, i, text, va="center", fontsize=11)
     bars.set(title=f"{plain(label(name))} funnel: customers reaching each step", xlabel="customers", ylabel="step",
-             xlim=(0, top * 1.9))
+             xlim=(0, top * (2.4 if wide else 1.9)))
     for ax, by in zip(axes[1:], groupings):
         rows = by_group[by_group["by"] == by]
         matrix = rows.pivot_table(index="group", columns="step", values="shrunk", aggfunc="first", dropna=False)
@@ -388,6 +394,7 @@ def step_funnel(name: str, overall: pd.DataFrame, by_group: pd.DataFrame):
             continue
         heatmap(matrix, ax, f"Step conversion by {label(by).lower()}", "step", label(by), vmin=0, vmax=1)
         ax.tick_params(axis="x", rotation=30)
+        ax.tick_params(axis="y", rotation=0)  # group names read across, however few rows
     fig.tight_layout()
     return fig
 
@@ -406,7 +413,7 @@ def revenue_bars(credits: pd.DataFrame, total: float):
     sns.barplot(data=long, x="channel", y="revenue", hue="model", ax=ax)
     ax.set(title=f"Revenue of the attributed purchases ({total:,.0f}) credited to each channel, by model",
            xlabel="channel", ylabel="revenue credited")
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    ax.yaxis.set_major_formatter(money_ticks(ax.get_ylim()[1]))
     ax.tick_params(axis="x", rotation=30)
     ax.legend(title="model")
     return fig
@@ -418,7 +425,7 @@ def revenue_per_lead(tables: dict):
 
     from journeylib.labels import label
 
-    tables = {title: table for title, table in tables.items() if table is not None and len(table)}
+    tables = priced_tables(tables)
     fig, axes = plt.subplots(len(tables), 2, figsize=(13, 0.35 * sum(len(t) for t in tables.values()) + 2.5 * len(tables)),
                              squeeze=False)
     for (title, table), (left, right) in zip(tables.items(), axes):
@@ -428,9 +435,24 @@ def revenue_per_lead(tables: dict):
         for ax, what in ((left, "per lead"), (right, "per purchase")):
             ax.invert_yaxis()
             ax.set(title=f"Revenue {what}, by {title}", xlabel=f"revenue {what}", ylabel=title)
-            ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda value, _: f"{value:,.0f}"))
+            ax.xaxis.set_major_formatter(money_ticks(ax.get_xlim()[1]))
     fig.tight_layout()
     return fig
+
+
+def money_ticks(top: float):
+    """Tick labels for amounts up to `top`: whole numbers with thousands separators, and decimals when the
+    amounts are small (per-lead revenue of a few units would read 0, 0, 1, 1)."""
+    import matplotlib.pyplot as plt
+
+    decimals = 2 if top < 10 else 1 if top < 100 else 0
+    return plt.FuncFormatter(lambda value, _: f"{value:,.{decimals}f}")
+
+
+def priced_tables(tables: dict) -> dict:
+    """The revenue-by-group tables with some revenue: without a known price every bar is 0 (an empty chart)."""
+    return {title: table for title, table in tables.items()
+            if table is not None and len(table) and table["revenue"].sum() > 0}
 
 
 def behaviour_differences(comparison, top: int = 15):
@@ -533,4 +555,4 @@ def revenue(result):
 
 def revenue_per_group(result):
     tables = {"acquisition channel": result.revenue_by_channel_, "campaign": result.revenue_by_campaign_}
-    return revenue_per_lead(tables) if any(t is not None and len(t) for t in tables.values()) else None
+    return revenue_per_lead(tables) if priced_tables(tables) else None

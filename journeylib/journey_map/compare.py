@@ -145,7 +145,11 @@ def buyers_against_others(events, journeys: pd.DataFrame, q: float = 0.1) -> Gro
 
 def two_groups(events, journeys: pd.DataFrame, labels, a: str, b: str, q: float = 0.1,
                names: tuple | None = None) -> GroupComparison:
-    """Customers labelled `a` against those labelled `b` (`labels` aligned with `journeys`), every event."""
+    """Customers labelled `a` against those labelled `b` (`labels` aligned with `journeys`), every event.
+
+    A channel that every customer of its own group used, named like that group (two acquisition channels:
+    each group's customers came in through it), is what defines the groups, not a behaviour: it is left out
+    (otherwise "Channel Desk: 0% of Website against 100% of Desk" tops the list)."""
     labels = pd.Series(np.asarray(labels, dtype=object), index=journeys.index).astype(str)
     chosen = labels.isin([a, b])
     windows = pd.DataFrame({"customer_id": journeys.loc[chosen, "customer_id"], "group": labels[chosen],
@@ -153,4 +157,7 @@ def two_groups(events, journeys: pd.DataFrame, labels, a: str, b: str, q: float 
     sizes = (int((labels == a).sum()), int((labels == b).sum()))
     counts = behaviour_counts(events, windows) if min(sizes) else pd.DataFrame(
         columns=["group", "kind", "behaviour", "customers"])
+    defining = [group for group, size in zip((a, b), sizes) if size and ((counts["group"] == group) & (
+        counts["kind"] == "channel") & (counts["behaviour"] == group) & (counts["customers"] == size)).any()]
+    counts = counts[~((counts["kind"] == "channel") & counts["behaviour"].isin(defining))]
     return compare(counts, names or (a, b), (a, b), sizes, q)

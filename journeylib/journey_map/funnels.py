@@ -80,7 +80,9 @@ def customer_steps(times: pd.DataFrame, steps: list, as_of) -> dict:
 
 def step_table(flags: dict, steps: list, customers: int, mask=None) -> pd.DataFrame:
     """Per step: reached, in_progress, eligible (the conversion's denominator), conversion with Wilson 95%
-    interval, median days from the previous step. `mask`: the customers (of `flags`) counted."""
+    interval, median days from the previous step, and same_moment: customers who reached the step at the very
+    moment they reached the previous one (every one of them: the export records no event of its own for the
+    step, only a later step's event that counts for it). `mask`: the customers (of `flags`) counted."""
     rows, before = [], customers
     for step in steps:
         reached, in_progress, days = flags[step["step"]]
@@ -90,7 +92,8 @@ def step_table(flags: dict, steps: list, customers: int, mask=None) -> pd.DataFr
         eligible = before - n_progress
         reached_days = days[reached & ~np.isnan(days)]
         rows.append({"step": step["step"], "reached": n_reached, "in_progress": n_progress, "eligible": eligible,
-                     "median_days": float(np.median(reached_days)) if len(reached_days) else np.nan})
+                     "median_days": float(np.median(reached_days)) if len(reached_days) else np.nan,
+                     "same_moment": int((reached_days == 0).sum())})
         before = n_reached
     table = pd.DataFrame(rows)
     table["conversion"] = table["reached"] / table["eligible"].where(table["eligible"] > 0)
@@ -101,7 +104,7 @@ def step_table(flags: dict, steps: list, customers: int, mask=None) -> pd.DataFr
 def funnel_tables(events, journeys: pd.DataFrame, funnels: dict, as_of, groups: dict | None = None):
     """Every funnel overall and per group: (overall, by_group) long tables.
 
-    overall: funnel, step, reached, in_progress, eligible, conversion, ci_low, ci_high, median_days.
+    overall: funnel, step, reached, in_progress, eligible, conversion, ci_low, ci_high, median_days, same_moment.
     by_group: the same per `by` (a grouping name) and `group`, plus `shrunk` (the empirical-Bayes
     conversion, pulled toward the funnel's overall rate in proportion to how few customers a group has).
     `groups`: {by: labels aligned with `journeys`} (already pooled by the sparse-level rule).
@@ -121,7 +124,7 @@ def funnel_tables(events, journeys: pd.DataFrame, funnels: dict, as_of, groups: 
                 by_group.append(step_table(flags, steps, int(mask.sum()), mask).assign(
                     funnel=name, by=by, group=group, customers=int(mask.sum())))
     columns = ["funnel", "step", "reached", "in_progress", "eligible", "conversion", "ci_low", "ci_high",
-               "median_days"]
+               "median_days", "same_moment"]
     overall = pd.concat(overall, ignore_index=True)[columns] if overall else pd.DataFrame(columns=columns)
     if not by_group:
         return overall, pd.DataFrame(columns=["by", "group", "customers", *columns, "shrunk"])

@@ -38,13 +38,18 @@ class MarkovK:
     def sentence(self) -> str:
         how = ("chosen among orders 1 to 3 as the one that best predicts held-out customers' paths" if self.chosen
                else "as configured")
+        scores = list(self.log_likelihood.values())
+        if self.chosen and len(scores) > 1 and np.allclose(scores, scores[0], rtol=1e-9, atol=0):
+            # e.g. every customer on one channel: longer memory predicts nothing more
+            how = "orders 1 to 3 predict held-out customers' paths equally well, so the simplest"
         top = self.credits_["markov"].idxmax()
         row = self.credits_.loc[top]
         from journeylib.labels import label
 
+        digits = 0 if row["markov"] >= 100 else 1  # whole purchases, unless the credits are small
         return (f"The Markov model of order {self.order} ({how}) credits {label(top)} with most purchases: "
-                f"{row['markov']:,.1f} (95% interval from resampling customers {row['ci_low']:,.1f} to "
-                f"{row['ci_high']:,.1f}).")
+                f"{row['markov']:,.{digits}f} (95% interval from resampling customers {row['ci_low']:,.{digits}f} to "
+                f"{row['ci_high']:,.{digits}f}).")
 
 
 def _split(paths: pd.DataFrame) -> list:

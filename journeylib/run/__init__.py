@@ -54,7 +54,9 @@ LOW_SPACE_BYTES = 1 << 20  # a failed notebook with less than this free in the r
 
 
 def raw_has_tables(raw: Path) -> bool:
-    return any((raw / f"{t}.{ext}").exists() for t in RAW_TABLES for ext in ("csv", "parquet"))
+    from journeylib.prepare.load import EXTENSIONS  # what prepare reads (a gzip-compressed CSV too)
+
+    return any((raw / f"{t}.{ext}").exists() for t in RAW_TABLES for ext in EXTENSIONS)
 
 
 def run(raw=None, processed=None, reports=None, as_of=None, config=None, only=None, parameters=None,
@@ -77,8 +79,8 @@ def run(raw=None, processed=None, reports=None, as_of=None, config=None, only=No
         raise InputError(f"{raw_folder}: raw exports folder not found")
     if named_raw and not raw_has_tables(raw_folder):
         # a nightly job whose export drop failed must not publish a report on invented data
-        raise InputError(f"{raw_folder}: holds no exports (expected customers.csv or customers.parquet and the "
-                         "other tables); the synthetic sample is written only by `journey sample` or into an "
+        raise InputError(f"{raw_folder}: holds no exports (expected a touchpoints or sales file, "
+                         ".csv, .csv.gz or .parquet); the synthetic sample is written only by `journey sample` or into an "
                          "empty data/raw when no --raw is given")
     _check_writable(reports_folder)
     exploratory = exploratory_reason(only, parameters)
