@@ -27,13 +27,15 @@ def analyse(tables, params: Params | None = None) -> Result:
         customers_=len(data.customers), customers_merged_=summary.get("customers_merged"),
         customers_with_merges_=identity.customers_with_merges(data.customers),
         # events over time and by dealer; as-of date and coverage
-        events_by_month_=events.by_month(data.events), events_by_dealer_=events.by_dealer(data.events, params.top_dealers),
+        events_by_month_=events.by_month(data.events),
+        events_by_dealer_=events.by_dealer(data.events, params.top_dealers),
         events_=len(data.events), dealers_=events.dealers(data.events),
         events_without_dealer_=events.without_dealer(data.events),
         first_event_=first, last_event_=last, events_after_as_of_=events.after(data.events, data.as_of),
         as_of_outliers_=summary.get("as_of_outliers"),
         # what the exports lack
-        customers_from_=summary.get("customers_from", "customers"), purchases_from_=summary.get("purchases_from", "sales"),
+        customers_from_=summary.get("customers_from", "customers"),
+        purchases_from_=summary.get("purchases_from", "sales"),
         absent_files_=list(summary.get("absent_files") or []),
         missing_={} if len(data.events) else {"coverage": NO_EVENTS},
         notes_=lacking.notes(summary, rows, unknown.rows(labels, "channel"), accounting.kept(rows, "touchpoints")),
