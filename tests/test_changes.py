@@ -408,6 +408,14 @@ def test_the_result_follows_the_template_and_keeps_its_older_names():
         changes.what_changed(data, AS_OF, no_such_parameter=1)
 
 
+def test_importing_the_package_leaves_scipy_for_the_comparisons():
+    import subprocess
+    import sys
+
+    code = "import sys, journeylib.changes; print(sorted(m for m in ('scipy', 'sklearn', 'ibis') if m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
+
+
 # ---------------------------------------------------------------- sentences
 
 def test_the_sentence_has_the_issues_form():

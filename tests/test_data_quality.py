@@ -107,7 +107,12 @@ def test_params_refuse_bad_values(values, message):
 
 
 def test_the_front_door():
+    from pathlib import Path
+
     assert (data_quality.SECTION, data_quality.NOTEBOOK) == ("data_quality", "00_data_quality")
+    assert data_quality.__all__ == ["Params", "analyse", "Result", "SECTION", "NOTEBOOK"]
+    files = {path.name for path in Path(data_quality.__file__).parent.glob("*.py")}
+    assert {"__init__.py", "params.py", "inputs.py", "analyse.py", "result.py", "sentences.py"} <= files
 
 
 def test_the_result_follows_the_template_and_keeps_its_older_names():
