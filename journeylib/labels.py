@@ -113,6 +113,12 @@ def percent(share, digits: int = 1, missing: str = MISSING) -> str:
     return missing if not _finite(share) else f"{number(100 * float(share), digits)}%"
 
 
+def pct(value: float, digits: int = 1) -> str:
+    """A share 0..1 as a plain percentage, `0.123` -> `12.3%` (no thousands separator, no missing value: the
+    sentences that use it divide counts known to be there)."""
+    return f"{100 * value:.{digits}f}%"
+
+
 def points(difference, digits: int = 1, missing: str = MISSING) -> str:
     """A difference of two shares 0..1 in percentage points, signed: `-0.016` -> `-1.6 pts`."""
     if not _finite(difference):

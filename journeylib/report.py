@@ -14,6 +14,7 @@ import re
 import pandas as pd
 
 from journeylib import labels, tables
+from journeylib.labels import pct  # noqa: F401 - report.pct, as notebooks and figures call it
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
@@ -211,7 +212,3 @@ def table(frame: pd.DataFrame, title: str | None = None, headers: dict | None = 
 def check_as_of(as_of, processed_dir=None) -> pd.Timestamp:
     """The processed data's as-of date; a different `as_of` parameter is an error, not a silent mix."""
     return tables.ProcessedTables(processed_dir, as_of).as_of
-
-
-def pct(value: float, digits: int = 1) -> str:
-    return f"{100 * value:.{digits}f}%"

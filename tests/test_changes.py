@@ -12,7 +12,8 @@ import pytest
 
 from journeylib import changes
 from journeylib.run import folders, manifest, run
-from journeylib.changes import cohorts, effects, sentences
+from journeylib.changes import cohorts, sentences
+from journeylib.stats import comparisons
 from journeylib.stats.intervals import adjusted_wald_nps
 
 AS_OF = pd.Timestamp("2025-12-31T12:00Z")  # leads: latest complete month for 90 days is 2025-09
@@ -232,7 +233,7 @@ def test_with_no_shift_nothing_is_flagged_and_the_detectable_change_is_stated():
     found = changes.what_changed(simulate(2), AS_OF)
     assert found.flagged_.empty
     assert found.summary.startswith("Nothing changed beyond chance")
-    detectable = found.detectable["awareness_to_consideration"]
+    detectable = found.detectable_["awareness_to_consideration"]
     # 240 leads against 1440 at 60%: about 3.3 standard errors of 3.4 points at q / m
     assert 0.08 < detectable["value"] < 0.16
     assert re.fullmatch(r"Awareness → consideration within 90 days: a change of about \d+ points or more\.",
@@ -257,37 +258,37 @@ def test_false_flags_stay_at_or_below_q_and_planted_intervals_cover_the_truth_ov
 # ---------------------------------------------------------------- the tests themselves
 
 def test_proportion_change_matches_the_definitions_and_survives_zero_and_full():
-    out = effects.proportion_change(7, 13, 63, 69)
+    out = comparisons.proportion_change(7, 13, 63, 69)
     assert out["estimate"] == pytest.approx(7 / 13 - 63 / 69)
     assert out["ci_low"] < out["estimate"] < out["ci_high"] and 0 < out["p"] < 0.01
     for k1, k0 in ((0, 0), (13, 69)):
-        same = effects.proportion_change(k1, 13, k0, 69)
+        same = comparisons.proportion_change(k1, 13, k0, 69)
         assert same["p"] == 1.0 and same["ci_low"] <= 0 <= same["ci_high"]
     with pytest.raises(ValueError):
-        effects.proportion_change(0, 0, 3, 10)
+        comparisons.proportion_change(0, 0, 3, 10)
 
 
 def test_nps_variance_is_notebook_04s_adjusted_wald():
-    nps, var = effects.nps_parts(40, 10, 100)
+    nps, var = comparisons.nps_parts(40, 10, 100)
     _, low, high = adjusted_wald_nps(40, 10, 100)
     assert nps == 30
-    assert 100 * 2 * effects.Z95 * np.sqrt(var) == pytest.approx(high - low)
-    out = effects.nps_change((10, 30, 50), (160, 40, 400))
+    assert 100 * 2 * comparisons.Z95 * np.sqrt(var) == pytest.approx(high - low)
+    out = comparisons.nps_change((10, 30, 50), (160, 40, 400))
     assert out["estimate"] == pytest.approx(-40 - 30) and out["p"] < 1e-6 and out["ci_high"] < 0
 
 
 def test_rate_ratio_is_exact_and_handles_a_drop_to_zero():
-    out = effects.rate_change(0, 31, 60, 181)
+    out = comparisons.rate_change(0, 31, 60, 181)
     upper = 1 - 0.025 ** (1 / 60)  # Clopper-Pearson for 0 of 60, then share -> ratio per day
     assert out["estimate"] == 0 and out["ci_low"] == 0 and out["p"] < 0.01
     assert out["ci_high"] == pytest.approx(upper / (1 - upper) * 181 / 31)
-    same = effects.rate_change(10, 30, 60, 180)
+    same = comparisons.rate_change(10, 30, 60, 180)
     assert same["estimate"] == pytest.approx(1) and same["p"] == pytest.approx(1)
     assert same["ci_low"] < 1 < same["ci_high"]
 
 
 def test_benjamini_hochberg_by_hand():
-    flagged, adjusted = effects.benjamini_hochberg([0.001, 0.02, 0.03, 0.5], q=0.1)
+    flagged, adjusted = comparisons.benjamini_hochberg([0.001, 0.02, 0.03, 0.5], q=0.1)
     # ranks 1..4: thresholds 0.025, 0.05, 0.075, 0.1 -> the first three pass
     assert flagged.tolist() == [True, True, True, False]
     assert adjusted[1] == pytest.approx(0.04)
@@ -310,7 +311,7 @@ def test_the_latest_complete_period_waits_for_the_horizon():
 def test_weekly_periods_work():
     found = changes.what_changed(simulate(3, per_month=40), AS_OF, period="week")
     assert len(found.comparisons_) > 0
-    latest = found.populations["leads"].latest
+    latest = found.populations_["leads"].latest
     assert latest.freqstr.startswith("W") and str(latest) == "2025-09-22/2025-09-28"  # Dec 31 - 90 days is Thu Oct 2
 
 
@@ -318,19 +319,19 @@ def test_weekly_periods_work():
 
 def test_fewer_periods_than_the_baseline_asks_for_says_so():
     found = changes.what_changed(simulate(4, months=range(7, 13)), AS_OF)
-    assert any("only 2 of the 6 months" in note for note in found.notes), found.notes
+    assert any("only 2 of the 6 months" in note for note in found.notes_), found.notes_
     assert _row(found, "awareness_to_consideration", "all")["baseline_periods"] == 2
 
 
 def test_no_baseline_at_all_is_a_sentence():
     found = changes.what_changed(simulate(5, months=[9]), AS_OF)
-    assert "awareness_to_consideration" in found.missing
-    assert "no complete month before 2025-09" in found.missing["awareness_to_consideration"]
+    assert "awareness_to_consideration" in found.missing_
+    assert "no complete month before 2025-09" in found.missing_["awareness_to_consideration"]
 
 
 def test_an_empty_latest_period_is_a_sentence():
     found = changes.what_changed(simulate(6, months=[3, 4, 5, 6, 7, 8, 10, 11, 12]), AS_OF)
-    assert "no leads in 2025-09" in found.missing["awareness_to_consideration"]
+    assert "no leads in 2025-09" in found.missing_["awareness_to_consideration"]
     # the volume of new leads (December) is still compared
     assert not found.comparisons_[found.comparisons_["measure"] == "lead_volume"].empty
 
@@ -341,7 +342,7 @@ def test_a_group_in_only_one_of_the_two_is_named():
     data["journeys"] = pd.concat([data["journeys"], new], ignore_index=True)
     found = changes.what_changed(data, AS_OF)
     assert any(note.startswith("Leads (2025-09 against 2025-03 to 2025-08)") and
-               "not compared: dealer D9 (none in the baseline)" in note for note in found.notes)
+               "not compared: dealer D9 (none in the baseline)" in note for note in found.notes_)
     compared = found.comparisons_[found.comparisons_["population"] == "leads"]
     assert "D9" not in set(compared["group"])
 
@@ -353,8 +354,8 @@ def test_small_groups_are_pooled_and_said_so():
     found = changes.what_changed(data, AS_OF, min_latest=5, min_baseline=20)
     row = _row(found, "awareness_to_consideration", "other")
     assert row["members"] == ["D7", "D8"] and row["n_after"] == 6
-    assert found.pooled["leads:dealer_id"] == ["D7", "D8"]
-    assert any("compared together as 'other'" in note and "dealers D7 and D8" in note for note in found.notes)
+    assert found.levels_pooled_["leads:dealer_id"] == ["D7", "D8"]
+    assert any("compared together as 'other'" in note and "dealers D7 and D8" in note for note in found.notes_)
 
 
 def test_a_tiny_export_and_leads_only_give_sentences():
@@ -362,16 +363,16 @@ def test_a_tiny_export_and_leads_only_give_sentences():
     found = changes.what_changed(tiny, AS_OF)
     assert found.flagged_.empty and isinstance(found.summary, str)
     assert "too little data to compare (1 leads in 2025-09, 1 in the baseline" in \
-        found.missing["awareness_to_consideration"]
-    assert "too little data" in found.detectable["awareness_to_consideration"]["sentence"]
-    text = " ".join(found.notes)
+        found.missing_["awareness_to_consideration"]
+    assert "too little data" in found.detectable_["awareness_to_consideration"]["sentence"]
+    text = " ".join(found.notes_)
     assert "Nobody has bought" in text and "no sales survey responses" in text
-    assert "nps_sales" in found.missing and "service_return" in found.missing
+    assert "nps_sales" in found.missing_ and "service_return" in found.missing_
     nobody = simulate(12)
     nobody["journeys"] = nobody["journeys"].iloc[0:0]
     found = changes.what_changed(nobody, AS_OF)
     assert found.comparisons_.empty and "No comparison could be made" in found.summary
-    assert "No customer has a first touch" in " ".join(found.notes)
+    assert "No customer has a first touch" in " ".join(found.notes_)
 
 
 def test_recorded_metrics_are_plain_json_with_nulls_and_reasons():
@@ -385,6 +386,34 @@ def test_recorded_metrics_are_plain_json_with_nulls_and_reasons():
     assert section["overall"]["nps_sales"] is None and "overall.nps_sales" in section["missing"]
     assert set(section["overall"]["awareness_to_consideration"]) >= {"estimate", "ci_low", "ci_high", "p", "flagged"}
     assert section["series"]["awareness_to_consideration"][-1]["period"] == "2025-09"
+
+
+def test_the_result_follows_the_template_and_keeps_its_older_names():
+    from journeylib.changes.inputs import Inputs
+
+    data = simulate(14, shift=("D2", 9, 0.3))
+    found = changes.what_changed(Inputs(**data), AS_OF, changes.Params(min_latest=5))
+    assert isinstance(found, changes.Result) and changes.WhatChanged is changes.Result
+    assert (changes.SECTION, changes.NOTEBOOK) == ("changes", "06_what_changed")
+    assert found.params.min_latest == 5 and found.settings["min_latest"] == 5 and found.q == 0.1
+    # a dict of the inputs and the parameters by name give the same analysis
+    assert changes.what_changed(data, AS_OF, min_latest=5).metrics() == found.metrics()
+    # what analyse filled ends in `_`; the names notebook 06 used before still read it
+    assert (found.notes, found.missing, found.pooled) == (found.notes_, found.missing_, found.levels_pooled_)
+    assert found.populations is found.populations_ and found.detectable is found.detectable_
+    assert "nps_sales" in found.missing_ and found.metrics()["missing"]["overall.nps_sales"] == found.missing_["nps_sales"]
+    with pytest.raises(AttributeError, match="no_such_table_"):
+        found.no_such_table_
+    with pytest.raises(TypeError):
+        changes.what_changed(data, AS_OF, no_such_parameter=1)
+
+
+def test_importing_the_package_leaves_scipy_for_the_comparisons():
+    import subprocess
+    import sys
+
+    code = "import sys, journeylib.changes; print(sorted(m for m in ('scipy', 'sklearn', 'ibis') if m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
 
 
 # ---------------------------------------------------------------- sentences

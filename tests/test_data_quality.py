@@ -93,6 +93,7 @@ def test_an_empty_journey_log_is_said_not_failed():
                                    "future_outliers": 0}
     assert metrics["events"]["months"] == 0
     assert result.events_sentence() == "The journey log holds no events." and result.coverage_sentence() is None
+    assert list(result.missing_) == ["coverage"] and "no events" in result.missing_["coverage"]
 
 
 @pytest.mark.parametrize("values, message", [
@@ -106,4 +107,27 @@ def test_params_refuse_bad_values(values, message):
 
 
 def test_the_front_door():
+    from pathlib import Path
+
     assert (data_quality.SECTION, data_quality.NOTEBOOK) == ("data_quality", "00_data_quality")
+    assert data_quality.__all__ == ["Params", "analyse", "Result", "SECTION", "NOTEBOOK"]
+    files = {path.name for path in Path(data_quality.__file__).parent.glob("*.py")}
+    assert {"__init__.py", "params.py", "inputs.py", "analyse.py", "result.py", "sentences.py"} <= files
+
+
+def test_the_result_follows_the_template_and_keeps_its_older_names():
+    result = analyse(_tables(), Params())
+    assert isinstance(result, data_quality.Result) and data_quality.DataQuality is data_quality.Result
+    assert result.missing_ == {} and result.notes_ == result.metrics()["notes"]
+    # attributes analyse filled end in `_`; the names notebooks used before still read them
+    assert (result.events_, result.customers_, result.identity_records_) == (8, 3, 4)
+    assert (result.events, result.customers, result.notes) == (result.events_, result.customers_, result.notes_)
+    with pytest.raises(AttributeError, match="no_such_count"):
+        result.no_such_count
+
+
+def test_shares_in_sentences_are_formatted_below_the_notebook_helpers():
+    from journeylib import labels, report
+
+    assert report.pct is labels.pct  # data_quality reads labels, never the notebook helper report
+    assert (labels.pct(0.125), labels.pct(1 / 3, 0), labels.pct(12.5)) == ("12.5%", "33%", "1250.0%")

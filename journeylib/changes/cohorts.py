@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from journeylib.errors import ParameterError
-from journeylib.errors import NotEstimable
+from journeylib.errors import NotEstimable, ParameterError
 
 PERIOD_FREQ = {"month": "M", "week": "W-SUN"}  # weeks run Monday to Sunday
 NONE_LEVEL = "(none)"
@@ -205,6 +204,27 @@ def responses(surveys: pd.DataFrame, survey_type: str, journeys: pd.DataFrame, a
                         "dealer_id": frame["dealer_id"].to_numpy()})
     return Population(f"{survey_type}_surveys", f"{survey_type} survey responses", _groups(out, journeys),
                       latest_complete(as_of, period, 0), 0, "response")
+
+
+def populations(journeys: pd.DataFrame, service_visits: pd.DataFrame, referrals: pd.DataFrame,
+                surveys: pd.DataFrame, as_of, period: str, horizon_days: int, window_days: int,
+                funnel_steps: dict | None = None) -> tuple[dict, dict]:
+    """({name: Population}, {name: why there is none}) for every kind of unit notebook 06 compares."""
+    builders = {
+        "leads": lambda: leads(journeys, as_of, period, horizon_days, funnel_steps),
+        "new_leads": lambda: new_leads(journeys, as_of, period),
+        "test_drives": lambda: test_drives(journeys, as_of, period, horizon_days),
+        "buyers": lambda: buyers(journeys, service_visits, referrals, as_of, period, window_days),
+        "sales_surveys": lambda: responses(surveys, "sales", journeys, as_of, period),
+        "service_surveys": lambda: responses(surveys, "service", journeys, as_of, period),
+    }
+    found, reasons = {}, {}
+    for name, build in builders.items():
+        try:
+            found[name] = build()
+        except NotEstimable as error:
+            reasons[name] = error.reason
+    return found, reasons
 
 
 def funnel_column(funnel: str, step: str) -> str:

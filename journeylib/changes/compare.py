@@ -15,14 +15,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from journeylib.changes import effects
 from journeylib.changes.cohorts import Measure, Population, nps_counts, period_days
 from journeylib.stats.levels import OTHER_LEVEL
-from journeylib.stats.intervals import wilson_interval
 
 ALL = "all"
 YEAR_LAG = {"month": 12, "week": 52}  # periods back to the same period a year earlier
 YEAR_AGO_COLUMNS = ("year_ago_period", "year_ago_before", "year_ago_estimate", "year_ago_p", "n_year_ago")
+
+
+COMPARISON_COLUMNS = ("measure", "label", "kind", "population", "group_by", "group", "members", "estimate", "ci_low",
+                      "ci_high", "p", "before", "after", "n_before", "n_after", "latest_period", "baseline_from",
+                      "baseline_to", "main")
+NUMERIC_COLUMNS = ["estimate", "ci_low", "ci_high", "p", "before", "after", "year_ago_before", "year_ago_estimate",
+                   "year_ago_p", "n_year_ago"]
 
 
 def baseline_window(pop: Population, baseline_periods: int) -> list:
@@ -54,11 +59,13 @@ def _size(summary: tuple) -> int:
 
 
 def _effect(measure: Measure, latest: tuple, base: tuple, latest_days: float, base_days: float) -> dict:
+    from journeylib.stats import comparisons  # scipy: imported when a comparison is made
+
     if measure.kind == "share":
-        return effects.proportion_change(latest[0], latest[1], base[0], base[1])
+        return comparisons.proportion_change(latest[0], latest[1], base[0], base[1])
     if measure.kind == "nps":
-        return effects.nps_change(latest, base)
-    return effects.rate_change(latest[0], latest_days, base[0], base_days)
+        return comparisons.nps_change(latest, base)
+    return comparisons.rate_change(latest[0], latest_days, base[0], base_days)
 
 
 def year_ago_period(pop: Population, lag: int | None):
@@ -77,10 +84,12 @@ def _year_ago(measure: Measure, latest: tuple, part: pd.DataFrame, period, min_l
     then = _summary(part, measure)
     if measure.kind == "share" and (then[1] < min_latest or latest[1] == 0):
         return empty
+    from journeylib.stats import comparisons
+
     if measure.kind == "share":
-        found = effects.proportion_change(latest[0], latest[1], then[0], then[1])
+        found = comparisons.proportion_change(latest[0], latest[1], then[0], then[1])
     else:
-        found = effects.rate_change(latest[0], latest_days, then[0], period_days([period]))
+        found = comparisons.rate_change(latest[0], latest_days, then[0], period_days([period]))
         if not np.isfinite(found["estimate"]):
             return empty
     return {"year_ago_period": str(period), "year_ago_before": found["before"],
@@ -182,6 +191,8 @@ def series(pop: Population, measure: Measure, group_by, members, periods: list) 
         part = units[units["period"] == period]
         summary = _summary(part, measure)
         if measure.kind == "share":
+            from journeylib.stats.intervals import wilson_interval
+
             k, n = summary
             low, high = wilson_interval(k, n) if n else (np.nan, np.nan)
             out.append({"period": str(period), "n": n, "estimate": k / n if n else np.nan, "ci_low": low,
@@ -198,3 +209,16 @@ def series(pop: Population, measure: Measure, group_by, members, periods: list) 
             count, low, high = poisson_rate_interval(summary[0], 1.0)
             out.append({"period": str(period), "n": summary[0], "estimate": count, "ci_low": low, "ci_high": high})
     return pd.DataFrame(out, columns=["period", "n", "estimate", "ci_low", "ci_high"])
+
+
+def comparison_table(rows: list) -> pd.DataFrame:
+    """The comparisons (`compare_measure` rows) as one table whose estimates are floats, even when it is empty
+    or every estimate is None."""
+    table = pd.DataFrame(rows)
+    if table.empty:
+        table = pd.DataFrame(columns=list(COMPARISON_COLUMNS))
+    for column in YEAR_AGO_COLUMNS:
+        if column not in table:
+            table[column] = None
+    table[NUMERIC_COLUMNS] = table[NUMERIC_COLUMNS].apply(pd.to_numeric, errors="coerce").astype("float64")
+    return table

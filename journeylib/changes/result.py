@@ -1,45 +1,68 @@
-"""Notebook 06's result: every comparison, the flagged ones, and the `changes` section of metrics.json."""
+"""Notebook 06's result: every comparison, the flagged ones, and the `changes` section of metrics.json.
+
+Built by keyword in `analyse.py`. A measure with no overall comparison has its reason in `missing_`
+(measure -> sentence); `notes_` holds what could not be compared, in sentences. The headline and the
+thresholds sentence are properties `Result` inherits from `changes.sentences.Sentences`; the flagged
+changes carry their own sentence (`flagged_["sentence"]`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
-from journeylib.analysis import Result
+from journeylib.analysis import Result as BaseResult
 from journeylib.changes import sentences
 from journeylib.changes.compare import ALL, baseline_window, series
 from journeylib.changes.screen import Thresholds
 from journeylib.results import SectionMetrics
 
-SECTION = "changes"
-NOTEBOOK = "06_what_changed"
 SERIES_PERIODS = 24  # periods kept per main measure for the trend page
-COMPARISON_COLUMNS = ("measure", "label", "kind", "population", "group_by", "group", "members", "estimate", "ci_low",
-                      "ci_high", "p", "before", "after", "n_before", "n_after", "latest_period", "baseline_from",
-                      "baseline_to", "main")
 FLAGGED_FIELDS = ("measure", "label", "kind", "group_by", "group", "members", "latest_period", "baseline_from",
                   "baseline_to", "before", "after", "n_before", "n_after", "estimate", "ci_low", "ci_high", "p",
                   "q_value", "year_ago_period", "year_ago_before", "year_ago_estimate", "year_ago_p", "explained_by",
                   "sentence")
+# Older attribute names (before the `_` rule) -> the attribute now; kept for callers.
+OLD_NAMES = {"populations": "populations_", "measures": "measures_", "notes": "notes_", "missing": "missing_",
+             "detectable": "detectable_", "pooled": "levels_pooled_"}
 
 
-@dataclass
-class WhatChanged(Result):
-    section = SECTION
-    comparisons_: pd.DataFrame  # every comparison made, with q_value and flagged (COMPARISON_COLUMNS + q_value, flagged)
-    flagged_: pd.DataFrame  # the flagged ones as reported: each change largest first, those it explains beneath
-    # it (`explained_by` set), with their size and sentence
-    populations: dict
-    measures: dict
-    notes: list = field(default_factory=list)
-    missing: dict = field(default_factory=dict)  # measure -> why it has no overall comparison
-    detectable: dict = field(default_factory=dict)  # main measure -> smallest detectable change
-    pooled: dict = field(default_factory=dict)  # "<population>:<feature>" -> levels pooled or left out
-    q: float = 0.1
-    settings: dict = field(default_factory=dict)
-    as_of: pd.Timestamp | None = None
-    thresholds: Thresholds = field(default_factory=Thresholds)
+@dataclass(kw_only=True)
+class Result(sentences.Sentences, BaseResult):
+    """Notebook 06's comparisons and flags."""
+
+    params: object                   # journeylib.changes.Params
+    as_of: pd.Timestamp
+    populations_: dict               # name -> cohorts.Population (the units compared, by period)
+    measures_: dict                  # key -> cohorts.Measure
+    comparisons_: pd.DataFrame       # every comparison made: compare.COMPARISON_COLUMNS, year_ago columns, q_value,
+    #                                  significant, material, seasonal, flagged
+    flagged_: pd.DataFrame           # the flagged ones as reported: each change largest first, those it explains
+    #                                  beneath it (`explained_by` set), with their size and sentence
+    detectable_: dict                # main measure -> smallest detectable change (detectable.detectable)
+    levels_pooled_: dict             # "<population>:<feature>" -> levels pooled or left out
+    missing_: dict                   # measure -> why it has no overall comparison
+    notes_: list                     # what could not be compared, in sentences
+
+    section = "changes"
+
+    def __getattr__(self, name: str):
+        if name in OLD_NAMES:
+            return getattr(self, OLD_NAMES[name])
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @property
+    def q(self) -> float:
+        return self.params.q
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return self.params.thresholds
+
+    @property
+    def settings(self) -> dict:
+        return self.params.settings
 
     @property
     def reported_(self) -> pd.DataFrame:
@@ -51,45 +74,14 @@ class WhatChanged(Result):
         key = f"{row['group_by']}={row['group']}"
         return self.flagged_[(self.flagged_["explained_by"] == key) & (self.flagged_["measure"] == row["measure"])]
 
-    @property
-    def summary(self) -> str:
-        """The headline sentence: how many changes, how many comparisons flagged."""
-        if self.flagged_.empty:
-            return sentences.nothing_flagged(len(self.comparisons_), self.q)
-        reported, flagged = len(self.reported_), len(self.flagged_)
-        text = (f"{flagged} of {len(self.comparisons_)} comparisons flagged at a false-discovery rate "
-                f"q = {self.q:g}")
-        if reported == flagged:
-            return text + "."
-        changes = "1 change" if reported == 1 else f"{reported} changes"
-        return f"{changes} flagged ({text}; the rest are part of a larger change and listed beneath it)."
-
-    @property
-    def screen_sentence(self) -> str:
-        """The practical thresholds, and how many comparisons beyond chance they or the season set aside."""
-        table = self.comparisons_
-        significant = table["significant"]
-        small = int((significant & ~table["material"]).sum())
-        seasonal = int((significant & table["material"] & table["seasonal"]).sum())
-        text = self.thresholds.sentence()
-        if self.settings.get("year_over_year", True):
-            text += (" Where the data reaches back a year, shares and volumes must also differ by that much from "
-                     "the same period a year earlier, so a seasonal swing is not flagged.")
-        if small or seasonal:
-            parts = [f"{small} below the threshold" if small else "",
-                     f"{seasonal} matching the same period a year earlier" if seasonal else ""]
-            text += (f" Of {int(significant.sum())} comparisons beyond chance, "
-                     f"{' and '.join(p for p in parts if p)} {'were' if small + seasonal > 1 else 'was'} not flagged.")
-        return text
-
     def series(self, row: dict, periods: int | None = None) -> pd.DataFrame:
         """The flagged (or any) comparison's measure per period: baseline periods and the latest."""
-        pop = self.populations[row["population"]]
-        window = baseline_window(pop, self.settings["baseline_periods"])
+        pop = self.populations_[row["population"]]
+        window = baseline_window(pop, self.params.baseline_periods)
         shown = window + [pop.latest]
         if periods:
             shown = [pop.latest - i for i in range(periods - 1, -1, -1) if pop.latest - i >= pop.first]
-        return series(pop, self.measures[row["measure"]], row["group_by"], row["members"], shown)
+        return series(pop, self.measures_[row["measure"]], row["group_by"], row["members"], shown)
 
     def closest_calls(self, n: int = 12) -> pd.DataFrame:
         """The n comparisons with the smallest p-values, flagged or not, for reviewers: human labels, shares
@@ -136,7 +128,7 @@ class WhatChanged(Result):
         for key, value in self.settings.items():
             out.record(key, value)
         out.record("q", self.q)
-        for name, pop in self.populations.items():
+        for name, pop in self.populations_.items():
             out.record(("latest_period", name), str(pop.latest))
         out.record("comparisons", len(self.comparisons_))
         table = self.comparisons_
@@ -150,12 +142,12 @@ class WhatChanged(Result):
                                             for b in self.beneath(r).to_dict("records")]}
                                for r in self.reported_.to_dict("records")])
         overall = self.comparisons_[self.comparisons_["group_by"] == ALL]
-        for key, measure in self.measures.items():
+        for key, measure in self.measures_.items():
             if key.startswith("funnel:"):  # a funnel step's conversion: changes.funnels.<funnel>.<step>
                 match = overall[overall["measure"] == key]
                 where = ("funnels", *key.split(":", 2)[1:])
                 if match.empty:
-                    out.record_missing(where, self.missing.get(key, "not compared"))
+                    out.record_missing(where, self.missing_.get(key, "not compared"))
                 else:
                     row = match.iloc[0]
                     out.record(where, {"label": measure.label, "estimate": row["estimate"], "ci_low": row["ci_low"],
@@ -166,7 +158,7 @@ class WhatChanged(Result):
                 continue
             match = overall[overall["measure"] == key]
             if match.empty:
-                out.record_missing(("overall", key), self.missing.get(key, "not compared"))
+                out.record_missing(("overall", key), self.missing_.get(key, "not compared"))
             else:
                 row = match.iloc[0]
                 out.record(("overall", key), {
@@ -177,14 +169,14 @@ class WhatChanged(Result):
                     "beyond_threshold": bool(row["material"]), "seasonal": bool(row["seasonal"]),
                     "year_ago_period": row["year_ago_period"], "year_ago_estimate": row["year_ago_estimate"],
                     "explained_by": self._explained_by(row)})
-            out.record(("detectable", key), self.detectable[key]["value"])
-            pop = self.populations.get(measure.population)
+            out.record(("detectable", key), self.detectable_[key]["value"])
+            pop = self.populations_.get(measure.population)
             if pop is not None and len(pop.frame):
                 frame = self.series({"population": pop.name, "measure": key, "group_by": ALL, "members": [ALL]},
                                     periods=SERIES_PERIODS)
                 out.record(("series", key), frame.to_dict("records"))
-        for feature, levels in self.pooled.items():
+        for feature, levels in self.levels_pooled_.items():
             out.record_pooled(feature, levels)
-        for sentence in self.notes:
+        for sentence in self.notes_:
             out.note(sentence)
         return out.values

@@ -48,6 +48,14 @@ class Thresholds:
                 f"{self.nps_points:g} points for NPS.")
 
 
+def adjust(table: pd.DataFrame, q: float) -> pd.DataFrame:
+    """`q_value` and `significant` columns: Benjamini-Hochberg over the whole family of comparisons."""
+    from journeylib.stats.comparisons import benjamini_hochberg  # scipy, imported where it is used
+
+    significant, adjusted = benjamini_hochberg(table["p"], q)
+    return table.assign(q_value=adjusted, significant=significant.astype(bool))
+
+
 def seasonal(row: dict, thresholds: Thresholds) -> bool:
     """The latest period is within the threshold of the same period a year earlier (or moved the other way)."""
     then = row.get("year_ago_estimate")

@@ -1,4 +1,5 @@
-"""Plain sentences for reviewers: one per flagged change, and the 'nothing flagged' reading."""
+"""Plain sentences for reviewers: one per flagged change, the headline and the thresholds (methods of
+`changes.Result`, from `Sentences`), the 'nothing flagged' reading and what could not be compared."""
 
 from __future__ import annotations
 
@@ -106,3 +107,85 @@ def detectable_sentence(label: str, kind: str, value: float) -> str:
         return f"{label}: too little data to say what change could have been detected."
     scaled = value if kind == "nps" else 100 * value
     return f"{label}: {DETECTABLE.get(kind, DETECTABLE['count']).format(scaled)}."
+
+
+def flagged_sentences(flagged, comparisons: int, q: float) -> list[str]:
+    """One sentence per flagged comparison (`nesting.nest` order): its change, or the change that explains it."""
+    records = flagged.to_dict("records")
+    by_key = {f"{r['group_by']}={r['group']}|{r['measure']}": r for r in records}
+    return [change_sentence(r, len(flagged), comparisons, q) if r["explained_by"] is None else
+            explained_sentence(r, by_key[f"{r['explained_by']}|{r['measure']}"]) for r in records]
+
+
+PLURAL = {"dealer_id": ("dealer", "dealers"), "acquisition_channel": ("channel", "channels")}
+
+
+def names(group_by: str, levels) -> str:
+    """'channels Chat, Email and Walk-in', 'dealer D07'; a missing value last, as 'not recorded'."""
+    listed = sorted((level_label(group_by, v) for v in levels), key=lambda n: (n == "not recorded", n))
+    one, many = PLURAL.get(group_by, (group_by, group_by))
+    text = listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} and {listed[-1]}"
+    return f"{one if len(listed) == 1 else many} {text}"
+
+
+def skipped_sentences(skipped: dict, pop, min_latest: int, min_baseline: int, window: list) -> list[str]:
+    """One sentence per kind of unit (`pop`, a cohorts.Population): the small groups compared together, and
+    the groups not compared (`skipped`: compare_measure's, merged over the measures)."""
+    features = sorted({g for kind in skipped.values() for g, _ in kind})
+    parts, missing = [], []
+    for group_by in features:
+        small = {lvl for kind in ("pooled", "left_out") for g, lvl in skipped[kind] if g == group_by}
+        if small:
+            parts.append(names(group_by, small))
+        latest_only = {lvl for g, lvl in skipped["only_latest"] if g == group_by}
+        if latest_only:
+            missing.append(f"{names(group_by, latest_only)} (none in the baseline)")
+        baseline_only = {lvl for g, lvl in skipped["only_baseline"] if g == group_by}
+        if baseline_only:
+            missing.append(f"{names(group_by, baseline_only)} (none in {pop.latest})")
+    unit = pop.unit[0].upper() + pop.unit[1:]
+    text = []
+    if parts:
+        text.append(f"fewer than {min_latest} in {pop.latest} or {min_baseline} in the baseline for at least one "
+                    f"measure, so compared together as 'other' (left out when even that is too small): "
+                    f"{'; '.join(parts)}")
+    if missing:
+        text.append(f"not compared: {'; '.join(missing)}")
+    if not text:
+        return []
+    return [f"{unit} ({pop.latest} against {window[0]} to {window[-1]}): {'. Also '.join(text)}."]
+
+
+class Sentences:
+    """The headline and the thresholds, mixed into `changes.Result` (properties: the notebook prints them)."""
+
+    @property
+    def summary(self) -> str:
+        """The headline sentence: how many changes, how many comparisons flagged."""
+        if self.flagged_.empty:
+            return nothing_flagged(len(self.comparisons_), self.q)
+        reported, flagged = len(self.reported_), len(self.flagged_)
+        text = (f"{flagged} of {len(self.comparisons_)} comparisons flagged at a false-discovery rate "
+                f"q = {self.q:g}")
+        if reported == flagged:
+            return text + "."
+        changes = "1 change" if reported == 1 else f"{reported} changes"
+        return f"{changes} flagged ({text}; the rest are part of a larger change and listed beneath it)."
+
+    @property
+    def screen_sentence(self) -> str:
+        """The practical thresholds, and how many comparisons beyond chance they or the season set aside."""
+        table = self.comparisons_
+        significant = table["significant"]
+        small = int((significant & ~table["material"]).sum())
+        seasonal = int((significant & table["material"] & table["seasonal"]).sum())
+        text = self.thresholds.sentence()
+        if self.params.year_over_year:
+            text += (" Where the data reaches back a year, shares and volumes must also differ by that much from "
+                     "the same period a year earlier, so a seasonal swing is not flagged.")
+        if small or seasonal:
+            parts = [f"{small} below the threshold" if small else "",
+                     f"{seasonal} matching the same period a year earlier" if seasonal else ""]
+            text += (f" Of {int(significant.sum())} comparisons beyond chance, "
+                     f"{' and '.join(p for p in parts if p)} {'were' if small + seasonal > 1 else 'was'} not flagged.")
+        return text

@@ -1,5 +1,5 @@
 """Is it real? Two samples compared: notebook 06's latest complete period against the pooled baseline periods,
-notebook 01's buyers against non-buyers (`journeylib.changes.effects` and `journey_map.compare` both use these).
+notebook 01's buyers against non-buyers (`journeylib.changes.compare` and `journey_map.compare` both use these).
 
 - shares (conversions, rates, channel mix): difference in proportions, Newcombe's
   hybrid score interval, score test (statsmodels);
