@@ -129,6 +129,49 @@ def days(value, digits: int = 0, missing: str = MISSING) -> str:
     return f"{text} day" if text == "1" else f"{text} days"
 
 
+def _instant(value):
+    """A timestamp (ISO text, datetime or pandas Timestamp) as an aware datetime (naive means UTC); None if not one."""
+    from datetime import date, datetime, timezone
+
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime()
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if not isinstance(value, datetime):
+        try:
+            value = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+
+
+def _in_zone(value, zone: str | None):
+    from zoneinfo import ZoneInfo
+
+    instant = _instant(value)
+    if instant is None:
+        return None
+    try:
+        return instant.astimezone(ZoneInfo(zone or "UTC"))
+    except (KeyError, ValueError):  # an unknown zone name: the instant as stored (UTC)
+        return instant
+
+
+def date_text(value, zone: str | None = None, missing: str = MISSING) -> str:
+    """A date as a reader writes it, on the calendar of `zone` (the configured time zone):
+    `2026-10-31T23:59:59.999999+00:00` -> `31 October 2026`; missing or unreadable reads '—'."""
+    local = _in_zone(value, zone)
+    return missing if local is None else f"{local.day} {local:%B %Y}"
+
+
+def time_text(value, zone: str | None = None, missing: str = MISSING) -> str:
+    """A moment as a reader writes it, in `zone`: `7 December 2026, 08:24 CST`; missing reads '—'."""
+    local = _in_zone(value, zone)
+    return missing if local is None else f"{local.day} {local:%B %Y, %H:%M} {local.tzname() or ''}".rstrip()
+
+
 def _finite(value) -> bool:
     if value is None or isinstance(value, bool):
         return False

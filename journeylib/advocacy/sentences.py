@@ -72,10 +72,20 @@ class Sentences:
 
         return [pooled_sentence("satisfaction", self.pooled_bands_, self.params.min_level_customers)]
 
+    def shows_referral_figures(self) -> bool:
+        """Whether the referrals-per-buyer figure and table have anything to show: buyers with time to refer
+        and at least one referral (an export without referrals gets the sentence alone, not an empty chart)."""
+        per_year = self.referrals_per_buyer_year
+        return not self.model_frame_.empty and per_year["buyer_years"] > 0 and per_year["referrals"] > 0
+
     def referral_rate_sentence(self) -> str:
         rate, per_year = self.referral_rate_, self.referrals_per_buyer_year
         if not rate["buyers"] or not per_year["buyer_years"] > 0:
             return "No buyer has had time to refer anyone yet."
+        if not per_year["referrals"]:
+            return (f"None of the {rate['buyers']:,} buyers has referred anyone in {per_year['buyer_years']:,.0f} "
+                    "buyer-years since their purchase: the export holds no referral made by a buyer, so there is "
+                    "nothing to compare between satisfaction bands.")
         return (f"{rate['referrers']} of {rate['buyers']} buyers ({rate['estimate']:.1%}, 95% interval "
                 f"{rate['ci_low']:.1%} to {rate['ci_high']:.1%}) have referred someone; {per_year['referrals']} referrals "
                 f"over {per_year['buyer_years']:.0f} buyer-years is {per_year['estimate']:.2f} per buyer per year.")

@@ -467,6 +467,16 @@ def notes_summary(notes: list[str]) -> str:
     return first if len(notes) == 1 else f"{first} (and {len(notes) - 1} more)"
 
 
+def run_dates(run: dict) -> dict:
+    """The index's dates in words, in the configured time zone (`run.timezone`): the data's as-of date as a
+    day ("31 October 2026", never an ISO instant) and the run's start and end as local times."""
+    from journeylib.labels import date_text, time_text
+
+    zone = run.get("timezone") or "UTC"
+    return {"as_of": date_text(run.get("as_of"), zone), "started": time_text(run.get("started_at"), zone),
+            "finished": time_text(run.get("finished_at"), zone)}
+
+
 def write_index(run_dir: Path, metrics: dict, outcomes, previous_dir: Path | None) -> Path:
     """index.html: status, headline numbers against the previous complete run, notebooks and their links."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -487,7 +497,7 @@ def write_index(run_dir: Path, metrics: dict, outcomes, previous_dir: Path | Non
     redefined = redefined_sections(run_dir, {o.name: o.parameters for o in outcomes}, previous_dir)
     data = metrics.get("data") or {}
     html = environment.get_template(INDEX_TEMPLATE).render(
-        run=metrics.get("run") or {}, data=data, tables=sorted((data.get("tables") or {}).items()),
+        run=metrics.get("run") or {}, dates=run_dates(metrics.get("run") or {}), data=data, tables=sorted((data.get("tables") or {}).items()),
         headlines=headline_rows(metrics, previous_metrics, redefined), notebooks=notebooks,
         actions=action_lists(run_dir, metrics), synthetic_banner=synthetic_banner(),
         poster=poster_image(run_dir), changes=change_summary(metrics),
