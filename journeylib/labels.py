@@ -172,6 +172,18 @@ def time_text(value, zone: str | None = None, missing: str = MISSING) -> str:
     return missing if local is None else f"{local.day} {local:%B %Y, %H:%M} {local.tzname() or ''}".rstrip()
 
 
+def period_text(period) -> str:
+    """A calendar period as a reader names it: `2026-03` -> `March 2026`, `2026Q1` -> `Q1 2026`; other text as is."""
+    from datetime import date
+
+    text = str(period)
+    month = re.fullmatch(r"(\d{4})-(\d{2})", text)
+    if month and 1 <= int(month.group(2)) <= 12:
+        return f"{date(int(month.group(1)), int(month.group(2)), 1):%B %Y}"
+    quarter = re.fullmatch(r"(\d{4})-?Q([1-4])", text)
+    return f"Q{quarter.group(2)} {quarter.group(1)}" if quarter else text
+
+
 def _finite(value) -> bool:
     if value is None or isinstance(value, bool):
         return False

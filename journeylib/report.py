@@ -73,9 +73,23 @@ def heading(text: str, level: int = 3) -> None:
     _markdown(f"{'#' * level} {escape_text(text)}")
 
 
+_MARKUP_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>")
+
+
+def customer_words(text) -> str:
+    """A customer's comment as a reader should see it: markup tags a web form let through (`<b>Great</b>`)
+    removed, nothing else changed (the text is still escaped when shown)."""
+    return " ".join(_MARKUP_TAG.sub("", str(text)).split())
+
+
 def quote(text) -> None:
-    """A customer's words, escaped: shown as text even when they contain markup."""
-    _markdown("> " + escape_text(text).replace("\n", " "))
+    """A customer's words, without markup tags and escaped: shown as text, never rendered."""
+    _markdown("> " + escape_text(customer_words(text)))
+
+
+def quotes(texts) -> None:
+    """Customers' words as a bulleted list (`quote`'s rules); nothing at all for no text."""
+    bullets([customer_words(text) for text in texts if text])
 
 
 def bullets(sentences) -> None:

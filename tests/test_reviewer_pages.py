@@ -20,8 +20,8 @@ from journeylib.run import render
 
 PLACEHOLDER_ALT = "No description has been provided for this image"
 DEVELOPER_LINES = ("saved results:", "Traceback (most recent call last)", "journeylib.", "journey run`")
-ISO_INSTANT = re.compile(r"\b\d{4}-\d{2}-\d{2}(?![\dT])|\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")  # dates in words; run ids
-# (2026-12-07T1424Z) are names and stay
+# dates in words; run ids (2026-12-07T1424Z) are names, and a value quoted from the data ('1900-01-01') stays as it was
+ISO_INSTANT = re.compile(r"(?<!')\b\d{4}-\d{2}-\d{2}(?![\dT])|(?<!')\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 TOO_PRECISE = re.compile(r"(?<![\d.,])\d[\d,]{3,}\.\d{3,}\b")  # 9267.036: a large number with 3+ decimals
 ONE_PLURAL = re.compile(r"(?<![\d.,])1 (buyers|customers|leads|days|referrals|responses|visits|dealers|rows|runs)\b")
 SNAKE_CODES = sorted({code for code in (*taxonomy.CHANNELS, *taxonomy.STAGES,
@@ -254,3 +254,26 @@ def test_an_export_without_referrals_gets_a_sentence_and_no_empty_chart():
     for shown in ("9,267.0", "12.5", "1,200", "0.000", "0.012", "p < 0.001", "p = 0.20", "No response"):
         assert shown in data, shown
     assert "9267.036" not in data
+
+
+def test_customer_words_lose_markup_but_keep_their_text():
+    from journeylib import report
+
+    assert report.customer_words("Price was fair. <b>Great</b> people!<br/>") == "Price was fair. Great people!"
+    assert report.customer_words("2 < 3 and a <-- arrow") == "2 < 3 and a <-- arrow"
+    assert report.escape_text(report.customer_words("<script>x</script>")) == "x"
+
+
+def test_the_index_words_notes_periods_and_table_names():
+    from journeylib.labels import period_text
+
+    assert render.readable_note("Acquisition channel: sms, unknown had fewer than 20 customers and are pooled into "
+                                "'other'.") == ('Acquisition channel: Text message, Unknown had fewer than 20 customers '
+                                                'and are pooled into "Other".')
+    assert render.readable_note("Dealer: (no dealer recorded), D07 had fewer than 20 customers and are pooled into "
+                                "'other'.").startswith("Dealer: (no dealer recorded), D07 had fewer")
+    assert render.readable_note("price_band: levels merged") == "Price band: levels merged"
+    assert (period_text("2026-03"), period_text("2026Q1"), period_text("2025-09 to 2026-02")) == (
+        "March 2026", "Q1 2026", "2025-09 to 2026-02")
+    found = {"estimate": -0.05, "flagged": False, "latest_period": "2026-03", "label": "service visit"}
+    assert render._statistical_reading(found, "share") == "service visit: −5 pts in March 2026, within chance"

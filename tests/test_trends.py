@@ -95,7 +95,7 @@ def test_index_opens_with_the_poster_and_the_flagged_changes(tmp_path):
     assert "1 change reported out of 68 comparisons" in page
     assert "fell from 91% to 54% &lt;b&gt;x&lt;/b&gt;" in page  # data text escaped
     assert 'href="../trends.html"' in page and 'href="changes.json"' in page
-    assert "−50 pts" not in page and "rate ×0.50 in 2026-06, flagged" in page  # customers row: lead volume
+    assert "−50 pts" not in page and "rate ×0.50 in June 2026, flagged" in page  # customers row: lead volume
     assert not REMOTE.search(page)
 
 

@@ -23,7 +23,7 @@ def _stage_text(row) -> str:
     share = "" if pd.isna(row["reach_share"]) else f" ({row['reach_share']:.0%})"
     lines = [f"Reach: {row['reach']:,}{share}"]
     if not pd.isna(row["conversion"]):
-        lines.append(f"On to next: {row['conversion']:.0%}\n  (95% interval {row['ci_low']:.0%} to {row['ci_high']:.0%})")
+        lines.append(f"On to next: {row['conversion']:.0%}\n  (95% interval {100 * row['ci_low']:.0f}–{row['ci_high']:.0%})")
         median = row["median_days_to_next"]
         lines.append("Median time to next:\n  " + (_no_median(row) if pd.isna(median) else
                                                    f"{median:.0f} day{'' if round(median) == 1 else 's'}"))
