@@ -68,6 +68,9 @@ def label(code) -> str:
             name, level = text[:-len(close)].split(open_, 1)
             inner = re.search(r"\(([^,)]+)", name)  # patsy's C(channel, Treatment(...)) -> channel
             return f"{label((inner.group(1) if inner else name).strip())}: {label(level)}"
+    for end, words in (("_ci_low", "95% interval, low"), ("_ci_high", "95% interval, high")):
+        if text.endswith(end) and len(text) > len(end):  # rate_ci_low -> "Rate, 95% interval, low"
+            return f"{label(text[:-len(end)])}, {words}"
     if ":" in text:
         name, level = text.split(":", 1)
         return f"{label(name)}: {label(level)}"

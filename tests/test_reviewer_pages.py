@@ -277,3 +277,21 @@ def test_the_index_words_notes_periods_and_table_names():
         "March 2026", "Q1 2026", "2025-09 to 2026-02")
     found = {"estimate": -0.05, "flagged": False, "latest_period": "2026-03", "label": "service visit"}
     assert render._statistical_reading(found, "share") == "service visit: −5 pts in March 2026, within chance"
+
+
+def test_an_export_without_referred_customers_draws_no_empty_curves_or_chains():
+    import pandas as pd
+
+    from journeylib import advocacy
+    from journeylib.labels import label
+
+    result = object.__new__(advocacy.Result)
+    result.chain_depth_, result.customers_ = pd.Series([], dtype="int64"), 2150
+    result.depth_table_ = pd.DataFrame({"depth": pd.Series([], dtype="int64"), "customers": pd.Series([], dtype="int64")})
+    result.purchase_curves_ = {"other": object()}
+    assert not result.shows_chain_figure() and not result.shows_referred_curves()
+    assert result.chain_sentence() == "No customer came through a referral, so there are no referral chains."
+    result.chain_depth_ = pd.Series([1, 2])
+    result.purchase_curves_ = {"referred": object(), "other": object()}
+    assert result.shows_chain_figure() and result.shows_referred_curves()
+    assert label("rate_ci_low") == "Rate, 95% interval, low" and label("ci_high") == "95% interval, high"

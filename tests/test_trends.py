@@ -50,7 +50,7 @@ def test_trends_page_shows_every_published_run_offline(tmp_path):
     path = trends.write_trends(tmp_path)
     page = path.read_text(encoding="utf-8")
     assert path == tmp_path / "trends.html"
-    assert "3 complete run(s), 2026-11-23T0315Z to 2026-11-25T0315Z" in page
+    assert "3 complete runs, 2026-11-23T0315Z to 2026-11-25T0315Z" in page
     assert page.count("data:image/png;base64,") == 3  # customers and NPS over runs, one measure per period
     assert not REMOTE.search(page) and "<script" not in page
     assert render.SYNTHETIC_TEXT not in page

@@ -164,8 +164,19 @@ class Sentences:
                 + (f" {late} referred leads were referred only after their first touch; they count as referred from "
                    "day 0." if late else ""))
 
+    def shows_referred_curves(self) -> bool:
+        """Whether the referred-against-other purchase curves compare anything: both groups of leads present
+        (an export without referred leads gets its sentence alone, not one curve called 'other')."""
+        return len(self.purchase_curves_ or {}) >= 2
+
+    def shows_chain_figure(self) -> bool:
+        """Whether the chain-depth figure has a bar to draw: at least one customer came through a referral."""
+        return len(self.chain_depth_) > 0
+
     def chain_sentence(self) -> str:
         depth, table = self.chain_depth_, self.depth_table_
+        if not len(depth):
+            return "No customer came through a referral, so there are no referral chains."
         second = int(table.loc[table["depth"] >= 2, "customers"].sum())
         share = len(depth) / self.customers_ if self.customers_ else math.nan
         return (f"{len(depth)} customers came through a referral ({share:.1%} of all customers); {second} of them were "
