@@ -202,6 +202,8 @@ def format_change(now, before, kind: str) -> str:
     if now is None or before is None:
         return MISSING
     delta = now - before
+    if delta == 0:  # "+0 (+0.0%)" reads like a change
+        return "no change"
     if kind == "share":
         text = f"{100 * delta:+.1f} pts"
     elif kind == "count":
