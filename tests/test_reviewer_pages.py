@@ -295,3 +295,11 @@ def test_an_export_without_referred_customers_draws_no_empty_curves_or_chains():
     result.purchase_curves_ = {"referred": object(), "other": object()}
     assert result.shows_chain_figure() and result.shows_referred_curves()
     assert label("rate_ci_low") == "Rate, 95% interval, low" and label("ci_high") == "95% interval, high"
+
+
+def test_log_axis_ticks_never_overprint():
+    from journeylib.figures.style import log_ticks
+
+    ticks = log_ticks(0.2, 10)
+    assert 1 in ticks and all(b / a >= 1.5 for a, b in zip(ticks, ticks[1:]))
+    assert log_ticks(0.5, 2) == [0.5, 1, 2]
