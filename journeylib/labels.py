@@ -68,6 +68,9 @@ def label(code) -> str:
             name, level = text[:-len(close)].split(open_, 1)
             inner = re.search(r"\(([^,)]+)", name)  # patsy's C(channel, Treatment(...)) -> channel
             return f"{label((inner.group(1) if inner else name).strip())}: {label(level)}"
+    for end, words in (("_ci_low", "95% interval, low"), ("_ci_high", "95% interval, high")):
+        if text.endswith(end) and len(text) > len(end):  # rate_ci_low -> "Rate, 95% interval, low"
+            return f"{label(text[:-len(end)])}, {words}"
     if ":" in text:
         name, level = text.split(":", 1)
         return f"{label(name)}: {label(level)}"
@@ -133,6 +136,61 @@ def days(value, digits: int = 0, missing: str = MISSING) -> str:
         return missing
     text = number(value, digits)
     return f"{text} day" if text == "1" else f"{text} days"
+
+
+def _instant(value):
+    """A timestamp (ISO text, datetime or pandas Timestamp) as an aware datetime (naive means UTC); None if not one."""
+    from datetime import date, datetime, timezone
+
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime()
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if not isinstance(value, datetime):
+        try:
+            value = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+
+
+def _in_zone(value, zone: str | None):
+    from zoneinfo import ZoneInfo
+
+    instant = _instant(value)
+    if instant is None:
+        return None
+    try:
+        return instant.astimezone(ZoneInfo(zone or "UTC"))
+    except (KeyError, ValueError):  # an unknown zone name: the instant as stored (UTC)
+        return instant
+
+
+def date_text(value, zone: str | None = None, missing: str = MISSING) -> str:
+    """A date as a reader writes it, on the calendar of `zone` (the configured time zone):
+    `2026-10-31T23:59:59.999999+00:00` -> `31 October 2026`; missing or unreadable reads '—'."""
+    local = _in_zone(value, zone)
+    return missing if local is None else f"{local.day} {local:%B %Y}"
+
+
+def time_text(value, zone: str | None = None, missing: str = MISSING) -> str:
+    """A moment as a reader writes it, in `zone`: `7 December 2026, 08:24 CST`; missing reads '—'."""
+    local = _in_zone(value, zone)
+    return missing if local is None else f"{local.day} {local:%B %Y, %H:%M} {local.tzname() or ''}".rstrip()
+
+
+def period_text(period) -> str:
+    """A calendar period as a reader names it: `2026-03` -> `March 2026`, `2026Q1` -> `Q1 2026`; other text as is."""
+    from datetime import date
+
+    text = str(period)
+    month = re.fullmatch(r"(\d{4})-(\d{2})", text)
+    if month and 1 <= int(month.group(2)) <= 12:
+        return f"{date(int(month.group(1)), int(month.group(2)), 1):%B %Y}"
+    quarter = re.fullmatch(r"(\d{4})-?Q([1-4])", text)
+    return f"Q{quarter.group(2)} {quarter.group(1)}" if quarter else text
 
 
 def _finite(value) -> bool:

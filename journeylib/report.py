@@ -74,9 +74,23 @@ def heading(text: str, level: int = 3) -> None:
     _markdown(f"{'#' * level} {escape_text(text)}")
 
 
+_MARKUP_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>")
+
+
+def customer_words(text) -> str:
+    """A customer's comment as a reader should see it: markup tags a web form let through (`<b>Great</b>`)
+    removed, nothing else changed (the text is still escaped when shown)."""
+    return " ".join(_MARKUP_TAG.sub("", str(text)).split())
+
+
 def quote(text) -> None:
-    """A customer's words, escaped: shown as text even when they contain markup."""
-    _markdown("> " + escape_text(text).replace("\n", " "))
+    """A customer's words, without markup tags and escaped: shown as text, never rendered."""
+    _markdown("> " + escape_text(customer_words(text)))
+
+
+def quotes(texts) -> None:
+    """Customers' words as a bulleted list (`quote`'s rules); nothing at all for no text."""
+    bullets([customer_words(text) for text in texts if text])
 
 
 def bullets(sentences) -> None:
@@ -163,18 +177,27 @@ _CODE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)+|[a-z][a-z0-9_]*:[a-z0-9_]+|\(no
 
 
 def _default_format(values: pd.Series):
-    """Whole numbers with separators; other floats with 3 decimals below 10 (shares, ratios), else 1;
+    """Whole numbers with separators; other floats with one number of decimals per column (`column_digits`);
     text cells that are codes (`walk_in`, `channel:third_party`, a known label) as words; the rest as written."""
     if pd.api.types.is_bool_dtype(values):
         return lambda v: "Yes" if v else "No"
     if pd.api.types.is_integer_dtype(values):
         return lambda v: labels.number(v, 0)
     if pd.api.types.is_float_dtype(values):
-        known = values.dropna()
-        if len(known) and known.map(float.is_integer).all():
-            return lambda v: labels.number(v, 0)
-        return lambda v: labels.number(v, 3 if abs(float(v)) < 10 else 1)
+        digits = column_digits(values)
+        return lambda v: labels.number(v, digits)
     return _text
+
+
+def column_digits(values) -> int:
+    """One number of decimals for a whole column of floats, from its largest value: whole numbers none,
+    10 and above 1, 1 to 10 2, below 1 3 (a column never mixes `202.9` with `7.503`)."""
+    known = pd.Series(values, dtype="float64").dropna()
+    known = known[known.map(lambda v: abs(v) != float("inf"))]
+    if not len(known) or known.map(float.is_integer).all():
+        return 0
+    largest = known.abs().max()
+    return 1 if largest >= 10 else 2 if largest >= 1 else 3
 
 
 _PATH = re.compile(r"\s+(>|→)\s+")  # a path of codes: site_visit > vdp_view

@@ -470,7 +470,7 @@ def test_sankey_draws_one_band_per_flow_and_refuses_empty_flows():
     bands = [p for p in ax.patches if type(p).__name__ == "PathPatch"]
     assert len(bands) == 3 and ax.get_title() == "Flows"
     labels = {t.get_text() for t in ax.texts}
-    assert {"a (8)", "b (2)", "x (7)", "y (3)"} <= labels
+    assert {"A (8)", "B (2)", "X (7)", "Y (3)"} <= labels  # names as labels (journeylib.labels)
     fig.canvas.draw()  # a '$' in a data label must render as text, not start a formula
     draw.draw_sankey(ax, flows.assign(source=["$5-$9 deal", "$5-$9 deal", "b"]))
     assert r"\$5-\$9 deal (8)" in {t.get_text() for t in ax.texts}

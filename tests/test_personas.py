@@ -11,6 +11,7 @@ import pytest
 from journeylib.errors import ParameterError
 
 from journeylib import personas
+from journeylib.labels import date_text
 
 AS_OF = pd.Timestamp("2024-12-31", tz="UTC")
 
@@ -454,7 +455,7 @@ def test_the_stored_k_choice_gives_the_metrics_a_refit_gives(planted_folder, tmp
 def test_persona_sentences_on_the_planted_personas(planted_folder):
     folder, _ = planted_folder
     result = personas.analyse(ProcessedTables(folder), personas.Params(k_max=6, stability_seeds=3))
-    assert result.customers_sentence() == (f"183 customers as of {result.as_of.date()}; 180 with at least one event "
+    assert result.customers_sentence() == (f"183 customers as of {date_text(result.as_of)}; 180 with at least one event "
                                            "are segmented.")
     assert result.k_sentence().startswith("3 personas separate customers best (silhouette ")
     assert result.k_sentence().endswith("Agreement with the stored personas: adjusted Rand index 1.00 (identical).")

@@ -61,7 +61,7 @@ def test_the_run_index_shows_each_notebooks_notes_escaped(tmp_path):
     row_of = {o.name: next(i for i, r in enumerate(rows) if o.name in r) for o in outcomes}
     notes_of = {name: rows[i + 1] for name, i in row_of.items()}
     assert "Nobody bought at least 365 days before the as-of date: no churn rate." in notes_of["03_retention_churn"]
-    assert "Dealers &lt;D11&gt; &amp; D12 have too few buyers: pooled into &#39;other&#39;." in \
+    assert "Dealers &lt;D11&gt; &amp; D12 have too few buyers: pooled into &#34;Other&#34;." in \
         notes_of["03_retention_churn"]
     assert "<D11>" not in index
     assert "Only 40 customers: personas are not split." in notes_of["05_personas_and_feedback"]

@@ -176,7 +176,7 @@ def test_a_headline_defined_by_other_parameters_is_not_compared(tmp_path):
         metrics, json.loads((before / "metrics.json").read_text()),
         render.redefined_sections(now, {o.name: o.parameters for o in outcomes}, before))}
     assert rows["retention.churn_rate"]["change"] == render.NOT_COMPARED
-    assert rows["data.customers"]["change"] == "+0 (+0.0%)"  # not defined by a notebook parameter
+    assert rows["data.customers"]["change"] == "no change"  # not defined by a notebook parameter
     # the same parameters: compared as before
     same = render.redefined_sections(now, {"03_retention_churn": {"churn_after_days": 545}}, now)
     assert same == {}

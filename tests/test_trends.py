@@ -50,7 +50,7 @@ def test_trends_page_shows_every_published_run_offline(tmp_path):
     path = trends.write_trends(tmp_path)
     page = path.read_text(encoding="utf-8")
     assert path == tmp_path / "trends.html"
-    assert "3 complete run(s), 2026-11-23T0315Z to 2026-11-25T0315Z" in page
+    assert "3 complete runs, 2026-11-23T0315Z to 2026-11-25T0315Z" in page
     assert page.count("data:image/png;base64,") == 3  # customers and NPS over runs, one measure per period
     assert not REMOTE.search(page) and "<script" not in page
     assert render.SYNTHETIC_TEXT not in page
@@ -95,7 +95,7 @@ def test_index_opens_with_the_poster_and_the_flagged_changes(tmp_path):
     assert "1 change reported out of 68 comparisons" in page
     assert "fell from 91% to 54% &lt;b&gt;x&lt;/b&gt;" in page  # data text escaped
     assert 'href="../trends.html"' in page and 'href="changes.json"' in page
-    assert "−50 pts" not in page and "rate ×0.50 in 2026-06, flagged" in page  # customers row: lead volume
+    assert "−50 pts" not in page and "rate ×0.50 in June 2026, flagged" in page  # customers row: lead volume
     assert not REMOTE.search(page)
 
 

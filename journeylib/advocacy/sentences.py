@@ -72,10 +72,20 @@ class Sentences:
 
         return [pooled_sentence("satisfaction", self.pooled_bands_, self.params.min_level_customers)]
 
+    def shows_referral_figures(self) -> bool:
+        """Whether the referrals-per-buyer figure and table have anything to show: buyers with time to refer
+        and at least one referral (an export without referrals gets the sentence alone, not an empty chart)."""
+        per_year = self.referrals_per_buyer_year
+        return not self.model_frame_.empty and per_year["buyer_years"] > 0 and per_year["referrals"] > 0
+
     def referral_rate_sentence(self) -> str:
         rate, per_year = self.referral_rate_, self.referrals_per_buyer_year
         if not rate["buyers"] or not per_year["buyer_years"] > 0:
             return "No buyer has had time to refer anyone yet."
+        if not per_year["referrals"]:
+            return (f"None of the {rate['buyers']:,} buyers has referred anyone in {per_year['buyer_years']:,.0f} "
+                    "buyer-years since their purchase: the export holds no referral made by a buyer, so there is "
+                    "nothing to compare between satisfaction bands.")
         return (f"{rate['referrers']} of {rate['buyers']} buyers ({rate['estimate']:.1%}, 95% interval "
                 f"{rate['ci_low']:.1%} to {rate['ci_high']:.1%}) have referred someone; {per_year['referrals']} referrals "
                 f"over {per_year['buyer_years']:.0f} buyer-years is {per_year['estimate']:.2f} per buyer per year.")
@@ -154,8 +164,19 @@ class Sentences:
                 + (f" {late} referred leads were referred only after their first touch; they count as referred from "
                    "day 0." if late else ""))
 
+    def shows_referred_curves(self) -> bool:
+        """Whether the referred-against-other purchase curves compare anything: both groups of leads present
+        (an export without referred leads gets its sentence alone, not one curve called 'other')."""
+        return len(self.purchase_curves_ or {}) >= 2
+
+    def shows_chain_figure(self) -> bool:
+        """Whether the chain-depth figure has a bar to draw: at least one customer came through a referral."""
+        return len(self.chain_depth_) > 0
+
     def chain_sentence(self) -> str:
         depth, table = self.chain_depth_, self.depth_table_
+        if not len(depth):
+            return "No customer came through a referral, so there are no referral chains."
         second = int(table.loc[table["depth"] >= 2, "customers"].sum())
         share = len(depth) / self.customers_ if self.customers_ else math.nan
         return (f"{len(depth)} customers came through a referral ({share:.1%} of all customers); {second} of them were "

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from journeylib.labels import label
+from journeylib.labels import MISSING, label, number, p_value
 
 
 def reviewer_table(frame: pd.DataFrame, index: str | list | None = None, codes=(), digits: int = 3):
-    """`frame` with code columns and column names labelled, `index` as row labels, `n/a` for a missing value."""
+    """`frame` with code columns and column names labelled, `index` as row labels, '—' for a missing value."""
     out = frame.reset_index() if frame.index.name or isinstance(frame.index, pd.MultiIndex) else frame.copy()
     for column in codes:
         out[column] = out[column].map(label)
@@ -20,7 +20,25 @@ def reviewer_table(frame: pd.DataFrame, index: str | list | None = None, codes=(
         out = out.set_index(index)
         out.index.names = [label(name) for name in out.index.names]
     out.columns = [label(column) for column in out.columns]
-    return out.style.format(precision=digits, na_rep="n/a")
+    return out.style.format(_readable_formats(out, digits), na_rep=MISSING)
+
+
+def _readable_formats(frame: pd.DataFrame, digits: int) -> dict:
+    """Per numeric column, numbers as a reader reads them: thousands separators, one number of decimals per
+    column (at most `digits`; whole numbers none), never `9267.036` or `0.000` for a column of zeros."""
+    from journeylib.report import column_digits
+
+    formats = {}
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+            continue
+        if column == label("p"):  # p-values as `p < 0.001`, never `0.000`
+            formats[column] = p_value
+            continue
+        shown = min(digits, column_digits(values)) if pd.api.types.is_float_dtype(values) else 0
+        formats[column] = (lambda places: lambda v: number(v, places))(shown)
+    return formats
 
 
 class Views:

@@ -19,30 +19,38 @@ from journeylib.vocabulary import STAGES
 
 
 def _stage_text(row) -> str:
-    def fmt(value, pattern, missing="n/a"):
-        return missing if pd.isna(value) else pattern.format(value)
-
-    lines = [f"Reach: {row['reach']:,} ({fmt(row['reach_share'], '{:.0%}')})"]
+    """The facts under one stage of the poster, in words: labels for every code, no 'n/a'."""
+    share = "" if pd.isna(row["reach_share"]) else f" ({row['reach_share']:.0%})"
+    lines = [f"Reach: {row['reach']:,}{share}"]
     if not pd.isna(row["conversion"]):
-        lines.append(f"On to next: {row['conversion']:.0%}\n  (95% CI {row['ci_low']:.0%}-{row['ci_high']:.0%})")
-        lines.append(f"Median time to next:\n  {fmt(row['median_days_to_next'], '{:.0f} days')}")
+        lines.append(f"On to next: {row['conversion']:.0%}\n  (95% interval {100 * row['ci_low']:.0f}–{row['ci_high']:.0%})")
+        median = row["median_days_to_next"]
+        lines.append("Median time to next:\n  " + (_no_median(row) if pd.isna(median) else
+                                                   f"{median:.0f} day{'' if round(median) == 1 else 's'}"))
     else:
         lines.append("Last stage")
     lines.append("Top touchpoints:")
-    lines += [f"  {i}. {v.replace('_', ' ')}" for i, v in enumerate(row["top_touchpoints"], 1)] or ["  none"]
+    lines += [f"  {i}. {plain(label(v))}" for i, v in enumerate(row["top_touchpoints"], 1)] or ["  none"]
     lines.append("Top channels:")
-    lines += [f"  {i}. {v.replace('_', ' ')}" for i, v in enumerate(row["top_channels"], 1)] or ["  none"]
+    lines += [f"  {i}. {plain(label(v))}" for i, v in enumerate(row["top_channels"], 1)] or ["  none"]
     if not pd.isna(row["survey_responses"]):
-        lines.append(f"Satisfaction: NPS {row['nps']:+.0f}\n  mean {row['mean_score']:.1f}/10, "
-                     f"n={int(row['survey_responses']):,}")
+        nps = "" if pd.isna(row["nps"]) else f"NPS {row['nps']:+.0f}\n  "
+        mean = "" if pd.isna(row["mean_score"]) else f"mean {row['mean_score']:.1f}/10, "
+        lines.append(f"Satisfaction: {nps}{mean}n={int(row['survey_responses']):,}")
     else:
         lines.append("Satisfaction: no survey")
     if row["pain_points"]:
         lines.append("Pain points:")
-        lines += [f"  - {p}" for p in row["pain_points"]]
+        lines += [f"  - {plain(label(p))}" for p in row["pain_points"]]
     elif row["stage"] in SURVEY_STAGE.values() and not pd.isna(row["survey_responses"]):
         lines.append("Pain points: none named")
     return "\n".join(lines)
+
+
+def _no_median(row) -> str:
+    """Why a stage has no median time to the next: nobody moved on, or everyone who did reached both stages at
+    once (a lead form on a third-party site is awareness and consideration at the same moment)."""
+    return "nobody moved on yet" if not row["conversion"] > 0 else "reached together"
 
 
 def draw_journey_map(table: pd.DataFrame, title: str = "Customer journey map"):
@@ -61,7 +69,7 @@ def draw_journey_map(table: pd.DataFrame, title: str = "Customer journey map"):
             bars.annotate(f"{row.conversion:.0%} →", xy=(x + 0.5, max(table["reach"].max(), 1) * 0.55),
                           ha="center", fontsize=10, color="#333333",
                           bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="#999999"))
-    bars.set_xticks(positions, [s.capitalize() for s in table["stage"]], fontsize=12, fontweight="bold")
+    bars.set_xticks(positions, [label(s) for s in table["stage"]], fontsize=12, fontweight="bold")
     bars.xaxis.tick_top()
     bars.set_xlim(-0.5, len(table) - 0.5)
     bars.set_ylabel("Customers reached")
@@ -136,8 +144,8 @@ def draw_sankey(ax, flows: pd.DataFrame, left_order=None, right_order=None, titl
             ax.add_patch(plt.Rectangle((x - 0.012 if ha == "right" else x, tops[name] - h), 0.012, h,
                                        fc=colour.get(name, "#555555"), ec="none"))
             if sizes[name] / total >= min_label_share:
-                label = plain(f"{str(name).replace('_', ' ')} ({sizes[name]:,.0f})")
-                ax.text(x - 0.02 if ha == "right" else x + 0.02, tops[name] - h / 2, label, ha=ha, va="center",
+                text = plain(f"{label(name)} ({sizes[name]:,.0f})")
+                ax.text(x - 0.02 if ha == "right" else x + 0.02, tops[name] - h / 2, text, ha=ha, va="center",
                         fontsize=9)
     ax.set_xlim(0, 1)
     bottom = min([left_top[n] - left[n] * scale for n in left_order] + [right_top[n] - right[n] * scale for n in right_order])
@@ -192,8 +200,8 @@ def purchase_share_panels(tables: dict):
 
     fig, axes = plt.subplots(1, len(tables), figsize=(13, 4.8))
     for ax, (by, table) in zip(np.atleast_1d(axes), tables.items()):
-        title = by.replace("_id", "").replace("_", " ")
-        _intervals(ax, table, "share_of_segment", table["segment"].map(plain))
+        title = label(by).lower()
+        _intervals(ax, table, "share_of_segment", table["segment"].map(lambda s: plain(label(s))))
         ax.set(title=f"Share who bought, by {title}", xlabel="share of the group's customers who reached purchase",
                ylabel=title, xlim=(-0.02, 1.02))
     fig.tight_layout()
@@ -214,18 +222,33 @@ def cohort_lines(cohorts: pd.DataFrame, horizon_days: int):
     return fig
 
 
+def _step_name(step) -> str:
+    """`awareness → consideration` as `Awareness → consideration` (each part a label)."""
+    parts = [label(part.strip()) for part in str(step).split("→")]
+    return plain(" → ".join([parts[0]] + [part[:1].lower() + part[1:] for part in parts[1:]]))
+
+
 def progression_curves(curves: pd.DataFrame):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(10, 4.5))
     for step, curve in curves.groupby("step", sort=False):
         curve = thinned(curve.set_index("days")["progressed"].to_frame())
-        ax.step(curve.index, curve["progressed"], where="post", label=step)
+        ax.step(curve.index, curve["progressed"], where="post", label=_step_name(step))
     ax.set(title="Kaplan-Meier: share progressing to the next stage", xlabel="days since reaching the stage",
            ylabel="share progressed", ylim=(0, 1), xlim=(0, 365))
     percent_axis(ax)
     ax.legend()
     return fig
+
+
+def _named_axes(matrix: pd.DataFrame) -> pd.DataFrame:
+    """A matrix of codes with its rows and columns as labels (`walk_in` -> Walk-in); '(start)' and '(end)' stay."""
+    def name(code):
+        text = str(code)
+        return text if text.startswith("(") and text.endswith(")") and text != "(none)" else plain(label(text))
+
+    return matrix.rename(index=name, columns=name)
 
 
 def heatmap(matrix: pd.DataFrame, ax, title: str, xlabel: str, ylabel: str, fmt: str = ".0%", cmap: str = "Blues",
@@ -242,7 +265,7 @@ def channel_mix(mix: pd.DataFrame):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(12, 3.8))
-    heatmap(mix, ax, "Channel mix per stage", "channel", "stage", cbar=True,
+    heatmap(_named_axes(mix), ax, "Channel mix per stage", "channel", "stage", cbar=True,
             cbar_kws={"label": "share of the stage's events"})
     return fig
 
@@ -267,12 +290,12 @@ def stage_transitions(trans: pd.DataFrame):
     a reviewer reads)."""
     import matplotlib.pyplot as plt
 
-    probability = transition_matrix(trans, "probability", STAGES)
-    days = transition_matrix(trans, "median_hours", STAGES) / 24
+    probability = _named_axes(transition_matrix(trans, "probability", STAGES))
+    days = _named_axes(transition_matrix(trans, "median_hours", STAGES) / 24)
     fig, (left, right) = plt.subplots(1, 2, figsize=(14, 4.5))
     heatmap(probability, left, "Stage transitions: share of next steps", "next step", "from")
     heatmap(days.drop(columns=[c for c in ["(end)"] if c in days]), right, "Median days between the steps",
-            "next step", "from", fmt=".1f", cmap="Oranges")
+            "next step", "from", fmt=".0f", cmap="Oranges")
     fig.tight_layout()
     return fig
 
@@ -282,7 +305,7 @@ def channel_transitions(trans: pd.DataFrame, channels: list):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(13, 6))
-    heatmap(transition_matrix(trans, "probability", channels), ax, "Channel transitions: share of next steps (every event in the log)", "next channel",
+    heatmap(_named_axes(transition_matrix(trans, "probability", channels)), ax, "Channel transitions: share of next steps (every event in the log)", "next channel",
             "from channel", cmap="Purples", annot_kws={"fontsize": 8})
     return fig
 
@@ -339,10 +362,11 @@ def segment_funnel(by_segment: pd.DataFrame, shown: list, segment_by: str):
     import seaborn as sns
 
     fig, ax = plt.subplots(figsize=(11, 5))
-    plotted = by_segment[by_segment["segment"].isin(shown)].assign(label=lambda f: f["segment"].map(plain))
-    sns.lineplot(data=plotted, x="stage", y="share_of_segment", hue="label", hue_order=[plain(s) for s in shown],
+    plotted = by_segment[by_segment["segment"].isin(shown)].assign(
+        name=lambda f: f["segment"].map(lambda s: plain(label(s))), stage=lambda f: f["stage"].map(label))
+    sns.lineplot(data=plotted, x="stage", y="share_of_segment", hue="name", hue_order=[plain(label(s)) for s in shown],
                  marker="o", ax=ax)
-    word = segment_by.replace("_", " ")
+    word = label(segment_by).lower()
     ax.set(title=f"Funnel by {word} (largest {len(shown)} segments)", xlabel="stage",
            ylabel="share of the segment's customers reaching the stage", ylim=(0, 1))
     percent_axis(ax)
@@ -436,6 +460,7 @@ def revenue_per_lead(tables: dict):
             ax.invert_yaxis()
             ax.set(title=f"Revenue {what}, by {title}", xlabel=f"revenue {what}", ylabel=title)
             ax.xaxis.set_major_formatter(money_ticks(ax.get_xlim()[1]))
+            ax.xaxis.set_major_locator(plt.MaxNLocator(4))  # money ticks are wide: a few, never overlapping
     fig.tight_layout()
     return fig
 

@@ -67,7 +67,7 @@ def lapse_panels(lapses: pd.DataFrame, churn_after_days: int, min_count: int):
     for i, band in enumerate(SATISFACTION_BANDS):
         part = lapses[lapses["satisfaction"] == band]
         if len(part) >= min_count:
-            draw_km(axes[1], lapse_km(part, f"{band} (n={len(part)})"), "survival", colour=f"C{i % 10}", ci_alpha=0.12)
+            draw_km(axes[1], lapse_km(part, f"{named(band)} (n={len(part):,})"), "survival", colour=f"C{i % 10}", ci_alpha=0.12)
     if axes[1].lines:
         axes[1].legend()
     axes[1].set(title="By sales-survey satisfaction")
@@ -85,11 +85,11 @@ def odds_ratio_forest(odds: pd.DataFrame, title: str):
     """The model's odds ratios (retention.model.ODDS_COLUMNS) as a forest plot, each label naming its reference."""
     import matplotlib.pyplot as plt
 
-    labels = [f"{t.split(':')[0]} (per doubling of 1 + days)" if r == "per doubling" else f"{t} (vs {r})"
-              for t, r in zip(odds["term"], odds["reference"])]
+    labels = [f"{named(t.split(':')[0])} (per doubling of 1 + days)" if r == "per doubling"
+              else f"{named(t)} (vs {named(r)})" for t, r in zip(odds["term"], odds["reference"])]
     fig, ax = plt.subplots(figsize=(10, 0.33 * odds["odds_ratio"].notna().sum() + 1.8))
     forest(odds.assign(label=labels), ax, label="label", estimate="odds_ratio", group="feature", title=title,
-           xlabel="odds ratio of churn (log scale, 95% CI)")
+           xlabel="odds ratio of churn (log scale, 95% interval)")
     fig.tight_layout()
     return fig
 

@@ -37,5 +37,12 @@ def percent_axis(ax, axis: str = "y", digits: int = 0) -> None:
 
 def log_ticks(low: float, high: float, candidates=(0.1, 0.2, 0.25, 0.5, 1, 2, 4, 5, 8, 10, 20)) -> list:
     """Readable ticks for a log axis spanning [low, high], always including 1."""
-    ticks = [t for t in candidates if low / 1.5 <= t <= high * 1.5]
-    return sorted(set(ticks) | {1})
+    ticks = sorted(set(t for t in candidates if low / 1.5 <= t <= high * 1.5) | {1})
+    kept = [1]  # from 1 outwards, a tick too close to the last kept one (0.2 beside 0.25) would overprint it
+    for tick in reversed([t for t in ticks if t < 1]):
+        if kept[0] / tick >= 1.5:
+            kept.insert(0, tick)
+    for tick in [t for t in ticks if t > 1]:
+        if tick / kept[-1] >= 1.5:
+            kept.append(tick)
+    return kept

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from journeylib.figures.curves import MAX_POINTS, draw_km
-from journeylib.figures.style import named
+from journeylib.figures.style import named, percent_axis
 
 
 def purchase_curves(curves, title: str, at_risk_rows=None, ci_alpha: float = 0.3,
@@ -24,6 +24,7 @@ def purchase_curves(curves, title: str, at_risk_rows=None, ci_alpha: float = 0.3
         draw_km(ax, km, "cumulative", colour=f"C{i % 10}", ci_alpha=ci_alpha, label=name, max_points=max_points)
     ax.legend(loc="upper left")
     ax.set(title=title, xlabel="days since first touch", ylabel="share bought", ylim=(0, 1))
+    percent_axis(ax)  # shares as percentages, as in every other figure
     if at_risk_rows is None:
         add_at_risk_counts(*curves, ax=ax, labels=names)
     else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from journeylib.labels import MISSING, days, label, percent
+from journeylib.labels import MISSING, date_text, days, label, percent
 
 
 def _pct(share) -> str:
@@ -92,7 +92,7 @@ class Sentences:
     def cohort_sentence(self) -> str:
         horizon, cohorts, pick = self.params.cohort_horizon_days, self.cohorts_, self.cohort_extremes
         if cohorts.empty:
-            return (f"No customer had {horizon} days of follow-up before {self.as_of.date()}: "
+            return (f"No customer had {horizon} days of follow-up before {date_text(self.as_of)}: "
                     "no cohort can be compared yet.")
         hi, lo = pick["best"], pick["worst"]
         size = f" of at least {pick['min_n']} customers" if pick["all_large"] else ""
@@ -257,7 +257,7 @@ class Sentences:
 
     @property
     def map_title(self) -> str:
-        return f"Customer journey map · {self.customers:,} customers · as of {self.as_of.date()}"
+        return f"Customer journey map · {self.customers:,} customers · as of {date_text(self.as_of)}"
 
     def map_sentence(self) -> str:
         table = self.map_table_.set_index("stage")

@@ -7,7 +7,7 @@ A part this export lacks (no personas, no comments) answers with the reason.
 
 from __future__ import annotations
 
-from journeylib.labels import label
+from journeylib.labels import date_text, label
 
 STABLE_ARI, MODERATE_ARI = 0.8, 0.6  # mean ARI at which the personas read "stable" / "moderately stable"
 
@@ -25,7 +25,7 @@ class Sentences:
     """Takeaway sentences of a personas `Result` (attributes as there)."""
 
     def customers_sentence(self) -> str:
-        return (f"{len(self.features_):,} customers as of {self.as_of.date()}; {self.classified:,} with at least one "
+        return (f"{len(self.features_):,} customers as of {date_text(self.as_of)}; {self.classified:,} with at least one "
                 "event are segmented.")
 
     def _no_personas(self) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from journeylib.labels import MISSING, label, number, p_value, percent
+from journeylib.labels import MISSING, date_text, label, number, p_value, percent
 from journeylib.retention.model import MAIN_TERMS
 from journeylib.stats import level_notes
 from journeylib.vocabulary import OTHER_LEVEL
@@ -146,6 +146,11 @@ class Sentences:
             out.append(f"{service.no_revenue} The list is ranked by the visits at risk instead.")
         from journeylib.retention.service_list import SCORES_FILE  # the service models import scipy: on use
 
+        if service.to_call_ is not None:
+            top, listed = self.params.service_to_call_top, len(service.to_call_)
+            at_risk = "value at risk" if service.no_revenue is None else "visits at risk"
+            out.append(f"The list to call holds the {top} buyer{'' if top == 1 else 's'} per dealer with the most "
+                       f"{at_risk} ({listed:,} buyer{'' if listed == 1 else 's'} in all).")
         path = self.written_.get("to_call")
         out.append(f"Written to {path.name} and {SCORES_FILE} in the run folder." if path else NO_RUN_FOLDER)
         return out
@@ -203,7 +208,7 @@ class Sentences:
         for column, header in (("model", "Model"), ("no-model baseline", "No-model baseline")):
             table[header] = comparison[column].map(lambda v: number(v, 3, missing="not defined")).to_numpy()
         yield (table, f"Temporal holdout: trained on {m['train_buyers']} buyers who bought by "
-                      f"{m['train_until'].date()}, tested on {m['test_buyers']} who bought from {m['test_from'].date()}")
+                      f"{date_text(m['train_until'])}, tested on {m['test_buyers']} who bought from {date_text(m['test_from'])}")
 
     def at_risk_tables(self):
         if self.at_risk_ is None:

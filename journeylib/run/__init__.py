@@ -176,6 +176,7 @@ def _run(log, raw, processed, reports, as_of, config, notebooks, overrides, time
     status = "ok" if all(o.status == "ok" for o in outcomes) else "failed"
     run_section = {
         "id": run_dir.name, "started_at": iso(started), "finished_at": iso(now()), "as_of": data_as_of,
+        "timezone": summary.get("default_timezone") or "UTC",  # the zone the pages write dates in
         "status": status, "prepare": "reused" if reused else "prepared",
         "notebooks": {o.name: {"status": o.status, "seconds": o.seconds} for o in outcomes},
         "synthetic_data": synthetic, "exploratory": exploratory, "published": publish,

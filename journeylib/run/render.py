@@ -202,6 +202,8 @@ def format_change(now, before, kind: str) -> str:
     if now is None or before is None:
         return MISSING
     delta = now - before
+    if delta == 0:  # "+0 (+0.0%)" reads like a change
+        return "no change"
     if kind == "share":
         text = f"{100 * delta:+.1f} pts"
     elif kind == "count":
@@ -238,7 +240,9 @@ def _statistical_reading(found: dict | None, kind: str) -> str:
         else f"rate ×{estimate:.2f}"
     verdict = "flagged" if found.get("flagged") else "within chance"
     label = f"{found['label']}: " if isinstance(found.get("label"), str) else ""
-    return f"{label}{text.replace('-', '−')} in {found.get('latest_period', '?')}, {verdict}"
+    from journeylib.labels import period_text
+
+    return f"{label}{text.replace('-', '−')} in {period_text(found.get('latest_period', '?'))}, {verdict}"
 
 
 def _change_kind(measure: str | None) -> str:
@@ -459,12 +463,42 @@ def action_lists(run_dir: Path, metrics: dict) -> list[dict]:
     return out
 
 
+_POOLED = re.compile(r"^(?P<feature>[A-Z][A-Za-z ]*): (?P<levels>.+?) (?P<rest>(had|has) fewer than .*)$")
+_QUOTED_CODE = re.compile(r"'([a-z][a-z0-9_]*|\(none\))'")
+_SNAKE = re.compile(r"(?<![\w.])[a-z][a-z0-9]*(_[a-z0-9]+)+(?![\w.])")
+
+
+def readable_note(note: str) -> str:
+    """A notebook's note (metrics keep the codes) as the index shows it: pooled levels, quoted codes and
+    snake_case codes as labels ("Acquisition channel: Text message, Unknown had fewer than 20 customers and are
+    pooled into "Other"."), the rest as written."""
+    from journeylib.labels import label
+
+    found = _POOLED.match(note)
+    if found:
+        levels = ", ".join(level if level.startswith("(") and level != "(none)" else label(level)
+                           for level in found["levels"].split(", "))
+        note = f"{found['feature']}: {levels} {found['rest']}"
+    note = _QUOTED_CODE.sub(lambda m: f'"{label(m.group(1))}"', note)
+    return _SNAKE.sub(lambda m: label(m.group(0)), note)
+
+
 def notes_summary(notes: list[str]) -> str:
     """The one line the index shows for a notebook's notes (the notes themselves fold out under it)."""
     if not notes:
         return ""
     first = notes[0] if len(notes[0]) <= 140 else notes[0][:137].rstrip() + "…"
     return first if len(notes) == 1 else f"{first} (and {len(notes) - 1} more)"
+
+
+def run_dates(run: dict) -> dict:
+    """The index's dates in words, in the configured time zone (`run.timezone`): the data's as-of date as a
+    day ("31 October 2026", never an ISO instant) and the run's start and end as local times."""
+    from journeylib.labels import date_text, time_text
+
+    zone = run.get("timezone") or "UTC"
+    return {"as_of": date_text(run.get("as_of"), zone), "started": time_text(run.get("started_at"), zone),
+            "finished": time_text(run.get("finished_at"), zone)}
 
 
 def write_index(run_dir: Path, metrics: dict, outcomes, previous_dir: Path | None) -> Path:
@@ -480,14 +514,17 @@ def write_index(run_dir: Path, metrics: dict, outcomes, previous_dir: Path | Non
         "analyst": o.files.get("analyst"), "reviewer": o.files.get("reviewer"), "notebook": o.files.get("notebook"),
         "anchor": ERROR_ANCHOR,
         "overrides": {k: v for k, v in o.parameters.items() if k not in RUN_PARAMETERS},
-        "notes": notebook_notes(run_dir, o.name),
+        "notes": [readable_note(note) for note in notebook_notes(run_dir, o.name)],
     } for o in outcomes]
     for notebook in notebooks:
         notebook["notes_summary"] = notes_summary(notebook["notes"])
     redefined = redefined_sections(run_dir, {o.name: o.parameters for o in outcomes}, previous_dir)
     data = metrics.get("data") or {}
+    from journeylib.labels import label
+
+    environment.filters["label"] = label
     html = environment.get_template(INDEX_TEMPLATE).render(
-        run=metrics.get("run") or {}, data=data, tables=sorted((data.get("tables") or {}).items()),
+        run=metrics.get("run") or {}, dates=run_dates(metrics.get("run") or {}), data=data, tables=sorted((data.get("tables") or {}).items()),
         headlines=headline_rows(metrics, previous_metrics, redefined), notebooks=notebooks,
         actions=action_lists(run_dir, metrics), synthetic_banner=synthetic_banner(),
         poster=poster_image(run_dir), changes=change_summary(metrics),
