@@ -637,9 +637,12 @@ def test_odds_ratio_forest_draws_each_estimable_term_against_its_reference(simul
     odds.loc[0, ["odds_ratio", "ci_low", "ci_high"]] = np.nan  # a term not estimable: not drawn
     fig = odds_ratio_forest(odds, "odds")
     labels_drawn = [tick.get_text() for tick in fig.axes[0].get_yticklabels()]
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
     assert len(labels_drawn) == len(odds) - 1
-    assert "finance_type:lease (vs finance)" in labels_drawn
-    assert "days_to_purchase (per doubling of 1 + days)" in labels_drawn
+    assert "Finance type: Lease (vs Finance)" in labels_drawn
+    assert "Days to purchase (per doubling of 1 + days)" in labels_drawn
 
 
 @pytest.mark.slow
