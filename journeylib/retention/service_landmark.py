@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from journeylib.errors import NotEstimable
-from journeylib.retention.service_scores import CUSTOMER_PAY, HORIZON_DAYS
+from journeylib.retention.service_scores import CUSTOMER_PAY, HORIZON_DAYS, not_yet_due
+from journeylib.retention.service_scores import reasons as plain_reasons
 
 MIN_HISTORY_DAYS = 730  # a year to describe the buyers at the first landmark and a year to label them
 STEP_DAYS, LANDMARKS = 90, 4
@@ -329,7 +330,7 @@ def _full(varying, *betas):
 
 
 def score(hist: pd.DataFrame, vd: VisitDays, model: LandmarkModel, as_of: pd.Timestamp, due_days: float,
-          reasons) -> pd.DataFrame:
+          reasons=None) -> pd.DataFrame:
     """service_scores.score's columns for every buyer of `hist` (the same buyers, in order, as `vd`).
 
     p_alive is p_return_12m (the landmark model does not separate "still a customer" from "comes within the
@@ -347,7 +348,8 @@ def score(hist: pd.DataFrame, vd: VisitDays, model: LandmarkModel, as_of: pd.Tim
         out["expected_customer_pay_12m"] = p * got["pay_if_returned"]
         out["value_at_risk_12m"] = (1 - p) * got["pay_if_returned"]
     out["last_visit_at"] = hist["last_visit_at"].array
-    out["reason"] = reasons(hist, as_of, due_days)
+    out["reason"] = (reasons or plain_reasons)(hist, as_of, due_days)
+    out["not_yet_due"] = not_yet_due(hist, as_of, due_days)
     out["p_alive"] = p
     out["expected_if_alive"] = if_came
     return out
