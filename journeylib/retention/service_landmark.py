@@ -34,7 +34,7 @@ SHRINK_VISITS = 2.0  # a buyer's own usual gap counts as much as the population'
 DEFAULT_GAP_DAYS = 365  # the usual gap when nobody has a visit to learn it from
 RIDGE = 10.0  # on standardised columns: the default, and the one used when too few rows to choose
 RIDGES = (1.0, 10.0, 100.0, 1000.0)  # tried by cross-validation (`choose_ridge`): few landmark rows need more
-CV_FOLDS, CV_ROWS = 5, 40_000  # folds by buyer; rows the cross-validation sees at most
+CV_FOLDS, CV_ROWS = 5, 20_000  # folds by buyer; rows the cross-validation sees at most
 DAY_NS = 86_400 * 10**9
 NO_PAY = ("No service visit after a purchase was paid by the customer (all warranty or internal work, or no "
           "amounts), so there is no customer-pay revenue to predict.")
