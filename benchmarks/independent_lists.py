@@ -1,6 +1,7 @@
 """Judge the action lists on an export journeylib did not shape, whose future is known.
 
     python benchmarks/independent_lists.py [--leads 15000] [--seed 11] [--work benchmarks/work/independent]
+        [--service-gap-shape 4 --service-gap-low 150 --service-gap-high 420 --move-years 5] [--name independent_lists]
 
 A world simulated here, independently of `journeylib.sample` and with other
 assumptions: a lead's daily purchase hazard decays with age, jumps for three
@@ -15,7 +16,12 @@ export and compares `lead_scores.parquet` and `service_scores.parquet` with that
 future: AUC against the best achievable (the true probability given what is
 known at the as-of date, by Monte Carlo from the simulator's own hazard), the
 summed probabilities against the purchases that happened, customer-pay revenue
-in total and per buyer (Spearman). Results: benchmarks/results/independent_lists.{json,md}.
+in total and per buyer (Spearman). For the service scores the best achievable is
+the Bayesian posterior under the simulator's priors (`best_service`: keys
+best_auc_return_12m, best_spearman_customer_pay); the "oracle" keys know the
+unrecorded move-away time and are no bound. The service options make another
+world (e.g. regular annual service: --service-gap-shape 8 --service-gap-low 300
+--service-gap-high 420 --move-years 8). Results: benchmarks/results/independent_lists.{json,md}.
 """
 
 from __future__ import annotations
