@@ -1,6 +1,7 @@
 """Judge the action lists on an export journeylib did not shape, whose future is known.
 
     python benchmarks/independent_lists.py [--leads 15000] [--seed 11] [--work benchmarks/work/independent]
+        [--service-gap-shape 4 --service-gap-low 150 --service-gap-high 420 --move-years 5] [--name independent_lists]
 
 A world simulated here, independently of `journeylib.sample` and with other
 assumptions: a lead's daily purchase hazard decays with age, jumps for three
@@ -15,7 +16,12 @@ export and compares `lead_scores.parquet` and `service_scores.parquet` with that
 future: AUC against the best achievable (the true probability given what is
 known at the as-of date, by Monte Carlo from the simulator's own hazard), the
 summed probabilities against the purchases that happened, customer-pay revenue
-in total and per buyer (Spearman). Results: benchmarks/results/independent_lists.{json,md}.
+in total and per buyer (Spearman). For the service scores the best achievable is
+the Bayesian posterior under the simulator's priors (`best_service`: keys
+best_auc_return_12m, best_spearman_customer_pay); the "oracle" keys know the
+unrecorded move-away time and are no bound. The service options make another
+world (e.g. regular annual service: --service-gap-shape 8 --service-gap-low 300
+--service-gap-high 420 --move-years 8). Results: benchmarks/results/independent_lists.{json,md}.
 """
 
 from __future__ import annotations
@@ -127,23 +133,106 @@ def best_probabilities(rng, world, reps=400):
     return idx, p30 / (reps // 50 * 50), p90 / (reps // 50 * 50)
 
 
-def simulate_service(rng, world):
+SERVICE = {"gap_low": 150.0, "gap_high": 420.0, "gap_shape": 4.0, "move_years": 5.0,  # the default world
+           "spend_median": 250.0, "spend_sigma": 0.5, "spend_shape": 3.0}
+PAY_MIX = {"early": [0.5, 0.05, 0.45], "late": [0.1, 0.05, 0.85], "years": 3}  # warranty, internal, customer
+
+
+def customer_share(years):
+    """The chance a visit `years` after the purchase is customer pay (PAY_MIX)."""
+    return np.where(np.asarray(years) < PAY_MIX["years"], PAY_MIX["early"][2], PAY_MIX["late"][2])
+
+
+def simulate_service(rng, world, world_params=None):
+    w = SERVICE | (world_params or {})
     bought = world["bought_day"]
     buyers = np.flatnonzero((bought >= 0) & (bought < AS_OF_DAY))
-    mean_gap = rng.uniform(150, 420, buyers.size)
-    moves = bought[buyers] + rng.exponential(5 * 365, buyers.size)
-    spend = np.exp(rng.normal(np.log(250), 0.5, buyers.size))
+    mean_gap = rng.uniform(w["gap_low"], w["gap_high"], buyers.size)
+    moves = bought[buyers] + rng.exponential(w["move_years"] * 365, buyers.size)
+    spend = np.exp(rng.normal(np.log(w["spend_median"]), w["spend_sigma"], buyers.size))
+    k, ks = w["gap_shape"], w["spend_shape"]
     rows = []
     for i, b in enumerate(buyers):
-        t = bought[b] + rng.gamma(4, mean_gap[i] / 4)
+        t = bought[b] + rng.gamma(k, mean_gap[i] / k)
         while t < min(moves[i], AS_OF_DAY + HORIZON):
             years = (t - bought[b]) / 365
             pay = rng.choice(["warranty", "internal", "customer"],
-                             p=[0.5, 0.05, 0.45] if years < 3 else [0.1, 0.05, 0.85])
-            rows.append((b, t, pay, round(float(rng.gamma(3, spend[i] / 3)), 2)))
-            t += rng.gamma(4, mean_gap[i] / 4)
+                             p=PAY_MIX["early"] if years < PAY_MIX["years"] else PAY_MIX["late"])
+            rows.append((b, t, pay, round(float(rng.gamma(ks, spend[i] / ks)), 2)))
+            t += rng.gamma(k, mean_gap[i] / k)
     hidden = {"mean_gap": mean_gap, "moves": moves, "spend": spend}
     return buyers, pd.DataFrame(rows, columns=["lead", "t", "pay_type", "amount"]), hidden
+
+
+def best_service(rng, purchase, visits, world_params=None, draws=4000, chunk=200):
+    """The best achievable service scores from what is known at the as-of date: for each buyer, the posterior
+    P(a visit in the year after the as-of date) and E[customer pay in it] given the purchase day and the visits
+    (times, amounts) before the as-of date, under the simulator's own priors. Importance sampling: the mean gap
+    g from its uniform prior, the move-away time from its prior given it is after the last visit (memoryless:
+    last + Exp), weighted by the likelihood of the observed gaps and of no visit between the last one and
+    min(move, as-of); the future by simulating the renewal process on from there. The spend level given the
+    amounts (all pay types share it) by quadrature on its lognormal prior.
+
+    `purchase`: purchase day per buyer; `visits`: columns pos (buyer position), t, amount, the past only.
+    Returns (p_return, expected_visits, expected_customer_pay), one per buyer.
+    """
+    from scipy import special, stats
+
+    w = SERVICE | (world_params or {})
+    k, tau = w["gap_shape"], w["move_years"] * 365
+    n = len(purchase)
+    visits = visits.sort_values(["pos", "t"], kind="stable")
+    pos, t = visits["pos"].to_numpy(), visits["t"].to_numpy(float)
+    prev = np.where(np.r_[False, pos[1:] == pos[:-1]], np.r_[0.0, t[:-1]], purchase[pos])
+    gaps = t - prev
+    count = np.bincount(pos, minlength=n)
+    sum_gap = np.bincount(pos, weights=gaps, minlength=n)
+    last = purchase.astype(float).copy()
+    np.maximum.at(last, pos, t)
+    # spend: amounts ~ Gamma(ks, s / ks), log s ~ N(log median, sigma^2); E[s | amounts] on a grid
+    ks = w["spend_shape"]
+    amount_n = np.bincount(pos, minlength=n)
+    amount_sum = np.bincount(pos, weights=visits["amount"].to_numpy(float), minlength=n)
+    grid = np.log(w["spend_median"]) + w["spend_sigma"] * np.linspace(-6, 6, 401)
+    logpost = (stats.norm.logpdf(grid, np.log(w["spend_median"]), w["spend_sigma"])[None, :]
+               - ks * amount_n[:, None] * grid[None, :] - ks * amount_sum[:, None] * np.exp(-grid)[None, :])
+    logpost -= logpost.max(axis=1, keepdims=True)
+    post = np.exp(logpost)
+    spend = (post * np.exp(grid)[None, :]).sum(1) / post.sum(1)
+    p_return, e_visits, e_share = np.zeros(n), np.zeros(n), np.zeros(n)
+    a, h = float(AS_OF_DAY), float(HORIZON)
+    for lo in range(0, n, chunk):
+        idx = np.arange(lo, min(lo + chunk, n))
+        m = len(idx)
+        g = rng.uniform(w["gap_low"], w["gap_high"], (m, draws))
+        scale = g / k
+        move = last[idx, None] + rng.exponential(tau, (m, draws))
+        # log-likelihood of the observed gaps given g (Gamma(k, g/k)), up to terms free of g
+        loglik = -count[idx, None] * k * np.log(scale) - sum_gap[idx, None] / scale
+        quiet = np.minimum(move, a) - last[idx, None]  # no visit in (last, min(move, as-of))
+        loglik += np.log(np.maximum(special.gammaincc(k, quiet / scale), 1e-300))
+        weight = np.exp(loglik - loglik.max(axis=1, keepdims=True))
+        weight /= weight.sum(axis=1, keepdims=True)
+        # the next visit given none by the as-of date (only draws still there at the as-of date get one)
+        waited = (a - last[idx, None]) / scale
+        tail = special.gammaincc(k, waited) * (1 - rng.random((m, draws)))
+        nxt = last[idx, None] + scale * special.gammainccinv(k, np.maximum(tail, 1e-300))
+        nxt = np.where(np.isfinite(nxt), np.maximum(nxt, a), a)
+        end = np.where(move > a, np.minimum(move, a + h), a)
+        visits_ = np.zeros((m, draws))
+        share = np.zeros((m, draws))
+        at = nxt
+        for _ in range(64):
+            inside = at < end
+            if not inside.any():
+                break
+            visits_ += inside
+            share += inside * customer_share((at - purchase[idx, None]) / 365)
+            at = at + rng.gamma(k, scale)
+        p_return[idx] = (weight * (visits_ > 0)).sum(1)
+        e_visits[idx] = (weight * visits_).sum(1)
+        e_share[idx] = (weight * share).sum(1)
+    return p_return, e_visits, e_share * spend
 
 
 def _ts(days):
@@ -189,6 +278,15 @@ def write_export(world, visits, out: Path):
     return ids
 
 
+def _service_model(run: Path):
+    """The service model the run chose (metrics `retention.service_scores.model`), None when not found."""
+    try:
+        metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
+        return metrics["retention"]["service_scores"]["model"]
+    except (OSError, KeyError, TypeError, ValueError):
+        return None
+
+
 def auc(score, outcome):
     from scipy.stats import rankdata
 
@@ -206,12 +304,22 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--work", default="benchmarks/work/independent")
     ap.add_argument("--results", default="benchmarks/results")
+    ap.add_argument("--name", default="independent_lists", help="results file name (without .json)")
+    ap.add_argument("--service-gap-shape", type=float, default=SERVICE["gap_shape"],
+                    help="Gamma shape of the gaps between service visits (higher: more regular)")
+    ap.add_argument("--service-gap-low", type=float, default=SERVICE["gap_low"], help="shortest mean gap (days)")
+    ap.add_argument("--service-gap-high", type=float, default=SERVICE["gap_high"], help="longest mean gap (days)")
+    ap.add_argument("--move-years", type=float, default=SERVICE["move_years"],
+                    help="mean years from the purchase to an unrecorded move away")
+    ap.add_argument("--bound-draws", type=int, default=4000, help="importance draws per buyer for the bound")
     a = ap.parse_args(argv)
+    world_params = {"gap_shape": a.service_gap_shape, "gap_low": a.service_gap_low,
+                    "gap_high": a.service_gap_high, "move_years": a.move_years}
     rng = np.random.default_rng(a.seed)
     work = Path(a.work)
     shutil.rmtree(work, ignore_errors=True)
     world = simulate_leads(rng, a.leads)
-    buyers, visits, hidden = simulate_service(rng, world)
+    buyers, visits, hidden = simulate_service(rng, world, world_params)
     ids = write_export(world, visits, work / "raw")
     lead_idx, best30, best90 = best_probabilities(np.random.default_rng(a.seed + 1), world)
     env = dict(os.environ, MPLBACKEND="Agg")
@@ -221,7 +329,8 @@ def main(argv=None):
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     print(done.stdout[-2000:], done.stderr[-2000:])
     run = sorted(p for p in (work / "reports").iterdir() if p.is_dir() and p.name[0].isdigit())[-1]
-    out = {"leads": a.leads, "seed": a.seed, "exit_code": done.returncode, "run": str(run)}
+    out = {"leads": a.leads, "seed": a.seed, "service_world": SERVICE | world_params,
+           "exit_code": done.returncode, "run": "(a temporary folder)"}
     bought = world["bought_day"]
     # leads
     truth = pd.DataFrame({"customer_id": ids[lead_idx], "best_30": best30, "best_90": best90,
@@ -255,9 +364,20 @@ def main(argv=None):
     oracle_pay = alive_for * HORIZON / hidden["mean_gap"] * hidden["spend"] * share
     last = visits[visits.t < AS_OF_DAY].groupby("lead").t.max()
     recency = AS_OF_DAY - pd.Series(buyers).map(last).fillna(pd.Series(bought[buyers])).to_numpy()
+    past = visits[visits.t < AS_OF_DAY]
+    position = pd.Series(np.arange(buyers.size), index=buyers)
+    best_p, best_visits, best_pay = best_service(np.random.default_rng(a.seed + 2), bought[buyers].astype(float),
+                                                 past.assign(pos=past.lead.map(position).to_numpy()),
+                                                 world_params, draws=a.bound_draws)
+    per["best_p"], per["best_pay"] = best_p, best_pay
     out["service_bounds"] = {
         "oracle_auc_return_12m": auc(alive_for, per.returned), "heuristic_auc_return_12m": auc(-recency, per.returned),
         "oracle_spearman_customer_pay": float(spearmanr(oracle_pay, per.customer_pay).statistic),
+        "best_auc_return_12m": auc(best_p, per.returned),
+        "best_spearman_customer_pay": float(spearmanr(best_pay, per.customer_pay).statistic),
+        "best_expected_returns_12m": float(best_p.sum()), "observed_returns_12m": int(per.returned.sum()),
+        "best_expected_visits_12m": float(best_visits.sum()),
+        "best_expected_customer_pay_12m": float(best_pay.sum()),
     }
     service_path = run / "service_scores.parquet"
     if service_path.exists():
@@ -271,10 +391,13 @@ def main(argv=None):
             "expected_customer_pay_12m": float(s.expected_customer_pay_12m.sum()),
             "observed_customer_pay_12m": float(s.customer_pay.sum()),
             "spearman_customer_pay": float(spearmanr(s.expected_customer_pay_12m, s.customer_pay).statistic),
+            "best_auc_return_12m": out["service_bounds"]["best_auc_return_12m"],
+            "best_spearman_customer_pay": out["service_bounds"]["best_spearman_customer_pay"],
+            "model": _service_model(run),
         }
     results = Path(a.results)
     results.mkdir(parents=True, exist_ok=True)
-    (results / "independent_lists.json").write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+    (results / f"{a.name}.json").write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(out, indent=2))
     return 0 if done.returncode == 0 else 1
 

@@ -208,9 +208,10 @@ def test_reasons_are_short_plain_phrases():
     day = pd.Timedelta(days=1)
     hist = pd.DataFrame({
         "first_purchase_at": [AS_OF, AS_OF - 60 * day, AS_OF - 400 * day, AS_OF - 700 * day, AS_OF - 1000 * day,
-                              AS_OF - 300 * day],
-        "last_visit_at": [pd.NaT, pd.NaT, pd.NaT, AS_OF - 100 * day, AS_OF - 430 * day, AS_OF - 50 * day],
-        "x": [0, 0, 0, 3, 2, 1], "visits_last_year": [0, 0, 0, 3, 0, 1]})
+                              AS_OF - 300 * day, AS_OF - 900 * day, AS_OF - 900 * day],
+        "last_visit_at": [pd.NaT, pd.NaT, pd.NaT, AS_OF - 100 * day, AS_OF - 430 * day, AS_OF - 50 * day,
+                          AS_OF - 880 * day, AS_OF - 300 * day],
+        "x": [0, 0, 0, 3, 2, 1, 1, 3], "visits_last_year": [0, 0, 0, 3, 0, 1, 0, 0]})
     hist["t_x"] = np.where(hist["x"] > 0, (hist["last_visit_at"] - hist["first_purchase_at"]).dt.days / YEAR_DAYS, 0)
     assert list(service_scores.reasons(hist, AS_OF, due_days=150)) == [
         "bought today, first service not yet due",
@@ -218,7 +219,11 @@ def test_reasons_are_short_plain_phrases():
         "bought 13 months ago, no service visit since",
         "came 3 times in the last year",
         "no visit for 14 months, usually every 9 months",
-        "last visit 2 months ago, usually every 8 months"]
+        "came once, 2 months ago (8 months after buying)",
+        "no visit for 29 months, came once (20 days after buying)",  # one visit is no rhythm
+        "last visit 10 months ago, usually every 7 months"]
+    due = service_scores.not_yet_due(hist, AS_OF, due_days=150)
+    assert due.tolist() == [True, True] + [False] * 6
 
 
 def test_to_call_takes_the_top_per_dealer_by_value_at_risk(world, tmp_path):
@@ -241,6 +246,16 @@ def test_to_call_takes_the_top_per_dealer_by_value_at_risk(world, tmp_path):
     with pytest.raises(ValueError, match="email addresses"):
         service_list.write_scores(flat.assign(customer_id="x@example.com"), tmp_path / "other")
     assert not (tmp_path / "other").exists()
+
+
+def test_to_call_never_lists_a_buyer_whose_first_service_is_not_due():
+    scores = pd.DataFrame({"customer_id": ["a", "b", "c", "d"], "dealer_id": "D1",
+                           "p_return_12m": [0.2, 0.9, 0.5, 0.3], "expected_visits_12m": 1.0,
+                           "expected_customer_pay_12m": 100.0, "value_at_risk_12m": [50.0, 400.0, 10.0, 80.0],
+                           "last_visit_at": pd.NaT, "reason": "r", "not_yet_due": [False, True, False, False],
+                           "p_alive": 0.5, "expected_if_alive": 1.0})
+    assert service_list.to_call(scores, top=3)["customer_id"].tolist() == ["d", "a", "c"]
+    assert service_list.to_call(scores.drop(columns="not_yet_due"), top=1)["customer_id"].tolist() == ["b"]
 
 
 # ------------------------------------------------------------------ exports that cannot support a list
@@ -276,7 +291,9 @@ def test_purchase_on_the_as_of_date_is_scored_as_new():
     result = analyse_service(buyers, visits, AS_OF)
     row = result.scores_.set_index("customer_id").loc[buyers.index[0]]
     visits_model = result.model.visits
-    assert row["p_alive"] == pytest.approx(visits_model.b / (visits_model.a + visits_model.b))
+    mbg = service_scores.score(service_scores.history(buyers, visits, AS_OF), result.model, AS_OF)
+    assert mbg.set_index("customer_id").loc[buyers.index[0], "p_alive"] == pytest.approx(
+        visits_model.b / (visits_model.a + visits_model.b))
     assert 0 < row["p_return_12m"] < 1 and np.isfinite(row["expected_customer_pay_12m"])
     assert row["reason"] == "bought today, first service not yet due" and pd.isna(row["last_visit_at"])
 

@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from journeylib.errors import NotEstimable
-from journeylib.retention.service_scores import CUSTOMER_PAY, HORIZON_DAYS
+from journeylib.retention.service_scores import CUSTOMER_PAY, HORIZON_DAYS, not_yet_due
+from journeylib.retention.service_scores import reasons as plain_reasons
 
 MIN_HISTORY_DAYS = 730  # a year to describe the buyers at the first landmark and a year to label them
 STEP_DAYS, LANDMARKS = 90, 4
@@ -29,7 +30,11 @@ MAX_ROWS = 300_000  # landmark rows a fit sees at most (a seeded sample of rows)
 MIN_DEALER_BUYERS = 200  # a dealer gets its own column from this many buyers at the latest landmark
 AGE_EDGES = (0.0, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0)  # vehicle age bands (years since the purchase)
 RATIO_EDGES = (0.0, 0.5, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0)  # days since the last visit / usual gap
-RIDGE = 10.0  # on standardised columns; the sample's and the independent export's backtests agree on 10
+SHRINK_VISITS = 2.0  # a buyer's own usual gap counts as much as the population's after this many visits
+DEFAULT_GAP_DAYS = 365  # the usual gap when nobody has a visit to learn it from
+RIDGE = 10.0  # on standardised columns: the default, and the one used when too few rows to choose
+RIDGES = (1.0, 10.0, 100.0, 1000.0)  # tried by cross-validation (`choose_ridge`): few landmark rows need more
+CV_FOLDS, CV_ROWS = 5, 20_000  # folds by buyer; rows the cross-validation sees at most
 DAY_NS = 86_400 * 10**9
 NO_PAY = ("No service visit after a purchase was paid by the customer (all warranty or internal work, or no "
           "amounts), so there is no customer-pay revenue to predict.")
@@ -107,23 +112,37 @@ def _bands(values, edges, prefix, skip_first=False) -> dict:
             for i, low in enumerate(edges) if not (skip_first and i == 0)}
 
 
-def design(f: dict, dealers: list) -> tuple[list, np.ndarray]:
+def typical(f: dict) -> dict:
+    """The population's usual gap between visits (the median of the buyers' own, which are shrunk to it)."""
+    came = f["visits"] > 0
+    return {"gap": float(np.median(f["mean_gap"][came])) if came.any() else float(DEFAULT_GAP_DAYS)}
+
+
+def design(f: dict, dealers: list, usual: dict) -> tuple[list, np.ndarray]:
     """The model's columns (names, matrix) from `facts` rows. Buyers with no visit yet are described by the
-    vehicle's age only (a band each); buyers with visits by age, recency, frequency, gaps and spend."""
+    vehicle's age only (a band each); buyers with visits by age, recency (also counted in their own usual gaps,
+    shrunk to the population's `usual` gap when they have few visits), frequency, gaps and spend."""
     years = f["age"] / 365.25
-    came = (f["visits"] > 0).astype(float)
+    visits = f["visits"].astype(float)
+    came = (visits > 0).astype(float)
     cols = {"intercept": np.ones(len(years))}
     cols.update({k: v * (1 - came) for k, v in _bands(years, AGE_EDGES, "new age").items()})
     cols.update({k: v * came for k, v in _bands(years, AGE_EDGES, "age", skip_first=True).items()})
     gap = np.nan_to_num(f["mean_gap"], nan=1.0)
     ratio = np.where(came > 0, f["since"] / np.maximum(gap, 1.0), 0.0)
     cols.update({k: v * came for k, v in _bands(ratio, RATIO_EDGES, "silence", skip_first=True).items()})
+    own = (visits * gap + SHRINK_VISITS * usual["gap"]) / (visits + SHRINK_VISITS)
+    shrunk = np.where(came > 0, np.minimum(f["since"] / np.maximum(own, 1.0), 6.0), 0.0)
+    cols["silence (shrunk)"] = shrunk
+    cols["silence (shrunk) squared"] = shrunk ** 2
+    cols["silence x log visits"] = shrunk * np.log1p(visits)
     cols["log since"] = came * np.log1p(np.maximum(f["since"], 0))
     cols["log usual gap"] = came * np.log1p(gap)
+    cols["log usual gap (shrunk)"] = came * np.log1p(own)
     cols["log last gap"] = came * np.log1p(np.nan_to_num(f["last_gap"], nan=0.0))
-    cols["log visits"] = np.log1p(f["visits"])
+    cols["log visits"] = np.log1p(visits)
     cols["log visits last year"] = np.log1p(f["recent"])
-    cols["pay share"] = np.where(came > 0, f["paying"] / np.maximum(f["visits"], 1), 0.0)
+    cols["pay share"] = np.where(came > 0, f["paying"] / np.maximum(visits, 1), 0.0)
     cols["log mean pay"] = np.log1p(f["mean_pay"])
     for dealer in dealers[1:]:  # the first is the reference, together with the pooled small dealers
         cols[f"dealer:{dealer}"] = (f["dealer"] == dealer).astype(float)
@@ -183,6 +202,28 @@ def fit_log_linear(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE, iteration
     return beta
 
 
+def choose_ridge(z: np.ndarray, y: np.ndarray, who: np.ndarray, seed: int = 0) -> float:
+    """The ridge of RIDGES with the best held-out log-likelihood of the return, in CV_FOLDS folds of buyers (a
+    buyer's rows at several landmarks stay in one fold); RIDGE when a fold would lack either outcome. The sample's
+    few hundred landmark rows need a strong ridge, the independent export's tens of thousands a weak one."""
+    rng = np.random.default_rng(seed)
+    if len(y) > CV_ROWS:
+        pick = np.sort(rng.choice(len(y), CV_ROWS, replace=False))
+        z, y, who = z[pick], y[pick], who[pick]
+    fold = rng.permutation(int(who.max()) + 1)[who] % CV_FOLDS
+    if any(np.unique(y[fold == k]).size < 2 or np.unique(y[fold != k]).size < 2 for k in range(CV_FOLDS)):
+        return RIDGE
+    loss = []
+    for ridge in RIDGES:
+        total = 0.0
+        for k in range(CV_FOLDS):
+            beta = fit_logistic(z[fold != k], y[fold != k], ridge)
+            p = np.clip(_expit(z[fold == k] @ beta), 1e-9, 1 - 1e-9)
+            total -= float((y[fold == k] * np.log(p) + (1 - y[fold == k]) * np.log(1 - p)).sum())
+        loss.append(total)
+    return float(RIDGES[int(np.argmin(loss))])
+
+
 @dataclass
 class LandmarkModel:
     """The three fits on one design: P(return), E[visits | returned], E[customer pay | returned] (None with
@@ -198,12 +239,14 @@ class LandmarkModel:
     landmarks: list  # the landmark dates used
     rows: int
     max_age: float  # the oldest vehicle (days) the fit saw: older ones are scored as that old, not extrapolated
+    usual: dict | None = None  # `typical` on the fitting rows
+    ridge: float = RIDGE  # chosen by `choose_ridge`
 
     def predict(self, vd: VisitDays, at: float) -> dict:
         f = facts(vd, at)
         f["age"] = np.minimum(f["age"], self.max_age)
         f["dealer"] = vd.dealer
-        _, x = design(f, self.dealers)
+        _, x = design(f, self.dealers, self.usual)
         p = _expit(x @ self.beta_return)
         visits = np.maximum(np.exp(np.clip(x @ self.beta_visits, -30, 30)), 1.0)
         pay = None if self.beta_pay is None else np.exp(np.clip(x @ self.beta_pay, -30, 30)) * self.pay_scale
@@ -230,7 +273,7 @@ def fit(vd: VisitDays, as_of: pd.Timestamp, seed: int = 0) -> LandmarkModel:
         f = facts(vd, mark)
         visits, pay = outcome(vd, mark)
         keep = f["bought"]
-        rows.append({k: v[keep] for k, v in f.items()} | {"dealer": vd.dealer[keep]})
+        rows.append({k: v[keep] for k, v in f.items()} | {"dealer": vd.dealer[keep], "who": np.flatnonzero(keep)})
         labels.append((visits[keep], pay[keep]))
     f = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
     visits = np.concatenate([v for v, _ in labels])
@@ -244,7 +287,8 @@ def fit(vd: VisitDays, as_of: pd.Timestamp, seed: int = 0) -> LandmarkModel:
                            "nothing for the landmark model to learn from.")
     latest = pd.Series(rows[0]["dealer"]).value_counts()
     dealers = sorted(latest.index[latest >= MIN_DEALER_BUYERS].tolist())
-    columns, x = design(f, dealers)
+    usual = typical(f)
+    columns, x = design(f, dealers, usual)
     varying = np.r_[True, x[:, 1:].std(axis=0) > 0]
     x = x[:, varying]
     columns = [c for c, keep in zip(columns, varying) if keep]
@@ -258,17 +302,18 @@ def fit(vd: VisitDays, as_of: pd.Timestamp, seed: int = 0) -> LandmarkModel:
         out[0] -= (out[1:] * centre[1:]).sum()
         return out
 
-    beta_return = raw(fit_logistic(z, came.astype(float), RIDGE))
-    beta_visits = raw(fit_log_linear(z[came], visits[came]))
+    ridge = choose_ridge(z, came.astype(float), f["who"], seed)
+    beta_return = raw(fit_logistic(z, came.astype(float), ridge))
+    beta_visits = raw(fit_log_linear(z[came], visits[came], ridge))
     beta_pay, scale, no_revenue = None, 1.0, None
     if pay[came].sum() <= 0 or (vd.pay > 0).sum() == 0:
         no_revenue = NO_PAY
     else:
         scale = float(pay[came].mean())
-        beta_pay = raw(fit_log_linear(z[came], pay[came] / scale))
+        beta_pay = raw(fit_log_linear(z[came], pay[came] / scale, ridge))
     return LandmarkModel(columns, dealers, *_full(varying, beta_return, beta_visits, beta_pay), scale, no_revenue,
                          [pd.Timestamp(m * DAY_NS, tz="UTC") for m in marks], int(len(visits)),
-                         float(f["age"].max()))
+                         float(f["age"].max()), usual, ridge)
 
 
 def _full(varying, *betas):
@@ -285,7 +330,7 @@ def _full(varying, *betas):
 
 
 def score(hist: pd.DataFrame, vd: VisitDays, model: LandmarkModel, as_of: pd.Timestamp, due_days: float,
-          reasons) -> pd.DataFrame:
+          reasons=None) -> pd.DataFrame:
     """service_scores.score's columns for every buyer of `hist` (the same buyers, in order, as `vd`).
 
     p_alive is p_return_12m (the landmark model does not separate "still a customer" from "comes within the
@@ -303,7 +348,8 @@ def score(hist: pd.DataFrame, vd: VisitDays, model: LandmarkModel, as_of: pd.Tim
         out["expected_customer_pay_12m"] = p * got["pay_if_returned"]
         out["value_at_risk_12m"] = (1 - p) * got["pay_if_returned"]
     out["last_visit_at"] = hist["last_visit_at"].array
-    out["reason"] = reasons(hist, as_of, due_days)
+    out["reason"] = (reasons or plain_reasons)(hist, as_of, due_days)
+    out["not_yet_due"] = not_yet_due(hist, as_of, due_days)
     out["p_alive"] = p
     out["expected_if_alive"] = if_came
     return out

@@ -21,7 +21,10 @@ def at_stake(scores: pd.DataFrame) -> pd.Series:
 
 
 def to_call(scores: pd.DataFrame, top: int = 25) -> pd.DataFrame:
-    """The `top` buyers per dealer by value at risk (ties by customer id), dealers in order, SCORE_COLUMNS only."""
+    """The `top` buyers per dealer by value at risk (ties by customer id), dealers in order, SCORE_COLUMNS only.
+    Buyers whose first service is not due yet (column `not_yet_due`, when there) are not lost: never listed."""
+    if "not_yet_due" in scores:
+        scores = scores[~scores["not_yet_due"].to_numpy(bool)]
     ranked = scores.reset_index(drop=True).assign(_stake=at_stake(scores).to_numpy(),
                                                   _dealer=scores["dealer_id"].astype(str).to_numpy())
     # only buyers within their dealer's top (ties kept) need the full sort with its tie-break by id

@@ -107,7 +107,8 @@ def due_days(hist: pd.DataFrame) -> float:
 
 def score(hist: pd.DataFrame, model: ServiceModel, as_of: pd.Timestamp,
           horizon_days: int = HORIZON_DAYS) -> pd.DataFrame:
-    """SCORE_COLUMNS for every buyer of `hist`, plus p_alive and expected_if_alive (visits if still a customer)."""
+    """SCORE_COLUMNS for every buyer of `hist`, plus p_alive, expected_if_alive (visits if still a customer) and
+    not_yet_due (`not_yet_due`)."""
     x, t_x, T = hist["x"].to_numpy(float), hist["t_x"].to_numpy(float), hist["T"].to_numpy(float)
     horizon = horizon_days / YEAR_DAYS
     alive = model.visits.p_alive(x, t_x, T)
@@ -125,6 +126,7 @@ def score(hist: pd.DataFrame, model: ServiceModel, as_of: pd.Timestamp,
         out["value_at_risk_12m"] = (if_alive - out["expected_visits_12m"]) * per_visit
     out["last_visit_at"] = hist["last_visit_at"].array  # keeps the dtype (to_numpy makes Timestamp objects)
     out["reason"] = reasons(hist, as_of, model.due_days)
+    out["not_yet_due"] = not_yet_due(hist, as_of, model.due_days)
     out["p_alive"] = alive
     out["expected_if_alive"] = if_alive
     return out
@@ -154,22 +156,33 @@ REASONS = (  # kind -> phrase from two span codes, or a visit count
     lambda a, b: f"came {a} times in the last year",
     lambda a, b: f"no visit for {_span(a)}, usually every {_span(b)}",
     lambda a, b: f"last visit {_ago(a)}, usually every {_span(b)}",
+    lambda a, b: f"no visit for {_span(a)}, came once ({_span(b)} after buying)",
+    lambda a, b: f"came once, {_ago(a)} ({_span(b)} after buying)",
 )
+
+
+def not_yet_due(hist: pd.DataFrame, as_of: pd.Timestamp, due_days: float) -> np.ndarray:
+    """Buyers with no visit yet who bought less than `due_days` ago: their first service is not due, they are not
+    lost (they stay off the to-call list)."""
+    since_purchase = (as_of - hist["first_purchase_at"]).dt.total_seconds().to_numpy() / 86400
+    return (hist["x"].to_numpy() == 0) & (np.floor(since_purchase) < due_days)
 
 
 def reasons(hist: pd.DataFrame, as_of: pd.Timestamp, due_days: float) -> np.ndarray:
     """A short plain phrase per buyer saying what the score rests on (docs/retention_churn.md lists them).
 
     Each phrase is one of REASONS with its spans filled in: the distinct (kind, span, span) are few,
-    so each is formatted once.
+    so each is formatted once. The usual interval is (last visit − purchase) / visits; with one visit it is not
+    a rhythm, so the phrase says when that visit came instead.
     """
     x = hist["x"].to_numpy()
     since_purchase = np.floor((as_of - hist["first_purchase_at"]).dt.total_seconds().to_numpy() / 86400)
     since_visit = np.floor(np.nan_to_num((as_of - hist["last_visit_at"]).dt.total_seconds().to_numpy() / 86400))
     usual = np.floor(np.where(x > 0, hist["t_x"].to_numpy() * YEAR_DAYS / np.maximum(x, 1), 0.0))
     recent = hist["visits_last_year"].to_numpy()
-    kind = np.select([(x == 0) & (since_purchase < due_days), x == 0, recent >= 2, since_visit > 1.5 * usual],
-                     [0, 1, 2, 3], 4)
+    silent = since_visit > 1.5 * usual
+    kind = np.select([not_yet_due(hist, as_of, due_days), x == 0, recent >= 2, (x == 1) & silent, x == 1, silent],
+                     [0, 1, 2, 5, 6, 3], 4)
     first = np.select([kind <= 1, kind == 2], [_span_code(since_purchase), recent], _span_code(since_visit))
     second = np.where(kind >= 3, _span_code(usual), 0)
     scale = 1 << 20  # span codes and visit counts stay far below it
