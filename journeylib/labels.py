@@ -200,3 +200,16 @@ def _finite(value) -> bool:
         return math.isfinite(float(value))
     except (TypeError, ValueError):
         return False
+
+
+def column_digits(values) -> int:
+    """One number of decimals for a whole column of floats, from its largest value: whole numbers none,
+    10 and above 1, 1 to 10 2, below 1 3 (a column never mixes `202.9` with `7.503`)."""
+    import pandas as pd  # labels stays light: pandas only when a column is formatted
+
+    known = pd.Series(values, dtype="float64").dropna()
+    known = known[known.map(lambda v: abs(v) != float("inf"))]
+    if not len(known) or known.map(float.is_integer).all():
+        return 0
+    largest = known.abs().max()
+    return 1 if largest >= 10 else 2 if largest >= 1 else 3

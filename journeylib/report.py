@@ -14,7 +14,7 @@ import re
 import pandas as pd
 
 from journeylib import labels, tables
-from journeylib.labels import pct  # noqa: F401 - report.pct, as notebooks and figures call it
+from journeylib.labels import column_digits, pct  # noqa: F401 - report.pct, as notebooks and figures call it
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
@@ -187,17 +187,6 @@ def _default_format(values: pd.Series):
         digits = column_digits(values)
         return lambda v: labels.number(v, digits)
     return _text
-
-
-def column_digits(values) -> int:
-    """One number of decimals for a whole column of floats, from its largest value: whole numbers none,
-    10 and above 1, 1 to 10 2, below 1 3 (a column never mixes `202.9` with `7.503`)."""
-    known = pd.Series(values, dtype="float64").dropna()
-    known = known[known.map(lambda v: abs(v) != float("inf"))]
-    if not len(known) or known.map(float.is_integer).all():
-        return 0
-    largest = known.abs().max()
-    return 1 if largest >= 10 else 2 if largest >= 1 else 3
 
 
 _PATH = re.compile(r"\s+(>|→)\s+")  # a path of codes: site_visit > vdp_view

@@ -26,7 +26,7 @@ def reviewer_table(frame: pd.DataFrame, index: str | list | None = None, codes=(
 def _readable_formats(frame: pd.DataFrame, digits: int) -> dict:
     """Per numeric column, numbers as a reader reads them: thousands separators, one number of decimals per
     column (at most `digits`; whole numbers none), never `9267.036` or `0.000` for a column of zeros."""
-    from journeylib.report import column_digits
+    from journeylib.labels import column_digits
 
     formats = {}
     for column in frame.columns:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import contextlib
 
 import numpy as np
 import pandas as pd
@@ -23,6 +22,7 @@ import pandas as pd
 from journeylib.errors import NotEstimable
 from journeylib.retention.service_scores import CUSTOMER_PAY, HORIZON_DAYS, not_yet_due
 from journeylib.retention.service_scores import reasons as plain_reasons
+from journeylib.stats.ridge import expit, fit_log_linear, fit_logistic
 
 MIN_HISTORY_DAYS = 730  # a year to describe the buyers at the first landmark and a year to label them
 STEP_DAYS, LANDMARKS = 90, 4
@@ -149,59 +149,6 @@ def design(f: dict, dealers: list, usual: dict) -> tuple[list, np.ndarray]:
     return list(cols), np.column_stack(list(cols.values()))
 
 
-def _expit(eta):
-    return 1.0 / (1.0 + np.exp(-np.clip(eta, -35, 35)))
-
-
-def _one_thread():
-    """Tall, thin products run fastest on one BLAS thread (threads spin against each other on a busy machine)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - comes with scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(1, user_api="blas")
-
-
-def fit_logistic(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE, iterations: int = 50) -> np.ndarray:
-    """Ridge-penalised logistic regression by Newton steps, column 0 (the intercept) not penalised: the lead
-    scores' fit (time_to_purchase.lead_model), not imported because the analyses do not import each other."""
-    penalty = np.full(x.shape[1], ridge)
-    penalty[0] = 0.0
-    beta = np.zeros(x.shape[1])
-    share = np.clip(y.mean(), 1e-6, 1 - 1e-6)
-    beta[0] = np.log(share / (1 - share))
-    with _one_thread():
-        for _ in range(iterations):
-            p = _expit(x @ beta)
-            gradient = x.T @ (y - p) - penalty * beta
-            hessian = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty)
-            step = np.linalg.solve(hessian, gradient)
-            beta += step
-            if np.max(np.abs(step)) < 1e-6:
-                break
-    return beta
-
-
-def fit_log_linear(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE, iterations: int = 50) -> np.ndarray:
-    """E[y] = exp(x·β) by Poisson quasi-likelihood (any y ≥ 0), ridge on all but the intercept: the fitted
-    mean matches the observed total on the fitting rows."""
-    penalty = np.full(x.shape[1], ridge)
-    penalty[0] = 0.0
-    beta = np.zeros(x.shape[1])
-    beta[0] = np.log(max(y.mean(), 1e-12))
-    with _one_thread():
-        for _ in range(iterations):
-            mu = np.exp(np.clip(x @ beta, -30, 30))
-            gradient = x.T @ (y - mu) - penalty * beta
-            hessian = (x * mu[:, None]).T @ x + np.diag(penalty)
-            step = np.linalg.solve(hessian, gradient)
-            step *= min(1.0, 2.0 / max(np.max(np.abs(step)), 1e-12))  # damped: the log link overshoots
-            beta += step
-            if np.max(np.abs(step)) < 1e-7:
-                break
-    return beta
-
-
 def choose_ridge(z: np.ndarray, y: np.ndarray, who: np.ndarray, seed: int = 0) -> float:
     """The ridge of RIDGES with the best held-out log-likelihood of the return, in CV_FOLDS folds of buyers (a
     buyer's rows at several landmarks stay in one fold); RIDGE when a fold would lack either outcome. The sample's
@@ -218,7 +165,7 @@ def choose_ridge(z: np.ndarray, y: np.ndarray, who: np.ndarray, seed: int = 0) -
         total = 0.0
         for k in range(CV_FOLDS):
             beta = fit_logistic(z[fold != k], y[fold != k], ridge)
-            p = np.clip(_expit(z[fold == k] @ beta), 1e-9, 1 - 1e-9)
+            p = np.clip(expit(z[fold == k] @ beta), 1e-9, 1 - 1e-9)
             total -= float((y[fold == k] * np.log(p) + (1 - y[fold == k]) * np.log(1 - p)).sum())
         loss.append(total)
     return float(RIDGES[int(np.argmin(loss))])
@@ -247,7 +194,7 @@ class LandmarkModel:
         f["age"] = np.minimum(f["age"], self.max_age)
         f["dealer"] = vd.dealer
         _, x = design(f, self.dealers, self.usual)
-        p = _expit(x @ self.beta_return)
+        p = expit(x @ self.beta_return)
         visits = np.maximum(np.exp(np.clip(x @ self.beta_visits, -30, 30)), 1.0)
         pay = None if self.beta_pay is None else np.exp(np.clip(x @ self.beta_pay, -30, 30)) * self.pay_scale
         return {"p": p, "visits_if_returned": visits, "pay_if_returned": pay}

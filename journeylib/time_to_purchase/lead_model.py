@@ -11,7 +11,6 @@ conditional survival: docs/time_to_purchase.md ("Lead scores").
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +18,7 @@ import pandas as pd
 
 from journeylib.errors import NotEstimable
 from journeylib.stats import levels
+from journeylib.stats.ridge import expit, fit_logistic
 from journeylib.time_to_purchase.lead_history import DAY, History, facts
 from journeylib.vocabulary import REFERENCE_CHANNEL
 
@@ -51,13 +51,9 @@ class LeadModel:
         x = self.design(known)
         out = {}
         for days, fit in self.fits.items():
-            out[days] = _expit(x.reindex(columns=fit.columns, fill_value=0.0).to_numpy(float) @ fit.beta)
+            out[days] = expit(x.reindex(columns=fit.columns, fill_value=0.0).to_numpy(float) @ fit.beta)
         p30, p90 = out[30], np.maximum(out[90], out[30])
         return pd.DataFrame({"p_30": p30, "p_90": p90}, index=known.index)
-
-
-def _expit(eta):
-    return 1.0 / (1.0 + np.exp(-np.clip(eta, -35, 35)))
 
 
 def _bands(values: np.ndarray, edges, prefix: str, reference_last: bool) -> dict:
@@ -127,38 +123,6 @@ def landmark_rows(h: History, days: int, step_days: int, max_rows: int, rng) -> 
     return lead, marks[lo[lead] + offset]
 
 
-def _one_thread():
-    """Tall, thin products run fastest on one BLAS thread (threads spin against each other on a busy machine)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - comes with scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(1, user_api="blas")
-
-
-def fit_logistic(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE, iterations: int = 50) -> np.ndarray:
-    """Ridge-penalised logistic regression by Newton steps (column 0, the intercept, is not penalised)."""
-    with _one_thread():
-        return _newton(x, y, ridge, iterations)
-
-
-def _newton(x, y, ridge, iterations):
-    penalty = np.full(x.shape[1], ridge)
-    penalty[0] = 0.0
-    beta = np.zeros(x.shape[1])
-    share = np.clip(y.mean(), 1e-6, 1 - 1e-6)
-    beta[0] = np.log(share / (1 - share))
-    for _ in range(iterations):
-        p = _expit(x @ beta)
-        gradient = x.T @ (y - p) - penalty * beta
-        hessian = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty)
-        step = np.linalg.solve(hessian, gradient)
-        beta += step
-        if np.max(np.abs(step)) < 1e-6:
-            break
-    return beta
-
-
 def fit(h: History, min_level_customers: int = 20, step_days: int = 30, max_rows: int = 150_000,
         seed: int = 0) -> LeadModel:
     """Fit both horizons on the history known at `h.cutoff`. NotEstimable when the history cannot support it."""
@@ -183,6 +147,6 @@ def fit(h: History, min_level_customers: int = 20, step_days: int = 30, max_rows
         if len(varying) == 1:
             notes.append("No lead characteristic varies among the leads, so every open lead gets the same "
                          "probability: the share of open leads who bought within the horizon in the past.")
-        beta = fit_logistic(x[varying].to_numpy(float), y)
+        beta = fit_logistic(x[varying].to_numpy(float), y, RIDGE)
         fits[days] = Fit(varying, beta, int(y.size), int(y.sum()))
     return LeadModel(plan, fits, list(dict.fromkeys(notes)))
