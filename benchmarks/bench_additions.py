@@ -276,7 +276,7 @@ def _jsonable(value):
     return json.loads(json.dumps(value, default=str))
 
 
-def one(processed: Path, raw: Path | None, only: list[str]) -> dict:
+def one(processed: Path, raw: Path | None, only: list[str], partial: Path | None = None) -> dict:
     """Every notebook's analysis on one processed folder, in this process."""
     import matplotlib
 
@@ -298,6 +298,8 @@ def one(processed: Path, raw: Path | None, only: list[str]) -> dict:
             print(f"{customers:,}: notebook {name}", file=sys.stderr, flush=True)
             out[f"notebook_{name}"] = steps[name]()
             out[f"peak_mb_after_{name}"] = _peak_mb()
+            if partial:  # what is measured so far, should a later notebook fail or the run be stopped
+                partial.write_text(json.dumps({**out, "steps": clock.table(), "partial": True}, indent=2, default=str))
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
     out["steps"] = clock.table()
@@ -481,7 +483,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     only = [s.strip() for s in args.only.split(",") if s.strip()]
     if args.one:
-        out = one(Path(args.one), Path(args.raw) if args.raw else None, only)
+        out = one(Path(args.one), Path(args.raw) if args.raw else None, only, Path(args.json))
         Path(args.json).write_text(json.dumps(out, indent=2, default=str))
         return out
     data = Path(args.data)
