@@ -61,37 +61,48 @@ class Chain:
     each move (history -> next) is indexed once; a refit only reweighs the moves."""
 
     def __init__(self, sequences, order: int):
-        keys, index = [], {}
-        step_path, step_key, end_key = [], [], []
-
-        def key_of(history, step):
-            key = (history, step)
-            if key not in index:
-                index[key] = len(keys)
-                keys.append(key)
-            return index[key]
-
-        for i, steps in enumerate(sequences):
-            history = (START,) * order
-            for step in steps:
-                step_path.append(i)
-                step_key.append(key_of(history, step))
-                history = history[1:] + (step,)
-            end_key.append((key_of(history, True), key_of(history, False)))
-        self.order, self.n_keys = order, len(keys)
-        self.step_path, self.step_key = np.array(step_path, dtype=int), np.array(step_key, dtype=int)
-        ends = np.array(end_key, dtype=int).reshape(-1, 2)
-        self.conv_key, self.null_key = ends[:, 0], ends[:, 1]
-        states = {}
-        for history, _ in keys:
-            states.setdefault(history, len(states))
-        self.state = np.array([states[h] for h, _ in keys], dtype=int)
-        self.n_states = len(states)
-        self.start = states.get((START,) * order, -1)
-        self.kind = np.array([1 if s is True else 0 if s is False else 2 for _, s in keys])  # 1 conv, 0 null, 2 move
-        self.channel = np.array([s if k == 2 else "" for (_, s), k in zip(keys, self.kind)], dtype=object)
-        self.target = np.array([states.get(h[1:] + (s,), -1) if k == 2 else -1
-                                for (h, s), k in zip(keys, self.kind)], dtype=int)
+        # Each path walks its moves (history, channel), then (history, conversion) and (history, null), every
+        # history the last `order` channels padded with (start). Keys and states are numbered in order of first
+        # appearance along that walk, in arrays (a Python loop over every step took most of notebook 01's
+        # time at a million customers): a channel is its code 1..C (0 is (start)), a history the number
+        # with those codes as digits in base C + 1, a key history * (C + 3) + step (C + 1 conversion, C + 2 null).
+        lengths = np.fromiter((len(steps) for steps in sequences), dtype=np.int64, count=len(sequences))
+        flat = [step for steps in sequences for step in steps]
+        codes, names = pd.factorize(pd.Series(flat, dtype=object), sort=False)
+        codes = codes.astype(np.int64) + 1
+        base, conv, null = len(names) + 1, len(names) + 1, len(names) + 2
+        # per path its steps, then the two ends: position 0..L+1, the history at min(position, L)
+        per_path = lengths + 2
+        path = np.repeat(np.arange(len(lengths)), per_path)
+        first = np.cumsum(per_path) - per_path
+        position = np.arange(int(per_path.sum())) - first[path]
+        at = np.minimum(position, lengths[path])
+        offset = (np.cumsum(lengths) - lengths)[path]
+        history = np.zeros(len(path), dtype=np.int64)
+        for back in range(order, 0, -1):  # oldest first: the most recent channel is the last digit
+            seen = at - back >= 0
+            history = history * base + np.where(seen, codes[np.where(seen, offset + at - back, 0)] if len(codes)
+                                                else 0, 0)
+        is_step = position < lengths[path]
+        step = np.where(is_step, codes[np.where(is_step, offset + position, 0)] if len(codes) else 0,
+                        np.where(position == lengths[path], conv, null))
+        key, unique = pd.factorize(history * (base + 2) + step, sort=False)
+        key = key.astype(int)
+        self.order, self.n_keys = order, len(unique)
+        self.step_path, self.step_key = path[is_step].astype(int), key[is_step]
+        self.conv_key, self.null_key = key[step == conv], key[step == null]
+        key_history, key_step = unique // (base + 2), unique % (base + 2)
+        self.state, histories = pd.factorize(key_history, sort=False)
+        self.state = self.state.astype(int)
+        self.n_states = len(histories)
+        self.start = int(np.flatnonzero(histories == 0)[0]) if (histories == 0).any() else -1
+        self.kind = np.where(key_step == conv, 1, np.where(key_step == null, 0, 2))  # 1 conv, 0 null, 2 move
+        moves = self.kind == 2
+        self.channel = np.full(len(unique), "", dtype=object)
+        self.channel[moves] = np.asarray(names, dtype=object)[key_step[moves] - 1]
+        following = (key_history % base ** (order - 1)) * base + key_step if order else np.full(len(unique), -1)
+        target = pd.Index(histories).get_indexer(following) if order else following
+        self.target = np.where(moves, target, -1).astype(int)
 
     def counts(self, customers, conversions, nulls) -> np.ndarray:
         customers = np.asarray(customers, dtype=float)
