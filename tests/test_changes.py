@@ -341,7 +341,7 @@ def test_a_group_in_only_one_of_the_two_is_named():
     new = simulate(8, months=[9], dealers=("D9",))["journeys"].assign(customer_id=lambda f: "N" + f["customer_id"])
     data["journeys"] = pd.concat([data["journeys"], new], ignore_index=True)
     found = changes.what_changed(data, AS_OF)
-    assert any(note.startswith("Leads (2025-09 against 2025-03 to 2025-08)") and
+    assert any(note.startswith("Leads (September 2025 against March 2025 to August 2025)") and
                "not compared: dealer D9 (none in the baseline)" in note for note in found.notes_)
     compared = found.comparisons_[found.comparisons_["population"] == "leads"]
     assert "D9" not in set(compared["group"])
@@ -425,7 +425,7 @@ def test_the_sentence_has_the_issues_form():
            "baseline_to": "2026-04", "baseline_periods": 6}
     assert sentences.change_sentence(row, 3, 48, 0.1) == (
         "Dealer D05: consideration → purchase within 90 days fell from 21% to 14% (−7 points, 95% CI −11 to −3) "
-        "in 2026-05 against 2025-11 to 2026-04; 3 of 48 comparisons flagged, q = 0.1")
+        "in May 2026 against November 2025 to April 2026; 3 of 48 comparisons flagged, q = 0.1")
     near_zero = {**row, "estimate": 0.08, "ci_low": -0.002, "ci_high": 0.21, "before": 0.10, "after": 0.18}
     assert "95% CI 0 to 21)" in sentences.change_text(near_zero)  # never '−0 to 21'
     pooled = {**row, "group": "other", "members": ["D03", "D04"]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from journeylib.labels import label
+from journeylib.labels import label, period_text
 
 MINUS = "\u2212"
 GROUP_NAMES = {"dealer_id": ("Dealer", "Other dealers"), "acquisition_channel": ("Channel", "Other channels")}
@@ -44,7 +44,7 @@ def group_label(row: dict) -> str:
 
 def explained_sentence(row: dict, parent: dict) -> str:
     """A change explained by a larger one: '... ; without Dealer D01's leads it is not flagged'."""
-    return (f"{group_label(row)}: {change_text(row)} in {row['latest_period']}; without "
+    return (f"{group_label(row)}: {change_text(row)} in {period_text(row['latest_period'])}; without "
             f"{group_label(parent)}'s {row['unit']} it is not flagged, so it is part of that change")
 
 
@@ -72,14 +72,14 @@ def change_text(row: dict) -> str:
 def change_sentence(row: dict, flagged: int, comparisons: int, q: float) -> str:
     """The issue's form: 'Dealer D05: consideration → purchase within 90 days fell from 21% to 14% (−7 points,
     95% CI −11 to −3); 3 of 48 comparisons flagged, q = 0.1', with the periods compared."""
-    return (f"{group_label(row)}: {change_text(row)} in {row['latest_period']} against "
+    return (f"{group_label(row)}: {change_text(row)} in {period_text(row['latest_period'])} against "
             f"{_span(row)}; {flagged} of {comparisons} comparisons flagged, q = {q:g}")
 
 
 def _span(row: dict) -> str:
     if row["baseline_periods"] == 1:
-        return row["baseline_from"]
-    return f"{row['baseline_from']} to {row['baseline_to']}"
+        return period_text(row["baseline_from"])
+    return f"{period_text(row['baseline_from'])} to {period_text(row['baseline_to'])}"
 
 
 def size(row: dict) -> float:
@@ -153,7 +153,8 @@ def skipped_sentences(skipped: dict, pop, min_latest: int, min_baseline: int, wi
         text.append(f"not compared: {'; '.join(missing)}")
     if not text:
         return []
-    return [f"{unit} ({pop.latest} against {window[0]} to {window[-1]}): {'. Also '.join(text)}."]
+    return [f"{unit} ({period_text(pop.latest)} against {period_text(window[0])} to {period_text(window[-1])}): "
+            f"{'. Also '.join(text)}."]
 
 
 class Sentences:
