@@ -66,7 +66,10 @@ def _markdown(text: str) -> None:
 
 
 def takeaway(sentence: str) -> None:
-    """A one-line reading of a figure or table, computed from the numbers by the caller."""
+    """A one-line reading of a figure or table, computed from the numbers by the caller; nothing for no sentence
+    (a reason already given above is not repeated)."""
+    if not sentence:
+        return
     _markdown(f"**Takeaway:** {escape_text(sentence)}")
 
 

@@ -103,13 +103,13 @@ class Sentences:
 
     def model_sentences(self) -> list[str]:
         """Why there is no model, or which levels were pooled or left out, then the fit notes."""
-        if self.models_ is None:
-            return [self.missing_["referral_models"]]
+        if self.models_ is None:  # said once: the overdispersion check above already gives the reason
+            return [] if self.dispersion_ is None else [self.missing_["referral_models"]]
         return list(self.level_sentences) + list(self.notes_)
 
     def satisfaction_sentence(self) -> str:
-        if self.rate_ratios_ is None:
-            return self.missing_["referral_models"]
+        if self.rate_ratios_ is None:  # no model: its reason is already on the page, once
+            return "" if self.models_ is None else self.missing_["referral_models"]
         ratios = self.rate_ratios_.set_index("term")
         promoter, detractor = ratios.loc["satisfaction:promoter"], ratios.loc["satisfaction:detractor"]
         if pd.isna(promoter["rate_ratio"]) or pd.isna(detractor["rate_ratio"]):
@@ -128,7 +128,7 @@ class Sentences:
     def zero_inflation_sentence(self) -> str:
         z = self.zero_inflation_
         if z is None:
-            return self.missing_["referral_models"]
+            return "" if self.models_ is None else self.missing_["referral_models"]
         opening = (f"{z['observed_zeros']} buyers made no referral; NB2 expects {z['nb2_expected_zeros']:.0f} and Poisson "
                    f"{z['poisson_expected_zeros']:.0f}. The zero-inflated model estimates {z['zinb_inflation']:.0%} "
                    f"never-referrers (likelihood ratio {p_value(z['lr_p'])}): zero inflation ")
