@@ -11,8 +11,9 @@ import pandas as pd
 from journeylib.labels import MISSING, label, number, p_value
 
 
-def reviewer_table(frame: pd.DataFrame, index: str | list | None = None, codes=(), digits: int = 3):
-    """`frame` with code columns and column names labelled, `index` as row labels, '—' for a missing value."""
+def reviewer_table(frame: pd.DataFrame, index: str | list | None = None, codes=(), digits: int = 3, percents=()):
+    """`frame` with code columns and column names labelled, `index` as row labels, '—' for a missing value;
+    the `percents` columns (shares of 0 to 1) as percentages."""
     out = frame.reset_index() if frame.index.name or isinstance(frame.index, pd.MultiIndex) else frame.copy()
     for column in codes:
         out[column] = out[column].map(label)
@@ -20,7 +21,9 @@ def reviewer_table(frame: pd.DataFrame, index: str | list | None = None, codes=(
         out = out.set_index(index)
         out.index.names = [label(name) for name in out.index.names]
     out.columns = [label(column) for column in out.columns]
-    return out.style.format(_readable_formats(out, digits), na_rep=MISSING)
+    formats = _readable_formats(out, digits)
+    formats.update({label(column): "{:.1%}" for column in percents})
+    return out.style.format(formats, na_rep=MISSING)
 
 
 def _readable_formats(frame: pd.DataFrame, digits: int) -> dict:
@@ -100,4 +103,5 @@ class Views:
 
     @property
     def reviews_table(self):
-        return reviewer_table(self.advocacy_by_band_, ["event", "satisfaction"], codes=["event", "satisfaction"])
+        return reviewer_table(self.advocacy_by_band_, ["event", "satisfaction"], codes=["event", "satisfaction"],
+                              percents=["share", "ci_low", "ci_high"])
