@@ -247,6 +247,22 @@ def test_sentences_read_labels_and_whole_paths():
         "The most frequent channel switch is Third-party sites → Walk-in (12 times, median 1.5 days apart).")
 
 
+def test_named_conditions_are_said_by_topic_from_missing_and_the_pooled_groups():
+    """`missing_` (part -> reason) and `pooled_` give each report section its sentences, groups named by label."""
+    picks = Picks(params=jm.Params(segment_by="persona"), pooled_={"acquisition_channel": ["sms"], "persona": ["(none)"]},
+                  missing_={"dealer_comparison": "All customers belong to one dealer, so dealers cannot be compared.",
+                            "attribution": "No customer has bought yet, so there is no purchase to credit to channels."})
+    assert picks.notes_for("groups") == [
+        "Acquisition channel: Text message had fewer than 20 customers and is pooled into 'other'.",
+        "All customers belong to one dealer, so dealers cannot be compared."]
+    assert picks.notes_for("attribution") == ["No customer has bought yet, so there is no purchase to credit to channels."]
+    assert picks.notes_for("segments") == [
+        "Persona: (no persona recorded) had fewer than 20 customers and is pooled into 'other'."]
+    # segments by a grouping of part 1 were said there, once
+    by_channel = Picks(params=jm.Params(), pooled_={"acquisition_channel": ["sms"]}, missing_={})
+    assert by_channel.notes_for("segments") == [] and len(by_channel.notes_for("groups")) == 1
+
+
 def test_the_time_between_stages_says_who_reached_two_stages_at_once():
     journeys = six_journeys()
     picks = Picks(durations_=funnel.stage_durations(journeys), progression_=funnel.progression(
