@@ -73,9 +73,10 @@ def _funnel_part(data, params: Params, pooled: dict, missing: dict) -> dict:
     labels = {by: groups.pool_segments(groups.segment_labels(journeys, by), low)[0].to_numpy()
               for by in ("dealer_id", "acquisition_channel")}
     funnel_overall, funnel_groups = funnels.funnel_tables(data.events, journeys, data.funnels, data.as_of, labels)
-    return {"funnels_": funnel_overall, "funnel_groups_": funnel_groups,"funnel_": funnel.funnel(journeys), "conversion_": conv,
+    return {"funnel_": funnel.funnel(journeys), "conversion_": conv,
             "weakest_step_": None if nobody else funnel.largest_drop_off(conv),
-            "most_lost_": None if nobody else conv.loc[conv["dropped"].idxmax()], "purchase_share_": share,
+            "most_lost_": None if nobody else conv.loc[conv["dropped"].idxmax()],
+            "funnels_": funnel_overall, "funnel_groups_": funnel_groups, "purchase_share_": share,
             "channel_extremes_": groups.extremes(share["acquisition_channel"], "share_of_segment", "segment_customers"),
             "cohorts_": cohorts,
             "cohort_extremes_": groups.extremes(cohorts, "purchase", "eligible", min_n=20) if len(cohorts) else None,
@@ -89,14 +90,15 @@ def _channel_part(data) -> dict:
     counts_channel = channels.stage_counts(events, by="channel")
     mix = channels.channel_mix(counts_channel)
     touched = journeys["touchpoints"] > 0
-    return {"stage_counts_channel_": counts_channel, "stage_counts_event_": channels.stage_counts(events, by="event_type"),
+    return {"stage_counts_channel_": counts_channel,
+            "stage_counts_event_": channels.stage_counts(events, by="event_type"),
             "channel_mix_": mix[mix.sum().sort_values(ascending=False).index],
             "channels_per_journey_": journeys.loc[touched, "channels"].value_counts().sort_index(),
             "median_channels_": float(journeys.loc[touched, "channels"].median())}
 
 
 def _attribution_part(data, params: Params, values: pd.DataFrame, missing: dict) -> dict:
-    """3. Channel sequences before a purchase; 6. attribution (five models, revenue credit, Markov of order k)."""
+    """3. The channel sequences before a purchase; 6. attribution (five models, revenue credit, Markov of order k)."""
     events, as_of = data.events, data.as_of
     touches = attribution.pre_purchase_touches(events, as_of)
     used = attribution.channels_used(touches)
