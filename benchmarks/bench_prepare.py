@@ -47,7 +47,7 @@ PREPARE_SPARK = """
 import sys, tempfile
 from pathlib import Path
 from journeylib.prepare import prepare
-from journeylib.prepare.connection import spark_session
+from journeylib.engine.spark import spark_session
 session = spark_session(Path(tempfile.mkdtemp(prefix="bench-spark-")))
 prepare(raw=sys.argv[1], out=sys.argv[2], engine="spark", session=session)
 jvm = session.sparkContext._gateway.proc.pid

@@ -74,7 +74,7 @@ if engine == "duckdb":
     def read(path):
         return con.read_csv(str(path), all_varchar=True, header=True, delim=",", quote='"', escape='"')
 else:
-    from journeylib.prepare.connection import spark_session
+    from journeylib.engine.spark import spark_session
     import tempfile
     session = spark_session(Path(tempfile.mkdtemp(prefix="bench-floor-")))
     con = ibis.pyspark.connect(session)

@@ -84,6 +84,7 @@ def engine_step(expression):
 
 def csv_step(values):
     """Write the values as one-column rows of a CSV and read it the way prepare does."""
+    from journeylib.engine import Engine
     from journeylib.prepare.load import _open
 
     with tempfile.TemporaryDirectory() as folder:
@@ -92,9 +93,9 @@ def csv_step(values):
             handle.write("id,comment\n")
             for i, v in enumerate(values):
                 handle.write(f'{i},"{v}"\n')
-        con = ibis.duckdb.connect(threads=1)
+        engine = Engine(con=ibis.duckdb.connect(threads=1), name="duckdb")
         width = len(csv_header(path))
-        con.to_pyarrow(_open(con, path, width))
+        engine.con.to_pyarrow(_open(engine, path, width))
 
 
 STEPS = {

@@ -15,10 +15,10 @@ def spark_session(tmp_path_factory):
     """
     pytest.importorskip("pyspark", reason="pyspark is not installed: pip install -e '.[spark]'")
     from journeylib.errors import InputError
-    from journeylib.prepare import connection
+    from journeylib.engine.spark import find_java
 
     try:
-        connection.find_java()
+        find_java()
     except InputError as error:
         pytest.skip(f"no usable Java for Spark: {error}")
     import os

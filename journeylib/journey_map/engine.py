@@ -25,36 +25,27 @@ def engine_of(tables) -> str:
 
 
 def connect(tables, session=None):
-    """An Ibis connection on the engine the data was prepared with.
+    """An open engine (journeylib.engine.Engine) of the kind the data was prepared with.
 
-    DuckDB: an in-memory connection of this process. Spark: through
-    `journeylib.prepare.connection` (its settings, an active or given session).
+    DuckDB: in memory, in this process. Spark: with prepare's settings (an active or given
+    session), in a work folder of its own that `journeylib.engine.disconnect` removes.
     """
+    from journeylib.engine import connection
+
     engine = engine_of(tables)
     if engine == DEFAULT_ENGINE:
-        return duckdb_connection()
+        return connection.in_memory()
     import tempfile
 
-    from journeylib.prepare import connection
-
-    work_dir = Path(tempfile.mkdtemp(prefix="journey-map-"))
-    con = connection.connect(engine, work_dir=work_dir, session=session)
-    con.__dict__["_journey_temporary_dir"] = work_dir  # removed by connection.disconnect
-    return con
-
-
-def duckdb_connection():
-    """An in-memory DuckDB of this process."""
-    import ibis
-
-    return ibis.duckdb.connect()
+    return connection.connect(engine, work_dir=Path(tempfile.mkdtemp(prefix="journey-map-")), session=session,
+                              temporary=True)
 
 
 def open_events(tables, con=None):
     """The processed `touchpoints` table as an Ibis table on `con`; nothing is loaded.
 
-    `tables`: a ProcessedTables (default `con`: `connect(tables)`), or a folder holding
-    touchpoints.parquet (default `con`: DuckDB).
+    `con`: an open engine (journeylib.engine.Engine). `tables`: a ProcessedTables (default `con`:
+    `connect(tables)`), or a folder holding touchpoints.parquet (default `con`: DuckDB in memory).
     """
     folder = tables.folder if hasattr(tables, "folder") else paths.processed_dir(tables)
     path = folder / "touchpoints.parquet"
@@ -62,19 +53,22 @@ def open_events(tables, con=None):
         raise tables_module.MissingProcessedData(
             f"{path}: table not found; run `journey prepare` or `journey run` first")
     if con is None:
-        con = connect(tables) if hasattr(tables, "folder") else duckdb_connection()
+        from journeylib.engine.connection import in_memory
+
+        con = connect(tables) if hasattr(tables, "folder") else in_memory()
+    backend = con.con
     if con.name != "duckdb":
-        return con.read_parquet(str(path), table_name="touchpoints")
+        return backend.read_parquet(str(path), table_name="touchpoints")
     source = "read_parquet('" + str(path).replace("'", "''") + "')"
     # Nanosecond timestamps (pandas' default when writing Parquet) are a type Ibis does not know:
     # read them as DuckDB's microsecond timestamps (the precision prepare writes; sub-microsecond parts dropped).
     casts = [f'CAST("{name}" AS {"TIMESTAMPTZ" if kind == "TIMESTAMPTZ_NS" else "TIMESTAMP"}) AS "{name}"'
-             for name, kind, *_ in con.raw_sql(f"DESCRIBE SELECT * FROM {source}").fetchall()
+             for name, kind, *_ in backend.raw_sql(f"DESCRIBE SELECT * FROM {source}").fetchall()
              if kind in ("TIMESTAMP_NS", "TIMESTAMPTZ_NS")]
     if not casts:
-        return con.read_parquet(str(path), table_name="touchpoints")
-    con.raw_sql(f'CREATE OR REPLACE TEMP VIEW "touchpoints" AS SELECT * REPLACE ({", ".join(casts)}) FROM {source}')
-    return con.table("touchpoints")
+        return backend.read_parquet(str(path), table_name="touchpoints")
+    backend.raw_sql(f'CREATE OR REPLACE TEMP VIEW "touchpoints" AS SELECT * REPLACE ({", ".join(casts)}) FROM {source}')
+    return backend.table("touchpoints")
 
 
 def events_table(frame: pd.DataFrame):

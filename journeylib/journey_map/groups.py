@@ -16,6 +16,7 @@ from journeylib.stats.intervals import wilson_interval
 from journeylib.vocabulary import OTHER_LEVEL, STAGES
 
 SEGMENTS = ("acquisition_channel", "dealer_id", "persona")
+PURCHASE_SHARE_BY = ("acquisition_channel", "dealer_id")  # part 1: the purchase share per group
 NO_SEGMENT = "(none)"
 MIN_SEGMENT_CUSTOMERS = 20  # per-group figures: smaller groups are pooled into 'other'
 MIN_COMPARED = 30  # best and worst group: only groups at least this large, when two or more are

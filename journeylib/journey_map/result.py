@@ -1,4 +1,12 @@
-"""What notebook 01 shows and records: `JourneyMapResult`, its tables, the picks its sentences use, its metrics."""
+"""What notebook 01 shows and records: `Result`, its tables (attributes ending in `_`) and the `journey` metrics.
+
+Built by keyword in `analyse.py`. A named condition leaves its part None and its reason in
+`missing_` (key -> sentence: NO_ATTRIBUTION, NO_CAMPAIGN_REVENUE, NO_DEALER_COMPARISON); `notes_`
+holds the sentences metrics.json's `notes` records, in its order (the groups pooled into 'other',
+then those reasons, then the pooled segments). The takeaways are the methods `Result` inherits
+from `journey_map.sentences.Sentences`, the picks they name and the derived tables its properties
+from `journey_map.views.Views`.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +14,18 @@ import dataclasses
 
 import pandas as pd
 
-from journeylib.analysis import Result
+from journeylib.analysis import Result as BaseResult
 from journeylib.journey_map.attribution import MODELS
-from journeylib.journey_map.params import Params
 from journeylib.journey_map.sentences import Sentences
+from journeylib.journey_map.views import Views
 from journeylib.results import SectionMetrics
 
 SECTION = "journey"
 NOTEBOOK = "01_journey_map"
+# Keys of `Result.missing_`: a part of the analysis and why this export has none of it.
+NO_ATTRIBUTION = "attribution"                # no purchase with a touch before it: no credits, no revenue credit
+NO_CAMPAIGN_REVENUE = "revenue_by_campaign"   # the touchpoints name no campaign
+NO_DEALER_COMPARISON = "dealer_comparison"    # one dealer (or one group once the small ones are pooled)
 
 
 @dataclasses.dataclass
@@ -26,221 +38,89 @@ class SegmentMap:
     weakest_step: pd.Series
 
 
-@dataclasses.dataclass
-class JourneyMapResult(Sentences, Result):
-    """Tables end in `_` (DataFrames with fixed columns); picks are the rows the takeaways name; the takeaway
-    sentences are methods (`journeylib.journey_map.sentences`).
+@dataclasses.dataclass(kw_only=True)
+class Result(Sentences, Views, BaseResult):
+    """Notebook 01's numbers: tables (DataFrames with fixed columns) and the picks of `analyse`, all ending in `_`."""
 
-    `notes_` holds the report's sentences for named conditions by topic ("funnel",
-    "groups", "attribution", "segments"); `metrics()` records them in that order.
-    """
-
-    params: Params
+    params: object                       # journeylib.journey_map.Params
     as_of: pd.Timestamp
-    customers: int
-    funnel_: pd.DataFrame
-    conversion_: pd.DataFrame
-    weakest_step_: pd.Series | None
+    customers_: int                      # customers with a journey
+    # 1. the funnel
+    funnel_: pd.DataFrame                # stage, customers
+    conversion_: pd.DataFrame            # per step: reached, converted, dropped, rate, ci_low, ci_high
+    weakest_step_: pd.Series | None      # None: nobody reached a stage
     most_lost_: pd.Series | None
-    purchase_share_: dict  # by -> table (acquisition_channel, dealer_id), best first
-    pooled_: dict  # feature -> pooled level names (recorded under levels_pooled)
-    channel_extremes: dict
+    funnels_: pd.DataFrame | None        # funnels.funnel_tables: every configured funnel, overall
+    funnel_groups_: pd.DataFrame | None  # ... per dealer and acquisition channel (with `shrunk`)
+    funnel_steps_: dict                  # the funnels' definitions (configured, else the default)
+    purchase_share_: dict                # by -> table (acquisition_channel, dealer_id), best first
+    pooled_: dict                        # feature -> pooled level names (recorded under levels_pooled)
+    channel_extremes_: dict              # groups.extremes of the acquisition channels' purchase share
     cohorts_: pd.DataFrame
-    cohort_extremes: dict | None
+    cohort_extremes_: dict | None        # None: no cohort with follow-up
+    # 2. time between stages
     durations_: pd.DataFrame
     progression_: pd.DataFrame
     progression_curves_: pd.DataFrame
+    # 3. channels
     stage_counts_channel_: pd.DataFrame
     stage_counts_event_: pd.DataFrame
     channel_mix_: pd.DataFrame
     channels_per_journey_: pd.Series
-    median_channels: float
+    median_channels_: float              # channels per journey with touches, at the median
     channels_used_: pd.DataFrame
     buyer_paths_: pd.DataFrame
-    variants_: dict  # kind -> (top, totals)
+    # 4. paths and flows
+    variants_: dict                      # kind -> (top, totals)
     stage_transitions_: pd.DataFrame
     channel_transitions_: pd.DataFrame
-    channel_order: list
+    event_type_transitions_: pd.DataFrame  # variants.transitions over the top event types
+    channel_order_: list                 # channels, most entered first
     stage_flows_: pd.DataFrame
     channel_flows_: pd.DataFrame
     share_bought_: pd.Series
-    credits_: pd.DataFrame | None
+    # 5. what buyers do
+    buyers_compared_: object             # compare.GroupComparison: buyers against non-buyers (recorded in metrics)
+    compared_: object                    # the comparison the `compare` parameter asks for (buyers by default)
+    # 6. attribution and revenue
+    credits_: pd.DataFrame | None        # None: missing_[NO_ATTRIBUTION]
     attribution_info_: dict | None
-    attribution_reason: str | None
+    markov_k_: object                    # markov_k.MarkovK: the order-k chain's credits with intervals (None: none)
+    revenue_by_channel_: pd.DataFrame    # revenue.revenue_by per acquisition channel
+    revenue_by_campaign_: pd.DataFrame | None  # ... per first-touch campaign; None: missing_[NO_CAMPAIGN_REVENUE]
+    # 7. the journey map
     map_table_: pd.DataFrame
-    pains_: list  # (stage, theme, complaints, quotes)
+    pains_: list                         # (stage, theme, complaints, quotes)
+    # 8. segments
     segment_funnel_: pd.DataFrame
     segment_sizes_: pd.Series
-    segment_extremes: dict
-    segment_maps_: list  # SegmentMap per largest segment
-    notes_: dict
-    funnels_: pd.DataFrame | None = None  # funnels.funnel_tables: every configured funnel, overall
-    funnel_groups_: pd.DataFrame | None = None  # ... per dealer and acquisition channel (with `shrunk`)
-    funnel_steps: dict | None = None  # the funnels' definitions (configured, else the default)
-    event_type_transitions_: pd.DataFrame | None = None  # variants.transitions over the top_n event types
-    buyers_compared_: object = None  # compare.GroupComparison: buyers against non-buyers (recorded in metrics)
-    markov_k_: object = None  # markov_k.MarkovK: the order-k chain's credits with intervals (None: no attribution)
-    compared_: object = None  # the comparison the `compare` parameter asks for (buyers by default)
-    revenue_by_channel_: pd.DataFrame | None = None  # revenue.revenue_by per acquisition channel
-    revenue_by_campaign_: pd.DataFrame | None = None  # ... per first-touch campaign (top_n, rest pooled); None: none
+    segment_extremes_: dict
+    segment_maps_: list                  # SegmentMap per largest segment
+    missing_: dict                       # part -> why this export has none of it
+    notes_: list                         # sentences metrics.json's `notes` records
+
     section = SECTION
 
-    # ------------------------------------------------------------ picks the sentences use
+    # ------------------------------------------------------------ older names (notebook 01, figures)
+
+    customers = property(lambda self: self.customers_)
+    channel_order = property(lambda self: self.channel_order_)
+    median_channels = property(lambda self: self.median_channels_)
+    channel_extremes = property(lambda self: self.channel_extremes_)
+    cohort_extremes = property(lambda self: self.cohort_extremes_)
+    segment_extremes = property(lambda self: self.segment_extremes_)
+    funnel_steps = property(lambda self: self.funnel_steps_)
 
     @property
-    def leading_channels(self) -> dict:
-        """{stage: (channel, share of the stage's events)} for the channel with most events per stage."""
-        return {s: (self.channel_mix_.loc[s].idxmax(), self.channel_mix_.loc[s].max()) for s in self.channel_mix_.index}
-
-    @property
-    def buyers_with_path(self) -> int:
-        return int(self.channels_used_["buyers"].sum())
-
-    @property
-    def three_plus(self) -> int:
-        return int(self.channels_used_.loc[self.channels_used_["channels"] >= 3, "buyers"].sum())
-
-    @property
-    def slowest_step(self) -> pd.Series | None:
-        timed = self.durations_.dropna(subset=["median_days"])
-        return timed.loc[timed["median_days"].idxmax()] if len(timed) else None
-
-    @property
-    def buy_within_90_days(self) -> float | None:
-        """Kaplan-Meier share of customers in consideration who buy within 90 days (None: nobody reached it)."""
-        share = self.progression_.set_index("from_stage").loc["consideration", "by_90_days"]
-        return None if pd.isna(share) else float(share)
-
-    @property
-    def stopped_most(self) -> pd.Series | None:
-        """The stage most journeys stop at (with its count), from the stage transitions."""
-        from journeylib.journey_map.engine import END
-        from journeylib.vocabulary import STAGES
-
-        trans = self.stage_transitions_
-        ends = trans[(trans["to_state"] == END) & trans["from_state"].isin(STAGES)]
-        return ends.loc[ends["transitions"].idxmax()] if len(ends) else None
-
-    @property
-    def steps_back(self) -> int:
-        """Steps from a stage back to an earlier one."""
-        from journeylib.vocabulary import STAGES
-
-        trans = self.stage_transitions_
-        forward = trans[trans["from_state"].isin(STAGES[:-1]) & trans["to_state"].isin(STAGES)]
-        back = forward[forward["from_state"].map(STAGES.index) > forward["to_state"].map(STAGES.index)]
-        return int(back["transitions"].sum())
-
-    @property
-    def strongest_switch(self) -> pd.Series | None:
-        """The most frequent move from one channel to another."""
-        trans, order = self.channel_transitions_, self.channel_order
-        moves = trans[trans["from_state"].isin(order) & trans["to_state"].isin(order)]
-        return moves.loc[moves["transitions"].idxmax()] if len(moves) else None
-
-    @property
-    def shares_(self) -> pd.DataFrame | None:
-        """Each model's credits as shares of its purchases (columns sum to 1), rows as in `credits_`."""
-        return None if self.credits_ is None else self.credits_ / self.credits_.sum()
-
-    @property
-    def credits_by_share_(self) -> pd.DataFrame | None:
-        """`credits_` with channels ordered by their mean share over the models (largest first)."""
-        if self.credits_ is None:
-            return None
-        return self.credits_.loc[self.shares_.mean(axis=1).sort_values(ascending=False).index]
-
-    @property
-    def disagreement_(self) -> pd.DataFrame | None:
-        from journeylib.journey_map.attribution import disagreement
-
-        return None if self.credits_ is None else disagreement(self.credits_)
-
-    @property
-    def leaders(self) -> dict:
-        """{model: the channel it credits most}."""
-        return {m: self.shares_[m].idxmax() for m in MODELS}
-
-    @property
-    def opener_closer(self) -> tuple[str, str]:
-        """The channel most often first rather than last (opener), and the reverse (closer)."""
-        shares = self.shares_
-        first_heavy = (shares["first_touch"] - shares["last_touch"]).sort_values()
-        return first_heavy.index[-1], first_heavy.index[0]
-
-    def funnel_sentences(self) -> list[str]:
-        """Per funnel: the step losing most of its eligible customers, and how many are still in progress."""
-        from journeylib.labels import label
-
-        out = []
-        for name, table in (self.funnels_ if self.funnels_ is not None else pd.DataFrame(columns=["funnel"])).groupby(
-                "funnel", sort=False):
-            later = table.iloc[1:].dropna(subset=["conversion"])
-            if later.empty:
-                out.append(f"{label(name)} funnel: nobody could reach a step past {label(table['step'].iloc[0])}, "
-                           "so no step conversion can be computed.")
-                continue
-            weak = later.loc[later["conversion"].idxmin()]
-            waiting = int(table["in_progress"].sum())
-            sentence = (f"{label(name)} funnel: the weakest step is {label(weak['step'])}, reached by "
-                        f"{weak['conversion']:.0%} of the {int(weak['eligible']):,} customers who could reach it "
-                        f"(95% CI {weak['ci_low']:.0%} to {weak['ci_high']:.0%}).")
-            if waiting:
-                sentence += (f" {waiting:,} customers are still inside a step's window at the as-of date; "
-                             "they count neither as converted nor as lost.")
-            out.append(sentence)
-        return out
-
-    @property
-    def event_type_order(self) -> list:
-        """The event types of `event_type_transitions_`, most entered first ('other' last)."""
-        from journeylib.journey_map.engine import END
-        from journeylib.vocabulary import OTHER_LEVEL
-
-        trans = self.event_type_transitions_
-        entered = trans.groupby("to_state")["transitions"].sum().drop([END, OTHER_LEVEL], errors="ignore")
-        order = list(entered.sort_values(ascending=False, kind="stable").index)
-        return order + ([OTHER_LEVEL] if OTHER_LEVEL in set(trans["to_state"]) else [])
-
-    @property
-    def strongest_event_step(self) -> pd.Series | None:
-        """The most frequent move from one event type to another (neither pooled)."""
-        from journeylib.vocabulary import OTHER_LEVEL
-
-        trans, order = self.event_type_transitions_, [s for s in self.event_type_order if s != OTHER_LEVEL]
-        moves = trans[trans["from_state"].isin(order) & trans["to_state"].isin(order)]
-        return moves.loc[moves["transitions"].idxmax()] if len(moves) else None
-
-    @property
-    def revenue_credits_(self) -> pd.DataFrame | None:
-        """Revenue credited to each channel by the five models (columns sum to the attributed revenue)."""
-        info = self.attribution_info_
-        return None if info is None or "revenue_credits" not in info else info["revenue_credits"]
-
-    def revenue_sentences(self) -> list[str]:
-        """What the revenue credit says: the channel earning most revenue per model family, and unpriced buyers."""
-        credits = self.revenue_credits_
-        if credits is None:
-            return []  # attribution's own sentence says why nothing is credited
-        if not self.attribution_info_["revenue"] > 0:
-            return ["No attributed purchase has a known price, so no revenue can be credited to channels."]
-        from journeylib.labels import label
-
-        info, shares = self.attribution_info_, credits / credits.sum()
-        first, last, markov = (shares[m].idxmax() for m in ("first_touch", "last_touch", "markov"))
-        out = [f"{info['purchases_attributed']:,} attributed purchases brought in {info['revenue']:,.0f} in revenue; "
-               f"{label(first)} opens the most of it ({shares.loc[first, 'first_touch']:.0%} by first touch), "
-               f"{label(last)} closes the most ({shares.loc[last, 'last_touch']:.0%} by last touch), and the Markov "
-               f"model credits {label(markov)} with most ({shares.loc[markov, 'markov']:.0%})."]
-        if info.get("unpriced"):
-            out.append(f"{info['unpriced']:,} attributed buyers' purchases have no price; they count as 0 revenue.")
-        return out
+    def attribution_reason(self) -> str | None:
+        """Why nothing is attributed (None when purchases are)."""
+        return self.missing_.get(NO_ATTRIBUTION)
 
     # ------------------------------------------------------------ metrics
 
     def notes(self) -> list[str]:
-        return [sentence for topic in ("funnel", "groups", "attribution", "segments")
-                for sentence in self.notes_.get(topic, [])]
+        """The named conditions metrics.json's `notes` records (the codes as they are: `notes_for` words them)."""
+        return list(self.notes_)
 
     def metrics(self) -> dict:
         section = SectionMetrics()
@@ -261,7 +141,7 @@ class JourneyMapResult(Sentences, Result):
                 "ci_low": row.ci_low, "ci_high": row.ci_high, "median_days": row.median_days})
         for model in MODELS:
             if self.credits_ is None:
-                section.record_missing(("attribution", model), self.attribution_reason)
+                section.record_missing(("attribution", model), self.missing_[NO_ATTRIBUTION])
             else:
                 for channel, value in self.credits_[model].items():
                     section.record(("attribution", model, channel), round(float(value), 6))
@@ -300,7 +180,7 @@ class JourneyMapResult(Sentences, Result):
         for stage, row in self.channel_mix_.iterrows():
             section.record(("channel_mix", stage), {str(c): round(float(v), 6) for c, v in row.items() if v > 0})
         section.record("channels_used", {"buyers_with_touches": self.buyers_with_path, "three_or_more": self.three_plus,
-                                         "median_per_journey": self.median_channels})
+                                         "median_per_journey": self.median_channels_})
         stop, switch = self.stopped_most, self.strongest_switch
         section.record("flows", {
             "steps_back": self.steps_back,
@@ -340,7 +220,7 @@ class JourneyMapResult(Sentences, Result):
     def _record_revenue(self, section) -> None:
         for model in MODELS:
             if self.revenue_credits_ is None:
-                section.record_missing(("attribution_revenue", model), self.attribution_reason or
+                section.record_missing(("attribution_revenue", model), self.missing_.get(NO_ATTRIBUTION) or
                                        "No purchase could be attributed, so no revenue is credited.")
             else:
                 for channel, value in self.revenue_credits_[model].items():
@@ -357,3 +237,6 @@ class JourneyMapResult(Sentences, Result):
 def missing_conversion(row) -> str:
     return (f"No customer reached {row.from_stage}, so the {row.from_stage} → {row.to_stage} "
             "conversion cannot be computed.")
+
+
+JourneyMapResult = Result  # the older name (tests, callers written before the template)

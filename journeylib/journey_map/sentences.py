@@ -41,14 +41,25 @@ class Sentences:
                **{c: "days" for c in ("Median days", "Days, 25th percentile", "Days, 75th percentile")}}
 
     def notes_for(self, topic: str) -> list[str]:
-        """The named conditions of a topic ("groups", "segments") as a reviewer reads them: the pooled groups by
-        their labels ("Text message, Unknown"; metrics' notes keep the codes)."""
-        from journeylib.journey_map.groups import NO_SEGMENT, pooled_note
+        """The named conditions of a topic as a reviewer reads them: "groups" (channels and dealers pooled into
+        'other', a single dealer), "attribution" (nothing attributed, no campaigns), "segments" (segments pooled).
+        Pooled groups are named by their labels ("Text message, Unknown"; metrics' notes keep the codes)."""
+        from journeylib.journey_map.groups import NO_SEGMENT, PURCHASE_SHARE_BY, pooled_note
+        from journeylib.journey_map.result import NO_ATTRIBUTION, NO_CAMPAIGN_REVENUE, NO_DEALER_COMPARISON
 
-        low = self.params.min_level_customers
-        worded = {pooled_note(feature, names, low): pooled_note(
-            feature, [n if n == NO_SEGMENT else label(n) for n in names], low) for feature, names in self.pooled_.items()}
-        return [worded.get(sentence, sentence) for sentence in self.notes_.get(topic, [])]
+        def pooled(feature: str) -> str:
+            names = [n if n == NO_SEGMENT else label(n) for n in self.pooled_[feature]]
+            return pooled_note(feature, names, self.params.min_level_customers)
+
+        reasons = {"groups": (NO_DEALER_COMPARISON,), "attribution": (NO_ATTRIBUTION, NO_CAMPAIGN_REVENUE)}
+        if topic == "groups":
+            out = [pooled(feature) for feature in PURCHASE_SHARE_BY if feature in self.pooled_]
+        elif topic == "segments":  # a grouping of part 1 was said there
+            by = self.params.segment_by
+            out = [pooled(by)] if by in self.pooled_ and by not in PURCHASE_SHARE_BY else []
+        else:
+            out = []
+        return out + [self.missing_[key] for key in reasons.get(topic, ()) if key in self.missing_]
 
     # ------------------------------------------------------------ 1. the funnel
 
@@ -77,7 +88,7 @@ class Sentences:
 
     def groups_sentence(self, which: str = "channel") -> str:
         """The best and worst acquisition channel (`which="channel"`) or segment (`"segment"`) by purchase share."""
-        pick = self.channel_extremes if which == "channel" else self.segment_extremes
+        pick = self.channel_extremes_ if which == "channel" else self.segment_extremes_
         word = "acquisition channel" if which == "channel" else label(self.params.segment_by).lower()
         best, worst = pick["best"], pick["worst"]
         if pick["compared"] < 2:
@@ -90,7 +101,7 @@ class Sentences:
                 f"n={int(worst['segment_customers']):,}).")
 
     def cohort_sentence(self) -> str:
-        horizon, cohorts, pick = self.params.cohort_horizon_days, self.cohorts_, self.cohort_extremes
+        horizon, cohorts, pick = self.params.cohort_horizon_days, self.cohorts_, self.cohort_extremes_
         if cohorts.empty:
             return (f"No customer had {horizon} days of follow-up before {date_text(self.as_of)}: "
                     "no cohort can be compared yet.")
@@ -99,6 +110,27 @@ class Sentences:
         return (f"Within {horizon} days, {_pct(lo['purchase'])} ({lo['cohort']}) to {_pct(hi['purchase'])} "
                 f"({hi['cohort']}) of a cohort bought, across {pick['compared']} cohorts{size} "
                 f"({int(cohorts['eligible'].sum()):,} customers in all).")
+
+    def funnel_sentences(self) -> list[str]:
+        """Per funnel: the step losing most of its eligible customers, and how many are still in progress."""
+        out = []
+        for name, table in (self.funnels_ if self.funnels_ is not None else pd.DataFrame(columns=["funnel"])).groupby(
+                "funnel", sort=False):
+            later = table.iloc[1:].dropna(subset=["conversion"])
+            if later.empty:
+                out.append(f"{label(name)} funnel: nobody could reach a step past {label(table['step'].iloc[0])}, "
+                           "so no step conversion can be computed.")
+                continue
+            weak = later.loc[later["conversion"].idxmin()]
+            waiting = int(table["in_progress"].sum())
+            sentence = (f"{label(name)} funnel: the weakest step is {label(weak['step'])}, reached by "
+                        f"{weak['conversion']:.0%} of the {int(weak['eligible']):,} customers who could reach it "
+                        f"(95% CI {weak['ci_low']:.0%} to {weak['ci_high']:.0%}).")
+            if waiting:
+                sentence += (f" {waiting:,} customers are still inside a step's window at the as-of date; "
+                             "they count neither as converted nor as lost.")
+            out.append(sentence)
+        return out
 
     # ------------------------------------------------------------ 2. time between stages
 
@@ -140,7 +172,7 @@ class Sentences:
             return "No buyer had a marketing touch before buying."
         return (f"{_pct(three_plus / with_path)} of buyers ({three_plus:,} of {with_path:,} with touches before "
                 f"buying) used three or more channels before their first purchase; a journey uses "
-                f"{self.median_channels:.0f} channels at the median.")
+                f"{self.median_channels_:.0f} channels at the median.")
 
     @property
     def buyer_paths_table_(self) -> pd.DataFrame:
@@ -223,7 +255,7 @@ class Sentences:
     def attribution_sentences(self) -> list[str]:
         """The attribution notes (why nothing is attributed, campaigns missing); who is attributed; where the models
         disagree; opener and closer; the leader per model."""
-        info, notes = self.attribution_info_, list(self.notes_.get("attribution", []))
+        info, notes = self.attribution_info_, self.notes_for("attribution")
         if self.credits_ is None:
             return notes
         shares, spread = self.shares_, self.disagreement_
@@ -246,6 +278,23 @@ class Sentences:
                        + ", ".join(f"{_model(m)} {label(c)}" for m, c in leaders.items()) + ".")
         return out
 
+    def revenue_sentences(self) -> list[str]:
+        """What the revenue credit says: the channel earning most revenue per model family, and unpriced buyers."""
+        credits = self.revenue_credits_
+        if credits is None:
+            return []  # attribution's own sentence says why nothing is credited
+        if not self.attribution_info_["revenue"] > 0:
+            return ["No attributed purchase has a known price, so no revenue can be credited to channels."]
+        info, shares = self.attribution_info_, credits / credits.sum()
+        first, last, markov = (shares[m].idxmax() for m in ("first_touch", "last_touch", "markov"))
+        out = [f"{info['purchases_attributed']:,} attributed purchases brought in {info['revenue']:,.0f} in revenue; "
+               f"{label(first)} opens the most of it ({shares.loc[first, 'first_touch']:.0%} by first touch), "
+               f"{label(last)} closes the most ({shares.loc[last, 'last_touch']:.0%} by last touch), and the Markov "
+               f"model credits {label(markov)} with most ({shares.loc[markov, 'markov']:.0%})."]
+        if info.get("unpriced"):
+            out.append(f"{info['unpriced']:,} attributed buyers' purchases have no price; they count as 0 revenue.")
+        return out
+
     def markov_k_sentences(self) -> list[str]:
         return [] if self.markov_k_ is None else [self.markov_k_.sentence()]
 
@@ -257,7 +306,7 @@ class Sentences:
 
     @property
     def map_title(self) -> str:
-        return f"Customer journey map · {self.customers:,} customers · as of {date_text(self.as_of)}"
+        return f"Customer journey map · {self.customers_:,} customers · as of {date_text(self.as_of)}"
 
     def map_sentence(self) -> str:
         table = self.map_table_.set_index("stage")

@@ -25,7 +25,7 @@ from journeylib import paths
 from journeylib.config import load_config
 from journeylib.prepare import store
 from journeylib.prepare.clean import clean, resolve_as_of
-from journeylib.prepare.connection import connect, disconnect
+from journeylib.engine.connection import connect, disconnect
 from journeylib.prepare.guard import check_rejections
 from journeylib.prepare.identity import resolve_identities
 from journeylib.prepare.journeys import build_journeys
@@ -65,9 +65,9 @@ def build(raw_dir, settings, folder, as_of=None, now=None, engine=None, session=
         seconds[name], clock = now_ - clock, now_
         return result
 
-    con = timed("connect", connect, engine, work, size, settings, session=session)
+    opened = timed("connect", connect, engine, work, size, settings, session=session)
     try:
-        run = timed("load", load, raw_dir, settings, con=con)
+        run = timed("load", load, raw_dir, settings, engine=opened)
         timed("clean", clean, run, as_of=as_of, now=now)
         timed("identities", resolve_identities, run)
         timed("stages", tag_stages, run)
@@ -75,7 +75,7 @@ def build(raw_dir, settings, folder, as_of=None, now=None, engine=None, session=
         timed("check", check_rejections, run)  # before anything is written: nothing silently thrown away
         summary = timed("write", write_tables, run, folder)
     finally:
-        disconnect(con)
+        disconnect(opened)
         shutil.rmtree(work, ignore_errors=True)
     outliers = run.facts.get("as_of_outliers")
     if log and outliers:

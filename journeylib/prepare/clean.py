@@ -78,7 +78,7 @@ def clean_dealers(run):
     schema = pa.schema([(ROW, pa.int64()), ("dealer_id", pa.string()), ("timezone", pa.string()),
                         ("name", pa.string()), ("region", pa.string()),
                         ("_missing", pa.string()), ("_invalid", pa.string())])
-    return store(run.con, "clean_dealers", pa.table(out, schema=schema))
+    return store(run.engine, "clean_dealers", pa.table(out, schema=schema))
 
 
 # The Python twin of the engine's INVISIBLE_PATTERN (`\x{200B}` is spelled `\u200B` in Python).
@@ -139,7 +139,7 @@ def _customers(run, r):
 
 def _lookup_table(run, name, mapping):
     keys = sorted(mapping)
-    return store(run.con, name, pa.table({"key": keys, "canonical": [mapping[k] for k in keys]}))
+    return store(run.engine, name, pa.table({"key": keys, "canonical": [mapping[k] for k in keys]}))
 
 
 def _vocabulary(column, lookup):
@@ -378,7 +378,7 @@ def mark_repeated_headers(run, table, t):
     headers = r.filter(same).select(h_row=r[ROW])
     if not run.con.execute(headers.count()):
         return t.mutate(_header=ibis.literal(False))
-    headers = store(run.con, f"header_rows_{table}", headers)
+    headers = store(run.engine, f"header_rows_{table}", headers)
     j = t.left_join(headers, t[ROW] == headers.h_row)
     return j.select(*t.columns, _header=j.h_row.notnull())
 
@@ -391,9 +391,9 @@ def clean(run, as_of=None, now=None):
     run.work["dealers"] = clean_dealers(run)
     run.facts["zones"] = dealer_zones(run)
     zone_names = set(run.con.execute(run.facts["zones"].zone).dropna()) | {run.config.default_timezone}
-    run.facts["offsets"] = store(run.con, "tz_offsets", timestamps.offsets_table(zone_names))
+    run.facts["offsets"] = store(run.engine, "tz_offsets", timestamps.offsets_table(zone_names))
     for table, cleaner in CLEANERS.items():
-        run.work[table] = store(run.con, f"clean_{table}", mark_repeated_headers(run, table, cleaner(run, run.raw[table])))
+        run.work[table] = store(run.engine, f"clean_{table}", mark_repeated_headers(run, table, cleaner(run, run.raw[table])))
     derive_missing(run)
     now = now or datetime.now(timezone.utc)
     if as_of is None:

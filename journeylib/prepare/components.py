@@ -18,18 +18,18 @@ from journeylib.prepare.engine import store
 MAX_ROUNDS = 200
 
 
-def min_labels(con, labels, edges):
-    """`labels`: a column of node labels (ints); `edges`: a table (a, b) of labels.
+def min_labels(engine, labels, edges):
+    """`engine`: a journeylib.engine.Engine; `labels`: a column of node labels (ints); `edges`: a table (a, b) of labels.
 
     Returns a stored table (n_label, c_label): each node's smallest label in its component.
     """
-    parent = store(con, "cc_parent", labels.name("n").as_table().select("n", p=ibis._.n))
+    parent = store(engine, "cc_parent", labels.name("n").as_table().select("n", p=ibis._.n))
     for _ in range(MAX_ROUNDS):
         other = parent.view()
         ends = edges.join(parent, edges.a == parent.n).join(other, edges.b == other.n)
         ends = ends.select(a=edges.a, b=edges.b, pa=parent.p, pb=other.p)
         apart = ends.filter(ends.pa != ends.pb)
-        if int(con.execute(apart.count())) == 0:
+        if int(engine.con.execute(apart.count())) == 0:
             break
         low, high = ibis.least(apart.pa, apart.pb), ibis.greatest(apart.pa, apart.pb)
         # both ends and the larger parent itself take the smaller parent
@@ -38,10 +38,10 @@ def min_labels(con, labels, edges):
         best = offers.group_by("node").agg(low=offers.low.min())
         hooked = parent.left_join(best, parent.n == best.node)
         hooked = hooked.select(n=hooked.n, p=ibis.least(hooked.p, hooked.low.fill_null(hooked.p)))
-        hooked = store(con, "cc_hooked", hooked)
+        hooked = store(engine, "cc_hooked", hooked)
         up = hooked.view()
         jumped = hooked.join(up, hooked.p == up.n).select(n=hooked.n, p=up.p)
-        parent = store(con, "cc_parent", jumped)
+        parent = store(engine, "cc_parent", jumped)
     else:
         raise RuntimeError(f"connected components did not settle in {MAX_ROUNDS} rounds")
     return parent.select(n_label=parent.n, c_label=parent.p)

@@ -58,14 +58,14 @@ def sales_from_events(run):
         channel=picked.channel, event_type_raw=picked.event_type_raw.cast("string"),
         channel_raw=picked.channel_raw.cast("string"),
     )
-    sales = store(run.con, "clean_sales", sales)
+    sales = store(run.engine, "clean_sales", sales)
     raw = raw_tp.semi_join(sales, raw_tp[ROW] == sales[ROW])
     raw = raw.select(ROW, deal_id=raw.event_id, customer_id=raw.customer_id, sold_at=raw.occurred_at,
                      dealer_id=raw.dealer_id, vehicle_model=raw.vehicle_model, event_type=raw.event_type,
                      channel=raw.channel, price=raw[PRICE] if PRICE in raw.columns else none)
     present = ["customer_id", "sold_at", "dealer_id", "vehicle_model", "event_type", "channel"]
     present += ["price"] if PRICE in raw_tp.columns else []
-    return sales, store(run.con, "raw_sales", raw), present
+    return sales, store(run.engine, "raw_sales", raw), present
 
 
 def customers_from_ids(run):
@@ -81,7 +81,7 @@ def customers_from_ids(run):
     ids = ibis.union(*parts, distinct=False)
     ids = ids.group_by("d_id").agg(d_at=ids.d_at.min())
     ids = ids.mutate(**{ROW: ibis.row_number().over(order_by=[ids.d_at, ids.d_id]) + 1})
-    ids = store(run.con, "derived_customer_ids", ids)
+    ids = store(run.engine, "derived_customer_ids", ids)
     none = ibis.null("string")
     customers = ids.select(
         ROW, customer_id=ids.d_id, email_key=none, phone_key=none, is_test=ibis.literal(False),
@@ -92,7 +92,7 @@ def customers_from_ids(run):
     raw = ids.select(ROW, customer_id=ids.d_id, created_at=as_text(ids.d_at))
     raw = raw.mutate(**{c: none for c in ("email", "phone", "first_name", "last_name", "postal_code", "birth_year",
                                           "gender", "income_band", "dealer_id")})
-    return store(run.con, "clean_customers", customers), store(run.con, "raw_customers", raw), ["customer_id",
+    return store(run.engine, "clean_customers", customers), store(run.engine, "raw_customers", raw), ["customer_id",
                                                                                                "created_at"]
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from journeylib.config import DEFAULT_CSV
 from journeylib.errors import InputError
-from journeylib.prepare.connection import MAX_LINE_BYTES
+from journeylib.engine.files import MAX_LINE_BYTES
 
 QUOTE_PROBLEM = 'a quoted value is not closed properly (unbalanced ")'
 UTF8 = ("utf-8", "utf_8")

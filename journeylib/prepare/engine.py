@@ -1,14 +1,14 @@
 """The embedded engine and the small portable expression helpers every step shares.
 
 Everything here builds Ibis expressions; nothing is engine-specific SQL, so the
-same steps run on every engine (journeylib.prepare.connection connects them).
+same steps run on every engine (journeylib.engine connects them and keeps their tables).
 """
 
 from __future__ import annotations
 
 import ibis
 
-from journeylib.prepare.connection import materialise
+from journeylib.engine.tables import store  # noqa: F401 - the steps' one way to keep a table
 from journeylib.taxonomy import NORMALISE_PATTERN
 
 MISSING_MARKERS = ("", "NULL", "N/A")
@@ -148,16 +148,3 @@ def json_object(table, columns, transform=None):
         value = table[column] if transform is None else transform(column, table[column])
         fields.append(ibis.literal(json.dumps(column, ensure_ascii=False) + ": ") + json_text(value))
     return ibis.literal("{") + ibis.literal(", ").join(fields) + ibis.literal("}")
-
-
-def store(con, name: str, data, file_order: str | None = None):
-    """Materialise an expression (or Arrow table) as a new engine table.
-
-    Never replaces a table: a repeated name gets a suffix, so a step can be run
-    again on the same connection (and Ibis 12's overwrite path is avoided: it
-    emits a bare `DROP TABLE IF EXISTS` under sqlglot 30).
-    """
-    used = con.__dict__.setdefault("_journey_table_names", {})  # list_tables() fails on duckdb 2.0
-    used[name] = used.get(name, 0) + 1
-    # in-memory data becomes a memtable there: Ibis would emit the broken DROP VIEW
-    return materialise(con, name if used[name] == 1 else f"{name}_{used[name]}", data, file_order)

@@ -12,7 +12,6 @@ import ibis
 
 from journeylib.prepare.clean import assign_reasons
 from journeylib.prepare.components import min_labels
-from journeylib.prepare.connection import in_process
 from journeylib.prepare.engine import add_reason, joined, override_reason, store
 from journeylib.prepare.load import ROW
 
@@ -36,15 +35,15 @@ def _finish(run, table, t, key, stamp, what):
     duplicate reason joined on, an expression: each table is written once.
     """
     keep = [c for c in t.columns if not c.startswith("_") or c in (ROW, "_reason", "_detail") + FINAL_EXTRA.get(table, ())]
-    base = store(run.con, f"final_{table}", t.select(*keep))
+    base = store(run.engine, f"final_{table}", t.select(*keep))
     data = [c for c in base.columns if not c.startswith("_")]
     cand = base.filter(base._reason.isnull() & base[key].notnull())
     repeated = cand.group_by(_k=cand[key]).agg(_n=cand.count())
-    repeated = store(run.con, f"repeated_{table}", repeated.filter(repeated._n > 1).select("_k"))
+    repeated = store(run.engine, f"repeated_{table}", repeated.filter(repeated._n > 1).select("_k"))
     pool = cand.semi_join(repeated, cand[key] == repeated._k)
     order = ([pool[stamp].asc(nulls_first=False)] if stamp else []) + [_content(pool, data), pool[ROW]]
     ranked = pool.select(_dup_row=pool[ROW], _rank=ibis.row_number().over(group_by=pool[key], order_by=order))
-    dups = store(run.con, f"duplicates_{table}", ranked.filter(ranked._rank > 0).select("_dup_row"))
+    dups = store(run.engine, f"duplicates_{table}", ranked.filter(ranked._rank > 0).select("_dup_row"))
     j = base.left_join(dups, base[ROW] == dups._dup_row)
     final = j.select(*base.columns, _dup=j._dup_row.notnull())
     return add_reason(final, final._dup, "duplicate", f"same {what} as a kept row").drop("_dup")
@@ -82,10 +81,10 @@ def _components(run, nodes):
         keyed = nodes.filter(nodes[key].notnull())
         star = keyed.select(a=keyed.label, b=keyed.label.min().over(group_by=keyed[key]))
         parts.append(star.filter(star.a != star.b))
-    if not in_process(run.con):  # the edges would grow with the data in this process: found in the engine
-        labels = min_labels(run.con, nodes.label, store(run.con, "id_edges", ibis.union(*parts, distinct=False)))
+    if not run.engine.in_process:  # the edges would grow with the data in this process: found in the engine
+        labels = min_labels(run.engine, nodes.label, store(run.engine, "id_edges", ibis.union(*parts, distinct=False)))
         j = nodes.join(labels, nodes.label == labels.n_label)
-        return store(run.con, "id_nodes", j.select(*[c for c in nodes.columns if c != "label"], label=j.c_label))
+        return store(run.engine, "id_nodes", j.select(*[c for c in nodes.columns if c != "label"], label=j.c_label))
     edges = run.con.to_pyarrow(ibis.union(*parts, distinct=False))
     n = int(run.con.execute(nodes.count()))
     a = edges.column("a").to_numpy().astype(np.int64)
@@ -96,9 +95,9 @@ def _components(run, nodes):
     _, first = np.unique(component, return_index=True)
     labels = pa.table({"n_label": pa.array(np.arange(n, dtype=np.int64)),
                        "c_label": pa.array(first[component].astype(np.int64))})
-    labels = store(run.con, "id_components", labels)
+    labels = store(run.engine, "id_components", labels)
     j = nodes.join(labels, nodes.label == labels.n_label)
-    return store(run.con, "id_nodes", j.select(*[c for c in nodes.columns if c != "label"], label=j.c_label))
+    return store(run.engine, "id_nodes", j.select(*[c for c in nodes.columns if c != "label"], label=j.c_label))
 
 
 def resolve_people(run):
@@ -106,14 +105,14 @@ def resolve_people(run):
     c = run.work["customers"]
     kept = c.filter(c._reason.isnull())
     rank = ibis.row_number().over(order_by=[kept.created_at.asc(nulls_first=False), kept.customer_id])
-    nodes = store(run.con, "id_nodes_start", kept.select("customer_id", "email_key", "phone_key", label=rank))
+    nodes = store(run.engine, "id_nodes_start", kept.select("customer_id", "email_key", "phone_key", label=rank))
     nodes = _components(run, nodes)
     ranks = kept.select(survivor=kept.customer_id, survivor_rank=rank)
     emails = nodes.filter(nodes.email_key.notnull()).group_by(e=nodes.email_key).agg(n_email=ibis._.count())
     j = (nodes.join(ranks, nodes.label == ranks.survivor_rank)
          .left_join(emails, nodes.email_key == emails.e))
     matched = ibis.cases((j.customer_id == j.survivor, "self"), (j.n_email.fill_null(0) > 1, "email"), else_="phone")
-    identity = store(run.con, 
+    identity = store(run.engine, 
         "identity_map",
         j.select(source_customer_id=j.customer_id, customer_id=j.survivor, matched_on=matched))
     sizes = identity.group_by(person=identity.customer_id).agg(source_ids=ibis._.count().cast("int32"))
@@ -163,7 +162,7 @@ def _service_visits(run):
     pairs = cand.join(sold, [cand.vin == sold.s_vin, sold.s_at <= cand.opened_at])
     pick = ibis.row_number().over(group_by=pairs[ROW], order_by=[pairs.s_at.desc(), pairs.s_deal.desc()])
     best = pairs.mutate(_pick=pick).filter(ibis._._pick == 0).select(v_row=ibis._[ROW], v_person=ibis._.s_person)
-    best = store(run.con, "vin_links", best)  # small; materialised so the visits are read once per query
+    best = store(run.engine, "vin_links", best)  # small; materialised so the visits are read once per query
     j = t.left_join(best, t[ROW] == best.v_row)
     t = j.select(*t.columns, _v_person=j.v_person)
     linked_test = t._v_person.startswith(TEST_MARK)
@@ -196,7 +195,7 @@ def _touchpoints(run):
                      & (t.customer_id.notnull() | t._test_customer_id))
     person = ibis.cases((links._test_customer_id, TEST_MARK + links._raw_customer_id), else_=links.customer_id)
     links = links.select(cookie=links.anonymous_id, person=person)
-    cookies = store(run.con, "cookies",  # small; materialised so the rows below are read once per query
+    cookies = store(run.engine, "cookies",  # small; materialised so the rows below are read once per query
                     links.group_by("cookie").agg(n_people=links.person.nunique(), c_person=links.person.min()))
     anonymous = t._raw_customer_id.isnull()
     j = t.left_join(cookies, (t.anonymous_id == cookies.cookie) & anonymous)
@@ -230,7 +229,7 @@ def _dealers(run):
 
 def resolve_identities(run):
     """Test records, duplicate customers, people, then every table remapped (in dependency order)."""
-    run.facts["test_ids"] = store(run.con, "test_ids", test_ids(run))
+    run.facts["test_ids"] = store(run.engine, "test_ids", test_ids(run))
     run.work["customers"] = _customers(run)
     resolve_people(run)
     run.work["dealers"] = _dealers(run)

@@ -15,9 +15,10 @@ import pyarrow as pa
 
 from journeylib.config import CONTRACT, Config
 from journeylib.digest import sha256
+from journeylib.engine.state import Engine
 from journeylib.errors import InputError
 from journeylib.prepare import dialect as dialects
-from journeylib.prepare.connection import MAX_LINE_BYTES, read_raw
+from journeylib.engine.files import MAX_LINE_BYTES, read_raw
 from journeylib.prepare.engine import label, store, text
 
 ROW = "_row"  # 1-based data row in the raw file (the header is not counted)
@@ -31,7 +32,7 @@ ENCODING_ADVICE = "name the file's encoding under csv: in the configuration (suc
 class Run:
     """Everything a prepare run builds, step by step; inspect any table with `.to_pandas()`."""
 
-    con: object
+    engine: Engine                                 # journeylib.engine: the connection and its state
     config: Config
     raw_dir: Path
     files: dict = field(default_factory=dict)      # table -> Path
@@ -41,6 +42,11 @@ class Run:
     out: dict = field(default_factory=dict)        # processed table name -> ibis expression
     as_of: object = None                           # datetime (UTC)
     facts: dict = field(default_factory=dict)      # counts for the summary
+
+    @property
+    def con(self):
+        """The Ibis connection the steps query."""
+        return self.engine.con
 
 
 EXTENSIONS = ("csv", "csv.gz", "parquet")  # the file types read, in the order messages name them
@@ -192,10 +198,10 @@ def _unreadable(path: Path, error: Exception, width: int | None = None) -> Input
     return InputError(f"{path}: cannot read ({first})")
 
 
-def _open(con, path: Path, width: int | None = None):
+def _open(engine, path: Path, width: int | None = None):
     """The file in the engine; a CSV is read by position (`c0`, `c1`, ...) with `width` text columns."""
     try:
-        return read_raw(con, path, width)  # the engine's reader: text by position, plus the raw row ROW
+        return read_raw(engine, path, width)  # the engine's reader: text by position, plus the raw row ROW
     except Exception as error:  # engine errors: unreadable, malformed, wrong encoding
         raise _unreadable(path, error, width)
 
@@ -250,7 +256,7 @@ NUMERIC = {"customers": ("birth_year",), "sales": ("price",), "service_visits": 
            "surveys": ("score",)}
 
 
-def read_table(con, table: str, path: Path, config: Config, work: Path | None = None):
+def read_table(engine, table: str, path: Path, config: Config, work: Path | None = None):
     """The raw table in the engine: `_row` plus each contract column as text, as exported (after the
     configured `values:` spellings and decimal mark).
 
@@ -263,12 +269,12 @@ def read_table(con, table: str, path: Path, config: Config, work: Path | None = 
     if path.suffix != ".parquet" and dialects.needs_rewrite(path, dialect):
         source = dialects.rewrite(path, dialect, Path(work or tempfile.mkdtemp(prefix="journey-csv-")) / f"{table}.csv")
     try:
-        return _read_table(con, table, source, config, path)
+        return _read_table(engine, table, source, config, path)
     except InputError as error:  # a message about the rewritten file names the export
         raise InputError(str(error).replace(str(source), str(path))) if source != path else error
 
 
-def _read_table(con, table: str, path: Path, config: Config, shown: Path):
+def _read_table(engine, table: str, path: Path, config: Config, shown: Path):
     headers = _headers(path)
     mapping = config.columns.get(table, {})
     required, optional = CONTRACT[table]
@@ -284,7 +290,7 @@ def _read_table(con, table: str, path: Path, config: Config, shown: Path):
             named = f"'{wanted}' (mapped to {column})" if wanted != column else f"'{column}'"
             raise InputError(f"{path}: required column {named} not found{_delimiter_hint(shown, headers, wanted)}")
         positions[column] = position
-    source = _open(con, path, len(headers))
+    source = _open(engine, path, len(headers))
     names = [name for name in source.columns if name != ROW]  # in file order, as `headers`
     columns = {column: source[names[i]].cast("string") if i is not None else ibis.null("string")
                for column, i in positions.items()}
@@ -298,30 +304,30 @@ def _read_table(con, table: str, path: Path, config: Config, shown: Path):
     present = [column for column, i in positions.items() if i is not None]
     expr = source.select(**{ROW: source[ROW]}, **columns)
     try:
-        return store(con, f"raw_{table}", expr, file_order=ROW), present
+        return store(engine, f"raw_{table}", expr, file_order=ROW), present
     except Exception as error:
         raise _unreadable(path, error, len(headers))
 
 
-def empty_table(con, table: str):
+def empty_table(engine, table: str):
     """An optional table whose file is absent: `_row` plus every contract column, no rows."""
     required, optional = CONTRACT[table]
     schema = pa.schema([(ROW, pa.int64())] + [(c, pa.string()) for c in required + optional])
-    return store(con, f"raw_{table}", schema.empty_table())
+    return store(engine, f"raw_{table}", schema.empty_table())
 
 
-def load(raw=None, config=None, con=None, work_dir=None) -> Run:
+def load(raw=None, config=None, engine=None, work_dir=None) -> Run:
     """Find and read every raw export; hash them for the summary (in a thread, while reading)."""
     from journeylib import paths
     from journeylib.config import load_config
-    from journeylib.prepare.connection import connect
+    from journeylib.engine.connection import connect
 
     raw_dir = paths.raw_dir(raw)
     config = load_config(config, raw_dir)
     files = find_files(raw_dir)
-    if con is None:
-        con = connect(config.engine, Path(work_dir or tempfile.mkdtemp(prefix="journey-prepare-")), config=config)
-    run = Run(con=con, config=config, raw_dir=raw_dir, files=files)
+    if engine is None:
+        engine = connect(config.engine, Path(work_dir or tempfile.mkdtemp(prefix="journey-prepare-")), config=config)
+    run = Run(engine=engine, config=config, raw_dir=raw_dir, files=files)
     hashed = [path for path in files.values()]
     if config.source:
         hashed.append(Path(config.source))
@@ -330,11 +336,11 @@ def load(raw=None, config=None, con=None, work_dir=None) -> Run:
     with ThreadPoolExecutor(max_workers=1) as pool, tempfile.TemporaryDirectory(prefix="journey-csv-") as work:
         digests = pool.map(sha256, hashed)
         for table, path in files.items():
-            run.raw[table], run.facts.setdefault("present", {})[table] = read_table(con, table, path, config,
+            run.raw[table], run.facts.setdefault("present", {})[table] = read_table(engine, table, path, config,
                                                                                      Path(work))
         for table in CONTRACT:  # an absent file is an empty table: every step treats it alike
             if table not in files:
-                run.raw[table], run.facts["present"][table] = empty_table(con, table), []
+                run.raw[table], run.facts["present"][table] = empty_table(engine, table), []
         run.inputs = {_input_name(path, raw_dir): digest for path, digest in zip(hashed, digests)}
     return run
 

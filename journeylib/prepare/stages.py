@@ -62,7 +62,7 @@ def journey_log(run):
 def stage_table(run):
     stages = run.config.taxonomy.stage_map(run.facts.get("event_types", ()))  # patterns resolved, e.g. {"*": ...}
     names = sorted(stages)
-    return store(run.con, "event_stages", pa.table({
+    return store(run.engine, "event_stages", pa.table({
         "s_event": names, "stage": [stages[n] for n in names],
         "stage_order": pa.array([STAGES.index(stages[n]) + 1 for n in names], pa.int8()),
     }))

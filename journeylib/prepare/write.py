@@ -11,7 +11,7 @@ from pathlib import Path
 import ibis
 
 from journeylib.config import CONTRACT
-from journeylib.prepare.connection import engine_name, write_parquet
+from journeylib.engine.files import write_parquet
 from journeylib.prepare.engine import json_object, redacted
 from journeylib.prepare.load import ROW
 from journeylib.prepare.store import checkpoint
@@ -46,7 +46,7 @@ def kept_tables(run):
 def _write(run, name, expr, folder: Path):
     if name == "surveys":  # free text is redacted on its way out (journeylib.privacy, in the engine)
         expr = expr.mutate(comment=redacted(expr.comment))
-    write_parquet(run.con, expr.order_by(SORT_KEYS[name]), folder / f"{name}.parquet")
+    write_parquet(run.engine, expr.order_by(SORT_KEYS[name]), folder / f"{name}.parquet")
 
 
 def write_rejects(run, path: Path):
@@ -65,7 +65,7 @@ def write_rejects(run, path: Path):
                               detail=j.detail.cast("string"), raw=values))
     rows = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
     rank = ibis.cases(*[(rows.table == name, i) for i, name in enumerate(TABLE_ORDER)], else_=len(TABLE_ORDER))
-    write_parquet(run.con, rows.order_by([rank, rows.row]), path)
+    write_parquet(run.engine, rows.order_by([rank, rows.row]), path)
 
 
 def table_counts(run) -> dict:
@@ -147,7 +147,7 @@ def summary(run) -> dict:
     return {
         "as_of": run.as_of.isoformat(),
         "default_timezone": run.config.default_timezone,  # the zone an as-of date is read in (journeylib.asof)
-        "engine": engine_name(run.con),  # the engine that made the tables (both give the same)
+        "engine": run.engine.name,  # the engine that made the tables (both give the same)
         "inputs": dict(sorted(run.inputs.items())),
         "customers_merged": run.facts["customers_merged"],
         "unknown_values": unknown_values(run),
