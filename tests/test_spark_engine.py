@@ -333,6 +333,7 @@ def test_bad_rows_give_the_same_tables_and_rejects(tmp_path, spark):
                        "invalid_value", "unknown_customer", "unresolved_identity", "missing_required"}
 
 
+@pytest.mark.slow  # minutes on two cores; the contract, bad-row and timestamp fixtures cover the same paths in CI
 def test_a_sample_gives_the_same_tables(tmp_path, spark):
     from journeylib.sample import write_sample
 
