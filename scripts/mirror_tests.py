@@ -66,7 +66,9 @@ MOVES = {
     "test_sample.py": "sample/test_write_sample.py",
     "test_sample_future.py": "sample/test_future.py",
     "test_service_scores.py": "retention/test_service_scores.py",
-    "test_spark_engine.py": "prepare/test_spark_engine.py",
+    "test_spark_engine.py": "engine/test_spark.py",
+    "test_engine.py": "engine/test_state.py",
+    "test_service_landmark.py": "retention/test_service_landmark.py",
     "test_survival.py": "time_to_purchase/test_analyse.py",
     "test_tables_sample.py": "test_tables.py",
     "test_taxonomy_patterns.py": "test_taxonomy.py",
@@ -77,6 +79,7 @@ STAY = {
     "test_asof.py", "test_buyers.py", "test_config.py", "test_labels.py", "test_privacy.py", "test_report.py",
     "test_results.py",
     "test_awkward_exports.py", "test_degenerate_exports.py", "test_event_log_exports.py",  # exports end to end
+    "test_real_logs.py",
     "test_environment.py", "test_import_layers.py", "test_notebooks.py", "test_layout.py",
     "test_mirror_tests.py",  # the script's own test, until the script is deleted
 }
