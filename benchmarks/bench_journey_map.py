@@ -33,8 +33,8 @@ from journeylib.journey_map import attribution, engine, variants
 from journeylib.journey_map.engine import SEP, collapsed, journey_events, order
 from journeylib.tables import ProcessedTables
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from reference_attribution import backwards, per_journey_transitions  # noqa: E402  (the tests' reference chain)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.support.reference_attribution import backwards, per_journey_transitions  # noqa: E402  (the tests' reference chain)
 
 
 # ---------------------------------------------------------------- before: the per-journey forms (issue 14)

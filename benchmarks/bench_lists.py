@@ -8,7 +8,7 @@
 Per step: reading the two tables (with --processed), the scores at the as-of date (history, both fits,
 scoring, reasons), the backtest (a second history and fit, 90 days earlier), and writing the two files.
 Simulated leads: first touches over two years, about 12 journey events each (a tenth of them high-intent),
-half test-drive; purchases under a known hazard (tests/test_lead_scores.py's world plus the touches).
+half test-drive; purchases under a known hazard (tests/time_to_purchase/test_lead_scores.py's world plus the touches).
 Do not run above 100k on the shared machine: the issue's 1M figure is extrapolated (the steps are linear
 in leads and events, apart from the fits, which are capped at 300k rows).
 """
@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from test_lead_scores import AS_OF, simulate  # noqa: E402  (the tests' world with a known truth)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.time_to_purchase.test_lead_scores import AS_OF, simulate  # noqa: E402  (the tests' world with a known truth)
 
 from journeylib.time_to_purchase import lead_history  # noqa: E402
 from journeylib.time_to_purchase.lead_backtest import backtest  # noqa: E402

@@ -32,8 +32,8 @@ from pathlib import Path
 
 from journeylib.time_to_purchase import checks, coding, cox, leads, risksets
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from survival_simulation import simulate_journeys  # noqa: E402  (the tests' simulator with known truth)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.support.survival_simulation import simulate_journeys  # noqa: E402  (the tests' simulator with known truth)
 
 
 def _timed(function, *args, **kwargs):

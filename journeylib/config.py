@@ -68,7 +68,7 @@ CSV_KEYS = ("delimiter", "encoding", "decimal")
 DEFAULT_CSV = {"delimiter": ",", "encoding": "utf-8", "decimal": "."}
 DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
 # Categorical columns whose export spellings may be mapped under `values:`: table -> column -> {canonical
-# value: the spellings prepare.clean knows} (None: free text). tests/test_export_dialects.py checks them
+# value: the spellings prepare.clean knows} (None: free text). tests/prepare/test_dialect.py checks them
 # against prepare.clean's vocabularies.
 CATEGORICAL = {
     "customers": {"gender": None},

@@ -13,8 +13,9 @@ import pytest
 from journeylib import asof, paths
 from journeylib.errors import InputError
 from journeylib.tables import AsOfMismatch, ProcessedTables
+from tests.support import FIXTURES
 
-BASIC = Path(__file__).parent / "fixtures" / "prepare" / "basic"
+BASIC = FIXTURES / "prepare" / "basic"
 ZONES = ("America/Chicago", "Asia/Kolkata", "Pacific/Auckland")
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from awkward_exports import CASES, MID_DEALERS, TINY_DEALERS, build  # noqa: E402  (tests/ is on sys.path)
+from tests.support.awkward_exports import CASES, MID_DEALERS, TINY_DEALERS, build  # noqa: E402
 from journeylib.run import folders
 from journeylib.cli import main
 from journeylib.results import REQUIRED_KEYS, get_key, missing_keys

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from journeylib.headless import analyse_all
 from journeylib.prepare.cache import prepare_data
-from tests.tiny_export import HEADERS, tiny_export
+from tests.support.tiny_export import HEADERS, tiny_export
 
 CHANNELS = ["Website", "Google", "Walk-in", "Email"]
 EVENTS = ["Web Lead", "Website Visit", "Test Drive", "Email Sent"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from event_log_exports import KEEP_CONFIG, event_log, event_log_with_sales, funnel_by_hand, purchases_only
+from tests.support.event_log_exports import KEEP_CONFIG, event_log, event_log_with_sales, funnel_by_hand, purchases_only
 from journeylib.cli import main
 from journeylib.data_quality import analyse as data_quality
 from journeylib.journey_map.funnel import funnel

@@ -40,9 +40,6 @@ def skipped(path: Path, tests: Path) -> bool:
     return any(part.startswith((".", "__pycache__")) for part in path.relative_to(tests).parts)
 
 
-# mirror_tests: guard start
-@pytest.mark.skipif(not (TESTS / SUPPORT).is_dir(), reason="tests/ not mirrored yet: python scripts/mirror_tests.py")
-# mirror_tests: guard end
 def test_tests_mirror_the_package():
     assert layout_problems(TESTS, PACKAGE) == []
 

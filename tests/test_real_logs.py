@@ -1,4 +1,4 @@
-"""Issue 25's "done when" on real data (tests/fixtures/real_logs/README.md says where each file comes from):
+"""Issue 25's "done when" on real data (tests/support/fixtures/real_logs/README.md says where each file comes from):
 
 - the WABO receipt log (1,434 permit cases) with the three-step funnel of its journey.yaml: reached and
   in-progress counts equal a direct pandas count on the raw file;
@@ -18,8 +18,9 @@ import pytest
 import yaml
 
 from journeylib.journey_map import attribution, engine, funnels, revenue
+from tests.support import FIXTURES
 
-REAL = Path(__file__).parent / "fixtures" / "real_logs"
+REAL = FIXTURES / "real_logs"
 RECEIPT = REAL / "receipt"
 PATHS = REAL / "channel_attribution" / "paths.csv.gz"
 

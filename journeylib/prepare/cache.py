@@ -22,7 +22,7 @@ from journeylib.privacy import redact
 FINGERPRINT_FILE = "fingerprint.json"
 
 # What the processed tables are made by: prepare and the shared tables it builds (personas), with every
-# journeylib module they import (tests/test_prepare_cache.py checks the list against their imports). Editing an
+# journeylib module they import (tests/prepare/test_cache.py checks the list against their imports). Editing an
 # analysis helper (journeylib/time_to_purchase, say) must not redo a prepare that takes minutes on real data.
 PREPARE_CODE = ("__init__.py", "prepare", "config.py", "digest.py", "errors.py", "paths.py", "privacy.py",
                 "segments.py", "tables.py", "taxonomy.py", "vocabulary.py", "derived", "asof.py", "stats/__init__.py",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 # The 97.5% normal quantile, for 95% Wald intervals: scipy.stats.norm.ppf(0.975), written out so that
-# importing this module does not import scipy.stats (most of a second); tests/test_intervals.py holds them equal.
+# importing this module does not import scipy.stats (most of a second); tests/stats/test_intervals.py holds them equal.
 Z95 = 1.959963984540054
 
 
