@@ -26,7 +26,7 @@ from journeylib.stats.ridge import expit, fit_log_linear, fit_logistic
 
 MIN_HISTORY_DAYS = 730  # a year to describe the buyers at the first landmark and a year to label them
 STEP_DAYS, LANDMARKS = 90, 4
-MAX_ROWS = 300_000  # landmark rows a fit sees at most (a seeded sample of rows)
+MAX_ROWS = 150_000  # landmark rows a fit sees at most (a seeded sample of rows), as the lead model
 MIN_DEALER_BUYERS = 200  # a dealer gets its own column from this many buyers at the latest landmark
 AGE_EDGES = (0.0, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0)  # vehicle age bands (years since the purchase)
 RATIO_EDGES = (0.0, 0.5, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0)  # days since the last visit / usual gap

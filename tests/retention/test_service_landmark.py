@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from journeylib.errors import NotConverged
 from journeylib.retention import service_landmark
+from journeylib.stats import ridge as ridge_fits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import independent_lists as bench  # noqa: E402
@@ -83,3 +85,93 @@ def test_the_benchmarks_bound_is_calibrated_and_below_the_oracle():
                     / bench.HORIZON, 0, 1)
     assert roc_auc_score(returned, p) < roc_auc_score(returned, alive)
     assert roc_auc_score(returned, p) > 0.65
+
+
+# --- the ridge GLM fits (journeylib.stats.ridge) on designs where plain Newton steps cycle ------------------------
+
+def _rare_band_rows(n=5000, share=0.005, seed=0):
+    """An intercept, a standardised band held by `share` of the rows (they return 20 % of the time, the others
+    85 %) and two noise columns: the shape of the 'no visit yet, vehicle over a year old' band at the landmark
+    dates of a million-customer export, on which the plain Newton fit cycled between two points and returned
+    one of them (a large positive coefficient for a band whose buyers return less)."""
+    rng = np.random.default_rng(seed)
+    band = (rng.random(n) < share).astype(float)
+    noise = rng.normal(size=(n, 2))
+    y = (rng.random(n) < np.where(band > 0, 0.2, 0.85)).astype(float)
+    return np.c_[np.ones(n), (band - band.mean()) / band.std(), noise], y, band
+
+
+def _plain_newton(x, y, ridge, iterations=50):
+    """The fit as it was (full Newton steps, no check): the failure this guards against."""
+    penalty = np.r_[0.0, np.full(x.shape[1] - 1, ridge)]
+    beta = np.zeros(x.shape[1])
+    beta[0] = np.log(y.mean() / (1 - y.mean()))
+    for _ in range(iterations):
+        p = ridge_fits.expit(x @ beta)
+        step = np.linalg.solve((x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty), x.T @ (y - p) - penalty * beta)
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-6:
+            return beta, True
+    return beta, False
+
+
+def test_logistic_fit_converges_where_plain_newton_steps_cycle():
+    from sklearn.linear_model import LogisticRegression
+
+    x, y, band = _rare_band_rows()
+    old, converged = _plain_newton(x, y, 10.0)
+    assert not converged and old[1] > 0  # the design still breaks the old way
+    beta = ridge_fits.fit_logistic(x, y, 10.0)
+    # the penalised score is zero at the optimum, and the same optimum as an independent solver's
+    p = ridge_fits.expit(x @ beta)
+    assert np.abs(x.T @ (y - p) - np.r_[0.0, 10.0 * beta[1:]]).max() < 1e-6
+    reference = LogisticRegression(C=1 / 10.0, tol=1e-10, max_iter=10_000).fit(x[:, 1:], y)
+    assert np.allclose(beta, np.r_[reference.intercept_, reference.coef_[0]], atol=1e-4)
+    # the rare band returns less, and its fitted share is pulled from the others' 85 % towards its own 20 %
+    assert beta[1] < 0 and p[band > 0].mean() < 0.7
+
+
+def test_log_linear_fit_matches_an_independent_solver_on_a_rare_band():
+    from sklearn.linear_model import PoissonRegressor
+
+    x, _, band = _rare_band_rows(n=20_000, share=0.003, seed=1)
+    rng = np.random.default_rng(2)
+    y = rng.gamma(2.0, np.where(band > 0, 6.0, 1.0) / 2.0) * (rng.random(len(band)) < 0.9)
+    beta = ridge_fits.fit_log_linear(x, y, 10.0)
+    mu = np.exp(x @ beta)
+    assert np.abs(x.T @ (y - mu) - np.r_[0.0, 10.0 * beta[1:]]).max() < 1e-4
+    assert mu.sum() == pytest.approx(y.sum(), rel=1e-8)  # the intercept's score: totals match
+    reference = PoissonRegressor(alpha=10.0 / len(y), tol=1e-12, max_iter=10_000).fit(x[:, 1:], y)
+    assert np.allclose(beta, np.r_[reference.intercept_, reference.coef_], atol=1e-4)
+
+
+def test_a_fit_that_does_not_converge_raises_instead_of_returning_coefficients():
+    x, y, _ = _rare_band_rows()
+    with pytest.raises(NotConverged, match="did not converge in 2 Newton steps"):
+        ridge_fits.fit_logistic(x, y, 10.0, iterations=2)
+    with pytest.raises(NotConverged, match="did not converge in 1 Newton steps"):
+        ridge_fits.fit_log_linear(x, y + 1.0, 10.0, iterations=1)
+    broken = x.copy()
+    broken[0, 2] = np.nan
+    with pytest.raises(NotConverged, match="not finite"):
+        ridge_fits.fit_logistic(broken, y, 10.0)
+
+
+def test_a_landmark_fit_that_does_not_converge_leaves_the_lists_to_the_mbg_nbd_and_says_why(monkeypatch):
+    from test_service_scores import AS_OF, simulate_regular
+
+    from journeylib.retention.service import analyse_service
+
+    buyers, visits, _ = simulate_regular(3000, seed=5)
+
+    def stuck(*args, **kwargs):
+        raise NotConverged("The ridge logistic regression did not converge in 50 Newton steps.")
+
+    monkeypatch.setattr(service_landmark, "fit_logistic", stuck)
+    result = analyse_service(buyers, visits, AS_OF)
+    values, missing = result.metrics()
+    assert result.chosen == "mbg_nbd" and values["model"] == "mbg_nbd" and result.landmark is None
+    assert values["model_backtest"]["landmark"] is None
+    assert "did not converge in 50 Newton steps" in missing["model_backtest.landmark"]
+    assert "did not converge in 50 Newton steps" in result.choice
+    assert result.scores_["p_return_12m"].between(0, 1).all()
