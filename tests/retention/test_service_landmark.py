@@ -158,7 +158,7 @@ def test_a_fit_that_does_not_converge_raises_instead_of_returning_coefficients()
 
 
 def test_a_landmark_fit_that_does_not_converge_leaves_the_lists_to_the_mbg_nbd_and_says_why(monkeypatch):
-    from test_service_scores import AS_OF, simulate_regular
+    from tests.retention.test_service_scores import AS_OF, simulate_regular
 
     from journeylib.retention.service import analyse_service
 
