@@ -96,6 +96,13 @@ def quotes(texts) -> None:
     bullets([customer_words(text) for text in texts if text])
 
 
+def quote_sections(sections) -> None:
+    """(heading, customers' words) pairs: each heading at level 4 with its quotes beneath it."""
+    for text, texts in sections:
+        heading(text, level=4)
+        quotes(texts)
+
+
 def bullets(sentences) -> None:
     """Sentences as a bulleted list, each escaped; nothing at all for no sentence."""
     sentences = [sentence for sentence in sentences if sentence]

@@ -156,3 +156,12 @@ def test_show_table_shows_a_styler_as_styled_without_its_plain_index(monkeypatch
     report.show_table(pd.DataFrame({"share": [0.25, 0.5]}).style.format({"share": "{:.0%}"}))
     page = shown[-1].to_html()
     assert "25%" in page and "50%" in page and ">0<" not in page
+
+
+def test_quote_sections_put_each_heading_above_its_quotes_and_a_takeaway_with_nothing_to_say_writes_nothing(
+        monkeypatch):
+    written = []
+    monkeypatch.setattr(report, "_markdown", written.append)
+    report.quote_sections([("Waiting times", ["Took <b>ages</b>", ""]), ("Price", [])])
+    report.takeaway("")
+    assert written == ["#### Waiting times", "- Took ages", "#### Price"]
