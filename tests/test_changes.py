@@ -555,3 +555,11 @@ def test_a_dealers_other_measures_in_the_same_period_are_one_change_with_them_be
     assert 1 + listed == len(flagged)
     # the same folding in the order reported: the headline, its channels, then each related measure
     assert flagged.iloc[0]["measure"] == "awareness_to_consideration" and flagged.iloc[0]["group"] == "D2"
+
+
+def test_listed_beneath_a_headline_is_every_other_flagged_comparison_of_it_in_order():
+    found = changes.what_changed(simulate(3, per_month=300, shift=("D2", 9, 0.1)), AS_OF)
+    headline = found.reported_.iloc[0].to_dict()
+    listed = found.listed(headline)
+    assert len(listed) == len(found.flagged_) - 1
+    assert list(listed.index) == list(found.flagged_.index[1:])  # the order flagged_ reports them in

@@ -22,7 +22,7 @@ SERIES_PERIODS = 24  # periods kept per main measure for the trend page
 FLAGGED_FIELDS = ("measure", "label", "kind", "group_by", "group", "members", "latest_period", "baseline_from",
                   "baseline_to", "before", "after", "n_before", "n_after", "estimate", "ci_low", "ci_high", "p",
                   "q_value", "year_ago_period", "year_ago_before", "year_ago_estimate", "year_ago_p", "explained_by",
-                  "related_to", "sentence")
+                  "rest_estimate", "related_to", "sentence")
 # Older attribute names (before the `_` rule) -> the attribute now; kept for callers.
 OLD_NAMES = {"populations": "populations_", "measures": "measures_", "notes": "notes_", "missing": "missing_",
              "detectable": "detectable_", "pooled": "levels_pooled_"}
@@ -82,6 +82,15 @@ class Result(sentences.Sentences, BaseResult):
         """The flagged comparisons a reported change explains."""
         key = f"{row['group_by']}={row['group']}"
         return self.flagged_[(self.flagged_["explained_by"] == key) & (self.flagged_["measure"] == row["measure"])]
+
+    def listed(self, row: dict) -> pd.DataFrame:
+        """Everything listed beneath a reported change, in order: the comparisons it explains, then each
+        related measure followed by the comparisons that one explains."""
+        related = self.related(row)
+        parts = [self.beneath(row)]
+        for position, measure in zip(related.index, related["measure"]):
+            parts += [related.loc[[position]], self.beneath(related.loc[position].to_dict())]
+        return pd.concat(parts)
 
     def series(self, row: dict, periods: int | None = None) -> pd.DataFrame:
         """The flagged (or any) comparison's measure per period: baseline periods and the latest."""
