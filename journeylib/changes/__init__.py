@@ -11,7 +11,8 @@ The latest complete period of each measure is compared with the pooled baseline 
 comparison has an effect with a 95% interval and a p-value (`journeylib.stats.comparisons`), and the
 family is controlled for false discoveries (Benjamini-Hochberg at q). A comparison is flagged when it
 is beyond chance, at least a practical threshold and not seasonal (`screen`); a group's change that
-explains others is reported once with them beneath it (`nesting`).
+explains others is reported once with them beneath it, across groupings (a dealer behind a channel's
+drop), and a group's other measures in the same period are listed beneath its headline (`nesting`).
 
 Files, as in every analysis package: `params`, `inputs` (the only module reading `ProcessedTables`),
 `analyse` (the topic calls in notebook order; `what_changed` on tables already loaded), `result`

@@ -95,11 +95,12 @@ def _compare(populations: dict, reasons: dict, measures: dict, params: Params) -
 
 
 def _flagged(table: pd.DataFrame, populations: dict, measures: dict, params: Params) -> pd.DataFrame:
-    """The flagged comparisons largest first, nested (`nesting`), each with its size and sentence."""
+    """The flagged comparisons largest first, nested and related (`nesting`), each with its size and sentence."""
     p_cut = float(table.loc[table["significant"], "p"].max()) if table["significant"].any() else 0.0
     flagged = table[table["flagged"]].copy()
     flagged["size"] = [sentences.size(r) for r in flagged.to_dict("records")]
     flagged = flagged.sort_values(["size", "p"], ascending=[False, True], ignore_index=True)
     flagged = nesting.nest(flagged, populations, measures, params.baseline_periods, p_cut, params.thresholds)
+    flagged = nesting.relate(flagged)
     flagged["sentence"] = sentences.flagged_sentences(flagged, len(table), params.q)
     return flagged

@@ -22,7 +22,7 @@ SERIES_PERIODS = 24  # periods kept per main measure for the trend page
 FLAGGED_FIELDS = ("measure", "label", "kind", "group_by", "group", "members", "latest_period", "baseline_from",
                   "baseline_to", "before", "after", "n_before", "n_after", "estimate", "ci_low", "ci_high", "p",
                   "q_value", "year_ago_period", "year_ago_before", "year_ago_estimate", "year_ago_p", "explained_by",
-                  "sentence")
+                  "rest_estimate", "related_to", "sentence")
 # Older attribute names (before the `_` rule) -> the attribute now; kept for callers.
 OLD_NAMES = {"populations": "populations_", "measures": "measures_", "notes": "notes_", "missing": "missing_",
              "detectable": "detectable_", "pooled": "levels_pooled_"}
@@ -39,7 +39,8 @@ class Result(sentences.Sentences, BaseResult):
     comparisons_: pd.DataFrame       # every comparison made: compare.COMPARISON_COLUMNS, year_ago columns, q_value,
     #                                  significant, material, seasonal, flagged
     flagged_: pd.DataFrame           # the flagged ones as reported: each change largest first, those it explains
-    #                                  beneath it (`explained_by` set), with their size and sentence
+    #                                  beneath it (`explained_by` set), then the same group's other measures in
+    #                                  that period (`related_to` set) each with those it explains; size, sentence
     detectable_: dict                # main measure -> smallest detectable change (detectable.detectable)
     levels_pooled_: dict             # "<population>:<feature>" -> levels pooled or left out
     missing_: dict                   # measure -> why it has no overall comparison
@@ -66,13 +67,30 @@ class Result(sentences.Sentences, BaseResult):
 
     @property
     def reported_(self) -> pd.DataFrame:
-        """The flagged changes reported on their own (not explained by a larger one), largest first."""
-        return self.flagged_[self.flagged_["explained_by"].isna()]
+        """The flagged changes reported on their own (not explained by a larger one, not related to a bigger
+        change of the same group in the same period), largest first."""
+        return self.flagged_[self.flagged_["explained_by"].isna() & self.flagged_["related_to"].isna()]
+
+    def related(self, row: dict) -> pd.DataFrame:
+        """The same group's other flagged measures in the same period, listed beneath a reported change
+        (`nesting.relate`); each may have comparisons it explains (`beneath`)."""
+        f = self.flagged_
+        return f[(f["related_to"] == row["measure"]) & (f["group_by"] == row["group_by"])
+                 & (f["group"] == row["group"]) & (f["latest_period"] == row["latest_period"])]
 
     def beneath(self, row: dict) -> pd.DataFrame:
         """The flagged comparisons a reported change explains."""
         key = f"{row['group_by']}={row['group']}"
         return self.flagged_[(self.flagged_["explained_by"] == key) & (self.flagged_["measure"] == row["measure"])]
+
+    def listed(self, row: dict) -> pd.DataFrame:
+        """Everything listed beneath a reported change, in order: the comparisons it explains, then each
+        related measure followed by the comparisons that one explains."""
+        related = self.related(row)
+        parts = [self.beneath(row)]
+        for position, measure in zip(related.index, related["measure"]):
+            parts += [related.loc[[position]], self.beneath(related.loc[position].to_dict())]
+        return pd.concat(parts)
 
     def series(self, row: dict, periods: int | None = None) -> pd.DataFrame:
         """The flagged (or any) comparison's measure per period: baseline periods and the latest."""
@@ -137,9 +155,11 @@ class Result(sentences.Sentences, BaseResult):
         out.record("seasonal_count", int((table["significant"] & table["material"] & table["seasonal"]).sum()))
         out.record("flagged_comparisons", len(self.flagged_))
         out.record("flagged_count", len(self.reported_))
-        out.record("flagged", [{**{k: r.get(k) for k in FLAGGED_FIELDS},
-                                "beneath": [{k: b.get(k) for k in FLAGGED_FIELDS}
-                                            for b in self.beneath(r).to_dict("records")]}
+        def item(r: dict) -> dict:
+            return {**{k: r.get(k) for k in FLAGGED_FIELDS},
+                    "beneath": [{k: b.get(k) for k in FLAGGED_FIELDS} for b in self.beneath(r).to_dict("records")]}
+
+        out.record("flagged", [{**item(r), "related": [item(m) for m in self.related(r).to_dict("records")]}
                                for r in self.reported_.to_dict("records")])
         overall = self.comparisons_[self.comparisons_["group_by"] == ALL]
         for key, measure in self.measures_.items():

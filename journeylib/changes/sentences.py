@@ -43,9 +43,25 @@ def group_label(row: dict) -> str:
 
 
 def explained_sentence(row: dict, parent: dict) -> str:
-    """A change explained by a larger one: '... ; without Dealer D01's leads it is not flagged'."""
-    return (f"{group_label(row)}: {change_text(row)} in {period_text(row['latest_period'])}; without "
-            f"{group_label(parent)}'s {row['unit']} it is not flagged, so it is part of that change")
+    """A change explained by a larger one: '... ; without Dealer D01's leads it is not flagged'; or, when the
+    rest moved the other way: '... ; without Dealer D01's leads it rose instead (+5 points), so its fall is
+    part of that change'."""
+    start = f"{group_label(row)}: {change_text(row)} in {period_text(row['latest_period'])}; without " \
+            f"{group_label(parent)}'s {row['unit']} it "
+    rest = row.get("rest_estimate")
+    if rest is None or not math.isfinite(rest):
+        return start + "is not flagged, so it is part of that change"
+    up = rest > (1 if row["kind"] == "count" else 0)
+    return (f"{start}{'rose' if up else 'fell'} instead ({_size_text(row['kind'], rest)}), so its "
+            f"{'fall' if up else 'rise'} is part of that change")
+
+
+def _size_text(kind: str, estimate: float) -> str:
+    if kind == "share":
+        return f"{_signed(100 * estimate)} points"
+    if kind == "nps":
+        return f"{_signed(estimate)} points"
+    return f"{_signed(100 * (estimate - 1))}%" if math.isfinite(estimate) else "∞"
 
 
 def _ratio(value: float) -> str:
@@ -109,12 +125,35 @@ def detectable_sentence(label: str, kind: str, value: float) -> str:
     return f"{label}: {DETECTABLE.get(kind, DETECTABLE['count']).format(scaled)}."
 
 
+def related_sentence(row: dict) -> str:
+    """A change of the same group in the same period as a bigger one, listed beneath it."""
+    return f"{group_label(row)}: {change_text(row)} in {period_text(row['latest_period'])}, with the change above"
+
+
+def with_related(sentence: str, related: int) -> str:
+    """The headline of a group and period, saying how many of its other measures are listed beneath it."""
+    if not related:
+        return sentence
+    measures = "1 related measure" if related == 1 else f"{related} related measures"
+    return f"{sentence}; with {measures} of the same group and period beneath it"
+
+
 def flagged_sentences(flagged, comparisons: int, q: float) -> list[str]:
-    """One sentence per flagged comparison (`nesting.nest` order): its change, or the change that explains it."""
+    """One sentence per flagged comparison (`nesting.relate` order): its change (a headline says how many
+    related measures are beneath it), the change that explains it, or a related measure's change."""
     records = flagged.to_dict("records")
     by_key = {f"{r['group_by']}={r['group']}|{r['measure']}": r for r in records}
-    return [change_sentence(r, len(flagged), comparisons, q) if r["explained_by"] is None else
-            explained_sentence(r, by_key[f"{r['explained_by']}|{r['measure']}"]) for r in records]
+    cell = (lambda r: (r["group_by"], r["group"], r["latest_period"]))
+    out = []
+    for r in records:
+        if r["explained_by"] is not None:
+            out.append(explained_sentence(r, by_key[f"{r['explained_by']}|{r['measure']}"]))
+        elif r.get("related_to") is not None:
+            out.append(related_sentence(r))
+        else:
+            related = sum(1 for m in records if m.get("related_to") == r["measure"] and cell(m) == cell(r))
+            out.append(with_related(change_sentence(r, len(flagged), comparisons, q), related))
+    return out
 
 
 PLURAL = {"dealer_id": ("dealer", "dealers"), "acquisition_channel": ("channel", "channels")}
@@ -171,7 +210,8 @@ class Sentences:
         if reported == flagged:
             return text + "."
         changes = "1 change" if reported == 1 else f"{reported} changes"
-        return f"{changes} flagged ({text}; the rest are part of a larger change and listed beneath it)."
+        return (f"{changes} flagged ({text}; the rest are part of a larger change, or the same group's other "
+                "measures in the same period, and listed beneath it).")
 
     @property
     def screen_sentence(self) -> str:

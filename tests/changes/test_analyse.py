@@ -490,3 +490,76 @@ def test_fail_on_change_is_3_on_the_sample_and_0_without_its_planted_shift(tmp_p
         else:
             assert found["flagged_count"] == 0 and found["status"] == "computed"
     assert codes == {"shift": 3, "no_shift": 0}
+
+
+# ---------------------------------------------------------------- one change, reported once
+
+def _other_dealers_search_rise(inputs: dict, seed: int, month: int, to: float) -> dict:
+    """Leads at dealers other than D2 from search in `month`: awareness → consideration raised from 0.6 to `to`."""
+    rng = np.random.default_rng(seed)
+    journeys = inputs["journeys"].copy()
+    cell = (journeys["dealer_id"] != "D2") & (journeys["acquisition_channel"] == "search") \
+        & (journeys["first_touch_at"].dt.month == month) & journeys["consideration_at"].isna()
+    raise_ = cell & (rng.random(len(journeys)) < (to - 0.6) / 0.4)
+    journeys.loc[raise_, "consideration_at"] = journeys.loc[raise_, "first_touch_at"] + pd.Timedelta(days=1)
+    return {**inputs, "journeys": journeys}
+
+
+def test_a_channels_fall_that_is_all_one_dealers_is_beneath_it_even_when_the_rest_rose():
+    # D2 (a quarter of every channel) stops converting in September; the other dealers' search leads convert
+    # more (0.6 -> 0.72): search still fell overall, but without D2 it rose, so its fall is D2's change
+    inputs = _other_dealers_search_rise(simulate(5, per_month=600, shift=("D2", 9, 0.0)), 5, 9, 0.72)
+    found = changes.what_changed(inputs, AS_OF)
+    search = _row(found, "awareness_to_consideration", "search")
+    assert search["flagged"] and search["estimate"] < 0
+    flagged = found.flagged_.set_index(["measure", "group"])
+    row = flagged.loc[("awareness_to_consideration", "search")]
+    assert row["explained_by"] == "dealer_id=D2"
+    assert 0.05 < row["rest_estimate"] < 0.2  # the rest's rise, said rather than hidden
+    assert "without Dealer D2's leads it rose instead (+" in row["sentence"]
+    assert row["sentence"].endswith("so its fall is part of that change")
+    # the channel is not reported on its own, and the dealer's fall explains no dealer's rise
+    reported = found.reported_
+    assert not ((reported["measure"] == "awareness_to_consideration") & (reported["group"] == "search")).any()
+    rises = flagged[(flagged["estimate"] > 0)].reset_index()
+    assert not (rises["measure"].eq("awareness_to_consideration") & rises["explained_by"].eq("dealer_id=D2")).any()
+
+
+def test_a_dealers_other_measures_in_the_same_period_are_one_change_with_them_beneath_it():
+    found = changes.what_changed(simulate(3, per_month=300, shift=("D2", 9, 0.1)), AS_OF)
+    flagged = found.flagged_
+    d2 = flagged[(flagged["group"] == "D2") & (flagged["latest_period"] == "2025-09")]
+    # the planted fall moves D2's test-drive rate and purchases too: true changes, of the same group and period
+    assert {"awareness_to_consideration", "test_drive_rate"} <= set(d2["measure"])
+    reported = found.reported_
+    assert list(reported.loc[reported["group"] == "D2", "measure"]) == ["awareness_to_consideration"]
+    assert len(reported) == 1  # nothing else moved in the simulation
+    headline = reported.iloc[0].to_dict()
+    related = found.related(headline)
+    assert set(related["measure"]) == set(d2["measure"]) - {"awareness_to_consideration"}
+    assert (related["related_to"] == "awareness_to_consideration").all()
+    assert all(s.endswith("with the change above") for s in related["sentence"])
+    assert headline["sentence"].endswith(f"with {len(related)} related measures of the same group and period "
+                                         "beneath it")
+    # the related test-drive rate keeps the channels it explains beneath it
+    drive = related[related["measure"] == "test_drive_rate"].iloc[0].to_dict()
+    assert len(found.beneath(drive)) >= 1
+    # each flagged comparison once: under a headline, explained, or related
+    assert len(flagged) == len(reported) + flagged["explained_by"].notna().sum() + flagged["related_to"].notna().sum()
+    metrics = found.metrics()
+    assert metrics["flagged_count"] == 1 and metrics["flagged_comparisons"] == len(flagged)
+    item = metrics["flagged"][0]
+    assert {r["measure"] for r in item["related"]} == set(related["measure"])
+    assert all(r["related_to"] == "awareness_to_consideration" for r in item["related"])
+    listed = len(item["beneath"]) + sum(1 + len(r["beneath"]) for r in item["related"])
+    assert 1 + listed == len(flagged)
+    # the same folding in the order reported: the headline, its channels, then each related measure
+    assert flagged.iloc[0]["measure"] == "awareness_to_consideration" and flagged.iloc[0]["group"] == "D2"
+
+
+def test_listed_beneath_a_headline_is_every_other_flagged_comparison_of_it_in_order():
+    found = changes.what_changed(simulate(3, per_month=300, shift=("D2", 9, 0.1)), AS_OF)
+    headline = found.reported_.iloc[0].to_dict()
+    listed = found.listed(headline)
+    assert len(listed) == len(found.flagged_) - 1
+    assert list(listed.index) == list(found.flagged_.index[1:])  # the order flagged_ reports them in
