@@ -35,6 +35,7 @@ Writes benchmarks/results/additions.json and additions.md (with the growth betwe
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import resource
@@ -143,7 +144,9 @@ def _flagged(compared) -> int | None:
 def notebook_02(tables, clock: Clock, run_dir: Path) -> dict:
     from journeylib import time_to_purchase
     from journeylib.figures import leads as lead_figures
-    from journeylib.time_to_purchase import lead_history, result as ttp
+    from journeylib.time_to_purchase import lead_history
+
+    ttp = importlib.import_module("journeylib.time_to_purchase.analyse")  # the module (the package exports the function)
 
     clock.wrap(ttp, "_lead_scores", "02 lead list: all (read events, history, scores, backtest)")
     clock.wrap(lead_history, "history", "02   history at the as-of date")

@@ -92,7 +92,9 @@ def history(journeys: pd.DataFrame, events: pd.DataFrame, cutoff: int) -> Histor
     ids = frame["customer_id"].astype(str).to_numpy()
     # journey events of the leads themselves (not sales, visits or referrals), up to the cutoff
     if "source" in events:
-        events = events.loc[_codes(events["source"], ["touchpoints"])[0] >= 0]
+        touchpoints = _codes(events["source"], ["touchpoints"])[0] >= 0
+        if not touchpoints.all():  # (the loader's filter usually did it: no copy then)
+            events = events.loc[touchpoints]
     t = seconds(events["occurred_at"])
     who = _codes(events["customer_id"], ids)[0]
     kind, kinds = _codes(events["event_type"])
@@ -101,16 +103,33 @@ def history(journeys: pd.DataFrame, events: pd.DataFrame, cutoff: int) -> Histor
     origin = int(min(first.min(initial=cutoff), t.min(initial=cutoff))) - DAY
     span = int(cutoff - origin) + 2 * DAY
     key = who.astype(np.int64) * span + (t - origin)
-    order = np.argsort(key, kind="stable")
+    order = _stable_order(key)
     key, kind = key[order], kind[order]
-    intent = np.isin(kind, np.flatnonzero(np.isin(kinds, HIGH_INTENT)))
-    drive = np.isin(kind, np.flatnonzero(kinds == TEST_DRIVE))
+    # per level, then looked up per event (the trailing False: events without a type, code -1)
+    intent = np.append(np.isin(kinds, HIGH_INTENT), False)[kind]
+    drive = np.append(kinds == TEST_DRIVE, False)[kind]
     return History(
         cutoff=int(cutoff), ids=ids,
         dealer=frame["dealer_id"].fillna("(none)").astype(str).to_numpy(),
         channel=frame["acquisition_channel"].fillna(UNKNOWN).astype(str).to_numpy(),
         first=first, purchase=purchase, key=key, intent_key=key[intent], intent_type=kinds[kind[intent]],
         drive_key=key[drive], origin=origin, span=span)
+
+
+def _stable_order(key: np.ndarray) -> np.ndarray:
+    """np.argsort(key, kind="stable"), faster on millions of unsorted keys: an unstable sort, then the runs of
+    equal keys (the same lead in the same second) put back in their original order."""
+    order = np.argsort(key)
+    ordered = key[order]
+    same = ordered[1:] == ordered[:-1]
+    if same.any():
+        tied = np.zeros(len(key), dtype=bool)
+        tied[1:] |= same
+        tied[:-1] |= same
+        at = np.flatnonzero(tied)
+        rows = order[at]
+        order[at] = rows[np.lexsort((rows, ordered[at]))]
+    return order
 
 
 def _codes(values: pd.Series, levels=None) -> tuple[np.ndarray, np.ndarray]:
