@@ -74,6 +74,9 @@ def takeaway(sentence: str) -> None:
 
 
 def heading(text: str, level: int = 3) -> None:
+    """A heading; nothing for no text (a section with nothing to show has no heading either)."""
+    if not text:
+        return
     _markdown(f"{'#' * level} {escape_text(text)}")
 
 
@@ -126,6 +129,8 @@ def show_table(frame: pd.DataFrame, title: str | None = None) -> None:
     from pandas.io.formats.style import Styler
 
     data = frame.data if isinstance(frame, Styler) else frame
+    if data.empty:  # an empty table is headers only: the sentence beside it says why, never a bare grid
+        return
     plain_index = isinstance(data.index, pd.RangeIndex) and data.index.name is None
     if isinstance(frame, Styler):  # the caller formatted it: shown as styled, without a 0..n-1 index
         from IPython.display import display

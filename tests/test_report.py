@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 
+import pandas as pd
 import pytest
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
@@ -165,3 +166,11 @@ def test_quote_sections_put_each_heading_above_its_quotes_and_a_takeaway_with_no
     report.quote_sections([("Waiting times", ["Took <b>ages</b>", ""]), ("Price", [])])
     report.takeaway("")
     assert written == ["#### Waiting times", "- Took ages", "#### Price"]
+
+
+def test_an_empty_table_and_an_empty_heading_write_nothing(monkeypatch):
+    written = []
+    monkeypatch.setattr(report, "_markdown", written.append)
+    report.show_table(pd.DataFrame({"column": []}), "Most frequent offending values per reason")
+    report.heading("")
+    assert written == []

@@ -214,6 +214,21 @@ class Sentences:
                 "measures in the same period, and listed beneath it).")
 
     @property
+    def detectable_heading(self) -> str:
+        """With nothing flagged, the heading of what could have been detected; else nothing."""
+        return ("The smallest change each main measure could have detected (overall, 80% power)"
+                if self.flagged_.empty else "")
+
+    @property
+    def detectable_sentences(self) -> list[str]:
+        return [item["sentence"] for item in self.detectable_.values()] if self.flagged_.empty else []
+
+    @property
+    def compared_sentence(self) -> str:
+        """Said when no measure or group was left out or pooled (else the notes say which)."""
+        return "" if self.notes_ else "Every measure and group had enough data to be compared."
+
+    @property
     def screen_sentence(self) -> str:
         """The practical thresholds, and how many comparisons beyond chance they or the season set aside."""
         table = self.comparisons_

@@ -24,6 +24,10 @@ class Sentences:
                          + "; the preparation lost or duplicated rows.")
         return sentence
 
+    def rejects_sentence(self) -> str:
+        """Said only when nothing was set aside (else the table of offending values speaks)."""
+        return "No row was set aside." if int(self.accounting_["rejected"].sum()) == 0 else ""
+
     def unknown_sentence(self) -> str:
         if self.unknown_.empty:
             return "Every event type and channel in the exports is known to the taxonomy."

@@ -563,3 +563,18 @@ def test_listed_beneath_a_headline_is_every_other_flagged_comparison_of_it_in_or
     listed = found.listed(headline)
     assert len(listed) == len(found.flagged_) - 1
     assert list(listed.index) == list(found.flagged_.index[1:])  # the order flagged_ reports them in
+
+
+def test_what_is_said_with_nothing_flagged_or_nothing_left_out_comes_from_the_result():
+    from journeylib.changes.sentences import Sentences
+
+    class Shown(Sentences):
+        def __init__(self, flagged, notes):
+            self.flagged_, self.notes_ = flagged, notes
+            self.detectable_ = {"leads": {"sentence": "Leads: a change of 9% could have been detected."}}
+
+    quiet, busy = Shown(pd.DataFrame(), []), Shown(pd.DataFrame({"x": [1]}), ["Dealer D09 pooled."])
+    assert quiet.detectable_heading.startswith("The smallest change each main measure could have detected")
+    assert quiet.detectable_sentences == ["Leads: a change of 9% could have been detected."]
+    assert quiet.compared_sentence == "Every measure and group had enough data to be compared."
+    assert (busy.detectable_heading, busy.detectable_sentences, busy.compared_sentence) == ("", [], "")

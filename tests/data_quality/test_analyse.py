@@ -60,6 +60,7 @@ def test_rows_are_accounted_per_table_and_reason():
     assert metrics["tables"]["touchpoints"]["rejected_by_reason"] == {"test_record": 1, "unparseable_timestamp": 1}
     assert metrics["tables"]["sales"]["rejected_by_reason"] == {}
     assert "3 of 20 exported rows (15.0%) were set aside" in result.rows_sentence()
+    assert result.rejects_sentence() == ""  # rows were set aside: the table of offending values speaks
 
 
 def test_identity_events_and_coverage():
