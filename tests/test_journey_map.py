@@ -406,6 +406,13 @@ def test_a_median_under_a_day_is_not_0_days():
                            "median_hours": [0.5], "probability": [1.0]})
     assert Picks(channel_transitions_=switch, channel_order_=["search", "walk_in"]).switch_sentence().endswith(
         "(3 times, median under a day apart).")
+    # and the table of days between stages reads the same
+    from journeylib import report
+    from journeylib.labels import MISSING
+
+    shown = report.reviewer_frame(picks.step_times_, formats=picks.formats)
+    assert list(shown["Median days"][:2]) == ["under a day", "under a day"]
+    assert shown["Days, 75th percentile"].iloc[2] == MISSING
 
 
 def test_the_time_between_stages_says_who_reached_two_stages_at_once():

@@ -55,7 +55,7 @@ class Sentences:
     formats = {**{c: "percent" for c in ("Share", "Cumulative share", "Bought", "Share of buyers",
                                          "Moved on within 30 days (KM)", "Within 90 days (KM)",
                                          "Within 180 days (KM)")},
-               **{c: "days" for c in ("Median days", "Days, 25th percentile", "Days, 75th percentile")}}
+               **{c: _days for c in ("Median days", "Days, 25th percentile", "Days, 75th percentile")}}
 
     def notes_for(self, topic: str) -> list[str]:
         """The named conditions of a topic as a reviewer reads them: "groups" (channels and dealers pooled into
