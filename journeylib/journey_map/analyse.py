@@ -10,8 +10,8 @@ from journeylib.journey_map import (attribution, channels, compare, engine, funn
 from journeylib.journey_map.groups import PURCHASE_SHARE_BY
 from journeylib.journey_map.inputs import load_inputs
 from journeylib.journey_map.params import Params
-from journeylib.journey_map.result import (NO_ATTRIBUTION, NO_CAMPAIGN_REVENUE, NO_DEALER_COMPARISON, Result,
-                                           SegmentMap)
+from journeylib.journey_map.result import (NO_ATTRIBUTED_PRICE, NO_ATTRIBUTION, NO_CAMPAIGN_REVENUE,
+                                           NO_DEALER_COMPARISON, NO_PRICE, NO_REVENUE_CREDIT, Result, SegmentMap)
 from journeylib.vocabulary import STAGES
 
 NO_CAMPAIGN = "The touchpoints name no campaign, so revenue cannot be shown by campaign."
@@ -46,7 +46,8 @@ def _analyse(data, params: Params) -> Result:
                  **_map_part(data, parts["stage_counts_channel_"], parts["stage_counts_event_"]),
                  **_segment_part(data, params, pooled))
     notes = [groups.pooled_note(by, pooled[by], params.min_level_customers) for by in PURCHASE_SHARE_BY if by in pooled]
-    notes += [missing[key] for key in (NO_DEALER_COMPARISON, NO_ATTRIBUTION, NO_CAMPAIGN_REVENUE) if key in missing]
+    notes += [missing[key] for key in (NO_DEALER_COMPARISON, NO_ATTRIBUTION, NO_REVENUE_CREDIT, NO_CAMPAIGN_REVENUE)
+              if key in missing]
     if params.segment_by not in PURCHASE_SHARE_BY and params.segment_by in pooled:  # said once, where it first applies
         notes.append(groups.pooled_note(params.segment_by, pooled[params.segment_by], params.min_level_customers))
     return Result(params=params, as_of=data.as_of, customers_=len(data.journeys), pooled_=pooled,
@@ -110,6 +111,10 @@ def _attribution_part(data, params: Params, values: pd.DataFrame, missing: dict)
         credits, info, higher = None, None, None
         missing[NO_ATTRIBUTION] = error.reason
         paths = attribution.channel_paths(touches)
+    if info is not None and info.get("unpriced", 0) >= info["purchases_attributed"]:
+        priced = values["value"].notna().any() or (
+            data.sales is not None and "price" in data.sales and data.sales["price"].notna().any())
+        missing[NO_REVENUE_CREDIT] = NO_ATTRIBUTED_PRICE if priced else NO_PRICE
     buyer_paths = paths[paths["conversions"] > 0].sort_values(["conversions", "path"], ascending=[False, True])
     buyers_with_path = int(used["buyers"].sum())
     buyer_paths = buyer_paths.head(params.top_n).assign(share_of_buyers=lambda f: f["conversions"] / buyers_with_path)

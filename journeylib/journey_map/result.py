@@ -1,7 +1,7 @@
 """What notebook 01 shows and records: `Result`, its tables (attributes ending in `_`) and the `journey` metrics.
 
 Built by keyword in `analyse.py`. A named condition leaves its part None and its reason in
-`missing_` (key -> sentence: NO_ATTRIBUTION, NO_CAMPAIGN_REVENUE, NO_DEALER_COMPARISON); `notes_`
+`missing_` (key -> sentence: NO_ATTRIBUTION, NO_REVENUE_CREDIT, NO_CAMPAIGN_REVENUE, NO_DEALER_COMPARISON); `notes_`
 holds the sentences metrics.json's `notes` records, in its order (the groups pooled into 'other',
 then those reasons, then the pooled segments). The takeaways are the methods `Result` inherits
 from `journey_map.sentences.Sentences`, the picks they name and the derived tables its properties
@@ -24,8 +24,11 @@ SECTION = "journey"
 NOTEBOOK = "01_journey_map"
 # Keys of `Result.missing_`: a part of the analysis and why this export has none of it.
 NO_ATTRIBUTION = "attribution"                # no purchase with a touch before it: no credits, no revenue credit
+NO_REVENUE_CREDIT = "attribution_revenue"     # no attributed purchase has a price: revenue credits are null
 NO_CAMPAIGN_REVENUE = "revenue_by_campaign"   # the touchpoints name no campaign
 NO_DEALER_COMPARISON = "dealer_comparison"    # one dealer (or one group once the small ones are pooled)
+NO_PRICE = "No purchase has a price, so no revenue can be credited to channels or shown per lead."
+NO_ATTRIBUTED_PRICE = "No attributed purchase has a price, so no revenue can be credited to channels."
 
 
 @dataclasses.dataclass
@@ -126,9 +129,12 @@ class Result(Sentences, Views, BaseResult):
         section = SectionMetrics()
         for row in self.funnel_.itertuples():
             section.record(f"funnel.{row.stage}", int(row.customers))
+        unrecorded = self.unrecorded_stages_
         for row in self.conversion_.itertuples():
             if row.reached == 0:
                 section.record_missing(f"conversion.{row.key}", missing_conversion(row))
+            elif row.to_stage in unrecorded:
+                section.record_missing(f"conversion.{row.key}", unrecorded_conversion(row))
             else:
                 section.record_effect(f"conversion.{row.key}", row.rate, row.ci_low, row.ci_high)
         for feature, names in self.pooled_.items():
@@ -218,20 +224,36 @@ class Result(Sentences, Views, BaseResult):
             section.record(("variants", kind), {"journeys": int(totals["journeys"]), "variants": int(totals["variants"])})
 
     def _record_revenue(self, section) -> None:
+        """Revenue credits per model and channel, revenue per group. Where no attributed purchase has a price the
+        credits are null (each channel's key kept) with missing_[NO_REVENUE_CREDIT]; where no purchase at all has
+        one, so are the groups' revenue, per lead and per purchase."""
+        unpriced = self.missing_.get(NO_REVENUE_CREDIT)
         for model in MODELS:
             if self.revenue_credits_ is None:
                 section.record_missing(("attribution_revenue", model), self.missing_.get(NO_ATTRIBUTION) or
                                        "No purchase could be attributed, so no revenue is credited.")
             else:
                 for channel, value in self.revenue_credits_[model].items():
-                    section.record(("attribution_revenue", model, channel), round(float(value), 2))
+                    if unpriced:
+                        section.record_missing(("attribution_revenue", model, channel), unpriced)
+                    else:
+                        section.record(("attribution_revenue", model, channel), round(float(value), 2))
         for key, table in (("by_acquisition_channel", self.revenue_by_channel_),
                            ("by_campaign", self.revenue_by_campaign_)):
+            # buyers, none of whose purchases has a price: no revenue is known, none is 0
+            no_price = table is not None and table["purchases"].sum() == 0 and table["buyers"].sum() > 0
             for row in (table.itertuples() if table is not None else []):
                 section.record(("revenue", key, row.group), {
                     "customers": int(row.customers), "purchases": int(row.purchases),
                     "revenue": round(float(row.revenue), 2), "per_lead": row.per_lead,
                     "per_purchase": row.per_purchase})
+                for measure in ("revenue", "per_lead", "per_purchase") if no_price else ():
+                    section.record_missing(("revenue", key, row.group, measure), NO_PRICE)
+
+
+def unrecorded_conversion(row) -> str:
+    return (f"The export records no {row.to_stage} events, so the {row.from_stage} → {row.to_stage} conversion "
+            "cannot be measured.")
 
 
 def missing_conversion(row) -> str:

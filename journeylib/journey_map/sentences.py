@@ -9,11 +9,28 @@ from __future__ import annotations
 
 import pandas as pd
 
-from journeylib.labels import MISSING, date_text, days, label, percent
+from journeylib.labels import MISSING, date_text, days, label, number, percent
 
 
 def _pct(share) -> str:
     return percent(share, 0)
+
+
+def _count(n, singular: str, plural: str | None = None) -> str:
+    """A count with its noun: '1 customer', '1,300 customers' (a median may be '1.5 channels')."""
+    value = float(n)
+    text = number(value, 0 if value.is_integer() else 1)
+    return f"{text} {singular if text == '1' else plural or singular + 's'}"
+
+
+def _days(value, digits: int = 0) -> str:
+    """A duration in days; one that rounds to 0 days reads 'under a day' (a median of a few hours is no 0)."""
+    text = days(value, digits)
+    return "under a day" if text in ("0 days", "0.0 days") else text
+
+
+def _times(n) -> str:
+    return "once" if n == 1 else "twice" if n == 2 else f"{n:,} times"
 
 
 def _names(codes) -> str:
@@ -38,20 +55,23 @@ class Sentences:
     formats = {**{c: "percent" for c in ("Share", "Cumulative share", "Bought", "Share of buyers",
                                          "Moved on within 30 days (KM)", "Within 90 days (KM)",
                                          "Within 180 days (KM)")},
-               **{c: "days" for c in ("Median days", "Days, 25th percentile", "Days, 75th percentile")}}
+               **{c: _days for c in ("Median days", "Days, 25th percentile", "Days, 75th percentile")}}
 
     def notes_for(self, topic: str) -> list[str]:
         """The named conditions of a topic as a reviewer reads them: "groups" (channels and dealers pooled into
-        'other', a single dealer), "attribution" (nothing attributed, no campaigns), "segments" (segments pooled).
+        'other', a single dealer), "attribution" (nothing attributed), "revenue" (no price, no campaigns),
+        "segments" (segments pooled).
         Pooled groups are named by their labels ("Text message, Unknown"; metrics' notes keep the codes)."""
         from journeylib.journey_map.groups import NO_SEGMENT, PURCHASE_SHARE_BY, pooled_note
-        from journeylib.journey_map.result import NO_ATTRIBUTION, NO_CAMPAIGN_REVENUE, NO_DEALER_COMPARISON
+        from journeylib.journey_map.result import (NO_ATTRIBUTION, NO_CAMPAIGN_REVENUE, NO_DEALER_COMPARISON,
+                                                   NO_REVENUE_CREDIT)
 
         def pooled(feature: str) -> str:
             names = [n if n == NO_SEGMENT else label(n) for n in self.pooled_[feature]]
             return pooled_note(feature, names, self.params.min_level_customers)
 
-        reasons = {"groups": (NO_DEALER_COMPARISON,), "attribution": (NO_ATTRIBUTION, NO_CAMPAIGN_REVENUE)}
+        reasons = {"groups": (NO_DEALER_COMPARISON,), "attribution": (NO_ATTRIBUTION,),
+                   "revenue": (NO_REVENUE_CREDIT, NO_CAMPAIGN_REVENUE)}
         if topic == "groups":
             out = [pooled(feature) for feature in PURCHASE_SHARE_BY if feature in self.pooled_]
         elif topic == "segments":  # a grouping of part 1 was said there
@@ -65,16 +85,29 @@ class Sentences:
 
     @property
     def steepest_steps_(self) -> pd.DataFrame:
-        """The steps with the lowest conversion, as a reviewer reads it (rounded to whole percent): a tie keeps
-        every step it ties."""
-        valid = self.conversion_.dropna(subset=["rate"])
+        """The measured steps with the lowest conversion, as a reviewer reads it (rounded to whole percent): a
+        tie keeps every step it ties. A step into a stage the export records no event of is none of them."""
+        valid = self.measured_steps_
         shown = (valid["rate"] * 100).round()
         return valid[shown == shown.min()]
 
+    def unrecorded_sentence(self) -> str:
+        """'The export records no retention events, ...' ('' when it records every stage someone could reach)."""
+        stages = self.unrecorded_stages_
+        if not stages:
+            return ""
+        names = [label(s).lower() for s in stages]
+        what = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+        if len(stages) == 1:
+            return (f"The export records no {what} events, so nobody can reach that stage: the step into it is "
+                    "not counted as a loss.")
+        return (f"The export records no {what} events, so nobody can reach those stages: the steps into them "
+                "are not counted as losses.")
+
     def funnel_sentence(self) -> str:
-        steepest = self.steepest_steps_
+        steepest, absent = self.steepest_steps_, self.unrecorded_sentence()
         if steepest.empty:
-            return "No customer reached any stage, so there is no step to compare."
+            return absent or "No customer reached any stage, so there is no step to compare."
         if len(steepest) == 1:
             row = steepest.iloc[0]
             opening = (f"The steepest step is {_step(row)}: only {_pct(row['rate'])} "
@@ -82,9 +115,10 @@ class Sentences:
         else:
             opening = (f"The steepest steps tie at {_pct(steepest['rate'].iloc[0])} going on: "
                        + _join(_step(row) for _, row in steepest.iterrows()))
-        lost = self.most_lost_
-        return (f"{opening}; in head count, most customers are lost between {label(lost['from_stage']).lower()} "
-                f"and {label(lost['to_stage']).lower()} ({int(lost['dropped']):,}).")
+        lost = self.most_lost_step
+        out = (f"{opening}; in head count, most customers are lost between {label(lost['from_stage']).lower()} "
+               f"and {label(lost['to_stage']).lower()} ({int(lost['dropped']):,}).")
+        return f"{out} {absent}" if absent else out
 
     def groups_sentence(self, which: str = "channel") -> str:
         """The best and worst acquisition channel (`which="channel"`) or segment (`"segment"`) by purchase share."""
@@ -93,8 +127,8 @@ class Sentences:
         best, worst = pick["best"], pick["worst"]
         if pick["compared"] < 2:
             return (f"There is a single {word} group ({label(best['segment'])}): {_pct(best['share_of_segment'])} "
-                    f"of its {int(best['segment_customers']):,} customers reach purchase.")
-        size = f" of at least {pick['min_n']} customers" if pick["all_large"] else ""
+                    f"of its {_count(int(best['segment_customers']), 'customer')} reach purchase.")
+        size = f" of at least {_count(pick['min_n'], 'customer')}" if pick["all_large"] else ""
         return (f"Among {word} groups{size}, {label(best['segment'])} reaches purchase most often "
                 f"({_pct(best['share_of_segment'])}, n={int(best['segment_customers']):,}) and "
                 f"{label(worst['segment'])} least ({_pct(worst['share_of_segment'])}, "
@@ -103,16 +137,22 @@ class Sentences:
     def cohort_sentence(self) -> str:
         horizon, cohorts, pick = self.params.cohort_horizon_days, self.cohorts_, self.cohort_extremes_
         if cohorts.empty:
-            return (f"No customer had {horizon} days of follow-up before {date_text(self.as_of)}: "
+            return (f"No customer had {days(horizon)} of follow-up before {date_text(self.as_of)}: "
                     "no cohort can be compared yet.")
         hi, lo = pick["best"], pick["worst"]
-        size = f" of at least {pick['min_n']} customers" if pick["all_large"] else ""
-        return (f"Within {horizon} days, {_pct(lo['purchase'])} ({lo['cohort']}) to {_pct(hi['purchase'])} "
+        size = f" of at least {_count(pick['min_n'], 'customer')}" if pick["all_large"] else ""
+        if pick["compared"] < 2:
+            return (f"Within {days(horizon)}, {_pct(hi['purchase'])} of the one cohort{size} ({hi['cohort']}, "
+                    f"{_count(int(cohorts['eligible'].sum()), 'customer')}) bought.")
+        return (f"Within {days(horizon)}, {_pct(lo['purchase'])} ({lo['cohort']}) to {_pct(hi['purchase'])} "
                 f"({hi['cohort']}) of a cohort bought, across {pick['compared']} cohorts{size} "
-                f"({int(cohorts['eligible'].sum()):,} customers in all).")
+                f"({_count(int(cohorts['eligible'].sum()), 'customer')} in all).")
 
     def funnel_sentences(self) -> list[str]:
-        """Per funnel: the step losing most of its eligible customers, and how many are still in progress."""
+        """Per funnel: the step losing most of its eligible customers, and how many are still in progress.
+
+        A step every customer reached at the same moment as the step before has no separate event in the export
+        (one event counts for both): it is named as such, never ranked weakest."""
         out = []
         for name, table in (self.funnels_ if self.funnels_ is not None else pd.DataFrame(columns=["funnel"])).groupby(
                 "funnel", sort=False):
@@ -121,14 +161,26 @@ class Sentences:
                 out.append(f"{label(name)} funnel: nobody could reach a step past {label(table['step'].iloc[0])}, "
                            "so no step conversion can be computed.")
                 continue
-            weak = later.loc[later["conversion"].idxmin()]
+            implied = later[(later["reached"] > 0) & (later["same_moment"] >= later["reached"])]
+            own = later.drop(implied.index)
+            sentence = f"{label(name)} funnel: "
+            if len(own):
+                weak = own.loc[own["conversion"].idxmin()]
+                which = f"the weakest step is {label(weak['step'])}," if len(own) > 1 else f"{label(weak['step'])} is"
+                sentence += (f"{which} reached by {_pct(weak['conversion'])} of the "
+                             f"{_count(int(weak['eligible']), 'customer')} who could reach it "
+                             f"(95% CI {_pct(weak['ci_low'])} to {_pct(weak['ci_high'])}).")
+            if len(implied):
+                one = len(implied) == 1
+                said = (f"{'the' if own.empty else ' The'} export records no separate event for "
+                        f"{_join(label(s) for s in implied['step'])}: customers reach {'it' if one else 'each'} at "
+                        "the same moment as the step before (one event counts for both steps), so ")
+                sentence += said + (f"{'it is' if one else 'they are'} not ranked." if len(own) else
+                                    "no step can be called the weakest or the strongest.")
             waiting = int(table["in_progress"].sum())
-            sentence = (f"{label(name)} funnel: the weakest step is {label(weak['step'])}, reached by "
-                        f"{weak['conversion']:.0%} of the {int(weak['eligible']):,} customers who could reach it "
-                        f"(95% CI {weak['ci_low']:.0%} to {weak['ci_high']:.0%}).")
             if waiting:
-                sentence += (f" {waiting:,} customers are still inside a step's window at the as-of date; "
-                             "they count neither as converted nor as lost.")
+                sentence += (f" {_count(waiting, 'customer')} {'is' if waiting == 1 else 'are'} still inside a "
+                             "step's window at the as-of date; they count neither as converted nor as lost.")
             out.append(sentence)
         return out
 
@@ -148,7 +200,7 @@ class Sentences:
 
     def timing_sentence(self) -> str:
         slowest, buy_90 = self.slowest_step, self.buy_within_90_days
-        out = (f"The slowest step is {_step(slowest)} (median {days(slowest['median_days'])} among those who "
+        out = (f"The slowest step is {_step(slowest)} (median {_days(slowest['median_days'])} among those who "
                "moved on later). " if slowest is not None else "")
         same = self.durations_[self.durations_["same_moment"] > 0]
         if len(same):
@@ -172,7 +224,7 @@ class Sentences:
             return "No buyer had a marketing touch before buying."
         return (f"{_pct(three_plus / with_path)} of buyers ({three_plus:,} of {with_path:,} with touches before "
                 f"buying) used three or more channels before their first purchase; a journey uses "
-                f"{self.median_channels_:.0f} channels at the median.")
+                f"{_count(self.median_channels_, 'channel')} at the median.")
 
     @property
     def buyer_paths_table_(self) -> pd.DataFrame:
@@ -185,6 +237,9 @@ class Sentences:
         paths = self.buyer_paths_
         if not len(paths):
             return "No buyer had a touch before buying."
+        if len(paths) == 1:
+            return (f"The most common sequence, {_path(paths['path'].iloc[0])}, covers "
+                    f"{_pct(paths['share_of_buyers'].iloc[0])} of buyers.")
         return (f"The top {len(paths)} sequences cover {_pct(paths['share_of_buyers'].sum())} of buyers; the most "
                 f"common, {_path(paths['path'].iloc[0])}, alone covers {_pct(paths['share_of_buyers'].iloc[0])}.")
 
@@ -199,13 +254,15 @@ class Sentences:
     def variant_title(self, kind: str) -> str:
         top, totals = self.variants_[kind]
         title = "stages" if kind == "stage" else "event types"
-        return f"Top {len(top)} journey variants as {title} ({totals['variants']:,} distinct)"
+        return f"Top {_count(len(top), 'journey variant')} as {title} ({totals['variants']:,} distinct)"
 
     def variant_sentence(self, kind: str) -> str:
         top, totals = self.variants_[kind]
         title = "stages" if kind == "stage" else "event types"
-        return (f"As {title}, the top {len(top)} variants cover {_pct(totals['top_share'])} of "
-                f"{totals['journeys']:,} journeys; there are {totals['variants']:,} distinct variants.")
+        top_part = (f"the top {len(top)} variants cover" if len(top) != 1 else "the top variant covers")
+        distinct = totals["variants"]
+        return (f"As {title}, {top_part} {_pct(totals['top_share'])} of {_count(totals['journeys'], 'journey')}; "
+                f"there {'is' if distinct == 1 else 'are'} {_count(distinct, 'distinct variant')}.")
 
     # ------------------------------------------------------------ 5. flows
 
@@ -214,22 +271,23 @@ class Sentences:
         if stop is None:
             return "No journey has a step yet."
         return (f"Most journeys that stop, stop at {label(stop['from_state']).lower()} "
-                f"({int(stop['transitions']):,} customers); {self.steps_back:,} steps go back to an earlier stage "
-                "(e.g. shopping again after buying).")
+                f"({_count(int(stop['transitions']), 'customer')}); {_count(self.steps_back, 'step')} "
+                f"{'goes' if self.steps_back == 1 else 'go'} back to an earlier stage (e.g. shopping again after "
+                "buying).")
 
     def switch_sentence(self) -> str:
         switch = self.strongest_switch
         if switch is None:
             return "No customer switched from one channel to another."
         return (f"The most frequent channel switch is {label(switch['from_state'])} → {label(switch['to_state'])} "
-                f"({int(switch['transitions']):,} times, median {days(switch['median_hours'] / 24, 1)} apart).")
+                f"({_times(int(switch['transitions']))}, median {_days(switch['median_hours'] / 24, 1)} apart).")
 
     def event_step_sentence(self) -> str:
         step = self.strongest_event_step
         if step is None:
             return "No customer moved from one event type to another."
         return (f"Over event types (the ten most frequent; the rest as Other), the most frequent step is "
-                f"{label(step['from_state'])} → {label(step['to_state'])} ({int(step['transitions']):,} times, "
+                f"{label(step['from_state'])} → {label(step['to_state'])} ({_times(int(step['transitions']))}, "
                 f"{_pct(step['probability'])} of what follows {label(step['from_state'])}).")
 
     def share_bought_sentence(self) -> str:
@@ -253,24 +311,22 @@ class Sentences:
         return credits.rename(index=label, columns=label).rename_axis("Channel")
 
     def attribution_sentences(self) -> list[str]:
-        """The attribution notes (why nothing is attributed, campaigns missing); who is attributed; where the models
-        disagree; opener and closer; the leader per model."""
+        """The attribution notes (why nothing is attributed); who is attributed; where the models disagree (or that
+        they agree, every share within a point); opener and closer (where first and last touch differ by a point
+        or more); the leader per model."""
         info, notes = self.attribution_info_, self.notes_for("attribution")
         if self.credits_ is None:
             return notes
-        shares, spread = self.shares_, self.disagreement_
-        top, most = spread.index[0], spread.iloc[0]
-        opener, closer = self.opener_closer
+        attributed, buyers = info["purchases_attributed"], info["buyers"]
+        if attributed == buyers:
+            who = ("The buyer had a marketing touch before buying and is attributed." if buyers == 1 else
+                   f"All {buyers:,} buyers had a marketing touch before buying and are attributed.")
+        else:
+            who = (f"{attributed:,} of {_count(buyers, 'buyer')} had a marketing touch before buying and "
+                   f"{'is' if attributed == 1 else 'are'} attributed; {buyers - attributed:,} bought with no "
+                   "recorded touch before.")
+        out = notes + [who, self._disagreement_sentence()]
         leaders = self.leaders
-        out = notes + [f"{info['purchases_attributed']:,} of {info['buyers']:,} buyers had a marketing touch before buying "
-               f"and are attributed; {info['buyers'] - info['purchases_attributed']:,} bought with no recorded "
-               "touch before.",
-               f"The models disagree most on {label(top)}: {_pct(most[most['highest_model']])} of the credit under "
-               f"{_model(most['highest_model'])} but {_pct(most[most['lowest_model']])} under "
-               f"{_model(most['lowest_model'])}. {label(opener)} is mostly an opener (first touch "
-               f"{_pct(shares.loc[opener, 'first_touch'])} vs last touch {_pct(shares.loc[opener, 'last_touch'])}), "
-               f"{label(closer)} mostly a closer (last touch {_pct(shares.loc[closer, 'last_touch'])} vs first "
-               f"{_pct(shares.loc[closer, 'first_touch'])})."]
         if len(set(leaders.values())) == 1:
             out.append(f"All five models rank {label(leaders['markov'])} first.")
         else:
@@ -278,22 +334,54 @@ class Sentences:
                        + ", ".join(f"{_model(m)} {label(c)}" for m, c in leaders.items()) + ".")
         return out
 
+    def _disagreement_sentence(self) -> str:
+        from journeylib.journey_map.views import AGREE_WITHIN
+
+        if self.models_agree:
+            return (f"The five models agree: each gives every channel the same share of the credit, within "
+                    f"{_count(round(AGREE_WITHIN * 100), 'percentage point')}, so no channel stands out as an "
+                    "opener or a closer.")
+        shares, spread = self.shares_, self.disagreement_
+        top, most = spread.index[0], spread.iloc[0]
+        out = (f"The models disagree most on {label(top)}: {_pct(most[most['highest_model']])} of the credit under "
+               f"{_model(most['highest_model'])} but {_pct(most[most['lowest_model']])} under "
+               f"{_model(most['lowest_model'])}.")
+        opener, closer = self.opener_closer
+        roles = []
+        if opener is not None:
+            roles.append(f"{label(opener)} is mostly an opener (first touch {_pct(shares.loc[opener, 'first_touch'])} "
+                         f"vs last touch {_pct(shares.loc[opener, 'last_touch'])})")
+        if closer is not None:
+            roles.append(f"{label(closer)} {'is ' if opener is None else ''}mostly a closer (last touch "
+                         f"{_pct(shares.loc[closer, 'last_touch'])} vs first {_pct(shares.loc[closer, 'first_touch'])})")
+        if not roles:
+            return out + (f" First and last touch credit every channel alike, within "
+                          f"{_count(round(AGREE_WITHIN * 100), 'percentage point')}: no channel is mostly an opener "
+                          "or a closer.")
+        return f"{out} {', '.join(roles)}."
+
     def revenue_sentences(self) -> list[str]:
-        """What the revenue credit says: the channel earning most revenue per model family, and unpriced buyers."""
-        credits = self.revenue_credits_
-        if credits is None:
-            return []  # attribution's own sentence says why nothing is credited
-        if not self.attribution_info_["revenue"] > 0:
-            return ["No attributed purchase has a known price, so no revenue can be credited to channels."]
-        info, shares = self.attribution_info_, credits / credits.sum()
+        """The revenue notes (no purchase has a price, no campaigns); the channel earning most revenue per model
+        family, and unpriced buyers."""
+        from journeylib.journey_map.result import NO_REVENUE_CREDIT
+
+        credits, notes = self.revenue_credits_, self.notes_for("revenue")
+        if credits is None or NO_REVENUE_CREDIT in self.missing_:
+            return notes  # without attribution, attribution's own sentence says why nothing is credited
+        info = self.attribution_info_
+        if not info["revenue"] > 0:
+            return ["No attributed purchase has a known price, so no revenue can be credited to channels.", *notes]
+        shares = credits / credits.sum()
         first, last, markov = (shares[m].idxmax() for m in ("first_touch", "last_touch", "markov"))
-        out = [f"{info['purchases_attributed']:,} attributed purchases brought in {info['revenue']:,.0f} in revenue; "
-               f"{label(first)} opens the most of it ({shares.loc[first, 'first_touch']:.0%} by first touch), "
-               f"{label(last)} closes the most ({shares.loc[last, 'last_touch']:.0%} by last touch), and the Markov "
-               f"model credits {label(markov)} with most ({shares.loc[markov, 'markov']:.0%})."]
-        if info.get("unpriced"):
-            out.append(f"{info['unpriced']:,} attributed buyers' purchases have no price; they count as 0 revenue.")
-        return out
+        out = [f"{_count(info['purchases_attributed'], 'attributed purchase')} brought in {info['revenue']:,.0f} in "
+               f"revenue; {label(first)} opens the most of it ({_pct(shares.loc[first, 'first_touch'])} by first "
+               f"touch), {label(last)} closes the most ({_pct(shares.loc[last, 'last_touch'])} by last touch), and "
+               f"the Markov model credits {label(markov)} with most ({_pct(shares.loc[markov, 'markov'])})."]
+        unpriced = info.get("unpriced")
+        if unpriced:
+            out.append("1 attributed buyer's purchase has no price; it counts as 0 revenue." if unpriced == 1 else
+                       f"{unpriced:,} attributed buyers' purchases have no price; they count as 0 revenue.")
+        return out + notes
 
     def markov_k_sentences(self) -> list[str]:
         return [] if self.markov_k_ is None else [self.markov_k_.sentence()]
@@ -306,12 +394,12 @@ class Sentences:
 
     @property
     def map_title(self) -> str:
-        return f"Customer journey map · {self.customers_:,} customers · as of {date_text(self.as_of)}"
+        return f"Customer journey map · {_count(self.customers_, 'customer')} · as of {date_text(self.as_of)}"
 
     def map_sentence(self) -> str:
         table = self.map_table_.set_index("stage")
         reach, nps = table["reach"], table["nps"].dropna()
-        out = f"{int(reach['awareness']):,} customers became aware and {int(reach['purchase']):,} bought"
+        out = f"{_count(int(reach['awareness']), 'customer')} became aware and {int(reach['purchase']):,} bought"
         steepest = self.steepest_steps_
         if len(steepest):
             out += (f"; the weakest link is {_join(_step(r) for _, r in steepest.iterrows())} "
@@ -322,7 +410,7 @@ class Sentences:
 
     def pain_headings(self) -> list[tuple[str, list]]:
         """(heading, quotes) per stage's most frequent complaint theme."""
-        return [(f"{label(stage)}: {label(theme).lower()} ({complaints} complaints)", quotes)
+        return [(f"{label(stage)}: {label(theme).lower()} ({_count(complaints, 'complaint')})", quotes)
                 for stage, theme, complaints, quotes in self.pains_]
 
     def pains_sentence(self) -> str:
@@ -334,11 +422,14 @@ class Sentences:
         return [self.segment_map_sentence(seg) for seg in self.segment_maps_]
 
     def segment_map_sentence(self, seg) -> str:
-        """A segment's reach and its weakest link (every step of a tie, as `funnel_sentence`)."""
+        """A segment's reach and its weakest link (every step of a tie, as `funnel_sentence`; never a step into a
+        stage the export records no event of)."""
         table = seg.table.set_index("stage")
         reach = table["reach"]
         out = f"{label(seg.name)}: {int(reach['awareness']):,} aware, {int(reach['purchase']):,} bought"
+        unrecorded = self.unrecorded_stages_
         rates = table["conversion"].dropna()
+        rates = rates[[_next(s) not in unrecorded for s in rates.index]]
         if rates.empty:
             return out + "."
         shown = (rates * 100).round()
@@ -347,7 +438,8 @@ class Sentences:
         return out + f"; weakest link {steps} ({_pct(rates[weakest[0]])})."
 
     def segment_map_title(self, seg) -> str:
-        return f"Journey map · {label(self.params.segment_by)}: {label(seg.name)} · {seg.customers:,} customers"
+        return (f"Journey map · {label(self.params.segment_by)}: {label(seg.name)} · "
+                f"{_count(seg.customers, 'customer')}")
 
 
 def _next(stage: str) -> str:

@@ -9,6 +9,8 @@ import pandas as pd
 
 from journeylib.journey_map.attribution import MODELS
 
+AGREE_WITHIN = 0.01  # shares of credit closer than one point are the same to a reader: no disagreement, no opener
+
 
 class Views:
     """Mixed into `journey_map.Result`: rows the takeaways name (the weakest step, the strongest switch) and
@@ -26,6 +28,31 @@ class Views:
     @property
     def three_plus(self) -> int:
         return int(self.channels_used_.loc[self.channels_used_["channels"] >= 3, "buyers"].sum())
+
+    @property
+    def unrecorded_stages_(self) -> list:
+        """Stages nobody reached because the export holds none of their events (a log without service
+        events has no retention): the steps into them are not compared with the others."""
+        from journeylib.vocabulary import STAGES
+
+        counts = getattr(self, "stage_counts_channel_", None)
+        if counts is None:
+            return []
+        recorded = set(counts["stage"].astype(str))
+        into = self.conversion_.set_index("to_stage")["converted"]
+        return [s for s in STAGES[1:] if s not in recorded and into.get(s, 0) == 0]
+
+    @property
+    def measured_steps_(self) -> pd.DataFrame:
+        """The rows of `conversion_` someone reached, into a stage the export records."""
+        conv = self.conversion_.dropna(subset=["rate"])
+        return conv[~conv["to_stage"].isin(self.unrecorded_stages_)]
+
+    @property
+    def most_lost_step(self) -> pd.Series | None:
+        """The measured step losing the most customers in head count."""
+        steps = self.measured_steps_
+        return steps.loc[steps["dropped"].idxmax()] if len(steps) else None
 
     @property
     def slowest_step(self) -> pd.Series | None:
@@ -89,11 +116,20 @@ class Views:
         return {m: self.shares_[m].idxmax() for m in MODELS}
 
     @property
-    def opener_closer(self) -> tuple[str, str]:
-        """The channel most often first rather than last (opener), and the reverse (closer)."""
+    def opener_closer(self) -> tuple[str | None, str | None]:
+        """The channel most often first rather than last (opener), and the reverse (closer); None where no
+        channel's first- and last-touch shares differ by AGREE_WITHIN or more."""
         shares = self.shares_
         first_heavy = (shares["first_touch"] - shares["last_touch"]).sort_values()
-        return first_heavy.index[-1], first_heavy.index[0]
+        opener, closer = first_heavy.index[-1], first_heavy.index[0]
+        return (opener if first_heavy.iloc[-1] >= AGREE_WITHIN else None,
+                closer if -first_heavy.iloc[0] >= AGREE_WITHIN else None)
+
+    @property
+    def models_agree(self) -> bool:
+        """Every model gives every channel the same share of the credit, within AGREE_WITHIN."""
+        spread = self.disagreement_
+        return spread is not None and float(spread["spread"].max()) < AGREE_WITHIN
 
     @property
     def event_type_order(self) -> list:

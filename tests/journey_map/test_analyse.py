@@ -238,8 +238,8 @@ def test_sentences_read_labels_and_whole_paths():
     paths = pd.DataFrame({"path": ["third_party > walk_in > website"], "conversions": [3], "share_of_buyers": [0.25],
                           "customers": [7]})
     picks = Picks(buyer_paths_=paths)
-    assert picks.buyer_paths_sentence() == ("The top 1 sequences cover 25% of buyers; the most common, "
-                                            "Third-party sites → Walk-in → Website, alone covers 25%.")
+    assert picks.buyer_paths_sentence() == ("The most common sequence, Third-party sites → Walk-in → Website, "
+                                            "covers 25% of buyers.")
     assert list(picks.buyer_paths_table_.iloc[0]) == ["Third-party sites → Walk-in → Website", 3, 0.25, 7]
     switch = pd.DataFrame({"from_state": ["third_party", "walk_in"], "to_state": ["walk_in", "(end)"],
                            "transitions": [12, 40], "median_hours": [36.0, np.nan], "probability": [0.5, 0.5]})
@@ -261,6 +261,158 @@ def test_named_conditions_are_said_by_topic_from_missing_and_the_pooled_groups()
     # segments by a grouping of part 1 were said there, once
     by_channel = Picks(params=jm.Params(), pooled_={"acquisition_channel": ["sms"]}, missing_={})
     assert by_channel.notes_for("segments") == [] and len(by_channel.notes_for("groups")) == 1
+
+
+def stage_counts_of(stages):
+    """A `stage_counts_channel_` whose export holds events of these stages only."""
+    return pd.DataFrame({"segment": "all", "stage": list(stages), "channel": "website", "events": 10, "customers": 5,
+                         "share_of_stage": 1.0})
+
+
+def test_a_stage_the_export_records_no_event_of_is_no_steepest_step():
+    """A log without service events (the receipt log): nobody can reach retention, so purchase -> retention at 0%
+    is no step of the funnel's to compare, nor the head count lost; the sentence says the export has none."""
+    conv = conversion_of([0.9, 0.6, 0.0, 0.0]).assign(reached=[100, 90, 54, 0])
+    conv.loc[3, ["rate", "ci_low", "ci_high"]] = np.nan  # nobody reached retention
+    conv["converted"] = (conv["reached"] * conv["rate"].fillna(0)).round().astype(int)
+    conv["dropped"] = conv["reached"] - conv["converted"]
+    picks = Picks(conversion_=conv, most_lost_=conv.iloc[2],
+                  stage_counts_channel_=stage_counts_of(["awareness", "consideration", "purchase"]))
+    assert picks.unrecorded_stages_ == ["retention", "advocacy"]
+    assert picks.funnel_sentence() == (
+        "The steepest step is Consideration to purchase: only 60% (95% CI 55% to 65%) go on; in head count, most "
+        "customers are lost between consideration and purchase (36). The export records no retention or advocacy "
+        "events, so nobody can reach those stages: the steps into them are not counted as losses.")
+    # the journey maps' weakest link is not that step either
+    poster = pd.DataFrame({"stage": list(STAGES), "reach": [10, 9, 6, 0, 0], "conversion": [0.9, 0.667, 0.0, None, None]})
+    assert picks.segment_map_sentence(jm.SegmentMap("walk_in", 10, poster, None)) == (
+        "Walk-in: 10 aware, 6 bought; weakest link Consideration to purchase (67%).")
+    # with service events, the same 0% is a real step
+    recorded = Picks(conversion_=conv, stage_counts_channel_=stage_counts_of(STAGES))
+    assert recorded.funnel_sentence().startswith("The steepest step is Purchase to retention: only 0%")
+    assert "records no" not in recorded.funnel_sentence()
+
+
+def funnel_table(steps, reached, eligible, same_moment, in_progress=None):
+    table = pd.DataFrame({"funnel": "dealer", "step": steps, "reached": reached, "eligible": eligible,
+                          "same_moment": same_moment, "in_progress": in_progress or [0] * len(steps)})
+    table["conversion"] = table["reached"] / table["eligible"]
+    table["ci_low"], table["ci_high"] = table["conversion"] - 0.02, (table["conversion"] + 0.02).clip(upper=1)
+    return table.assign(conversion=lambda f: f["conversion"].where(f.index > 0))
+
+
+def test_a_funnel_step_reached_only_at_the_same_moment_as_the_one_before_is_not_ranked():
+    """ChannelAttribution's paths under the default dealer funnel: every step after the lead is reached at the
+    moment of the one before (one purchase event counts for all of them)."""
+    steps = ["lead", "appointment_set", "showroom_visit", "purchase"]
+    implied = Picks(funnels_=funnel_table(steps, [500, 500, 500, 500], [1000, 500, 500, 500], [0, 500, 500, 500]))
+    assert implied.funnel_sentences() == [
+        "Dealer funnel: the export records no separate event for Appointment set, Showroom visit and Purchase: "
+        "customers reach each at the same moment as the step before (one event counts for both steps), so no step "
+        "can be called the weakest or the strongest."]
+    # a step with events of its own is still ranked; one reached partly at the same moment counts as its own
+    mixed = Picks(funnels_=funnel_table(steps, [500, 500, 300, 120], [1000, 500, 499, 300], [0, 500, 20, 0],
+                                        in_progress=[0, 0, 1, 0]))
+    assert mixed.funnel_sentences() == [
+        "Dealer funnel: the weakest step is Purchase, reached by 40% of the 300 customers who could reach it "
+        "(95% CI 38% to 42%). The export records no separate event for Appointment set: customers reach it at the "
+        "same moment as the step before (one event counts for both steps), so it is not ranked. 1 customer is "
+        "still inside a step's window at the as-of date; they count neither as converted nor as lost."]
+    one = Picks(funnels_=funnel_table(steps[:2], [10, 9], [10, 10], [0, 0]))
+    assert one.funnel_sentences() == ["Dealer funnel: Appointment set is reached by 90% of the 10 customers who "
+                                      "could reach it (95% CI 88% to 92%)."]
+
+
+def credits_of(rows, models=("first_touch", "last_touch", "linear", "time_decay", "markov")):
+    return pd.DataFrame(rows, index=list(models)).T
+
+
+def test_models_that_agree_within_a_point_are_said_to_agree_and_name_no_opener():
+    """Every journey keeps one channel (the receipt log): every model gives the same credit, and the smallest
+    channel is no 'opener' at 0% vs 0%."""
+    info = {"purchases_attributed": 1300, "buyers": 1300}
+    same = credits_of({"website": [1132] * 5, "desk": [97] * 5, "intern": [1.0, 0.0, 0.5, 0.6, 0.7],
+                       "post": [70.0, 71.0, 70.5, 70.4, 70.3]})
+    picks = Picks(credits_=same, attribution_info_=info, missing_={}, pooled_={}, params=jm.Params())
+    assert picks.models_agree and picks.opener_closer == (None, None)
+    assert picks.attribution_sentences() == [
+        "All 1,300 buyers had a marketing touch before buying and are attributed.",
+        "The five models agree: each gives every channel the same share of the credit, within 1 percentage point, "
+        "so no channel stands out as an opener or a closer.",
+        "All five models rank Website first."]
+    # models that disagree, but with first and last touch alike: no opener, no closer
+    apart = credits_of({"website": [50, 50, 40, 45, 30], "desk": [50, 50, 60, 55, 70]})
+    sentence = Picks(credits_=apart, attribution_info_={"purchases_attributed": 100, "buyers": 120}, missing_={},
+                     pooled_={}, params=jm.Params()).attribution_sentences()
+    assert sentence[0] == ("100 of 120 buyers had a marketing touch before buying and are attributed; 20 bought "
+                           "with no recorded touch before.")
+    assert sentence[1] == ("The models disagree most on Website: 50% of the credit under first touch but 30% under "
+                           "Markov. First and last touch credit every channel alike, within 1 percentage point: no "
+                           "channel is mostly an opener or a closer.")
+    roles = credits_of({"search": [60, 20, 40, 35, 45], "walk_in": [40, 80, 60, 65, 55]})
+    assert Picks(credits_=roles, attribution_info_={"purchases_attributed": 100, "buyers": 100}, missing_={},
+                 pooled_={}, params=jm.Params()).attribution_sentences()[1].endswith(
+        "Search is mostly an opener (first touch 60% vs last touch 20%), Walk-in mostly a closer (last touch 80% vs "
+        "first 40%).")
+
+
+def test_the_campaign_and_price_notes_are_said_under_revenue_not_attribution():
+    from journeylib.journey_map.result import NO_PRICE
+
+    campaign = "The touchpoints name no campaign, so revenue cannot be shown by campaign."
+    picks = Picks(params=jm.Params(), pooled_={}, missing_={"revenue_by_campaign": campaign,
+                                                           "attribution_revenue": NO_PRICE},
+                  credits_=None, attribution_info_={"revenue_credits": credits_of({"website": [0.0] * 5}),
+                                                    "revenue": 0.0})
+    assert picks.notes_for("attribution") == [] and picks.attribution_sentences() == []
+    assert picks.notes_for("revenue") == [NO_PRICE, campaign]
+    assert picks.revenue_sentences() == [NO_PRICE, campaign]
+
+
+def test_counts_in_sentences_follow_the_plural_rules():
+    paths = pd.DataFrame({"path": ["walk_in"], "conversions": [1], "share_of_buyers": [1.0], "customers": [1]})
+    used = pd.DataFrame({"channels": [1], "buyers": [1]})
+    picks = Picks(channels_used_=used, median_channels_=1.0, buyer_paths_=paths,
+                  variants_={"stage": (pd.DataFrame({"variant": ["awareness"]}),
+                                       {"variants": 1, "journeys": 1, "top_share": 1.0})})
+    assert picks.channels_used_sentence().endswith("a journey uses 1 channel at the median.")
+    assert Picks(channels_used_=used, median_channels_=1.5).channels_used_sentence().endswith(
+        "a journey uses 1.5 channels at the median.")
+    assert picks.buyer_paths_sentence() == "The most common sequence, Walk-in, covers 100% of buyers."
+    assert picks.variant_title("stage") == "Top 1 journey variant as stages (1 distinct)"
+    assert picks.variant_sentence("stage") == ("As stages, the top variant covers 100% of 1 journey; there is 1 "
+                                               "distinct variant.")
+    switch = pd.DataFrame({"from_state": ["search", "walk_in", "search"], "to_state": ["walk_in", "(end)", "(end)"],
+                           "transitions": [1, 1, 1], "median_hours": [30.0, np.nan, np.nan],
+                           "probability": [0.5, 1.0, 0.5]})
+    assert Picks(channel_transitions_=switch, channel_order_=["search", "walk_in"]).switch_sentence() == (
+        "The most frequent channel switch is Search → Walk-in (once, median 1.2 days apart).")
+    stops = pd.DataFrame({"from_state": ["purchase", "consideration", "purchase"],
+                          "to_state": ["(end)", "purchase", "consideration"], "transitions": [1, 1, 1]})
+    assert Picks(stage_transitions_=stops).stop_sentence() == (
+        "Most journeys that stop, stop at purchase (1 customer); 1 step goes back to an earlier stage (e.g. shopping "
+        "again after buying).")
+    assert Picks(pains_=[("purchase", "price", 1, [])]).pain_headings() == [("Purchase: price (1 complaint)", [])]
+
+
+def test_a_median_under_a_day_is_not_0_days():
+    """The receipt log moves from stage to stage within hours: the median reads 'under a day', not '0 days'."""
+    journeys = journeys_frame({c: ({"awareness": 0, "consideration": 0.1, "purchase": 0.3}, {}) for c in "abc"})
+    picks = Picks(durations_=funnel.stage_durations(journeys),
+                  progression_=funnel.progression(journeys, BASE + pd.Timedelta(days=10))[0])
+    assert picks.timing_sentence().startswith(
+        "The slowest step is Consideration to purchase (median under a day among those who moved on later).")
+    switch = pd.DataFrame({"from_state": ["search"], "to_state": ["walk_in"], "transitions": [3],
+                           "median_hours": [0.5], "probability": [1.0]})
+    assert Picks(channel_transitions_=switch, channel_order_=["search", "walk_in"]).switch_sentence().endswith(
+        "(3 times, median under a day apart).")
+    # and the table of days between stages reads the same
+    from journeylib import report
+    from journeylib.labels import MISSING
+
+    shown = report.reviewer_frame(picks.step_times_, formats=picks.formats)
+    assert list(shown["Median days"][:2]) == ["under a day", "under a day"]
+    assert shown["Days, 75th percentile"].iloc[2] == MISSING
 
 
 def test_the_time_between_stages_says_who_reached_two_stages_at_once():
@@ -562,6 +714,41 @@ def test_analyse_with_nobody_bought_records_nulls_with_the_reason(prepared, tmp_
     assert metrics["missing"]["attribution.markov"] == result.attribution_reason
     assert result.attribution_reason in metrics["notes"] and result.notes_for("attribution")[0] == result.attribution_reason
     assert result.missing_["attribution"] == result.attribution_reason
+
+
+def test_an_export_without_prices_or_service_events_records_nulls_with_reasons(prepared, tmp_path):
+    """Like the receipt log: no purchase has a price and no service or advocacy event is recorded. The revenue
+    credits and the revenue per group are null with the reason (every key kept), purchase -> retention is no 0%."""
+    from journeylib.journey_map.result import NO_PRICE
+
+    shutil.copytree(prepared, tmp_path / "p")
+    sales = pd.read_parquet(tmp_path / "p" / "sales.parquet")
+    sales.assign(price=np.nan).to_parquet(tmp_path / "p" / "sales.parquet", index=False)
+    events = pd.read_parquet(tmp_path / "p" / "touchpoints.parquet")
+    events[~events["stage"].isin(["retention", "advocacy"])].to_parquet(tmp_path / "p" / "touchpoints.parquet",
+                                                                      index=False)
+    journeys = pd.read_parquet(tmp_path / "p" / "journeys.parquet")
+    for stage in ("retention", "advocacy"):
+        journeys[f"{stage}_at"] = journeys[f"{stage}_at"].where(journeys[f"{stage}_at"].isna())  # NaT, its type kept
+    journeys["furthest_stage"] = journeys["furthest_stage"].replace({"retention": "purchase", "advocacy": "purchase"})
+    journeys.to_parquet(tmp_path / "p" / "journeys.parquet", index=False)
+    result = jm.analyse(ProcessedTables(tmp_path / "p"), jm.Params())
+    metrics = result.metrics()
+    channels_credited = set(result.revenue_credits_.index)
+    for model, credits in metrics["attribution_revenue"].items():
+        assert set(credits) == channels_credited and all(v is None for v in credits.values()), model
+        assert all(metrics["missing"][f"attribution_revenue.{model}.{c}"] == NO_PRICE for c in credits)
+    for group, row in metrics["revenue"]["by_acquisition_channel"].items():
+        assert (row["revenue"], row["per_lead"], row["per_purchase"]) == (None, None, None), group
+        assert row["customers"] > 0
+    assert NO_PRICE in metrics["notes"] and result.revenue_sentences()[0] == NO_PRICE
+    # purchase -> retention: no step at 0%, but a step the export cannot show
+    assert result.unrecorded_stages_ == ["retention", "advocacy"]
+    assert metrics["conversion"]["purchase_to_retention"] is None
+    assert metrics["missing"]["conversion.purchase_to_retention"].startswith("The export records no retention events")
+    assert "Purchase to retention" not in result.funnel_sentence()
+    assert "The export records no retention or advocacy events" in result.funnel_sentence()
+    assert "Purchase to retention" not in result.map_sentence()
 
 
 @pytest.fixture(scope="module")
