@@ -53,7 +53,7 @@ class GroupComparison:
             return [f"No behaviour differs between {a} ({self.sizes[0]:,}) and {b} ({self.sizes[1]:,}) beyond chance "
                     f"(Benjamini-Hochberg at q = {self.q:g}, {len(self.table_):,} behaviours compared); a difference "
                     f"in share of about {self.detectable:.0%} or more would probably have been seen."]
-        out = [f"{len(flagged):,} of {len(self.table_):,} behaviours differ between {a} ({self.sizes[0]:,}) and {b} "
+        out = [f"{len(flagged):,} of {len(self.table_):,} behaviours {'differs' if len(flagged) == 1 else 'differ'} between {a} ({self.sizes[0]:,}) and {b} "
                f"({self.sizes[1]:,}) beyond chance (Benjamini-Hochberg at q = {self.q:g}); the largest:"]
         for row in flagged.head(top).itertuples():
             what = behaviour_label(row.kind, row.behaviour)
