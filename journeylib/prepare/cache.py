@@ -25,7 +25,7 @@ FINGERPRINT_FILE = "fingerprint.json"
 # journeylib module they import (tests/prepare/test_cache.py checks the list against their imports). Editing an
 # analysis helper (journeylib/time_to_purchase, say) must not redo a prepare that takes minutes on real data.
 PREPARE_CODE = ("__init__.py", "prepare", "config.py", "digest.py", "errors.py", "paths.py", "privacy.py",
-                "segments.py", "tables.py", "taxonomy.py", "vocabulary.py", "derived", "asof.py", "stats/__init__.py",
+                "segments.py", "tables.py", "taxonomy.py", "vocabulary.py", "derived", "engine", "asof.py", "stats/__init__.py",
                 "stats/levels.py", "derived/feedback_themes.yaml", "analysis.py", "results.py")
 
 

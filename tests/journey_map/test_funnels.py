@@ -154,7 +154,8 @@ def test_funnel_sentences_name_the_weakest_step_and_who_is_still_in_progress():
 
     table = pd.DataFrame({"funnel": "permit", "step": ["received", "checked", "answered"], "reached": [8, 4, 1],
                           "in_progress": [0, 1, 1], "eligible": [8, 5, 3], "conversion": [1.0, 0.8, 1 / 3],
-                          "ci_low": [0.6, 0.4, 0.06], "ci_high": [1.0, 0.96, 0.79], "median_days": [None, 10, 10]})
+                          "ci_low": [0.6, 0.4, 0.06], "ci_high": [1.0, 0.96, 0.79], "median_days": [None, 10, 10],
+                          "same_moment": [0, 0, 0]})  # as funnel_tables gives it
     result = JourneyMapResult.__new__(JourneyMapResult)
     result.funnels_ = table
     [sentence] = result.funnel_sentences()
