@@ -15,10 +15,11 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy import stats
 
-Z95 = float(stats.norm.ppf(0.975))
-POWER_Z = float(stats.norm.ppf(0.80))
+# scipy.stats.norm.ppf(0.975) and .ppf(0.80), written out so that importing this module (every analysis
+# package does, through `journey_map.compare` and `changes`) does not import scipy.stats; the test holds them equal.
+Z95 = 1.959963984540054
+POWER_Z = 0.8416212335729143
 
 
 def proportion_change(k1: int, n1: int, k0: int, n0: int) -> dict:
@@ -46,6 +47,8 @@ def nps_parts(promoters: int, detractors: int, n: int) -> tuple[float, float]:
 
 def nps_change(latest: tuple, baseline: tuple) -> dict:
     """(promoters, detractors, n) latest against baseline: NPS difference in points, 95% CI, p (z test)."""
+    from scipy import stats
+
     if latest[2] <= 0 or baseline[2] <= 0:
         raise ValueError("nps_change needs responses in both the latest period and the baseline")
     after, var1 = nps_parts(*latest)
@@ -63,6 +66,8 @@ def rate_change(c1: int, t1: float, c0: int, t0: float) -> dict:
     Given c1 + c0, c1 is Binomial(c1 + c0, t1 R / (t1 R + t0)); Clopper-Pearson for that
     share gives the ratio's interval, the binomial test at R = 1 the p-value.
     """
+    from scipy import stats
+
     if t1 <= 0 or t0 <= 0:
         raise ValueError("rate_change needs positive exposure in both")
     total = c1 + c0
@@ -94,6 +99,8 @@ def benjamini_hochberg(p_values, q: float) -> tuple[np.ndarray, np.ndarray]:
 
 def detectable_share(rate: float, n1: int, n0: int, alpha: float) -> float:
     """Smallest difference in a share (80% power, two-sided level alpha) for these sizes."""
+    from scipy import stats
+
     if n1 <= 0 or n0 <= 0:
         return float("nan")
     rate = min(max(rate, 0.02), 0.98)  # a 0% or 100% baseline still has some room to move
@@ -103,6 +110,8 @@ def detectable_share(rate: float, n1: int, n0: int, alpha: float) -> float:
 
 def detectable_nps(promoters: int, detractors: int, n0: int, n1: int, alpha: float) -> float:
     """Smallest NPS difference in points (80% power) with the baseline's spread and these sizes."""
+    from scipy import stats
+
     if n1 <= 0 or n0 <= 0:
         return float("nan")
     _, var = nps_parts(promoters, detractors, n0)
@@ -113,6 +122,8 @@ def detectable_nps(promoters: int, detractors: int, n0: int, n1: int, alpha: flo
 
 def detectable_rate(c0: int, t0: float, t1: float, alpha: float) -> float:
     """Smallest relative fall in a count (0-1, 80% power) given the baseline count and exposures."""
+    from scipy import stats
+
     if c0 <= 0 or t0 <= 0:
         return float("nan")
     expected = c0 * t1 / t0
