@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from journeylib.errors import NotEstimable
-from journeylib.retention.service_scores import CUSTOMER_PAY, HORIZON_DAYS, not_yet_due
+from journeylib.retention.service_scores import HORIZON_DAYS, not_yet_due
 from journeylib.retention.service_scores import reasons as plain_reasons
+from journeylib.retention.service_scores import visit_days as scored_visit_days
 from journeylib.stats.ridge import expit, fit_log_linear, fit_logistic
 
 MIN_HISTORY_DAYS = 730  # a year to describe the buyers at the first landmark and a year to label them
@@ -57,24 +58,10 @@ class VisitDays:
 
 
 def visit_days(buyers: pd.DataFrame, visits: pd.DataFrame, as_of: pd.Timestamp) -> VisitDays:
-    """Visit days of the buyers who had bought by `as_of`, up to `as_of` (the same rules as `history`)."""
-    bought = buyers[buyers["first_purchase_at"] <= as_of]
-    position = pd.Series(np.arange(len(bought)), index=bought.index)
-    who = visits["customer_id"].map(position)
-    known = (who.notna() & (visits["opened_at"] <= as_of)).to_numpy()
-    v, who = visits[known], who.to_numpy()[known].astype(np.int64)
-    at = v["opened_at"].to_numpy("datetime64[ns]").astype(np.int64)
-    first = bought["first_purchase_at"].to_numpy("datetime64[ns]").astype(np.int64)
-    after = at > first[who]
-    who, at = who[after], at[after]
-    pay = v["amount"].where(v["pay_type"] == CUSTOMER_PAY).fillna(0.0).clip(lower=0).to_numpy(float)[after]
-    key = who * 1_000_000 + at // DAY_NS
-    days, where = np.unique(key, return_inverse=True)  # sorted by buyer, then day
-    day_at = np.full(len(days), np.iinfo(np.int64).min)
-    np.maximum.at(day_at, where, at)
+    """Visit days of the buyers who had bought by `as_of`, up to `as_of` (`service_scores.visit_days`), in days."""
+    bought, first, day_who, day_at, day_pay = scored_visit_days(buyers, visits, as_of)
     return VisitDays(bought.index, bought["dealer_id"].astype(str).to_numpy(), first / DAY_NS,
-                     (days // 1_000_000).astype(np.int64), day_at / DAY_NS,
-                     np.bincount(where, weights=pay, minlength=len(days)))
+                     day_who.astype(np.int64), day_at / DAY_NS, day_pay)
 
 
 def facts(vd: VisitDays, at: float) -> dict:

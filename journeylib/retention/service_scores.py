@@ -24,15 +24,11 @@ SCORE_COLUMNS = ["customer_id", "dealer_id", "p_return_12m", "expected_visits_12
 DEFAULT_DUE_DAYS = 180  # first service "not yet due" before this, when no buyer has had a first visit yet
 
 
-def history(buyers: pd.DataFrame, visits: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """One row per buyer who had bought by `as_of` (index customer_id): dealer_id, first_purchase_at,
-    x (visit days after the purchase, up to as_of), t_x and T (years from the purchase to the last visit and
-    to as_of), last_visit_at, paying (visits with customer-pay revenue), mean_pay (their mean revenue),
-    visits_last_year."""
+def visit_days(buyers: pd.DataFrame, visits: pd.DataFrame, as_of: pd.Timestamp):
+    """The visit days of the buyers who had bought by `as_of`: visits after their purchase, up to `as_of`, one per
+    buyer and calendar day (UTC). Returns (bought, first purchase in ns, then per visit day sorted by buyer and
+    day: the buyer's position in `bought`, the day's last visit in ns, its customer-pay revenue)."""
     bought = buyers[buyers["first_purchase_at"] <= as_of]
-    out = pd.DataFrame(index=bought.index)
-    out["dealer_id"] = bought["dealer_id"].astype("object")
-    out["first_purchase_at"] = bought["first_purchase_at"]
     # integer keys (buyer position, day number): grouping strings and timestamps is slow at a million buyers
     position = pd.Series(np.arange(len(bought)), index=bought.index)
     who = visits["customer_id"].map(position)
@@ -42,14 +38,24 @@ def history(buyers: pd.DataFrame, visits: pd.DataFrame, as_of: pd.Timestamp) -> 
     first = bought["first_purchase_at"].to_numpy("datetime64[ns]").astype(np.int64)
     after = at > first[who]
     who, at = who[after], at[after]
-    pay = v["amount"].where(v["pay_type"] == CUSTOMER_PAY).fillna(0.0).clip(lower=0).to_numpy()[after]
+    pay = v["amount"].where(v["pay_type"] == CUSTOMER_PAY).fillna(0.0).clip(lower=0).to_numpy(float)[after]
     day_ns = 86_400 * 10**9
-    key = who * 1_000_000 + at // day_ns  # one visit per buyer and calendar day (UTC)
+    key = who * 1_000_000 + at // day_ns
     days, where = np.unique(key, return_inverse=True)
     day_at = np.full(len(days), np.iinfo(np.int64).min)
     np.maximum.at(day_at, where, at)
-    day_pay = np.bincount(where, weights=pay, minlength=len(days))
-    day_who = days // 1_000_000
+    return bought, first, days // 1_000_000, day_at, np.bincount(where, weights=pay, minlength=len(days))
+
+
+def history(buyers: pd.DataFrame, visits: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """One row per buyer who had bought by `as_of` (index customer_id): dealer_id, first_purchase_at,
+    x (visit days after the purchase, up to as_of), t_x and T (years from the purchase to the last visit and
+    to as_of), last_visit_at, paying (visits with customer-pay revenue), mean_pay (their mean revenue),
+    visits_last_year."""
+    bought, _, day_who, day_at, day_pay = visit_days(buyers, visits, as_of)
+    out = pd.DataFrame(index=bought.index)
+    out["dealer_id"] = bought["dealer_id"].astype("object")
+    out["first_purchase_at"] = bought["first_purchase_at"]
     n = len(bought)
     x = np.bincount(day_who, minlength=n)
     last = np.full(n, np.iinfo(np.int64).min)
