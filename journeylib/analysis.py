@@ -95,3 +95,23 @@ class Result:
 
     def metrics(self) -> dict:  # pragma: no cover - every analysis builds its own section
         raise NotImplementedError
+
+
+def lazy_names(package: str, old_names: dict):
+    """An analysis package's module `__getattr__`: its older names (name -> (module, attribute); a module
+    without a dot is the package's own) and its modules not imported yet, loaded on first use, so that
+    importing the package stays light."""
+    import importlib
+
+    def __getattr__(name: str):
+        if name in old_names:
+            module, attribute = old_names[name]
+            return getattr(importlib.import_module(module if "." in module else f"{package}.{module}"), attribute)
+        try:
+            return importlib.import_module(f"{package}.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"{package}.{name}":
+                raise
+            raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
+
+    return __getattr__

@@ -19,6 +19,7 @@ from __future__ import annotations
 from journeylib.advocacy.analyse import analyse  # first, so `advocacy.analyse` is the function, not the module
 from journeylib.advocacy.params import Params
 from journeylib.advocacy.result import Result
+from journeylib.analysis import lazy_names
 
 SECTION = "advocacy"
 NOTEBOOK = "04_advocacy_referrals"
@@ -31,10 +32,4 @@ _OLD_NAMES = {"AdvocacyResult": ("result", "Result"), "dedupe_surveys": ("inputs
               "attach_dealer": ("inputs", "attach_dealer")}
 
 
-def __getattr__(name: str):
-    if name not in _OLD_NAMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    module, attribute = _OLD_NAMES[name]
-    return getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
+__getattr__ = lazy_names(__name__, _OLD_NAMES)

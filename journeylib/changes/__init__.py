@@ -27,6 +27,7 @@ from __future__ import annotations
 from journeylib.changes.analyse import analyse  # first, so `changes.analyse` is the function, not the module
 from journeylib.changes.params import Params
 from journeylib.changes.result import Result
+from journeylib.analysis import lazy_names
 
 SECTION = "changes"
 NOTEBOOK = "06_what_changed"
@@ -39,15 +40,4 @@ _OLD_NAMES = {"WhatChanged": ("result", "Result"), "what_changed": ("analyse", "
               "Population": ("cohorts", "Population")}
 
 
-def __getattr__(name: str):
-    import importlib
-
-    if name in _OLD_NAMES:
-        module, attribute = _OLD_NAMES[name]
-        return getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
-    try:  # a module of the package not imported yet (`changes.cohorts`)
-        return importlib.import_module(f"{__name__}.{name}")
-    except ModuleNotFoundError as error:
-        if error.name != f"{__name__}.{name}":
-            raise
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+__getattr__ = lazy_names(__name__, _OLD_NAMES)

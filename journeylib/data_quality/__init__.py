@@ -21,6 +21,7 @@ from __future__ import annotations
 from journeylib.data_quality.analyse import analyse  # first, so `data_quality.analyse` is the function
 from journeylib.data_quality.params import Params
 from journeylib.data_quality.result import Result
+from journeylib.analysis import lazy_names
 
 SECTION = "data_quality"
 NOTEBOOK = "00_data_quality"
@@ -34,10 +35,4 @@ _OLD_NAMES = {"DataQuality": ("result", "Result"), "offending": ("accounting", "
               "UNKNOWN_CHANNEL_NOTE": ("lacking", "UNKNOWN_CHANNEL_NOTE")}
 
 
-def __getattr__(name: str):
-    if name not in _OLD_NAMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    module, attribute = _OLD_NAMES[name]
-    return getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
+__getattr__ = lazy_names(__name__, _OLD_NAMES)

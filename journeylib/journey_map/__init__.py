@@ -26,6 +26,7 @@ from __future__ import annotations
 from journeylib.journey_map.analyse import analyse  # first, so `journey_map.analyse` is the function, not the module
 from journeylib.journey_map.params import Params
 from journeylib.journey_map.result import NOTEBOOK, SECTION, Result
+from journeylib.analysis import lazy_names
 
 __all__ = ["Params", "analyse", "Result", "SECTION", "NOTEBOOK"]
 
@@ -33,15 +34,4 @@ __all__ = ["Params", "analyse", "Result", "SECTION", "NOTEBOOK"]
 _OLD_NAMES = {"JourneyMapResult": ("result", "Result"), "SegmentMap": ("result", "SegmentMap")}
 
 
-def __getattr__(name: str):
-    import importlib
-
-    if name in _OLD_NAMES:
-        module, attribute = _OLD_NAMES[name]
-        return getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
-    try:  # a topic module of the package (`journey_map.attribution.MODELS` in notebook 01)
-        return importlib.import_module(f"{__name__}.{name}")
-    except ModuleNotFoundError as error:
-        if error.name != f"{__name__}.{name}":
-            raise
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+__getattr__ = lazy_names(__name__, _OLD_NAMES)

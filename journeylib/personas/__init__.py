@@ -20,6 +20,7 @@ from __future__ import annotations
 from journeylib.personas.analyse import analyse  # first, so `personas.analyse` is the function, not the module
 from journeylib.personas.params import Params
 from journeylib.personas.result import Result
+from journeylib.analysis import lazy_names
 
 SECTION = ("personas", "feedback")
 NOTEBOOK = "05_personas_and_feedback"
@@ -40,15 +41,4 @@ _OLD_NAMES = {
 }
 
 
-def __getattr__(name: str):
-    import importlib
-
-    if name in _OLD_NAMES:
-        module, attribute = _OLD_NAMES[name]
-        return getattr(importlib.import_module(module), attribute)
-    try:  # a module of the package (`personas.naming`), some of them shims of the derived layer
-        return importlib.import_module(f"{__name__}.{name}")
-    except ModuleNotFoundError as error:
-        if error.name != f"{__name__}.{name}":
-            raise
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+__getattr__ = lazy_names(__name__, _OLD_NAMES)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from journeylib.retention.analyse import analyse  # first, so `retention.analyse` is the function, not the module
 from journeylib.retention.params import Params
 from journeylib.retention.result import Result
+from journeylib.analysis import lazy_names
 
 SECTION = "retention"
 NOTEBOOK = "03_retention_churn"
@@ -38,15 +39,4 @@ _OLD_NAMES = {
 }
 
 
-def __getattr__(name: str):
-    import importlib
-
-    if name in _OLD_NAMES:
-        module, attribute = _OLD_NAMES[name]
-        return getattr(importlib.import_module(module), attribute)
-    try:  # a module of the package (`retention.model`, as notebook 03 reads MAIN_TERMS) not imported yet
-        return importlib.import_module(f"{__name__}.{name}")
-    except ModuleNotFoundError as error:
-        if error.name != f"{__name__}.{name}":
-            raise
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+__getattr__ = lazy_names(__name__, _OLD_NAMES)

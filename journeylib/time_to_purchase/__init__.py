@@ -24,6 +24,7 @@ from __future__ import annotations
 from journeylib.time_to_purchase.analyse import analyse  # first, so `time_to_purchase.analyse` is the function
 from journeylib.time_to_purchase.params import Params
 from journeylib.time_to_purchase.result import Result
+from journeylib.analysis import lazy_names
 
 SECTION = "time_to_purchase"
 NOTEBOOK = "02_time_to_purchase"
@@ -40,15 +41,4 @@ _OLD_NAMES = {
 }
 
 
-def __getattr__(name: str):
-    import importlib
-
-    if name in _OLD_NAMES:
-        module, attribute = _OLD_NAMES[name]
-        return getattr(importlib.import_module(module), attribute)
-    try:  # a module of the package (`time_to_purchase.km`) not imported yet
-        return importlib.import_module(f"{__name__}.{name}")
-    except ModuleNotFoundError as error:
-        if error.name != f"{__name__}.{name}":
-            raise
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+__getattr__ = lazy_names(__name__, _OLD_NAMES)
