@@ -122,6 +122,10 @@ def notebook_01(tables, clock: Clock) -> dict:
     clock.wrap(compare, "buyers_against_others", "01 buyers against others")
     clock.wrap(compare, "two_groups", "01 two groups compared")
     clock.wrap(attribution, "attribute", "01 (context) attribution, all models, revenue credit inside")
+    from journeylib.engine import tables as engine_tables
+
+    # the event log ordered once, kept for the event-type transitions and the comparisons (the window both need)
+    clock.wrap(engine_tables, "store", "01 (context) the event log ordered once, for transitions and comparisons")
     result = clock.run("01 analyse, whole", jm.analyse, tables, jm.Params())
     clock.restore()
     metrics = result.metrics()

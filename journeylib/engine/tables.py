@@ -63,6 +63,13 @@ def materialise(engine: Engine, name: str, data, file_order: str | None = None):
     return con.table(name)
 
 
+def drop(engine: Engine, table) -> None:
+    """Free a table `store` made, before the engine is closed (DuckDB: its memory). Spark's checkpoints are
+    freed when the run disconnects."""
+    if engine.name != "spark":
+        engine.con.raw_sql(f'DROP TABLE IF EXISTS "{table.get_name()}"')
+
+
 def to_arrow(engine: Engine, expr):
     """An expression's rows as an Arrow table. Spark's timestamps are instants (the session is in
     UTC) but arrive without their zone: they get it back, as DuckDB gives them."""

@@ -30,19 +30,28 @@ def analyse(tables, params: Params | None = None, con=None) -> Result:
     own = con is None
     con = engine.connect(tables) if own else con
     try:
-        return _analyse(load_inputs(tables, params, con), params)
+        return _analyse(load_inputs(tables, params, con), params, con)
     finally:
         if own:
             disconnect(con)
 
 
-def _analyse(data, params: Params) -> Result:
+def _analyse(data, params: Params, con) -> Result:
     missing: dict[str, str] = {}
     pooled: dict[str, list] = {}
     values = revenue.purchase_values(data.events, data.sales)  # each buyer's purchase value: credit and revenue
     parts = {**_funnel_part(data, params, pooled, missing), **_channel_part(data)}
-    parts.update(**_attribution_part(data, params, values, missing), **_path_part(data, params),
-                 **_comparison_part(data, params), **_revenue_part(data, params, values, missing),
+    parts.update(**_attribution_part(data, params, values, missing))
+    # one ordering of the event log for the event-type transitions and the comparisons (the costly window)
+    from journeylib.engine import tables as engine_tables
+
+    ordered = engine_tables.store(con, "ordered_steps", variants.ordered_steps(data.events, "event_type",
+                                                                      variants.TOP_EVENT_TYPES))
+    try:
+        parts.update(**_path_part(data, params, ordered), **_comparison_part(data, params, ordered))
+    finally:
+        engine_tables.drop(con, ordered)
+    parts.update(**_revenue_part(data, params, values, missing),
                  **_map_part(data, parts["stage_counts_channel_"], parts["stage_counts_event_"]),
                  **_segment_part(data, params, pooled))
     notes = [groups.pooled_note(by, pooled[by], params.min_level_customers) for by in PURCHASE_SHARE_BY if by in pooled]
@@ -122,7 +131,7 @@ def _attribution_part(data, params: Params, values: pd.DataFrame, missing: dict)
             "attribution_info_": info, "markov_k_": higher}
 
 
-def _path_part(data, params: Params) -> dict:
+def _path_part(data, params: Params, ordered) -> dict:
     """4. Journey variants, transitions between stages, channels and event types, and the two flows."""
     events = data.events
     stage_trans = variants.transitions(events, kind="stage")
@@ -131,7 +140,8 @@ def _path_part(data, params: Params) -> dict:
     return {"variants_": {kind: variants.variants(events, kind=kind, top_n=params.top_n)
                           for kind in ("stage", "event_type")},
             "stage_transitions_": stage_trans, "channel_transitions_": channel_trans,
-            "event_type_transitions_": variants.transitions(events, kind="event_type", top_n=variants.TOP_EVENT_TYPES),
+            "event_type_transitions_": variants.transitions(events, kind="event_type", top_n=variants.TOP_EVENT_TYPES,
+                                                           ordered=ordered),
             "channel_order_": list(channel_trans.groupby("to_state")["transitions"].sum()
                                    .drop(engine.END, errors="ignore").sort_values(ascending=False).index),
             "stage_flows_": stage_flows, "channel_flows_": channel_flows, "share_bought_": share_bought(channel_flows)}
@@ -183,10 +193,10 @@ def _revenue_part(data, params: Params, values: pd.DataFrame, missing: dict) -> 
     return {"revenue_by_channel_": by_channel, "revenue_by_campaign_": by_campaign}
 
 
-def _comparison_part(data, params: Params) -> dict:
+def _comparison_part(data, params: Params, ordered) -> dict:
     """5. What buyers do that others don't (and the comparison the `compare` parameter asks for)."""
     events, journeys = data.events, data.journeys
-    buyers_compared = compare.buyers_against_others(events, journeys, params.compare_q)
+    buyers_compared = compare.buyers_against_others(events, journeys, params.compare_q, ordered=ordered)
     compared = buyers_compared
     chosen = params.compared_groups()
     if chosen is not None:
@@ -194,7 +204,7 @@ def _comparison_part(data, params: Params) -> dict:
 
         grouping, a, b = chosen
         compared = compare.two_groups(events, journeys, groups.segment_labels(journeys, grouping, data.personas), a, b,
-                                      params.compare_q, names=(label(a), label(b)))
+                                      params.compare_q, names=(label(a), label(b)), ordered=ordered)
     return {"buyers_compared_": buyers_compared, "compared_": compared}
 
 

@@ -57,7 +57,8 @@ def pre_purchase_touches(events, as_of=None):
 def channel_paths(touches, top_n: int | None = None, values: pd.DataFrame | None = None) -> pd.DataFrame:
     """Identical journeys collapsed in the engine: distinct channel paths (consecutive repeats collapsed)
     with customers, conversions and nulls, most common first. Every path-based model runs on this form.
-    `values` (customer_id, value: `revenue.purchase_values`): also the buyers' `revenue` per path."""
+    `values` (customer_id, value: `revenue.purchase_values`): also the buyers' `revenue` per path, and
+    `unpriced`, its buyers whose purchase has no known price."""
     import ibis
 
     steps = collapsed(touches, "channel")
@@ -65,9 +66,11 @@ def channel_paths(touches, top_n: int | None = None, values: pd.DataFrame | None
     sums = {}
     if values is not None:
         # unknown prices as 0 here: Spark keeps a pandas NaN as NaN (not null), which fill_null would not catch
-        known = values[["customer_id", "value"]].fillna({"value": 0.0})
+        known = values[["customer_id", "value"]].assign(_priced=values["value"].notna()).fillna({"value": 0.0})
         per_customer = per_customer.left_join(ibis.memtable(known), "customer_id")
         sums["revenue"] = per_customer.bought.ifelse(per_customer.value.fill_null(0.0), 0.0).sum()
+        # buyers whose purchase has no known price (or no value row at all)
+        sums["unpriced"] = (per_customer.bought & ~per_customer._priced.fill_null(False)).cast("int64").sum()
     grouped = per_customer.group_by("path").aggregate(
         customers=per_customer.count(),
         conversions=per_customer.bought.cast("int64").sum(),
@@ -80,31 +83,48 @@ def channel_paths(touches, top_n: int | None = None, values: pd.DataFrame | None
     return grouped.to_pandas()
 
 
-def rule_based(touches, half_life_days: float = 7.0, paths: pd.DataFrame | None = None) -> pd.DataFrame:
+def rule_based(touches, half_life_days: float = 7.0, paths: pd.DataFrame | None = None,
+               per_touch: pd.DataFrame | None = None) -> pd.DataFrame:
     """Credits per channel from first touch, last touch, linear and time decay, over buyers' touches.
 
     First and last touch come from the distinct paths (`channel_paths`, computed when not given):
     collapsing repeats keeps a path's first and last channel. Linear and time decay weigh every touch
-    (a channel touched twice gets two shares; each touch's age counts), so they run per touch in the engine,
-    with per-buyer windows that need no ordering.
+    (`touch_based`, computed when `per_touch` is not given).
+    """
+    if not half_life_days > 0:
+        raise ValueError(f"half_life_days must be positive, got {half_life_days}")
+    paths = channel_paths(touches) if paths is None else paths
+    out = touch_based(touches, half_life_days) if per_touch is None else per_touch
+    out = out[["linear", "time_decay"]].join(path_ends(paths), how="outer").fillna(0.0)
+    return out[["first_touch", "last_touch", "linear", "time_decay"]].astype("float64").sort_index()
+
+
+def touch_based(touches, half_life_days: float = 7.0, values: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per channel: linear and time-decay credit over buyers' touches, in one grouping in the engine.
+
+    A channel touched twice gets two shares; each touch's age counts, with per-buyer windows that need
+    no ordering. With `values` (customer_id, value: `revenue.purchase_values`) the same shares of each
+    buyer's value too: `linear_revenue`, `time_decay_revenue` (an unknown value counts 0).
     """
     import ibis
 
     if not half_life_days > 0:
         raise ValueError(f"half_life_days must be positive, got {half_life_days}")
-    paths = channel_paths(touches) if paths is None else paths
     b = touches.filter(touches.bought)
+    if values is not None:
+        known = ibis.memtable(values[["customer_id", "value"]].fillna({"value": 0.0}))
+        b = b.left_join(known, b.customer_id == known.customer_id).drop("customer_id_right")
     per_buyer = ibis.window(group_by=b.customer_id)
     days_before = b.first_purchase_at.delta(b.occurred_at, unit="second") / 86400
     b = b.mutate(_touches=b.event_id.count().over(per_buyer), _days=days_before)
     # Weights relative to the buyer's latest touch (weight 1), so old touches cannot underflow every weight to 0.
     b = b.mutate(_weight=((b._days.min().over(per_buyer) - b._days) * (math.log(2) / half_life_days)).exp())
     b = b.mutate(_decay=b._weight / b._weight.sum().over(per_buyer))
-    touch_based = b.group_by("channel").aggregate(linear=(1.0 / b._touches).sum(), time_decay=b._decay.sum())
-    out = touch_based.to_pandas().set_index("channel")
-    ends = path_ends(paths)
-    out = out.join(ends, how="outer").fillna(0.0)
-    return out[["first_touch", "last_touch", "linear", "time_decay"]].astype("float64").sort_index()
+    sums = {"linear": (1.0 / b._touches).sum(), "time_decay": b._decay.sum()}
+    if values is not None:
+        value = b.value.fill_null(0.0)
+        sums.update(linear_revenue=(value / b._touches).sum(), time_decay_revenue=(value * b._decay).sum())
+    return b.group_by("channel").aggregate(**sums).to_pandas().set_index("channel")
 
 
 def path_steps(paths: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -228,7 +248,8 @@ def attribute(events, half_life_days: float = 7.0, as_of=None, values: pd.DataFr
         raise NotEstimable("No customer has bought yet, so there is no purchase to credit to channels." if not buyers
                            else f"None of the {buyers:,} buyers had a marketing touch before buying, so no purchase "
                                 "can be credited to a channel.")
-    rules = rule_based(touches, half_life_days, paths)
+    per_touch = touch_based(touches, half_life_days, values)
+    rules = rule_based(touches, half_life_days, paths, per_touch)
     markov = markov_removal(trans)
     credits = rules.join(markov[["markov"]], how="outer").fillna(0.0).reindex(columns=list(MODELS))
     info = {
@@ -244,11 +265,9 @@ def attribute(events, half_life_days: float = 7.0, as_of=None, values: pd.DataFr
         from journeylib.journey_map import revenue
 
         info["revenue_credits"] = revenue.revenue_credits(touches, paths, values, markov["removal_effect"],
-                                                          half_life_days)
+                                                          half_life_days, per_touch)
         info["revenue"] = float(paths["revenue"].sum())
-        attributed_buyers = touches.filter(touches.bought).select("customer_id").distinct().to_pandas()["customer_id"]
-        known = values.dropna(subset=["value"])["customer_id"]
-        info["unpriced"] = int((~attributed_buyers.astype(str).isin(known.astype(str))).sum())
+        info["unpriced"] = int(paths["unpriced"].sum())
     return credits.sort_values("last_touch", ascending=False), info
 
 
@@ -262,5 +281,5 @@ def disagreement(credits: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values("spread", ascending=False)
 
 
-__all__ = ["MODELS", "CONVERSION", "NULL", "START", "pre_purchase_touches", "rule_based", "channel_paths", "channels_used",
+__all__ = ["MODELS", "CONVERSION", "NULL", "START", "pre_purchase_touches", "rule_based", "touch_based", "channel_paths", "channels_used",
            "path_steps", "path_ends", "markov_transitions", "conversion_probability", "markov_removal", "attribute", "disagreement"]

@@ -15,13 +15,13 @@ Per behaviour: the two shares, their difference with Newcombe's 95% interval and
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 import pandas as pd
 
 from journeylib.stats import comparisons as effects
-from journeylib.journey_map.engine import journey_events, order
-from journeylib.journey_map.variants import TOP_EVENT_TYPES, pooled, top_event_types
+from journeylib.journey_map.variants import TOP_EVENT_TYPES, ordered_steps
 
 KINDS = {"event": "event type", "step": "step", "channel": "channel"}
 STEP_SEP = " → "
@@ -70,30 +70,87 @@ def behaviour_label(kind: str, behaviour: str) -> str:
     return f"{KINDS[kind].capitalize()} {label(behaviour)}"
 
 
-def behaviour_counts(events, windows: pd.DataFrame, top_n: int = TOP_EVENT_TYPES) -> pd.DataFrame:
+def behaviour_counts(events, windows: pd.DataFrame, top_n: int = TOP_EVENT_TYPES, ordered=None) -> pd.DataFrame:
     """Customers per (group, kind, behaviour), in the engine. `windows`: customer_id, group, until (events strictly
-    before `until` count; NaT: every event)."""
+    before `until` count; NaT: every event). `ordered`: `variants.ordered_steps(events, "event_type", top_n)`,
+    already made (notebook 01 shares it with the event-type transitions).
+
+    A step's previous event comes from the whole log's order: an event before `until` has its previous one
+    before `until` too, so cutting the windows after the ordering changes nothing. Each customer's behaviours
+    are set as bits (one grouping by customer, `customer_bits`) and counted per group from those; grouping
+    every (customer, behaviour) pair instead took three times as long at a million customers.
+    """
     import ibis
 
-    t = journey_events(events)
-    kept = top_event_types(t, "event_type", top_n)
+    t = ordered_steps(events, "event_type", top_n) if ordered is None else ordered
     frame = windows[["customer_id", "group", "until"]].assign(customer_id=lambda f: f["customer_id"].astype(str),
                                                               group=lambda f: f["group"].astype(str))
     far = pd.Timestamp("2262-01-01", tz="UTC")
     frame["until"] = pd.to_datetime(frame["until"], utc=True).fillna(far).astype("datetime64[us, UTC]")
-    t = t.join(ibis.memtable(frame), "customer_id")
-    t = t.filter(t.occurred_at < t.until)
-    t = t.mutate(_type=pooled(t, "event_type", kept))
-    w = ibis.window(group_by=t.customer_id, order_by=order(t))
-    t = t.mutate(_previous=t._type.lag().over(w))
-    kinds = [
-        t.select("customer_id", "group", kind=ibis.literal("event"), behaviour=t.event_type),
-        t.select("customer_id", "group", kind=ibis.literal("channel"), behaviour=t.channel),
-        t.filter(t._previous.notnull() & (t._previous != t._type)).select(
-            "customer_id", "group", kind=ibis.literal("step"), behaviour=t._previous + STEP_SEP + t._type),
-    ]
-    both = kinds[0].union(kinds[1]).union(kinds[2]).distinct()
-    return both.group_by(["group", "kind", "behaviour"]).aggregate(customers=both.count()).to_pandas()
+    t = t.mutate(_step=(t._from.notnull() & (t._from != t._state)).ifelse(t._from + STEP_SEP + t._state,
+                                                                           ibis.null().cast("string")))
+    kept = t.join(ibis.memtable(frame), "customer_id")
+    kept = kept.filter(kept.occurred_at < kept.until)
+    # the behaviours are listed from the whole log (no join): one seen only outside the windows counts 0 and goes
+    return customer_bits(kept, {"event": "event_type", "channel": "channel", "step": "_step"}, listed_from=t)
+
+
+BITS = 62  # behaviours per integer column (below the sign bit of a 64-bit integer on every engine)
+
+
+def customer_bits(t, columns: dict, listed_from=None) -> pd.DataFrame:
+    """Customers per (group, kind, behaviour) of table `t` (customer_id, group and one column per kind in
+    `columns`, kind -> column; a null is no behaviour); only behaviours someone has.
+
+    Every behaviour gets a bit; each customer's bits are or-ed in one grouping by (customer, group), and the
+    bits are counted here from that one row per customer. `listed_from`: a cheaper table holding at least
+    every behaviour of `t` (its distinct values give the bits)."""
+    import ibis
+
+    source = t if listed_from is None else listed_from
+    found = [source.select(kind=ibis.literal(kind), behaviour=source[column].cast("string")).distinct()
+             for kind, column in columns.items()]
+    values = found[0]
+    for more in found[1:]:
+        values = values.union(more)
+    values = values.filter(values.behaviour.notnull()).to_pandas().sort_values(["kind", "behaviour"], ignore_index=True)
+    names = {kind: values.loc[values["kind"] == kind, "behaviour"].tolist() for kind in columns}
+    for kind, column in columns.items():
+        code = np.arange(len(names[kind]), dtype="int64")
+        codes = ibis.memtable(pd.DataFrame({f"_{kind}_value": pd.Series(names[kind], dtype=object),
+                                            f"_{kind}_chunk": code // BITS, f"_{kind}_bit": 2 ** (code % BITS)}))
+        t = t.left_join(codes, t[column].cast("string") == codes[f"_{kind}_value"])
+    bits = {f"_{kind}_{chunk}": bit_or((t[f"_{kind}_chunk"] == chunk).ifelse(t[f"_{kind}_bit"], 0))
+            for kind in columns for chunk in range(-(-len(names[kind]) // BITS))}
+    out = pd.DataFrame(columns=["group", "kind", "behaviour", "customers"])
+    if bits:
+        per_customer = t.group_by(["customer_id", "group"]).aggregate(**bits)
+        per_customer = per_customer.drop("customer_id").to_pandas()
+        rows = []
+        for group, part in per_customer.groupby("group", sort=True):
+            for kind in columns:
+                for position, behaviour in enumerate(names[kind]):
+                    column = part[f"_{kind}_{position // BITS}"].fillna(0).to_numpy(dtype="int64")
+                    rows.append((group, kind, behaviour, int(np.count_nonzero(column & (1 << (position % BITS))))))
+        out = pd.DataFrame(rows, columns=["group", "kind", "behaviour", "customers"])
+    return out[out["customers"] > 0].astype({"customers": "int64"}).reset_index(drop=True)
+
+
+def bit_or(value):
+    """The bitwise or of `value` over a group: the engine's own `bit_or` (DuckDB's and Spark's; Ibis's
+    Spark compiler has no bit_or of its own)."""
+    return _bit_or_function()(value)
+
+
+@functools.cache
+def _bit_or_function():
+    import ibis
+
+    @ibis.udf.agg.builtin(name="bit_or")
+    def bit_or(value: int) -> int:
+        """The engine's bit_or aggregate."""
+
+    return bit_or
 
 
 def compare(counts: pd.DataFrame, names: tuple, labels: tuple, sizes: tuple, q: float = 0.1,
@@ -135,16 +192,16 @@ def buyers_windows(journeys: pd.DataFrame) -> tuple[pd.DataFrame, float | None]:
     return frame[journeys["first_touch_at"].notna()], median
 
 
-def buyers_against_others(events, journeys: pd.DataFrame, q: float = 0.1) -> GroupComparison:
+def buyers_against_others(events, journeys: pd.DataFrame, q: float = 0.1, ordered=None) -> GroupComparison:
     windows, median = buyers_windows(journeys)
     sizes = (int((windows["group"] == "buyers").sum()), int((windows["group"] == "others").sum()))
-    counts = behaviour_counts(events, windows) if min(sizes) else pd.DataFrame(
+    counts = behaviour_counts(events, windows, ordered=ordered) if min(sizes) else pd.DataFrame(
         columns=["group", "kind", "behaviour", "customers"])
     return compare(counts, ("buyers", "non-buyers"), ("buyers", "others"), sizes, q, median)
 
 
 def two_groups(events, journeys: pd.DataFrame, labels, a: str, b: str, q: float = 0.1,
-               names: tuple | None = None) -> GroupComparison:
+               names: tuple | None = None, ordered=None) -> GroupComparison:
     """Customers labelled `a` against those labelled `b` (`labels` aligned with `journeys`), every event.
 
     A channel that every customer of its own group used, named like that group (two acquisition channels:
@@ -155,7 +212,7 @@ def two_groups(events, journeys: pd.DataFrame, labels, a: str, b: str, q: float 
     windows = pd.DataFrame({"customer_id": journeys.loc[chosen, "customer_id"], "group": labels[chosen],
                             "until": pd.NaT})
     sizes = (int((labels == a).sum()), int((labels == b).sum()))
-    counts = behaviour_counts(events, windows) if min(sizes) else pd.DataFrame(
+    counts = behaviour_counts(events, windows, ordered=ordered) if min(sizes) else pd.DataFrame(
         columns=["group", "kind", "behaviour", "customers"])
     defining = [group for group, size in zip((a, b), sizes) if size and ((counts["group"] == group) & (
         counts["kind"] == "channel") & (counts["behaviour"] == group) & (counts["customers"] == size)).any()]

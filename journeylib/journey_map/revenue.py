@@ -16,8 +16,6 @@ Every model's revenue credits sum to the attributed buyers' revenue. Definitions
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
@@ -48,17 +46,14 @@ def purchase_values(events, sales: pd.DataFrame | None) -> pd.DataFrame:
 
 def touch_revenue(touches, values: pd.DataFrame, half_life_days: float) -> pd.DataFrame:
     """Per channel: linear and time-decay revenue, each buyer's value over their touches (in the engine)."""
-    import ibis
+    from journeylib.journey_map.attribution import touch_based
 
-    b = touches.filter(touches.bought)
-    b = b.join(ibis.memtable(values[["customer_id", "value"]].fillna({"value": 0.0})), "customer_id")
-    per_buyer = ibis.window(group_by=b.customer_id)
-    days = b.first_purchase_at.delta(b.occurred_at, unit="second") / 86400
-    b = b.mutate(_touches=b.event_id.count().over(per_buyer), _days=days)
-    b = b.mutate(_weight=((b._days.min().over(per_buyer) - b._days) * (math.log(2) / half_life_days)).exp())
-    b = b.mutate(_decay=b._weight / b._weight.sum().over(per_buyer))
-    out = b.group_by("channel").aggregate(linear=(b.value / b._touches).sum(), time_decay=(b.value * b._decay).sum())
-    return out.to_pandas().set_index("channel")
+    return _touch_revenue(touch_based(touches, half_life_days, values))
+
+
+def _touch_revenue(per_touch: pd.DataFrame) -> pd.DataFrame:
+    return per_touch[["linear_revenue", "time_decay_revenue"]].rename(
+        columns={"linear_revenue": "linear", "time_decay_revenue": "time_decay"})
 
 
 def path_revenue(paths: pd.DataFrame, effects: pd.Series) -> pd.DataFrame:
@@ -88,12 +83,14 @@ def path_revenue(paths: pd.DataFrame, effects: pd.Series) -> pd.DataFrame:
 
 
 def revenue_credits(touches, paths: pd.DataFrame, values: pd.DataFrame, effects: pd.Series,
-                    half_life_days: float) -> pd.DataFrame:
+                    half_life_days: float, per_touch: pd.DataFrame | None = None) -> pd.DataFrame:
     """Revenue credited to each channel (rows) by the five models (columns); each column sums to the revenue of
-    the attributed buyers. `paths` must carry `revenue` (`attribution.channel_paths(..., values=...)`)."""
+    the attributed buyers. `paths` must carry `revenue` (`attribution.channel_paths(..., values=...)`).
+    `per_touch`: `attribution.touch_based(touches, half_life_days, values)` when already grouped."""
     from journeylib.journey_map.attribution import MODELS
 
-    out = path_revenue(paths, effects).join(touch_revenue(touches, values, half_life_days), how="outer")
+    touch = touch_revenue(touches, values, half_life_days) if per_touch is None else _touch_revenue(per_touch)
+    out = path_revenue(paths, effects).join(touch, how="outer")
     return out.fillna(0.0).reindex(columns=list(MODELS)).astype("float64").sort_index()
 
 
@@ -105,14 +102,15 @@ def revenue_by(journeys: pd.DataFrame, sales_values: pd.DataFrame, labels, top_n
     if top_n is not None:
         top = group.value_counts().index[:top_n]
         group = group.where(group.isin(top), OTHER_LEVEL)
-    of_customer = pd.Series(group.to_numpy(), index=journeys["customer_id"].astype(str).to_numpy())
-    priced = sales_values.dropna(subset=["price"])
-    frame = priced.assign(group=priced["customer_id"].astype(str).map(of_customer)).dropna(subset=["group"])
+    # each sale's customer found once among the journeys (a million-row lookup, not one per count)
+    where = pd.Index(journeys["customer_id"].astype(str)).get_indexer(sales_values["customer_id"].astype(str))
+    sale_group = pd.Series(np.where(where >= 0, group.to_numpy()[where], None), index=sales_values.index)
+    sales = sales_values.assign(group=sale_group).dropna(subset=["group"])
+    priced = sales.dropna(subset=["price"])
     table = pd.DataFrame({"customers": group.value_counts()})
-    table["buyers"] = sales_values.assign(group=sales_values["customer_id"].astype(str).map(of_customer)).groupby(
-        "group")["customer_id"].nunique()
-    table["purchases"] = frame.groupby("group").size()
-    table["revenue"] = frame.groupby("group")["price"].sum()
+    table["buyers"] = sales.groupby("group")["customer_id"].nunique()
+    table["purchases"] = priced.groupby("group").size()
+    table["revenue"] = priced.groupby("group")["price"].sum()
     table = table.fillna(0).astype({"buyers": "int64", "purchases": "int64"})
     table["per_lead"] = table["revenue"] / table["customers"]
     table["per_purchase"] = table["revenue"] / table["purchases"].where(table["purchases"] > 0)

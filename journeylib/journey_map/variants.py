@@ -48,8 +48,33 @@ def variants(events, kind: str = "stage", top_n: int = 10) -> tuple[pd.DataFrame
     return top, totals
 
 
+def ordered_steps(events, kind: str = "event_type", top_n: int | None = None, segments: pd.DataFrame | None = None):
+    """Each event with its state and the previous event's, in one window (one sort of the event log).
+
+    Columns: customer_id, occurred_at, event_type, channel, segment (only with `segments`), `_state` (the `kind` value; with
+    `top_n` the `top_n` most frequent values by events, the rest pooled into 'other'), `_from` and
+    `_from_at` (the previous event's state and time; null on the first), `_is_last`. Stages and event
+    types use events that count for the journey; channels use every event in the log. The event-type
+    transitions and the group comparison (`compare.behaviour_counts`) can share one such table
+    (`Table.cache()`): the window is the costly part of both.
+    """
+    import ibis
+
+    if kind not in ("stage", "channel", "event_type"):
+        raise ValueError(f"kind={kind!r}: expected 'stage', 'channel' or 'event_type'")
+    t = events if kind == "channel" else journey_events(events)
+    state = t[kind] if top_n is None else pooled(t, kind, top_event_types(t, kind, top_n))
+    t = t.mutate(_state=state) if segments is None else with_segments(t.mutate(_state=state), segments)
+    w = ibis.window(group_by=t.customer_id, order_by=order(t))
+    # one window for all three (one sort); event_id is never null, so only the last event has no next one
+    t = t.mutate(_from=t._state.lag().over(w), _from_at=t.occurred_at.lag().over(w),
+                 _is_last=t.event_id.lead().over(w).isnull())
+    return t.select("customer_id", "occurred_at", "event_type", "channel", *(["segment"] if segments is not None else []),
+                    "_state", "_from", "_from_at", "_is_last")
+
+
 def transitions(events, kind: str = "stage", segments: pd.DataFrame | None = None,
-                top_n: int | None = None) -> pd.DataFrame:
+                top_n: int | None = None, ordered=None) -> pd.DataFrame:
     """First-order transitions between stages, channels or event types, consecutive repeats collapsed.
 
     Each customer's sequence runs (start) -> s1 -> s2 ... -> (end). Per
@@ -59,23 +84,17 @@ def transitions(events, kind: str = "stage", segments: pd.DataFrame | None = Non
     event in the log (`unknown` is kept as a state of its own). `top_n`: only the `top_n` most
     frequent values (by events) are states of their own, the rest pooled into 'other' before
     repeats are collapsed, so an export with thousands of labels still gives a readable matrix.
+    `ordered`: the same `ordered_steps(events, kind, top_n, segments)`, already made (and cached).
     """
     import ibis
 
-    if kind not in ("stage", "channel", "event_type"):
-        raise ValueError(f"kind={kind!r}: expected 'stage', 'channel' or 'event_type'")
-    t = events if kind == "channel" else journey_events(events)
-    if top_n is not None:
-        t = t.mutate(**{kind: pooled(t, kind, top_event_types(t, kind, top_n))})
-    t = with_segments(t, segments)
-    w = ibis.window(group_by=t.customer_id, order_by=order(t))
-    # one window for all three (one sort); event_id is never null, so only the last event has no next one
-    t = t.mutate(_from=t[kind].lag().over(w), _from_at=t.occurred_at.lag().over(w),
-                 _is_last=t.event_id.lead().over(w).isnull())
-    steps = t.filter(t._from.isnull() | (t._from != t[kind]))
-    steps = steps.select("segment", from_state=steps._from.fill_null(START), to_state=steps[kind],
+    t = ordered_steps(events, kind, top_n, segments) if ordered is None else ordered
+    if "segment" not in t.columns:  # no segments: every event in segment 'all'
+        t = t.mutate(segment=ibis.literal("all"))
+    steps = t.filter(t._from.isnull() | (t._from != t._state))
+    steps = steps.select("segment", from_state=steps._from.fill_null(START), to_state=steps._state,
                          hours=steps.occurred_at.delta(steps._from_at, unit="second") / 3600)
-    ends = t.filter(t._is_last).select("segment", from_state=t[kind], to_state=ibis.literal(END),
+    ends = t.filter(t._is_last).select("segment", from_state=t._state, to_state=ibis.literal(END),
                                        hours=ibis.null().cast("float64"))
     both = steps.union(ends)
     out = both.group_by(["segment", "from_state", "to_state"]).aggregate(
