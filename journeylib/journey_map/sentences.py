@@ -61,14 +61,13 @@ class Sentences:
         """The named conditions of a topic as a reviewer reads them: "groups" (channels and dealers pooled into
         'other', a single dealer), "attribution" (nothing attributed), "revenue" (no price, no campaigns),
         "segments" (segments pooled).
-        Pooled groups are named by their labels ("Text message, Unknown"; metrics' notes keep the codes)."""
-        from journeylib.journey_map.groups import NO_SEGMENT, PURCHASE_SHARE_BY, pooled_note
+        Pooled groups are named by their labels ("Text message, Unknown"), as in metrics' notes."""
+        from journeylib.journey_map.groups import PURCHASE_SHARE_BY, pooled_note
         from journeylib.journey_map.result import (NO_ATTRIBUTION, NO_CAMPAIGN_REVENUE, NO_DEALER_COMPARISON,
                                                    NO_REVENUE_CREDIT)
 
         def pooled(feature: str) -> str:
-            names = [n if n == NO_SEGMENT else label(n) for n in self.pooled_[feature]]
-            return pooled_note(feature, names, self.params.min_level_customers)
+            return pooled_note(feature, self.pooled_[feature], self.params.min_level_customers)
 
         reasons = {"groups": (NO_DEALER_COMPARISON,), "attribution": (NO_ATTRIBUTION,),
                    "revenue": (NO_REVENUE_CREDIT, NO_CAMPAIGN_REVENUE)}

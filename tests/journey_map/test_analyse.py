@@ -153,7 +153,8 @@ def test_purchase_share_pools_small_groups_and_says_which():
     other = table.set_index("segment").loc["other"]
     assert other["segment_customers"] == 5 and other["customers"] == 2
     sentence = groups.pooled_note("acquisition_channel", pooled, 20)
-    assert sentence == "Acquisition channel: display, sms had fewer than 20 customers and are pooled into 'other'."
+    assert sentence == ("Acquisition channel: Display ads, Text message had fewer than 20 customers and are pooled "
+                        "into 'Other'.")
 
 
 def test_purchase_share_error_bars_are_never_negative_at_zero_and_hundred_percent():
@@ -253,11 +254,11 @@ def test_named_conditions_are_said_by_topic_from_missing_and_the_pooled_groups()
                   missing_={"dealer_comparison": "All customers belong to one dealer, so dealers cannot be compared.",
                             "attribution": "No customer has bought yet, so there is no purchase to credit to channels."})
     assert picks.notes_for("groups") == [
-        "Acquisition channel: Text message had fewer than 20 customers and is pooled into 'other'.",
+        "Acquisition channel: Text message had fewer than 20 customers and is pooled into 'Other'.",
         "All customers belong to one dealer, so dealers cannot be compared."]
     assert picks.notes_for("attribution") == ["No customer has bought yet, so there is no purchase to credit to channels."]
     assert picks.notes_for("segments") == [
-        "Persona: (no persona recorded) had fewer than 20 customers and is pooled into 'other'."]
+        "Persona: (no persona recorded) had fewer than 20 customers and is pooled into 'Other'."]
     # segments by a grouping of part 1 were said there, once
     by_channel = Picks(params=jm.Params(), pooled_={"acquisition_channel": ["sms"]}, missing_={})
     assert by_channel.notes_for("segments") == [] and len(by_channel.notes_for("groups")) == 1
