@@ -750,6 +750,20 @@ def test_an_export_without_prices_or_service_events_records_nulls_with_reasons(p
     assert "Purchase to retention" not in result.funnel_sentence()
     assert "The export records no retention or advocacy events" in result.funnel_sentence()
     assert "Purchase to retention" not in result.map_sentence()
+    # the days-between-stages table: no Kaplan-Meier share into a stage nobody can reach (never a fake 0.0%)
+    from journeylib import report
+    from journeylib.labels import MISSING
+
+    shown = report.reviewer_frame(result.step_times_, formats=result.formats).set_index("Step")
+    km = ["Moved on within 30 days (KM)", "Within 90 days (KM)", "Within 180 days (KM)"]
+    assert shown.loc["Purchase → retention", km].tolist() == [MISSING] * 3
+    assert shown.loc["Retention → advocacy", km].tolist() == [MISSING] * 3
+    assert all(value.endswith("%") for value in shown.loc["Consideration → purchase", km])
+    reason = metrics["missing"]["conversion.purchase_to_retention"]
+    for name in ("km_median_days", "km_by_30_days", "km_by_90_days", "km_by_180_days"):
+        assert metrics["steps"]["purchase_to_retention"][name] is None
+        assert metrics["missing"][f"steps.purchase_to_retention.{name}"] == reason
+    assert metrics["steps"]["consideration_to_purchase"]["km_by_90_days"] > 0
 
 
 @pytest.fixture(scope="module")
