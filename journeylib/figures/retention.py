@@ -133,9 +133,10 @@ def return_calibration(calibration: pd.DataFrame, as_of, until):
     observed = calibration["observed"].to_numpy(dtype=float)
     buyers = calibration["buyers"].to_numpy(dtype=float)
     groups = f"{len(calibration)} groups of about {calibration['buyers'].median():.0f} buyers"
+    low, high = percent(predicted.min()), percent(predicted.max())
     ax.scatter(predicted, observed, s=120 * buyers / max(buyers.max(), 1), color="C0", alpha=0.8, zorder=3,
-               label=f"{groups}, numbered from lowest to highest predicted ({percent(predicted.min())} to "
-                     f"{percent(predicted.max())})")
+               label=f"{groups}, numbered from lowest to highest predicted "
+                     f"({f'all about {low}' if low == high else f'{low} to {high}'})")
     for number, x, y in zip(range(1, len(calibration) + 1), predicted, observed):  # odd right, even left: no overlap
         ax.annotate(str(number), (x, y), xytext=(8 if number % 2 else -8, 0), textcoords="offset points",
                     ha="left" if number % 2 else "right", va="center", fontsize=8)

@@ -30,3 +30,8 @@ def test_a_backtest_with_nearly_equal_predictions_is_drawn_as_numbered_points_no
     finally:
         plt.close(fig)
     assert "(75.8% to 76.3%)" in legend[1] and "numbered from lowest to highest" in legend[1]
+    same = return_calibration(calibration.assign(predicted=0.762), pd.Timestamp("2025-06-30"), pd.Timestamp("2026-06-30"))
+    try:
+        assert same.axes[0].get_legend().get_texts()[1].get_text().endswith("predicted (all about 76.2%)")
+    finally:
+        plt.close(same)
