@@ -22,6 +22,7 @@ import pytest
 from tests.support.awkward_exports import CASES, MID_DEALERS, TINY_DEALERS, build  # noqa: E402
 from journeylib.run import folders
 from journeylib.cli import main
+from journeylib.labels import label
 from journeylib.results import REQUIRED_KEYS, get_key, missing_keys
 from journeylib.sample import write_sample
 
@@ -107,7 +108,7 @@ def test_every_report_finishes_and_says_what_it_could_not_compute(name, sample, 
         pooled = get_key(metrics, key)
         assert set(levels) <= set(pooled), (key, pooled)
         section = key.split(".")[0]
-        assert any(all(level in note for level in levels) for note in metrics[section].get("notes", [])), \
+        assert any(all(label(level) in note for level in levels) for note in metrics[section].get("notes", [])), \
             f"no note names the pooled levels {levels}"
 
     if case.absent_reference_channel:

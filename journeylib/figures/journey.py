@@ -18,6 +18,18 @@ from journeylib.labels import label
 from journeylib.vocabulary import STAGES
 
 
+POSTER_LINE_CHARS = 26  # a poster column holds about this many characters at its font size (15-inch figure, 5 stages)
+
+
+def _item(prefix: str, text: str) -> list[str]:
+    """One listed name on the poster, wrapped under its prefix so it stays in its column (at most two lines; a
+    longer one ends in '…')."""
+    import textwrap
+
+    return textwrap.wrap(text, POSTER_LINE_CHARS, initial_indent=prefix, subsequent_indent=" " * len(prefix),
+                         max_lines=2, placeholder=" …", break_on_hyphens=False) or [prefix.rstrip()]
+
+
 def _stage_text(row) -> str:
     """The facts under one stage of the poster, in words: labels for every code, no 'n/a'."""
     share = "" if pd.isna(row["reach_share"]) else f" ({row['reach_share']:.0%})"
@@ -30,9 +42,11 @@ def _stage_text(row) -> str:
     else:
         lines.append("Last stage")
     lines.append("Top touchpoints:")
-    lines += [f"  {i}. {plain(label(v))}" for i, v in enumerate(row["top_touchpoints"], 1)] or ["  none"]
+    lines += [line for i, v in enumerate(row["top_touchpoints"], 1) for line in _item(f"  {i}. ", plain(label(v)))] \
+        or ["  none"]
     lines.append("Top channels:")
-    lines += [f"  {i}. {plain(label(v))}" for i, v in enumerate(row["top_channels"], 1)] or ["  none"]
+    lines += [line for i, v in enumerate(row["top_channels"], 1) for line in _item(f"  {i}. ", plain(label(v)))] \
+        or ["  none"]
     if not pd.isna(row["survey_responses"]):
         nps = "" if pd.isna(row["nps"]) else f"NPS {row['nps']:+.0f}\n  "
         mean = "" if pd.isna(row["mean_score"]) else f"mean {row['mean_score']:.1f}/10, "
@@ -41,7 +55,7 @@ def _stage_text(row) -> str:
         lines.append("Satisfaction: no survey")
     if row["pain_points"]:
         lines.append("Pain points:")
-        lines += [f"  - {plain(label(p))}" for p in row["pain_points"]]
+        lines += [line for p in row["pain_points"] for line in _item("  - ", plain(label(p)))]
     elif row["stage"] in SURVEY_STAGE.values() and not pd.isna(row["survey_responses"]):
         lines.append("Pain points: none named")
     return "\n".join(lines)

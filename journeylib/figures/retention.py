@@ -11,6 +11,7 @@ import pandas as pd
 from journeylib.figures.curves import draw_km
 from journeylib.figures.forest import forest
 from journeylib.figures.style import error_bars, named, percent_axis
+from journeylib.labels import percent
 
 SATISFACTION_BANDS = ("promoter", "passive", "detractor", "no_response")
 
@@ -124,16 +125,27 @@ def return_calibration(calibration: pd.DataFrame, as_of, until):
     """The service backtest: share who came back against the mean predicted probability, per tenth of buyers."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.5, 5))
+    fig, ax = plt.subplots(figsize=(6.5, 5.6))
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfect calibration")
-    ax.plot(calibration["predicted"].to_numpy(dtype=float), calibration["observed"].to_numpy(dtype=float), "o-",
-            label=f"{len(calibration)} groups of about {calibration['buyers'].median():.0f} buyers")
+    # points, not a line: when the model gives every group nearly the same probability a line through them
+    # reads as a vertical stroke; each point is numbered (1 = lowest predicted) and sized by its buyers
+    predicted = calibration["predicted"].to_numpy(dtype=float)
+    observed = calibration["observed"].to_numpy(dtype=float)
+    buyers = calibration["buyers"].to_numpy(dtype=float)
+    groups = f"{len(calibration)} groups of about {calibration['buyers'].median():.0f} buyers"
+    low, high = percent(predicted.min()), percent(predicted.max())
+    ax.scatter(predicted, observed, s=120 * buyers / max(buyers.max(), 1), color="C0", alpha=0.8, zorder=3,
+               label=f"{groups}, numbered from lowest to highest predicted "
+                     f"({f'all about {low}' if low == high else f'{low} to {high}'})")
+    for number, x, y in zip(range(1, len(calibration) + 1), predicted, observed):  # odd right, even left: no overlap
+        ax.annotate(str(number), (x, y), xytext=(8 if number % 2 else -8, 0), textcoords="offset points",
+                    ha="left" if number % 2 else "right", va="center", fontsize=8)
     ax.set(title=f"Scored on {as_of:%d %b %Y}, checked on {until:%d %b %Y}",
            xlabel="predicted probability of a service visit within 12 months",
            ylabel="share who came back within 12 months", xlim=(0, 1), ylim=(0, 1))
     percent_axis(ax, "x")
     percent_axis(ax, "y")
-    ax.legend(loc="upper left")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), fontsize=9)  # below: never over a point
     fig.tight_layout()
     return fig
 

@@ -23,7 +23,7 @@ import pandas as pd
 from journeylib.stats import comparisons as effects
 from journeylib.journey_map.variants import TOP_EVENT_TYPES, ordered_steps
 
-KINDS = {"event": "event type", "step": "step", "channel": "channel"}
+KINDS = {"event": "event", "step": "step", "channel": "channel"}  # the word after a behaviour's label
 STEP_SEP = " → "
 
 
@@ -63,11 +63,12 @@ class GroupComparison:
 
 
 def behaviour_label(kind: str, behaviour: str) -> str:
+    """A behaviour as the sentences and the figure name it: its label first, its kind after it in brackets
+    ("Credit application (event)", "Walk-in (channel)", "Test drive → Deposit (step)")."""
     from journeylib.labels import label
 
-    if kind == "step":
-        return "Step " + STEP_SEP.join(label(part) for part in behaviour.split(STEP_SEP))
-    return f"{KINDS[kind].capitalize()} {label(behaviour)}"
+    name = STEP_SEP.join(label(part) for part in behaviour.split(STEP_SEP)) if kind == "step" else label(behaviour)
+    return f"{name} ({KINDS[kind]})"
 
 
 def behaviour_counts(events, windows: pd.DataFrame, top_n: int = TOP_EVENT_TYPES, ordered=None) -> pd.DataFrame:

@@ -168,6 +168,7 @@ class Result(Sentences, Views, BaseResult):
     def _record_shown(self, section) -> None:
         """The numbers the notebook's tables and sentences show (none depends on a display parameter)."""
         steps = self.durations_.merge(self.progression_, on=["from_stage", "to_stage", "progressed"])
+        unrecorded = self.unrecorded_stages_
         for row, conv in zip(steps.itertuples(), self.conversion_.itertuples()):
             section.record(("steps", conv.key), {
                 "reached": int(conv.reached), "converted": int(conv.converted), "dropped": int(conv.dropped),
@@ -175,6 +176,9 @@ class Result(Sentences, Views, BaseResult):
                 "median_days": row.median_days, "q1_days": row.q1_days, "q3_days": row.q3_days,
                 "km_median_days": row.km_median_days, **{f"km_by_{d}_days": getattr(row, f"by_{d}_days")
                                                          for d in (30, 90, 180)}})
+            if conv.to_stage in unrecorded:  # nobody can move on: a null with the reason, not a Kaplan-Meier 0%
+                for name in ("km_median_days", "km_by_30_days", "km_by_90_days", "km_by_180_days"):
+                    section.record_missing(("steps", conv.key, name), unrecorded_conversion(conv))
         for by, table in {**self.purchase_share_, self.params.segment_by + "_segments": self.segment_funnel_[
                 self.segment_funnel_["stage"] == "purchase"]}.items():
             for row in table.itertuples():

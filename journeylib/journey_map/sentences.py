@@ -61,14 +61,13 @@ class Sentences:
         """The named conditions of a topic as a reviewer reads them: "groups" (channels and dealers pooled into
         'other', a single dealer), "attribution" (nothing attributed), "revenue" (no price, no campaigns),
         "segments" (segments pooled).
-        Pooled groups are named by their labels ("Text message, Unknown"; metrics' notes keep the codes)."""
-        from journeylib.journey_map.groups import NO_SEGMENT, PURCHASE_SHARE_BY, pooled_note
+        Pooled groups are named by their labels ("Text message, Unknown"), as in metrics' notes."""
+        from journeylib.journey_map.groups import PURCHASE_SHARE_BY, pooled_note
         from journeylib.journey_map.result import (NO_ATTRIBUTION, NO_CAMPAIGN_REVENUE, NO_DEALER_COMPARISON,
                                                    NO_REVENUE_CREDIT)
 
         def pooled(feature: str) -> str:
-            names = [n if n == NO_SEGMENT else label(n) for n in self.pooled_[feature]]
-            return pooled_note(feature, names, self.params.min_level_customers)
+            return pooled_note(feature, self.pooled_[feature], self.params.min_level_customers)
 
         reasons = {"groups": (NO_DEALER_COMPARISON,), "attribution": (NO_ATTRIBUTION,),
                    "revenue": (NO_REVENUE_CREDIT, NO_CAMPAIGN_REVENUE)}
@@ -191,12 +190,15 @@ class Sentences:
         """The time-between-stages table a reviewer reads: one row per step, days and Kaplan-Meier shares."""
         table = self.durations_.merge(self.progression_, on=["from_stage", "to_stage", "progressed"])
         table["km_median_days"] = table["km_median_days"].where(table["km_median_days"] != float("inf"))
+        # into a stage the export records no event of, nobody can move on: its 0% is no share, it reads "—"
+        unrecorded = table["to_stage"].isin(self.unrecorded_stages_)
+        km = {d: table[f"by_{d}_days"].mask(unrecorded) for d in (30, 90, 180)}
         step = [f"{label(a)} → {label(b).lower()}" for a, b in zip(table["from_stage"], table["to_stage"])]
         return pd.DataFrame({
             "Step": step, "Reached the stage": table["at_risk"], "Moved on later": table["later"],
             "Median days": table["median_days"], "Days, 25th percentile": table["q1_days"],
-            "Days, 75th percentile": table["q3_days"], "Moved on within 30 days (KM)": table["by_30_days"],
-            "Within 90 days (KM)": table["by_90_days"], "Within 180 days (KM)": table["by_180_days"]})
+            "Days, 75th percentile": table["q3_days"], "Moved on within 30 days (KM)": km[30],
+            "Within 90 days (KM)": km[90], "Within 180 days (KM)": km[180]})
 
     def timing_sentence(self) -> str:
         slowest, buy_90 = self.slowest_step, self.buy_within_90_days

@@ -283,7 +283,7 @@ class Sentences:
 
 def _pooled_words(feature: str, merged, targets, min_count: int) -> str:
     """Levels pooled before fitting or drawing, as a reviewer reads them (metrics' `notes` keep the analyst's
-    wording, `pooled into 'low'`)."""
+    wording, `pooled into 'Low'`)."""
     names = ", ".join(label(level) for level in merged)
     joined = " / ".join("the other small ones ('Other')" if t == OTHER_LEVEL else f"{label(feature).lower()} {label(t)}"
                         for t in targets)

@@ -2,11 +2,12 @@
 
 `journeylib.stats.levels.plan_levels` decides the merges; this module only reads a
 plan back: which levels were pooled, which fixed reference was replaced, which
-feature was left out, as one plain sentence each and in `Results`.
+feature was left out, as one plain sentence each (codes as labels) and in `Results`.
 """
 
 from __future__ import annotations
 
+from journeylib.labels import label
 from journeylib.stats.levels import LevelPlan, pooled_sentence
 
 
@@ -20,10 +21,6 @@ def pooled_levels(plan: LevelPlan) -> dict:
     return out
 
 
-def _label(feature: str) -> str:
-    return feature.replace("_", " ").capitalize()
-
-
 def plan_sentences(plan: LevelPlan, features, fixed_references: dict, min_count: int) -> list[str]:
     """One sentence per pooled feature, replaced reference and feature left out of the model."""
     sentences = []
@@ -34,11 +31,11 @@ def plan_sentences(plan: LevelPlan, features, fixed_references: dict, min_count:
         wanted = fixed_references.get(feature)
         used = plan.references.get(feature)
         if feature not in plan.references:
-            sentences.append(f"{_label(feature)}: fewer than two levels with enough customers and events, "
+            sentences.append(f"{label(feature)}: fewer than two levels with enough customers and events, "
                              "so it is left out of the model.")
         elif wanted is not None and used != wanted:
-            sentences.append(f"{_label(feature)}: the usual reference '{wanted}' is absent or too rare in this "
-                             f"export, so estimates compare with '{used}', the largest group.")
+            sentences.append(f"{label(feature)}: the usual reference '{label(wanted)}' is absent or too rare in this "
+                             f"export, so estimates compare with '{label(used)}', the largest group.")
     return sentences
 
 

@@ -14,6 +14,7 @@ from typing import Callable
 
 import pandas as pd
 
+from journeylib.labels import label
 from journeylib.vocabulary import OTHER_LEVEL
 
 
@@ -91,8 +92,12 @@ def pooled_sentence(feature: str, pooled, min_count: int, target: str = OTHER_LE
     """The report's one sentence for levels pooled before fitting or drawing.
 
     `events` names what a level must have (e.g. "purchases"); None leaves the clause out (pooling by size).
+    The feature, each level and the target read as labels ("Satisfaction: No response ... pooled into
+    'Other'"); `label()` leaves a label as it is, so a caller that already passes labels gets the same sentence.
+    A target of several levels joined by " / " has each of them labelled.
     """
-    names = ", ".join(str(level) for level in pooled)
+    names = ", ".join(label(level) for level in pooled)
+    into = " / ".join(label(level) for level in str(target).split(" / "))
     clause = f" (or no {events})" if events else ""
-    return (f"{feature.replace('_', ' ').capitalize()}: {names} had fewer than {min_count} {units}"
-            f"{clause} and {'is' if len(pooled) == 1 else 'are'} pooled into '{target}'.")
+    return (f"{label(feature)}: {names} had fewer than {min_count} {units}"
+            f"{clause} and {'is' if len(pooled) == 1 else 'are'} pooled into '{into}'.")

@@ -153,7 +153,8 @@ def test_purchase_share_pools_small_groups_and_says_which():
     other = table.set_index("segment").loc["other"]
     assert other["segment_customers"] == 5 and other["customers"] == 2
     sentence = groups.pooled_note("acquisition_channel", pooled, 20)
-    assert sentence == "Acquisition channel: display, sms had fewer than 20 customers and are pooled into 'other'."
+    assert sentence == ("Acquisition channel: Display ads, Text message had fewer than 20 customers and are pooled "
+                        "into 'Other'.")
 
 
 def test_purchase_share_error_bars_are_never_negative_at_zero_and_hundred_percent():
@@ -253,11 +254,11 @@ def test_named_conditions_are_said_by_topic_from_missing_and_the_pooled_groups()
                   missing_={"dealer_comparison": "All customers belong to one dealer, so dealers cannot be compared.",
                             "attribution": "No customer has bought yet, so there is no purchase to credit to channels."})
     assert picks.notes_for("groups") == [
-        "Acquisition channel: Text message had fewer than 20 customers and is pooled into 'other'.",
+        "Acquisition channel: Text message had fewer than 20 customers and is pooled into 'Other'.",
         "All customers belong to one dealer, so dealers cannot be compared."]
     assert picks.notes_for("attribution") == ["No customer has bought yet, so there is no purchase to credit to channels."]
     assert picks.notes_for("segments") == [
-        "Persona: (no persona recorded) had fewer than 20 customers and is pooled into 'other'."]
+        "Persona: (no persona recorded) had fewer than 20 customers and is pooled into 'Other'."]
     # segments by a grouping of part 1 were said there, once
     by_channel = Picks(params=jm.Params(), pooled_={"acquisition_channel": ["sms"]}, missing_={})
     assert by_channel.notes_for("segments") == [] and len(by_channel.notes_for("groups")) == 1
@@ -749,6 +750,20 @@ def test_an_export_without_prices_or_service_events_records_nulls_with_reasons(p
     assert "Purchase to retention" not in result.funnel_sentence()
     assert "The export records no retention or advocacy events" in result.funnel_sentence()
     assert "Purchase to retention" not in result.map_sentence()
+    # the days-between-stages table: no Kaplan-Meier share into a stage nobody can reach (never a fake 0.0%)
+    from journeylib import report
+    from journeylib.labels import MISSING
+
+    shown = report.reviewer_frame(result.step_times_, formats=result.formats).set_index("Step")
+    km = ["Moved on within 30 days (KM)", "Within 90 days (KM)", "Within 180 days (KM)"]
+    assert shown.loc["Purchase → retention", km].tolist() == [MISSING] * 3
+    assert shown.loc["Retention → advocacy", km].tolist() == [MISSING] * 3
+    assert all(value.endswith("%") for value in shown.loc["Consideration → purchase", km])
+    reason = metrics["missing"]["conversion.purchase_to_retention"]
+    for name in ("km_median_days", "km_by_30_days", "km_by_90_days", "km_by_180_days"):
+        assert metrics["steps"]["purchase_to_retention"][name] is None
+        assert metrics["missing"][f"steps.purchase_to_retention.{name}"] == reason
+    assert metrics["steps"]["consideration_to_purchase"]["km_by_90_days"] > 0
 
 
 @pytest.fixture(scope="module")

@@ -49,7 +49,7 @@ def test_a_planted_difference_between_two_groups_is_found_and_its_interval_cover
     assert ("step", "site_visit → test_drive") in table.index
     sentences = found.sentences()
     assert "beyond chance" in sentences[0]
-    assert any(s.startswith("Event type Test drive:") for s in sentences)
+    assert any(s.startswith("Test drive (event):") for s in sentences)
 
 
 def test_with_nothing_flagged_the_smallest_detectable_difference_is_said():

@@ -685,7 +685,7 @@ def test_pooling_a_level_without_churn_matches_fitting_without_its_buyers():
     shared = without.dropna(subset=["odds_ratio"]).index
     np.testing.assert_allclose(pooled.loc[shared, "odds_ratio"], without.loc[shared, "odds_ratio"], rtol=0.05)
     sentences = fallbacks.plan_sentences(plan, labels.CATEGORICAL_FEATURES, RETENTION_REFERENCES, 20)
-    assert any(s.startswith("Acquisition channel: sms") for s in sentences)
+    assert any(s.startswith("Acquisition channel: Text message") for s in sentences)
 
 
 def test_a_collinear_feature_is_dropped_and_the_model_still_fits():

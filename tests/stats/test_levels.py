@@ -18,7 +18,17 @@ def test_pool_rare_with_nothing_rare_returns_the_values_unchanged():
 
 def test_pooled_sentence_names_the_levels_the_minimum_and_the_target():
     assert pooled_sentence("acquisition_channel", ["display", "sms"], 20) == (
-        "Acquisition channel: display, sms had fewer than 20 customers (or no events) and are pooled into 'other'.")
+        "Acquisition channel: Display ads, Text message had fewer than 20 customers (or no events) and are pooled "
+        "into 'Other'.")
     assert pooled_sentence("dealer", ["D9"], 20, target="D1", events="purchases", units="leads") == (
         "Dealer: D9 had fewer than 20 leads (or no purchases) and is pooled into 'D1'.")
-    assert pooled_sentence("dealer", ["D9"], 5, events=None) == "Dealer: D9 had fewer than 5 customers and is pooled into 'other'."
+    assert pooled_sentence("dealer", ["D9"], 5, events=None) == "Dealer: D9 had fewer than 5 customers and is pooled into 'Other'."
+
+
+def test_pooled_sentence_reads_codes_as_labels_and_leaves_labels_as_they_are():
+    coded = pooled_sentence("satisfaction", ["no_response"], 20)
+    assert coded == "Satisfaction: No response had fewer than 20 customers (or no events) and is pooled into 'Other'."
+    assert pooled_sentence("Satisfaction", ["No response"], 20, target="Other") == coded  # labelled once, not twice
+    assert pooled_sentence("dealer_id", ["(no dealer recorded)", "walk_in"], 20, target="other / website") == (
+        "Dealer: (no dealer recorded), Walk-in had fewer than 20 customers (or no events) and are pooled into "
+        "'Other / Website'.")

@@ -458,7 +458,7 @@ def test_pooling_a_channel_without_purchases_leaves_the_other_cox_estimates_alon
     choice = coding.choose_levels(_with_rare_channel(customers))
     assert choice.pooled == {"acquisition_channel": ["sms"]}
     assert choice.reference_channel == "website"
-    assert any("sms" in sentence and "pooled" in sentence for sentence in choice.sentences)
+    assert any("Text message" in sentence and "pooled" in sentence for sentence in choice.sentences)
     pooled = cox.purchase_model(choice)
     assert not pooled.notes and not pooled.missing and not pooled.penalised
     assert list(pooled.hazard_ratios.index) == list(plain.hazard_ratios.index)
