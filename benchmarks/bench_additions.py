@@ -191,6 +191,7 @@ def notebook_03(tables, clock: Clock, run_dir: Path) -> dict:
 
     clock.wrap(retention, "analyse_service", "03 service list: all (both backtests, scores, list)")
     clock.wrap(service, "backtest", lambda a, k: f"03   backtest a year earlier, {k.get('model', 'mbg_nbd')}")
+    clock.wrap(service, "year_before", "03   backtest inputs a year earlier (shared by both models)")
     clock.wrap(service, "to_call", "03   the to-call list")
     clock.wrap(retention, "_at_risk", "03 at-risk list ranked by the service model")
     result = clock.run("03 analyse, whole", retention.analyse, tables, retention.Params())
