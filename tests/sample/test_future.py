@@ -141,3 +141,12 @@ def test_consistent_journeys_keep_the_future_and_cut_at_the_as_of_date(tmp_path)
     before_sale = np.isin(ev.source, (0, 2, 4))
     assert (ev.t[before_sale] <= S.AS_OF - 60).all()
     assert np.isin(ev.person[before_sale], np.flatnonzero(~people.bought)).any()
+
+
+def test_journey_sample_takes_consistent_future(tmp_path):
+    from journeylib.cli import main
+
+    assert main(["sample", "--out", str(tmp_path / "raw"), "--customers", "300", "--consistent-future"]) == 0
+    assert json.loads((tmp_path / "raw" / "truth.json").read_text())["future"]["journeys_to_purchase"] is True
+    assert main(["sample", "--out", str(tmp_path / "plain"), "--customers", "300"]) == 0
+    assert "journeys_to_purchase" not in json.loads((tmp_path / "plain" / "truth.json").read_text())["future"]
