@@ -184,6 +184,10 @@ def _lead_future(result, tables) -> dict | None:
         out[f"expected_{days}d"] = round(float(table[f"p_purchase_{days}d"].sum()), 1)
         out[f"observed_{days}d"] = int(bought.sum())
         out[f"observed_{days}d_truth"] = len(future[f"purchases_{days}d"])
+        # the true hazard's own chance (channel, test drive, lead age): the bar on the default sample
+        out[f"hazard_auc_{days}d"] = future.get(f"hazard_auc_{days}d")
+        out[f"hazard_expected_{days}d"] = future.get(f"hazard_expected_{days}d")
+    out["journeys_to_purchase"] = bool(future.get("journeys_to_purchase"))
     return out
 
 
@@ -424,7 +428,11 @@ def markdown(results: list[dict]) -> str:
             lines.append(f"- Lead scores at the as-of date against the sample's future: {fut['open_leads_scored']:,} "
                          f"scored ({fut['open_leads_truth']:,} open in truth.json); AUC 30 d {_f(fut['auc_30d'])}, "
                          f"90 d {_f(fut['auc_90d'])}; expected / observed 30 d {_f(fut['expected_30d'], 0)} / "
-                         f"{fut['observed_30d']}, 90 d {_f(fut['expected_90d'], 0)} / {fut['observed_90d']}.")
+                         f"{fut['observed_30d']}, 90 d {_f(fut['expected_90d'], 0)} / {fut['observed_90d']}"
+                         + (f"; the true hazard's own chance: AUC {_f(fut['hazard_auc_30d'])} / "
+                            f"{_f(fut['hazard_auc_90d'])}, expected {_f(fut['hazard_expected_30d'], 0)} / "
+                            f"{_f(fut['hazard_expected_90d'], 0)}" if fut.get("hazard_auc_30d") is not None else "")
+                         + (" (--consistent-future sample)." if fut.get("journeys_to_purchase") else "."))
         svc = (r.get("notebook_03") or {}).get("service_scores") or {}
         sbt = svc.get("backtest") or {}
         if sbt:

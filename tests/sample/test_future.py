@@ -150,3 +150,34 @@ def test_journey_sample_takes_consistent_future(tmp_path):
     assert json.loads((tmp_path / "raw" / "truth.json").read_text())["future"]["journeys_to_purchase"] is True
     assert main(["sample", "--out", str(tmp_path / "plain"), "--customers", "300"]) == 0
     assert "journeys_to_purchase" not in json.loads((tmp_path / "plain" / "truth.json").read_text())["future"]
+
+
+# ------------------------------------------------------------------ the true hazard's own chance (`hazard_*`)
+def test_chance_is_the_true_hazard_given_what_happened_so_far():
+    import numpy as np
+
+    from journeylib.sample import _spec as S
+    from journeylib.sample._future import chance
+    from journeylib.sample._people import ACQ, People
+
+    website, walk_in = ACQ.index("website"), ACQ.index("walk_in")
+    old = S.AS_OF - 3 * 365 * S.DAY                       # long past any test-drive delay
+    people = People(persona=np.array([0, 0, 1]), channel=np.array([website, website, walk_in]),
+                    first_touch=np.array([old, old, S.AS_OF - 3_600]), test_drive=np.array([old + 5, -1, -1]))
+    p = chance(people, np.arange(3), np.array([30.0, 90.0]))
+    rate = S.BASE_HAZARD_PER_DAY
+    assert p[0] == pytest.approx(1 - np.exp(-rate * S.TEST_DRIVE_HR * np.array([30, 90])))
+    assert p[1] == pytest.approx(1 - np.exp(-rate * np.array([30, 90])), rel=1e-6)
+    # a walk-in of an hour ago: 80% take a test drive after about a day, then 2.5x the walk-in rate
+    walk = rate * S.CHANNEL_HR["walk_in"]
+    assert 1 - np.exp(-walk * 30) < p[2][0] < 1 - np.exp(-walk * S.TEST_DRIVE_HR * 30)
+    assert p[2][0] == pytest.approx(0.8 * (1 - np.exp(-walk * S.TEST_DRIVE_HR * 29)) + 0.2 * (1 - np.exp(-walk * 30)),
+                                    rel=0.02)
+
+
+def test_hazard_keys_add_up_to_the_drawn_future(sample):
+    future = json.loads((sample / "truth.json").read_text())["future"]
+    for days in (30, 90):
+        observed = len(future[f"purchases_{days}d"])
+        assert abs(future[f"hazard_expected_{days}d"] - observed) < 4 * observed ** 0.5 + 1
+        assert 0.55 < future[f"hazard_auc_{days}d"] < 0.85
