@@ -25,7 +25,10 @@ side by side, so a busy shared machine shows as wall well above CPU. Wrapped:
   nesting (`nesting.nest`); the flag counts against the sample's planted shift (truth.json `recent_shift`).
 
 The backtest figures (lead and service: AUC, expected against observed) come from the results' metrics,
-and the scores at the as-of date are checked against the sample's own future (truth.json `future`).
+and the scores at the as-of date are checked against the sample's own future (truth.json `future`). On the
+default sample the lead scores cannot meet that future as their backtest says (the open leads' journeys are
+written up to the as-of date, not to their purchase: docs/time_to_purchase.md, "Lead scores");
+`--consistent-future` makes and uses samples whose exports are consistent with it (raw-N-consistent).
 `--notebooks` also times the four notebooks under `journey run --only 01,02,03,06 --publish` (papermill, on
 the same processed folder: `journey run` reuses it), as benchmarks/bench_run.py does.
 
@@ -185,6 +188,10 @@ def _lead_future(result, tables) -> dict | None:
         out[f"expected_{days}d"] = round(float(table[f"p_purchase_{days}d"].sum()), 1)
         out[f"observed_{days}d"] = int(bought.sum())
         out[f"observed_{days}d_truth"] = len(future[f"purchases_{days}d"])
+        # the true hazard's own chance (channel, test drive, lead age): the bar on the default sample
+        out[f"hazard_auc_{days}d"] = future.get(f"hazard_auc_{days}d")
+        out[f"hazard_expected_{days}d"] = future.get(f"hazard_expected_{days}d")
+    out["journeys_to_purchase"] = bool(future.get("journeys_to_purchase"))
     return out
 
 
@@ -195,6 +202,7 @@ def notebook_03(tables, clock: Clock, run_dir: Path) -> dict:
 
     clock.wrap(retention, "analyse_service", "03 service list: all (both backtests, scores, list)")
     clock.wrap(service, "backtest", lambda a, k: f"03   backtest a year earlier, {k.get('model', 'mbg_nbd')}")
+    clock.wrap(service, "year_before", "03   backtest inputs a year earlier (shared by both models)")
     clock.wrap(service, "to_call", "03   the to-call list")
     clock.wrap(retention, "_at_risk", "03 at-risk list ranked by the service model")
     result = clock.run("03 analyse, whole", retention.analyse, tables, retention.Params())
@@ -314,13 +322,15 @@ def one(processed: Path, raw: Path | None, only: list[str], partial: Path | None
     return out
 
 
-def ensure(data: Path, customers: int) -> tuple[Path, Path]:
-    """raw-N and proc-N in `data`, made once."""
-    raw, processed = data / f"raw-{customers}", data / f"proc-{customers}"
+def ensure(data: Path, customers: int, consistent: bool = False) -> tuple[Path, Path]:
+    """raw-N and proc-N in `data`, made once (raw-N-consistent, proc-N-consistent: `--consistent-future`)."""
+    tail = "-consistent" if consistent else ""
+    raw, processed = data / f"raw-{customers}{tail}", data / f"proc-{customers}{tail}"
     cli = [sys.executable, "-m", "journeylib.cli"]
     if not (raw / "truth.json").exists():
         shutil.rmtree(raw, ignore_errors=True)
-        subprocess.run([*cli, "sample", "--out", raw, "--customers", str(customers)], check=True)
+        extra = ["--consistent-future"] if consistent else []
+        subprocess.run([*cli, "sample", "--out", raw, "--customers", str(customers), *extra], check=True)
     if not (processed / "summary.json").exists():
         subprocess.run([*cli, "prepare", "--raw", raw, "--processed", processed], check=True)
     return raw, processed
@@ -422,7 +432,11 @@ def markdown(results: list[dict]) -> str:
             lines.append(f"- Lead scores at the as-of date against the sample's future: {fut['open_leads_scored']:,} "
                          f"scored ({fut['open_leads_truth']:,} open in truth.json); AUC 30 d {_f(fut['auc_30d'])}, "
                          f"90 d {_f(fut['auc_90d'])}; expected / observed 30 d {_f(fut['expected_30d'], 0)} / "
-                         f"{fut['observed_30d']}, 90 d {_f(fut['expected_90d'], 0)} / {fut['observed_90d']}.")
+                         f"{fut['observed_30d']}, 90 d {_f(fut['expected_90d'], 0)} / {fut['observed_90d']}"
+                         + (f"; the true hazard's own chance: AUC {_f(fut['hazard_auc_30d'])} / "
+                            f"{_f(fut['hazard_auc_90d'])}, expected {_f(fut['hazard_expected_30d'], 0)} / "
+                            f"{_f(fut['hazard_expected_90d'], 0)}" if fut.get("hazard_auc_30d") is not None else "")
+                         + (" (--consistent-future sample)." if fut.get("journeys_to_purchase") else "."))
         svc = (r.get("notebook_03") or {}).get("service_scores") or {}
         sbt = svc.get("backtest") or {}
         if sbt:
@@ -484,6 +498,9 @@ def main(argv=None):
     parser.add_argument("--name", default="additions", help="results file name (NAME.json, NAME.md)")
     parser.add_argument("--reuse", action="store_true",
                         help="keep a size's earlier measurement (DATA/additions-N.json) instead of measuring it again")
+    parser.add_argument("--consistent-future", action="store_true",
+                        help="samples from `journey sample --consistent-future` (raw-N-consistent): the open leads' "
+                             "journeys written from their purchase times, so the lead scores meet the future fairly")
     parser.add_argument("--one", help="(internal) a processed folder: time it in this process")
     parser.add_argument("--raw", help="(with --one) its raw folder, for truth.json")
     parser.add_argument("--json", help="(with --one) where to write its result")
@@ -498,8 +515,8 @@ def main(argv=None):
     started = datetime.now(timezone.utc)
     results = []
     for customers in [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]:
-        raw, processed = ensure(data, customers)
-        part = data / f"additions-{customers}.json"
+        raw, processed = ensure(data, customers, args.consistent_future)
+        part = data / f"additions-{customers}{'-consistent' if args.consistent_future else ''}.json"
         if args.reuse and part.exists():
             print(f"{customers:,}: reusing {part}", file=sys.stderr, flush=True)
             results.append(json.loads(part.read_text()))

@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=DEFAULT_SAMPLE_SEED)
     sample.add_argument("--no-shift", dest="shift", action="store_false",
                         help="leave out the planted recent shift (a sample where nothing changed)")
+    sample.add_argument("--consistent-future", action="store_true",
+                        help="write the open leads' journeys from their drawn purchase times, as the buyers' are "
+                             "(other exports; lead scores judged against truth.json's future)")
 
     prepare = _command(sub, "prepare", "clean the raw exports into processed tables", PREPARE_HELP)
     prepare.add_argument("--raw", help="raw exports folder (default data/raw)")
@@ -100,7 +103,8 @@ def _dispatch(args) -> int:
     if args.command == "sample":
         from journeylib.sample import write_sample
 
-        write_sample(args.out, customers=args.customers, seed=args.seed, shift=args.shift)
+        write_sample(args.out, customers=args.customers, seed=args.seed, shift=args.shift,
+                     consistent_future=args.consistent_future)
         return EXIT_OK
     if args.command == "prepare":
         from journeylib.prepare.cache import prepare_data

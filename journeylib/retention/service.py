@@ -9,7 +9,7 @@ import pandas as pd
 from journeylib.errors import NotEstimable
 from journeylib.labels import label
 from journeylib.retention import service_landmark, service_scores
-from journeylib.retention.service_backtest import MODELS, ServiceBacktest, backtest, choose, money
+from journeylib.retention.service_backtest import MODELS, ServiceBacktest, backtest, choose, money, year_before
 from journeylib.retention.service_list import SCORES_FILE, TO_CALL_FILE, to_call
 from journeylib.retention.service_scores import ServiceModel
 
@@ -108,9 +108,16 @@ def analyse_service(buyers: pd.DataFrame, visits: pd.DataFrame, as_of: pd.Timest
     models are backtested and the lists use the one that did better (`service_backtest.choose`)."""
     scores = model = no_scores = listed = checked = no_backtest = landmark = None
     checks = {}
+    try:
+        before = year_before(buyers, visits, as_of)  # shared by both models' backtests
+    except NotEstimable as error:
+        before = error.reason
     for name in MODELS:
+        if isinstance(before, str):
+            checks[name] = before
+            continue
         try:
-            checks[name] = backtest(buyers, visits, as_of, top, model=name)
+            checks[name] = backtest(buyers, visits, as_of, top, model=name, before=before)
         except NotEstimable as error:
             checks[name] = error.reason
     chosen, choice = choose(checks)

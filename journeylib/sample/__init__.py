@@ -44,10 +44,13 @@ def _existing(out: Path) -> list[str]:
     return [name for name in names if (out / name).exists()]
 
 
-def write_sample(out=None, customers: int = 2000, seed: int = 7, shift: bool = True) -> Path:
+def write_sample(out=None, customers: int = 2000, seed: int = 7, shift: bool = True,
+                 consistent_future: bool = False) -> Path:
     """Write the sample exports into `out` (default: the raw data folder) and return it.
 
     `shift=False` leaves out the planted recent shift (docs/sample.md), for a sample where nothing changed.
+    `consistent_future=True` writes the open leads' journeys from their drawn purchase times, as the buyers'
+    are, so the lead scores can be judged against the future (docs/sample.md, "The future"); other exports.
 
     Refuses (InputError) to write into a folder that already holds exports, so
     real data is never overwritten.
@@ -63,7 +66,8 @@ def write_sample(out=None, customers: int = 2000, seed: int = 7, shift: bool = T
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".sample-", dir=out))
     try:
-        truth = generate(staging, customers=int(customers), seed=int(seed), shift=bool(shift))
+        truth = generate(staging, customers=int(customers), seed=int(seed), shift=bool(shift),
+                         consistent_future=bool(consistent_future))
         (staging / TRUTH_NAME).write_text(json.dumps(truth, indent=2, sort_keys=False) + "\n", encoding="utf-8")
         (staging / CONFIG_NAME).write_text(CONFIG_TEXT, encoding="utf-8")
         for item in sorted(staging.iterdir()):
@@ -73,7 +77,7 @@ def write_sample(out=None, customers: int = 2000, seed: int = 7, shift: bool = T
     return out
 
 
-def generate(folder: Path, customers: int, seed: int, shift: bool = True) -> dict:
+def generate(folder: Path, customers: int, seed: int, shift: bool = True, consistent_future: bool = False) -> dict:
     """Write the seven CSV tables into `folder`; return the truth."""
     from journeylib.sample import _spec as S, _tail
     from journeylib.sample.assemble import build_all
@@ -88,7 +92,7 @@ def generate(folder: Path, customers: int, seed: int, shift: bool = True) -> dic
     people.channel_code = ACQ_TO_CHANNEL[people.channel]
     people.interest_model = people.model
     visits = service_visits(rng, people)
-    ev = journey_events(rng, people, visits)
+    ev = journey_events(rng, people, visits, consistent=consistent_future)
     recent_shift = _planted_shift(people, ev, shift)
     records = build_records(rng, people, customers)
     choose = record_chooser(rng, records, len(people))
@@ -98,6 +102,8 @@ def generate(folder: Path, customers: int, seed: int, shift: bool = True) -> dic
     truth["recent_shift"] = recent_shift
     truth = _tail.add_to_truth(truth, _tail.plant(folder, seed, writer))
     truth["future"] = future(seed, people, visits, records.ids[: len(people)])
+    if consistent_future:  # the open leads' journeys were written from their purchase times (journey_events)
+        truth["future"]["journeys_to_purchase"] = True
     return truth
 
 

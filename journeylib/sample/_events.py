@@ -53,11 +53,16 @@ def _truncated_exponential(rng, mean_days, window):
     return -m * np.log1p(-u * (1 - np.exp(-window / m)))
 
 
-def journey_events(rng, people: People, visits: dict) -> Events:
+def journey_events(rng, people: People, visits: dict, consistent: bool = False) -> Events:
+    """The journey events. `consistent`: an open lead's are written from its drawn purchase time as a buyer's
+    are (spread up to it; a credit application or deposit shortly before it) and cut at the as-of date, so
+    what the export shows at the as-of date is linked to the future as the past's events are to the past's
+    purchases (docs/sample.md, "The future"). The default spreads them up to the as-of date instead."""
     n_people = len(people)
     persona = people.persona
     ft = people.first_touch
-    end = np.where(people.bought, people.purchase, S.AS_OF) - 60
+    target = np.where(people.bought, people.purchase, people.later_purchase if consistent else S.AS_OF)
+    end = target - 60
     window = np.maximum(end - ft, 61).astype(float)
 
     # --- before the purchase: awareness then consideration, the first touch first
@@ -82,6 +87,9 @@ def journey_events(rng, people: People, visits: dict) -> Events:
     group = np.where((etype == S.EV["ad_click"]) & (persona[person] == S.PERSONAS.index("social_browser")),
                      N_EVENTS, etype)
     channel = np.where(first, chan_first, categorical(rng, CHANNEL_TABLE, group)).astype(np.int16)
+    if consistent:  # what happens by the as-of date only (the first touch always does)
+        seen = t <= S.AS_OF - 60
+        person, t, etype, channel = person[seen], t[seen], etype[seen], channel[seen]
 
     # anonymous web browsing before the visitor identified themselves (linked by a cookie)
     cookie_person = rng.random(n_people) < np.where(persona == S.PERSONAS.index("walk_in_decider"), 0.05, 0.35)
@@ -111,16 +119,26 @@ def journey_events(rng, people: People, visits: dict) -> Events:
     td = np.flatnonzero(people.test_drive >= 0)
     add(td, people.test_drive[td], S.EV["test_drive"], 1)
     buyers = np.flatnonzero(people.bought)
-    span = people.purchase[buyers] - ft[buyers]
-    financed = people.finance[buyers] != S.FINANCE_TYPES.index("cash")
-    sel = financed & (rng.random(buyers.size) < 0.6)
-    when = ft[buyers] + np.maximum((span * rng.uniform(0.85, 0.99, buyers.size)).astype(np.int64), 30)
-    add(buyers[sel], when[sel], S.EV["credit_application"], 2)
-    sel = rng.random(buyers.size) < 0.3
-    when = ft[buyers] + np.maximum((span * rng.uniform(0.90, 0.995, buyers.size)).astype(np.int64), 30)
-    add(buyers[sel], when[sel], S.EV["deposit"], 2)
-    never = np.flatnonzero(~people.bought & (rng.random(n_people) < 0.03))
+    # the steps just before a purchase: the buyers' (and, consistent, the future buyers' up to the as-of date)
+    steps = np.arange(n_people) if consistent else buyers
+    span = target[steps] - ft[steps]
+    financed = people.finance[steps] != S.FINANCE_TYPES.index("cash")
+    sel = financed & (rng.random(steps.size) < 0.6)
+    when = ft[steps] + np.maximum((span * rng.uniform(0.85, 0.99, steps.size)).astype(np.int64), 30)
+    sel &= when <= S.AS_OF - 60
+    add(steps[sel], when[sel], S.EV["credit_application"], 2)
+    sel = rng.random(steps.size) < 0.3
+    when = ft[steps] + np.maximum((span * rng.uniform(0.90, 0.995, steps.size)).astype(np.int64), 30)
+    sel &= when <= S.AS_OF - 60
+    add(steps[sel], when[sel], S.EV["deposit"], 2)
+    # a credit application with no sale after it: a lead who does not buy (consistent: not within a year)
+    no_sale = ~people.bought
+    if consistent:
+        no_sale &= people.later_purchase > S.AS_OF + 365 * S.DAY
+    never = np.flatnonzero(no_sale & (rng.random(n_people) < 0.03))
     when = ft[never] + np.maximum((window[never] * rng.uniform(0.3, 0.9, never.size)).astype(np.int64), 30)
+    if consistent:
+        never, when = never[when <= S.AS_OF - 60], when[when <= S.AS_OF - 60]
     add(never, when, S.EV["credit_application"], 2)
 
     # --- after the purchase: reminders and appointments around service visits, loyalty, reviews, shares
@@ -148,7 +166,11 @@ def journey_events(rng, people: People, visits: dict) -> Events:
     early = np.flatnonzero(rng.random(n_people) < 0.015)
     when = ft[early] + np.maximum((window[early] * rng.uniform(0.2, 0.9, early.size)).astype(np.int64), 30)
     kinds = np.array([S.EV[e] for e in ("service_reminder", "loyalty_signup", "review_posted", "social_share")])
-    add(early, when, kinds[rng.integers(0, 4, early.size)], 4)
+    kinds = kinds[rng.integers(0, 4, early.size)]
+    if consistent:
+        seen = when <= S.AS_OF - 60
+        early, when, kinds = early[seen], when[seen], kinds[seen]
+    add(early, when, kinds, 4)
 
     columns = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
     ev = Events(**columns)

@@ -32,10 +32,15 @@ def future(seed: int, people: People, visits: dict, ids) -> dict:
     n = len(people)
     open_lead = ~people.bought
     later = people.later_purchase
-    purchases = {}
-    for days in PURCHASE_DAYS:
+    purchases, hazard = {}, {}
+    leads = np.flatnonzero(open_lead)
+    chances = chance(people, leads, np.array(PURCHASE_DAYS, float))
+    for j, days in enumerate(PURCHASE_DAYS):
         within = open_lead & (later >= 0) & (later <= S.AS_OF + days * S.DAY)
         purchases[f"purchases_{days}d"] = sorted(ids[np.flatnonzero(within)].tolist())
+        # the true hazard's own chance of it: what the facts other than the journey events are worth
+        hazard[f"hazard_expected_{days}d"] = round(float(chances[:, j].sum()), 1)
+        hazard[f"hazard_auc_{days}d"] = None if not leads.size else _auc(chances[:, j], within[leads])
     visits_n, pay = _service(rng, people, visits["drawn"])
     buyers = np.flatnonzero(people.bought)
     return {
@@ -43,6 +48,7 @@ def future(seed: int, people: People, visits: dict, ids) -> dict:
         "purchase_windows_days": list(PURCHASE_DAYS),
         "open_leads": int(open_lead[:n].sum()),
         **purchases,
+        **hazard,
         "service_window_days": SERVICE_DAYS,
         "buyers": int(buyers.size),
         "service_visits_12m": int(visits_n.sum()),
@@ -82,3 +88,43 @@ def _service(rng, people: People, drawn: dict) -> tuple[np.ndarray, np.ndarray]:
     customer_pay = np.where(pay_type == 0, amount, 0.0)
     n = len(people)
     return np.bincount(person, minlength=n), np.bincount(person, weights=customer_pay, minlength=n)
+
+
+def chance(people: People, who: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """P(purchase within `days` of the as-of date | open at it) under the true hazard (`_people._purchase`),
+    given the persona, the channel, the test drive so far and the lead's age (rows: leads `who`; columns: days).
+
+    The rate is the channel's, times TEST_DRIVE_HR after a test drive; a lead with none yet may still take one:
+    with the persona's chance, discounted by its having not come in the lead's age, after an exponential delay
+    (memoryless, so from the as-of date on as from the first touch).
+    """
+    from journeylib.sample._people import CHANNEL_HR, _per_persona
+
+    t = np.asarray(days, float)[None, :]
+    rate = (S.BASE_HAZARD_PER_DAY * CHANNEL_HR[people.channel[who]])[:, None]
+    after = rate * S.TEST_DRIVE_HR
+    drove = (people.test_drive[who] >= 0)[:, None]
+    persona = people.persona[who]
+    will = _per_persona(S.TEST_DRIVE_PROBABILITY)[persona]
+    nu = 1 / _per_persona(S.TEST_DRIVE_DELAY_DAYS)[persona]
+    age = (S.AS_OF - people.first_touch[who]) / S.DAY
+    still = will * np.exp(-nu * age)
+    w = (still / (still + 1 - will))[:, None]      # P(a test drive is still to come | none by now)
+    nu = nu[:, None]
+    k = nu + rate - after                           # > 0: nu >= 1/45 a day, rate * 1.5 <= 0.002
+    later_drive = nu * np.exp(-after * t) * -np.expm1(-k * t) / k + np.exp(-(nu + rate) * t)
+    survival = np.where(drove, np.exp(-after * t), w * later_drive + (1 - w) * np.exp(-rate * t))
+    return 1 - survival
+
+
+def _auc(score: np.ndarray, outcome: np.ndarray) -> float | None:
+    """Area under the ROC curve (ties count half); None on one class."""
+    outcome = np.asarray(outcome, bool)
+    positives, negatives = int(outcome.sum()), int((~outcome).sum())
+    if not positives or not negatives:
+        return None
+    order = np.argsort(score, kind="stable")
+    _, first, counts = np.unique(np.asarray(score)[order], return_index=True, return_counts=True)
+    ranks = np.empty(len(score))
+    ranks[order] = np.repeat(first + (counts + 1) / 2, counts)
+    return round(float((ranks[outcome].sum() - positives * (positives + 1) / 2) / (positives * negatives)), 4)

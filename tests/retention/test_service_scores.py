@@ -203,6 +203,24 @@ def test_backtest_needs_a_buyer_a_year_before():
         backtest(buyers, visits[visits["opened_at"] <= AS_OF], AS_OF)
 
 
+def test_backtests_share_one_year_before_made_once(world, monkeypatch):
+    # both models' backtests read the same buyers of then and what they did: made once, same results as alone
+    from journeylib.retention import service, service_backtest
+
+    buyers, visits, _, _, _, _ = world
+    known = visits[visits["opened_at"] <= AS_OF]
+    before = service_backtest.year_before(buyers, known, AS_OF)
+    alone = backtest(buyers, known, AS_OF, top_per_dealer=20)
+    shared = backtest(buyers, known, AS_OF, top_per_dealer=20, before=before)
+    pd.testing.assert_frame_equal(alone.scores, shared.scores)
+    assert alone.metrics() == shared.metrics()
+    calls = []
+    original = service_backtest.observed
+    monkeypatch.setattr(service_backtest, "observed", lambda *a: calls.append(1) or original(*a))
+    analyse_service(buyers, known, AS_OF)
+    assert len(calls) == 1
+
+
 # ------------------------------------------------------------------ reasons and lists
 def test_reasons_are_short_plain_phrases():
     day = pd.Timedelta(days=1)
