@@ -147,10 +147,11 @@ class Chain:
 
 
 def held_out_log_likelihood(paths: pd.DataFrame, orders=ORDERS, share: float = 0.8, seed: int = SEED,
-                            chains: dict | None = None) -> dict:
-    """Per order: the log-likelihood per held-out customer of their path under the chain fitted on the rest."""
+                            chains: dict | None = None, sequences: list | None = None) -> dict:
+    """Per order: the log-likelihood per held-out customer of their path under the chain fitted on the rest.
+    `sequences`: the paths already split into channels."""
     rng = np.random.default_rng(seed)
-    sequences = _split(paths)
+    sequences = _split(paths) if sequences is None else sequences
     conv, nulls = paths["conversions"].to_numpy(), paths["nulls"].to_numpy()
     train_conv, train_null = rng.binomial(conv, share), rng.binomial(nulls, share)
     test_conv, test_null = conv - train_conv, nulls - train_null
@@ -174,10 +175,10 @@ def fit(paths: pd.DataFrame, order: int | None = None, resamples: int = RESAMPLE
     """The order-k chain's credits with resampling intervals; `order` None: chosen by held-out log-likelihood."""
     paths = paths[paths["customers"] > 0].reset_index(drop=True)
     likelihood, chains = {}, {}
-    if order is None:
-        likelihood = held_out_log_likelihood(paths, chains=chains)
-        order = max(likelihood, key=likelihood.get)
     sequences = _split(paths)
+    if order is None:
+        likelihood = held_out_log_likelihood(paths, chains=chains, sequences=sequences)
+        order = max(likelihood, key=likelihood.get)
     channels = sorted({c for steps in sequences for c in steps})
     conv, nulls = paths["conversions"].to_numpy(), paths["nulls"].to_numpy()
     chain = chains.get(order) or Chain(sequences, order)
