@@ -21,7 +21,7 @@ side by side, so a busy shared machine shows as wall well above CPU. Wrapped:
   `write_lead_lists` and the calibration figure, as the notebook does after analyse;
 - notebook 03 (`retention.analyse`): `analyse_service` whole, with each model's backtest and the to-call list
   beneath it (the scores at the as-of date are the rest); then `write_lists` and the backtest figure;
-- notebook 06 (`changes.analyse`): the funnel-step inputs (`_funnel_steps`), the screen (`screen`) and the
+- notebook 06 (`changes.analyse`): the funnel-step inputs (`inputs.load_funnel_steps`), the screen (`screen`) and the
   nesting (`nesting.nest`); the flag counts against the sample's planted shift (truth.json `recent_shift`).
 
 The backtest figures (lead and service: AUC, expected against observed) come from the results' metrics,
@@ -200,11 +200,12 @@ def notebook_03(tables, clock: Clock, run_dir: Path) -> dict:
     from journeylib.figures import retention as figures
     from journeylib.retention import service
 
-    clock.wrap(retention, "analyse_service", "03 service list: all (both backtests, scores, list)")
+    retention_analyse = importlib.import_module("journeylib.retention.analyse")  # the module (the package exports the function)
+    clock.wrap(service, "analyse_service", "03 service list: all (both backtests, scores, list)")
     clock.wrap(service, "backtest", lambda a, k: f"03   backtest a year earlier, {k.get('model', 'mbg_nbd')}")
     clock.wrap(service, "year_before", "03   backtest inputs a year earlier (shared by both models)")
     clock.wrap(service, "to_call", "03   the to-call list")
-    clock.wrap(retention, "_at_risk", "03 at-risk list ranked by the service model")
+    clock.wrap(retention_analyse, "_at_risk", "03 at-risk list ranked by the service model")
     result = clock.run("03 analyse, whole", retention.analyse, tables, retention.Params())
     clock.restore()
     clock.run("03 service list: write the lists (at-risk, scores, to-call)", result.write_lists, run_dir)
@@ -245,9 +246,12 @@ def notebook_06(tables, clock: Clock) -> dict:
     import journeylib.changes as changes
     from journeylib.changes import nesting
 
-    clock.wrap(changes, "_funnel_steps", "06 funnel-step inputs (issue 25's measures)")
-    clock.wrap(changes, "load_inputs", "06 (context) all inputs read")
-    clock.wrap(changes, "screen", "06 screen (thresholds, seasonality)")
+    changes_analyse = importlib.import_module("journeylib.changes.analyse")
+    from journeylib.changes import inputs as changes_inputs
+
+    clock.wrap(changes_inputs, "load_funnel_steps", "06 funnel-step inputs (issue 25's measures)")
+    clock.wrap(changes_analyse, "load_inputs", "06 (context) all inputs read")
+    clock.wrap(changes_analyse, "screen", "06 screen (thresholds, seasonality)")
     clock.wrap(nesting, "nest", "06 nesting (a group's change explains its sub-groups')")
     result = clock.run("06 analyse, whole", changes.analyse, tables, changes.Params())
     clock.restore()
