@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pandas
 import pytest
 
-from journeylib.privacy import redact
+from journeylib.privacy import check_shareable, redact
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -78,3 +79,10 @@ def test_basic_dates_epoch_seconds_and_zip_plus_four_are_kept(text):
 ])
 def test_phone_numbers_next_to_those_shapes_are_still_redacted(text, expected):
     assert redact(text) == expected
+
+
+def test_an_email_among_many_ids_stops_the_lists():
+    ids = pandas.DataFrame({"customer_id": [f"C{i}" for i in range(1000)] + ["jane.doe@example.com"]})
+    with pytest.raises(ValueError, match="email"):
+        check_shareable(ids, ["customer_id"], "lead lists")
+    check_shareable(ids.iloc[:1000].assign(customer_id=lambda f: f["customer_id"] + "@x"), ["customer_id"], "ok")

@@ -485,7 +485,10 @@ def test_fail_on_change_is_3_on_the_sample_and_0_without_its_planted_shift(tmp_p
             assert flagged == [(truth["measure"], truth["dealer_id"], truth["period"])]
             change = found["flagged"][0]
             assert change["ci_low"] <= truth["effect"] <= change["ci_high"]
-            assert change["after"] == pytest.approx(truth["rate_with_shift"], abs=0.01)
+            # the truth counts the simulated people; the sample's long tail (sample/_tail.py, ids CT...) is planted
+            # after it, and one tail lead (who went on to a vehicle page) falls in D01's March cell: 14 leads and 8
+            # considering for the truth's 13 and 7 on the sample, so the rates may be one lead apart
+            assert change["after"] == pytest.approx(truth["rate_with_shift"], abs=1.0 / truth["leads"] + 1e-9)
             assert (run_dir / "06_what_changed.reviewer.html").read_text().count('src="data:image/png') == 1
         else:
             assert found["flagged_count"] == 0 and found["status"] == "computed"

@@ -319,3 +319,22 @@ def test_leads_nothing_tells_apart_give_equal_scores_and_auc_nulls_with_reasons(
         assert metrics["backtest"][f"auc_{days}d"] is None
         assert "every lead got the same score" in missing[f"lead_scores.backtest.auc_{days}d"]
     assert metrics["backtest"]["expected_90d"] > 0 and metrics["backtest"]["observed_90d"] > 0
+
+
+def test_the_call_list_is_each_dealers_top_by_chance_with_ties_by_id():
+    from journeylib.time_to_purchase.lead_scores import to_call
+
+    rng = np.random.default_rng(3)
+    n = 2_000
+    table = pd.DataFrame({"customer_id": [f"C{i:05d}" for i in rng.permutation(n)],
+                          "dealer_id": rng.choice(["D1", "D2", "D3", None], n),
+                          "p_purchase_30d": rng.choice([0.1, 0.2, 0.25, 0.3], n),  # many ties at the cut
+                          "p_purchase_90d": 0.5, "last_touch_at": pd.Timestamp("2026-06-01", tz="UTC"),
+                          "reason_1": "r", "reason_2": "s"})
+    got = to_call(table, 7)
+    for dealer, rows in table.dropna(subset=["dealer_id"]).groupby("dealer_id"):
+        expected = rows.sort_values(["p_purchase_30d", "customer_id"], ascending=[False, True]).head(7)
+        assert got[got["dealer_id"] == dealer]["customer_id"].tolist() == expected["customer_id"].tolist()
+    assert got["dealer_id"].notna().all() and len(got) == 21
+    assert to_call(table, 0).empty and to_call(table.iloc[:0], 5).empty
+
