@@ -26,7 +26,7 @@ FINGERPRINT_FILE = "fingerprint.json"
 # analysis helper (journeylib/time_to_purchase, say) must not redo a prepare that takes minutes on real data.
 PREPARE_CODE = ("__init__.py", "prepare", "config.py", "digest.py", "errors.py", "paths.py", "privacy.py",
                 "segments.py", "tables.py", "taxonomy.py", "vocabulary.py", "derived", "engine", "asof.py", "stats/__init__.py",
-                "stats/levels.py", "derived/feedback_themes.yaml", "analysis.py", "results.py")
+                "stats/levels.py", "derived/feedback_themes.yaml", "analysis.py", "results.py", "labels.py")
 
 
 def code_digest(package_dir: Path | None = None, parts=PREPARE_CODE) -> str:
