@@ -88,41 +88,42 @@ def behaviour_counts(events, windows: pd.DataFrame, top_n: int = TOP_EVENT_TYPES
                                                               group=lambda f: f["group"].astype(str))
     far = pd.Timestamp("2262-01-01", tz="UTC")
     frame["until"] = pd.to_datetime(frame["until"], utc=True).fillna(far).astype("datetime64[us, UTC]")
-    t = t.mutate(_step=(t._from.notnull() & (t._from != t._state)).ifelse(t._from + STEP_SEP + t._state,
-                                                                           ibis.null().cast("string")))
+    # a step: the previous event's type when it differs (repeats collapsed); matched as a pair, never concatenated
+    t = t.mutate(_previous=(t._from != t._state).ifelse(t._from, ibis.null().cast("string")))
     kept = t.join(ibis.memtable(frame), "customer_id")
     kept = kept.filter(kept.occurred_at < kept.until)
     # the behaviours are listed from the whole log (no join): one seen only outside the windows counts 0 and goes
-    return customer_bits(kept, {"event": "event_type", "channel": "channel", "step": "_step"}, listed_from=t)
+    return customer_bits(kept, {"event": "event_type", "channel": "channel", "step": ("_previous", "_state")},
+                         listed_from=t)
 
 
 BITS = 62  # behaviours per integer column (below the sign bit of a 64-bit integer on every engine)
 
 
 def customer_bits(t, columns: dict, listed_from=None) -> pd.DataFrame:
-    """Customers per (group, kind, behaviour) of table `t` (customer_id, group and one column per kind in
-    `columns`, kind -> column; a null is no behaviour); only behaviours someone has.
+    """Customers per (group, kind, behaviour) of table `t` (customer_id, group and, per kind in `columns`, its
+    column or a tuple of columns: a step is (previous, next), its behaviour their values joined by STEP_SEP;
+    a null is no behaviour); only behaviours someone has.
 
     Every behaviour gets a bit; each customer's bits are or-ed in one grouping by (customer, group), and the
     bits are counted here from that one row per customer. `listed_from`: a cheaper table holding at least
     every behaviour of `t` (its distinct values give the bits)."""
     import ibis
 
+    columns = {kind: (column,) if isinstance(column, str) else tuple(column) for kind, column in columns.items()}
     source = t if listed_from is None else listed_from
-    found = [source.select(kind=ibis.literal(kind), behaviour=source[column].cast("string")).distinct()
-             for kind, column in columns.items()]
-    values = found[0]
-    for more in found[1:]:
-        values = values.union(more)
-    values = values.filter(values.behaviour.notnull()).to_pandas().sort_values(["kind", "behaviour"], ignore_index=True)
-    names = {kind: values.loc[values["kind"] == kind, "behaviour"].tolist() for kind in columns}
-    for kind, column in columns.items():
-        code = np.arange(len(names[kind]), dtype="int64")
-        codes = ibis.memtable(pd.DataFrame({f"_{kind}_value": pd.Series(names[kind], dtype=object),
-                                            f"_{kind}_chunk": code // BITS, f"_{kind}_bit": 2 ** (code % BITS)}))
-        t = t.left_join(codes, t[column].cast("string") == codes[f"_{kind}_value"])
-    bits = {f"_{kind}_{chunk}": bit_or((t[f"_{kind}_chunk"] == chunk).ifelse(t[f"_{kind}_bit"], 0))
-            for kind in columns for chunk in range(-(-len(names[kind]) // BITS))}
+    names, chunks = {}, {}
+    for kind, parts in columns.items():
+        found = source.select(**{f"_{kind}_{i}": source[c].cast("string") for i, c in enumerate(parts)})
+        found = found.filter([found[f"_{kind}_{i}"].notnull() for i in range(len(parts))]).distinct()
+        values = found.to_pandas().sort_values(list(found.columns), ignore_index=True)
+        code = np.arange(len(values), dtype="int64")
+        names[kind] = [STEP_SEP.join(row) for row in values.itertuples(index=False)]
+        chunks[kind] = -(-len(code) // BITS)
+        codes = ibis.memtable(values.assign(**{f"_{kind}_chunk": code // BITS, f"_{kind}_bit": 2 ** (code % BITS)}))
+        t = t.left_join(codes, [t[c].cast("string") == codes[f"_{kind}_{i}"] for i, c in enumerate(parts)])
+    bits = {f"_{kind}_bits_{chunk}": bit_or((t[f"_{kind}_chunk"] == chunk).ifelse(t[f"_{kind}_bit"], 0))
+            for kind in columns for chunk in range(chunks[kind])}
     out = pd.DataFrame(columns=["group", "kind", "behaviour", "customers"])
     if bits:
         per_customer = t.group_by(["customer_id", "group"]).aggregate(**bits)
@@ -131,7 +132,7 @@ def customer_bits(t, columns: dict, listed_from=None) -> pd.DataFrame:
         for group, part in per_customer.groupby("group", sort=True):
             for kind in columns:
                 for position, behaviour in enumerate(names[kind]):
-                    column = part[f"_{kind}_{position // BITS}"].fillna(0).to_numpy(dtype="int64")
+                    column = part[f"_{kind}_bits_{position // BITS}"].fillna(0).to_numpy(dtype="int64")
                     rows.append((group, kind, behaviour, int(np.count_nonzero(column & (1 << (position % BITS))))))
         out = pd.DataFrame(rows, columns=["group", "kind", "behaviour", "customers"])
     return out[out["customers"] > 0].astype({"customers": "int64"}).reset_index(drop=True)
