@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from journeylib.labels import label
 from journeylib.stats import levels
 from journeylib.time_to_purchase.leads import NO_DEALER
 from journeylib.vocabulary import OTHER_LEVEL, REFERENCE_CHANNEL
@@ -135,8 +136,8 @@ def choose_levels(customers: pd.DataFrame, min_level_customers: int = MIN_LEVEL_
     if channel_ref is not None and channel_ref != reference_channel:
         why = "is not in this export" if reference_channel not in set(customers["acquisition_channel"]) else \
             f"has fewer than {min_level_customers} leads or no purchase"
-        sentences.append(f"The usual reference channel '{reference_channel}' {why}, so hazard ratios compare each "
-                         f"channel with the largest one, '{channel_ref}'.")
+        sentences.append(f"The usual reference channel '{label(reference_channel)}' {why}, so hazard ratios compare "
+                         f"each channel with the largest one, '{label(channel_ref)}'.")
     return LevelChoice(out, pooled, targets, in_model, channel_ref, plan.references.get("dealer_id"), sentences)
 
 
