@@ -253,21 +253,27 @@ def test_lists_are_written_only_in_a_run_and_hold_ids_only(tmp_path, simulated):
     assert not (tmp_path / "other").exists()
 
 
-@pytest.mark.slow  # prepares the default sample (about 30 s): python -m pytest -m slow tests/time_to_purchase/test_lead_scores.py
-def test_scores_on_the_sample_meet_its_future(tmp_path):
-    """The sample's truth.json knows who bought in the 30 and 90 days after its as-of date."""
+def _sample_with_future(tmp_path, customers: int, **options):
+    """A prepared sample (seed 7) with its future: the tables, raw id -> surviving id, truth.json's `future`,
+    and the journeys and events the lead history reads."""
     from journeylib.prepare import prepare
     from journeylib.sample import write_sample
     from journeylib.tables import ProcessedTables
 
-    raw = write_sample(tmp_path / "raw", customers=2000, seed=7)
+    raw = write_sample(tmp_path / "raw", customers=customers, seed=7, **options)
     prepare(raw=raw, out=tmp_path / "processed", config=raw / "journey.yaml")
     tables = ProcessedTables(tmp_path / "processed")
     identity = tables.load("identity_map")
     surviving = dict(zip(identity["source_customer_id"], identity["customer_id"]))
     future = json.loads((raw / "truth.json").read_text())["future"]
-    journeys = tables.load("journeys", columns=lead_history.JOURNEY_COLUMNS)
-    events = tables.load("touchpoints", columns=lead_history.EVENT_COLUMNS)
+    return (tables, surviving, future, tables.load("journeys", columns=lead_history.JOURNEY_COLUMNS),
+            tables.load("touchpoints", columns=lead_history.EVENT_COLUMNS))
+
+
+@pytest.mark.slow  # prepares the default sample (about 30 s): python -m pytest -m slow tests/time_to_purchase/test_lead_scores.py
+def test_scores_on_the_sample_meet_its_future(tmp_path):
+    """The sample's truth.json knows who bought in the 30 and 90 days after its as-of date."""
+    tables, surviving, future, journeys, events = _sample_with_future(tmp_path, customers=2000)
     scores = score_leads(journeys, events, tables.as_of).table
     assert len(scores) >= future["open_leads"]
     for days in (30, 90):
@@ -284,18 +290,8 @@ def test_on_a_consistent_sample_the_future_holds_what_the_backtest_said(tmp_path
     """With the open leads' journeys written from their purchase times (`journey sample --consistent-future`),
     the scores at the as-of date rank and add up against the sample's future as the backtest said they would
     (on the default sample the future AUC is about 0.15 lower: docs/time_to_purchase.md, "Lead scores")."""
-    from journeylib.prepare import prepare
-    from journeylib.sample import write_sample
-    from journeylib.tables import ProcessedTables
-
-    raw = write_sample(tmp_path / "raw", customers=20_000, seed=7, consistent_future=True)
-    prepare(raw=raw, out=tmp_path / "processed", config=raw / "journey.yaml")
-    tables = ProcessedTables(tmp_path / "processed")
-    identity = tables.load("identity_map")
-    surviving = dict(zip(identity["source_customer_id"], identity["customer_id"]))
-    future = json.loads((raw / "truth.json").read_text())["future"]
-    journeys = tables.load("journeys", columns=lead_history.JOURNEY_COLUMNS)
-    events = tables.load("touchpoints", columns=lead_history.EVENT_COLUMNS)
+    tables, surviving, future, journeys, events = _sample_with_future(tmp_path, customers=20_000,
+                                                                      consistent_future=True)
     known = lead_history.history(journeys, events, lead_history.seconds([tables.as_of])[0])
     scores = score(known).table
     test = lead_backtest.backtest(journeys, events, tables.as_of, known=known)
