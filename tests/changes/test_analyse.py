@@ -15,6 +15,7 @@ from journeylib.run import folders, manifest, run
 from journeylib.changes import cohorts, sentences
 from journeylib.stats import comparisons
 from journeylib.stats.intervals import adjusted_wald_nps
+from tests.support.imports import loaded_by_import
 
 AS_OF = pd.Timestamp("2025-12-31T12:00Z")  # leads: latest complete month for 90 days is 2025-09
 DEALERS = ("D1", "D2", "D3", "D4")
@@ -409,11 +410,7 @@ def test_the_result_follows_the_template_and_keeps_its_older_names():
 
 
 def test_importing_the_package_leaves_scipy_for_the_comparisons():
-    import subprocess
-    import sys
-
-    code = "import sys, journeylib.changes; print(sorted(m for m in ('scipy', 'sklearn', 'ibis') if m in sys.modules))"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
+    assert loaded_by_import("journeylib.changes", ("scipy", "sklearn", "ibis")) == []
 
 
 # ---------------------------------------------------------------- sentences

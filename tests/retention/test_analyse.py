@@ -12,6 +12,7 @@ from journeylib.retention import at_risk, labels, model, rates, sensitivity, val
 from journeylib.tables import ProcessedTables
 from journeylib.vocabulary import RETENTION_REFERENCES
 from journeylib.errors import NotEstimable
+from tests.support.imports import loaded_by_import
 
 AS_OF = pd.Timestamp("2025-01-01", tz="UTC")
 DAY = pd.Timedelta(days=1)
@@ -841,16 +842,9 @@ def test_the_package_is_the_analysis_template_and_imports_no_heavy_library():
     """`journeylib.retention` re-exports the template's five names, the result is built by keyword, and importing
     it loads neither scipy nor statsmodels (they come with the models, on first use)."""
     import dataclasses
-    import subprocess
-    import sys
-    from pathlib import Path
 
     assert set(retention.__all__) == {"Params", "analyse", "Result", "SECTION", "NOTEBOOK"}
     assert retention.RetentionResult is retention.Result and callable(retention.analyse)
     assert all(f.kw_only for f in dataclasses.fields(retention.Result))
     assert {"missing_", "notes_"} <= {f.name for f in dataclasses.fields(retention.Result)}
-    loaded = subprocess.run([sys.executable, "-c", "import sys, journeylib.retention; "
-                             "print(sorted(m for m in ('scipy', 'statsmodels', 'sklearn') if m in sys.modules))"],
-                            capture_output=True, text=True, check=True,
-                            cwd=Path(__file__).resolve().parents[2]).stdout.strip()  # this checkout's journeylib
-    assert loaded == "[]"
+    assert loaded_by_import("journeylib.retention", ("scipy", "statsmodels", "sklearn")) == []

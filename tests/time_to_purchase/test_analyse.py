@@ -22,6 +22,7 @@ from journeylib.tables import ProcessedTables
 from journeylib.time_to_purchase import aft, checks, coding, cox, fallbacks, km, leads, risksets, scenario
 from journeylib.vocabulary import REFERENCE_CHANNEL
 from tests.support.survival_simulation import simulate_journeys  # noqa: E402
+from tests.support.imports import loaded_by_import
 
 TRUE_TD_HR = 2.0
 TRUE_CHANNEL_HR = {"search": 1.3, "social": 0.7, "third_party": 1.6}
@@ -909,9 +910,6 @@ def test_notes_keep_each_sentence_once_in_order_with_its_sections_and_keys():
 def test_the_package_is_the_analysis_template_and_imports_no_heavy_library():
     """`journeylib.time_to_purchase` re-exports the template's five names (older names resolve on first use),
     the result is built by keyword, and importing it loads neither scipy nor lifelines."""
-    import subprocess
-    import sys
-
     from journeylib.stats import survival
 
     assert set(time_to_purchase.__all__) == {"Params", "analyse", "Result", "SECTION", "NOTEBOOK"}
@@ -919,11 +917,7 @@ def test_the_package_is_the_analysis_template_and_imports_no_heavy_library():
     assert time_to_purchase.fit_cox is survival.fit_cox and time_to_purchase.kaplan_meier is km.kaplan_meier
     assert all(f.kw_only for f in dataclasses.fields(time_to_purchase.Result))
     assert {"missing_", "notes_"} <= {f.name for f in dataclasses.fields(time_to_purchase.Result)}
-    loaded = subprocess.run([sys.executable, "-c", "import sys, journeylib.time_to_purchase; "
-                             "print(sorted(m for m in ('scipy', 'lifelines', 'statsmodels') if m in sys.modules))"],
-                            capture_output=True, text=True, check=True,
-                            cwd=Path(__file__).resolve().parents[2]).stdout.strip()  # this checkout's journeylib
-    assert loaded == "[]"
+    assert loaded_by_import("journeylib.time_to_purchase", ("scipy", "lifelines", "statsmodels")) == []
 
 
 def test_notebook_04_compares_referred_leads_on_notebook_02s_lead_table():
