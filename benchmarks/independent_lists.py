@@ -1,7 +1,9 @@
 """Judge the action lists on an export journeylib did not shape, whose future is known.
 
     python benchmarks/independent_lists.py [--leads 15000] [--seed 11] [--work benchmarks/work/independent]
-        [--service-gap-shape 4 --service-gap-low 150 --service-gap-high 420 --move-years 5] [--name independent_lists]
+        [--service-gap-shape 4 --service-gap-low 150 --service-gap-high 420 --move-years 5 --never-share 0
+         --spend-sigma 0.5 --spend-shape 3]
+        [--name independent_lists]
 
 A world simulated here, independently of `journeylib.sample` and with other
 assumptions: a lead's daily purchase hazard decays with age, jumps for three
@@ -134,7 +136,7 @@ def best_probabilities(rng, world, reps=400):
 
 
 SERVICE = {"gap_low": 150.0, "gap_high": 420.0, "gap_shape": 4.0, "move_years": 5.0,  # the default world
-           "spend_median": 250.0, "spend_sigma": 0.5, "spend_shape": 3.0}
+           "never_share": 0.0, "spend_median": 250.0, "spend_sigma": 0.5, "spend_shape": 3.0}
 PAY_MIX = {"early": [0.5, 0.05, 0.45], "late": [0.1, 0.05, 0.85], "years": 3}  # warranty, internal, customer
 
 
@@ -149,6 +151,8 @@ def simulate_service(rng, world, world_params=None):
     buyers = np.flatnonzero((bought >= 0) & (bought < AS_OF_DAY))
     mean_gap = rng.uniform(w["gap_low"], w["gap_high"], buyers.size)
     moves = bought[buyers] + rng.exponential(w["move_years"] * 365, buyers.size)
+    if w["never_share"] > 0:  # serviced elsewhere from the start: gone at the purchase (no draw otherwise: same worlds)
+        moves = np.where(rng.random(buyers.size) < w["never_share"], bought[buyers].astype(float), moves)
     spend = np.exp(rng.normal(np.log(w["spend_median"]), w["spend_sigma"], buyers.size))
     k, ks = w["gap_shape"], w["spend_shape"]
     rows = []
@@ -206,9 +210,11 @@ def best_service(rng, purchase, visits, world_params=None, draws=4000, chunk=200
         m = len(idx)
         g = rng.uniform(w["gap_low"], w["gap_high"], (m, draws))
         scale = g / k
-        move = last[idx, None] + rng.exponential(tau, (m, draws))
+        never = rng.random((m, draws)) < w["never_share"] if w["never_share"] > 0 else np.zeros((m, draws), bool)
+        move = np.where(never, last[idx, None], last[idx, None] + rng.exponential(tau, (m, draws)))
         # log-likelihood of the observed gaps given g (Gamma(k, g/k)), up to terms free of g
         loglik = -count[idx, None] * k * np.log(scale) - sum_gap[idx, None] / scale
+        loglik = np.where(never & (count[idx, None] > 0), -np.inf, loglik)  # one who came is no never-comer
         quiet = np.minimum(move, a) - last[idx, None]  # no visit in (last, min(move, as-of))
         loglik += np.log(np.maximum(special.gammaincc(k, quiet / scale), 1e-300))
         weight = np.exp(loglik - loglik.max(axis=1, keepdims=True))
@@ -311,10 +317,17 @@ def main(argv=None):
     ap.add_argument("--service-gap-high", type=float, default=SERVICE["gap_high"], help="longest mean gap (days)")
     ap.add_argument("--move-years", type=float, default=SERVICE["move_years"],
                     help="mean years from the purchase to an unrecorded move away")
+    ap.add_argument("--never-share", type=float, default=SERVICE["never_share"],
+                    help="share of buyers who never come to the dealer's service (serviced elsewhere)")
+    ap.add_argument("--spend-sigma", type=float, default=SERVICE["spend_sigma"],
+                    help="spread of the buyers' spend levels (sd of the log of each buyer's mean spend per visit)")
+    ap.add_argument("--spend-shape", type=float, default=SERVICE["spend_shape"],
+                    help="Gamma shape of one visit's amount around the buyer's mean (higher: steadier bills)")
     ap.add_argument("--bound-draws", type=int, default=4000, help="importance draws per buyer for the bound")
     a = ap.parse_args(argv)
     world_params = {"gap_shape": a.service_gap_shape, "gap_low": a.service_gap_low,
-                    "gap_high": a.service_gap_high, "move_years": a.move_years}
+                    "gap_high": a.service_gap_high, "move_years": a.move_years, "never_share": a.never_share,
+                    "spend_sigma": a.spend_sigma, "spend_shape": a.spend_shape}
     rng = np.random.default_rng(a.seed)
     work = Path(a.work)
     shutil.rmtree(work, ignore_errors=True)

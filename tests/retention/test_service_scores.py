@@ -9,7 +9,8 @@ from sklearn.metrics import roc_auc_score
 from journeylib.errors import NotEstimable
 from journeylib.retention import service_landmark, service_list, service_scores
 from journeylib.retention.service import analyse_service
-from journeylib.retention.service_backtest import AUC_SLACK, ServiceBacktest, backtest, choose, decile_calibration
+from journeylib.retention.service_backtest import (AUC_SLACK, TOTAL_TOLERANCE, ServiceBacktest, backtest, choose,
+                                                  decile_calibration)
 from journeylib.retention.service_value import YEAR_DAYS, GammaGamma, MBGNBD, PayShare
 
 AS_OF = pd.Timestamp("2025-06-30 23:59", tz="UTC")
@@ -205,7 +206,7 @@ def test_backtest_needs_a_buyer_a_year_before():
 
 def test_backtests_share_one_year_before_made_once(world, monkeypatch):
     # both models' backtests read the same buyers of then and what they did: made once, same results as alone
-    from journeylib.retention import service, service_backtest
+    from journeylib.retention import service_backtest
 
     buyers, visits, _, _, _, _ = world
     known = visits[visits["opened_at"] <= AS_OF]
@@ -480,6 +481,11 @@ def test_choose_weighs_ranking_revenue_and_totals():
     assert choose({"mbg_nbd": mbg, "landmark": _check(0.80 - AUC_SLACK - 0.01, 0.60, 1.0, "landmark")})[0] == "mbg_nbd"
     # totals off by half cost more than a slightly better ranking gains
     assert choose({"mbg_nbd": mbg, "landmark": _check(0.82, 0.32, 0.5, "landmark")})[0] == "mbg_nbd"
+    # totals within 1.25× either way do not decide: better rankings at 0.905× beat 0.925× (seen on an export)
+    assert choose({"mbg_nbd": _check(0.889, 0.531, 0.925, "mbg_nbd"),
+                   "landmark": _check(0.899, 0.536, 0.905, "landmark")})[0] == "landmark"
+    assert choose({"mbg_nbd": mbg, "landmark": _check(0.81, 0.30, 1.0 / TOTAL_TOLERANCE, "landmark")})[0] == "landmark"
+    assert choose({"mbg_nbd": mbg, "landmark": _check(0.81, 0.30, 0.7, "landmark")})[0] == "mbg_nbd"
     name, why = choose({"mbg_nbd": mbg, "landmark": "The export holds 1.5 years of purchases."})
     assert name == "mbg_nbd" and why.endswith("could not be checked: the export holds 1.5 years of purchases.")
 
