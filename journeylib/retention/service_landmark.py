@@ -37,6 +37,8 @@ RIDGE = 10.0  # on standardised columns: the default, and the one used when too 
 RIDGES = (1.0, 10.0, 100.0, 1000.0)  # tried by cross-validation (`choose_ridge`): few landmark rows need more
 CV_FOLDS, CV_ROWS = 5, 20_000  # folds by buyer; rows the cross-validation sees at most
 DAY_NS = 86_400 * 10**9
+CURVE_BIN_DAYS = 365.25 / 2  # vehicle-age bins of the customer-pay curve (`pay_curve`)
+CURVE_MIN_VISITS = 30  # a bin's own mean counts as much as the overall mean at this many visit days
 NO_PAY = ("No service visit after a purchase was paid by the customer (all warranty or internal work, or no "
           "amounts), so there is no customer-pay revenue to predict.")
 
@@ -91,6 +93,36 @@ def outcome(vd: VisitDays, at: float, days: int = HORIZON_DAYS) -> tuple[np.ndar
     n = len(vd.ids)
     return (np.bincount(vd.who[inside], minlength=n).astype(float),
             np.bincount(vd.who[inside], weights=vd.pay[inside], minlength=n))
+
+
+@dataclass
+class PayCurve:
+    """Customer pay per visit day by the vehicle's age at the visit, relative to the mean of all visit days
+    (quarter-year bins; ages past the last bin with CURVE_MIN_VISITS visit days take its value)."""
+
+    relative: np.ndarray
+
+    def ahead(self, age_days) -> np.ndarray:
+        """log of the mean relative pay per visit over the year after `age_days` (twelve monthly points)."""
+        points = np.asarray(age_days, float)[:, None] + (np.arange(12) + 0.5) * HORIZON_DAYS / 12
+        index = np.clip((np.maximum(points, 0) // CURVE_BIN_DAYS).astype(int), 0, len(self.relative) - 1)
+        return np.log(self.relative[index].mean(axis=1))
+
+
+def pay_curve(vd: VisitDays) -> PayCurve | None:
+    """How customer pay per visit changes with the vehicle's age (warranty work in the first years), from every
+    visit day of `vd`; None without customer-pay revenue. The pay regression uses it as an offset, so a buyer
+    whose vehicle leaves warranty in the coming year is expected to pay more than in the years the fit saw."""
+    if not len(vd.day) or vd.pay.sum() <= 0:
+        return None
+    age = np.maximum(vd.day - vd.purchase[vd.who], 0)
+    index = (age // CURVE_BIN_DAYS).astype(int)
+    count = np.bincount(index).astype(float)
+    total = np.bincount(index, weights=vd.pay)
+    mean = total.sum() / count.sum()
+    value = (total + CURVE_MIN_VISITS * mean) / (count + CURVE_MIN_VISITS)  # sparse bins shrunk to the mean
+    seen = np.flatnonzero(count >= CURVE_MIN_VISITS)
+    return PayCurve(value[:seen[-1] + 1 if len(seen) else 1] / mean)
 
 
 def _bands(values, edges, prefix, skip_first=False) -> dict:
@@ -175,15 +207,17 @@ class LandmarkModel:
     max_age: float  # the oldest vehicle (days) the fit saw: older ones are scored as that old, not extrapolated
     usual: dict | None = None  # `typical` on the fitting rows
     ridge: float = RIDGE  # chosen by `choose_ridge`
+    curve: PayCurve | None = None  # the pay regression's offset by vehicle age
 
     def predict(self, vd: VisitDays, at: float) -> dict:
         f = facts(vd, at)
+        offset = 0.0 if self.curve is None else self.curve.ahead(f["age"])  # the curve's own last value past it
         f["age"] = np.minimum(f["age"], self.max_age)
         f["dealer"] = vd.dealer
         _, x = design(f, self.dealers, self.usual)
         p = expit(x @ self.beta_return)
         visits = np.maximum(np.exp(np.clip(x @ self.beta_visits, -30, 30)), 1.0)
-        pay = None if self.beta_pay is None else np.exp(np.clip(x @ self.beta_pay, -30, 30)) * self.pay_scale
+        pay = None if self.beta_pay is None else np.exp(np.clip(x @ self.beta_pay + offset, -30, 30)) * self.pay_scale
         return {"p": p, "visits_if_returned": visits, "pay_if_returned": pay}
 
 
@@ -239,15 +273,17 @@ def fit(vd: VisitDays, as_of: pd.Timestamp, seed: int = 0) -> LandmarkModel:
     ridge = choose_ridge(z, came.astype(float), f["who"], seed)
     beta_return = raw(fit_logistic(z, came.astype(float), ridge))
     beta_visits = raw(fit_log_linear(z[came], visits[came], ridge))
-    beta_pay, scale, no_revenue = None, 1.0, None
+    beta_pay, scale, no_revenue, curve = None, 1.0, None, None
     if pay[came].sum() <= 0 or (vd.pay > 0).sum() == 0:
         no_revenue = NO_PAY
     else:
         scale = float(pay[came].mean())
-        beta_pay = raw(fit_log_linear(z[came], pay[came] / scale, ridge))
+        curve = pay_curve(vd)
+        offset = None if curve is None else curve.ahead(f["age"][came])
+        beta_pay = raw(fit_log_linear(z[came], pay[came] / scale, ridge, offset=offset))
     return LandmarkModel(columns, dealers, *_full(varying, beta_return, beta_visits, beta_pay), scale, no_revenue,
                          [pd.Timestamp(m * DAY_NS, tz="UTC") for m in marks], int(len(visits)),
-                         float(f["age"].max()), usual, ridge)
+                         float(f["age"].max()), usual, ridge, curve)
 
 
 def _full(varying, *betas):

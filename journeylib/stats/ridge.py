@@ -44,8 +44,8 @@ def _logistic_objective(x, y, beta, penalty) -> float:
     return float((y * eta - np.logaddexp(0.0, eta)).sum() - 0.5 * (penalty * beta * beta).sum())
 
 
-def _log_linear_objective(x, y, beta, penalty) -> float:
-    eta = np.clip(x @ beta, -30, 30)
+def _log_linear_objective(x, y, beta, penalty, offset=0.0) -> float:
+    eta = np.clip(x @ beta + offset, -30, 30)
     return float((y * eta - np.exp(eta)).sum() - 0.5 * (penalty * beta * beta).sum())
 
 
@@ -91,20 +91,22 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, ridge: float, iterations: int = 5
                        "ridge logistic regression")
 
 
-def fit_log_linear(x: np.ndarray, y: np.ndarray, ridge: float, iterations: int = 50) -> np.ndarray:
-    """E[y] = exp(x·β) by Poisson quasi-likelihood (any y ≥ 0): the fitted mean matches the observed total
-    on the fitting rows. NotConverged when the fit fails."""
+def fit_log_linear(x: np.ndarray, y: np.ndarray, ridge: float, iterations: int = 50,
+                   offset: np.ndarray | None = None) -> np.ndarray:
+    """E[y] = exp(x·β + offset) by Poisson quasi-likelihood (any y ≥ 0): the fitted mean matches the observed
+    total on the fitting rows. NotConverged when the fit fails."""
     penalty = _penalty(x, ridge)
+    offset = np.zeros(len(y)) if offset is None else np.asarray(offset, float)
     beta = np.zeros(x.shape[1])
-    beta[0] = np.log(max(y.mean(), 1e-12))
+    beta[0] = np.log(max(y.mean(), 1e-12) / max(np.exp(offset).mean(), 1e-12))
 
     def direction(b):
-        mu = np.exp(np.clip(x @ b, -30, 30))
+        mu = np.exp(np.clip(x @ b + offset, -30, 30))
         gradient = x.T @ (y - mu) - penalty * b
         hessian = (x * mu[:, None]).T @ x + np.diag(penalty)
         step = np.linalg.solve(hessian, gradient)
         return step * min(1.0, 2.0 / max(np.max(np.abs(step)), 1e-12))  # damped: the log link overshoots
 
     with one_thread():
-        return _newton(lambda b: _log_linear_objective(x, y, b, penalty), direction, beta, 1e-7, iterations,
+        return _newton(lambda b: _log_linear_objective(x, y, b, penalty, offset), direction, beta, 1e-7, iterations,
                        "log-link regression")

@@ -16,6 +16,8 @@ from journeylib.stats import ridge as ridge_fits
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import independent_lists as bench  # noqa: E402
 
+AS_OF = pd.Timestamp("2025-06-30 23:59", tz="UTC")
+
 
 def _logistic_rows(n, signal, noise, seed):
     rng = np.random.default_rng(seed)
@@ -175,3 +177,95 @@ def test_a_landmark_fit_that_does_not_converge_leaves_the_lists_to_the_mbg_nbd_a
     assert "did not converge in 50 Newton steps" in missing["model_backtest.landmark"]
     assert "did not converge in 50 Newton steps" in result.choice
     assert result.scores_["p_return_12m"].between(0, 1).all()
+
+
+# ------------------------------------------------------------------ customer pay as the vehicle ages
+def test_log_linear_fit_with_an_offset_recovers_the_coefficients():
+    rng = np.random.default_rng(4)
+    x = np.c_[np.ones(30_000), rng.normal(size=30_000)]
+    offset = np.log(rng.uniform(0.5, 2.0, 30_000))
+    y = rng.poisson(np.exp(x @ np.array([0.3, 0.5]) + offset))
+    beta = ridge_fits.fit_log_linear(x, y.astype(float), 0.0, offset=offset)
+    assert beta == pytest.approx([0.3, 0.5], abs=0.02)
+    assert np.exp(x @ beta + offset).sum() == pytest.approx(y.sum(), rel=1e-8)
+    # no offset is an offset of 0
+    assert np.array_equal(ridge_fits.fit_log_linear(x, y.astype(float), 1.0),
+                          ridge_fits.fit_log_linear(x, y.astype(float), 1.0, offset=np.zeros(len(y))))
+
+
+def _visit_days(ages_days, pays):
+    """A VisitDays of one buyer per visit, bought on day 0, each visit at the given vehicle age."""
+    n = len(ages_days)
+    return service_landmark.VisitDays(pd.Index([f"C{i}" for i in range(n)]), np.array(["D"] * n), np.zeros(n),
+                                      np.arange(n), np.asarray(ages_days, float), np.asarray(pays, float))
+
+
+def test_pay_curve_follows_the_vehicle_age_and_averages_the_year_ahead():
+    half = service_landmark.CURVE_BIN_DAYS
+    k = 10 * service_landmark.CURVE_MIN_VISITS  # many visits a bin: little shrinking
+    ages = np.r_[np.full(k, half * 0.5), np.full(k, half * 1.5), np.full(k, half * 2.5)]
+    pays = np.r_[np.full(k, 100.0), np.full(k, 100.0), np.full(k, 400.0)]  # warranty ends after two bins
+    curve = service_landmark.pay_curve(_visit_days(ages, pays))
+    mean = pays.mean()
+    shrink = (k * 400 + service_landmark.CURVE_MIN_VISITS * mean) / (k + service_landmark.CURVE_MIN_VISITS)
+    assert curve.relative[2] == pytest.approx(shrink / mean)
+    assert curve.relative[0] < 0.6 < 1.6 < curve.relative[2]
+    ahead = np.exp(curve.ahead(np.array([0.0, half, 2 * half, 20 * half])))
+    assert ahead[0] == pytest.approx(np.mean(curve.relative[[0] * 6 + [1] * 6]), rel=0.02)  # the next year: bins 0, 1
+    assert ahead[1] == pytest.approx(np.mean(curve.relative[[1] * 6 + [2] * 6]), rel=0.02)
+    assert ahead[3] == pytest.approx(curve.relative[2])  # past the data: the last bin's value
+    assert service_landmark.pay_curve(_visit_days(ages, np.zeros(len(ages)))) is None  # no customer pay
+    sparse = service_landmark.pay_curve(_visit_days([10.0, 20.0], [50.0, 150.0]))
+    assert sparse.relative == pytest.approx([1.0])  # too few visits to see any change with age
+
+
+def _warranty_world(n, seed, years=3.8):
+    """Buyers over `years` before AS_OF who come in regular gaps; a visit is customer pay 45 % of the time in the
+    vehicle's first three years and 85 % after (warranty first). Returns (buyers, visits up to AS_OF, customer
+    pay in the year after AS_OF per buyer)."""
+    rng = np.random.default_rng(seed)
+    ids = np.array([f"W{i:06d}" for i in range(n)])
+    age_now = rng.uniform(0, years, n)
+    gap = rng.uniform(0.3, 0.7, n)
+    spend = rng.lognormal(np.log(250), 0.5, n)
+    t, who, when = np.zeros(n), [], []
+    active = np.ones(n, bool)
+    while active.any():
+        t = t + rng.gamma(4.0, gap / 4.0)
+        active &= t < age_now + 1.0
+        who.append(np.flatnonzero(active))
+        when.append(t[active])
+    who, when = np.concatenate(who), np.concatenate(when)
+    paid = rng.random(who.size) < np.where(when < 3.0, 0.45, 0.85)
+    amount = np.where(paid, rng.gamma(3.0, spend[who] / 3.0), rng.gamma(2.0, 150.0, who.size))
+    purchase = AS_OF - pd.to_timedelta(age_now * 365.25, unit="D")
+    buyers = pd.DataFrame({"first_purchase_at": purchase, "dealer_id": "D1"}, index=pd.Index(ids, name="customer_id"))
+    visits = pd.DataFrame({"customer_id": ids[who], "pay_type": np.where(paid, "customer", "warranty"),
+                           "opened_at": AS_OF + pd.to_timedelta((when - age_now[who]) * 365.25, unit="D"),
+                           "amount": amount.round(2)})
+    future = visits[(visits["opened_at"] > AS_OF) & (visits["pay_type"] == "customer")]
+    pay = future.groupby("customer_id")["amount"].sum().reindex(ids, fill_value=0.0)
+    return buyers, visits[visits["opened_at"] <= AS_OF].reset_index(drop=True), pay
+
+
+
+def test_customer_pay_rises_for_vehicles_leaving_warranty_after_the_last_landmark(monkeypatch):
+    # the latest landmark is a year before AS_OF, when no vehicle was over 2.8 years old; at AS_OF many are past
+    # three, and their pay per visit nearly doubles: the curve of pay by age, learned from every visit up to
+    # AS_OF, carries that into the year ahead
+    from journeylib.retention import service_scores
+
+    buyers, visits, pay = _warranty_world(12_000, seed=5)
+    hist = service_scores.history(buyers, visits, AS_OF)
+    days = service_landmark.visit_days(buyers, visits, AS_OF)
+
+    def expected_total():
+        fitted = service_landmark.fit(days, AS_OF)
+        scores = service_landmark.score(hist, days, fitted, AS_OF, service_scores.due_days(hist))
+        return scores["expected_customer_pay_12m"].sum() / pay.sum()
+
+    with_curve = expected_total()
+    monkeypatch.setattr(service_landmark, "pay_curve", lambda vd: None)
+    without = expected_total()
+    assert with_curve == pytest.approx(1.0, abs=0.10)
+    assert without < with_curve - 0.03
