@@ -21,9 +21,12 @@ summed probabilities against the purchases that happened, customer-pay revenue
 in total and per buyer (Spearman). For the service scores the best achievable is
 the Bayesian posterior under the simulator's priors (`best_service`: keys
 best_auc_return_12m, best_spearman_customer_pay); the "oracle" keys know the
-unrecorded move-away time and are no bound. The service options make another
-world (e.g. regular annual service: --service-gap-shape 8 --service-gap-low 300
---service-gap-high 420 --move-years 8). Results: benchmarks/results/independent_lists.{json,md}.
+unrecorded move-away time and are no bound. The service options make other
+worlds; the six in benchmarks/results (independent_lists{,_annual,_poisson,
+_never,_never_regular,_loyal}.json) and their options are listed in
+docs/retention_churn.md ("How good can it be: the bound"). --never-share gives
+buyers who never come to the dealer's service; --spend-sigma and --spend-shape
+spread the buyers' spend levels and steady each one's bills.
 """
 
 from __future__ import annotations

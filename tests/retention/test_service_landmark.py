@@ -57,10 +57,10 @@ def test_silence_is_counted_in_the_own_gap_shrunk_to_the_population():
     assert silence[2] == 0.0  # no visit yet: described by the vehicle's age
 
 
-def _bound_world(n, seed):
+def _bound_world(n, seed, params=None):
     rng = np.random.default_rng(seed)
     world = {"bought_day": rng.integers(0, bench.AS_OF_DAY - 30, n)}
-    buyers, visits, hidden = bench.simulate_service(rng, world)
+    buyers, visits, hidden = bench.simulate_service(rng, world, params)
     bought = world["bought_day"][buyers].astype(float)
     past = visits[visits.t < bench.AS_OF_DAY]
     future = visits[(visits.t >= bench.AS_OF_DAY) & (visits.t < bench.AS_OF_DAY + bench.HORIZON)]
@@ -69,7 +69,7 @@ def _bound_world(n, seed):
     pay = future[future.pay_type == "customer"].groupby("lead").amount.sum()
     paid = pd.Series(buyers).map(pay).fillna(0.0).to_numpy()
     p, visits_, pay_ = bench.best_service(np.random.default_rng(seed + 1), bought,
-                                          past.assign(pos=past.lead.map(position).to_numpy()), draws=800)
+                                          past.assign(pos=past.lead.map(position).to_numpy()), params, draws=800)
     return hidden, bought, returned, paid, p, visits_, pay_, len(future)
 
 
@@ -87,6 +87,20 @@ def test_the_benchmarks_bound_is_calibrated_and_below_the_oracle():
                     / bench.HORIZON, 0, 1)
     assert roc_auc_score(returned, p) < roc_auc_score(returned, alive)
     assert roc_auc_score(returned, p) > 0.65
+
+
+@pytest.mark.slow  # about 20 s
+def test_the_bound_knows_that_some_buyers_never_come():
+    # 40% are serviced elsewhere from the start: the bound learns who from the silence after the purchase
+    params = {"never_share": 0.4, "gap_shape": 2.0, "gap_low": 90.0, "gap_high": 240.0, "move_years": 6.0}
+    hidden, bought, returned, paid, p, visits, pay, observed_visits = _bound_world(2500, seed=6, params=params)
+    never = hidden["moves"] == bought
+    assert never.mean() == pytest.approx(0.4, abs=0.03)
+    assert p.sum() == pytest.approx(returned.sum(), rel=0.06)
+    assert visits.sum() == pytest.approx(observed_visits, rel=0.08)
+    assert roc_auc_score(returned, p) > 0.88
+    old = bought < bench.AS_OF_DAY - 730
+    assert p[never & old].max() < 0.05  # two years without a visit: surely elsewhere
 
 
 # --- the ridge GLM fits (journeylib.stats.ridge) on designs where plain Newton steps cycle ------------------------
