@@ -210,7 +210,7 @@ def merit(check: ServiceBacktest, revenue: bool) -> float:
     """What `choose` compares: AUC, plus (with revenue) the Spearman correlation minus how far the customer-pay
     total is outside TOTAL_TOLERANCE, as |log(expected / observed)| beyond log 1.25 (a total off by 2× costs 0.47).
     Within the tolerance the rankings decide: a total 0.90× against 0.92× once chose the model that ranked
-    returns 0.01 worse in AUC (an export where half the buyers never come to the dealer's service)."""
+    returns 0.01 worse in AUC (an export where 40% of the buyers never come to the dealer's service)."""
     value = check.auc if check.auc is not None else 0.5
     if revenue:
         value += check.spearman - max(0.0, abs(np.log(check.customer_pay_ratio)) - np.log(TOTAL_TOLERANCE))

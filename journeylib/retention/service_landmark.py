@@ -98,7 +98,7 @@ def outcome(vd: VisitDays, at: float, days: int = HORIZON_DAYS) -> tuple[np.ndar
 @dataclass
 class PayCurve:
     """Customer pay per visit day by the vehicle's age at the visit, relative to the mean of all visit days
-    (quarter-year bins; ages past the last bin with CURVE_MIN_VISITS visit days take its value)."""
+    (half-year bins; ages past the last bin with CURVE_MIN_VISITS visit days take its value)."""
 
     relative: np.ndarray
 
