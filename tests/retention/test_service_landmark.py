@@ -16,8 +16,6 @@ from journeylib.stats import ridge as ridge_fits
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import independent_lists as bench  # noqa: E402
 
-AS_OF = pd.Timestamp("2025-06-30 23:59", tz="UTC")
-
 
 def _logistic_rows(n, signal, noise, seed):
     rng = np.random.default_rng(seed)
@@ -233,43 +231,17 @@ def test_pay_curve_follows_the_vehicle_age_and_averages_the_year_ahead():
     assert sparse.relative == pytest.approx([1.0])  # too few visits to see any change with age
 
 
-def _warranty_world(n, seed, years=3.8):
-    """Buyers over `years` before AS_OF who come in regular gaps; a visit is customer pay 45 % of the time in the
-    vehicle's first three years and 85 % after (warranty first). Returns (buyers, visits up to AS_OF, customer
-    pay in the year after AS_OF per buyer)."""
-    rng = np.random.default_rng(seed)
-    ids = np.array([f"W{i:06d}" for i in range(n)])
-    age_now = rng.uniform(0, years, n)
-    gap = rng.uniform(0.3, 0.7, n)
-    spend = rng.lognormal(np.log(250), 0.5, n)
-    t, who, when = np.zeros(n), [], []
-    active = np.ones(n, bool)
-    while active.any():
-        t = t + rng.gamma(4.0, gap / 4.0)
-        active &= t < age_now + 1.0
-        who.append(np.flatnonzero(active))
-        when.append(t[active])
-    who, when = np.concatenate(who), np.concatenate(when)
-    paid = rng.random(who.size) < np.where(when < 3.0, 0.45, 0.85)
-    amount = np.where(paid, rng.gamma(3.0, spend[who] / 3.0), rng.gamma(2.0, 150.0, who.size))
-    purchase = AS_OF - pd.to_timedelta(age_now * 365.25, unit="D")
-    buyers = pd.DataFrame({"first_purchase_at": purchase, "dealer_id": "D1"}, index=pd.Index(ids, name="customer_id"))
-    visits = pd.DataFrame({"customer_id": ids[who], "pay_type": np.where(paid, "customer", "warranty"),
-                           "opened_at": AS_OF + pd.to_timedelta((when - age_now[who]) * 365.25, unit="D"),
-                           "amount": amount.round(2)})
-    future = visits[(visits["opened_at"] > AS_OF) & (visits["pay_type"] == "customer")]
-    pay = future.groupby("customer_id")["amount"].sum().reindex(ids, fill_value=0.0)
-    return buyers, visits[visits["opened_at"] <= AS_OF].reset_index(drop=True), pay
-
-
-
 def test_customer_pay_rises_for_vehicles_leaving_warranty_after_the_last_landmark(monkeypatch):
-    # the latest landmark is a year before AS_OF, when no vehicle was over 2.8 years old; at AS_OF many are past
-    # three, and their pay per visit nearly doubles: the curve of pay by age, learned from every visit up to
-    # AS_OF, carries that into the year ahead
+    # purchases over 3.8 years: the latest landmark is a year before AS_OF, when no vehicle was over 2.8 years
+    # old; at AS_OF many are past three, where a visit's chance of customer pay steps from 45% to 85%: the
+    # curve of pay by age, learned from every visit up to AS_OF, carries that into the year ahead
+    from tests.retention.test_service_scores import AS_OF, simulate_regular
+
     from journeylib.retention import service_scores
 
-    buyers, visits, pay = _warranty_world(12_000, seed=5)
+    buyers, visits, truth = simulate_regular(12_000, seed=5, years=3.8,
+                                             customer_share=lambda years: np.where(years < 3.0, 0.45, 0.85))
+    pay = truth["customer_pay"]
     hist = service_scores.history(buyers, visits, AS_OF)
     days = service_landmark.visit_days(buyers, visits, AS_OF)
 

@@ -372,11 +372,16 @@ def test_service_sentence_and_the_reviewers_table():
 
 
 # ------------------------------------------------------------------ the landmark model and the choice
-def simulate_regular(n, seed, years=5.0, future_years=1.0):
+def rising_share(years):
+    """The chance a visit is customer pay, by the vehicle's age: rising from 5% until it levels off at 90%."""
+    return np.minimum(0.9, 0.05 + 0.25 * years)
+
+
+def simulate_regular(n, seed, years=5.0, future_years=1.0, customer_share=rising_share):
     """Buyers who come to service in near-regular gaps (Gamma, shape 6, a usual gap of 4–10 months per buyer)
-    until they move away at an exponential time (mean 4 years; 15% never come), customer pay rising with the
-    vehicle's age (warranty first). Returns (buyers, visits up to AS_OF, truth: visits and customer pay in the
-    year after AS_OF)."""
+    until they move away at an exponential time (mean 4 years; 15% never come), customer pay by the vehicle's
+    age (`customer_share` of years since the purchase; warranty first). Returns (buyers, visits up to AS_OF,
+    truth: visits and customer pay in the year after AS_OF)."""
     rng = np.random.default_rng(seed)
     ids = np.array([f"R{i:06d}" for i in range(n)])
     T = rng.uniform(0, years, n)
@@ -392,7 +397,7 @@ def simulate_regular(n, seed, years=5.0, future_years=1.0):
         who.append(np.flatnonzero(active))
         when.append(t[active])
     who, when = np.concatenate(who), np.concatenate(when)
-    paid = rng.random(who.size) < np.minimum(0.9, 0.05 + 0.25 * when)
+    paid = rng.random(who.size) < customer_share(when)
     amount = np.where(paid, rng.gamma(4.0, scale[who]), rng.gamma(2.0, 150.0, who.size))
     purchase = AS_OF - pd.to_timedelta(T * YEAR_DAYS, unit="D")
     buyers = pd.DataFrame({"first_purchase_at": purchase, "dealer_id": rng.choice(DEALERS, n)},
