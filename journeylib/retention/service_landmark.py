@@ -207,17 +207,19 @@ class LandmarkModel:
     max_age: float  # the oldest vehicle (days) the fit saw: older ones are scored as that old, not extrapolated
     usual: dict | None = None  # `typical` on the fitting rows
     ridge: float = RIDGE  # chosen by `choose_ridge`
-    curve: PayCurve | None = None  # the pay regression's offset by vehicle age
+    curve: PayCurve | None = None  # the pay regression's offset by vehicle age (None: no revenue)
 
     def predict(self, vd: VisitDays, at: float) -> dict:
         f = facts(vd, at)
-        offset = 0.0 if self.curve is None else self.curve.ahead(f["age"])  # the curve's own last value past it
-        f["age"] = np.minimum(f["age"], self.max_age)
+        age = f["age"]  # the pay curve's offset reads it uncapped: past its data the curve keeps its last value
+        f["age"] = np.minimum(age, self.max_age)
         f["dealer"] = vd.dealer
         _, x = design(f, self.dealers, self.usual)
         p = expit(x @ self.beta_return)
         visits = np.maximum(np.exp(np.clip(x @ self.beta_visits, -30, 30)), 1.0)
-        pay = None if self.beta_pay is None else np.exp(np.clip(x @ self.beta_pay + offset, -30, 30)) * self.pay_scale
+        pay = None
+        if self.beta_pay is not None:  # fitted with revenue, so with a pay curve
+            pay = np.exp(np.clip(x @ self.beta_pay + self.curve.ahead(age), -30, 30)) * self.pay_scale
         return {"p": p, "visits_if_returned": visits, "pay_if_returned": pay}
 
 
@@ -278,9 +280,8 @@ def fit(vd: VisitDays, as_of: pd.Timestamp, seed: int = 0) -> LandmarkModel:
         no_revenue = NO_PAY
     else:
         scale = float(pay[came].mean())
-        curve = pay_curve(vd)
-        offset = None if curve is None else curve.ahead(f["age"][came])
-        beta_pay = raw(fit_log_linear(z[came], pay[came] / scale, ridge, offset=offset))
+        curve = pay_curve(vd)  # not None: some visit day has customer pay
+        beta_pay = raw(fit_log_linear(z[came], pay[came] / scale, ridge, offset=curve.ahead(f["age"][came])))
     return LandmarkModel(columns, dealers, *_full(varying, beta_return, beta_visits, beta_pay), scale, no_revenue,
                          [pd.Timestamp(m * DAY_NS, tz="UTC") for m in marks], int(len(visits)),
                          float(f["age"].max()), usual, ridge, curve)

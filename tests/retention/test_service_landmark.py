@@ -251,7 +251,7 @@ def test_customer_pay_rises_for_vehicles_leaving_warranty_after_the_last_landmar
         return scores["expected_customer_pay_12m"].sum() / pay.sum()
 
     with_curve = expected_total()
-    monkeypatch.setattr(service_landmark, "pay_curve", lambda vd: None)
+    monkeypatch.setattr(service_landmark, "pay_curve", lambda vd: service_landmark.PayCurve(np.ones(1)))  # flat
     without = expected_total()
     assert with_curve == pytest.approx(1.0, abs=0.10)
     assert without < with_curve - 0.03
