@@ -95,6 +95,12 @@ def odds_ratio_forest(odds: pd.DataFrame, title: str):
     return fig
 
 
+def _groups(calibration: pd.DataFrame) -> str:
+    """'10 groups of about 53 buyers' (of about 1 buyer on a tiny export)."""
+    size = round(float(calibration["buyers"].median()))
+    return f"{len(calibration)} groups of about {size} buyer{'' if size == 1 else 's'}"
+
+
 def calibration_and_lift(calibration: pd.DataFrame, lift: pd.DataFrame, measures: dict):
     """Observed against predicted churn on the holdout (with the no-model baseline), and lift by risk decile."""
     import matplotlib.pyplot as plt
@@ -104,7 +110,7 @@ def calibration_and_lift(calibration: pd.DataFrame, lift: pd.DataFrame, measures
     ax.plot([0, top], [0, top], color="grey", linestyle="--", linewidth=1, label="perfect calibration")
     observed, errors = error_bars(calibration, "observed")
     ax.errorbar(calibration["predicted"].to_numpy(dtype=float), observed, yerr=errors, fmt="o-", capsize=3,
-                label=f"model ({len(calibration)} groups of about {calibration['buyers'].median():.0f} buyers, 95% interval)")
+                label=f"model ({_groups(calibration)}, 95% interval)")
     ax.plot([measures["train_churn_rate"]], [measures["test_churn_rate"]], "s", color="C1", markersize=9,
             label="no-model baseline (everyone at the training rate)")
     ax.set(title=f"Calibration on the holdout (slope {measures['calibration_slope']:.2f}, "
@@ -132,7 +138,7 @@ def return_calibration(calibration: pd.DataFrame, as_of, until):
     predicted = calibration["predicted"].to_numpy(dtype=float)
     observed = calibration["observed"].to_numpy(dtype=float)
     buyers = calibration["buyers"].to_numpy(dtype=float)
-    groups = f"{len(calibration)} groups of about {calibration['buyers'].median():.0f} buyers"
+    groups = _groups(calibration)
     low, high = percent(predicted.min()), percent(predicted.max())
     ax.scatter(predicted, observed, s=120 * buyers / max(buyers.max(), 1), color="C0", alpha=0.8, zorder=3,
                label=f"{groups}, numbered from lowest to highest predicted "

@@ -35,3 +35,19 @@ def test_a_backtest_with_nearly_equal_predictions_is_drawn_as_numbered_points_no
         assert same.axes[0].get_legend().get_texts()[1].get_text().endswith("predicted (all about 76.2%)")
     finally:
         plt.close(same)
+
+
+def test_the_backtest_legend_counts_groups_of_one_buyer_in_the_singular():
+    calibration = pd.DataFrame({"decile": range(1, 11), "buyers": [1] * 9 + [2],
+                                "predicted": np.linspace(0.8, 0.86, 10), "observed": [0.0, 1.0] * 5})
+    fig = return_calibration(calibration, pd.Timestamp("2025-06-30"), pd.Timestamp("2026-06-30"))
+    try:
+        legend = fig.axes[0].get_legend().get_texts()[1].get_text()
+    finally:
+        plt.close(fig)
+    assert legend.startswith("10 groups of about 1 buyer, numbered")
+    fig = return_calibration(calibration.assign(buyers=53), pd.Timestamp("2025-06-30"), pd.Timestamp("2026-06-30"))
+    try:
+        assert fig.axes[0].get_legend().get_texts()[1].get_text().startswith("10 groups of about 53 buyers, numbered")
+    finally:
+        plt.close(fig)
